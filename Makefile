@@ -1,0 +1,43 @@
+# allianceld: two commands do all the set-up on a fresh machine.
+#   make serve   install, load the shipped ontology + data, serve on http://127.0.0.1:8000
+#   make test    install and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STORE  ?= var/store
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install system-deps serve load test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Java runs HermiT (OWL 2 DL consistency). Installed from Debian when missing and we are root.
+system-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "note: no java found; OWL 2 DL checks will be skipped (install a JRE to enable them)"; fi; }
+
+load: install system-deps
+	ALLIANCELD_STORE=$(STORE) $(BIN)/allianceld init
+
+serve: load
+	ALLIANCELD_STORE=$(STORE) $(BIN)/allianceld serve --host $(HOST) --port $(PORT)
+
+test: install system-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

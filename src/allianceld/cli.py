@@ -1,0 +1,214 @@
+"""The allianceld command line. Exit codes: 0 success, 1 invalid data or inconsistency, 2 error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from allianceld import gate, rdfio, reasoning
+from allianceld.config import Settings
+from allianceld.errors import AllianceldError, ValidationFailed
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from allianceld.vocab import ALD
+
+RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+                 "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+
+
+class Failure(click.ClickException):
+    """An error the user can fix (bad file, store in use): message on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    store = ctx.obj["store"]
+    return Settings(store_path=Path(store)) if store else Settings()
+
+
+def _open_kb(settings: Settings) -> KnowledgeBase:
+    try:
+        return KnowledgeBase(settings.store_path)
+    except OSError as exc:
+        raise Failure(
+            f"cannot open the store at {settings.store_path}: {exc} "
+            "(is another allianceld process, such as the server, using it?)"
+        ) from None
+
+
+def _read(paths: tuple[Path, ...], graph: str | None = None) -> list[gate.Source]:
+    try:
+        return [gate.read_file(p, graph) for p in paths]
+    except AllianceldError as exc:
+        raise Failure(exc.message) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", envvar="ALLIANCELD_STORE", type=click.Path(file_okay=False),
+              help="Store directory (default: var/store, or $ALLIANCELD_STORE).")
+@click.version_option(package_name="allianceld")
+@click.pass_context
+def main(ctx: click.Context, store: str | None) -> None:
+    """allianceld: a linked-data knowledge base of military alliances and partnerships."""
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = store
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Load the shipped ontology and curated data into the store (validated), then reason."""
+    settings = _settings(ctx)
+    kb = _open_kb(settings)
+    try:
+        sources = gate.shipped_sources(settings.ontology_file, settings.data_files())
+    except AllianceldError as exc:
+        raise Failure(exc.message) from None
+    try:
+        result = gate.commit(kb, Validator.from_settings(settings), sources)
+    except ValidationFailed as exc:
+        click.echo(exc.report.to_text(), err=True)
+        sys.exit(1)
+    finally:
+        kb.close()
+    click.echo(f"loaded {result.triples} triples into {len(result.graphs)} graphs at {settings.store_path}")
+    if result.reasoning:
+        click.echo(f"inferred {result.reasoning.inferred} triples with {result.reasoning.reasoner}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--graph", help="Named graph IRI for all files (default: one graph per file, named after it).")
+@click.option("--force", is_flag=True, help="Write even if the data violates the shapes (says so).")
+@click.pass_context
+def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: bool) -> None:
+    """Validate FILES with the store's data and load them atomically (all or nothing)."""
+    settings = _settings(ctx)
+    sources = _read(files, graph)
+    kb = _open_kb(settings)
+    try:
+        result = gate.commit(kb, Validator.from_settings(settings), sources, force=force)
+    except ValidationFailed as exc:
+        click.echo(exc.report.to_text(), err=True)
+        click.echo("refused: nothing was written (use --force to load invalid data anyway)", err=True)
+        sys.exit(1)
+    finally:
+        kb.close()
+    if not result.report.conforms:
+        click.echo(f"--force: loaded despite {result.report.violation_count} violation(s)", err=True)
+    click.echo(f"loaded {result.triples} triples into {', '.join(result.graphs)}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]), default="table",
+              show_default=True, help="Output format (table for SELECT/ASK; turtle for CONSTRUCT/DESCRIBE).")
+@click.option("--no-inference", is_flag=True, help="Query asserted triples only.")
+@click.pass_context
+def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
+    """Run a SPARQL QUERY (the text, or a file holding it)."""
+    path = Path(query)
+    text = path.read_text(encoding="utf-8") if len(query) < 4096 and path.is_file() else query
+    kb = _open_kb(_settings(ctx))
+    try:
+        result = kb.query(text, inference=not no_inference)
+        click.echo(_format(result, fmt), nl=False)
+    except AllianceldError as exc:
+        raise Failure(exc.message) from None
+    finally:
+        kb.close()
+
+
+def _format(result: Any, fmt: str) -> str:
+    if isinstance(result, ox.QueryTriples):
+        return (result.serialize(format=GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)) or b"").decode()
+    if isinstance(result, ox.QueryBoolean):
+        return json.dumps({"boolean": bool(result)}) + "\n" if fmt == "json" else f"{str(bool(result)).lower()}\n"
+    if fmt in RESULT_FORMATS:
+        return (result.serialize(format=RESULT_FORMATS[fmt]) or b"").decode()
+    names = [v.value for v in result.variables]
+    rows = [[(row[n].value if row[n] is not None else "") for n in names] for row in result]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines) + f"\n({len(rows)} rows)\n"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--alone", is_flag=True, help="Validate the files by themselves, not with the store's data.")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool) -> None:
+    """Validate FILES against the shapes (with the store's data); exit 1 on violations."""
+    settings = _settings(ctx)
+    sources = _read(files)
+    data = rdfio.to_rdflib(t for s in sources for t in s.triples)
+    validator = Validator.from_settings(settings)
+    if alone or not (settings.store_path and settings.store_path.exists()):
+        report = validator.validate(data)
+    else:
+        kb = _open_kb(settings)
+        try:
+            report = validator.validate(data, kb, replacing=[s.graph for s in sources])
+        finally:
+            kb.close()
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    elif fmt == "turtle":
+        click.echo(report.to_turtle())
+    else:
+        click.echo(report.to_text())
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option("--no-dl", is_flag=True, help="Skip the OWL 2 DL consistency check (HermiT).")
+@click.pass_context
+def reason(ctx: click.Context, no_dl: bool) -> None:
+    """Recompute OWL 2 RL inferences and check OWL 2 DL consistency; exit 1 if inconsistent."""
+    kb = _open_kb(_settings(ctx))
+    try:
+        done = reasoning.materialise(kb)
+        click.echo(f"OWL 2 RL ({done.reasoner}): {done.inferred} inferred triples in {done.seconds:.2f} s")
+        counts = reasoning.derived_counts(kb)
+        for prop, n in list(counts["byProperty"].items())[:10]:
+            click.echo(f"  {n:6d}  {prop}")
+        if no_dl:
+            return
+        verdict = reasoning.kb_consistency(kb, watch=[str(ALD.CollectiveDefenceAlliance)])
+    finally:
+        kb.close()
+    click.echo(f"OWL 2 DL ({verdict.reasoner}): {verdict.message} in {verdict.seconds:.2f} s")
+    for cls, members in verdict.classified.items():
+        click.echo(f"  {cls}: {len(members)} member(s)")
+    if verdict.consistent is False:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web application (SPARQL, validation, reasoning) on the store."""
+    from allianceld.web import create_app
+
+    settings = _settings(ctx)
+    kb = _open_kb(settings)
+    app = create_app({"SETTINGS": settings, "KB": kb})
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"allianceld serving {settings.store_path} on http://{host}:{port}/")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        kb.close()

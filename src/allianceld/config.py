@@ -1,0 +1,59 @@
+"""Settings: defaults, overridden by environment variables, overridden by explicit values."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def project_home() -> Path:
+    """The folder that holds ontology/, shapes/ and data/.
+
+    ``ALLIANCELD_HOME`` wins; then the copy bundled in an installed wheel; then the source tree.
+    """
+    env = os.environ.get("ALLIANCELD_HOME")
+    if env:
+        return Path(env)
+    bundled = Path(__file__).parent / "_bundled"
+    if (bundled / "ontology").is_dir():
+        return bundled
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store and the RDF sources are, and how the service listens.
+
+    >>> Settings(store_path=None).in_memory
+    True
+    """
+
+    store_path: Path | None = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_STORE", "var/store")))
+    home: Path = field(default_factory=project_home)
+    host: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_PORT", "8000")))
+    query_timeout_s: float = 30.0
+
+    @property
+    def in_memory(self) -> bool:
+        return self.store_path is None
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.home / "ontology" / "allianceld.ttl"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.home / "shapes"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    def data_files(self) -> list[Path]:
+        """The shipped curated data files, in a stable order."""
+        return sorted(self.data_dir.glob("*.ttl"))
+
+    def shape_files(self) -> list[Path]:
+        return sorted(self.shapes_dir.glob("*.ttl"))

@@ -1,0 +1,71 @@
+"""Errors that carry their HTTP status and a message naming the problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AllianceldError(Exception):
+    """Base class: ``status`` is the HTTP status, ``kind`` a stable machine-readable name."""
+
+    status = 500
+    kind = "internal-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON error shape used by every endpoint."""
+        return {"error": self.kind, "status": self.status, "message": self.message, **self.details}
+
+
+class RdfSyntaxError(AllianceldError):
+    """Input that is not valid RDF in the declared syntax; names the source, line and column."""
+
+    status = 400
+    kind = "rdf-syntax-error"
+
+    def __init__(self, message: str, *, source: str, line: int | None = None, column: int | None = None):
+        where = source + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}", source=source, line=line, column=column)
+
+
+class QuerySyntaxError(AllianceldError):
+    status = 400
+    kind = "query-syntax-error"
+
+
+class BadRequest(AllianceldError):
+    status = 400
+    kind = "bad-request"
+
+
+class UnsupportedMediaType(AllianceldError):
+    status = 415
+    kind = "unsupported-media-type"
+
+
+class NotAcceptable(AllianceldError):
+    status = 406
+    kind = "not-acceptable"
+
+
+class ValidationFailed(AllianceldError):
+    """The data violates the shapes; carries the report. Nothing was written."""
+
+    status = 422
+    kind = "validation-failed"
+
+    def __init__(self, report: Any) -> None:
+        super().__init__(
+            f"the data violates {report.violation_count} constraint(s); nothing was written",
+            report=report.to_json(),
+        )
+        self.report = report
+
+
+class NotSupported(AllianceldError):
+    status = 501
+    kind = "not-supported"

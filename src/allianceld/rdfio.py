@@ -1,0 +1,104 @@
+"""Reading and writing RDF: syntaxes by file extension or media type, errors with line and column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from allianceld.errors import RdfSyntaxError, UnsupportedMediaType
+
+# media type -> pyoxigraph format (graph syntaxes accepted for writes)
+MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+EXTENSIONS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+}
+_POSITION = re.compile(r"line (\d+) column (\d+)")
+
+
+def format_for_media_type(media_type: str | None) -> ox.RdfFormat:
+    """The RDF syntax for a Content-Type header value; 415 for anything else."""
+    base = (media_type or "").split(";")[0].strip().lower()
+    if base not in MEDIA_TYPES:
+        accepted = ", ".join(sorted(MEDIA_TYPES))
+        raise UnsupportedMediaType(
+            f"Content-Type {base or '(none)'!r} is not an RDF syntax this service reads; use one of {accepted}",
+            accepted=sorted(MEDIA_TYPES),
+        )
+    return MEDIA_TYPES[base]
+
+
+def format_for_path(path: Path) -> ox.RdfFormat:
+    """The RDF syntax for a file name, by its extension."""
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise RdfSyntaxError(
+            f"unknown RDF file extension {path.suffix!r} (use one of {', '.join(sorted(EXTENSIONS))})",
+            source=str(path),
+        )
+    return fmt
+
+
+def parse(
+    data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None
+) -> list[ox.Triple]:
+    """Parse a graph serialisation into triples (quads' graph names are dropped).
+
+    Raises :class:`RdfSyntaxError` naming ``source``, the line and the column.
+    JSON-LD remote contexts are never fetched.
+
+    >>> len(parse(b'<http://a> <http://b> "c" .', ox.RdfFormat.N_TRIPLES, source="x.nt"))
+    1
+    """
+    try:
+        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base_iri)]
+    except SyntaxError as exc:
+        line, column = exc.lineno, exc.offset
+        msg = exc.msg or str(exc)
+        found = _POSITION.search(msg)
+        if line is None and found:
+            line, column = int(found.group(1)), int(found.group(2))
+        raise RdfSyntaxError(msg, source=source, line=line, column=column) from None
+    except ValueError as exc:
+        raise RdfSyntaxError(str(exc), source=source) from None
+
+
+def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse an RDF file, its syntax chosen by extension."""
+    fmt = format_for_path(path)
+    return parse(path.read_bytes(), fmt, source=str(path), base_iri=base_iri)
+
+
+def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Copy pyoxigraph triples into an rdflib graph (via N-Triples, the lossless common ground)."""
+    graph = graph if graph is not None else rdflib.Graph()
+    nt = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if nt:
+        graph.parse(data=nt.decode("utf-8"), format="nt")
+    return graph
+
+
+def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
+    """Copy an rdflib graph into pyoxigraph triples."""
+    nt = graph.serialize(format="nt", encoding="utf-8")
+    return parse(nt, ox.RdfFormat.N_TRIPLES, source="<graph>")

@@ -1,0 +1,243 @@
+"""Reasoning: OWL 2 RL materialisation into the inferred graph, OWL 2 DL consistency with HermiT."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+
+from allianceld import rdfio
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_IRI
+
+Triple = tuple[Any, Any, Any]
+_SCHEMA_NAMESPACES = (str(OWL), str(RDF), "http://www.w3.org/2000/01/rdf-schema#", str(XSD))
+
+
+@dataclass(frozen=True)
+class Materialisation:
+    """What an OWL 2 RL run produced."""
+
+    reasoner: str
+    inferred: int
+    seconds: float
+
+
+@dataclass
+class Consistency:
+    """The OWL 2 DL verdict: ``consistent`` is None when no DL reasoner could run."""
+
+    consistent: bool | None
+    reasoner: str
+    message: str
+    seconds: float = 0.0
+    classified: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "consistent": self.consistent,
+            "reasoner": self.reasoner,
+            "message": self.message,
+            "seconds": round(self.seconds, 3),
+            "classified": self.classified,
+        }
+
+
+def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
+    """The OWL 2 RL closure of ``graph`` (input included), and the name of the reasoner used.
+
+    Uses the ``reasonable`` reasoner, falling back to ``owlrl`` only where it is not installed.
+    ``reasonable`` does not apply property chains (rule prp-spo2), so the chains declared in the
+    graph are applied here, alternating with the reasoner until nothing new is derived.
+    """
+    try:
+        import reasonable
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
+        import owlrl
+
+        closed = rdflib.Graph()
+        closed += graph
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
+        return set(closed), "owlrl"
+
+    chains = _property_chains(graph)
+    triples: set[Triple] = set(graph)
+    while True:
+        r = reasonable.PyReasoner()
+        g = rdflib.Graph()
+        for t in triples:
+            g.add(t)
+        r.from_graph(g)
+        closed = set(r.reason()) | triples
+        extra = _apply_chains(closed, chains) - closed
+        if not extra:
+            return closed, "reasonable"
+        triples = closed | extra
+
+
+def _property_chains(graph: rdflib.Graph) -> list[tuple[URIRef, list[Any]]]:
+    chains = []
+    for prop, head in graph.subject_objects(OWL.propertyChainAxiom):
+        chains.append((prop, list(rdflib.collection.Collection(graph, head))))
+    return chains
+
+
+def _apply_chains(triples: set[Triple], chains: list[tuple[URIRef, list[Any]]]) -> set[Triple]:
+    by_pred: dict[Any, list[tuple[Any, Any]]] = {}
+    for s, p, o in triples:
+        by_pred.setdefault(p, []).append((s, o))
+    derived: set[Triple] = set()
+    for prop, steps in chains:
+        pairs = by_pred.get(steps[0], [])
+        for step in steps[1:]:
+            index: dict[Any, list[Any]] = {}
+            for s, o in by_pred.get(step, []):
+                index.setdefault(s, []).append(o)
+            pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
+        derived.update((x, prop, z) for x, z in pairs)
+    return derived
+
+
+def _worth_keeping(t: Triple) -> bool:
+    """Facts about individuals only: the ontology's own closure (subclass chains, declarations)
+    is left to the ontology graph and the DL reasoner."""
+    s, p, o = t
+    if isinstance(s, BNode | Literal) or isinstance(o, BNode):
+        return False
+    if str(s).startswith(_SCHEMA_NAMESPACES) or str(s).startswith(ONTOLOGY_IRI):
+        return False
+    if str(p).startswith(_SCHEMA_NAMESPACES) and p not in (RDF.type, OWL.sameAs):
+        return False
+    if p == OWL.sameAs and s == o:
+        return False
+    return not (p == RDF.type and o in (OWL.Thing, RDFS.Resource, OWL.NamedIndividual))
+
+
+def without_identity_links(graph: rdflib.Graph) -> rdflib.Graph:
+    """A copy of ``graph`` without owl:sameAs links. Identity links to external graphs are kept
+    out of RL reasoning (as GraphDB's 'disable sameAs' option does), so that Wikidata entities do
+    not receive a copy of every local triple."""
+    g = rdflib.Graph()
+    g += graph
+    g.remove((None, OWL.sameAs, None))
+    return g
+
+
+def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
+    """The informative part of the RL closure of ``asserted``: derived triples about individuals
+    (not the asserted ones, not owl:Thing typing, not reflexive sameAs, not blank-node classes)."""
+    source = without_identity_links(asserted)
+    closed, name = rl_closure(source)
+    inferred = rdflib.Graph()
+    for t in closed:
+        if t not in source and _worth_keeping(t):
+            inferred.add(t)
+    return inferred, name
+
+
+def materialise(kb: KnowledgeBase) -> Materialisation:
+    """Recompute the OWL 2 RL closure of ontology + data into the inferred graph (atomically)."""
+    start = time.perf_counter()
+    inferred, name = inferred_graph(kb.rdflib_graph(kb.asserted_graphs()))
+    kb.replace_graphs({INFERRED_GRAPH: rdfio.from_rdflib(inferred)})
+    return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None
+
+
+def dl_graph(graph: rdflib.Graph) -> rdflib.Graph:
+    """The graph as HermiT can read it. xsd:date is outside the OWL 2 datatype map, so dates are
+    mapped one-to-one to xsd:dateTimeStamp at midnight UTC (order and equality are kept)."""
+    out = rdflib.Graph()
+    for s, p, o in graph:
+        if o == XSD.date:
+            o = XSD.dateTimeStamp
+        elif isinstance(o, Literal) and o.datatype == XSD.date:
+            o = Literal(f"{o}T00:00:00Z", datatype=XSD.dateTimeStamp)
+        out.add((s, p, o))
+    return out
+
+
+def check_consistency(graphs: Iterable[rdflib.Graph], *, watch: Iterable[str] = ()) -> Consistency:
+    """OWL 2 DL consistency of the union of ``graphs`` with HermiT (via owlready2).
+
+    ``watch`` names defined classes whose inferred members are reported in ``classified``.
+    """
+    if not java_available():
+        return Consistency(None, "HermiT", "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs)")
+    import owlready2
+
+    union = rdflib.Graph()
+    for g in graphs:
+        union += g
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kb.nt"
+        dl_graph(union).serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return Consistency(False, "HermiT", f"inconsistent: {exc}", time.perf_counter() - start)
+        except owlready2.OwlReadyJavaError as exc:
+            return Consistency(None, "HermiT", f"HermiT failed: {exc}", time.perf_counter() - start)
+        classified: dict[str, list[str]] = {}
+        for iri in watch:
+            cls = world[iri]
+            found = cls.instances() if cls is not None else []
+            classified[iri] = sorted(i.iri for i in found if i.iri.startswith(ID_BASE))
+        unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
+        seconds = time.perf_counter() - start
+        world.close()
+    if unsat:
+        return Consistency(True, "HermiT", f"consistent, but unsatisfiable classes: {unsat}", seconds, classified)
+    return Consistency(True, "HermiT", "consistent", seconds, classified)
+
+
+def kb_consistency(kb: KnowledgeBase, *, watch: Iterable[str] = ()) -> Consistency:
+    """OWL 2 DL consistency of the ontology plus all asserted data in ``kb``."""
+    return check_consistency([kb.rdflib_graph(kb.asserted_graphs())], watch=watch)
+
+
+def ontology_consistency(ontology: rdflib.Graph) -> Consistency:
+    """OWL 2 DL consistency of the ontology alone."""
+    return check_consistency([ontology])
+
+
+def derived_counts(kb: KnowledgeBase) -> dict[str, Any]:
+    """Counts of inferred triples by property and of inferred types by class."""
+    graph = f"<{INFERRED_GRAPH}>"  # our own constant, not user input
+    props = kb.select(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} GROUP BY ?p ORDER BY DESC(?n) ?p"
+    )
+    classes = kb.select(
+        f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s a ?c }} }} GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    return {
+        "triples": kb.count(INFERRED_GRAPH),
+        "byProperty": {r["p"]: int(r["n"]) for r in props},
+        "typesByClass": {r["c"]: int(r["n"]) for r in classes},
+    }
+
+
+__all__ = [
+    "Consistency",
+    "Materialisation",
+    "check_consistency",
+    "derived_counts",
+    "kb_consistency",
+    "materialise",
+    "ontology_consistency",
+    "rl_closure",
+]

@@ -1,0 +1,147 @@
+"""The KnowledgeBase: named graphs in a pyoxigraph store, atomic writes, SPARQL over the union."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+
+from allianceld import rdfio
+from allianceld.errors import QuerySyntaxError
+from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+class KnowledgeBase:
+    """Ontology, data files and inferences, each in a named graph of its own.
+
+    Queries see the union of all graphs by default.
+
+    >>> kb = KnowledgeBase()            # in memory; KnowledgeBase("var/store") for a directory on disk
+    >>> kb.replace_graphs({"http://example.org/g": rdfio.parse(
+    ...     b'<http://example.org/a> <http://example.org/p> "x" .', ox.RdfFormat.N_TRIPLES, source="doc")})
+    >>> bool(kb.query("ASK { ?s ?p 'x' }"))
+    True
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(self.path))
+        else:
+            self._store = ox.Store()
+        self._write_lock = threading.Lock()
+        self.version = 0  # bumped on every write; caches key on it
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def graphs(self) -> list[str]:
+        """The IRIs of all named graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def data_graphs(self) -> list[str]:
+        """Named graphs holding asserted instance data (not the ontology, not inferences)."""
+        return [g for g in self.graphs() if g not in (ONTOLOGY_GRAPH, INFERRED_GRAPH)]
+
+    def asserted_graphs(self) -> list[str]:
+        """Every graph except the inferred one."""
+        return [g for g in self.graphs() if g != INFERRED_GRAPH]
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The triples of one named graph."""
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+
+    def rdflib_graph(self, graphs: Iterable[str]) -> rdflib.Graph:
+        """The union of some named graphs, copied into an rdflib graph."""
+        g = rdflib.Graph()
+        for name in graphs:
+            rdfio.to_rdflib(self.triples(name), g)
+        return g
+
+    def count(self, graph: str | None = None) -> int:
+        """Number of quads in the store, or in one named graph."""
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        inference: bool = True,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+        default_graph_uris: list[str] | None = None,
+        named_graph_uris: list[str] | None = None,
+        prefixes: bool = False,
+    ) -> QueryResult:
+        """Run a SPARQL query. The default graph is the union of all graphs (asserted + inferred);
+        ``inference=False`` leaves out the inferred graph. Values are bound with ``substitutions``
+        (variable name -> term), never pasted into the query text.
+        """
+        kwargs: dict[str, Any] = {}
+        if default_graph_uris:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
+        elif inference:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in self.asserted_graphs()] or [ox.DefaultGraph()]
+        if named_graph_uris:
+            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
+        if substitutions:
+            kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        if prefixes:
+            kwargs["prefixes"] = PREFIXES
+        try:
+            return self._store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc.msg or exc}") from None
+
+    def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """A SELECT query's rows as dicts of plain Python values (IRIs and lexical forms as str)."""
+        result = self.query(sparql, prefixes=True, **kwargs)
+        assert isinstance(result, ox.QuerySolutions)
+        names = [v.value for v in result.variables]
+        return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+
+    def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
+        """The whole dataset serialised (N-Quads by default), in a stable order."""
+        quads = sorted(self._store, key=str)
+        return ox.serialize(quads, format=fmt) or b""
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Triple]]) -> None:
+        """Replace the content of each named graph with the given triples, all in one transaction:
+        either every graph is written or none is.
+        """
+        parts: list[str] = []
+        for iri, triples in graphs.items():
+            graph = ox.NamedNode(iri)
+            parts.append(f"DROP SILENT GRAPH {graph}")
+            body = " .\n".join(str(t) for t in triples)
+            if body:
+                parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
+        if not parts:
+            return
+        with self._write_lock:
+            self._store.update(" ;\n".join(parts))
+            self.version += 1
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        """Remove named graphs, atomically."""
+        self.replace_graphs({g: [] for g in graphs})
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def close(self) -> None:
+        """Flush to disk and release the store."""
+        self.flush()
+        del self._store

@@ -1,0 +1,165 @@
+"""SHACL validation of data against the shapes, together with what is already in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyshacl
+import rdflib
+from rdflib import RDF, RDFS, Literal
+
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ONTOLOGY_GRAPH, SH
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, in the words a curator needs to act on it."""
+
+    severity: str
+    focus_node: str
+    focus_label: str | None
+    path: str | None
+    value: str | None
+    source_shape: str | None
+    constraint: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "focusNode": self.focus_node,
+            "focusLabel": self.focus_label,
+            "path": self.path,
+            "value": self.value,
+            "sourceShape": self.source_shape,
+            "constraint": self.constraint,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        focus = f"{self.focus_node}" + (f" ({self.focus_label})" if self.focus_label else "")
+        where = f" path {self.path}" if self.path else ""
+        value = f" value {self.value}" if self.value is not None else ""
+        return f"{self.severity}: {focus}{where}{value}: {self.message} [{self.source_shape}]"
+
+
+@dataclass
+class Report:
+    """A SHACL validation report: conforms when there is no Violation (Warnings are allowed)."""
+
+    results: list[Result]
+    graph: rdflib.Graph = field(repr=False)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Warning"]
+
+    @property
+    def violation_count(self) -> int:
+        return len(self.violations)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "violations": len(self.violations),
+            "warnings": len(self.warnings),
+            "results": [r.to_json() for r in self.results],
+        }
+
+    def to_turtle(self) -> str:
+        """The report as an ``sh:ValidationReport`` in Turtle."""
+        return self.graph.serialize(format="turtle")
+
+    def to_text(self) -> str:
+        head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
+        lines = [f"{head}, {len(self.warnings)} warning(s)"]
+        lines += [str(r) for r in sorted(self.results, key=lambda r: (r.severity, r.focus_node))]
+        return "\n".join(lines)
+
+
+class Validator:
+    """The shapes and the ontology, parsed once; validates graphs against them."""
+
+    def __init__(self, shape_files: list[Path], ontology: rdflib.Graph) -> None:
+        if not shape_files:
+            raise FileNotFoundError("no SHACL shapes files found")
+        self.shapes = rdflib.Graph()
+        for f in shape_files:
+            self.shapes.parse(f, format="turtle")
+        self.ontology = ontology
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Validator:
+        ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
+        return cls(settings.shape_files(), ontology)
+
+    def validate(
+        self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = ()
+    ) -> Report:
+        """Validate ``data`` together with the asserted data already in ``kb`` (if given),
+        leaving out the graphs that the write is about to replace."""
+        combined = rdflib.Graph()
+        if kb is not None:
+            skip = set(replacing)
+            combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in skip)
+        combined += data
+        return self._run(combined)
+
+    def _run(self, data: rdflib.Graph) -> Report:
+        _conforms, graph, _text = pyshacl.validate(
+            data_graph=data,
+            shacl_graph=self.shapes,
+            ont_graph=self.ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            inplace=False,
+        )
+        labels = data + self.ontology
+        results = [_result(graph, node, labels) for node in graph.subjects(RDF.type, SH.ValidationResult)]
+        return Report(results=results, graph=graph)
+
+
+def ontology_graph(kb: KnowledgeBase) -> rdflib.Graph:
+    """The ontology as stored in the knowledge base."""
+    return kb.rdflib_graph([ONTOLOGY_GRAPH])
+
+
+def _text(term: Any) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        return term.n3() if term.datatype or term.language else str(term)
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def _result(report: rdflib.Graph, node: Any, labels: rdflib.Graph) -> Result:
+    focus = report.value(node, SH.focusNode)
+    label = labels.value(focus, RDFS.label) if focus is not None else None
+    path = report.value(node, SH.resultPath)
+    return Result(
+        severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
+        focus_node=_text(focus) or "",
+        focus_label=str(label) if label is not None else None,
+        path=_text(path) if not isinstance(path, rdflib.BNode) else "(complex path)",
+        value=_text(report.value(node, SH.value)),
+        source_shape=_text(report.value(node, SH.sourceShape)),
+        constraint=_text(report.value(node, SH.sourceConstraintComponent)),
+        message=str(report.value(node, SH.resultMessage) or "constraint not met"),
+    )

@@ -1,0 +1,35 @@
+"""The Flask application factory: one blueprint per concern, one KnowledgeBase per app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from allianceld.config import Settings
+from allianceld.web import errors, reasoning_views, sparql, ui, validate_views
+from allianceld.web.services import Services, init_services
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``test_config`` may set ``SETTINGS`` (a :class:`Settings`), ``KB`` (an open
+    KnowledgeBase to use) and ``LOAD_SHIPPED`` (load the ontology and shipped data at start).
+
+    >>> app = create_app({"SETTINGS": Settings(store_path=None), "LOAD_SHIPPED": True})
+    >>> app.test_client().get("/").status_code
+    200
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(SETTINGS=None, KB=None, LOAD_SHIPPED=False, MAX_CONTENT_LENGTH=16 * 1024 * 1024)
+    if test_config:
+        app.config.update(test_config)
+    settings: Settings = app.config["SETTINGS"] or Settings()
+    app.config["SETTINGS"] = settings
+    init_services(app, settings)
+    errors.init_app(app)
+    for bp in (ui.bp, sparql.bp, validate_views.bp, reasoning_views.bp):
+        app.register_blueprint(bp)
+    return app
+
+
+__all__ = ["Services", "create_app"]

@@ -1,0 +1,36 @@
+"""One error shape for every endpoint: JSON ``{"error", "status", "message", ...}``."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from allianceld.errors import AllianceldError
+
+
+def wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"]
+
+
+def error_response(status: int, kind: str, message: str, **details: object) -> Response:
+    if wants_html():
+        resp = Response(render_template("error.html", status=status, kind=kind, message=message), status)
+        return resp
+    resp = jsonify({"error": kind, "status": status, "message": message, **details})
+    resp.status_code = status
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(AllianceldError)
+    def _domain_error(exc: AllianceldError) -> Response:
+        body = exc.to_json()
+        return error_response(exc.status, body.pop("error"), body.pop("message"), **{
+            k: v for k, v in body.items() if k != "status"
+        })
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        kind = (exc.name or "error").lower().replace(" ", "-")
+        return error_response(exc.code or 500, kind, exc.description or kind)

@@ -1,0 +1,50 @@
+"""The services an app holds: its KnowledgeBase, the validator and cached reasoning verdicts."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from allianceld import gate, reasoning
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from allianceld.vocab import ALD
+
+
+@dataclass
+class Services:
+    settings: Settings
+    kb: KnowledgeBase
+    validator: Validator
+    _verdict: tuple[int, reasoning.Consistency] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def consistency(self) -> reasoning.Consistency:
+        """The OWL 2 DL verdict for the store's current content, computed once per version."""
+        with self._lock:
+            if self._verdict is None or self._verdict[0] != self.kb.version:
+                verdict = reasoning.kb_consistency(self.kb, watch=[str(ALD.CollectiveDefenceAlliance)])
+                self._verdict = (self.kb.version, verdict)
+            return self._verdict[1]
+
+
+def init_services(app: Flask, settings: Settings) -> None:
+    """Open the KnowledgeBase (or take the one given in ``KB``) and the validator, once per app."""
+    kb = app.config.get("KB") or KnowledgeBase(settings.store_path)
+    validator = Validator.from_settings(settings)
+    if app.config.get("LOAD_SHIPPED"):
+        gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+    app.extensions["allianceld"] = Services(settings, kb, validator)
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions["allianceld"]
+
+
+def get_kb() -> KnowledgeBase:
+    """The current app's KnowledgeBase."""
+    return services().kb

@@ -1,0 +1,106 @@
+"""SPARQL 1.1 Query Protocol at /sparql: GET, POST form and POST direct; results by Accept."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request
+
+from allianceld.errors import BadRequest, NotSupported, UnsupportedMediaType
+from allianceld.vocab import PREFIXES
+from allianceld.web.negotiation import choose
+from allianceld.web.services import get_kb
+
+bp = Blueprint("sparql", __name__)
+
+RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+EXAMPLE_QUERY = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?state ?label ?start WHERE {
+  ?m org:organization <https://w3id.org/allianceld/id/alliance/nato> ;
+     org:member ?state ; ald:startDate ?start .
+  ?state rdfs:label ?label .
+} ORDER BY ?start ?label"""
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """Answer a SPARQL query; a browser without a query gets the query form."""
+    query, update = _operation()
+    if update is not None:
+        raise NotSupported("SPARQL Update is not available on this endpoint in this version")
+    if query is None:
+        if choose(["text/html", "application/json"], "application/json") == "text/html":
+            return Response(render_template("sparql.html", query=EXAMPLE_QUERY, prefixes=PREFIXES))
+        raise BadRequest("missing the 'query' parameter (SPARQL 1.1 Protocol, section 2.1)", parameter="query")
+    inference = request.values.get("inference", "true").lower() not in ("false", "0", "no")
+    result = get_kb().query(
+        query,
+        inference=inference,
+        default_graph_uris=request.values.getlist("default-graph-uri") or None,
+        named_graph_uris=request.values.getlist("named-graph-uri") or None,
+    )
+    return _render(result, query)
+
+
+def _operation() -> tuple[str | None, str | None]:
+    """The query or update string of the request, following the protocol's three forms."""
+    if request.method == "GET":
+        queries = request.args.getlist("query")
+        if len(queries) > 1:
+            raise BadRequest("more than one 'query' parameter", parameter="query")
+        if "update" in request.args:
+            raise BadRequest("SPARQL Update must be sent with POST", parameter="update")
+        return (queries[0] if queries else None), None
+    ctype = (request.mimetype or "").lower()
+    if ctype == "application/x-www-form-urlencoded":
+        queries, updates = request.form.getlist("query"), request.form.getlist("update")
+        if len(queries) + len(updates) != 1:
+            raise BadRequest("send exactly one 'query' or one 'update' parameter", parameter="query")
+        return (queries[0] if queries else None), (updates[0] if updates else None)
+    body = request.get_data(as_text=True)
+    if ctype == "application/sparql-query":
+        return body, None
+    if ctype == "application/sparql-update":
+        return None, body
+    raise UnsupportedMediaType(
+        f"POST /sparql takes application/x-www-form-urlencoded, application/sparql-query or "
+        f"application/sparql-update, not {ctype or '(none)'}"
+    )
+
+
+def _render(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, query: str) -> Response:
+    if isinstance(result, ox.QueryTriples):
+        mime = choose(list(GRAPH_TYPES), "text/turtle")
+        body = result.serialize(format=GRAPH_TYPES[mime]) or b""
+        return Response(body, mimetype=mime)
+    offers = [*RESULT_TYPES, "text/html"]
+    mime = choose(offers, "application/sparql-results+json")
+    if mime == "text/html":
+        return _html(result, query)
+    fmt = RESULT_TYPES[mime]
+    if isinstance(result, ox.QueryBoolean) and fmt in (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV):
+        return Response("true\n" if bool(result) else "false\n", mimetype=mime)
+    return Response(result.serialize(format=fmt) or b"", mimetype=mime)
+
+
+def _html(result: ox.QuerySolutions | ox.QueryBoolean, query: str) -> Response:
+    if isinstance(result, ox.QueryBoolean):
+        return Response(render_template("sparql.html", query=query, boolean=bool(result), prefixes=PREFIXES))
+    names = [v.value for v in result.variables]
+    rows = [[row[n] for n in names] for row in result]
+    return Response(render_template("sparql.html", query=query, columns=names, rows=rows, prefixes=PREFIXES))
