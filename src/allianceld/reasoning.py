@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import rdflib
-from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal
 
 from allianceld import rdfio
 from allianceld.store import KnowledgeBase
@@ -54,8 +54,10 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     """The OWL 2 RL closure of ``graph`` (input included), and the name of the reasoner used.
 
     Uses the ``reasonable`` reasoner, falling back to ``owlrl`` only where it is not installed.
-    ``reasonable`` does not apply property chains (rule prp-spo2), so the chains declared in the
-    graph are applied here, alternating with the reasoner until nothing new is derived.
+    Two RL rules are applied here instead, alternating with the reasoner until nothing new is
+    derived: property chains (prp-spo2), which ``reasonable`` 0.4 does not apply, and inverse-
+    functional properties (prp-ifp), which it applies without comparing the objects (it made
+    every two treaties with provisions owl:sameAs each other).
     """
     try:
         import reasonable
@@ -67,8 +69,8 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
         return set(closed), "owlrl"
 
-    chains = _property_chains(graph)
-    triples: set[Triple] = set(graph)
+    rules = _Rules(graph)
+    triples: set[Triple] = set(graph) - rules.hidden
     while True:
         r = reasonable.PyReasoner()
         g = rdflib.Graph()
@@ -76,33 +78,42 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
             g.add(t)
         r.from_graph(g)
         closed = set(r.reason()) | triples
-        extra = _apply_chains(closed, chains) - closed
+        extra = rules.apply(closed) - closed
         if not extra:
-            return closed, "reasonable"
+            return closed | rules.hidden, "reasonable"
         triples = closed | extra
 
 
-def _property_chains(graph: rdflib.Graph) -> list[tuple[URIRef, list[Any]]]:
-    chains = []
-    for prop, head in graph.subject_objects(OWL.propertyChainAxiom):
-        chains.append((prop, list(rdflib.collection.Collection(graph, head))))
-    return chains
+class _Rules:
+    """The RL rules applied outside ``reasonable``, with the axioms read from the graph."""
 
+    def __init__(self, graph: rdflib.Graph) -> None:
+        self.chains = [
+            (prop, list(rdflib.collection.Collection(graph, head)))
+            for prop, head in graph.subject_objects(OWL.propertyChainAxiom)
+        ]
+        self.inverse_functional = set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty))
+        self.hidden = {(p, RDF.type, OWL.InverseFunctionalProperty) for p in self.inverse_functional}
 
-def _apply_chains(triples: set[Triple], chains: list[tuple[URIRef, list[Any]]]) -> set[Triple]:
-    by_pred: dict[Any, list[tuple[Any, Any]]] = {}
-    for s, p, o in triples:
-        by_pred.setdefault(p, []).append((s, o))
-    derived: set[Triple] = set()
-    for prop, steps in chains:
-        pairs = by_pred.get(steps[0], [])
-        for step in steps[1:]:
-            index: dict[Any, list[Any]] = {}
-            for s, o in by_pred.get(step, []):
-                index.setdefault(s, []).append(o)
-            pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
-        derived.update((x, prop, z) for x, z in pairs)
-    return derived
+    def apply(self, triples: set[Triple]) -> set[Triple]:
+        by_pred: dict[Any, list[tuple[Any, Any]]] = {}
+        for s, p, o in triples:
+            by_pred.setdefault(p, []).append((s, o))
+        derived: set[Triple] = set()
+        for prop, steps in self.chains:  # prp-spo2
+            pairs = by_pred.get(steps[0], [])
+            for step in steps[1:]:
+                index: dict[Any, list[Any]] = {}
+                for s, o in by_pred.get(step, []):
+                    index.setdefault(s, []).append(o)
+                pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
+            derived.update((x, prop, z) for x, z in pairs)
+        for prop in self.inverse_functional:  # prp-ifp
+            subjects: dict[Any, set[Any]] = {}
+            for s, o in by_pred.get(prop, []):
+                subjects.setdefault(o, set()).add(s)
+            derived.update((a, OWL.sameAs, b) for group in subjects.values() for a in group for b in group if a != b)
+        return derived
 
 
 def _worth_keeping(t: Triple) -> bool:
