@@ -17,10 +17,18 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation import Validator
 from allianceld.vocab import ALD
 
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
-GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-                 "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
 
 
 class Failure(click.ClickException):
@@ -34,9 +42,11 @@ def _settings(ctx: click.Context) -> Settings:
     return Settings(store_path=Path(store)) if store else Settings()
 
 
-def _open_kb(settings: Settings) -> KnowledgeBase:
+def _open_kb(settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
+    if read_only and not (settings.store_path and settings.store_path.is_dir()):
+        raise Failure(f"no store at {settings.store_path}: run 'allianceld init' (or 'make load') first")
     try:
-        return KnowledgeBase(settings.store_path)
+        return KnowledgeBase(settings.store_path, read_only=read_only)
     except OSError as exc:
         raise Failure(
             f"cannot open the store at {settings.store_path}: {exc} "
@@ -52,8 +62,12 @@ def _read(paths: tuple[Path, ...], graph: str | None = None) -> list[gate.Source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--store", envvar="ALLIANCELD_STORE", type=click.Path(file_okay=False),
-              help="Store directory (default: var/store, or $ALLIANCELD_STORE).")
+@click.option(
+    "--store",
+    envvar="ALLIANCELD_STORE",
+    type=click.Path(file_okay=False),
+    help="Store directory (default: var/store, or $ALLIANCELD_STORE).",
+)
 @click.version_option(package_name="allianceld")
 @click.pass_context
 def main(ctx: click.Context, store: str | None) -> None:
@@ -109,15 +123,21 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
 
 @main.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]), default="table",
-              show_default=True, help="Output format (table for SELECT/ASK; turtle for CONSTRUCT/DESCRIBE).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+    default="table",
+    show_default=True,
+    help="Output format (table for SELECT/ASK; turtle for CONSTRUCT/DESCRIBE).",
+)
 @click.option("--no-inference", is_flag=True, help="Query asserted triples only.")
 @click.pass_context
 def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
     """Run a SPARQL QUERY (the text, or a file holding it)."""
     path = Path(query)
     text = path.read_text(encoding="utf-8") if len(query) < 4096 and path.is_file() else query
-    kb = _open_kb(_settings(ctx))
+    kb = _open_kb(_settings(ctx), read_only=True)
     try:
         result = kb.query(text, inference=not no_inference)
         click.echo(_format(result, fmt), nl=False)
@@ -157,7 +177,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool)
     if alone or not (settings.store_path and settings.store_path.exists()):
         report = validator.validate(data)
     else:
-        kb = _open_kb(settings)
+        kb = _open_kb(settings, read_only=True)
         try:
             report = validator.validate(data, kb, replacing=[s.graph for s in sources])
         finally:
@@ -212,3 +232,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         kb.close()
+
+
+if __name__ == "__main__":  # python -m allianceld.cli
+    main()

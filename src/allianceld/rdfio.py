@@ -59,9 +59,7 @@ def format_for_path(path: Path) -> ox.RdfFormat:
     return fmt
 
 
-def parse(
-    data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None
-) -> list[ox.Triple]:
+def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None) -> list[ox.Triple]:
     """Parse a graph serialisation into triples (quads' graph names are dropped).
 
     Raises :class:`RdfSyntaxError` naming ``source``, the line and the column.

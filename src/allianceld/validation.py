@@ -107,9 +107,7 @@ class Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
         return cls(settings.shape_files(), ontology)
 
-    def validate(
-        self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = ()
-    ) -> Report:
+    def validate(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = ()) -> Report:
         """Validate ``data`` together with the asserted data already in ``kb`` (if given),
         leaving out the graphs that the write is about to replace."""
         combined = rdflib.Graph()

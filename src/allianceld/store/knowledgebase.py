@@ -29,13 +29,18 @@ class KnowledgeBase:
     True
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or create) the store at ``path``; in memory when ``path`` is None.
+        ``read_only`` opens an existing store for reading even while another process writes to it."""
         self.path = Path(path) if path is not None else None
-        if self.path is not None:
+        self.read_only = read_only
+        if self.path is None:
+            self._store = ox.Store()
+        elif read_only:
+            self._store = ox.Store.read_only(str(self.path))
+        else:
             self.path.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(self.path))
-        else:
-            self._store = ox.Store()
         self._write_lock = threading.Lock()
         self.version = 0  # bumped on every write; caches key on it
 
@@ -138,7 +143,7 @@ class KnowledgeBase:
         self.replace_graphs({g: [] for g in graphs})
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
 
     def close(self) -> None:

@@ -26,9 +26,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AllianceldError)
     def _domain_error(exc: AllianceldError) -> Response:
         body = exc.to_json()
-        return error_response(exc.status, body.pop("error"), body.pop("message"), **{
-            k: v for k, v in body.items() if k != "status"
-        })
+        return error_response(
+            exc.status, body.pop("error"), body.pop("message"), **{k: v for k, v in body.items() if k != "status"}
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -1,0 +1,92 @@
+"""The command line: init, load, query, validate, reason; exit codes 0/1/2; errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from allianceld.cli import main
+from conftest import TEST_DATA, requires_java
+
+BAD = TEST_DATA / "invalid" / "membership-start-before-founding.ttl"
+NATO_1990 = Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq"
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("cli") / "store"
+    result = CliRunner().invoke(main, ["--store", str(store), "init"])
+    assert result.exit_code == 0, result.output
+    assert "loaded" in result.output
+    return store
+
+
+def run(store: Path, *args: str):
+    return CliRunner().invoke(main, ["--store", str(store), *args])
+
+
+def test_query_table_json_and_file(initialised: Path) -> None:
+    table = run(initialised, "query", str(NATO_1990))
+    assert table.exit_code == 0, table.output
+    assert "(16 rows)" in table.output
+    as_json = run(initialised, "query", "ASK { ?s ?p ?o }", "--format", "json")
+    assert json.loads(as_json.output) == {"boolean": True}
+    csv = run(initialised, "query", str(NATO_1990), "--format", "csv")
+    assert len(csv.output.strip().splitlines()) == 17
+
+
+def test_query_syntax_error_exits_2(initialised: Path) -> None:
+    result = run(initialised, "query", "SELEC ?x")
+    assert result.exit_code == 2
+    assert "SPARQL syntax error" in result.output
+
+
+def test_validate_exit_codes(initialised: Path) -> None:
+    good = run(initialised, "validate", *map(str, sorted((TEST_DATA / "valid").glob("*.ttl"))))
+    assert good.exit_code == 0, good.output
+    bad = run(initialised, "validate", str(BAD))
+    assert bad.exit_code == 1
+    assert "Violation" in bad.output
+    as_json = run(initialised, "validate", str(BAD), "--format", "json")
+    assert json.loads(as_json.output)["conforms"] is False
+
+
+def test_load_refuses_invalid_data_and_writes_nothing(initialised: Path) -> None:
+    before = run(initialised, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv").output
+    result = run(initialised, "load", str(BAD))
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    after = run(initialised, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv").output
+    assert before == after
+
+
+def test_load_valid_file(initialised: Path) -> None:
+    f = sorted((TEST_DATA / "valid").glob("*.ttl"))[0]
+    result = run(initialised, "load", str(f))
+    assert result.exit_code == 0, result.output
+    assert f"graph/data/{f.stem}" in result.output
+
+
+def test_load_bad_syntax_exits_2_naming_file_and_line(initialised: Path, tmp_path: Path) -> None:
+    f = tmp_path / "broken.ttl"
+    f.write_text("@prefix a: <http://x/> .\na:b a:c ;;\n ] .\n")
+    result = run(initialised, "load", str(f))
+    assert result.exit_code == 2
+    assert f"{f}:3:" in result.output
+
+
+@requires_java
+def test_reason(initialised: Path) -> None:
+    result = run(initialised, "reason")
+    assert result.exit_code == 0, result.output
+    assert "OWL 2 RL (reasonable)" in result.output
+    assert "OWL 2 DL (HermiT): consistent" in result.output
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for cmd in ("init", "load", "query", "validate", "reason", "serve"):
+        assert cmd in result.output

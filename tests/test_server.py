@@ -1,0 +1,82 @@
+"""The real server on 127.0.0.1, queried by real clients (SPARQLWrapper, rdflib's SPARQLStore)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+pytestmark = pytest.mark.server
+NATO_1990 = (Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("server") / "store"
+    cli = [sys.executable, "-m", "allianceld.cli", "--store", str(store)]
+    subprocess.run([*cli, "init"], check=True, capture_output=True)
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode()) from None
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start within 60 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_sparqlwrapper_queries_the_real_server(server: str) -> None:
+    sparql = SPARQLWrapper(server + "/sparql")
+    sparql.setQuery(NATO_1990)
+    sparql.setReturnFormat(JSON)
+    rows = sparql.queryAndConvert()["results"]["bindings"]
+    assert len(rows) == 16
+    assert rows[0]["joined"]["value"] == "1949-08-24"
+
+
+def test_sparqlwrapper_post(server: str) -> None:
+    sparql = SPARQLWrapper(server + "/sparql")
+    sparql.setMethod("POST")
+    sparql.setQuery("ASK { <https://w3id.org/allianceld/id/state/fin> ?p ?o }")
+    sparql.setReturnFormat(JSON)
+    assert sparql.queryAndConvert()["boolean"] is True
+
+
+def test_rdflib_sparqlstore_reads_the_real_server(server: str) -> None:
+    graph = Graph(store=SPARQLStore(server + "/sparql", returnFormat="json"))
+    label = graph.value(
+        URIRef("https://w3id.org/allianceld/id/alliance/nato"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    )
+    assert label is not None and "North Atlantic" in str(label)

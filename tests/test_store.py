@@ -1,0 +1,106 @@
+"""The KnowledgeBase: named graphs, atomic writes, union queries, persistence on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld import gate, rdfio
+from allianceld.errors import QuerySyntaxError, RdfSyntaxError, ValidationFailed
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
+from conftest import TEST_DATA
+
+T = b'<http://example.org/a> <http://example.org/p> "1" .\n<http://example.org/a> <http://example.org/q> "2" .\n'
+
+
+def _triples(data: bytes = T) -> list[ox.Triple]:
+    return rdfio.parse(data, ox.RdfFormat.N_TRIPLES, source="test")
+
+
+def test_replace_graphs_writes_each_graph_and_replaces_old_content(kb: KnowledgeBase) -> None:
+    kb.replace_graphs({"http://g/1": _triples(), "http://g/2": _triples()[:1]})
+    assert kb.count("http://g/1") == 2 and kb.count("http://g/2") == 1
+    kb.replace_graphs({"http://g/1": _triples()[:1]})
+    assert kb.count("http://g/1") == 1
+    assert kb.graphs() == ["http://g/1", "http://g/2"]
+
+
+def test_a_failing_write_changes_nothing(kb: KnowledgeBase) -> None:
+    kb.replace_graphs({"http://g/1": _triples()})
+    before = kb.dump()
+    bad = ox.Triple(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("x"))
+    with pytest.raises(Exception):  # noqa: B017 - any failure inside the transaction
+        kb.replace_graphs({"http://g/1": [], "http://g/3": [bad, "not a triple"]})  # type: ignore[list-item]
+    assert kb.dump() == before
+
+
+def test_queries_see_the_union_and_inference_false_hides_the_inferred_graph(kb: KnowledgeBase) -> None:
+    kb.replace_graphs({"http://g/1": _triples()[:1], INFERRED_GRAPH: _triples()[1:]})
+    assert bool(kb.query('ASK { ?s ?p "2" }'))
+    assert not bool(kb.query('ASK { ?s ?p "2" }', inference=False))
+    assert bool(kb.query('ASK { ?s ?p "1" }', inference=False))
+
+
+def test_substitutions_bind_values_without_pasting_text(kb: KnowledgeBase) -> None:
+    kb.replace_graphs({"http://g/1": _triples()})
+    rows = kb.select(
+        "SELECT ?o ?s WHERE { ?s <http://example.org/p> ?o }", substitutions={"s": ox.NamedNode("http://example.org/a")}
+    )
+    assert rows == [{"o": "1", "s": "http://example.org/a"}]
+
+
+def test_query_syntax_error_is_reported(kb: KnowledgeBase) -> None:
+    with pytest.raises(QuerySyntaxError, match="SPARQL syntax error"):
+        kb.query("SELECT WHERE")
+
+
+def test_store_on_disk_persists_across_reopen(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.replace_graphs({"http://g/1": _triples()})
+    kb.close()
+    again = KnowledgeBase(tmp_path / "store")
+    assert again.count("http://g/1") == 2
+    again.close()
+
+
+def test_shipped_data_loads_into_graphs_of_their_own(shared_kb: KnowledgeBase, settings) -> None:
+    graphs = shared_kb.graphs()
+    assert ONTOLOGY_GRAPH in graphs and INFERRED_GRAPH in graphs
+    for f in settings.data_files():
+        assert data_graph_iri(f.stem) in graphs
+        assert shared_kb.count(data_graph_iri(f.stem)) > 0
+
+
+def test_gate_refuses_invalid_data_and_writes_nothing(loaded_kb: KnowledgeBase, validator) -> None:
+    before = loaded_kb.dump()
+    bad = gate.read_file(TEST_DATA / "invalid" / "membership-start-before-founding.ttl")
+    with pytest.raises(ValidationFailed) as err:
+        gate.commit(loaded_kb, validator, [bad])
+    assert err.value.status == 422
+    assert loaded_kb.dump() == before
+
+
+def test_gate_commits_valid_data_with_inferences(loaded_kb: KnowledgeBase, validator) -> None:
+    valid = sorted((TEST_DATA / "valid").glob("*.ttl"))
+    result = gate.commit(loaded_kb, validator, [gate.read_file(f) for f in valid])
+    assert result.report.conforms
+    assert result.reasoning is not None and result.reasoning.inferred > 0
+    for f in valid:
+        assert loaded_kb.count(data_graph_iri(f.stem)) > 0
+
+
+def test_parse_error_names_source_line_and_column() -> None:
+    with pytest.raises(RdfSyntaxError) as err:
+        rdfio.parse(b"@prefix a: <http://x/> .\na:b a:c a:d ;;\n ] .", ox.RdfFormat.TURTLE, source="bad.ttl")
+    assert err.value.details["line"] == 3
+    assert err.value.message.startswith("bad.ttl:3:")
+
+
+def test_unknown_extension_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "data.docx"
+    f.write_text("x")
+    with pytest.raises(RdfSyntaxError, match="unknown RDF file extension"):
+        rdfio.parse_file(f)
