@@ -9,8 +9,10 @@ from allianceld.errors import AllianceldError
 
 
 def wants_html() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"]
+    """A browser (text/html preferred over JSON) gets error pages; everyone else gets JSON."""
+    if not request.headers.get("Accept"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def error_response(status: int, kind: str, message: str, **details: object) -> Response:
