@@ -104,3 +104,11 @@ def test_unknown_extension_is_refused(tmp_path: Path) -> None:
     f.write_text("x")
     with pytest.raises(RdfSyntaxError, match="unknown RDF file extension"):
         rdfio.parse_file(f)
+
+
+@pytest.mark.parametrize("fmt", [ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG])
+def test_export_round_trips_every_graph(kb: KnowledgeBase, fmt: ox.RdfFormat) -> None:
+    kb.replace_graphs({"http://g/1": _triples(), "http://g/2": _triples()[:1]})
+    copy = KnowledgeBase()
+    assert copy.load_dataset(kb.dump(fmt), fmt) == ["http://g/1", "http://g/2"]
+    assert copy.dump() == kb.dump()

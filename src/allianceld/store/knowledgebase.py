@@ -138,6 +138,17 @@ class KnowledgeBase:
             self._store.update(" ;\n".join(parts))
             self.version += 1
 
+    def load_dataset(self, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> list[str]:
+        """Replace the named graphs found in a dataset dump (N-Quads or TriG), atomically;
+        returns their IRIs. Triples outside any named graph are refused."""
+        graphs: dict[str, list[ox.Triple]] = {}
+        for quad in ox.parse(data, format=fmt):
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                raise ValueError("the dump has triples outside a named graph; allianceld keeps every triple in one")
+            graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
+        self.replace_graphs(graphs)
+        return sorted(graphs)
+
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         """Remove named graphs, atomically."""
         self.replace_graphs({g: [] for g in graphs})
