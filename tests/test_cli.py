@@ -75,7 +75,7 @@ def test_load_bad_syntax_exits_2_naming_file_and_line(initialised: Path, tmp_pat
     f.write_text("@prefix a: <http://x/> .\na:b a:c ;;\n ] .\n")
     result = run(initialised, "load", str(f))
     assert result.exit_code == 2
-    assert f"{f}:3:" in result.output
+    assert f"{f}:2:9:" in result.output
 
 
 @requires_java
