@@ -122,3 +122,23 @@ def test_treaty_and_organisation_are_separate_resources(shared_kb: KnowledgeBase
         }}"""
     )
     assert rows and rows[0]["signed"] == "1949-04-04" and rows[0]["inforce"] == "1949-08-24"
+
+
+def test_csto_organisation_and_treaty_have_their_own_dates(shared_kb: KnowledgeBase) -> None:
+    rows = shared_kb.select(
+        f"""SELECT ?founded ?signed WHERE {{
+          <{ID}alliance/csto> ald:foundingDate ?founded ; ald:foundingTreaty ?t .
+          ?t ald:signingDate ?signed }}"""
+    )
+    assert rows == [{"founded": "2002-10-07", "signed": "1992-05-15"}]
+    assert members_on(shared_kb, "csto", "2010-01-01") == {"arm", "blr", "kaz", "kgz", "rus", "tjk", "uzb"}
+    assert "uzb" not in members_on(shared_kb, "csto", "2020-01-01")
+
+
+def test_collective_defence_alliances_are_derived(shared_kb: KnowledgeBase) -> None:
+    rows = shared_kb.select("SELECT ?a WHERE { ?a a ald:CollectiveDefenceAlliance }")
+    derived = {r["a"].rsplit("/", 1)[1] for r in rows}
+    assert {"nato", "csto"} <= derived
+    assert "quad" not in derived
+    asserted = shared_kb.select("SELECT ?a WHERE { ?a a ald:CollectiveDefenceAlliance }", inference=False)
+    assert asserted == []
