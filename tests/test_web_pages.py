@@ -97,3 +97,11 @@ def test_unknown_path_is_404_json(client) -> None:
     resp = client.get("/nowhere", headers={"Accept": "application/json"})
     assert resp.status_code == 404
     assert resp.get_json()["status"] == 404
+
+
+def test_validate_reports_warnings_only_about_the_posted_records(client) -> None:
+    report = client.post(
+        "/validate", data=_bad_fixture().read_bytes(), headers={"Content-Type": "text/turtle"}
+    ).get_json()
+    assert all("/test-" in r["focusNode"] or "example.org" in r["focusNode"] for r in report["results"])
+    assert report["violations"] == 1

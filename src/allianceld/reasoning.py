@@ -147,9 +147,11 @@ def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
     source = without_identity_links(asserted)
     closed, name = rl_closure(source)
     inferred = rdflib.Graph()
-    for t in closed:
-        if t not in source and _worth_keeping(t):
-            inferred.add(t)
+    for s, p, o in closed:
+        if isinstance(o, Literal) and o.datatype == XSD.string:
+            o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
+        if (s, p, o) not in source and _worth_keeping((s, p, o)):
+            inferred.add((s, p, o))
     return inferred, name
 
 

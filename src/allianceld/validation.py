@@ -110,12 +110,17 @@ class Validator:
     def validate(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = ()) -> Report:
         """Validate ``data`` together with the asserted data already in ``kb`` (if given),
         leaving out the graphs that the write is about to replace."""
-        combined = rdflib.Graph()
-        if kb is not None:
-            skip = set(replacing)
-            combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in skip)
+        if kb is None:
+            return self._run(data)
+        skip = set(replacing)
+        combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in skip)
         combined += data
-        return self._run(combined)
+        report = self._run(combined)
+        # Every Violation counts (the store itself is kept valid, so any is caused by this data);
+        # Warnings are reported only for the records this data mentions.
+        touched = {_text(t) for s, _p, o in data for t in (s, o)}
+        report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in touched]
+        return report
 
     def _run(self, data: rdflib.Graph) -> Report:
         _conforms, graph, _text = pyshacl.validate(
