@@ -1,0 +1,57 @@
+"""The README's tour prints what the service answers: its outputs are checked here."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCK = re.compile(r"```(?:sh)?\n(.*?)```", re.S)
+
+
+def _output_after(command_fragment: str) -> str:
+    """The first fenced block that follows the block containing ``command_fragment``."""
+    blocks = BLOCK.findall(README)
+    for i, block in enumerate(blocks):
+        if command_fragment in block:
+            return blocks[i + 1]
+    raise AssertionError(f"README has no command containing {command_fragment!r}")
+
+
+def _csv(client, query: str) -> str:
+    resp = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert resp.status_code == 200
+    return resp.data.decode().replace("\r\n", "\n")
+
+
+def test_nato_1990_output_is_what_the_service_answers(client) -> None:
+    query = (ROOT / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
+    assert _output_after("query@docs/queries/nato-members-on-1990-01-01.rq") == _csv(client, query)
+
+
+def test_collective_defence_output_is_what_the_service_answers(client) -> None:
+    query = "SELECT ?a WHERE { ?a a <https://w3id.org/allianceld/ontology#CollectiveDefenceAlliance> } ORDER BY ?a"
+    assert query in README
+    assert _output_after("CollectiveDefenceAlliance> } ORDER BY ?a") == _csv(client, query)
+
+
+def test_validate_output_is_what_the_cli_prints(runner, tmp_path, monkeypatch) -> None:
+    from allianceld.cli import main
+
+    monkeypatch.chdir(ROOT)  # the README's commands run from the repository root
+    store = tmp_path / "store"
+    assert runner.invoke(main, ["--store", str(store), "init"]).exit_code == 0
+    result = runner.invoke(
+        main, ["--store", str(store), "validate", "tests/data/invalid/membership-start-before-founding.ttl"]
+    )
+    shown = _output_after("allianceld validate tests/data/invalid/membership-start-before-founding.ttl")
+    assert shown == result.output + f"exit {result.exit_code}\n"
+
+
+def test_readme_counts_match_the_store(client) -> None:
+    counts = client.get("/", headers={"Accept": "application/json"}).get_json()["counts"]
+    assert f"| alliances and partnerships | {counts['alliances']} (" in README
+    assert f"| states | {counts['states']} (" in README
+    assert f"| memberships | {counts['memberships']}," in README
+    assert f"| treaties | {counts['treaties']}," in README
