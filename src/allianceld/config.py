@@ -33,7 +33,6 @@ class Settings:
     home: Path = field(default_factory=project_home)
     host: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_PORT", "8000")))
-    query_timeout_s: float = 30.0
 
     @property
     def in_memory(self) -> bool:

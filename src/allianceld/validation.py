@@ -12,7 +12,7 @@ import rdflib
 from rdflib import RDF, RDFS, Literal
 
 from allianceld.store import KnowledgeBase
-from allianceld.vocab import ONTOLOGY_GRAPH, SH
+from allianceld.vocab import SH
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -135,11 +135,6 @@ class Validator:
         labels = data + self.ontology
         results = [_result(graph, node, labels) for node in graph.subjects(RDF.type, SH.ValidationResult)]
         return Report(results=results, graph=graph)
-
-
-def ontology_graph(kb: KnowledgeBase) -> rdflib.Graph:
-    """The ontology as stored in the knowledge base."""
-    return kb.rdflib_graph([ONTOLOGY_GRAPH])
 
 
 def _text(term: Any) -> str | None:

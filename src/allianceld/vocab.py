@@ -33,11 +33,6 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def sparql_prologue() -> str:
-    """The PREFIX lines for every namespace above, to prepend to built-in queries."""
-    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
-
-
 def data_graph_iri(name: str) -> str:
     """The named graph IRI for a shipped or loaded data file called ``name`` (no extension)."""
     return DATA_GRAPH_BASE + name

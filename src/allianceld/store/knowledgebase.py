@@ -149,10 +149,6 @@ class KnowledgeBase:
         self.replace_graphs(graphs)
         return sorted(graphs)
 
-    def drop_graphs(self, graphs: Iterable[str]) -> None:
-        """Remove named graphs, atomically."""
-        self.replace_graphs({g: [] for g in graphs})
-
     def flush(self) -> None:
         if self.path is not None and not self.read_only:
             self._store.flush()
