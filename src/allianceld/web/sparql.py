@@ -7,6 +7,7 @@ from flask import Blueprint, Response, render_template, request
 
 from allianceld.errors import BadRequest, NotSupported, UnsupportedMediaType
 from allianceld.vocab import PREFIXES
+from allianceld.web.metadata import rdf_response, service_description, wants_rdf
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb
 
@@ -44,6 +45,8 @@ def endpoint() -> Response:
     if update is not None:
         raise NotSupported("SPARQL Update is not available on this endpoint in this version")
     if query is None:
+        if wants_rdf():
+            return rdf_response(service_description(get_kb(), request.base_url))
         if choose(["text/html", "application/json"], "application/json") == "text/html":
             return Response(render_template("sparql.html", query=EXAMPLE_QUERY, prefixes=PREFIXES))
         raise BadRequest("missing the 'query' parameter (SPARQL 1.1 Protocol, section 2.1)", parameter="query")
