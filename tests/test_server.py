@@ -26,15 +26,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["development", "production"])
+def server(request, tmp_path_factory) -> Iterator[str]:
+    """A real server process on a free port: Werkzeug, then gunicorn (--production)."""
     store = tmp_path_factory.mktemp("server") / "store"
     cli = [sys.executable, "-m", "allianceld.cli", "--store", str(store)]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--production", "--threads", "4"] if request.param == "production" else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -80,3 +82,14 @@ def test_rdflib_sparqlstore_reads_the_real_server(server: str) -> None:
         URIRef("https://w3id.org/allianceld/id/alliance/nato"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")
     )
     assert label is not None and "North Atlantic" in str(label)
+
+
+def test_concurrent_readers_are_served(server: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(_: int) -> int:
+        with urllib.request.urlopen(server + "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", timeout=30) as resp:
+            return resp.status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(ask, range(32))) == {200}

@@ -218,8 +218,12 @@ def reason(ctx: click.Context, no_dl: bool) -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option(
+    "--production", is_flag=True, help="Serve with gunicorn: one process (the store's single writer), many threads."
+)
+@click.option("--threads", default=8, show_default=True, help="Threads of the production server.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, production: bool, threads: int) -> None:
     """Serve the web application (SPARQL, validation, reasoning) on the store."""
     from allianceld.web import create_app
 
@@ -229,7 +233,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     host, port = host or settings.host, port or settings.port
     click.echo(f"allianceld serving {settings.store_path} on http://{host}:{port}/")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        if production:
+            from allianceld.web.production import serve as serve_production
+
+            serve_production(app, host, port, threads)
+        else:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         kb.close()
 
