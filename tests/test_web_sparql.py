@@ -134,13 +134,13 @@ def test_wrong_content_type_is_415(client) -> None:
     assert resp.status_code == 415
 
 
-def test_update_is_not_accepted(client) -> None:
-    resp = client.post("/sparql", data={"update": "INSERT DATA { <http://a> <http://b> <http://c> }"})
-    assert resp.status_code == 501
-    assert (
-        client.get("/sparql", query_string={"query": "ASK { <http://a> <http://b> <http://c> }"}).get_json()["boolean"]
-        is False
+def test_update_without_a_token_is_refused(client) -> None:
+    resp = client.post(
+        "/sparql", data={"update": "INSERT DATA { GRAPH <http://g> { <http://a> <http://b> <http://c> } }"}
     )
+    assert resp.status_code == 401
+    ask = client.get("/sparql", query_string={"query": "ASK { <http://a> <http://b> <http://c> }"})
+    assert ask.get_json()["boolean"] is False
 
 
 def test_dataset_parameters_restrict_the_default_graph(client) -> None:

@@ -14,6 +14,7 @@ from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
+from allianceld.tokens import ROLES, TokenStore
 from allianceld.validation import Validator
 from allianceld.vocab import ALD
 
@@ -213,6 +214,23 @@ def reason(ctx: click.Context, no_dl: bool) -> None:
         click.echo(f"  {cls}: {len(members)} member(s)")
     if verdict.consistent is False:
         sys.exit(1)
+
+
+@main.group()
+def token() -> None:
+    """Manage the bearer tokens that writes need."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(list(ROLES)), default="contributor", show_default=True)
+@click.pass_context
+def token_create(ctx: click.Context, name: str, role: str) -> None:
+    """Create a token for NAME and print it once (only its SHA-256 hash is stored)."""
+    settings = _settings(ctx)
+    secret = TokenStore(settings.tokens_file).create(name, role)
+    click.echo(f"token for {name} ({role}), stored hashed in {settings.tokens_file}; it is not shown again:", err=True)
+    click.echo(secret)
 
 
 @main.command()

@@ -66,6 +66,11 @@ class ValidationFailed(AllianceldError):
         self.report = report
 
 
-class NotSupported(AllianceldError):
-    status = 501
-    kind = "not-supported"
+class Unauthorized(AllianceldError):
+    status = 401
+    kind = "unauthorized"
+
+
+class Forbidden(AllianceldError):
+    status = 403
+    kind = "forbidden"

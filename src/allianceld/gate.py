@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from allianceld import rdfio, reasoning
-from allianceld.errors import ValidationFailed
+from allianceld.errors import BadRequest, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
@@ -50,6 +51,13 @@ def commit(
 
     Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``.
     """
+    with kb.write_lock:  # no other write between this validation and this commit
+        return _commit(kb, validator, sources, force=force, reason=reason)
+
+
+def _commit(
+    kb: KnowledgeBase, validator: Validator, sources: list[Source], *, force: bool, reason: bool
+) -> CommitResult:
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
@@ -67,3 +75,42 @@ def commit(
         done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start)
     kb.replace_graphs(writes)  # data and inferences in one transaction
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
+
+
+def apply_update(
+    kb: KnowledgeBase, validator: Validator, update: str, *, authorize: Callable[[list[str]], None]
+) -> CommitResult:
+    """Run a SPARQL Update through the gate: it is applied to a scratch copy of the store, the
+    graphs it changes are validated like any other write (``authorize`` sees their IRIs first),
+    and only then are they replaced in the store, with the inferences, in one transaction.
+
+    Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write outside a named graph, or into
+    the inferred graph) or :class:`ValidationFailed`; nothing is written in any of these cases.
+    """
+    with kb.write_lock:
+        graphs = kb.graphs()
+        scratch = ox.Store()
+        scratch.extend(kb.quads(graphs))
+        try:
+            scratch.update(update)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL Update syntax error: {exc.msg or exc}") from None
+        if any(True for _ in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+            raise BadRequest(
+                "the update writes into the default graph; allianceld keeps every triple in a named graph: "
+                "use INSERT DATA { GRAPH <…> { … } }"
+            )
+        after = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
+        changed = [
+            g
+            for g in sorted(set(graphs) | set(after))
+            if set(scratch.quads_for_pattern(None, None, None, ox.NamedNode(g))) != set(kb.quads([g]))
+        ]
+        if INFERRED_GRAPH in changed:
+            raise BadRequest(f"the inferred graph <{INFERRED_GRAPH}> is computed by the reasoner; it cannot be written")
+        authorize(changed)
+        sources = [
+            Source(g, [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.NamedNode(g))], "SPARQL Update")
+            for g in changed
+        ]
+        return _commit(kb, validator, sources, force=False, reason=True)

@@ -41,7 +41,7 @@ class KnowledgeBase:
         else:
             self.path.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(self.path))
-        self._write_lock = threading.Lock()
+        self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
         self.version = 0  # bumped on every write; caches key on it
 
     # -- reading -----------------------------------------------------------------------------
@@ -114,6 +114,10 @@ class KnowledgeBase:
         names = [v.value for v in result.variables]
         return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
 
+    def quads(self, graphs: Iterable[str]) -> list[ox.Quad]:
+        """The quads of some named graphs."""
+        return [q for g in graphs for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g))]
+
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
         """The whole dataset serialised (N-Quads by default), in a stable order."""
         quads = sorted(self._store, key=str)
@@ -134,7 +138,7 @@ class KnowledgeBase:
                 parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
         if not parts:
             return
-        with self._write_lock:
+        with self.write_lock:
             self._store.update(" ;\n".join(parts))
             self.version += 1
 

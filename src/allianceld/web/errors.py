@@ -28,6 +28,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AllianceldError)
     def _domain_error(exc: AllianceldError) -> Response:
         body = exc.to_json()
+        if exc.status == 401:
+            resp = error_response(exc.status, body.pop("error"), body.pop("message"))
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="allianceld"'
+            return resp
         return error_response(
             exc.status, body.pop("error"), body.pop("message"), **{k: v for k, v in body.items() if k != "status"}
         )

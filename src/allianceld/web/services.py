@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from allianceld import gate, reasoning
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
+from allianceld.tokens import TokenStore
 from allianceld.validation import Validator
 from allianceld.vocab import ALD
 
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     kb: KnowledgeBase
     validator: Validator
+    tokens: TokenStore
     _verdict: tuple[int, reasoning.Consistency] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -37,7 +39,7 @@ def init_services(app: Flask, settings: Settings) -> None:
     validator = Validator.from_settings(settings)
     if app.config.get("LOAD_SHIPPED"):
         gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    app.extensions["allianceld"] = Services(settings, kb, validator)
+    app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore(settings.tokens_file))
 
 
 def services() -> Services:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
-from allianceld.errors import BadRequest, NotSupported, UnsupportedMediaType
-from allianceld.vocab import PREFIXES
+from allianceld import gate
+from allianceld.errors import BadRequest, Forbidden, UnsupportedMediaType
+from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
+from allianceld.web.auth import require
 from allianceld.web.metadata import rdf_response, service_description, wants_rdf
 from allianceld.web.negotiation import choose
-from allianceld.web.services import get_kb
+from allianceld.web.services import get_kb, services
 
 bp = Blueprint("sparql", __name__)
 
@@ -43,7 +45,7 @@ def endpoint() -> Response:
     """Answer a SPARQL query; a browser without a query gets the query form."""
     query, update = _operation()
     if update is not None:
-        raise NotSupported("SPARQL Update is not available on this endpoint in this version")
+        return _update(update)
     if query is None:
         if wants_rdf():
             return rdf_response(service_description(get_kb(), request.base_url))
@@ -58,6 +60,27 @@ def endpoint() -> Response:
         named_graph_uris=request.values.getlist("named-graph-uri") or None,
     )
     return _render(result, query)
+
+
+def _update(update: str) -> Response:
+    """SPARQL 1.1 Update: needs a contributor token (admin for the ontology graph); validated by
+    the write gate like every other write, and refused whole with 422 when the result is invalid."""
+    principal = require("contributor")
+
+    def authorize(changed: list[str]) -> None:
+        if ONTOLOGY_GRAPH in changed and not principal.has("admin"):
+            raise Forbidden(f"changing the ontology graph <{ONTOLOGY_GRAPH}> needs the admin role")
+
+    svc = services()
+    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize)
+    return jsonify(
+        {
+            "graphs": result.graphs,
+            "triples": result.triples,
+            "inferred": result.reasoning.inferred if result.reasoning else None,
+            "warnings": [r.to_json() for r in result.report.warnings],
+        }
+    )
 
 
 def _operation() -> tuple[str | None, str | None]:
