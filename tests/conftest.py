@@ -71,3 +71,15 @@ def runner() -> CliRunner:
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture
+def setup(tmp_path: Path, validator: Validator):
+    """A writable app over a fresh loaded store: (client, kb, contributor token, admin token)."""
+    from allianceld.tokens import TokenStore
+
+    local = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json")
+    kb = load_shipped(KnowledgeBase(), local, validator)
+    tokens = TokenStore(local.tokens_file)
+    app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
+    return app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin")

@@ -8,11 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from allianceld.cli import main
-from allianceld.config import Settings
-from allianceld.store import KnowledgeBase
 from allianceld.tokens import TokenStore
-from allianceld.web import create_app
-from conftest import ROOT, load_shipped
 
 G = "https://w3id.org/allianceld/graph/data/contributed"
 ID = "https://w3id.org/allianceld/id/"
@@ -32,15 +28,6 @@ def membership(start: str) -> str:
         prov:wasDerivedFrom <https://gcc-sg.org/en/AboutUs/Pages/default.aspx> .
     }} }}"""
     )
-
-
-@pytest.fixture
-def setup(tmp_path: Path, settings: Settings, validator):
-    local = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json")
-    kb = load_shipped(KnowledgeBase(), local, validator)
-    tokens = TokenStore(local.tokens_file)
-    app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
-    return app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin")
 
 
 def _post(client, update: str, token: str | None = None):

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import errors, metadata, reasoning_views, sparql, ui, validate_views
+from allianceld.web import errors, graph_store, metadata, reasoning_views, sparql, ui, validate_views
 from allianceld.web.services import Services, init_services
 
 
@@ -27,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     init_services(app, settings)
     errors.init_app(app)
-    for bp in (ui.bp, sparql.bp, validate_views.bp, reasoning_views.bp, metadata.bp):
+    for bp in (ui.bp, sparql.bp, validate_views.bp, reasoning_views.bp, metadata.bp, graph_store.bp):
         app.register_blueprint(bp)
     return app
 
