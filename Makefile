@@ -9,7 +9,9 @@ STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install system-deps serve load test lint bench clean
+ASSETS := web-assets/node_modules/.package-lock.json
+
+.PHONY: install assets system-deps browser-deps serve load test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The query editor (YASGUI) comes from the npm registry and is served by the app itself (no CDN).
+$(ASSETS): web-assets/package.json web-assets/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix web-assets --silent --no-audit --no-fund; \
+	else echo "note: no npm found; /sparql will offer its plain query form instead of YASGUI"; fi
+
+assets: $(ASSETS)
+
+install: $(STAMP) assets
 
 # Java runs HermiT (OWL 2 DL consistency). Installed from Debian when missing and we are root.
 system-deps:
@@ -26,13 +35,20 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
 	  else echo "note: no java found; OWL 2 DL checks will be skipped (install a JRE to enable them)"; fi; }
 
+# Debian's chromium, for the browser tests (Playwright drives it; no browser is downloaded).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: no chromium found; browser tests will be skipped"; fi; }
+
 load: install system-deps
 	ALLIANCELD_STORE=$(STORE) $(BIN)/allianceld init
 
 serve: load
 	ALLIANCELD_STORE=$(STORE) $(BIN)/allianceld serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+test: install system-deps browser-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

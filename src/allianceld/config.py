@@ -51,6 +51,16 @@ class Settings:
     def data_dir(self) -> Path:
         return self.home / "data"
 
+    @property
+    def yasgui_dir(self) -> Path:
+        """Where npm put YASGUI's build (``make assets``)."""
+        return self.home / "web-assets" / "node_modules" / "@zazuko" / "yasgui" / "build"
+
+    @property
+    def queries_dir(self) -> Path:
+        """The example queries offered in the query editor (and run by the tests)."""
+        return self.home / "docs" / "queries"
+
     def data_files(self) -> list[Path]:
         """The shipped curated data files, in a stable order."""
         return sorted(self.data_dir.glob("*.ttl"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 
 from allianceld import gate
 from allianceld.errors import BadRequest, Forbidden, UnsupportedMediaType
@@ -50,7 +50,7 @@ def endpoint() -> Response:
         if wants_rdf():
             return rdf_response(service_description(get_kb(), request.base_url))
         if choose(["text/html", "application/json"], "application/json") == "text/html":
-            return Response(render_template("sparql.html", query=EXAMPLE_QUERY, prefixes=PREFIXES))
+            return _editor()
         raise BadRequest("missing the 'query' parameter (SPARQL 1.1 Protocol, section 2.1)", parameter="query")
     inference = request.values.get("inference", "true").lower() not in ("false", "0", "no")
     result = get_kb().query(
@@ -60,6 +60,33 @@ def endpoint() -> Response:
         named_graph_uris=request.values.getlist("named-graph-uri") or None,
     )
     return _render(result, query)
+
+
+def _examples() -> list[dict[str, str]]:
+    """The example queries of docs/queries, each with the title taken from its first comment line."""
+    examples = []
+    for path in sorted(services().settings.queries_dir.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        first = text.splitlines()[0] if text else ""
+        title = first.lstrip("# ").strip() if first.startswith("#") else path.stem.replace("-", " ")
+        examples.append({"name": path.stem, "title": title, "query": text})
+    return examples
+
+
+@bp.get("/assets/yasgui/<path:name>")
+def yasgui_asset(name: str) -> Response:
+    """YASGUI's files, served from the npm package (no CDN)."""
+    return send_from_directory(services().settings.yasgui_dir, name, max_age=3600)
+
+
+def _editor() -> Response:
+    """The query editor: YASGUI when its package is installed, a plain form otherwise."""
+    examples = _examples()
+    has_yasgui = (services().settings.yasgui_dir / "yasgui.min.js").is_file()
+    first = examples[0]["query"] if examples else EXAMPLE_QUERY
+    return Response(
+        render_template("sparql.html", query=first, prefixes=PREFIXES, examples=examples, yasgui=has_yasgui)
+    )
 
 
 def _update(update: str) -> Response:

@@ -1,0 +1,57 @@
+"""The query editor in a real browser: Debian's chromium driven by Playwright against a real server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from test_server import server  # noqa: F401 - the real-server fixture
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (make test installs Debian's chromium)"),
+]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser.new_page()
+        browser.close()
+
+
+def test_yasgui_runs_a_query_and_shows_rows(server: str, page) -> None:  # noqa: F811
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(server + "/sparql")
+    page.wait_for_function("window.allianceldYasgui !== undefined")
+    page.click("button.example[data-name='nato-members-on-1990-01-01']")
+    page.evaluate("window.allianceldYasgui.getTab().query()")
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    rows = page.locator(".yasr table tbody tr")
+    assert rows.count() == 16
+    assert "Spain" in page.inner_text(".yasr table")
+    assert [u for u in failed if u.startswith(server)] == []  # everything it needs is served by the app
+
+
+def test_editor_knows_the_ontology_prefixes(server: str, page) -> None:  # noqa: F811
+    page.goto(server + "/sparql")
+    page.wait_for_function("window.allianceldYasgui !== undefined")
+    prefixes = page.evaluate("window.allianceldYasgui.getTab().getYasqe().getPrefixesFromQuery()")
+    assert prefixes["ald"] == "https://w3id.org/allianceld/ontology#"
