@@ -55,3 +55,10 @@ def test_readme_counts_match_the_store(client) -> None:
     assert f"| states | {counts['states']} (" in README
     assert f"| memberships | {counts['memberships']}," in README
     assert f"| treaties | {counts['treaties']}," in README
+
+
+def test_every_example_query_runs_and_finds_something(client) -> None:
+    for path in sorted((ROOT / "docs" / "queries").glob("*.rq")):
+        resp = client.post("/sparql", data={"query": path.read_text()}, headers={"Accept": "application/json"})
+        assert resp.status_code == 200, path.name
+        assert resp.get_json()["results"]["bindings"], f"{path.name} returned no rows"
