@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +17,7 @@ from click.testing import CliRunner
 from allianceld import gate
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
+from allianceld.store.backends import SparqlBackend
 from allianceld.validation import Validator
 from allianceld.web import create_app
 
@@ -30,10 +37,43 @@ def validator(settings: Settings) -> Validator:
     return Validator.from_settings(settings)
 
 
-@pytest.fixture
-def kb() -> KnowledgeBase:
-    """A fresh, empty in-memory store."""
-    return KnowledgeBase()
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory) -> Iterator[str]:
+    """A real `oxigraph serve` process on 127.0.0.1 (the PyPI package `oxigraph`), in memory."""
+    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if exe is None:
+        pytest.skip("no `oxigraph` executable (pip install oxigraph)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("oxigraph serve did not start") from None
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def kb(request) -> KnowledgeBase:
+    """A fresh, empty store: embedded (pyoxigraph in memory) or remote (`oxigraph serve` over HTTP)."""
+    if request.param == "embedded":
+        return KnowledgeBase()
+    base = request.getfixturevalue("oxigraph_server")
+    remote = KnowledgeBase(backend=SparqlBackend(base + "/query", base + "/update"))
+    remote.backend.update("DROP SILENT ALL")
+    return remote
 
 
 def load_shipped(kb: KnowledgeBase, settings: Settings, validator: Validator) -> KnowledgeBase:

@@ -44,10 +44,10 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _open_kb(settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
-    if read_only and not (settings.store_path and settings.store_path.is_dir()):
+    if read_only and not settings.sparql_query_url and not (settings.store_path and settings.store_path.is_dir()):
         raise Failure(f"no store at {settings.store_path}: run 'allianceld init' (or 'make load') first")
     try:
-        return KnowledgeBase(settings.store_path, read_only=read_only)
+        return KnowledgeBase.from_settings(settings, read_only=read_only)
     except OSError as exc:
         raise Failure(
             f"cannot open the store at {settings.store_path}: {exc} "
@@ -149,7 +149,7 @@ def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
 
 
 def _format(result: Any, fmt: str) -> str:
-    if isinstance(result, ox.QueryTriples):
+    if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # a graph
         return (result.serialize(format=GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)) or b"").decode()
     if isinstance(result, ox.QueryBoolean):
         return json.dumps({"boolean": bool(result)}) + "\n" if fmt == "json" else f"{str(bool(result)).lower()}\n"

@@ -33,6 +33,8 @@ class Settings:
     home: Path = field(default_factory=project_home)
     host: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_PORT", "8000")))
+    sparql_query_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_QUERY_URL"))
+    sparql_update_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_UPDATE_URL"))
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
 
     @property

@@ -11,10 +11,8 @@ import pyoxigraph as ox
 import rdflib
 
 from allianceld import rdfio
-from allianceld.errors import QuerySyntaxError
+from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
 class KnowledgeBase:
@@ -29,18 +27,15 @@ class KnowledgeBase:
     True
     """
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
-        """Open (or create) the store at ``path``; in memory when ``path`` is None.
-        ``read_only`` opens an existing store for reading even while another process writes to it."""
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, backend: Backend | None = None
+    ) -> None:
+        """Open (or create) the embedded store at ``path``; in memory when ``path`` is None.
+        ``read_only`` opens an existing store for reading even while another process writes to it.
+        ``backend`` replaces the embedded store, e.g. with a :class:`SparqlBackend`."""
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
-        if self.path is None:
-            self._store = ox.Store()
-        elif read_only:
-            self._store = ox.Store.read_only(str(self.path))
-        else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(self.path))
+        self.backend: Backend = backend or EmbeddedBackend(self.path, read_only=read_only)
         self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
         self.version = 0  # bumped on every write; caches key on it
 
@@ -48,7 +43,7 @@ class KnowledgeBase:
 
     def graphs(self) -> list[str]:
         """The IRIs of all named graphs, sorted."""
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        return sorted(self.backend.named_graphs())
 
     def data_graphs(self) -> list[str]:
         """Named graphs holding asserted instance data (not the ontology, not inferences)."""
@@ -60,7 +55,7 @@ class KnowledgeBase:
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one named graph."""
-        return [q.triple for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+        return [q.triple for q in self.backend.quads(graph)]
 
     def rdflib_graph(self, graphs: Iterable[str]) -> rdflib.Graph:
         """The union of some named graphs, copied into an rdflib graph."""
@@ -72,8 +67,8 @@ class KnowledgeBase:
     def count(self, graph: str | None = None) -> int:
         """Number of quads in the store, or in one named graph."""
         if graph is None:
-            return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+            return sum(len(self.backend.quads(g)) for g in self.graphs())
+        return len(self.backend.quads(graph))
 
     def query(
         self,
@@ -89,23 +84,21 @@ class KnowledgeBase:
         ``inference=False`` leaves out the inferred graph. Values are bound with ``substitutions``
         (variable name -> term), never pasted into the query text.
         """
-        kwargs: dict[str, Any] = {}
-        if default_graph_uris:
-            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
-        elif inference:
-            kwargs["use_default_graph_as_union"] = True
-        else:
-            kwargs["default_graph"] = [ox.NamedNode(u) for u in self.asserted_graphs()] or [ox.DefaultGraph()]
-        if named_graph_uris:
-            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
         if substitutions:
-            kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
-        if prefixes:
-            kwargs["prefixes"] = PREFIXES
-        try:
-            return self._store.query(sparql, **kwargs)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc.msg or exc}") from None
+            sparql = _with_values(sparql, substitutions)
+        if default_graph_uris:
+            default: list[str] | None = list(default_graph_uris)
+        elif inference:
+            default = None
+        else:
+            default = self.asserted_graphs()
+        return self.backend.query(
+            sparql,
+            default_graphs=default,
+            named_graphs=named_graph_uris or None,
+            union=True,
+            prefixes=PREFIXES if prefixes else None,
+        )
 
     def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
         """A SELECT query's rows as dicts of plain Python values (IRIs and lexical forms as str)."""
@@ -116,11 +109,11 @@ class KnowledgeBase:
 
     def quads(self, graphs: Iterable[str]) -> list[ox.Quad]:
         """The quads of some named graphs."""
-        return [q for g in graphs for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g))]
+        return iter_quads(self.backend, graphs)
 
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
         """The whole dataset serialised (N-Quads by default), in a stable order."""
-        quads = sorted(self._store, key=str)
+        quads = sorted(self.quads(self.graphs()), key=str)
         return ox.serialize(quads, format=fmt) or b""
 
     # -- writing -----------------------------------------------------------------------------
@@ -139,7 +132,7 @@ class KnowledgeBase:
         if not parts:
             return
         with self.write_lock:
-            self._store.update(" ;\n".join(parts))
+            self.backend.update(" ;\n".join(parts))
             self.version += 1
 
     def load_dataset(self, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> list[str]:
@@ -153,11 +146,22 @@ class KnowledgeBase:
         self.replace_graphs(graphs)
         return sorted(graphs)
 
-    def flush(self) -> None:
-        if self.path is not None and not self.read_only:
-            self._store.flush()
-
     def close(self) -> None:
         """Flush to disk and release the store."""
-        self.flush()
-        del self._store
+        self.backend.close()
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, read_only: bool = False) -> KnowledgeBase:
+        """The embedded store at ``settings.store_path``, or the remote endpoint when
+        ``settings.sparql_query_url`` and ``settings.sparql_update_url`` are set."""
+        if settings.sparql_query_url:
+            return cls(backend=SparqlBackend(settings.sparql_query_url, settings.sparql_update_url))
+        return cls(settings.store_path, read_only=read_only)
+
+
+def _with_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
+    """Bind variables with a trailing VALUES clause; the terms are serialised by pyoxigraph (as
+    N-Triples terms), so no user text is ever pasted into the query. The variables must be projected."""
+    names = list(bindings)
+    row = " ".join(str(bindings[n]) for n in names)
+    return f"{sparql}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"

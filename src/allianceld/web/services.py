@@ -35,7 +35,7 @@ class Services:
 
 def init_services(app: Flask, settings: Settings) -> None:
     """Open the KnowledgeBase (or take the one given in ``KB``) and the validator, once per app."""
-    kb = app.config.get("KB") or KnowledgeBase(settings.store_path)
+    kb = app.config.get("KB") or KnowledgeBase.from_settings(settings)
     validator = Validator.from_settings(settings)
     if app.config.get("LOAD_SHIPPED"):
         gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))

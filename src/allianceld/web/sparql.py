@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, send_f
 
 from allianceld import gate
 from allianceld.errors import BadRequest, Forbidden, UnsupportedMediaType
+from allianceld.store.backends import QueryResult
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
 from allianceld.web.auth import require
 from allianceld.web.metadata import rdf_response, service_description, wants_rdf
@@ -136,8 +137,8 @@ def _operation() -> tuple[str | None, str | None]:
     )
 
 
-def _render(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, query: str) -> Response:
-    if isinstance(result, ox.QueryTriples):
+def _render(result: QueryResult, query: str) -> Response:
+    if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # CONSTRUCT or DESCRIBE
         mime = choose(list(GRAPH_TYPES), "text/turtle")
         body = result.serialize(format=GRAPH_TYPES[mime]) or b""
         return Response(body, mimetype=mime)

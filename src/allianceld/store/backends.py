@@ -1,0 +1,196 @@
+"""Backends under the KnowledgeBase: the embedded pyoxigraph store, or any SPARQL 1.1 endpoint.
+
+Both answer the same few calls; everything else (named graphs, atomic writes, the write gate) is
+built on them by the KnowledgeBase, so a deployment moves to a clustered store (GraphDB, Virtuoso,
+Neptune, QLever) by configuring two URLs.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from allianceld.errors import AllianceldError, QuerySyntaxError
+
+
+class GraphResult:
+    """CONSTRUCT/DESCRIBE triples from a remote endpoint, with the interface of ox.QueryTriples."""
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self._triples = triples
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        return iter(self._triples)
+
+    def serialize(self, output: Any = None, format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes | None:
+        return ox.serialize(self._triples, output, format=format)
+
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | GraphResult
+
+
+class Backend(Protocol):
+    """What the KnowledgeBase needs from a store."""
+
+    def named_graphs(self) -> list[str]: ...
+
+    def quads(self, graph: str) -> list[ox.Quad]: ...
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        union: bool,
+        prefixes: dict[str, str] | None,
+    ) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedBackend:
+    """pyoxigraph in this process: a RocksDB directory on disk, or memory."""
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path, self.read_only = path, read_only
+        if path is None:
+            self.store = ox.Store()
+        elif read_only:
+            self.store = ox.Store.read_only(str(path))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.store = ox.Store(str(path))
+
+    def named_graphs(self) -> list[str]:
+        return [g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        return list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        union: bool,
+        prefixes: dict[str, str] | None,
+    ) -> QueryResult:
+        kwargs: dict[str, Any] = {}
+        if default_graphs is not None:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graphs] or [ox.DefaultGraph()]
+        elif union:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graphs]
+        if prefixes:
+            kwargs["prefixes"] = prefixes
+        try:
+            return self.store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc.msg or exc}") from None
+
+    def update(self, sparql: str) -> None:
+        self.store.update(sparql)
+
+    def close(self) -> None:
+        if self.path is not None and not self.read_only:
+            self.store.flush()
+        del self.store  # releases the RocksDB lock
+
+
+class RemoteStoreError(AllianceldError):
+    status = 502
+    kind = "remote-store-error"
+
+
+class SparqlBackend:
+    """Any SPARQL 1.1 Query + Update endpoint, over the SPARQL 1.1 Protocol.
+
+    Updates are sent as one request, which stores that implement SPARQL Update transactionally
+    (Oxigraph, GraphDB, Virtuoso, Fuseki/TDB2) apply all or nothing.
+    """
+
+    def __init__(self, query_url: str, update_url: str, *, timeout_s: float = 60.0) -> None:
+        self.query_url, self.update_url, self.timeout_s = query_url, update_url, timeout_s
+
+    def _post(self, url: str, body: dict[str, str | list[str]], accept: str) -> tuple[bytes, str]:
+        data = urllib.parse.urlencode(body, doseq=True).encode()
+        req = urllib.request.Request(
+            url,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                return resp.read(), resp.headers.get_content_type()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:500]
+            if exc.code == 400:
+                raise QuerySyntaxError(f"SPARQL syntax error (reported by the endpoint): {detail}") from None
+            raise RemoteStoreError(f"the SPARQL endpoint at {url} answered {exc.code}: {detail}") from None
+        except urllib.error.URLError as exc:
+            raise RemoteStoreError(f"the SPARQL endpoint at {url} cannot be reached: {exc.reason}") from None
+
+    def named_graphs(self) -> list[str]:
+        body, _ = self._post(
+            self.query_url,
+            {"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            "application/sparql-results+json",
+        )
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return [row["g"].value for row in result if isinstance(row["g"], ox.NamedNode)]
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        g = ox.NamedNode(graph)
+        body, _ = self._post(
+            self.query_url,
+            {"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"},
+            "application/n-triples",
+        )
+        return [ox.Quad(q.subject, q.predicate, q.object, g) for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        union: bool,
+        prefixes: dict[str, str] | None,
+    ) -> QueryResult:
+        if prefixes:
+            sparql = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + sparql
+        params: dict[str, str | list[str]] = {"query": sparql}
+        if default_graphs is None and union:
+            default_graphs = self.named_graphs()
+        if default_graphs is not None:
+            params["default-graph-uri"] = default_graphs
+        if named_graphs:
+            params["named-graph-uri"] = named_graphs
+        accept = "application/sparql-results+json, application/n-triples;q=0.9"
+        body, ctype = self._post(self.query_url, params, accept)
+        if ctype == "application/n-triples" or ctype == "text/plain":
+            return GraphResult([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
+        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+    def update(self, sparql: str) -> None:
+        self._post(self.update_url, {"update": sparql}, "*/*")
+
+    def close(self) -> None:
+        pass
+
+
+def iter_quads(backend: Backend, graphs: Iterable[str]) -> list[ox.Quad]:
+    """The quads of several graphs."""
+    return [q for g in graphs for q in backend.quads(g)]
