@@ -87,6 +87,7 @@ def init(ctx: click.Context) -> None:
         sources = gate.shipped_sources(settings.ontology_file, settings.data_files())
     except AllianceldError as exc:
         raise Failure(exc.message) from None
+    location = kb.location
     try:
         result = gate.commit(kb, Validator.from_settings(settings), sources)
     except ValidationFailed as exc:
@@ -94,7 +95,7 @@ def init(ctx: click.Context) -> None:
         sys.exit(1)
     finally:
         kb.close()
-    click.echo(f"loaded {result.triples} triples into {len(result.graphs)} graphs at {settings.store_path}")
+    click.echo(f"loaded {result.triples} triples into {len(result.graphs)} graphs at {location}")
     if result.reasoning:
         click.echo(f"inferred {result.reasoning.inferred} triples with {result.reasoning.reasoner}")
 
@@ -249,7 +250,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
     kb = _open_kb(settings)
     app = create_app({"SETTINGS": settings, "KB": kb})
     host, port = host or settings.host, port or settings.port
-    click.echo(f"allianceld serving {settings.store_path} on http://{host}:{port}/")
+    click.echo(f"allianceld serving {kb.location} on http://{host}:{port}/")
     try:
         if production:
             from allianceld.web.production import serve as serve_production

@@ -39,6 +39,13 @@ class KnowledgeBase:
         self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
         self.version = 0  # bumped on every write; caches key on it
 
+    @property
+    def location(self) -> str:
+        """Where the data lives: the store directory, the remote endpoint, or memory."""
+        if isinstance(self.backend, SparqlBackend):
+            return self.backend.query_url
+        return str(self.path) if self.path is not None else "memory"
+
     # -- reading -----------------------------------------------------------------------------
 
     def graphs(self) -> list[str]:
