@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from test_server import server  # noqa: F401 - the real-server fixture
+from test_server import server, server_url  # noqa: F401 - the real-server fixtures
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

@@ -7,16 +7,20 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from allianceld.tokens import TokenStore
+
 pytestmark = pytest.mark.server
+TOKENS: dict[str, str] = {}
 NATO_1990 = (Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
 
 
@@ -27,13 +31,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module", params=["development", "production"])
-def server(request, tmp_path_factory) -> Iterator[str]:
+def server_url(request, tmp_path_factory) -> Iterator[str]:
     """A real server process on a free port: Werkzeug, then gunicorn (--production)."""
     store = tmp_path_factory.mktemp("server") / "store"
     cli = [sys.executable, "-m", "allianceld.cli", "--store", str(store)]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    tokens = store.parent / "tokens.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens)}
+    TOKENS[request.param] = TokenStore(tokens).create("tester", "contributor")
     proc = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
         + (["--production", "--threads", "4"] if request.param == "production" else []),
@@ -54,9 +60,36 @@ def server(request, tmp_path_factory) -> Iterator[str]:
     else:
         proc.kill()
         raise RuntimeError("server did not start within 60 s")
-    yield base
+    yield base + "#" + request.param
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(server_url: str) -> str:
+    return server_url.split("#")[0]
+
+
+def test_rdflib_sparqlupdatestore_writes_through_the_gate(server_url: str) -> None:
+    base, kind = server_url.split("#")
+    graph = "https://w3id.org/allianceld/graph/data/client-test"
+    store = SPARQLUpdateStore(base + "/sparql", base + "/sparql", headers={"Authorization": f"Bearer {TOKENS[kind]}"})
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{graph}> {{
+          <https://w3id.org/allianceld/id/region/arctic> a <https://w3id.org/allianceld/ontology#Region> ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "Arctic"@en }} }}"""
+    )
+    reader = Graph(store=SPARQLStore(base + "/sparql", returnFormat="json"))
+    label = reader.value(
+        URIRef("https://w3id.org/allianceld/id/region/arctic"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    )
+    assert str(label) == "Arctic"
+    with pytest.raises(urllib.error.HTTPError) as err:  # a Region without a label is refused
+        store.update(
+            f"INSERT DATA {{ GRAPH <{graph}> {{ <https://w3id.org/allianceld/id/region/x> a "
+            "<https://w3id.org/allianceld/ontology#Region> } }"
+        )
+    assert err.value.code == 422
 
 
 def test_sparqlwrapper_queries_the_real_server(server: str) -> None:

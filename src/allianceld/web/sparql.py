@@ -94,6 +94,9 @@ def _update(update: str) -> Response:
     """SPARQL 1.1 Update: needs a contributor token (admin for the ontology graph); validated by
     the write gate like every other write, and refused whole with 422 when the result is invalid."""
     principal = require("contributor")
+    for param in ("using-graph-uri", "using-named-graph-uri"):
+        if request.values.get(param):
+            raise BadRequest(f"the {param} parameter is not supported: write USING inside the update", parameter=param)
 
     def authorize(changed: list[str]) -> None:
         if ONTOLOGY_GRAPH in changed and not principal.has("admin"):
