@@ -62,7 +62,11 @@ def server_url(request, tmp_path_factory) -> Iterator[str]:
         raise RuntimeError("server did not start within 60 s")
     yield base + "#" + request.param
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,8 @@ def serve(app: Flask, host: str, port: int, threads: int) -> None:
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 120,
+            "graceful_timeout": 10,
+            "keepalive": 5,
             "accesslog": "-",
         },
     ).run()
