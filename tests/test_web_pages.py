@@ -105,3 +105,14 @@ def test_validate_reports_warnings_only_about_the_posted_records(client) -> None
     ).get_json()
     assert all("/test-" in r["focusNode"] or "example.org" in r["focusNode"] for r in report["results"])
     assert report["violations"] == 1
+
+
+def test_request_body_limit_is_413(settings, shared_kb) -> None:
+    from dataclasses import replace
+
+    from allianceld.web import create_app
+
+    small = create_app({"SETTINGS": replace(settings, max_body_bytes=100), "KB": shared_kb}).test_client()
+    resp = small.post("/validate", data=b"#" * 1000, headers={"Content-Type": "text/turtle"})
+    assert resp.status_code == 413
+    assert resp.get_json()["status"] == 413

@@ -35,6 +35,7 @@ class Settings:
     port: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_PORT", "8000")))
     sparql_query_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_QUERY_URL"))
     sparql_update_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_UPDATE_URL"))
+    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_BODY_BYTES", 16 * 2**20)))
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
 
     @property

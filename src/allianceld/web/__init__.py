@@ -20,11 +20,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     200
     """
     app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(SETTINGS=None, KB=None, LOAD_SHIPPED=False, MAX_CONTENT_LENGTH=16 * 1024 * 1024)
+    app.config.from_mapping(SETTINGS=None, KB=None, LOAD_SHIPPED=False)
     if test_config:
         app.config.update(test_config)
     settings: Settings = app.config["SETTINGS"] or Settings()
     app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)
     errors.init_app(app)
     for bp in (ui.bp, sparql.bp, validate_views.bp, reasoning_views.bp, metadata.bp, graph_store.bp):
