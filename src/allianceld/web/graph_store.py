@@ -19,13 +19,6 @@ from allianceld.web.services import get_kb, services
 
 bp = Blueprint("graph_store", __name__)
 
-GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-
 
 class NotFound(AllianceldError):
     status = 404
@@ -49,14 +42,14 @@ def _target() -> str | None:
 def read() -> Response:
     graph = _target()
     kb = get_kb()
-    mime = choose(list(GRAPH_TYPES), "text/turtle")
+    mime = choose(list(rdfio.OUTPUT_TYPES), "text/turtle")
     if graph is None:
         triples: list[ox.Triple] = []
     elif graph not in kb.graphs():
         raise NotFound(f"no graph <{graph}> in the store")
     else:
         triples = kb.triples(graph)
-    body = ox.serialize(triples, format=GRAPH_TYPES[mime]) or b""
+    body = ox.serialize(triples, format=rdfio.OUTPUT_TYPES[mime]) or b""
     return Response(b"" if request.method == "HEAD" else body, mimetype=mime)
 
 

@@ -7,6 +7,7 @@ import rdflib
 from flask import Blueprint, Response, request
 from rdflib import RDF, XSD, BNode, Literal, URIRef
 
+from allianceld import rdfio
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH
 from allianceld.web.negotiation import choose
@@ -17,27 +18,23 @@ bp = Blueprint("metadata", __name__)
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")
-RDF_TYPES = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/ld+json": "json-ld",
-    "application/rdf+xml": "xml",
-}
 WIKIDATA = "http://www.wikidata.org/entity/"
 
 
 def rdf_response(graph: rdflib.Graph) -> Response:
     """Serialise ``graph`` in the RDF syntax the client prefers (Turtle by default)."""
-    mime = choose(list(RDF_TYPES), "text/turtle")
-    return Response(graph.serialize(format=RDF_TYPES[mime]), mimetype=mime)
+    mime = choose(list(rdfio.OUTPUT_TYPES), "text/turtle")
+    body = ox.serialize(rdfio.from_rdflib(graph), format=rdfio.OUTPUT_TYPES[mime]) or b""
+    return Response(body, mimetype=mime)
 
 
 def wants_rdf() -> bool:
     """True when the client asks for an RDF syntax rather than HTML or query results."""
     if not request.headers.get("Accept"):
         return False
-    best = request.accept_mimetypes.best_match([*RDF_TYPES, "text/html", "application/sparql-results+json"])
-    return best in RDF_TYPES
+    rdf = [m for m in rdfio.OUTPUT_TYPES if m != "text/plain"]
+    best = request.accept_mimetypes.best_match([*rdf, "text/html", "application/sparql-results+json"])
+    return best in rdf
 
 
 def service_description(kb: KnowledgeBase, endpoint: str) -> rdflib.Graph:

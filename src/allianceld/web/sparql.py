@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 
-from allianceld import gate
+from allianceld import gate, rdfio
 from allianceld.errors import BadRequest, Forbidden, UnsupportedMediaType
 from allianceld.store.backends import QueryResult
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
@@ -23,13 +23,6 @@ RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
     "application/xml": ox.QueryResultsFormat.XML,
     "text/csv": ox.QueryResultsFormat.CSV,
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
 }
 EXAMPLE_QUERY = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
 PREFIX org: <http://www.w3.org/ns/org#>
@@ -142,8 +135,8 @@ def _operation() -> tuple[str | None, str | None]:
 
 def _render(result: QueryResult, query: str) -> Response:
     if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # CONSTRUCT or DESCRIBE
-        mime = choose(list(GRAPH_TYPES), "text/turtle")
-        body = result.serialize(format=GRAPH_TYPES[mime]) or b""
+        mime = choose(list(rdfio.OUTPUT_TYPES), "text/turtle")
+        body = result.serialize(format=rdfio.OUTPUT_TYPES[mime]) or b""
         return Response(body, mimetype=mime)
     offers = [*RESULT_TYPES, "text/html"]
     mime = choose(offers, "application/sparql-results+json")
