@@ -176,7 +176,10 @@ class SparqlBackend:
             default_graphs = self.named_graphs()
         if default_graphs is not None:
             params["default-graph-uri"] = default_graphs
-        if named_graphs:
+            # by the protocol, a dataset given in parameters has only the named graphs listed:
+            # list them all, as the embedded store keeps every named graph available
+            params["named-graph-uri"] = named_graphs or self.named_graphs()
+        elif named_graphs:
             params["named-graph-uri"] = named_graphs
         accept = "application/sparql-results+json, application/n-triples;q=0.9"
         body, ctype = self._post(self.query_url, params, accept)

@@ -72,10 +72,11 @@ class KnowledgeBase:
         return g
 
     def count(self, graph: str | None = None) -> int:
-        """Number of quads in the store, or in one named graph."""
-        if graph is None:
-            return sum(len(self.backend.quads(g)) for g in self.graphs())
-        return len(self.backend.quads(graph))
+        """Number of quads in the named graphs, or in one of them (counted by the store)."""
+        target = "?g" if graph is None else str(ox.NamedNode(graph))
+        result = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}")
+        assert isinstance(result, ox.QuerySolutions)
+        return int(next(iter(result))["n"].value)
 
     def query(
         self,
