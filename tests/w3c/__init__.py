@@ -1,0 +1,1 @@
+"""Drivers for the W3C test suites in ../shared/testsuites."""
