@@ -170,3 +170,20 @@ def test_browser_gets_a_query_form_and_html_results(client) -> None:
     )
     assert results.mimetype == "text/html"
     assert b"16 row(s)" in results.data
+
+
+def test_results_larger_than_the_maximum_are_refused(settings, shared_kb) -> None:
+    from dataclasses import replace
+
+    from allianceld.web import create_app
+
+    small = create_app({"SETTINGS": replace(settings, max_result_bytes=2000), "KB": shared_kb}).test_client()
+    big = small.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": SR})
+    assert big.status_code == 400
+    assert big.get_json()["error"] == "result-too-large"
+    graph = small.get(
+        "/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"}
+    )
+    assert graph.status_code == 400
+    ok = small.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 2"}, headers={"Accept": SR})
+    assert ok.status_code == 200

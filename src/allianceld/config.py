@@ -36,6 +36,9 @@ class Settings:
     sparql_query_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_QUERY_URL"))
     sparql_update_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_UPDATE_URL"))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_BODY_BYTES", 16 * 2**20)))
+    max_result_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_RESULT_BYTES", 256 * 2**20))
+    )
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
 
     @property

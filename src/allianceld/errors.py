@@ -74,3 +74,8 @@ class Unauthorized(AllianceldError):
 class Forbidden(AllianceldError):
     status = 403
     kind = "forbidden"
+
+
+class ResultTooLarge(AllianceldError):
+    status = 400
+    kind = "result-too-large"

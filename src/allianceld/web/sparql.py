@@ -6,7 +6,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 
 from allianceld import gate, rdfio
-from allianceld.errors import BadRequest, Forbidden, UnsupportedMediaType
+from allianceld.errors import BadRequest, Forbidden, ResultTooLarge, UnsupportedMediaType
 from allianceld.store.backends import QueryResult
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
 from allianceld.web.auth import require
@@ -133,11 +133,35 @@ def _operation() -> tuple[str | None, str | None]:
     )
 
 
+class _BoundedBuffer:
+    """A write target that refuses to grow past ``limit`` bytes (the maximum result size)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.data = limit, bytearray()
+
+    def write(self, chunk: bytes) -> int:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            raise ResultTooLarge(
+                f"the result is larger than the maximum of {self.limit} bytes: add a LIMIT or narrow the query",
+                limit=self.limit,
+            )
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def _serialize(result: QueryResult, fmt: ox.RdfFormat | ox.QueryResultsFormat) -> bytes:
+    out = _BoundedBuffer(services().settings.max_result_bytes)
+    result.serialize(out, format=fmt)
+    return bytes(out.data)
+
+
 def _render(result: QueryResult, query: str) -> Response:
     if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # CONSTRUCT or DESCRIBE
         mime = choose(list(rdfio.OUTPUT_TYPES), "text/turtle")
-        body = result.serialize(format=rdfio.OUTPUT_TYPES[mime]) or b""
-        return Response(body, mimetype=mime)
+        return Response(_serialize(result, rdfio.OUTPUT_TYPES[mime]), mimetype=mime)
     offers = [*RESULT_TYPES, "text/html"]
     mime = choose(offers, "application/sparql-results+json")
     if mime == "text/html":
@@ -145,7 +169,7 @@ def _render(result: QueryResult, query: str) -> Response:
     fmt = RESULT_TYPES[mime]
     if isinstance(result, ox.QueryBoolean) and fmt in (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV):
         return Response("true\n" if bool(result) else "false\n", mimetype=mime)
-    return Response(result.serialize(format=fmt) or b"", mimetype=mime)
+    return Response(_serialize(result, fmt), mimetype=mime)
 
 
 def _html(result: ox.QuerySolutions | ox.QueryBoolean, query: str) -> Response:
