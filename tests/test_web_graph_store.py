@@ -92,3 +92,17 @@ def test_bad_syntax_and_media_type(setup) -> None:
     assert bad.status_code == 400 and bad.get_json()["line"] == 1
     assert client.put(f"/data?graph={NEW}", data=VALID, headers=auth(alice, "image/png")).status_code == 415
     assert kb.dump() == before
+
+
+def test_blank_nodes_of_two_posts_stay_distinct(setup) -> None:
+    client, kb, alice, _ = setup
+    body = b'_:a <http://xmlns.com/foaf/0.1/name> "x" .'
+    graph = "http://www.example/gsp/people"
+    for _ in range(2):
+        assert client.post(
+            f"/data?graph={graph}", data=body, headers=auth(alice, "application/n-triples")
+        ).status_code in (
+            201,
+            204,
+        )
+    assert len({t.subject for t in kb.triples(graph)}) == 2

@@ -187,3 +187,9 @@ def test_results_larger_than_the_maximum_are_refused(settings, shared_kb) -> Non
     assert graph.status_code == 400
     ok = small.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 2"}, headers={"Accept": SR})
     assert ok.status_code == 200
+
+
+def test_media_type_parameters_in_accept_do_not_prevent_a_match(client) -> None:
+    resp = client.get("/sparql", query_string={"query": NATO_1990}, headers={"Accept": "text/csv; charset=utf-8"})
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/csv"

@@ -77,7 +77,8 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
     1
     """
     try:
-        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base_iri)]
+        # blank node labels are local to a document: rename them so two writes never share one
+        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
     except SyntaxError as exc:
         line, column = exc.lineno, exc.offset
         msg = exc.msg or str(exc)

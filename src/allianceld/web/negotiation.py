@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 
 from allianceld.errors import NotAcceptable
 
@@ -12,7 +13,8 @@ def choose(offers: list[str], default: str) -> str:
     (or accepts anything); :class:`NotAcceptable` when it accepts none of them."""
     if not request.headers.get("Accept"):
         return default
-    accept = request.accept_mimetypes
+    # media-type parameters other than q (e.g. "text/turtle; charset=utf-8") do not change the choice
+    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
     best = accept.best_match(offers)
     if best is None:
         raise NotAcceptable(
