@@ -79,3 +79,15 @@ class Forbidden(AllianceldError):
 class ResultTooLarge(AllianceldError):
     status = 400
     kind = "result-too-large"
+
+
+class NotFound(AllianceldError):
+    status = 404
+    kind = "not-found"
+
+
+class RemoteStoreError(AllianceldError):
+    """The remote SPARQL endpoint failed or could not be reached."""
+
+    status = 502
+    kind = "remote-store-error"

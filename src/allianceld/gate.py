@@ -88,29 +88,26 @@ def apply_update(
     the inferred graph) or :class:`ValidationFailed`; nothing is written in any of these cases.
     """
     with kb.write_lock:
-        graphs = kb.graphs()
+        before: dict[str, set[ox.Quad]] = {}
+        for quad in kb.quads(kb.graphs()):  # read the store once
+            before.setdefault(quad.graph_name.value, set()).add(quad)
         scratch = ox.Store()
-        scratch.extend(kb.quads(graphs))
+        scratch.extend(q for qs in before.values() for q in qs)
         try:
             scratch.update(update)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL Update syntax error: {exc.msg or exc}") from None
-        if any(True for _ in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())):
-            raise BadRequest(
-                "the update writes into the default graph; allianceld keeps every triple in a named graph: "
-                "use INSERT DATA { GRAPH <…> { … } }"
-            )
-        after = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
-        changed = [
-            g
-            for g in sorted(set(graphs) | set(after))
-            if set(scratch.quads_for_pattern(None, None, None, ox.NamedNode(g))) != set(kb.quads([g]))
-        ]
+        after: dict[str, set[ox.Quad]] = {}
+        for quad in scratch:
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                raise BadRequest(
+                    "the update writes into the default graph; allianceld keeps every triple in a named graph: "
+                    "use INSERT DATA { GRAPH <…> { … } }"
+                )
+            after.setdefault(quad.graph_name.value, set()).add(quad)
+        changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
         if INFERRED_GRAPH in changed:
             raise BadRequest(f"the inferred graph <{INFERRED_GRAPH}> is computed by the reasoner; it cannot be written")
         authorize(changed)
-        sources = [
-            Source(g, [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.NamedNode(g))], "SPARQL Update")
-            for g in changed
-        ]
+        sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         return _commit(kb, validator, sources, force=False, reason=True)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from allianceld.errors import AllianceldError, QuerySyntaxError
+from allianceld.errors import QuerySyntaxError, RemoteStoreError
 
 
 class GraphResult:
@@ -106,11 +106,6 @@ class EmbeddedBackend:
         if self.path is not None and not self.read_only:
             self.store.flush()
         del self.store  # releases the RocksDB lock
-
-
-class RemoteStoreError(AllianceldError):
-    status = 502
-    kind = "remote-store-error"
 
 
 class SparqlBackend:

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from allianceld import gate, rdfio
-from allianceld.errors import AllianceldError, BadRequest, Forbidden
+from allianceld.errors import BadRequest, Forbidden, NotFound
 from allianceld.tokens import Principal
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from allianceld.web.auth import require
@@ -18,11 +18,6 @@ from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 
 bp = Blueprint("graph_store", __name__)
-
-
-class NotFound(AllianceldError):
-    status = 404
-    kind = "not-found"
 
 
 def _target() -> str | None:

@@ -79,10 +79,10 @@ def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
     g = rdflib.Graph()
     g.bind("void", VOID)
     ds = URIRef(base + ".well-known/void#dataset")
-    asserted = [ox.NamedNode(n) for n in kb.asserted_graphs()]
+    asserted = kb.asserted_graphs()
 
     def one(query: str) -> int:
-        rows = kb.select(query, default_graph_uris=[n.value for n in asserted]) if asserted else [{"n": "0"}]
+        rows = kb.select(query, default_graph_uris=asserted) if asserted else [{"n": "0"}]
         return int(rows[0]["n"])
 
     g.add((ds, RDF.type, VOID.Dataset))
@@ -108,7 +108,7 @@ def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
     classes = (
         kb.select(
             "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c",
-            default_graph_uris=[n.value for n in asserted],
+            default_graph_uris=asserted,
         )
         if asserted
         else []

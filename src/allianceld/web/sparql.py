@@ -24,14 +24,6 @@ RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
     "text/csv": ox.QueryResultsFormat.CSV,
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
 }
-EXAMPLE_QUERY = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?state ?label ?start WHERE {
-  ?m org:organization <https://w3id.org/allianceld/id/alliance/nato> ;
-     org:member ?state ; ald:startDate ?start .
-  ?state rdfs:label ?label .
-} ORDER BY ?start ?label"""
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -77,7 +69,7 @@ def _editor() -> Response:
     """The query editor: YASGUI when its package is installed, a plain form otherwise."""
     examples = _examples()
     has_yasgui = (services().settings.yasgui_dir / "yasgui.min.js").is_file()
-    first = examples[0]["query"] if examples else EXAMPLE_QUERY
+    first = examples[0]["query"] if examples else ""
     return Response(
         render_template("sparql.html", query=first, prefixes=PREFIXES, examples=examples, yasgui=has_yasgui)
     )
