@@ -120,3 +120,48 @@ def test_token_create_prints_a_token_once_and_stores_its_hash(tmp_path: Path) ->
     assert secret not in path.read_text()
     principal = TokenStore(path).authenticate(secret)
     assert principal is not None and principal.name == "bob" and principal.role == "admin"
+
+
+def test_using_graph_uri_sets_the_dataset_of_the_where_clause(setup) -> None:
+    client, kb, alice, _ = setup
+    states = "https://w3id.org/allianceld/graph/data/states"
+    copy = (
+        PREFIXES
+        + f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    INSERT {{ GRAPH <{G}> {{ ?s rdfs:comment "listed" }} }} WHERE {{ ?s a ald:State }}"""
+    )
+    resp = client.post(
+        "/sparql",
+        query_string={"using-graph-uri": states},
+        data=copy,
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {alice}"},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert kb.count(G) == len(kb.select("SELECT DISTINCT ?s WHERE { ?s a ald:State }", default_graph_uris=[states]))
+
+
+def test_bad_using_parameters_and_charsets_are_refused_and_change_nothing(setup) -> None:
+    client, kb, alice, _ = setup
+    before = kb.dump()
+    for params, update in [
+        ({"using-graph-uri": "not an iri"}, "DELETE WHERE { ?s ?p ?o }"),
+        ({"using-named-graph-uri": G}, f"WITH <{G}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}"),  # both ways
+    ]:
+        resp = client.post("/sparql", data={"update": update, **params}, headers={"Authorization": f"Bearer {alice}"})
+        assert resp.status_code == 400 and resp.get_json()["error"] == "bad-request"
+    resp = client.post(
+        "/sparql",
+        data="CLEAR ALL".encode("utf-16"),
+        headers={"Content-Type": "application/sparql-update; charset=UTF-16", "Authorization": f"Bearer {alice}"},
+    )
+    assert resp.status_code == 415
+    assert kb.dump() == before
+
+
+def test_removing_inferences_is_harmless(setup) -> None:
+    client, kb, alice, _ = setup
+    inferred = "https://w3id.org/allianceld/graph/inferred"
+    before = kb.dump()
+    resp = _post(client, f"CLEAR GRAPH <{inferred}>", alice)
+    assert resp.status_code == 200 and resp.get_json()["graphs"] == []
+    assert kb.dump() == before  # recomputed by the commit

@@ -78,11 +78,20 @@ def _commit(
 
 
 def apply_update(
-    kb: KnowledgeBase, validator: Validator, update: str, *, authorize: Callable[[list[str]], None]
+    kb: KnowledgeBase,
+    validator: Validator,
+    update: str,
+    *,
+    authorize: Callable[[list[str]], None],
+    base_iri: str | None = None,
 ) -> CommitResult:
     """Run a SPARQL Update through the gate: it is applied to a scratch copy of the store, the
     graphs it changes are validated like any other write (``authorize`` sees their IRIs first),
     and only then are they replaced in the store, with the inferences, in one transaction.
+    Relative IRIs in ``update`` resolve against ``base_iri``.
+
+    Removing inferences (``DROP ALL``, ``CLEAR GRAPH <…/graph/inferred>``) is harmless: they are
+    recomputed from the asserted graphs on every commit. Adding to the inferred graph is refused.
 
     Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write outside a named graph, or into
     the inferred graph) or :class:`ValidationFailed`; nothing is written in any of these cases.
@@ -94,7 +103,7 @@ def apply_update(
         scratch = ox.Store()
         scratch.extend(q for qs in before.values() for q in qs)
         try:
-            scratch.update(update)
+            scratch.update(update, base_iri=base_iri)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL Update syntax error: {exc.msg or exc}") from None
         after: dict[str, set[ox.Quad]] = {}
@@ -107,7 +116,11 @@ def apply_update(
             after.setdefault(quad.graph_name.value, set()).add(quad)
         changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
         if INFERRED_GRAPH in changed:
-            raise BadRequest(f"the inferred graph <{INFERRED_GRAPH}> is computed by the reasoner; it cannot be written")
+            if after.get(INFERRED_GRAPH, set()) - before.get(INFERRED_GRAPH, set()):
+                raise BadRequest(
+                    f"the inferred graph <{INFERRED_GRAPH}> is computed by the reasoner; it cannot be written"
+                )
+            changed.remove(INFERRED_GRAPH)  # only removals: the commit recomputes the inferences
         authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         return _commit(kb, validator, sources, force=False, reason=True)

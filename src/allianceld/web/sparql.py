@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 
-from allianceld import gate, rdfio
+from allianceld import gate, rdfio, sparql_update
 from allianceld.errors import BadRequest, Forbidden, ResultTooLarge, UnsupportedMediaType
 from allianceld.store.backends import QueryResult
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
@@ -77,18 +77,24 @@ def _editor() -> Response:
 
 def _update(update: str) -> Response:
     """SPARQL 1.1 Update: needs a contributor token (admin for the ontology graph); validated by
-    the write gate like every other write, and refused whole with 422 when the result is invalid."""
+    the write gate like every other write, and refused whole with 422 when the result is invalid.
+    ``using-graph-uri`` / ``using-named-graph-uri`` set the dataset of every WHERE clause."""
     principal = require("contributor")
-    for param in ("using-graph-uri", "using-named-graph-uri"):
-        if request.values.get(param):
-            raise BadRequest(f"the {param} parameter is not supported: write USING inside the update", parameter=param)
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"SPARQL Update must be sent in UTF-8, not {charset}")
+    # the protocol's dataset for the WHERE clauses (section 2.2.3), written in as USING / USING NAMED
+    update = sparql_update.with_dataset(
+        update, request.values.getlist("using-graph-uri"), request.values.getlist("using-named-graph-uri")
+    )
 
     def authorize(changed: list[str]) -> None:
         if ONTOLOGY_GRAPH in changed and not principal.has("admin"):
             raise Forbidden(f"changing the ontology graph <{ONTOLOGY_GRAPH}> needs the admin role")
 
     svc = services()
-    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize)
+    # relative IRIs resolve against the endpoint's URL, as the protocol suggests
+    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize, base_iri=request.base_url)
     return jsonify(
         {
             "graphs": result.graphs,
