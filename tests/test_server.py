@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +40,7 @@ def server_url(request, tmp_path_factory) -> Iterator[str]:
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     port = _free_port()
     tokens = store.parent / "tokens.json"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens)}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens), "ALLIANCELD_QUERY_TIMEOUT": "3"}
     TOKENS[request.param] = TokenStore(tokens).create("tester", "contributor")
     proc = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -130,3 +132,28 @@ def test_concurrent_readers_are_served(server: str) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(pool.map(ask, range(32))) == {200}
+
+
+def test_a_runaway_query_is_stopped_while_others_are_served(server: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    runaway = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+
+    def run_away() -> tuple[int, dict, float]:
+        start = time.monotonic()
+        try:
+            urllib.request.urlopen(f"{server}/sparql?query={runaway}", timeout=30)
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read()), time.monotonic() - start
+        raise AssertionError("the runaway query was answered")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stopped = pool.submit(run_away)
+        time.sleep(0.5)
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{server}/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", timeout=30) as resp:
+            assert resp.status == 200 and time.monotonic() - started < 2  # served while the runaway runs
+        assert not stopped.done()
+        status, body, elapsed = stopped.result()
+    assert status == 503 and body["error"] == "query-timeout"
+    assert 3 <= elapsed < 6

@@ -247,17 +247,19 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
     from allianceld.web import create_app
 
     settings = _settings(ctx)
-    kb = _open_kb(settings)
-    app = create_app({"SETTINGS": settings, "KB": kb})
     host, port = host or settings.host, port or settings.port
+    if production:
+        from allianceld.web.production import serve as serve_production
+
+        # Not opened here: RocksDB's background threads would not survive gunicorn's fork, and
+        # the worker's first flush would wait for them for ever. The worker opens the store.
+        click.echo(f"allianceld serving {settings.sparql_query_url or settings.store_path} on http://{host}:{port}/")
+        serve_production(lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings)}), host, port, threads)
+        return
+    kb = _open_kb(settings)
     click.echo(f"allianceld serving {kb.location} on http://{host}:{port}/")
     try:
-        if production:
-            from allianceld.web.production import serve as serve_production
-
-            serve_production(app, host, port, threads)
-        else:
-            app.run(host=host, port=port, threaded=True, use_reloader=False)
+        create_app({"SETTINGS": settings, "KB": kb}).run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         kb.close()
 

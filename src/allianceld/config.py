@@ -39,6 +39,10 @@ class Settings:
     max_result_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_RESULT_BYTES", 256 * 2**20))
     )
+    query_timeout: float = field(default_factory=lambda: float(os.environ.get("ALLIANCELD_QUERY_TIMEOUT", 60)))
+    query_workers: int = field(
+        default_factory=lambda: int(os.environ.get("ALLIANCELD_QUERY_WORKERS", max(2, os.cpu_count() or 1)))
+    )
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
 
     @property

@@ -16,9 +16,20 @@ class AllianceldError(Exception):
         self.message = message
         self.details = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Errors cross from query worker processes to the app intact (class, message, details)."""
+        return (_rebuild, (type(self), self.message, self.details))
+
     def to_json(self) -> dict[str, Any]:
         """The one JSON error shape used by every endpoint."""
         return {"error": self.kind, "status": self.status, "message": self.message, **self.details}
+
+
+def _rebuild(cls: type[AllianceldError], message: str, details: dict[str, Any]) -> AllianceldError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.message, error.details = message, details
+    return error
 
 
 class RdfSyntaxError(AllianceldError):
@@ -91,3 +102,16 @@ class RemoteStoreError(AllianceldError):
 
     status = 502
     kind = "remote-store-error"
+
+
+class QueryTimeout(AllianceldError):
+    """A query ran past the configured time limit and was stopped."""
+
+    status = 503
+    kind = "query-timeout"
+
+
+class RemoteQueryTimeout(QueryTimeout):
+    """The remote SPARQL endpoint did not answer within the time limit."""
+
+    status = 504

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from allianceld.errors import QuerySyntaxError, RemoteStoreError
+from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
 
 
 class GraphResult:
@@ -115,7 +115,7 @@ class SparqlBackend:
     (Oxigraph, GraphDB, Virtuoso, Fuseki/TDB2) apply all or nothing.
     """
 
-    def __init__(self, query_url: str, update_url: str, *, timeout_s: float = 60.0) -> None:
+    def __init__(self, query_url: str, update_url: str, *, timeout_s: float | None = 60.0) -> None:
         self.query_url, self.update_url, self.timeout_s = query_url, update_url, timeout_s
 
     def _post(self, url: str, body: dict[str, str | list[str]], accept: str) -> tuple[bytes, str]:
@@ -134,7 +134,12 @@ class SparqlBackend:
             if exc.code == 400:
                 raise QuerySyntaxError(f"SPARQL syntax error (reported by the endpoint): {detail}") from None
             raise RemoteStoreError(f"the SPARQL endpoint at {url} answered {exc.code}: {detail}") from None
-        except urllib.error.URLError as exc:
+        except (TimeoutError, urllib.error.URLError) as exc:
+            if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
+                raise RemoteQueryTimeout(
+                    f"the SPARQL endpoint at {url} did not answer within {self.timeout_s:g} s",
+                    timeout_s=self.timeout_s,
+                ) from None
             raise RemoteStoreError(f"the SPARQL endpoint at {url} cannot be reached: {exc.reason}") from None
 
     def named_graphs(self) -> list[str]:

@@ -154,6 +154,13 @@ class KnowledgeBase:
         self.replace_graphs(graphs)
         return sorted(graphs)
 
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of the on-disk store at ``target`` (a RocksDB checkpoint: hard links,
+        cheap), which other processes may open while this one goes on writing."""
+        if not isinstance(self.backend, EmbeddedBackend) or self.path is None:
+            raise ValueError("only an on-disk embedded store can be snapshotted")
+        self.backend.store.backup(str(target))
+
     def close(self) -> None:
         """Flush to disk and release the store."""
         self.backend.close()
@@ -163,7 +170,8 @@ class KnowledgeBase:
         """The embedded store at ``settings.store_path``, or the remote endpoint when
         ``settings.sparql_query_url`` and ``settings.sparql_update_url`` are set."""
         if settings.sparql_query_url:
-            return cls(backend=SparqlBackend(settings.sparql_query_url, settings.sparql_update_url))
+            timeout = getattr(settings, "query_timeout", 60.0) or None
+            return cls(backend=SparqlBackend(settings.sparql_query_url, settings.sparql_update_url, timeout_s=timeout))
         return cls(settings.store_path, read_only=read_only)
 
 

@@ -1,13 +1,16 @@
-"""Production serving with gunicorn: one process, many threads.
+"""Production serving with gunicorn: one process, many threads, queries in worker processes.
 
 The embedded store is RocksDB, which lets one process open it for writing, so allianceld runs a
-single gunicorn worker process. Reads still use every core: pyoxigraph releases the GIL while it
-evaluates a query (two queries in two threads took 1.35 s against 1.30 s for one, on 2 cores), so
-the worker's threads run queries in parallel. More worker processes would each need the write lock.
+single gunicorn worker process, which serves every write. Reads still use every core: SPARQL
+queries run in the query pool's processes (``store.query_pool``) on snapshots of the store, and
+the worker's threads run the rest in parallel (pyoxigraph releases the GIL while it evaluates).
+The app, and with it the store, is built in the worker after the fork: RocksDB's background
+threads do not survive a fork.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -15,10 +18,10 @@ from gunicorn.app.base import BaseApplication
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn configured in code around an already built Flask app."""
+    """gunicorn configured in code; the app is built in the worker process, after the fork."""
 
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self.application = app
+    def __init__(self, make_app: Callable[[], Flask], options: dict[str, Any]) -> None:
+        self.make_app = make_app
         self.options = options
         super().__init__()
 
@@ -27,13 +30,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return self.application
+        return self.make_app()
 
 
-def serve(app: Flask, host: str, port: int, threads: int) -> None:
-    """Serve ``app`` with one gthread worker and ``threads`` threads until interrupted."""
+def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int) -> None:
+    """Serve the app ``make_app`` builds with one gthread worker and ``threads`` threads until
+    interrupted. The worker builds it: RocksDB's background threads do not survive a fork, so a
+    store opened (even once) before it would wait for ever on its first flush in the worker."""
     GunicornServer(
-        app,
+        make_app,
         {
             "bind": f"{host}:{port}",
             "workers": 1,

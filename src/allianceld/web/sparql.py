@@ -6,8 +6,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 
 from allianceld import gate, rdfio, sparql_update
-from allianceld.errors import BadRequest, Forbidden, ResultTooLarge, UnsupportedMediaType
-from allianceld.store.backends import QueryResult
+from allianceld.errors import BadRequest, Forbidden, NotAcceptable, UnsupportedMediaType
+from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
 from allianceld.web.auth import require
 from allianceld.web.metadata import rdf_response, service_description, wants_rdf
@@ -15,15 +15,6 @@ from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 
 bp = Blueprint("sparql", __name__)
-
-RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -38,14 +29,31 @@ def endpoint() -> Response:
         if choose(["text/html", "application/json"], "application/json") == "text/html":
             return _editor()
         raise BadRequest("missing the 'query' parameter (SPARQL 1.1 Protocol, section 2.1)", parameter="query")
-    inference = request.values.get("inference", "true").lower() not in ("false", "0", "no")
-    result = get_kb().query(
-        query,
-        inference=inference,
-        default_graph_uris=request.values.getlist("default-graph-uri") or None,
-        named_graph_uris=request.values.getlist("named-graph-uri") or None,
+    results_type = _negotiate([*RESULT_TYPES, "text/html"], "application/sparql-results+json")
+    html = results_type == "text/html"  # rendered here from the JSON results
+    answer = services().answer(
+        QueryRequest(
+            query,
+            results_type="application/sparql-results+json" if html else results_type,
+            graph_type=_negotiate(list(rdfio.OUTPUT_TYPES), "text/turtle"),
+            max_bytes=services().settings.max_result_bytes,
+            inference=request.values.get("inference", "true").lower() not in ("false", "0", "no"),
+            default_graph_uris=tuple(request.values.getlist("default-graph-uri")),
+            named_graph_uris=tuple(request.values.getlist("named-graph-uri")),
+        )
     )
-    return _render(result, query)
+    if html and answer.kind != "graph":
+        return _html(answer, query)
+    return Response(answer.body, mimetype=answer.media_type)
+
+
+def _negotiate(offers: list[str], default: str) -> str | None:
+    """The media type for one kind of result; None when the client accepts none of them (the
+    answer is 406 only if the query gives that kind)."""
+    try:
+        return choose(offers, default)
+    except NotAcceptable:
+        return None
 
 
 def _examples() -> list[dict[str, str]]:
@@ -131,46 +139,8 @@ def _operation() -> tuple[str | None, str | None]:
     )
 
 
-class _BoundedBuffer:
-    """A write target that refuses to grow past ``limit`` bytes (the maximum result size)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.data = limit, bytearray()
-
-    def write(self, chunk: bytes) -> int:
-        self.data += chunk
-        if len(self.data) > self.limit:
-            raise ResultTooLarge(
-                f"the result is larger than the maximum of {self.limit} bytes: add a LIMIT or narrow the query",
-                limit=self.limit,
-            )
-        return len(chunk)
-
-    def flush(self) -> None:
-        pass
-
-
-def _serialize(result: QueryResult, fmt: ox.RdfFormat | ox.QueryResultsFormat) -> bytes:
-    out = _BoundedBuffer(services().settings.max_result_bytes)
-    result.serialize(out, format=fmt)
-    return bytes(out.data)
-
-
-def _render(result: QueryResult, query: str) -> Response:
-    if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # CONSTRUCT or DESCRIBE
-        mime = choose(list(rdfio.OUTPUT_TYPES), "text/turtle")
-        return Response(_serialize(result, rdfio.OUTPUT_TYPES[mime]), mimetype=mime)
-    offers = [*RESULT_TYPES, "text/html"]
-    mime = choose(offers, "application/sparql-results+json")
-    if mime == "text/html":
-        return _html(result, query)
-    fmt = RESULT_TYPES[mime]
-    if isinstance(result, ox.QueryBoolean) and fmt in (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV):
-        return Response("true\n" if bool(result) else "false\n", mimetype=mime)
-    return Response(_serialize(result, fmt), mimetype=mime)
-
-
-def _html(result: ox.QuerySolutions | ox.QueryBoolean, query: str) -> Response:
+def _html(answer: Answer, query: str) -> Response:
+    result = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
     if isinstance(result, ox.QueryBoolean):
         return Response(render_template("sparql.html", query=query, boolean=bool(result), prefixes=PREFIXES))
     names = [v.value for v in result.variables]

@@ -1,0 +1,146 @@
+"""The query time limit: a runaway query is stopped (its worker process killed) and answered 503,
+while other queries go on being answered; queries see every acknowledged write."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from allianceld import gate
+from allianceld.config import Settings
+from allianceld.errors import RemoteQueryTimeout
+from allianceld.store import KnowledgeBase
+from allianceld.store.backends import SparqlBackend
+from allianceld.web import create_app
+from conftest import ROOT, free_port, load_shipped, wait_for
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+FINLAND = "ASK { <https://w3id.org/allianceld/id/state/fin> ?p ?o }"
+LIMIT_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory, validator):
+    """An app over an on-disk store whose queries run in two worker processes, 2 s limit."""
+    path = tmp_path_factory.mktemp("pooled") / "store"
+    settings = Settings(store_path=path, home=ROOT, query_timeout=LIMIT_S, query_workers=2)
+    kb = load_shipped(KnowledgeBase(path), settings, validator)
+    app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
+    svc = app.extensions["allianceld"]
+    yield app.test_client(), kb, svc
+    svc.close()
+    kb.close()
+
+
+def _ask(client, query: str = FINLAND):
+    return client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+
+
+def test_queries_run_in_worker_processes_on_a_snapshot(pooled) -> None:
+    client, _, svc = pooled
+    resp = _ask(client)
+    assert resp.status_code == 200 and resp.get_json()["boolean"] is True
+    assert svc.pool is not None and svc.pool._live >= 1
+    assert len(list(svc.pool.snapshot_dir.iterdir())) == 1
+
+
+def test_a_runaway_query_is_stopped_while_others_are_served(pooled) -> None:
+    client, _, svc = pooled
+    _ask(client)  # a warm worker for the other requests
+    outcome: dict = {}
+
+    def runaway() -> None:
+        start = time.monotonic()
+        outcome["resp"] = client.get("/sparql", query_string={"query": RUNAWAY})
+        outcome["elapsed"] = time.monotonic() - start
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.5)
+    idle = [w.process for w in list(svc.pool._idle)]
+    served = []
+    while thread.is_alive():  # other requests keep being answered meanwhile
+        start = time.monotonic()
+        resp = _ask(client)
+        served.append((resp.status_code, time.monotonic() - start))
+        time.sleep(0.2)
+    thread.join()
+    resp = outcome["resp"]
+    assert resp.status_code == 503, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["error"] == "query-timeout" and "ALLIANCELD_QUERY_TIMEOUT" in body["message"]
+    assert LIMIT_S <= outcome["elapsed"] < LIMIT_S + 3
+    assert len(served) >= 3 and all(status == 200 and took < 1.5 for status, took in served), served
+    assert all(p.is_alive() for p in idle)  # the idle workers were untouched...
+    assert svc.pool._live <= 2  # ...and the runaway's worker was killed, not left running
+    assert _ask(client).status_code == 200  # a replacement worker starts on demand
+
+
+def test_queries_see_every_acknowledged_write(pooled, validator) -> None:
+    client, kb, svc = pooled
+    query = "ASK { <https://example.org/probe> <https://example.org/p> 'x' }"
+    assert _ask(client, query).get_json()["boolean"] is False
+    data = '<https://example.org/probe> <https://example.org/p> "x" .'
+    source = gate.Source("https://example.org/graph/probe", _triples(data), "probe")
+    gate.commit(kb, validator, [source], reason=False)
+    assert _ask(client, query).get_json()["boolean"] is True
+    assert len(list(svc.pool.snapshot_dir.iterdir())) == 1  # the superseded snapshot is gone
+
+
+def test_errors_cross_from_the_worker_intact(pooled) -> None:
+    client, _, _ = pooled
+    resp = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"})
+    assert resp.status_code == 400 and resp.get_json()["error"] == "query-syntax-error"
+    resp = client.get("/sparql", query_string={"query": FINLAND}, headers={"Accept": "text/turtle"})
+    assert resp.status_code == 406 and "boolean" in resp.get_json()["message"]
+
+
+def test_closing_stops_the_workers_and_removes_the_snapshots(tmp_path: Path, validator) -> None:
+    settings = Settings(store_path=tmp_path / "store", home=ROOT, query_timeout=5, query_workers=1)
+    kb = KnowledgeBase(settings.store_path)
+    app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
+    svc = app.extensions["allianceld"]
+    assert app.test_client().get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    process = svc.pool._idle[0].process
+    svc.close()
+    assert not process.is_alive() and not svc.pool.snapshot_dir.exists()
+    kb.close()
+
+
+def test_the_remote_backend_gives_up_after_the_limit(tmp_path: Path) -> None:
+    """Against a real `oxigraph serve` (which stops the query itself after its own --timeout-s)."""
+    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if exe is None:
+        pytest.skip("no `oxigraph` executable (pip install oxigraph)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/query?query=ASK%7B%7D", proc)
+        kb = KnowledgeBase(backend=SparqlBackend(base + "/query", base + "/update", timeout_s=1.0))
+        rows = " ".join(f"<https://example.org/{i}> <https://example.org/p> {i} ." for i in range(500))
+        kb.backend.update(f"INSERT DATA {{ GRAPH <https://example.org/g> {{ {rows} }} }}")
+        start = time.monotonic()
+        with pytest.raises(RemoteQueryTimeout) as caught:
+            kb.query(RUNAWAY)
+        assert caught.value.status == 504 and time.monotonic() - start < 3
+        assert bool(kb.query("ASK { ?s ?p 500 }")) is False  # the endpoint still answers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _triples(nt: str):
+    from allianceld import rdfio
+
+    return rdfio.parse(nt.encode(), rdfio.MEDIA_TYPES["application/n-triples"], source="probe")
