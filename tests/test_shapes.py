@@ -32,7 +32,7 @@ def test_there_are_enough_bad_records() -> None:
 
 
 def test_shipped_data_conforms(shared_kb, validator: Validator) -> None:
-    report = validator.validate(rdflib.Graph(), shared_kb)
+    report = validator.validate(rdflib.Graph(), shared_kb, full=True)
     assert report.conforms, report.to_text()
 
 

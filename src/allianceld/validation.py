@@ -12,6 +12,7 @@ import rdflib
 from rdflib import RDF, RDFS, Literal
 
 from allianceld.store import KnowledgeBase
+from allianceld.validation_scope import Reach, changed_triples, mentioned, scope
 from allianceld.vocab import SH
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -101,39 +102,57 @@ class Validator:
         for f in shape_files:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
+        self.reach = Reach.of(self.shapes)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
         return cls(settings.shape_files(), ontology)
 
-    def validate(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = ()) -> Report:
-        """Validate ``data`` together with the asserted data already in ``kb`` (if given),
-        leaving out the graphs that the write is about to replace."""
+    def validate(
+        self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = (), full: bool = False
+    ) -> Report:
+        """Validate ``data`` together with the asserted data already in ``kb`` (if given), leaving
+        out the graphs that the write is about to replace.
+
+        Only the records the write can affect are validated (see :mod:`allianceld.validation_scope`),
+        with the store data their shapes read: every Violation among them, and the Warnings of the
+        records ``data`` mentions. ``full`` validates the whole store with the write instead (the
+        same results when the store was valid before; slow on a large store).
+        """
         if kb is None:
-            return self._run(data)
-        skip = set(replacing)
-        combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in skip)
-        combined += data
-        report = self._run(combined)
-        # Every Violation counts (the store itself is kept valid, so any is caused by this data);
-        # Warnings are reported only for the records this data mentions.
-        touched = {_text(t) for s, _p, o in data for t in (s, o)}
-        report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in touched]
+            return self._run(data + self.ontology)
+        replacing = list(replacing)
+        found = None if full else scope(kb, data, replacing, self.reach)
+        if found is None:
+            combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in set(replacing))
+            combined += data
+            focus, named = None, mentioned(changed_triples(kb, data, replacing))
+            report = self._run(combined + self.ontology)
+        else:
+            # every target in the context is validated and the results kept for the focus nodes:
+            # pySHACL's own focus_nodes option also skips value nodes in nested shapes (sh:not)
+            focus, named = found.focus, found.mentioned
+            report = self._run(found.context + self.ontology)
+        keep, warn = {_text(n) for n in focus} if focus is not None else None, {_text(n) for n in named}
+        report.results = [
+            r
+            for r in report.results
+            if (keep is None or r.focus_node in keep) and (r.severity == "Violation" or r.focus_node in warn)
+        ]
         return report
 
     def _run(self, data: rdflib.Graph) -> Report:
+        """pySHACL over ``data``, the ontology already mixed in."""
         _conforms, graph, _text = pyshacl.validate(
             data_graph=data,
             shacl_graph=self.shapes,
-            ont_graph=self.ontology,
             inference="none",
             advanced=True,
             allow_warnings=True,
-            inplace=False,
+            inplace=True,
         )
-        labels = data + self.ontology
-        results = [_result(graph, node, labels) for node in graph.subjects(RDF.type, SH.ValidationResult)]
+        results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
         return Report(results=results, graph=graph)
 
 

@@ -7,10 +7,11 @@ Neptune, QLever) by configuring two URLs.
 
 from __future__ import annotations
 
+import itertools
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +52,16 @@ class Backend(Protocol):
         union: bool,
         prefixes: dict[str, str] | None,
     ) -> QueryResult: ...
+
+    def match(
+        self,
+        nodes: Iterable[ox.NamedNode | ox.BlankNode],
+        predicates: Iterable[ox.NamedNode] | None,
+        *,
+        incoming: bool,
+        graphs: Collection[str],
+        limit: int | None = None,
+    ) -> list[ox.Quad]: ...
 
     def update(self, sparql: str) -> None: ...
 
@@ -98,6 +109,30 @@ class EmbeddedBackend:
             return self.store.query(sparql, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc.msg or exc}") from None
+
+    def match(
+        self,
+        nodes: Iterable[ox.NamedNode | ox.BlankNode],
+        predicates: Iterable[ox.NamedNode] | None,
+        *,
+        incoming: bool,
+        graphs: Collection[str],
+        limit: int | None = None,
+    ) -> list[ox.Quad]:
+        """The quads of ``graphs`` with one of ``nodes`` as subject, or as object when
+        ``incoming``, and, when given, one of ``predicates``; ``limit`` per node and predicate."""
+        preds: list[ox.NamedNode | None] = list(predicates) if predicates is not None else [None]
+        found: list[ox.Quad] = []
+        for node in nodes:
+            for p in preds:
+                pattern = (None, p, node) if incoming else (node, p, None)
+                quads = (
+                    q
+                    for q in self.store.quads_for_pattern(*pattern, None)
+                    if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs
+                )
+                found.extend(itertools.islice(quads, limit))
+        return found
 
     def update(self, sparql: str) -> None:
         self.store.update(sparql)
@@ -186,6 +221,32 @@ class SparqlBackend:
         if ctype == "application/n-triples" or ctype == "text/plain":
             return GraphResult([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+    def match(
+        self,
+        nodes: Iterable[ox.NamedNode | ox.BlankNode],
+        predicates: Iterable[ox.NamedNode] | None,
+        *,
+        incoming: bool,
+        graphs: Collection[str],
+        limit: int | None = None,
+    ) -> list[ox.Quad]:
+        """As :meth:`EmbeddedBackend.match`, in one query with VALUES (``limit`` bounds the whole
+        answer). The endpoint's blank nodes cannot be named in a query, so they match nothing."""
+        iris = sorted({str(n) for n in nodes if isinstance(n, ox.NamedNode)})
+        if not iris:
+            return []
+        var = "?o" if incoming else "?s"
+        named = " ".join(str(ox.NamedNode(g)) for g in sorted(graphs))
+        values = f"VALUES {var} {{ {' '.join(iris)} }} VALUES ?g {{ {named} }}"
+        if predicates is not None:
+            values += f" VALUES ?p {{ {' '.join(sorted({str(p) for p in predicates}))} }}"
+        sparql = f"SELECT ?g ?s ?p ?o WHERE {{ {values} GRAPH ?g {{ ?s ?p ?o }} }}"
+        if limit is not None:
+            sparql += f" LIMIT {int(limit)}"
+        body, _ = self._post(self.query_url, {"query": sparql}, "application/sparql-results+json")
+        rows = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
 
     def update(self, sparql: str) -> None:
         self._post(self.update_url, {"update": sparql}, "*/*")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import rdflib
 
 from allianceld import rdfio
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
-from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, is_provenance_graph
 
 
 class KnowledgeBase:
@@ -53,11 +53,17 @@ class KnowledgeBase:
         return sorted(self.backend.named_graphs())
 
     def data_graphs(self) -> list[str]:
-        """Named graphs holding asserted instance data (not the ontology, not inferences)."""
-        return [g for g in self.graphs() if g not in (ONTOLOGY_GRAPH, INFERRED_GRAPH)]
+        """Named graphs holding asserted instance data (not the ontology, not inferences, not the
+        provenance records of contributions): what new data is validated with."""
+        return [g for g in self.graphs() if g not in (ONTOLOGY_GRAPH, INFERRED_GRAPH) and not is_provenance_graph(g)]
+
+    def knowledge_graphs(self) -> list[str]:
+        """The ontology and the data graphs: what reasoning sees. Provenance records describe
+        graphs, not alliances, so they are left out (and adding one never changes an inference)."""
+        return [g for g in self.graphs() if g != INFERRED_GRAPH and not is_provenance_graph(g)]
 
     def asserted_graphs(self) -> list[str]:
-        """Every graph except the inferred one."""
+        """Every graph except the inferred one (provenance records included)."""
         return [g for g in self.graphs() if g != INFERRED_GRAPH]
 
     def triples(self, graph: str) -> list[ox.Triple]:
@@ -118,6 +124,27 @@ class KnowledgeBase:
     def quads(self, graphs: Iterable[str]) -> list[ox.Quad]:
         """The quads of some named graphs."""
         return iter_quads(self.backend, graphs)
+
+    def match(
+        self,
+        nodes: Iterable[ox.NamedNode | ox.BlankNode],
+        predicates: Iterable[ox.NamedNode] | None = None,
+        *,
+        incoming: bool = False,
+        graphs: Collection[str],
+        limit: int | None = None,
+    ) -> list[ox.Quad]:
+        """The quads of ``graphs`` around ``nodes``: those with one of them as subject (as object
+        when ``incoming``), and, when given, one of ``predicates`` (looked up by the store's
+        indexes); at most ``limit`` per node and predicate when given."""
+        nodes = list(nodes)
+        if not nodes:
+            return []
+        return [
+            q
+            for q in self.backend.match(nodes, predicates, incoming=incoming, graphs=graphs, limit=limit)
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs
+        ]
 
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
         """The whole dataset serialised (N-Quads by default), in a stable order."""
