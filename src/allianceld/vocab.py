@@ -16,6 +16,9 @@ ID_BASE = "https://w3id.org/allianceld/id/"
 GRAPH_BASE = "https://w3id.org/allianceld/graph/"
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
 INFERRED_GRAPH = GRAPH_BASE + "inferred"
+# the Graph Store Protocol's default graph (/data?default): a named graph like the others, so
+# queries see it in their union default graph
+DEFAULT_GRAPH = GRAPH_BASE + "default"
 DATA_GRAPH_BASE = GRAPH_BASE + "data/"
 
 PREFIXES: dict[str, str] = {

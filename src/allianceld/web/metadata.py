@@ -45,6 +45,7 @@ def service_description(kb: KnowledgeBase, endpoint: str) -> rdflib.Graph:
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Update))  # at the same URL, with a bearer token
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     for fmt in (
         "SPARQL_Results_JSON",
@@ -66,6 +67,7 @@ def service_description(kb: KnowledgeBase, endpoint: str) -> rdflib.Graph:
     for name in kb.graphs():
         named, graph = BNode(), BNode()
         g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
         g.add((named, SD.name, URIRef(name)))
         g.add((named, SD.graph, graph))
         g.add((graph, RDF.type, SD.Graph))
