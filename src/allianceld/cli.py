@@ -116,6 +116,8 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
         click.echo(exc.report.to_text(), err=True)
         click.echo("refused: nothing was written (use --force to load invalid data anyway)", err=True)
         sys.exit(1)
+    except AllianceldError as exc:  # e.g. a contribution's graph, which only /contributions writes
+        raise Failure(f"refused: {exc.message}; nothing was written") from None
     finally:
         kb.close()
     if not result.report.conforms:

@@ -97,6 +97,13 @@ class NotFound(AllianceldError):
     kind = "not-found"
 
 
+class Conflict(AllianceldError):
+    """The request contradicts the resource's state (e.g. retracting a retracted contribution)."""
+
+    status = 409
+    kind = "conflict"
+
+
 class RemoteStoreError(AllianceldError):
     """The remote SPARQL endpoint failed or could not be reached."""
 

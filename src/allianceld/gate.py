@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from allianceld import rdfio, reasoning
-from allianceld.errors import BadRequest, QuerySyntaxError, ValidationFailed
+from allianceld.errors import BadRequest, Forbidden, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
-from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
+from allianceld.vocab import (
+    CONTRIBUTION_GRAPH_BASE,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    PROVENANCE_GRAPH_BASE,
+    data_graph_iri,
+    is_contribution_graph,
+    is_provenance_graph,
+)
 
 
 @dataclass(frozen=True)
@@ -44,36 +52,72 @@ def shipped_sources(ontology_file: Path, data_files: list[Path]) -> list[Source]
 
 
 def commit(
-    kb: KnowledgeBase, validator: Validator, sources: list[Source], *, force: bool = False, reason: bool = True
+    kb: KnowledgeBase,
+    validator: Validator,
+    sources: list[Source],
+    *,
+    force: bool = False,
+    reason: bool = True,
+    provenance: Mapping[str, list[ox.Triple]] | None = None,
 ) -> CommitResult:
     """Validate ``sources`` with the store's other data and, if they conform (or ``force``),
     replace their graphs and the inferred graph (recomputed) in one transaction.
 
-    Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``.
+    ``provenance`` maps provenance graphs (``vocab.provenance_graph_iri``) to their new content,
+    written in the same transaction without shape validation or reasoning. Contribution graphs
+    and provenance graphs are written only this way, each contribution with its record.
+
+    Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``,
+    :class:`Forbidden` for a contribution or provenance graph written without its record.
     """
     with kb.write_lock:  # no other write between this validation and this commit
-        return _commit(kb, validator, sources, force=force, reason=reason)
+        return _commit(kb, validator, sources, force=force, reason=reason, provenance=provenance or {})
+
+
+def check_protected(graphs: Iterable[str], provenance: Mapping[str, list[ox.Triple]]) -> None:
+    """Refuse writes to provenance records, and to contribution graphs without their record:
+    both change only through the contributions API (``allianceld.contributions``)."""
+    for graph in provenance:
+        if not is_provenance_graph(graph):
+            raise ValueError(f"<{graph}> is not a provenance graph (they start with {PROVENANCE_GRAPH_BASE})")
+    for graph in graphs:
+        if is_provenance_graph(graph):
+            raise Forbidden(f"<{graph}> is a contribution's provenance record; it is written by /contributions only")
+        record = PROVENANCE_GRAPH_BASE + graph.removeprefix(CONTRIBUTION_GRAPH_BASE)
+        if is_contribution_graph(graph) and record not in provenance:
+            raise Forbidden(
+                f"<{graph}> is a contribution's graph; it changes only through /contributions "
+                "(POST a new contribution; an admin retracts one with DELETE)"
+            )
 
 
 def _commit(
-    kb: KnowledgeBase, validator: Validator, sources: list[Source], *, force: bool, reason: bool
+    kb: KnowledgeBase,
+    validator: Validator,
+    sources: list[Source],
+    *,
+    force: bool,
+    reason: bool,
+    provenance: Mapping[str, list[ox.Triple]] | None = None,
 ) -> CommitResult:
+    provenance = provenance or {}
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
+    check_protected(graphs, provenance)
     incoming = rdfio.to_rdflib(t for ts in graphs.values() for t in ts)
     report = validator.validate(incoming, kb, replacing=graphs)
     if not report.conforms and not force:
         raise ValidationFailed(report)
-    writes: dict[str, list[ox.Triple]] = dict(graphs)
+    writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     done = None
     if reason:
         start = time.perf_counter()
-        kept = kb.rdflib_graph(g for g in kb.asserted_graphs() if g not in graphs)
+        kept = kb.rdflib_graph(g for g in kb.knowledge_graphs() if g not in graphs)
         inferred, name = reasoning.inferred_graph(kept + incoming)
         writes[INFERRED_GRAPH] = rdfio.from_rdflib(inferred)
         done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start)
-    kb.replace_graphs(writes)  # data and inferences in one transaction
+    kb.replace_graphs(writes)  # data, provenance records and inferences in one transaction
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 
@@ -91,10 +135,12 @@ def apply_update(
     Relative IRIs in ``update`` resolve against ``base_iri``.
 
     Removing inferences (``DROP ALL``, ``CLEAR GRAPH <…/graph/inferred>``) is harmless: they are
-    recomputed from the asserted graphs on every commit. Adding to the inferred graph is refused.
+    recomputed from the asserted graphs on every commit. Adding to the inferred graph is refused,
+    and so is any change to a contribution's graph or provenance record (:func:`check_protected`).
 
     Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write outside a named graph, or into
-    the inferred graph) or :class:`ValidationFailed`; nothing is written in any of these cases.
+    the inferred graph), :class:`Forbidden` or :class:`ValidationFailed`; nothing is written in any
+    of these cases.
     """
     with kb.write_lock:
         before: dict[str, set[ox.Quad]] = {}

@@ -158,7 +158,7 @@ def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
 def materialise(kb: KnowledgeBase) -> Materialisation:
     """Recompute the OWL 2 RL closure of ontology + data into the inferred graph (atomically)."""
     start = time.perf_counter()
-    inferred, name = inferred_graph(kb.rdflib_graph(kb.asserted_graphs()))
+    inferred, name = inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
     kb.replace_graphs({INFERRED_GRAPH: rdfio.from_rdflib(inferred)})
     return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
 
@@ -219,8 +219,8 @@ def check_consistency(graphs: Iterable[rdflib.Graph], *, watch: Iterable[str] = 
 
 
 def kb_consistency(kb: KnowledgeBase, *, watch: Iterable[str] = ()) -> Consistency:
-    """OWL 2 DL consistency of the ontology plus all asserted data in ``kb``."""
-    return check_consistency([kb.rdflib_graph(kb.asserted_graphs())], watch=watch)
+    """OWL 2 DL consistency of the ontology plus all asserted data in ``kb`` (not provenance records)."""
+    return check_consistency([kb.rdflib_graph(kb.knowledge_graphs())], watch=watch)
 
 
 def ontology_consistency(ontology: rdflib.Graph) -> Consistency:

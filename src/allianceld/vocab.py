@@ -1,5 +1,7 @@
 """Namespaces and the IRIs of the named graphs. Terms themselves live in ontology/allianceld.ttl."""
 
+from urllib.parse import quote
+
 from rdflib import Namespace
 
 ALD = Namespace("https://w3id.org/allianceld/ontology#")
@@ -10,6 +12,7 @@ SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 WD = Namespace("http://www.wikidata.org/entity/")
+VOID = Namespace("http://rdfs.org/ns/void#")
 
 ONTOLOGY_IRI = "https://w3id.org/allianceld/ontology"
 ID_BASE = "https://w3id.org/allianceld/id/"
@@ -20,6 +23,9 @@ INFERRED_GRAPH = GRAPH_BASE + "inferred"
 # queries see it in their union default graph
 DEFAULT_GRAPH = GRAPH_BASE + "default"
 DATA_GRAPH_BASE = GRAPH_BASE + "data/"
+# each contribution: its data in one graph, its PROV-O record in another (never validated, never reasoned over)
+CONTRIBUTION_GRAPH_BASE = GRAPH_BASE + "contribution/"
+PROVENANCE_GRAPH_BASE = GRAPH_BASE + "provenance/"
 
 PREFIXES: dict[str, str] = {
     "ald": str(ALD),
@@ -39,3 +45,37 @@ PREFIXES: dict[str, str] = {
 def data_graph_iri(name: str) -> str:
     """The named graph IRI for a shipped or loaded data file called ``name`` (no extension)."""
     return DATA_GRAPH_BASE + name
+
+
+def contribution_graph_iri(contribution_id: str) -> str:
+    """The named graph holding the data of contribution ``contribution_id``."""
+    return CONTRIBUTION_GRAPH_BASE + contribution_id
+
+
+def provenance_graph_iri(contribution_id: str) -> str:
+    """The named graph holding the PROV-O record of contribution ``contribution_id``."""
+    return PROVENANCE_GRAPH_BASE + contribution_id
+
+
+def is_provenance_graph(iri: str) -> bool:
+    """True for the graph of a contribution's provenance record."""
+    return iri.startswith(PROVENANCE_GRAPH_BASE)
+
+
+def is_contribution_graph(iri: str) -> bool:
+    """True for the data graph of a contribution."""
+    return iri.startswith(CONTRIBUTION_GRAPH_BASE)
+
+
+def agent_iri(name: str) -> str:
+    """The prov:Agent IRI of the holder of the token called ``name``.
+
+    >>> agent_iri("Ada Lovelace")
+    'https://w3id.org/allianceld/id/agent/Ada%20Lovelace'
+    """
+    return ID_BASE + "agent/" + quote(name, safe="")
+
+
+def activity_iri(kind: str, contribution_id: str) -> str:
+    """The prov:Activity that submitted (``kind="submission"``) or retracted a contribution."""
+    return ID_BASE + f"{kind}/{contribution_id}"
