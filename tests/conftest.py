@@ -9,10 +9,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
 
 from allianceld import gate
 from allianceld.config import Settings
@@ -133,3 +136,61 @@ def setup(tmp_path: Path, validator: Validator):
     tokens = TokenStore(local.tokens_file)
     app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
     return app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin")
+
+
+# -- an on-disk store for tests that write through HTTP ------------------------------------------
+
+SMALL_WORLD = ("regions", "sources", "states", "nato")  # shipped files: enough for NATO's records
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory, settings: Settings, validator: Validator) -> Iterator[KnowledgeBase]:
+    """An on-disk store with the ontology and the shipped NATO, states, regions and sources files,
+    loaded once (a write is validated with far less data than the whole shipped set). Never
+    written to: tests write to checkpoints of it (:func:`site`)."""
+    kb = KnowledgeBase(tmp_path_factory.mktemp("small-world") / "store")
+    files = [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]
+    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, files))
+    yield kb
+    kb.close()
+
+
+@dataclass
+class Site:
+    """A writable app over its own on-disk store, with a contributor's and an admin's token."""
+
+    client: FlaskClient
+    kb: KnowledgeBase
+    contributor: str
+    admin: str
+    app: Flask
+
+    def auth(self, token: str | None = None, ctype: str | None = "text/turtle", **headers: str) -> dict[str, str]:
+        """Request headers with ``token`` (the contributor's by default) as a bearer token."""
+        out = {"Authorization": f"Bearer {token or self.contributor}", **headers}
+        if ctype:
+            out["Content-Type"] = ctype
+        return out
+
+
+def open_site(tmp_path: Path, small_store: KnowledgeBase, *, query_timeout: float = 0) -> Site:
+    """A copy (RocksDB checkpoint) of ``small_store`` at ``tmp_path/store``, served by a new app.
+    ``query_timeout`` > 0 runs /sparql queries in query worker processes, as in production."""
+    from allianceld.tokens import TokenStore
+
+    path = tmp_path / "store"
+    small_store.snapshot(path)
+    kb = KnowledgeBase(path)
+    local = Settings(store_path=path, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=query_timeout)
+    tokens = TokenStore(local.tokens_file)
+    app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
+    return Site(app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin"), app)
+
+
+@pytest.fixture
+def site(tmp_path: Path, small_store: KnowledgeBase) -> Iterator[Site]:
+    """A writable app over an on-disk copy of :func:`small_store`."""
+    opened = open_site(tmp_path, small_store)
+    yield opened
+    opened.app.extensions["allianceld"].close()
+    opened.kb.close()

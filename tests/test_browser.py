@@ -55,3 +55,15 @@ def test_editor_knows_the_ontology_prefixes(server: str, page) -> None:  # noqa:
     page.wait_for_function("window.allianceldYasgui !== undefined")
     prefixes = page.evaluate("window.allianceldYasgui.getTab().getYasqe().getPrefixesFromQuery()")
     assert prefixes["ald"] == "https://w3id.org/allianceld/ontology#"
+
+
+def test_home_page_form_shows_the_report_of_pasted_text(server: str, page) -> None:  # noqa: F811
+    from conftest import TEST_DATA
+
+    page.goto(server + "/")
+    page.fill("#validate-data", (TEST_DATA / "invalid" / "membership-start-before-founding.ttl").read_text())
+    page.select_option("#validate-form select[name=format]", "text/turtle")
+    page.click("#validate-form button[type=submit]")
+    page.wait_for_selector("#verdict", timeout=60000)
+    assert "Does not conform" in page.inner_text("#verdict")
+    assert "cannot start before its alliance was founded" in page.inner_text("#results")

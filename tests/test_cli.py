@@ -54,15 +54,6 @@ def test_validate_exit_codes(initialised: Path) -> None:
     assert json.loads(as_json.output)["conforms"] is False
 
 
-def test_load_refuses_invalid_data_and_writes_nothing(initialised: Path) -> None:
-    before = run(initialised, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv").output
-    result = run(initialised, "load", str(BAD))
-    assert result.exit_code == 1
-    assert "nothing was written" in result.output
-    after = run(initialised, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv").output
-    assert before == after
-
-
 def test_load_valid_file(initialised: Path) -> None:
     f = sorted((TEST_DATA / "valid").glob("*.ttl"))[0]
     result = run(initialised, "load", str(f))

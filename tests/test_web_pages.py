@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 
 from allianceld.vocab import SH
@@ -116,3 +118,28 @@ def test_request_body_limit_is_413(settings, shared_kb) -> None:
     resp = small.post("/validate", data=b"#" * 1000, headers={"Content-Type": "text/turtle"})
     assert resp.status_code == 413
     assert resp.get_json()["status"] == 413
+
+
+def test_home_page_form_posts_a_file_or_pasted_text_to_validate(site) -> None:
+    page = site.client.get("/", headers=HTML).data.decode()
+    form = page[page.index('<form id="validate-form"') : page.index("</form>")]
+    assert 'action="/validate"' in form and 'method="post"' in form and 'enctype="multipart/form-data"' in form
+    for control in ('type="file" name="file"', 'name="data"', 'name="format"', 'value="application/ld+json"'):
+        assert control in form
+    bad = _bad_fixture().read_bytes()
+    # a browser sends a .ttl file as application/octet-stream: the syntax comes from its name
+    upload = {"file": (io.BytesIO(bad), "membership.ttl", "application/octet-stream"), "format": "", "data": ""}
+    resp = site.client.post("/validate", data=upload, headers=HTML)
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert b"Does not conform" in resp.data and b"Membership-startAfterFounding" in resp.data
+    assert b"test-pact-xta" in resp.data and b"1990-05-01" in resp.data  # focus node, founding date
+    nt = ox.serialize(ox.parse(bad, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES).decode()
+    pasted = {"data": nt, "format": "application/n-triples"}
+    resp = site.client.post("/validate", data=pasted, headers=HTML, content_type="multipart/form-data")
+    assert resp.status_code == 200 and b"Does not conform" in resp.data
+    as_json = site.client.post("/validate", data=pasted, content_type="multipart/form-data").get_json()
+    assert as_json["conforms"] is False and as_json["violations"] == 1
+    empty = site.client.post("/validate", data={"data": " "}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and empty.get_json()["parameter"] == "data"
+    unknown = {"file": (io.BytesIO(bad), "membership.txt2", "application/octet-stream")}
+    assert site.client.post("/validate", data=unknown).status_code == 415

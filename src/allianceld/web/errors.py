@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from allianceld.errors import AllianceldError
+from allianceld.errors import AllianceldError, ValidationFailed
+from allianceld.web.reports import report_response
 
 
 def wants_html() -> bool:
@@ -28,6 +29,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AllianceldError)
     def _domain_error(exc: AllianceldError) -> Response:
         body = exc.to_json()
+        if isinstance(exc, ValidationFailed) and getattr(exc, "report", None) is not None:
+            # every refused write: the report as JSON (the error shape), Turtle or an HTML page
+            return report_response(exc.report, status=exc.status, json_body=body, refused=exc.message)
         if exc.status == 401:
             resp = error_response(exc.status, body.pop("error"), body.pop("message"))
             resp.headers["WWW-Authenticate"] = 'Bearer realm="allianceld"'

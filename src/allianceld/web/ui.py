@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, render_template
 from allianceld import __version__
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb
+from allianceld.web.uploads import FORMATS
 
 bp = Blueprint("ui", __name__)
 
@@ -34,7 +35,12 @@ def home_data() -> dict[str, Any]:
         "counts": counts,
         "triples": kb.count(),
         "graphs": kb.graphs(),
-        "links": {"sparql": "/sparql", "validate": "/validate", "reasoning": "/reasoning"},
+        "links": {
+            "sparql": "/sparql",
+            "validate": "/validate",
+            "contributions": "/contributions",
+            "reasoning": "/reasoning",
+        },
     }
 
 
@@ -43,4 +49,4 @@ def home() -> Response:
     data = home_data()
     if choose(["text/html", "application/json"], "text/html") == "application/json":
         return jsonify(data)
-    return Response(render_template("home.html", data=data))
+    return Response(render_template("home.html", data=data, formats=FORMATS))

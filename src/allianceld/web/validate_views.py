@@ -1,12 +1,15 @@
-"""POST /validate: a dry run of the write gate, the SHACL report as JSON, Turtle or HTML."""
+"""POST /validate: a dry run of the write gate, the SHACL report as JSON, Turtle or HTML.
+
+The RDF comes as a raw body (syntax by Content-Type) or, from the home page's form, as
+multipart/form-data (a ``file`` part, or ``data`` + ``format`` fields)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response
 
 from allianceld import rdfio
-from allianceld.errors import BadRequest
-from allianceld.web.negotiation import choose
+from allianceld.web import uploads
+from allianceld.web.reports import report_response
 from allianceld.web.services import services
 
 bp = Blueprint("validation", __name__)
@@ -14,17 +17,8 @@ bp = Blueprint("validation", __name__)
 
 @bp.post("/validate")
 def validate() -> Response:
-    """Validate the posted RDF (syntax by Content-Type) with the data already in the store."""
-    fmt = rdfio.format_for_media_type(request.content_type)
-    body = request.get_data()
-    if not body.strip():
-        raise BadRequest("the request body is empty: post the RDF to validate", parameter="body")
-    triples = rdfio.parse(body, fmt, source="request body")
+    """Validate the posted RDF with the data already in the store; nothing is written."""
+    triples = uploads.read_triples()
     svc = services()
     report = svc.validator.validate(rdfio.to_rdflib(triples), svc.kb)
-    mime = choose(["application/json", "text/turtle", "text/html"], "application/json")
-    if mime == "text/turtle":
-        return Response(report.to_turtle(), mimetype="text/turtle")
-    if mime == "text/html":
-        return Response(render_template("report.html", report=report))
-    return jsonify(report.to_json())
+    return report_response(report, status=200)

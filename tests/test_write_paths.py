@@ -1,0 +1,102 @@
+"""One gate for every write path: POST /contributions, PUT and POST /data, SPARQL Update and
+`allianceld load` refuse invalid data (a membership that starts before its alliance, NATO, was
+founded) with the report, and leave the store dump byte-identical; contributions' graphs and
+provenance records are written by /contributions only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+
+from allianceld.cli import main
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import SH
+from conftest import Site
+from test_contributions import VALID, nato_partnership
+
+GRAPH = "https://w3id.org/allianceld/graph/data/mine"
+INVALID = nato_partnership("1949-01-01")
+SHAPE = "https://w3id.org/allianceld/shapes#Membership-startAfterFounding"
+
+
+def _update(body: bytes, graph: str = GRAPH) -> str:
+    triples = ox.serialize(ox.parse(body, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES).decode()
+    return f"INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"
+
+
+PATHS: dict[str, Callable[[Site, bytes, dict[str, str]], object]] = {
+    "POST /contributions": lambda s, body, h: s.client.post("/contributions", data=body, headers=h),
+    "PUT /data": lambda s, body, h: s.client.put("/data", query_string={"graph": GRAPH}, data=body, headers=h),
+    "POST /data": lambda s, body, h: s.client.post("/data", query_string={"graph": GRAPH}, data=body, headers=h),
+    "SPARQL Update": lambda s, body, h: s.client.post(
+        "/sparql", data=_update(body), headers={**h, "Content-Type": "application/sparql-update"}
+    ),
+}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/turtle", "text/html"])
+@pytest.mark.parametrize("path", list(PATHS))
+def test_an_invalid_write_is_422_with_the_report_and_changes_nothing(site: Site, path: str, accept: str) -> None:
+    before = site.kb.dump()
+    resp = PATHS[path](site, INVALID, site.auth(Accept=accept))
+    assert resp.status_code == 422
+    assert resp.mimetype == accept
+    if accept == "application/json":
+        body = resp.get_json()
+        assert body["error"] == "validation-failed"
+        assert SHAPE in {r["sourceShape"] for r in body["report"]["results"]}
+    elif accept == "text/turtle":
+        report = rdflib.Graph().parse(data=resp.data.decode(), format="turtle")
+        assert (None, SH.conforms, rdflib.Literal(False)) in report
+        assert (None, SH.sourceShape, rdflib.URIRef(SHAPE)) in report
+    else:
+        assert b'id="refused"' in resp.data and SHAPE.encode() in resp.data
+    assert site.kb.dump() == before
+
+
+def test_allianceld_load_refuses_invalid_data_and_changes_nothing(tmp_path: Path, small_store: KnowledgeBase) -> None:
+    store = tmp_path / "store"
+    small_store.snapshot(store)
+    kb = KnowledgeBase(store)
+    before = kb.dump()
+    kb.close()
+    bad = tmp_path / "nato-aus.ttl"
+    bad.write_bytes(INVALID)
+    result = CliRunner().invoke(main, ["--store", str(store), "load", str(bad)])
+    assert result.exit_code == 1
+    assert SHAPE in result.output and "nothing was written" in result.output
+    kb = KnowledgeBase(store)
+    try:
+        assert kb.dump() == before
+    finally:
+        kb.close()
+
+
+def test_contribution_graphs_and_records_are_written_by_contributions_only(site: Site, tmp_path: Path) -> None:
+    made = site.client.post("/contributions", data=VALID, headers=site.auth()).get_json()
+    graph, record = made["graph"], made["record"]
+    before = site.kb.dump()
+    for target in (graph, record):
+        for method in (site.client.put, site.client.post, site.client.delete):
+            resp = method("/data", query_string={"graph": target}, data=VALID, headers=site.auth(site.admin))
+            assert resp.status_code == 403, (method, target)
+        note = b'<https://w3id.org/allianceld/id/alliance/test-pact> <http://www.w3.org/2004/02/skos/core#note> "n" .'
+        update = _update(note, target)
+        resp = site.client.post("/sparql", data=update, headers=site.auth(site.admin, "application/sparql-update"))
+        assert resp.status_code == 403 and "/contributions" in resp.get_json()["message"]
+    drop = site.client.post("/sparql", data="DROP ALL", headers=site.auth(site.admin, "application/sparql-update"))
+    assert drop.status_code == 403
+    assert site.kb.dump() == before
+    site.kb.close()  # the command line opens the store itself
+    try:
+        mine = tmp_path / "mine.ttl"
+        mine.write_bytes(VALID)
+        result = CliRunner().invoke(main, ["--store", str(site.kb.path), "load", str(mine), "--graph", record])
+        assert result.exit_code == 2 and "provenance record" in result.output
+    finally:
+        site.kb = KnowledgeBase(site.kb.path)  # closed again by the fixture
