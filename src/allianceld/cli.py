@@ -14,7 +14,7 @@ from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
-from allianceld.tokens import ROLES, TokenStore
+from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_token_hashes
 from allianceld.validation import Validator
 from allianceld.vocab import ALD
 
@@ -227,12 +227,29 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(list(ROLES)), default="contributor", show_default=True)
+@click.option(
+    "--env",
+    "for_env",
+    is_flag=True,
+    help="Write no tokens file; print the token's ALLIANCELD_TOKEN_HASHES item (name:role:sha256) on stderr.",
+)
 @click.pass_context
-def token_create(ctx: click.Context, name: str, role: str) -> None:
+def token_create(ctx: click.Context, name: str, role: str, for_env: bool) -> None:
     """Create a token for NAME and print it once (only its SHA-256 hash is stored)."""
     settings = _settings(ctx)
-    secret = TokenStore(settings.tokens_file).create(name, role)
-    click.echo(f"token for {name} ({role}), stored hashed in {settings.tokens_file}; it is not shown again:", err=True)
+    if for_env:
+        secret, entry = new_token(name, role)
+        try:
+            item = env_entry(entry)
+        except ValueError as exc:
+            raise Failure(str(exc)) from None
+        click.echo(f"add to ALLIANCELD_TOKEN_HASHES (comma-separated): {item}", err=True)
+        click.echo(f"token for {name} ({role}); it is not shown again:", err=True)
+    else:
+        secret = TokenStore(settings.tokens_file).create(name, role)
+        click.echo(
+            f"token for {name} ({role}), stored hashed in {settings.tokens_file}; it is not shown again:", err=True
+        )
     click.echo(secret)
 
 
@@ -250,6 +267,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
 
     settings = _settings(ctx)
     host, port = host or settings.host, port or settings.port
+    try:
+        parse_token_hashes(settings.token_hashes)  # a malformed item stops here, not in a worker
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
     if production:
         from allianceld.web.production import serve as serve_production
 

@@ -44,6 +44,8 @@ class Settings:
         default_factory=lambda: int(os.environ.get("ALLIANCELD_QUERY_WORKERS", max(2, os.cpu_count() or 1)))
     )
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
+    # more tokens, as "name:role:sha256hex,…" (hashes only: a token is never configured in clear)
+    token_hashes: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_TOKEN_HASHES", ""))
 
     @property
     def in_memory(self) -> bool:

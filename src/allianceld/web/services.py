@@ -60,7 +60,7 @@ def init_services(app: Flask, settings: Settings) -> None:
     if kb.path is not None and not kb.read_only and settings.query_timeout > 0:
         pool = QueryPool(kb, workers=settings.query_workers, timeout=settings.query_timeout)
         atexit.register(pool.close)
-    app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore(settings.tokens_file), pool)
+    app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
 
 
 def services() -> Services:
