@@ -1,0 +1,131 @@
+"""Validation cost as the store grows: a 100-triple contribution validated against on-disk stores
+of generated alliance data (20k, 200k, 2M triples), incrementally (what every write does) and, at
+the sizes where it finishes in reasonable time, with a full pySHACL run over store + contribution
+(what validation cost before). Also the rate of a bulk load with validation (the whole generated
+file validated by pySHACL, as `allianceld load` does into an empty store).
+
+    .venv/bin/python benchmarks/bench_validation.py [--sizes 20000,200000,2000000] [--full-max 200000]
+
+The generated data is bulk-loaded into the store directly (it is generated valid); the
+contribution goes through ``Validator.validate`` exactly as the write gate calls it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate
+
+from allianceld import rdfio
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from allianceld.validation_scope import scope
+from allianceld.vocab import data_graph_iri
+
+ROOT = Path(__file__).resolve().parents[1]
+ID, ALD, ORG = generate.ID, generate.ALD, generate.ORG
+PREFIXES = f"""@prefix id: <{ID}> . @prefix ald: <{ALD}> . @prefix org: <{ORG}> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+"""
+
+
+def contribution(states: list[str], start: str = "1990-06-01") -> rdflib.Graph:
+    """A new alliance with a member from each of ``states`` (about 100 triples): each membership
+    is checked against the alliance, the state (stored) and the source."""
+    text = PREFIXES + f"""
+<{ID}alliance/bench-pact> a ald:MultilateralAlliance ; rdfs:label "Bench Pact"@en ;
+    ald:foundingDate "1990-01-01"^^xsd:date ; prov:wasDerivedFrom <https://example.org/bench-source> .
+<https://example.org/bench-source> dcterms:title "A source for the benchmark" .
+"""
+    for i, state in enumerate(states):
+        m = f"<{ID}membership/bench-pact-{i}>"
+        text += (
+            f"{m} a org:Membership ; org:member <{state}> ; org:organization <{ID}alliance/bench-pact> ;\n"
+            f'    org:role ald:FoundingMember ; ald:startDate "{start}"^^xsd:date ;\n'
+            f"    prov:wasDerivedFrom <https://example.org/bench-source> .\n"
+        )
+    return rdflib.Graph().parse(data=text, format="turtle")
+
+
+def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def run_size(size: int, validator: Validator, work: Path, full_max: int) -> dict[str, object]:
+    triples = generate.generate(size, seed=0)
+    count = len(triples)
+    kb = KnowledgeBase(work / f"store-{size}")
+    kb.backend.store.extend(  # type: ignore[attr-defined]
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(data_graph_iri("synthetic"))) for t in triples
+    )
+    states = sorted({t.subject.value for t in triples if t.subject.value.startswith(ID + "state/")})[:13]
+    good, bad = contribution(states), contribution(states, start="1980-01-01")  # before the founding
+    target = [data_graph_iri("bench-contribution")]
+    row: dict[str, object] = {"triples": count, "contribution": len(good)}
+
+    report = validator.validate(good, kb, replacing=target)
+    assert report.conforms, report.to_text()
+    refused = validator.validate(bad, kb, replacing=target)
+    assert len(refused.violations) == len(states), refused.to_text()  # each membership starts too early
+    row["incremental"] = timed(lambda: validator.validate(good, kb, replacing=target), 5)
+    found = scope(kb, good, target, validator.reach)
+    assert found is not None
+    row["scope"] = (len(found.focus), len(found.context))
+    if count <= full_max:
+        row["full"] = timed(lambda: validator.validate(good, kb, replacing=target, full=True), 1)
+        data = rdfio.to_rdflib(triples)
+        start = time.perf_counter()
+        bulk = validator.validate(data)
+        row["bulk"] = count / (time.perf_counter() - start)
+        assert bulk.conforms, bulk.to_text()[:2000]
+    kb.close()
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,200000,2000000")
+    parser.add_argument("--full-max", type=int, default=250_000, help="largest store for the full pySHACL runs")
+    args = parser.parse_args(argv)
+    validator = Validator.from_settings(Settings(store_path=None, home=ROOT))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="allianceld-bench-validation-") as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = run_size(size, validator, Path(tmp), args.full_max)
+            rows.append(row)
+            print(f"  {row}", file=sys.stderr, flush=True)
+    print("| store (triples) | contribution | incremental validation | focus nodes / context triples "
+          "| full pySHACL run | ratio | bulk validation |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        full, inc = r.get("full"), r["incremental"]
+        cells = [
+            f"{r['triples']:,}",
+            f"{r['contribution']} triples",
+            f"{inc:.3f} s",
+            "{} / {}".format(*r["scope"]),  # type: ignore[misc]
+            f"{full:.1f} s" if full else "not run",
+            f"{full / inc:.0f}x" if full else "",  # type: ignore[operator]
+            f"{r['bulk']:,.0f} triples/s" if "bulk" in r else "not run",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+if __name__ == "__main__":
+    main()
