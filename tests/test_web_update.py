@@ -82,7 +82,6 @@ def test_ontology_changes_need_the_admin_role(setup) -> None:
 @pytest.mark.parametrize(
     ("update", "status"),
     [
-        ("INSERT DATA { <http://a> <http://b> <http://c> }", 400),  # default graph
         (
             "INSERT DATA { GRAPH <https://w3id.org/allianceld/graph/inferred> { <http://a> <http://b> <http://c> } }",
             400,
@@ -153,3 +152,14 @@ def test_removing_inferences_is_harmless(setup) -> None:
     resp = _post(client, f"CLEAR GRAPH <{inferred}>", alice)
     assert resp.status_code == 200 and resp.get_json()["graphs"] == []
     assert kb.dump() == before  # recomputed by the commit
+
+
+def test_the_default_graph_of_an_update_is_the_graph_stores_default_graph(setup) -> None:
+    client, _kb, alice, _ = setup
+    resp = _post(client, 'INSERT DATA { <http://example.org/a> <http://example.org/b> "c" }', alice)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    got = client.get("/data?default", headers={"Accept": "application/n-triples"})
+    assert got.get_data(as_text=True).strip() == '<http://example.org/a> <http://example.org/b> "c" .'
+    resp = _post(client, "DELETE WHERE { ?s <http://example.org/b> ?o }", alice)
+    assert resp.status_code == 200
+    assert client.get("/data?default", headers={"Accept": "application/n-triples"}).get_data(as_text=True).strip() == ""

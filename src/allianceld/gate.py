@@ -15,6 +15,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
 from allianceld.vocab import (
     CONTRIBUTION_GRAPH_BASE,
+    DEFAULT_GRAPH,
     INFERRED_GRAPH,
     ONTOLOGY_GRAPH,
     PROVENANCE_GRAPH_BASE,
@@ -134,20 +135,25 @@ def apply_update(
     and only then are they replaced in the store, with the inferences, in one transaction.
     Relative IRIs in ``update`` resolve against ``base_iri``.
 
-    Removing inferences (``DROP ALL``, ``CLEAR GRAPH <…/graph/inferred>``) is harmless: they are
-    recomputed from the asserted graphs on every commit. Adding to the inferred graph is refused,
-    and so is any change to a contribution's graph or provenance record (:func:`check_protected`).
+    The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
+    named graph ``vocab.DEFAULT_GRAPH``). Removing inferences (``DROP ALL``, ``CLEAR GRAPH
+    <…/graph/inferred>``) is harmless: they are recomputed from the asserted graphs on every
+    commit. Adding to the inferred graph is refused, and so is any change to a contribution's
+    graph or provenance record (:func:`check_protected`).
 
-    Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write outside a named graph, or into
-    the inferred graph), :class:`Forbidden` or :class:`ValidationFailed`; nothing is written in any
-    of these cases.
+    Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write into the inferred graph),
+    :class:`Forbidden` or :class:`ValidationFailed`; nothing is written in any of these cases.
     """
     with kb.write_lock:
         before: dict[str, set[ox.Quad]] = {}
         for quad in kb.quads(kb.graphs()):  # read the store once
             before.setdefault(quad.graph_name.value, set()).add(quad)
         scratch = ox.Store()
-        scratch.extend(q for qs in before.values() for q in qs)
+        scratch.extend(  # the Graph Store's default graph is the update's default graph
+            ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) if g == DEFAULT_GRAPH else q
+            for g, qs in before.items()
+            for q in qs
+        )
         try:
             scratch.update(update, base_iri=base_iri)
         except SyntaxError as exc:
@@ -155,10 +161,7 @@ def apply_update(
         after: dict[str, set[ox.Quad]] = {}
         for quad in scratch:
             if not isinstance(quad.graph_name, ox.NamedNode):
-                raise BadRequest(
-                    "the update writes into the default graph; allianceld keeps every triple in a named graph: "
-                    "use INSERT DATA { GRAPH <…> { … } }"
-                )
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(DEFAULT_GRAPH))
             after.setdefault(quad.graph_name.value, set()).add(quad)
         changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
         if INFERRED_GRAPH in changed:
