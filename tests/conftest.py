@@ -126,16 +126,28 @@ def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
+@pytest.fixture(scope="session")
+def shipped_store(tmp_path_factory, settings: Settings, validator: Validator) -> Iterator[KnowledgeBase]:
+    """An on-disk store with the ontology and all the shipped data, loaded once; never written
+    to: :func:`setup` gives each test a checkpoint of it."""
+    kb = load_shipped(KnowledgeBase(tmp_path_factory.mktemp("shipped") / "store"), settings, validator)
+    yield kb
+    kb.close()
+
+
 @pytest.fixture
-def setup(tmp_path: Path, validator: Validator):
-    """A writable app over a fresh loaded store: (client, kb, contributor token, admin token)."""
+def setup(tmp_path: Path, shipped_store: KnowledgeBase):
+    """A writable app over a fresh on-disk copy of the shipped store: (client, kb, contributor
+    token, admin token)."""
     from allianceld.tokens import TokenStore
 
-    local = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json")
-    kb = load_shipped(KnowledgeBase(), local, validator)
+    shipped_store.snapshot(tmp_path / "store")
+    kb = KnowledgeBase(tmp_path / "store")
+    local = Settings(store_path=kb.path, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=0)
     tokens = TokenStore(local.tokens_file)
     app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
-    return app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin")
+    yield app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin")
+    kb.close()
 
 
 # -- an on-disk store for tests that write through HTTP ------------------------------------------
