@@ -1,0 +1,988 @@
+"""SHACL validation compiled to SPARQL: the shapes graph is read once into SELECT queries that
+pyoxigraph evaluates (in Rust) over one store holding the data and the ontology.
+
+A query finds the *failures* only, so valid data costs a few index scans per shape and no Python
+work per triple. The results are those pySHACL gives (``inference="none"``, ``advanced=True``,
+``allow_warnings=True``, the ontology mixed into the data graph) for the features compiled here:
+
+* targets: ``sh:targetClass`` (instances of the class and of its subclasses, ``rdfs:subClassOf*``
+  as the data states it) and ``sh:targetObjectsOf``;
+* property shapes (``sh:property``) whose ``sh:path`` is an IRI or ``[ sh:inversePath <iri> ]``;
+* value constraints on the focus node (node shapes) or on each value node (property shapes):
+  ``sh:class``, ``sh:datatype`` (``xsd:string``, ``rdf:langString`` and the XSD types pyoxigraph
+  can cast, an ill-typed literal failing), ``sh:nodeKind``, ``sh:pattern`` (with ``sh:flags``),
+  ``sh:in``, ``sh:languageIn``, ``sh:minInclusive``, ``sh:maxInclusive``, ``sh:or`` and ``sh:not``
+  of shapes made of these;
+* on property shapes: ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``, ``sh:lessThan``,
+  ``sh:lessThanOrEquals``, ``sh:qualifiedValueShape`` with ``sh:qualifiedMinCount`` /
+  ``sh:qualifiedMaxCount``;
+* SPARQL-based constraints (``sh:sparql`` / ``sh:select`` with ``sh:prefixes`` and ``sh:declare``)
+  on node shapes: one query over all focus nodes, ``$this`` joined to the targets at the start of
+  the WHERE clause (the same solutions as pre-binding it for SELECTs of the supported form);
+* ``sh:severity`` (default ``sh:Violation``), ``sh:message`` (with ``{?var}`` / ``{$var}`` filled
+  from a SPARQL solution).
+
+Anything else in a shapes graph raises :class:`UnsupportedShapes` naming it when compiled.
+Known differences from pySHACL (rdflib) are all about unusual literals: pyoxigraph stores the
+canonical form of a well-typed literal (``"+5"^^xsd:integer`` is ``"5"``, ``"1.0"^^xsd:decimal``
+is ``"1"``, language tags in lower case), so such values are counted and shown in that form; a
+literal is well-typed by XSD's rules (rdflib accepts ``"1e3"^^xsd:decimal`` or ``" 5"^^xsd:integer``
+and rejects none of XSD's valid forms used here); comparisons (``sh:lessThan``, ranges) follow
+SPARQL's operators where rdflib's Python comparisons differ (an ill-typed or incomparable pair
+is a failure); a pattern's ``$`` does not match before a final newline as Python's does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import OWL, RDF, RDFS, XSD
+from rdflib.collection import Collection
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from allianceld.vocab import SH
+
+Node = rdflib.term.Node
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+# shapes-graph predicates this compiler reads (or may ignore: sh:name, sh:description, sh:order, sh:group)
+SUPPORTED = {
+    SH.targetClass,
+    SH.targetObjectsOf,
+    SH.property,
+    SH.path,
+    SH.inversePath,
+    SH.message,
+    SH.severity,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH["class"],
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH["in"],
+    SH.languageIn,
+    SH.uniqueLang,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH["or"],
+    SH["not"],
+    SH.qualifiedValueShape,
+    SH.qualifiedMinCount,
+    SH.qualifiedMaxCount,
+    SH.qualifiedValueShapesDisjoint,
+    SH.sparql,
+    SH.select,
+    SH.prefixes,
+    SH.declare,
+    SH.prefix,
+    SH.namespace,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+}
+SUPPORTED_TYPES = {SH.NodeShape, SH.PropertyShape, SH.Shape, SH.SPARQLConstraint, SH.PrefixDeclaration}
+# value constraints: allowed on node shapes, property shapes and nested shapes
+VALUE_PREDICATES = {
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH["in"],
+    SH.languageIn,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH["or"],
+    SH["not"],
+}
+ANNOTATIONS = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group}
+NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "!isLiteral({v})",
+    SH.BlankNodeOrLiteral: "!isIRI({v})",
+    SH.IRIOrLiteral: "!isBlank({v})",
+}
+# datatypes whose well-typed literals pyoxigraph recognises with a cast (an ill-typed one fails it)
+CASTABLE = {XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.boolean, XSD.date, XSD.dateTime, XSD.time}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE = str(ox.NamedNode(str(RDF.type)))
+SUBCLASS = str(ox.NamedNode(str(RDFS.subClassOf)))
+_MARK = re.compile("\x00(\\d+)\x00")
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_PN_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^[A-Za-z]$")
+MASK_BITS = 60  # pyoxigraph integers are 64-bit
+
+
+class UnsupportedShapes(ValueError):
+    """The shapes graph uses a SHACL feature this compiler does not evaluate (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the results of one compiled constraint report."""
+
+    shape: Node
+    component: rdflib.URIRef
+    severity: rdflib.URIRef
+    messages: tuple[rdflib.Literal, ...]
+    path: Node | None
+    value: str  # "value": the value node, "focus": the focus node, "none": no sh:value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result, its terms still pyoxigraph's (the data) and rdflib's (the shapes)."""
+
+    severity: rdflib.URIRef
+    focus: OxTerm
+    path: Node | None
+    value: OxTerm | None
+    shape: Node
+    component: rdflib.URIRef
+    messages: tuple[rdflib.Literal, ...]
+    constraint: Node | None = None  # sh:sourceConstraint (SPARQL-based constraints)
+
+
+@dataclass
+class _Query:
+    """One compiled SELECT (its class tests still marked) and how its rows become findings."""
+
+    text: str
+    rows: Callable[[ox.QuerySolution], Iterator[Finding]]
+    dedupe: bool = False  # repeated solutions give one result (SPARQL-based constraints, as pySHACL)
+
+
+@dataclass
+class _Owner:
+    """A shape with targets: its focus nodes, as a generating pattern and as a test."""
+
+    shape: Node
+    generate: str  # a group pattern binding ?this to each focus node once
+    test: Callable[[str], str]  # a boolean expression: is the variable a focus node?
+
+
+class CompiledShapes:
+    """A shapes graph compiled into SPARQL queries; :meth:`validate` runs them over a store."""
+
+    def __init__(self, shapes: rdflib.Graph) -> None:
+        self.g = shapes
+        self._names = itertools.count()
+        self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
+        self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
+        self._refuse_unsupported()
+        self.queries: list[_Query] = []
+        props: dict[Node, list[_Owner]] = {}
+        for owner in self._owners():
+            checks: list[tuple[Spec, str]] = []
+            mine = list(self._objects(owner.shape, SH.property))
+            if (owner.shape, SH.path, None) in self.g:
+                mine.append(owner.shape)  # a property shape with targets of its own
+            else:
+                self._node_shape_only(owner.shape)
+                checks += [
+                    (self._spec(owner.shape, c, None, "focus"), ok) for c, ok in self._values(owner.shape, "?this")
+                ]
+                self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
+            for prop in mine:
+                if (prop, SH.path, None) not in self.g:
+                    raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
+                props.setdefault(prop, []).append(owner)
+                checks += self._counts(prop, owner)
+            self.queries += self._masked(owner, checks)
+        for prop, parents in props.items():
+            self.queries += self._property(prop, parents)
+        self.class_iris = sorted({c for _k, _v, c in self._classes})
+        self._probe()
+
+    # -- the shapes graph ----------------------------------------------------------------------
+
+    def _objects(self, s: Node, p: Node) -> list[Node]:
+        return sorted(self.g.objects(s, p), key=str)
+
+    def _one(self, s: Node, p: Node) -> Node | None:
+        values = self._objects(s, p)
+        if len(values) > 1:
+            raise UnsupportedShapes(f"{_n3(s)} has {len(values)} values of {_n3(p)}; at most one is supported")
+        return values[0] if values else None
+
+    def _list(self, head: Node) -> list[Node]:
+        if head != RDF.nil and (head, RDF.first, None) not in self.g:
+            raise UnsupportedShapes(f"{_n3(head)} is not an RDF list")
+        return list(Collection(self.g, head))
+
+    def _refuse_unsupported(self) -> None:
+        """Refuse any SHACL term this compiler does not evaluate, wherever it appears."""
+        for s, p, o in self.g:
+            if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
+                if o not in SUPPORTED_TYPES:
+                    raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
+            elif str(p).startswith(str(SH)) and p not in SUPPORTED:
+                raise UnsupportedShapes(f"{_n3(p)} (on {_n3(s)}) is not supported")
+        for d in self.g.objects(None, SH.qualifiedValueShapesDisjoint):
+            if not (isinstance(d, rdflib.Literal) and d.value is False):
+                raise UnsupportedShapes("sh:qualifiedValueShapesDisjoint true is not supported")
+        shapes = set(self.g.subjects(RDF.type, SH.NodeShape)) | set(self.g.subjects(RDF.type, SH.PropertyShape))
+        for shape in shapes | set(self.g.subjects(SH.targetClass, None)):
+            for t in self.g.objects(shape, RDF.type):
+                if t in (RDFS.Class, OWL.Class) or (t, RDFS.subClassOf, RDFS.Class) in self.g:
+                    raise UnsupportedShapes(f"implicit class targets ({_n3(shape)} is a class) are not supported")
+
+    def _owners(self) -> list[_Owner]:
+        """Every shape with targets, with its focus nodes as SPARQL."""
+        owners = []
+        targeted = set(self.g.subjects(SH.targetClass, None)) | set(self.g.subjects(SH.targetObjectsOf, None))
+        for shape in sorted(targeted, key=str):
+            classes = self._objects(shape, SH.targetClass)
+            objects_of = self._objects(shape, SH.targetObjectsOf)
+            for t in classes + objects_of:
+                if not isinstance(t, rdflib.URIRef):
+                    raise UnsupportedShapes(f"a target of {_n3(shape)} is not an IRI: {_n3(t)}")
+            branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
+            branches += [f"{{ [] {_iri(p)} ?this }}" for p in objects_of]
+            generate = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(branches) + " } }"
+
+            def test(var: str, classes: list[Node] = classes, objects_of: list[Node] = objects_of) -> str:
+                parts = [self._class_mark("test", var, c) for c in classes]
+                parts += [f"EXISTS {{ [] {_iri(p)} {var} }}" for p in objects_of]
+                return "(" + " || ".join(parts) + ")"
+
+            owners.append(_Owner(shape, generate, test))
+        return owners
+
+    def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
+        messages = tuple(m for m in self._objects(shape, SH.message) if isinstance(m, rdflib.Literal))
+        if not messages and component == SH.NodeKindConstraintComponent:
+            kind = self._one(shape, SH.nodeKind)
+            assert isinstance(kind, rdflib.URIRef)
+            messages = (rdflib.Literal(f"Value is not of Node Kind {kind.n3(self.g.namespace_manager)}"),)
+        elif not messages:
+            raise UnsupportedShapes(
+                f"{_n3(shape)} has no sh:message for {_n3(component)} (pySHACL's own messages are not reproduced)"
+            )
+        return Spec(shape, component, self._severity(shape), messages, path, value)
+
+    def _severity(self, shape: Node) -> rdflib.URIRef:
+        severity = self._one(shape, SH.severity) or SH.Violation
+        if not isinstance(severity, rdflib.URIRef):
+            raise UnsupportedShapes(f"the sh:severity of {_n3(shape)} is not an IRI")
+        return severity
+
+    def _node_shape_only(self, shape: Node) -> None:
+        """Refuse on a node shape the constraints that need a path."""
+        for p in (SH.minCount, SH.maxCount, SH.uniqueLang, SH.lessThan, SH.lessThanOrEquals, SH.qualifiedValueShape):
+            if (shape, p, None) in self.g:
+                raise UnsupportedShapes(f"{_n3(p)} on the node shape {_n3(shape)} is not supported")
+
+    # -- value constraints ---------------------------------------------------------------------
+
+    def _values(self, shape: Node, v: str) -> list[tuple[rdflib.URIRef, str]]:
+        """Each value constraint of ``shape`` as (component, a boolean expression, never an error,
+        true when the term in the variable ``v`` satisfies it)."""
+        out: list[tuple[rdflib.URIRef, str]] = []
+        for cls in self._objects(shape, SH["class"]):
+            if not isinstance(cls, rdflib.URIRef):
+                raise UnsupportedShapes(f"sh:class {_n3(cls)} of {_n3(shape)} is not an IRI")
+            out.append((SH.ClassConstraintComponent, self._class_mark("test", v, cls)))
+        datatype = self._one(shape, SH.datatype)
+        if datatype is not None:
+            out.append((SH.DatatypeConstraintComponent, _datatype_ok(shape, datatype, v)))
+        kind = self._one(shape, SH.nodeKind)
+        if kind is not None:
+            if kind not in NODE_KINDS:
+                raise UnsupportedShapes(f"sh:nodeKind {_n3(kind)} of {_n3(shape)}")
+            out.append((SH.NodeKindConstraintComponent, NODE_KINDS[kind].format(v=v)))
+        flags = self._one(shape, SH.flags)  # pySHACL honours i and m only
+        flag_text = "".join(f for f in "im" if f in str(flags).lower()) if flags is not None else ""
+        for pattern in self._objects(shape, SH.pattern):
+            if not isinstance(pattern, rdflib.Literal):
+                raise UnsupportedShapes(f"sh:pattern {_n3(pattern)} of {_n3(shape)} is not a literal")
+            self._patterns.append((pattern, flag_text))
+            regex = f"REGEX(STR({v}), {_literal(str(pattern))}, {_literal(flag_text)})"
+            out.append((SH.PatternConstraintComponent, f"COALESCE(!isBlank({v}) && {regex}, false)"))
+        members = self._one(shape, SH["in"])
+        if members is not None:
+            tests = [f"sameTerm({v}, {_term(m, shape)})" for m in self._list(members)]
+            out.append((SH.InConstraintComponent, "(" + (" || ".join(tests) or "false") + ")"))
+        languages = self._one(shape, SH.languageIn)
+        if languages is not None:
+            out.append((SH.LanguageInConstraintComponent, self._language_in(shape, languages, v)))
+        for bound, op, component in (
+            (SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
+            (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent),
+        ):
+            for limit in self._objects(shape, bound):
+                if not isinstance(limit, rdflib.Literal):
+                    raise UnsupportedShapes(f"{_n3(bound)} {_n3(limit)} of {_n3(shape)} is not a literal")
+                out.append((component, f"COALESCE(isLiteral({v}) && {v} {op} {_term(limit, shape)}, false)"))
+        for members in self._objects(shape, SH["or"]):
+            alternatives = [self._conforms(m, v) for m in self._list(members)]
+            out.append((SH.OrConstraintComponent, "(" + (" || ".join(alternatives) or "true") + ")"))
+        for negated in self._objects(shape, SH["not"]):
+            out.append((SH.NotConstraintComponent, f"!{self._conforms(negated, v)}"))
+        return out
+
+    def _language_in(self, shape: Node, head: Node, v: str) -> str:
+        """pySHACL's sh:languageIn: the whole tag or its first subtag among the listed ones."""
+        wanted = []
+        for lang in self._list(head):
+            if not (isinstance(lang, rdflib.Literal) and isinstance(lang.value, str)):
+                raise UnsupportedShapes(f"sh:languageIn of {_n3(shape)} holds {_n3(lang)}, not a string")
+            wanted.append(str(lang).lower())
+        tagged = f'isLiteral({v}) && LANG({v}) != ""'
+        if "*" in wanted:
+            return f"COALESCE({tagged}, false)"
+        if not wanted:
+            return "false"
+        listed = ", ".join(_literal(w) for w in sorted(set(wanted)))
+        first = f'LCASE(STRBEFORE(CONCAT(LANG({v}), "-"), "-"))'
+        return f"COALESCE({tagged} && (LCASE(LANG({v})) IN ({listed}) || {first} IN ({listed})), false)"
+
+    def _conforms(self, shape: Node, v: str) -> str:
+        """A boolean expression (never an error): does the term in ``v`` conform to ``shape``, a
+        shape nested in sh:or, sh:not or sh:qualifiedValueShape?"""
+        for p in set(self.g.predicates(shape, None)):
+            if str(p).startswith(str(SH)) and p not in VALUE_PREDICATES | ANNOTATIONS:
+                raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
+        if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
+            return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
+        parts = [ok for _c, ok in self._values(shape, v)]
+        return "(" + (" && ".join(parts) or "true") + ")"
+
+    # -- classes: the subclass closure is the data's, computed at each validation ---------------
+
+    def _class_mark(self, kind: str, var: str, cls: Node) -> str:
+        """A placeholder for an instance-of test (``kind`` "test": an expression; "generate": a
+        pattern binding ``var``), written out by :meth:`render` once the subclasses are known."""
+        self._classes.append((kind, var, str(cls)))
+        return f"\x00{len(self._classes) - 1}\x00"
+
+    def _class_text(self, index: int, closures: dict[str, list[OxTerm]]) -> str:
+        kind, var, cls = self._classes[index]
+        found = closures.get(cls, [ox.NamedNode(cls)])
+        t = f"?_t{index}"
+        if any(isinstance(c, ox.BlankNode) for c in found):  # not writable in a query: walk the hierarchy
+            pattern = f"{var} {RDF_TYPE}/{SUBCLASS}* {ox.NamedNode(cls)} ."
+            return pattern if kind == "generate" else f"EXISTS {{ {pattern} }}"
+        values = " ".join(str(c) for c in found)
+        if kind == "generate":
+            return f"VALUES {t} {{ {values} }} {var} {RDF_TYPE} {t} ."
+        return f"EXISTS {{ VALUES {t} {{ {values} }} {var} {RDF_TYPE} {t} }}"
+
+    def closures(self, store: ox.Store) -> dict[str, list[OxTerm]]:
+        """Each class the shapes name, with its subclasses in ``store`` (itself first)."""
+        found: dict[str, list[OxTerm]] = {c: [ox.NamedNode(c)] for c in self.class_iris}
+        if not found:
+            return found
+        values = " ".join(str(ox.NamedNode(c)) for c in self.class_iris)
+        for row in store.query(f"SELECT ?c ?sub WHERE {{ VALUES ?c {{ {values} }} ?sub {SUBCLASS}* ?c }}"):
+            subs = found[row["c"].value]
+            if row["sub"] not in subs:
+                subs.append(row["sub"])
+        return found
+
+    def render(self, text: str, closures: dict[str, list[OxTerm]]) -> str:
+        """A compiled query with its class tests written out for these subclass closures."""
+        return _MARK.sub(lambda m: self._class_text(int(m.group(1)), closures), text)
+
+    # -- property shapes ---------------------------------------------------------------------
+
+    def _path(self, prop: Node) -> tuple[Callable[[str, str], str], Node]:
+        """The triple pattern from a focus variable to a value variable, and the sh:path node."""
+        path = self._one(prop, SH.path)
+        assert path is not None
+        if isinstance(path, rdflib.URIRef):
+            return (lambda s, o: f"{s} {_iri(path)} {o} ."), path
+        inverse = self._one(path, SH.inversePath)
+        other = set(self.g.predicates(path, None)) - {SH.inversePath}
+        if isinstance(path, rdflib.BNode) and isinstance(inverse, rdflib.URIRef) and not other:
+            return (lambda s, o: f"{o} {_iri(inverse)} {s} ."), path
+        raise UnsupportedShapes(f"the sh:path of {_n3(prop)}: only an IRI or [ sh:inversePath <iri> ] is supported")
+
+    def _var(self) -> str:
+        return f"?_v{next(self._names)}"
+
+    def _counts(self, prop: Node, owner: _Owner) -> list[tuple[Spec, str]]:
+        """The cardinality constraints of ``prop`` for the focus nodes of ``owner``: those a test
+        per focus node decides (returned), the others as grouped queries (added to the queries)."""
+        step, path = self._path(prop)
+        out: list[tuple[Spec, str]] = []
+
+        def where(var: str, keep: Callable[[str], str] | None) -> str:
+            return step("?this", var) + (f" FILTER({keep(var)})" if keep else "")
+
+        def grouped(component: rdflib.URIRef, op: str, n: int, keep: Callable[[str], str] | None) -> None:
+            v = self._var()
+            body = f"OPTIONAL {{ {where(v, keep)} }}" if op == "<" else where(v, keep)
+            text = (
+                f"SELECT ?this WHERE {{ {owner.generate} {body} }} GROUP BY ?this HAVING (COUNT(DISTINCT {v}) {op} {n})"
+            )
+            self.queries.append(_Query(text, _plain(self._spec(prop, component, path, "none"))))
+
+        def at_most(n: int, component: rdflib.URIRef, keep: Callable[[str], str] | None) -> None:
+            a, b = self._var(), self._var()
+            if n == 0:
+                ok = f"NOT EXISTS {{ {where(a, keep)} }}"
+            elif n == 1:
+                both = f" && {keep(a)} && {keep(b)}" if keep else ""
+                ok = f"NOT EXISTS {{ {step('?this', a)} {step('?this', b)} FILTER(!sameTerm({a}, {b}){both}) }}"
+            else:
+                return grouped(component, ">", n, keep)
+            out.append((self._spec(prop, component, path, "none"), ok))
+
+        def at_least(n: int, component: rdflib.URIRef, keep: Callable[[str], str] | None) -> None:
+            if n == 1:
+                out.append((self._spec(prop, component, path, "none"), f"EXISTS {{ {where(self._var(), keep)} }}"))
+            elif n > 1:
+                grouped(component, "<", n, keep)
+
+        low, high = self._one(prop, SH.minCount), self._one(prop, SH.maxCount)
+        if low is not None:
+            at_least(_count(prop, low), SH.MinCountConstraintComponent, None)
+        if high is not None:
+            at_most(_count(prop, high), SH.MaxCountConstraintComponent, None)
+        qualified = self._objects(prop, SH.qualifiedValueShape)
+        qlow, qhigh = self._one(prop, SH.qualifiedMinCount), self._one(prop, SH.qualifiedMaxCount)
+        if bool(qualified) != (qlow is not None or qhigh is not None):
+            raise UnsupportedShapes(f"{_n3(prop)}: sh:qualifiedValueShape needs sh:qualifiedMin/MaxCount and back")
+        for qshape in qualified:
+
+            def keep(var: str, qshape: Node = qshape) -> str:
+                return self._conforms(qshape, var)
+
+            if qhigh is not None:
+                at_most(_count(prop, qhigh), SH.QualifiedMaxCountConstraintComponent, keep)
+            if qlow is not None:
+                at_least(_count(prop, qlow), SH.QualifiedMinCountConstraintComponent, keep)
+        return out
+
+    def _property(self, prop: Node, parents: list[_Owner]) -> list[_Query]:
+        """The queries driven by the triples of a property shape's path, shared by its parents
+        (the shapes whose focus nodes it is validated for): value constraints on each value
+        node, sh:uniqueLang, sh:lessThan and sh:lessThanOrEquals."""
+        for p in (SH.property, SH.sparql):
+            if (prop, p, None) in self.g:
+                raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
+        step, path = self._path(prop)
+        queries = []
+
+        def shared(inner: str, projected: str, specs: list[Spec], mask: bool) -> _Query:
+            tests = " ".join(f"BIND(COALESCE({o.test('?this')}, false) AS ?_in{i})" for i, o in enumerate(parents))
+            flags = " ".join(f"?_in{i}" for i in range(len(parents)))
+            keep = " || ".join(f"?_in{i}" for i in range(len(parents)))
+            text = f"SELECT {projected} {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
+            return _Query(text, _shared(specs, len(parents), mask=mask))
+
+        values = self._values(prop, "?value")
+        for start in range(0, len(values), MASK_BITS):
+            chunk = values[start : start + MASK_BITS]
+            mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_c, ok) in enumerate(chunk))
+            inner = (
+                f"SELECT ?this ?value ?_m WHERE {{ {step('?this', '?value')} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
+            )
+            specs = [self._spec(prop, c, path, "value") for c, _ok in chunk]
+            queries.append(shared(inner, "?this ?value ?_m", specs, True))
+        unique = self._one(prop, SH.uniqueLang)
+        if unique is not None and not (isinstance(unique, rdflib.Literal) and isinstance(unique.value, bool)):
+            raise UnsupportedShapes(f"sh:uniqueLang of {_n3(prop)} is not a boolean")
+        if unique is not None and unique.value:  # one result per language tag used twice
+            a, b = self._var(), self._var()
+            same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
+            inner = (
+                f"SELECT DISTINCT ?this ?_lang WHERE {{ {step('?this', a)} {step('?this', b)} "
+                f"FILTER(isLiteral({a}) && isLiteral({b}) && {same}) BIND(LCASE(LANG({a})) AS ?_lang) }}"
+            )
+            spec = self._spec(prop, SH.UniqueLangConstraintComponent, path, "none")
+            queries.append(shared(inner, "?this ?_lang", [spec], False))
+        for pred, op, component in (
+            (SH.lessThan, "<", SH.LessThanConstraintComponent),
+            (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent),
+        ):
+            for other in self._objects(prop, pred):
+                if not isinstance(other, rdflib.URIRef):
+                    raise UnsupportedShapes(f"{_n3(pred)} {_n3(other)} of {_n3(prop)} is not an IRI")
+                c = self._var()  # one result per (value, other value) pair that fails, as pySHACL
+                inner = (
+                    f"SELECT ?this ?value {c} WHERE {{ {step('?this', '?value')} ?this {_iri(other)} {c} . "
+                    f"FILTER(!{_compare_ok('?value', c, op)}) }}"
+                )
+                spec = self._spec(prop, component, path, "value")
+                queries.append(shared(inner, "?this ?value", [spec], False))
+        return queries
+
+    def _masked(self, owner: _Owner, checks: list[tuple[Spec, str]]) -> list[_Query]:
+        """One pass over the focus nodes of ``owner`` deciding ``checks`` (a bit each)."""
+        queries = []
+        for start in range(0, len(checks), MASK_BITS):
+            chunk = checks[start : start + MASK_BITS]
+            mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, ok) in enumerate(chunk))
+            text = f"SELECT ?this ?_m WHERE {{ {owner.generate} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
+            queries.append(_Query(text, _masked_rows([s for s, _ok in chunk])))
+        return queries
+
+    # -- SPARQL-based constraints ----------------------------------------------------------------
+
+    def _sparql(self, owner: _Owner, constraint: Node) -> _Query:
+        """A SPARQL-based constraint as one query over all focus nodes of ``owner``: the focus
+        nodes are joined first in the WHERE clause, where pySHACL pre-binds $this per node."""
+        where = "the SPARQL constraint " + _n3(constraint)
+        select = self._one(constraint, SH.select)
+        if not (isinstance(select, rdflib.Literal) and isinstance(select.value, str)):
+            raise UnsupportedShapes(f"{where} has no sh:select string")
+        text = str(select)
+        if re.search(r"\$PATH\b|[?$](currentShape|shapesGraph)\b", text):
+            raise UnsupportedShapes(f"{where}: $PATH, $currentShape and $shapesGraph are not supported")
+        prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(constraint).items()))
+        try:
+            parsed = parseQuery(prologue + text)
+            algebra = translateQuery(parsed).algebra
+        except Exception as exc:
+            raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
+        if algebra.name != "SelectQuery":
+            raise UnsupportedShapes(f"{where} is not a SELECT query")
+        projected = [str(v) for v in algebra["PV"]]
+        if "this" not in projected or "failure" in projected:
+            raise UnsupportedShapes(f"{where} must select $this (and ?failure is not supported)")
+        _check_where(parsed[1]["where"], where, top=True)
+        _check_algebra(algebra, where)
+        at = _where_start(text)
+        query = prologue + text[:at] + f" {owner.generate} " + text[at:]
+        own = tuple(m for m in self._objects(owner.shape, SH.message) if isinstance(m, rdflib.Literal))
+        extra = tuple(m for m in self._objects(constraint, SH.message) if isinstance(m, rdflib.Literal))
+        messages = tuple(m for m in extra if m not in own) + own
+        spec = Spec(owner.shape, SH.SPARQLConstraintComponent, self._severity(owner.shape), messages, None, "focus")
+        return _Query(query, _sparql_rows(spec, projected, constraint), dedupe=True)
+
+    def _prefixes(self, constraint: Node) -> dict[str, str]:
+        """The prefixes pySHACL declares for a SPARQL constraint (its sh:prefixes' sh:declare, and
+        those of every owl:Ontology unless the sh:prefixes value is one with declarations)."""
+        ontologies = set(self.g.subjects(RDF.type, OWL.Ontology))
+        everywhere = {d for o in ontologies for d in self.g.objects(o, SH.declare)}
+        declared: dict[str, str] = {}
+        for holder in self._objects(constraint, SH.prefixes):
+            own = set(self.g.objects(holder, SH.declare))
+            for d in sorted(own if (own and holder in ontologies) else everywhere | own, key=str):
+                prefix, namespace = self._one(d, SH.prefix), self._one(d, SH.namespace)
+                if prefix is None or namespace is None or not _PN_PREFIX.match(str(prefix)):
+                    raise UnsupportedShapes(f"a malformed sh:declare of {_n3(holder)}")
+                declared[str(prefix)] = str(namespace)
+        return declared
+
+    def _probe(self) -> None:
+        """Let pyoxigraph parse every query once, on an empty store, so that a shapes graph it
+        cannot evaluate fails now and not in the middle of a validation."""
+        empty = ox.Store()
+        closures = {c: [ox.NamedNode(c)] for c in self.class_iris}
+        for q in self.queries:
+            try:
+                list(empty.query(self.render(q.text, closures)))
+            except SyntaxError as exc:
+                raise UnsupportedShapes(f"a compiled query does not parse ({exc}):\n{q.text}") from None
+        for pattern, flags in self._patterns:
+            probe = f'SELECT (REGEX("", {_literal(str(pattern))}, {_literal(flags)}) AS ?r) {{}}'
+            try:
+                re.compile(str(pattern))
+                valid = next(iter(empty.query(probe)))["r"] is not None
+            except re.error:
+                valid = False
+            if not valid:
+                raise UnsupportedShapes(f"the sh:pattern {_n3(pattern)} is not a regular expression both engines read")
+
+    # -- running -----------------------------------------------------------------------------
+
+    def validate(self, store: ox.Store) -> list[Finding]:
+        """The findings of every compiled query over ``store`` (the data and the ontology)."""
+        closures = self.closures(store)
+        findings: list[Finding] = []
+        for q in self.queries:
+            seen: set[Any] = set()
+            for row in store.query(self.render(q.text, closures)):
+                if q.dedupe:
+                    key = tuple(row)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                findings.extend(q.rows(row))
+        return findings
+
+
+# -- rows into findings ------------------------------------------------------------------------
+
+
+def _finding(spec: Spec, focus: OxTerm, value: OxTerm | None) -> Finding:
+    shown = {"value": value, "focus": focus, "none": None}[spec.value]
+    return Finding(spec.severity, focus, spec.path, shown, spec.shape, spec.component, spec.messages)
+
+
+def _plain(spec: Spec) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        yield _finding(spec, row["this"], None)
+
+    return rows
+
+
+def _masked_rows(specs: list[Spec]) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        mask = int(row["_m"].value)
+        for i, spec in enumerate(specs):
+            if mask & (1 << i):
+                yield _finding(spec, row["this"], None)
+
+    return rows
+
+
+def _shared(specs: list[Spec], parents: int, *, mask: bool) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    """Rows of a query shared by the parents of a property shape: the findings once per parent
+    whose focus nodes include ``?this`` (pySHACL validates the property shape once per parent)."""
+
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        bits = int(row["_m"].value) if mask else 1
+        value = row["value"] if specs[0].value == "value" else None
+        for i in range(parents):
+            if row[f"_in{i}"].value == "true":
+                for j, spec in enumerate(specs):
+                    if bits & (1 << j):
+                        yield _finding(spec, row["this"], value)
+
+    return rows
+
+
+def _sparql_rows(spec: Spec, projected: list[str], constraint: Node) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    """Rows of a SPARQL-based constraint, read as pySHACL reads them: ?this is the focus node,
+    ?value the value (the focus node when unbound), ?path the result path, and every variable
+    fills the messages' {?var} templates."""
+
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        bound = {name: row[name] for name in projected if row[name] is not None}
+        this = bound.pop("this")
+        path, value = bound.pop("path", None), bound.pop("value", None)
+        value = value if value is not None else this
+        names = {**bound, "this": this, **({"path": path} if path is not None else {}), "value": value}
+        messages = tuple(rdflib.Literal(_fill(str(m), names)) for m in spec.messages)
+        result_path = _rdflib(path) if path is not None else None
+        yield Finding(spec.severity, this, result_path, value, spec.shape, spec.component, messages, constraint)
+
+    return rows
+
+
+def _fill(message: str, names: dict[str, OxTerm]) -> str:
+    """pySHACL's message template: each {?var} / {$var} replaced by the term's string."""
+    for name, term in names.items():
+        message = re.sub(f"{{[?$]{name}}}", term.value, message)
+    return message
+
+
+# -- SPARQL text -------------------------------------------------------------------------------
+
+
+def _n3(term: Any) -> str:
+    return term.n3() if hasattr(term, "n3") else str(term)
+
+
+def _qname(g: rdflib.Graph, term: Any) -> str:
+    try:
+        return g.namespace_manager.normalizeUri(term)
+    except Exception:
+        return str(term)
+
+
+def _iri(term: Node) -> str:
+    return str(ox.NamedNode(str(term)))
+
+
+def _literal(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+def _term(term: Node, shape: Node) -> str:
+    """A shapes-graph IRI or literal as SPARQL (a blank node cannot be written)."""
+    if isinstance(term, rdflib.URIRef):
+        return _iri(term)
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+        return str(ox.Literal(str(term), datatype=datatype))
+    raise UnsupportedShapes(f"{_n3(shape)} names the blank node {_n3(term)} as a value")
+
+
+def _datatype_ok(shape: Node, datatype: Node, v: str) -> str:
+    if datatype in (XSD.string, RDF.langString):
+        return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {_iri(datatype)}), false)"
+    if datatype in CASTABLE:
+        dt = _iri(datatype)
+        return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {dt}) && isLiteral({dt}({v})), false)"
+    raise UnsupportedShapes(
+        f"sh:datatype {_n3(datatype)} of {_n3(shape)} (only {_n3(XSD.string)}, rdf:langString "
+        f"and {', '.join(sorted(_n3(c) for c in CASTABLE))} are supported)"
+    )
+
+
+def _compare_ok(v: str, c: str, op: str) -> str:
+    """pySHACL's sh:lessThan test: IRIs and strings compare as strings, with each other only;
+    other literals with SPARQL's operator (an incomparable pair fails)."""
+    string = '(isIRI({x}) || (isLiteral({x}) && (sameTerm(DATATYPE({x}), {s}) || LANG({x}) != "")))'
+    sv = string.format(x=v, s=f"<{XSD_STRING}>")
+    sc = string.format(x=c, s=f"<{XSD_STRING}>")
+    return (
+        f"COALESCE(IF({sv} && {sc}, STR({v}) {op} STR({c}), "
+        f"!{sv} && !{sc} && isLiteral({v}) && isLiteral({c}) && {v} {op} {c}), false)"
+    )
+
+
+def _count(shape: Node, n: Node) -> int:
+    if not (isinstance(n, rdflib.Literal) and isinstance(n.value, int) and not isinstance(n.value, bool)):
+        raise UnsupportedShapes(f"a count of {_n3(shape)} is not an integer: {_n3(n)}")
+    return int(n.value)
+
+
+def _where_start(text: str) -> int:
+    """The position just after the ``{`` opening a SELECT's WHERE clause (strings, IRIs and
+    comments skipped)."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif ch in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else ch
+            i += len(quote)
+            while i < len(text) and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+            continue
+        elif ch == "<":
+            m = _IRIREF.match(text, i)
+            if m:
+                i = m.end()
+                continue
+        elif ch == "{":
+            return i + 1
+        i += 1
+    raise UnsupportedShapes("a SPARQL constraint without a WHERE clause")
+
+
+def _mentions_this(node: Any) -> bool:
+    if isinstance(node, rdflib.Variable):
+        return str(node) == "this"
+    if isinstance(node, CompValue):
+        return any(_mentions_this(v) for v in node.values())
+    if isinstance(node, list | tuple):
+        return any(_mentions_this(v) for v in node)
+    if hasattr(node, "asList") and not isinstance(node, str):
+        return any(_mentions_this(v) for v in node)
+    return False
+
+
+FORBIDDEN_PARTS = {"MinusGraphPattern", "GraphGraphPattern", "ServiceGraphPattern", "InlineData", "SubSelect"}
+
+
+def _check_where(group: Any, where: str, *, top: bool, optional: bool = False) -> None:
+    """Refuse the WHERE clauses whose solutions joining ?this at the start would change: MINUS,
+    GRAPH, SERVICE, VALUES, sub-SELECTs, and FILTER/BIND on $this inside nested groups (they are
+    evaluated before the join; an OPTIONAL's own filters are not)."""
+    parts = group.get("part") if isinstance(group, CompValue) else None
+    if group is not None and isinstance(group, CompValue) and group.name == "SubSelect":
+        raise UnsupportedShapes(f"{where}: a sub-SELECT is not supported")
+    for part in parts or []:
+        name = getattr(part, "name", None)
+        if name in FORBIDDEN_PARTS:
+            raise UnsupportedShapes(f"{where}: {name} is not supported")
+        if name == "Filter" and not top and not optional and _mentions_this(part):
+            raise UnsupportedShapes(f"{where}: a FILTER on $this inside a nested group is not supported")
+        if name == "Bind" and not top and _mentions_this(part):
+            raise UnsupportedShapes(f"{where}: a BIND on $this inside a nested group is not supported")
+        if name == "OptionalGraphPattern":
+            _check_where(part["graph"], where, top=False, optional=True)
+        elif name == "GroupOrUnionGraphPattern":
+            for g in part["graph"]:
+                _check_where(g, where, top=False)
+
+
+def _check_algebra(node: Any, where: str) -> None:
+    """Refuse LIMIT/OFFSET and aggregates not grouped by $this (they would mix focus nodes)."""
+    if isinstance(node, CompValue):
+        if node.name == "Slice":
+            raise UnsupportedShapes(f"{where}: LIMIT/OFFSET is not supported")
+        if node.name == "Group":
+            keys = node.get("expr") or []
+            if not any(isinstance(k, rdflib.Variable) and str(k) == "this" for k in keys):
+                raise UnsupportedShapes(f"{where}: aggregates must be grouped by $this")
+        for value in node.values():
+            _check_algebra(value, where)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _check_algebra(value, where)
+
+
+# -- terms ---------------------------------------------------------------------------------------
+
+
+def _rdflib(term: Any) -> Any:
+    """A pyoxigraph term as rdflib's."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def text(term: OxTerm | None) -> str | None:
+    """A data term as :func:`allianceld.validation._text` writes rdflib's (N3 for typed and
+    language-tagged literals, the plain string otherwise, ``_:id`` for a blank node)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if term.language:
+        return f"{_quote(term.value)}@{term.language}"
+    if term.datatype.value == XSD_STRING:
+        return term.value
+    return f"{_quote(term.value)}^^<{term.datatype.value}>"
+
+
+def _quote(s: str) -> str:
+    """rdflib's Literal._quote_encode."""
+    if "\n" in s:
+        encoded = s.replace("\\", "\\\\")
+        if '"""' in s:
+            encoded = encoded.replace('"""', '\\"\\"\\"')
+        if encoded[-1] == '"' and encoded[-2] != "\\":
+            encoded = encoded[:-1] + "\\" + '"'
+        return '"""' + encoded.replace("\r", "\\r") + '"""'
+    return '"' + s.replace("\n", "\\n").replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
+    """Add ``triples`` to the default graph of ``store`` (serialised and parsed in Rust: faster
+    than a Python Quad per triple)."""
+    data = ox.serialize(triples if isinstance(triples, list) else list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+
+
+# -- the engine: stores in, reports out ------------------------------------------------------------
+
+RDFS_LABEL = ox.NamedNode(str(RDFS.label))
+
+
+class SparqlValidator:
+    """Compiled shapes and the ontology, ready to validate data given as pyoxigraph triples, an
+    rdflib graph or a store (the ontology is added to the data, as pySHACL's mixing does)."""
+
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
+        self.shapes = shapes
+        self.compiled = CompiledShapes(shapes)
+        self.ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
+
+    def store(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> ox.Store:
+        """A fresh in-memory store holding the ontology and ``parts`` in its default graph."""
+        store = ox.Store()
+        store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES)
+        for part in parts:
+            if isinstance(part, rdflib.Graph):
+                data = part.serialize(format="nt", encoding="utf-8")
+                if data.strip():
+                    store.load(data, format=ox.RdfFormat.N_TRIPLES)
+            else:
+                load(store, part)
+        return store
+
+    def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> Any:
+        """The :class:`allianceld.validation.Report` of ``parts`` together (with the ontology)."""
+        return self.report(self.store(*parts))
+
+    def report(self, store: ox.Store) -> Any:
+        """Validate everything in ``store`` (which must hold the ontology) into a Report."""
+        return build_report(self.compiled.validate(store), store, self.shapes)
+
+
+def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Any:
+    """The findings as an :class:`allianceld.validation.Report`: its results and an
+    ``sh:ValidationReport`` graph shaped as pySHACL's."""
+    from allianceld.validation import SEVERITIES, Report, Result  # validation imports this module
+
+    graph = rdflib.Graph()
+    for prefix, namespace in shapes.namespaces():
+        graph.bind(prefix, namespace, override=False)
+    root = rdflib.BNode()
+    graph.add((root, RDF.type, SH.ValidationReport))
+    conforms = all(f.severity in (SH.Warning, SH.Info) for f in findings)
+    graph.add((root, SH.conforms, rdflib.Literal(conforms)))
+    labels: dict[OxTerm, str | None] = {}
+    results = []
+    for f in findings:
+        node = rdflib.BNode()
+        graph.add((root, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.focusNode, _rdflib(f.focus)))
+        graph.add((node, SH.resultSeverity, f.severity))
+        graph.add((node, SH.sourceConstraintComponent, f.component))
+        graph.add((node, SH.sourceShape, _copy(f.shape, shapes, graph)))
+        if f.path is not None:
+            graph.add((node, SH.resultPath, _copy(f.path, shapes, graph)))
+        if f.value is not None:
+            graph.add((node, SH.value, _rdflib(f.value)))
+        if f.constraint is not None:
+            graph.add((node, SH.sourceConstraint, _copy(f.constraint, shapes, graph)))
+        for m in f.messages:
+            graph.add((node, SH.resultMessage, m))
+        if f.focus not in labels:
+            labels[f.focus] = _label(store, f.focus)
+        results.append(
+            Result(
+                severity=SEVERITIES.get(f.severity, "Violation"),
+                focus_node=text(f.focus) or "",
+                focus_label=labels[f.focus],
+                path=None if f.path is None else "(complex path)" if isinstance(f.path, rdflib.BNode) else str(f.path),
+                value=text(f.value),
+                source_shape=f"_:{f.shape}" if isinstance(f.shape, rdflib.BNode) else str(f.shape),
+                constraint=str(f.component),
+                message=str(f.messages[0]) if f.messages else "constraint not met",
+            )
+        )
+    return Report(results=results, graph=graph)
+
+
+def _label(store: ox.Store, focus: OxTerm) -> str | None:
+    """The focus node's rdfs:label: an English one if there is one."""
+    if isinstance(focus, ox.Literal):
+        return None
+    found = [q.object for q in store.quads_for_pattern(focus, RDFS_LABEL, None)]
+    if not found:
+        return None
+    english = [
+        o for o in found if isinstance(o, ox.Literal) and (o.language == "en" or (o.language or "").startswith("en-"))
+    ]
+    return sorted(o.value for o in english or found)[0]
+
+
+def _copy(term: Node, source: rdflib.Graph, target: rdflib.Graph) -> Node:
+    """A shapes-graph term for the report: a blank node is copied with what it describes."""
+    if not isinstance(term, rdflib.BNode):
+        return term
+    copy = rdflib.BNode()
+    for p, o in source.predicate_objects(term):
+        target.add((copy, p, _copy(o, source, target)))
+    return copy
