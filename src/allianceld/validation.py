@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib import RDF, RDFS, Literal
@@ -16,6 +17,8 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 
+from allianceld import rdfio
+from allianceld.shacl_sparql import SparqlValidator
 from allianceld.store import KnowledgeBase
 from allianceld.validation_scope import Reach, changed_triples, mentioned, scope
 from allianceld.vocab import SH
@@ -130,21 +133,42 @@ class Report:
 
 
 class Validator:
-    """The shapes and the ontology, parsed once; validates graphs against them."""
+    """The shapes and the ontology, parsed once; validates graphs against them.
 
-    def __init__(self, shape_files: list[Path], ontology: rdflib.Graph) -> None:
+    ``engine`` runs the validations: "sparql" (the shapes compiled into SPARQL queries evaluated
+    by pyoxigraph, :mod:`allianceld.shacl_sparql`) or "pyshacl" (the same results, far slower).
+    """
+
+    def __init__(self, shape_files: list[Path], ontology: rdflib.Graph, *, engine: str = "sparql") -> None:
         if not shape_files:
             raise FileNotFoundError("no SHACL shapes files found")
+        if engine not in ("sparql", "pyshacl"):
+            raise ValueError(f"unknown validation engine {engine!r} (sparql or pyshacl)")
         self.shapes = rdflib.Graph()
         for f in shape_files:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
         self.reach = Reach.of(self.shapes)
+        self.engine = engine
+        if engine == "sparql":
+            self.compiled  # noqa: B018 -- compile now: unsupported shapes fail here, not on a write
+
+    @functools.cached_property
+    def compiled(self) -> SparqlValidator:
+        """The shapes compiled into SPARQL (raises UnsupportedShapes naming what it cannot compile)."""
+        return SparqlValidator(self.shapes, self.ontology)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Validator:
+    def from_settings(cls, settings: Any, *, engine: str = "sparql") -> Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
-        return cls(settings.shape_files(), ontology)
+        return cls(settings.shape_files(), ontology, engine=engine)
+
+    def validate_triples(self, triples: Iterable[ox.Triple]) -> Report:
+        """Validate ``triples`` alone (with the ontology), as :meth:`validate` does a graph
+        without a store, but without copying them into rdflib: for bulk loads."""
+        if self.engine == "pyshacl":
+            return self.validate(rdfio.to_rdflib(triples))
+        return self.compiled.validate(triples)
 
     def validate(
         self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = (), full: bool = False
@@ -158,19 +182,18 @@ class Validator:
         same results when the store was valid before; slow on a large store).
         """
         if kb is None:
-            return self._run(data + self.ontology)
+            return self._run(data)
         replacing = list(replacing)
         found = None if full else scope(kb, data, replacing, self.reach)
         if found is None:
-            combined = kb.rdflib_graph(g for g in kb.data_graphs() if g not in set(replacing))
-            combined += data
+            kept = [g for g in kb.data_graphs() if g not in set(replacing)]
             focus, named = None, mentioned(changed_triples(kb, data, replacing))
-            report = self._run(combined + self.ontology)
+            report = self._run(data, kb, kept)
         else:
             # every target in the context is validated and the results kept for the focus nodes:
             # pySHACL's own focus_nodes option also skips value nodes in nested shapes (sh:not)
             focus, named = found.focus, found.mentioned
-            report = self._run(found.context + self.ontology)
+            report = self._run(found.context)
         keep, warn = {_text(n) for n in focus} if focus is not None else None, {_text(n) for n in named}
         report.results = [
             r
@@ -179,7 +202,18 @@ class Validator:
         ]
         return report
 
-    def _run(self, data: rdflib.Graph) -> Report:
+    def _run(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, graphs: Iterable[str] = ()) -> Report:
+        """Validate ``data`` with the ``graphs`` of ``kb`` and the ontology, by the engine."""
+        if self.engine == "sparql":
+            stored = [q.triple for q in kb.quads(graphs)] if kb is not None else []
+            return self.compiled.validate(stored, data)
+        combined = data
+        if kb is not None:
+            combined = kb.rdflib_graph(graphs)
+            combined += data
+        return self._pyshacl(combined + self.ontology)
+
+    def _pyshacl(self, data: rdflib.Graph) -> Report:
         """pySHACL over ``data``, the ontology already mixed in."""
         _conforms, graph, _text = pyshacl.validate(
             data_graph=data,
