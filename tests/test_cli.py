@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import rdflib
 from click.testing import CliRunner
+from rdflib import RDF
 
 from allianceld.cli import main
+from allianceld.vocab import ALDS, SH
 from conftest import TEST_DATA, requires_java
 
 BAD = TEST_DATA / "invalid" / "membership-start-before-founding.ttl"
@@ -81,3 +85,23 @@ def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for cmd in ("init", "load", "query", "validate", "reason", "serve"):
         assert cmd in result.output
+
+
+def test_validate_writes_the_report_as_turtle(initialised: Path) -> None:
+    result = run(initialised, "validate", str(BAD), "--format", "turtle")
+    assert result.exit_code == 1
+    report = rdflib.Graph().parse(data=result.stdout, format="turtle")
+    assert (None, RDF.type, SH.ValidationReport) in report
+    assert (None, SH.sourceShape, ALDS["Membership-startAfterFounding"]) in report
+
+
+def test_load_force_writes_invalid_data_and_says_so(tmp_path: Path, initialised: Path) -> None:
+    store = shutil.copytree(initialised, tmp_path / "store")  # not written by the other tests
+    graph = "https://w3id.org/allianceld/graph/data/forced"
+    refused = run(store, "load", "--graph", graph, str(BAD))
+    assert refused.exit_code == 1 and "use --force" in refused.output
+    forced = run(store, "load", "--graph", graph, "--force", str(BAD))
+    assert forced.exit_code == 0, forced.output
+    assert "--force: loaded despite 1 violation(s)" in forced.output
+    listed = run(store, "query", "--format", "json", f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert json.loads(listed.stdout) == {"boolean": True}
