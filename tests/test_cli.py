@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -102,6 +103,6 @@ def test_load_force_writes_invalid_data_and_says_so(tmp_path: Path, initialised:
     assert refused.exit_code == 1 and "use --force" in refused.output
     forced = run(store, "load", "--graph", graph, "--force", str(BAD))
     assert forced.exit_code == 0, forced.output
-    assert "--force: loaded despite 1 violation(s)" in forced.output
+    assert re.search(r"--force: loaded despite [1-9]\d* violation\(s\)", forced.output)
     listed = run(store, "query", "--format", "json", f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     assert json.loads(listed.stdout) == {"boolean": True}
