@@ -35,9 +35,12 @@ is a failure); a pattern's ``$`` does not match before a final newline as Python
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
@@ -120,12 +123,15 @@ NODE_KINDS = {
 # datatypes whose well-typed literals pyoxigraph recognises with a cast (an ill-typed one fails it)
 CASTABLE = {XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.boolean, XSD.date, XSD.dateTime, XSD.time}
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_TYPE = str(ox.NamedNode(str(RDF.type)))
+RDF_TYPE_NODE = ox.NamedNode(str(RDF.type))
+RDF_TYPE = str(RDF_TYPE_NODE)
 SUBCLASS = str(ox.NamedNode(str(RDFS.subClassOf)))
 _MARK = re.compile("\x00(\\d+)\x00")
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _PN_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^[A-Za-z]$")
 MASK_BITS = 60  # pyoxigraph integers are 64-bit
+WORKERS = min(4, os.cpu_count() or 1)  # threads running the queries of one large validation
+PARALLEL_FROM = 20_000  # triples: below, one thread (starting threads costs more than it saves)
 
 
 class UnsupportedShapes(ValueError):
@@ -164,7 +170,8 @@ class _Query:
 
     text: str
     rows: Callable[[ox.QuerySolution], Iterator[Finding]]
-    dedupe: bool = False  # repeated solutions give one result (SPARQL-based constraints, as pySHACL)
+    dedupe: list[str] | None = None  # repeated solutions of these variables give one result (as pySHACL)
+    needs: tuple[tuple[str, str], ...] = ()  # run only if one is in the store: ("p", predicate) or ("c", class)
 
 
 @dataclass
@@ -173,7 +180,9 @@ class _Owner:
 
     shape: Node
     generate: str  # a group pattern binding ?this to each focus node once
+    inline: str  # patterns binding ?this to each focus node, maybe more than once (joined, not nested)
     test: Callable[[str], str]  # a boolean expression: is the variable a focus node?
+    needs: tuple[tuple[str, str], ...]  # without any of these in the store, there is no focus node
 
 
 class CompiledShapes:
@@ -195,17 +204,17 @@ class CompiledShapes:
             else:
                 self._node_shape_only(owner.shape)
                 checks += [
-                    (self._spec(owner.shape, c, None, "focus"), ok) for c, ok in self._values(owner.shape, "?this")
+                    (self._spec(owner.shape, c, None, "focus"), ok)
+                    for c, ok, _cls in self._values(owner.shape, "?this")
                 ]
                 self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
             for prop in mine:
                 if (prop, SH.path, None) not in self.g:
                     raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
                 props.setdefault(prop, []).append(owner)
-                checks += self._counts(prop, owner)
+                checks += self._minimums(prop, owner)
             self.queries += self._masked(owner, checks)
-        for prop, parents in props.items():
-            self.queries += self._property(prop, parents)
+        self.queries += self._paths(props)
         self.class_iris = sorted({c for _k, _v, c in self._classes})
         self._probe()
 
@@ -255,13 +264,15 @@ class CompiledShapes:
             branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
             branches += [f"{{ [] {_iri(p)} ?this }}" for p in objects_of]
             generate = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(branches) + " } }"
+            inline = branches[0][1:-1] if len(branches) == 1 else "{ " + " UNION ".join(branches) + " }"
 
             def test(var: str, classes: list[Node] = classes, objects_of: list[Node] = objects_of) -> str:
                 parts = [self._class_mark("test", var, c) for c in classes]
                 parts += [f"EXISTS {{ [] {_iri(p)} {var} }}" for p in objects_of]
                 return "(" + " || ".join(parts) + ")"
 
-            owners.append(_Owner(shape, generate, test))
+            needs = tuple(("c", str(c)) for c in classes) + tuple(("p", str(p)) for p in objects_of)
+            owners.append(_Owner(shape, generate, inline, test, needs))
         return owners
 
     def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
@@ -290,22 +301,23 @@ class CompiledShapes:
 
     # -- value constraints ---------------------------------------------------------------------
 
-    def _values(self, shape: Node, v: str) -> list[tuple[rdflib.URIRef, str]]:
+    def _values(self, shape: Node, v: str) -> list[tuple[rdflib.URIRef, str, list[Node] | None]]:
         """Each value constraint of ``shape`` as (component, a boolean expression, never an error,
-        true when the term in the variable ``v`` satisfies it)."""
-        out: list[tuple[rdflib.URIRef, str]] = []
+        true when the term in the variable ``v`` satisfies it, and the classes when it is just
+        "an instance of one of these classes")."""
+        out: list[tuple[rdflib.URIRef, str, list[Node] | None]] = []
         for cls in self._objects(shape, SH["class"]):
             if not isinstance(cls, rdflib.URIRef):
                 raise UnsupportedShapes(f"sh:class {_n3(cls)} of {_n3(shape)} is not an IRI")
-            out.append((SH.ClassConstraintComponent, self._class_mark("test", v, cls)))
+            out.append((SH.ClassConstraintComponent, self._class_mark("test", v, cls), [cls]))
         datatype = self._one(shape, SH.datatype)
         if datatype is not None:
-            out.append((SH.DatatypeConstraintComponent, _datatype_ok(shape, datatype, v)))
+            out.append((SH.DatatypeConstraintComponent, _datatype_ok(shape, datatype, v), None))
         kind = self._one(shape, SH.nodeKind)
         if kind is not None:
             if kind not in NODE_KINDS:
                 raise UnsupportedShapes(f"sh:nodeKind {_n3(kind)} of {_n3(shape)}")
-            out.append((SH.NodeKindConstraintComponent, NODE_KINDS[kind].format(v=v)))
+            out.append((SH.NodeKindConstraintComponent, NODE_KINDS[kind].format(v=v), None))
         flags = self._one(shape, SH.flags)  # pySHACL honours i and m only
         flag_text = "".join(f for f in "im" if f in str(flags).lower()) if flags is not None else ""
         for pattern in self._objects(shape, SH.pattern):
@@ -313,14 +325,14 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"sh:pattern {_n3(pattern)} of {_n3(shape)} is not a literal")
             self._patterns.append((pattern, flag_text))
             regex = f"REGEX(STR({v}), {_literal(str(pattern))}, {_literal(flag_text)})"
-            out.append((SH.PatternConstraintComponent, f"COALESCE(!isBlank({v}) && {regex}, false)"))
+            out.append((SH.PatternConstraintComponent, f"COALESCE(!isBlank({v}) && {regex}, false)", None))
         members = self._one(shape, SH["in"])
         if members is not None:
             tests = [f"sameTerm({v}, {_term(m, shape)})" for m in self._list(members)]
-            out.append((SH.InConstraintComponent, "(" + (" || ".join(tests) or "false") + ")"))
+            out.append((SH.InConstraintComponent, "(" + (" || ".join(tests) or "false") + ")", None))
         languages = self._one(shape, SH.languageIn)
         if languages is not None:
-            out.append((SH.LanguageInConstraintComponent, self._language_in(shape, languages, v)))
+            out.append((SH.LanguageInConstraintComponent, self._language_in(shape, languages, v), None))
         for bound, op, component in (
             (SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
             (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent),
@@ -328,13 +340,26 @@ class CompiledShapes:
             for limit in self._objects(shape, bound):
                 if not isinstance(limit, rdflib.Literal):
                     raise UnsupportedShapes(f"{_n3(bound)} {_n3(limit)} of {_n3(shape)} is not a literal")
-                out.append((component, f"COALESCE(isLiteral({v}) && {v} {op} {_term(limit, shape)}, false)"))
+                out.append((component, _range_ok(v, limit, shape, op == ">="), None))
         for members in self._objects(shape, SH["or"]):
-            alternatives = [self._conforms(m, v) for m in self._list(members)]
-            out.append((SH.OrConstraintComponent, "(" + (" || ".join(alternatives) or "true") + ")"))
+            shapes = self._list(members)
+            alternatives = [self._conforms(m, v) for m in shapes]
+            classes = [self._only_class(m) for m in shapes]
+            only = [c for c in classes if c is not None] if shapes and None not in classes else None
+            out.append((SH.OrConstraintComponent, "(" + (" || ".join(alternatives) or "true") + ")", only))
         for negated in self._objects(shape, SH["not"]):
-            out.append((SH.NotConstraintComponent, f"!{self._conforms(negated, v)}"))
+            out.append((SH.NotConstraintComponent, f"!{self._conforms(negated, v)}", None))
         return out
+
+    def _only_class(self, shape: Node) -> Node | None:
+        """The class of a nested shape that is just ``[ sh:class C ]`` (None for any other)."""
+        checks = {p for p in self.g.predicates(shape, None) if str(p).startswith(str(SH))} - {
+            SH.message,
+            SH.name,
+            SH.description,
+        }
+        classes = self._objects(shape, SH["class"])
+        return classes[0] if checks == {SH["class"]} and len(classes) == 1 else None
 
     def _language_in(self, shape: Node, head: Node, v: str) -> str:
         """pySHACL's sh:languageIn: the whole tag or its first subtag among the listed ones."""
@@ -360,7 +385,7 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
         if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
             return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
-        parts = [ok for _c, ok in self._values(shape, v)]
+        parts = [ok for _c, ok, _cls in self._values(shape, v)]
         return "(" + (" && ".join(parts) or "true") + ")"
 
     # -- classes: the subclass closure is the data's, computed at each validation ---------------
@@ -416,45 +441,15 @@ class CompiledShapes:
     def _var(self) -> str:
         return f"?_v{next(self._names)}"
 
-    def _counts(self, prop: Node, owner: _Owner) -> list[tuple[Spec, str]]:
-        """The cardinality constraints of ``prop`` for the focus nodes of ``owner``: those a test
-        per focus node decides (returned), the others as grouped queries (added to the queries)."""
-        step, path = self._path(prop)
-        out: list[tuple[Spec, str]] = []
-
-        def where(var: str, keep: Callable[[str], str] | None) -> str:
-            return step("?this", var) + (f" FILTER({keep(var)})" if keep else "")
-
-        def grouped(component: rdflib.URIRef, op: str, n: int, keep: Callable[[str], str] | None) -> None:
-            v = self._var()
-            body = f"OPTIONAL {{ {where(v, keep)} }}" if op == "<" else where(v, keep)
-            text = (
-                f"SELECT ?this WHERE {{ {owner.generate} {body} }} GROUP BY ?this HAVING (COUNT(DISTINCT {v}) {op} {n})"
-            )
-            self.queries.append(_Query(text, _plain(self._spec(prop, component, path, "none"))))
-
-        def at_most(n: int, component: rdflib.URIRef, keep: Callable[[str], str] | None) -> None:
-            a, b = self._var(), self._var()
-            if n == 0:
-                ok = f"NOT EXISTS {{ {where(a, keep)} }}"
-            elif n == 1:
-                both = f" && {keep(a)} && {keep(b)}" if keep else ""
-                ok = f"NOT EXISTS {{ {step('?this', a)} {step('?this', b)} FILTER(!sameTerm({a}, {b}){both}) }}"
-            else:
-                return grouped(component, ">", n, keep)
-            out.append((self._spec(prop, component, path, "none"), ok))
-
-        def at_least(n: int, component: rdflib.URIRef, keep: Callable[[str], str] | None) -> None:
-            if n == 1:
-                out.append((self._spec(prop, component, path, "none"), f"EXISTS {{ {where(self._var(), keep)} }}"))
-            elif n > 1:
-                grouped(component, "<", n, keep)
-
+    def _cardinalities(self, prop: Node) -> list[tuple[rdflib.URIRef, str, int, Callable[[str], str] | None]]:
+        """The count constraints of ``prop``: (component, "min" or "max", the bound, the condition a
+        value node must meet to be counted, for qualified counts)."""
+        out: list[tuple[rdflib.URIRef, str, int, Callable[[str], str] | None]] = []
         low, high = self._one(prop, SH.minCount), self._one(prop, SH.maxCount)
         if low is not None:
-            at_least(_count(prop, low), SH.MinCountConstraintComponent, None)
+            out.append((SH.MinCountConstraintComponent, "min", _count(prop, low), None))
         if high is not None:
-            at_most(_count(prop, high), SH.MaxCountConstraintComponent, None)
+            out.append((SH.MaxCountConstraintComponent, "max", _count(prop, high), None))
         qualified = self._objects(prop, SH.qualifiedValueShape)
         qlow, qhigh = self._one(prop, SH.qualifiedMinCount), self._one(prop, SH.qualifiedMaxCount)
         if bool(qualified) != (qlow is not None or qhigh is not None):
@@ -465,73 +460,148 @@ class CompiledShapes:
                 return self._conforms(qshape, var)
 
             if qhigh is not None:
-                at_most(_count(prop, qhigh), SH.QualifiedMaxCountConstraintComponent, keep)
+                out.append((SH.QualifiedMaxCountConstraintComponent, "max", _count(prop, qhigh), keep))
             if qlow is not None:
-                at_least(_count(prop, qlow), SH.QualifiedMinCountConstraintComponent, keep)
+                out.append((SH.QualifiedMinCountConstraintComponent, "min", _count(prop, qlow), keep))
         return out
 
-    def _property(self, prop: Node, parents: list[_Owner]) -> list[_Query]:
-        """The queries driven by the triples of a property shape's path, shared by its parents
-        (the shapes whose focus nodes it is validated for): value constraints on each value
-        node, sh:uniqueLang, sh:lessThan and sh:lessThanOrEquals."""
-        for p in (SH.property, SH.sparql):
-            if (prop, p, None) in self.g:
-                raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
+    def _minimums(self, prop: Node, owner: _Owner) -> list[tuple[Spec, str]]:
+        """The minimum counts of ``prop`` for the focus nodes of ``owner``: a test per focus node
+        for a minimum of one (returned), a grouped query for more (added to the queries)."""
         step, path = self._path(prop)
-        queries = []
-
-        def shared(inner: str, projected: str, specs: list[Spec], mask: bool) -> _Query:
-            tests = " ".join(f"BIND(COALESCE({o.test('?this')}, false) AS ?_in{i})" for i, o in enumerate(parents))
-            flags = " ".join(f"?_in{i}" for i in range(len(parents)))
-            keep = " || ".join(f"?_in{i}" for i in range(len(parents)))
-            text = f"SELECT {projected} {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
-            return _Query(text, _shared(specs, len(parents), mask=mask))
-
-        values = self._values(prop, "?value")
-        for start in range(0, len(values), MASK_BITS):
-            chunk = values[start : start + MASK_BITS]
-            mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_c, ok) in enumerate(chunk))
-            inner = (
-                f"SELECT ?this ?value ?_m WHERE {{ {step('?this', '?value')} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
-            )
-            specs = [self._spec(prop, c, path, "value") for c, _ok in chunk]
-            queries.append(shared(inner, "?this ?value ?_m", specs, True))
-        unique = self._one(prop, SH.uniqueLang)
-        if unique is not None and not (isinstance(unique, rdflib.Literal) and isinstance(unique.value, bool)):
-            raise UnsupportedShapes(f"sh:uniqueLang of {_n3(prop)} is not a boolean")
-        if unique is not None and unique.value:  # one result per language tag used twice
-            a, b = self._var(), self._var()
-            same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
-            inner = (
-                f"SELECT DISTINCT ?this ?_lang WHERE {{ {step('?this', a)} {step('?this', b)} "
-                f"FILTER(isLiteral({a}) && isLiteral({b}) && {same}) BIND(LCASE(LANG({a})) AS ?_lang) }}"
-            )
-            spec = self._spec(prop, SH.UniqueLangConstraintComponent, path, "none")
-            queries.append(shared(inner, "?this ?_lang", [spec], False))
-        for pred, op, component in (
-            (SH.lessThan, "<", SH.LessThanConstraintComponent),
-            (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent),
-        ):
-            for other in self._objects(prop, pred):
-                if not isinstance(other, rdflib.URIRef):
-                    raise UnsupportedShapes(f"{_n3(pred)} {_n3(other)} of {_n3(prop)} is not an IRI")
-                c = self._var()  # one result per (value, other value) pair that fails, as pySHACL
-                inner = (
-                    f"SELECT ?this ?value {c} WHERE {{ {step('?this', '?value')} ?this {_iri(other)} {c} . "
-                    f"FILTER(!{_compare_ok('?value', c, op)}) }}"
+        out: list[tuple[Spec, str]] = []
+        for component, kind, n, keep in self._cardinalities(prop):
+            if kind != "min" or n < 1:
+                continue
+            v = self._var()
+            values = step("?this", v) + (f" FILTER({keep(v)})" if keep else "")
+            spec = self._spec(prop, component, path, "none")
+            if n == 1:
+                out.append((spec, f"EXISTS {{ {values} }}"))
+            else:
+                text = (
+                    f"SELECT ?this WHERE {{ {owner.generate} OPTIONAL {{ {values} }} }} "
+                    f"GROUP BY ?this HAVING (COUNT({v}) < {n})"
                 )
+                self.queries.append(_Query(text, _plain(spec), needs=owner.needs))
+        return out
+
+    def _paths(self, props: dict[Node, list[_Owner]]) -> list[_Query]:
+        """The queries driven by the triples of each path, for all the property shapes on it."""
+        groups: dict[str, list[Node]] = {}
+        for prop in props:
+            for p in (SH.property, SH.sparql):
+                if (prop, p, None) in self.g:
+                    raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
+            step, _path = self._path(prop)
+            groups.setdefault(step("?s", "?o"), []).append(prop)
+        return [q for members in groups.values() for q in self._along(members, props)]
+
+    def _along(self, members: list[Node], props: dict[Node, list[_Owner]]) -> list[_Query]:
+        """Value constraints, maximum counts, sh:uniqueLang and sh:lessThan(OrEquals) of the
+        property shapes ``members`` (one path), each query shared by all their parents: a finding
+        per parent whose focus nodes include ``?this`` (pySHACL validates a property shape once
+        per parent shape)."""
+        step, path = self._path(members[0])
+        predicate = str(path if isinstance(path, rdflib.URIRef) else self._one(path, SH.inversePath))
+        owners: list[_Owner] = []
+        for prop in members:
+            owners += [o for o in props[prop] if not any(o is known for known in owners)]
+        parents = {prop: tuple(i for i, o in enumerate(owners) if any(o is p for p in props[prop])) for prop in members}
+        flags = " ".join(f"?_in{i}" for i in range(len(owners)))
+        tests = " ".join(f"BIND(COALESCE({o.test('?this')}, false) AS ?_in{i})" for i, o in enumerate(owners))
+        keep = " || ".join(f"?_in{i}" for i in range(len(owners)))
+        queries: list[_Query] = []
+
+        def shared(inner: str, entries: list[tuple[Spec, tuple[int, ...]]]) -> None:
+            text = f"SELECT ?this ?value ?_m {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
+            queries.append(_Query(text, _shared(entries), needs=(("p", predicate),)))
+
+        def failing(pattern: str, checks: list[tuple[Spec, tuple[int, ...], str]], keep_vars: str) -> None:
+            """Rows of ``pattern`` failing any check, a bit set for each one failed."""
+            for start in range(0, len(checks), MASK_BITS):
+                chunk = checks[start : start + MASK_BITS]
+                mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, _p, ok) in enumerate(chunk))
+                rows = f"SELECT {keep_vars} ?_m WHERE {{ {pattern} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
+                shared(f"SELECT ?this ?value ?_m WHERE {{ {rows} }}", [(spec, owned) for spec, owned, _ok in chunk])
+
+        values: list[tuple[Spec, tuple[int, ...], str]] = []
+        instances: dict[tuple[str, ...], list[tuple[Spec, tuple[int, ...]]]] = {}
+        maxima: dict[int, list[tuple[Spec, tuple[int, ...]]]] = {}
+        pairs: dict[Node, list[tuple[Spec, tuple[int, ...], str]]] = {}
+        for prop in members:
+            _step, path = self._path(prop)
+            owned = parents[prop]
+            for component, ok, classes in self._values(prop, "?value"):
                 spec = self._spec(prop, component, path, "value")
-                queries.append(shared(inner, "?this ?value", [spec], False))
+                if classes is None:
+                    values.append((spec, owned, ok))
+                else:
+                    instances.setdefault(tuple(str(c) for c in classes), []).append((spec, owned))
+            for component, kind, n, qualified in self._cardinalities(prop):
+                spec = self._spec(prop, component, path, "none")
+                if kind == "max" and qualified is None:
+                    maxima.setdefault(n, []).append((spec, owned))
+                elif kind == "max" and qualified is not None:  # counted over the path's triples
+                    v = self._var()
+                    inner = (
+                        f"SELECT ?this (1 AS ?_m) WHERE {{ {step('?this', v)} FILTER({qualified(v)}) }} "
+                        f"GROUP BY ?this HAVING (COUNT(*) > {n})"
+                    )
+                    shared(inner, [(spec, owned)])
+            unique = self._one(prop, SH.uniqueLang)
+            if unique is not None and not (isinstance(unique, rdflib.Literal) and isinstance(unique.value, bool)):
+                raise UnsupportedShapes(f"sh:uniqueLang of {_n3(prop)} is not a boolean")
+            if unique is not None and unique.value:  # one result per language tag used twice
+                a, b = self._var(), self._var()
+                same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
+                inner = (
+                    f"SELECT DISTINCT ?this (LCASE(LANG({a})) AS ?_lang) (1 AS ?_m) WHERE {{ {step('?this', a)} "
+                    f"{step('?this', b)} FILTER(isLiteral({a}) && isLiteral({b}) && {same}) }}"
+                )
+                shared(inner, [(self._spec(prop, SH.UniqueLangConstraintComponent, path, "none"), owned)])
+            for pred, op, component in (
+                (SH.lessThan, "<", SH.LessThanConstraintComponent),
+                (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent),
+            ):
+                for other in self._objects(prop, pred):
+                    if not isinstance(other, rdflib.URIRef):
+                        raise UnsupportedShapes(f"{_n3(pred)} {_n3(other)} of {_n3(prop)} is not an IRI")
+                    pairs.setdefault(other, []).append(
+                        (self._spec(prop, component, path, "value"), owned, _compare_ok("?value", "?_other", op))
+                    )
+        for classes, entries in instances.items():  # an instance test as an anti-join: faster than a test per value
+            union = " UNION ".join(f"{{ {self._class_mark('generate', '?value', c)} }}" for c in classes)
+            mask = (1 << len(entries)) - 1
+            shared(
+                f"SELECT ?this ?value ({mask} AS ?_m) WHERE {{ {step('?this', '?value')} MINUS {{ {union} }} }}",
+                entries,
+            )
+        failing(step("?this", "?value"), values, "?this ?value")
+        for n, entries in maxima.items():  # the store holds each triple once: COUNT(*) counts distinct values
+            mask = (1 << len(entries)) - 1
+            v = self._var()
+            shared(
+                f"SELECT ?this ({mask} AS ?_m) WHERE {{ {step('?this', v)} }} GROUP BY ?this HAVING (COUNT(*) > {n})",
+                entries,
+            )
+        for other, checks in pairs.items():  # one result per (value, other value) pair failing, as pySHACL
+            failing(f"?this {_iri(other)} ?_other . {step('?this', '?value')}", checks, "?this ?value ?_other")
         return queries
 
     def _masked(self, owner: _Owner, checks: list[tuple[Spec, str]]) -> list[_Query]:
-        """One pass over the focus nodes of ``owner`` deciding ``checks`` (a bit each)."""
+        """One pass over the focus nodes of ``owner`` deciding ``checks``: the focus nodes failing
+        any, then which (a bit each)."""
         queries = []
         for start in range(0, len(checks), MASK_BITS):
             chunk = checks[start : start + MASK_BITS]
+            failing = " || ".join(f"!{ok}" for _s, ok in chunk)
             mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, ok) in enumerate(chunk))
-            text = f"SELECT ?this ?_m WHERE {{ {owner.generate} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
-            queries.append(_Query(text, _masked_rows([s for s, _ok in chunk])))
+            text = (
+                f"SELECT ?this ?_m WHERE {{ {{ SELECT ?this WHERE {{ {owner.generate} FILTER({failing}) }} }} "
+                f"BIND(({mask}) AS ?_m) }}"
+            )
+            queries.append(_Query(text, _masked_rows([s for s, _ok in chunk]), needs=owner.needs))
         return queries
 
     # -- SPARQL-based constraints ----------------------------------------------------------------
@@ -558,14 +628,16 @@ class CompiledShapes:
         if "this" not in projected or "failure" in projected:
             raise UnsupportedShapes(f"{where} must select $this (and ?failure is not supported)")
         _check_where(parsed[1]["where"], where, top=True)
-        _check_algebra(algebra, where)
+        grouped = _check_algebra(algebra, where)
         at = _where_start(text)
-        query = prologue + text[:at] + f" {owner.generate} " + text[at:]
+        # without aggregates a focus node met twice only repeats solutions, which count once
+        focus = owner.generate if grouped else owner.inline
+        query = prologue + text[:at] + f" {focus} " + text[at:]
         own = tuple(m for m in self._objects(owner.shape, SH.message) if isinstance(m, rdflib.Literal))
         extra = tuple(m for m in self._objects(constraint, SH.message) if isinstance(m, rdflib.Literal))
         messages = tuple(m for m in extra if m not in own) + own
         spec = Spec(owner.shape, SH.SPARQLConstraintComponent, self._severity(owner.shape), messages, None, "focus")
-        return _Query(query, _sparql_rows(spec, projected, constraint), dedupe=True)
+        return _Query(query, _sparql_rows(spec, projected, constraint), dedupe=projected, needs=owner.needs)
 
     def _prefixes(self, constraint: Node) -> dict[str, str]:
         """The prefixes pySHACL declares for a SPARQL constraint (its sh:prefixes' sh:declare, and
@@ -604,15 +676,36 @@ class CompiledShapes:
 
     # -- running -----------------------------------------------------------------------------
 
-    def validate(self, store: ox.Store) -> list[Finding]:
-        """The findings of every compiled query over ``store`` (the data and the ontology)."""
+    def validate(self, store: ox.Store, *, workers: int = 1) -> list[Finding]:
+        """The findings of every compiled query over ``store`` (the data and the ontology), the
+        queries run by ``workers`` threads (pyoxigraph evaluates without the GIL)."""
         closures = self.closures(store)
+        present: dict[tuple[str, str], bool] = {}
+
+        def found(need: tuple[str, str]) -> bool:
+            if need not in present:
+                kind, iri = need
+                if kind == "p":
+                    present[need] = next(store.quads_for_pattern(None, ox.NamedNode(iri), None), None) is not None
+                else:
+                    present[need] = any(
+                        next(store.quads_for_pattern(None, RDF_TYPE_NODE, c), None) is not None for c in closures[iri]
+                    )
+            return present[need]
+
+        queries = [q for q in self.queries if not q.needs or any(found(n) for n in q.needs)]
+        texts = [self.render(q.text, closures) for q in queries]
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                answers = list(pool.map(lambda t: list(store.query(t)), texts))
+        else:
+            answers = [list(store.query(t)) for t in texts]
         findings: list[Finding] = []
-        for q in self.queries:
-            seen: set[Any] = set()
-            for row in store.query(self.render(q.text, closures)):
-                if q.dedupe:
-                    key = tuple(row)
+        for q, rows in zip(queries, answers, strict=True):
+            seen: set[tuple[Any, ...]] = set()
+            for row in rows:
+                if q.dedupe is not None:
+                    key = tuple(row[name] for name in q.dedupe)
                     if key in seen:
                         continue
                     seen.add(key)
@@ -645,18 +738,17 @@ def _masked_rows(specs: list[Spec]) -> Callable[[ox.QuerySolution], Iterator[Fin
     return rows
 
 
-def _shared(specs: list[Spec], parents: int, *, mask: bool) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
-    """Rows of a query shared by the parents of a property shape: the findings once per parent
-    whose focus nodes include ``?this`` (pySHACL validates the property shape once per parent)."""
+def _shared(entries: list[tuple[Spec, tuple[int, ...]]]) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    """Rows of a path-driven query: for each set bit of ``?_m``, a finding per parent of the
+    entry's property shape (``?_in<i>``) whose focus nodes include ``?this``."""
 
     def rows(row: ox.QuerySolution) -> Iterator[Finding]:
-        bits = int(row["_m"].value) if mask else 1
-        value = row["value"] if specs[0].value == "value" else None
-        for i in range(parents):
-            if row[f"_in{i}"].value == "true":
-                for j, spec in enumerate(specs):
-                    if bits & (1 << j):
-                        yield _finding(spec, row["this"], value)
+        bits = int(row["_m"].value)
+        for j, (spec, owned) in enumerate(entries):
+            if bits & (1 << j):
+                for i in owned:
+                    if row[f"_in{i}"].value == "true":
+                        yield _finding(spec, row["this"], row["value"])
 
     return rows
 
@@ -732,16 +824,157 @@ def _datatype_ok(shape: Node, datatype: Node, v: str) -> str:
     )
 
 
-def _compare_ok(v: str, c: str, op: str) -> str:
-    """pySHACL's sh:lessThan test: IRIs and strings compare as strings, with each other only;
-    other literals with SPARQL's operator (an incomparable pair fails)."""
-    string = '(isIRI({x}) || (isLiteral({x}) && (sameTerm(DATATYPE({x}), {s}) || LANG({x}) != "")))'
-    sv = string.format(x=v, s=f"<{XSD_STRING}>")
-    sc = string.format(x=c, s=f"<{XSD_STRING}>")
+# -- rdflib's literal order, which pySHACL's comparisons use (not SPARQL's operators) ----------------
+
+_X = "http://www.w3.org/2001/XMLSchema#"
+# literals whose rdflib value is a str (pySHACL compares them, and IRIs, as strings)
+STRING_VALUED = [f"{_X}{t}" for t in ("string", "normalizedString", "token", "language", "anyURI")] + [
+    str(RDF.langString)
+]
+ERROR = "(1/0)"  # an expression that fails: COALESCE moves on to its next argument
+
+
+def _listed(iris: Iterable[str]) -> str:
+    return ", ".join(str(ox.NamedNode(i)) for i in iris)
+
+
+@dataclass(frozen=True)
+class _Operand:
+    """A compared term as SPARQL expressions: the term, and what rdflib's order reads of it."""
+
+    term: str
+    literal: str  # is a literal
+    stringy: str  # pySHACL's "is a string": an IRI, or a literal with a str value
+    valued: str  # a literal rdflib gives a value to: a string, or a well-typed castable literal
+    numeric: str  # a well-typed number
+    datatype: str  # rdflib's datatype: plain and language-tagged literals count as xsd:string
+    lang: str
+
+    @classmethod
+    def variable(cls, v: str, compared_with: _Operand | None = None) -> _Operand:
+        """A variable's term. Compared with a constant, ``valued`` is only read where the two
+        share a datatype, so it is written for the constant's datatype only (far shorter)."""
+        casts = " || ".join(
+            f"(sameTerm(DATATYPE({v}), {_iri(d)}) && isLiteral({_iri(d)}({v})))" for d in sorted(CASTABLE)
+        )
+        strings = f"(DATATYPE({v}) IN ({_listed(STRING_VALUED)}))"
+        if compared_with is not None:
+            known = compared_with.datatype  # an IRI, as SPARQL
+            if known[1:-1] in STRING_VALUED:
+                valued = "true"
+            elif rdflib.URIRef(known[1:-1]) in CASTABLE:
+                valued = f"COALESCE(isLiteral({known}({v})), false)"
+            else:
+                valued = "false"
+        else:
+            valued = f"({strings} || COALESCE({casts}, false))"
+        return cls(
+            term=v,
+            literal=f"isLiteral({v})",
+            stringy=f"(isIRI({v}) || (isLiteral({v}) && {strings}))",
+            valued=valued,
+            numeric=f"isNumeric({v})",
+            datatype=f'IF(LANG({v}) != "", <{XSD_STRING}>, DATATYPE({v}))',
+            lang=f"LANG({v})",
+        )
+
+    @classmethod
+    def constant(cls, term: rdflib.Literal, shape: Node) -> _Operand:
+        """A shapes-graph literal, its facts worked out here (rdflib's own view of it)."""
+        datatype = XSD_STRING if term.language or term.datatype is None else str(term.datatype)
+        well_typed = getattr(term, "ill_typed", False) is not True and term.value is not None
+        valued = isinstance(term.value, str) or (well_typed and term.datatype in CASTABLE)
+        numeric = well_typed and isinstance(term.value, int | float | Decimal) and not isinstance(term.value, bool)
+        return cls(
+            term=_term(term, shape),
+            literal="true",
+            stringy=_bool(isinstance(term.value, str)),
+            valued=_bool(valued),
+            numeric=_bool(numeric),
+            datatype=_iri(datatype),
+            lang=_literal(term.language or ""),
+        )
+
+
+def _bool(b: bool) -> str:
+    return "true" if b else "false"
+
+
+def _rd_gt(a: _Operand, b: _Operand) -> str:
+    """rdflib's ``Literal.__gt__`` of two literals: numbers by value; else datatypes by IRI, then
+    language tags, then values (one datatype, both valued), then lexical forms."""
+    x, y = a.term, b.term
     return (
-        f"COALESCE(IF({sv} && {sc}, STR({v}) {op} STR({c}), "
-        f"!{sv} && !{sc} && isLiteral({v}) && isLiteral({c}) && {v} {op} {c}), false)"
+        f"COALESCE(IF({a.numeric} && {b.numeric}, {x} > {y}, IF({a.datatype} != {b.datatype}, "
+        f'STR({a.datatype}) > STR({b.datatype}), IF({a.lang} != {b.lang}, {a.lang} != "" && '
+        f'({b.lang} = "" || {a.lang} > {b.lang}), IF({a.valued} && {b.valued} && {a.datatype} != <{XSD_STRING}>, '
+        f"COALESCE({x} > {y}, STR({x}) > STR({y})), STR({x}) > STR({y}))))), false)"
     )
+
+
+def _rd_eq(a: _Operand, b: _Operand) -> str:
+    """rdflib's ``Literal.eq``, where it answers (see :func:`_rd_undecided`)."""
+    x, y = a.term, b.term
+    strings = f"({a.datatype} = <{XSD_STRING}> && {b.datatype} = <{XSD_STRING}>)"
+    return (
+        f"COALESCE(IF({a.numeric} && {b.numeric}, {x} = {y}, IF(LCASE({a.lang}) != LCASE({b.lang}), false, "
+        f"IF({strings}, STR({x}) = STR({y}), IF({a.datatype} != {b.datatype}, false, "
+        f"IF({a.valued} && {b.valued}, {x} = {y}, STR({x}) = STR({y})))))), false)"
+    )
+
+
+def _rd_undecided(a: _Operand, b: _Operand) -> str:
+    """Where rdflib's ``Literal.eq`` raises TypeError: one datatype (not a string), not both
+    valued, different lexical forms (pySHACL then fails the value)."""
+    return (
+        f"COALESCE(!({a.numeric} && {b.numeric}) && LCASE({a.lang}) = LCASE({b.lang}) && {a.datatype} = {b.datatype} "
+        f"&& {a.datatype} != <{XSD_STRING}> && !({a.valued} && {b.valued}) && STR({a.term}) != STR({b.term}), false)"
+    )
+
+
+def _fast(a: _Operand, b: _Operand, op: str, exact: str) -> str:
+    """``a op b`` by SPARQL's operator where it agrees with rdflib's order (two numbers, or two
+    literals of one castable datatype: the operator fails on an ill-typed one), else ``exact``.
+    Checked first: the common case, and cheap."""
+    x, y = a.term, b.term
+    castable = _listed(str(d) for d in sorted(CASTABLE))
+    same = f"({a.literal} && {b.literal} && sameTerm(DATATYPE({x}), DATATYPE({y})) && DATATYPE({x}) IN ({castable}))"
+    return f"COALESCE(IF(({a.numeric} && {b.numeric}) || {same}, {x} {op} {y}, {ERROR}), {exact})"
+
+
+def _compare_ok(v: str, c: str, op: str) -> str:
+    """pySHACL's sh:lessThan ("<") / sh:lessThanOrEquals ("<=") test of a value ``v`` against
+    ``c``: two strings (IRIs included) compare as strings, a string with a non-string fails, other
+    literals by rdflib's order (``v < c`` is ``c > v``; ``v <= c`` is not ``v > c``); blank nodes fail."""
+    a, b = _Operand.variable(v), _Operand.variable(c)
+    ordered = _rd_gt(b, a) if op == "<" else f"!{_rd_gt(a, b)}"
+    exact = (
+        f"COALESCE(IF(isBlank({v}) || isBlank({c}), false, IF({a.stringy} && {b.stringy}, STR({v}) {op} STR({c}), "
+        f"IF({a.stringy} || {b.stringy}, false, {ordered}))), false)"
+    )
+    return _fast(a, b, op, exact)
+
+
+def _range_ok(v: str, limit: rdflib.Literal, shape: Node, minimum: bool) -> str:
+    """pySHACL's sh:minInclusive / sh:maxInclusive: a literal of the limit's kind (string or not)
+    whose rdflib comparison with the limit is decided and on the right side (a valid xsd:dateTime
+    or xsd:time compares by value, an incomparable pair failing)."""
+    b = _Operand.constant(limit, shape)
+    a = _Operand.variable(v, compared_with=b)
+    timed = " || ".join(
+        f"(sameTerm(DATATYPE({v}), {d}) && isLiteral({d}({v})))" for d in map(_iri, (XSD.dateTime, XSD.time))
+    )
+    force = f"COALESCE({timed}, false)"
+    side = (
+        f"IF({force}, COALESCE({v} > {b.term}, false), {_rd_gt(a, b)})"
+        if minimum
+        else f"IF({force}, COALESCE(!({v} > {b.term}), false), !{_rd_gt(a, b)})"
+    )
+    exact = (
+        f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} "
+        f"&& ({_rd_eq(a, b)} || {side}), false)"
+    )
+    return f"COALESCE(isLiteral({v}) && {_fast(a, b, '>=' if minimum else '<=', exact)}, false)"
 
 
 def _count(shape: Node, n: Node) -> int:
@@ -814,8 +1047,10 @@ def _check_where(group: Any, where: str, *, top: bool, optional: bool = False) -
                 _check_where(g, where, top=False)
 
 
-def _check_algebra(node: Any, where: str) -> None:
-    """Refuse LIMIT/OFFSET and aggregates not grouped by $this (they would mix focus nodes)."""
+def _check_algebra(node: Any, where: str) -> bool:
+    """Refuse LIMIT/OFFSET and aggregates not grouped by $this (they would mix focus nodes);
+    True when the query groups."""
+    grouped = False
     if isinstance(node, CompValue):
         if node.name == "Slice":
             raise UnsupportedShapes(f"{where}: LIMIT/OFFSET is not supported")
@@ -823,11 +1058,13 @@ def _check_algebra(node: Any, where: str) -> None:
             keys = node.get("expr") or []
             if not any(isinstance(k, rdflib.Variable) and str(k) == "this" for k in keys):
                 raise UnsupportedShapes(f"{where}: aggregates must be grouped by $this")
+            grouped = True
         for value in node.values():
-            _check_algebra(value, where)
+            grouped = _check_algebra(value, where) or grouped
     elif isinstance(node, list | tuple):
         for value in node:
-            _check_algebra(value, where)
+            grouped = _check_algebra(value, where) or grouped
+    return grouped
 
 
 # -- terms ---------------------------------------------------------------------------------------
@@ -875,11 +1112,12 @@ def _quote(s: str) -> str:
 
 
 def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
-    """Add ``triples`` to the default graph of ``store`` (serialised and parsed in Rust: faster
-    than a Python Quad per triple)."""
+    """Add ``triples`` to the default graph of ``store``: serialised and parsed again in Rust,
+    faster than a Python Quad per triple. The parser is lenient (it skips checking IRIs and
+    language tags, which pyoxigraph terms already are valid; literals are read as usual)."""
     data = ox.serialize(triples if isinstance(triples, list) else list(triples), format=ox.RdfFormat.N_TRIPLES)
     if data:
-        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
 
 
 # -- the engine: stores in, reports out ------------------------------------------------------------
@@ -899,23 +1137,25 @@ class SparqlValidator:
     def store(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> ox.Store:
         """A fresh in-memory store holding the ontology and ``parts`` in its default graph."""
         store = ox.Store()
-        store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES)
+        store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         for part in parts:
             if isinstance(part, rdflib.Graph):
                 data = part.serialize(format="nt", encoding="utf-8")
                 if data.strip():
-                    store.load(data, format=ox.RdfFormat.N_TRIPLES)
+                    store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
             else:
                 load(store, part)
         return store
 
     def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> Any:
         """The :class:`allianceld.validation.Report` of ``parts`` together (with the ontology)."""
-        return self.report(self.store(*parts))
+        parts = tuple(p if isinstance(p, rdflib.Graph | list) else list(p) for p in parts)
+        size = sum(len(p) for p in parts)  # type: ignore[arg-type]
+        return self.report(self.store(*parts), workers=WORKERS if size >= PARALLEL_FROM else 1)
 
-    def report(self, store: ox.Store) -> Any:
+    def report(self, store: ox.Store, *, workers: int = 1) -> Any:
         """Validate everything in ``store`` (which must hold the ontology) into a Report."""
-        return build_report(self.compiled.validate(store), store, self.shapes)
+        return build_report(self.compiled.validate(store, workers=workers), store, self.shapes)
 
 
 def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Any:
