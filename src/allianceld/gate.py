@@ -106,8 +106,13 @@ def _commit(
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
     check_protected(graphs, provenance)
-    incoming = rdfio.to_rdflib(t for ts in graphs.values() for t in ts)
-    report = validator.validate(incoming, kb, replacing=graphs)
+    triples = [t for ts in graphs.values() for t in ts]
+    incoming = None
+    if kb.graphs():
+        incoming = rdfio.to_rdflib(triples)
+        report = validator.validate(incoming, kb, replacing=graphs)
+    else:  # a load into an empty store: validated as they are, without an rdflib copy
+        report = validator.validate_triples(triples, written=True)
     if not report.conforms and not force:
         raise ValidationFailed(report)
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
@@ -115,7 +120,8 @@ def _commit(
     if reason:
         start = time.perf_counter()
         kept = kb.rdflib_graph(g for g in kb.knowledge_graphs() if g not in graphs)
-        inferred, name = reasoning.inferred_graph(kept + incoming)
+        kept += incoming if incoming is not None else rdfio.to_rdflib(triples)
+        inferred, name = reasoning.inferred_graph(kept)
         writes[INFERRED_GRAPH] = rdfio.from_rdflib(inferred)
         done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start)
     kb.replace_graphs(writes)  # data, provenance records and inferences in one transaction

@@ -18,7 +18,7 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 
 from allianceld import rdfio
-from allianceld.shacl_sparql import SparqlValidator
+from allianceld.shacl_sparql import SparqlValidator, text
 from allianceld.store import KnowledgeBase
 from allianceld.validation_scope import Reach, changed_triples, mentioned, scope
 from allianceld.vocab import SH
@@ -163,12 +163,19 @@ class Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
         return cls(settings.shape_files(), ontology, engine=engine)
 
-    def validate_triples(self, triples: Iterable[ox.Triple]) -> Report:
+    def validate_triples(self, triples: Iterable[ox.Triple], *, written: bool = False) -> Report:
         """Validate ``triples`` alone (with the ontology), as :meth:`validate` does a graph
-        without a store, but without copying them into rdflib: for bulk loads."""
+        without a store, but without copying them into rdflib: for bulk loads. ``written``:
+        as a write into an empty store, Warnings only about the nodes the triples mention."""
+        triples = triples if isinstance(triples, list) else list(triples)
         if self.engine == "pyshacl":
-            return self.validate(rdfio.to_rdflib(triples))
-        return self.compiled.validate(triples)
+            report = self.validate(rdfio.to_rdflib(triples))
+        else:
+            report = self.compiled.validate(triples)
+        if written and report.warnings:
+            named = {text(n) for t in triples for n in (t.subject, t.object) if not isinstance(n, ox.Literal)}
+            report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
+        return report
 
     def validate(
         self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = (), full: bool = False
