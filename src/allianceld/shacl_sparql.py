@@ -22,14 +22,25 @@ work per triple. The results are those pySHACL gives (``inference="none"``, ``ad
 * ``sh:severity`` (default ``sh:Violation``), ``sh:message`` (with ``{?var}`` / ``{$var}`` filled
   from a SPARQL solution).
 
-Anything else in a shapes graph raises :class:`UnsupportedShapes` naming it when compiled.
-Known differences from pySHACL (rdflib) are all about unusual literals: pyoxigraph stores the
-canonical form of a well-typed literal (``"+5"^^xsd:integer`` is ``"5"``, ``"1.0"^^xsd:decimal``
-is ``"1"``, language tags in lower case), so such values are counted and shown in that form; a
-literal is well-typed by XSD's rules (rdflib accepts ``"1e3"^^xsd:decimal`` or ``" 5"^^xsd:integer``
-and rejects none of XSD's valid forms used here); comparisons (``sh:lessThan``, ranges) follow
-SPARQL's operators where rdflib's Python comparisons differ (an ill-typed or incomparable pair
-is a failure); a pattern's ``$`` does not match before a final newline as Python's does.
+Anything else in a shapes graph raises :class:`UnsupportedShapes` naming it when compiled (so
+does a constraint without ``sh:message`` other than ``sh:nodeKind``: pySHACL's generated
+messages are not reproduced). Comparisons (``sh:lessThan``, ``sh:lessThanOrEquals``, ranges)
+follow what pySHACL does, rdflib's literal order (lexical for an ill-typed literal, datatype IRIs
+for mixed types), with SPARQL's operator as the fast path where the two agree.
+
+Known differences from pySHACL, all about unusual literals or pySHACL errors:
+
+* pyoxigraph stores a well-typed literal in canonical form (``"+5"^^xsd:integer`` is ``"5"``,
+  ``"1.0"^^xsd:double`` is ``"1"``, language tags in lower case) and the integer-derived XSD types
+  as ``xsd:integer`` (``"3"^^xsd:int``), as the knowledge base itself does: such values are
+  counted and shown in that form, and ``sh:datatype xsd:integer`` accepts ``"3"^^xsd:int``;
+* a literal is well-typed by XSD's rules as pyoxigraph reads them: rdflib also accepts
+  ``"1e3"^^xsd:decimal``, ``" 5"^^xsd:integer`` or ``"2020-01-01T00:00:00"^^xsd:date``;
+* where pySHACL stops with an error (rdflib cannot decide ``<=`` for some pairs with an
+  ill-typed literal, in ``sh:lessThanOrEquals``; a blank node compared by ``sh:lessThan`` or
+  ``sh:lessThanOrEquals``), the value fails;
+* a pattern's ``$`` does not match before a final newline (Python's does), and a pattern must be
+  a regular expression both Python and pyoxigraph read.
 """
 
 from __future__ import annotations
