@@ -1170,10 +1170,34 @@ class SparqlValidator:
 
 
 def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Any:
-    """The findings as an :class:`allianceld.validation.Report`: its results and an
-    ``sh:ValidationReport`` graph shaped as pySHACL's."""
-    from allianceld.validation import SEVERITIES, Report, Result  # validation imports this module
+    """The findings as an :class:`allianceld.validation.Report`: its results now, and an
+    ``sh:ValidationReport`` graph shaped as pySHACL's when it is first read (``to_turtle``)."""
+    from allianceld.validation import SEVERITIES, Result  # validation imports this module
 
+    labels: dict[OxTerm, str | None] = {}
+    results = []
+    for f in findings:
+        if f.focus not in labels:
+            labels[f.focus] = _label(store, f.focus)
+        results.append(
+            Result(
+                severity=SEVERITIES.get(f.severity, "Violation"),
+                focus_node=text(f.focus) or "",
+                focus_label=labels[f.focus],
+                path=None if f.path is None else "(complex path)" if isinstance(f.path, rdflib.BNode) else str(f.path),
+                value=text(f.value),
+                source_shape=f"_:{f.shape}" if isinstance(f.shape, rdflib.BNode) else str(f.shape),
+                constraint=str(f.component),
+                message=str(f.messages[0]) if f.messages else "constraint not met",
+            )
+        )
+    return _lazy_report_class()(results, lambda: report_graph(findings, shapes))
+
+
+def report_graph(findings: list[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
+    """The ``sh:ValidationReport`` of ``findings``, with pySHACL's shape: a result node each with
+    its focus node, path, value, source shape and constraint (blank nodes copied from the shapes
+    graph), constraint component, severity and messages."""
     graph = rdflib.Graph()
     for prefix, namespace in shapes.namespaces():
         graph.bind(prefix, namespace, override=False)
@@ -1181,8 +1205,6 @@ def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph)
     graph.add((root, RDF.type, SH.ValidationReport))
     conforms = all(f.severity in (SH.Warning, SH.Info) for f in findings)
     graph.add((root, SH.conforms, rdflib.Literal(conforms)))
-    labels: dict[OxTerm, str | None] = {}
-    results = []
     for f in findings:
         node = rdflib.BNode()
         graph.add((root, SH.result, node))
@@ -1199,21 +1221,35 @@ def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph)
             graph.add((node, SH.sourceConstraint, _copy(f.constraint, shapes, graph)))
         for m in f.messages:
             graph.add((node, SH.resultMessage, m))
-        if f.focus not in labels:
-            labels[f.focus] = _label(store, f.focus)
-        results.append(
-            Result(
-                severity=SEVERITIES.get(f.severity, "Violation"),
-                focus_node=text(f.focus) or "",
-                focus_label=labels[f.focus],
-                path=None if f.path is None else "(complex path)" if isinstance(f.path, rdflib.BNode) else str(f.path),
-                value=text(f.value),
-                source_shape=f"_:{f.shape}" if isinstance(f.shape, rdflib.BNode) else str(f.shape),
-                constraint=str(f.component),
-                message=str(f.messages[0]) if f.messages else "constraint not met",
-            )
-        )
-    return Report(results=results, graph=graph)
+    return graph
+
+
+_LAZY_REPORT: type | None = None
+
+
+def _lazy_report_class() -> type:
+    """A :class:`allianceld.validation.Report` whose graph is built when first read: a refused
+    bulk load needs its results, seldom the graph of its many results."""
+    global _LAZY_REPORT
+    if _LAZY_REPORT is None:
+        from allianceld.validation import Report, Result
+
+        class LazyReport(Report):
+            def __init__(self, results: list[Result], build: Callable[[], rdflib.Graph]) -> None:
+                self.results = results
+                self._build: Callable[[], rdflib.Graph] | None = build
+                self._graph: rdflib.Graph | None = None
+
+            @property  # type: ignore[override]
+            def graph(self) -> rdflib.Graph:
+                if self._graph is None:
+                    assert self._build is not None
+                    self._graph, self._build = self._build(), None
+                return self._graph
+
+        LazyReport.__qualname__ = "LazyReport"
+        _LAZY_REPORT = LazyReport
+    return _LAZY_REPORT
 
 
 def _label(store: ox.Store, focus: OxTerm) -> str | None:
