@@ -162,6 +162,28 @@ def test_generated_data_with_corrupted_records(generated, validator: Validator, 
     } <= found
 
 
+def test_known_difference_an_ill_typed_literal_compared_in_a_sparql_constraint(
+    validator: Validator, pyshacl_validator: Validator
+) -> None:
+    """SPARQL-based constraints run on pyoxigraph's SPARQL engine, which follows SPARQL 1.1:
+    comparing an ill-typed literal is an error, where rdflib's engine orders it lexically. A
+    third member joining a bilateral alliance on 2023-02-30: pySHACL also counts three members
+    on that day; both report the impossible date itself."""
+    path = TEST_DATA / "valid" / "bilateral-alliance-two-members.ttl"
+    third = """
+<https://w3id.org/allianceld/id/membership/test-duo-xtc> a org:Membership ; org:member state:xtc ;
+    org:organization alliance:test-duo ; org:role ald:Member ; ald:startDate "2023-02-30"^^xsd:date ;
+    prov:wasDerivedFrom <https://example.org/test-source> ."""
+    data = path.read_text(encoding="utf-8") + third
+    triples = rdfio.parse(data.encode(), ox.RdfFormat.TURTLE, source="test")
+    compiled, reference = validator.validate_triples(triples), pyshacl_validator.validate_triples(triples)
+    difference = _key(reference.results) - _key(compiled.results)
+    message = "A bilateral alliance has exactly two members at any time: on 2023-02-30 it had 3."
+    assert [(r[4].rsplit("#", 1)[-1], r[6]) for r in difference] == [("Bilateral-atMostTwoAtOnce", message)]
+    assert not _key(compiled.results) - _key(reference.results)
+    assert any(r.constraint.endswith("DatatypeConstraintComponent") for r in compiled.violations)
+
+
 # -- the compiler itself -----------------------------------------------------------------------
 
 

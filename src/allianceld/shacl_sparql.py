@@ -36,6 +36,10 @@ Known differences from pySHACL, all about unusual literals or pySHACL errors:
   counted and shown in that form, and ``sh:datatype xsd:integer`` accepts ``"3"^^xsd:int``;
 * a literal is well-typed by XSD's rules as pyoxigraph reads them: rdflib also accepts
   ``"1e3"^^xsd:decimal``, ``" 5"^^xsd:integer`` or ``"2020-01-01T00:00:00"^^xsd:date``;
+* SPARQL-based constraints run on pyoxigraph's SPARQL engine, which follows SPARQL 1.1:
+  comparing an ill-typed literal (``?start <= "2023-02-30"^^xsd:date``) is an error and drops the
+  solution, where rdflib's engine orders it lexically, so such a constraint can miss a result
+  pySHACL reports (sh:datatype reports the ill-typed value itself either way);
 * where pySHACL stops with an error (rdflib cannot decide ``<=`` for some pairs with an
   ill-typed literal, in ``sh:lessThanOrEquals``; a blank node compared by ``sh:lessThan`` or
   ``sh:lessThanOrEquals``), the value fails;
