@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -109,3 +110,16 @@ def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
     """Copy an rdflib graph into pyoxigraph triples."""
     nt = graph.serialize(format="nt", encoding="utf-8")
     return parse(nt, ox.RdfFormat.N_TRIPLES, source="<graph>")
+
+
+def rdflib_term(term: Any) -> Any:
+    """A pyoxigraph term as rdflib's, labels kept (``"x"^^xsd:string`` as the simple literal)."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

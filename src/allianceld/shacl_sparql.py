@@ -66,6 +66,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.rdfio import rdflib_term
 from allianceld.vocab import SH
 
 Node = rdflib.term.Node
@@ -1085,17 +1086,7 @@ def _check_algebra(node: Any, where: str) -> bool:
 # -- terms ---------------------------------------------------------------------------------------
 
 
-def _rdflib(term: Any) -> Any:
-    """A pyoxigraph term as rdflib's."""
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == XSD_STRING:
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+_rdflib = rdflib_term  # a pyoxigraph term as rdflib's
 
 
 def text(term: OxTerm | None) -> str | None:

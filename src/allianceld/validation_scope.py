@@ -29,6 +29,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.rdfio import rdflib_term
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ONTOLOGY_GRAPH, SH
 
@@ -293,17 +294,5 @@ def _ox_node(node: Any) -> ox.NamedNode | ox.BlankNode | None:
     return None
 
 
-def _rdflib_term(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-
-
 def _rdflib_triple(quad: ox.Quad | ox.Triple) -> tuple[Any, Any, Any]:
-    return (_rdflib_term(quad.subject), _rdflib_term(quad.predicate), _rdflib_term(quad.object))
+    return (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))
