@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ import rdflib
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
+from bench_reasoning import timed
 
 from allianceld import rdfio
 from allianceld.config import Settings
@@ -62,15 +62,6 @@ def contribution(states: list[str], start: str = "1990-06-01") -> rdflib.Graph:
             f"    prov:wasDerivedFrom <https://example.org/bench-source> .\n"
         )
     return rdflib.Graph().parse(data=text, format="turtle")
-
-
-def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def run_size(size: int, validator: Validator, reference: Validator, work: Path, full_max: int) -> dict[str, object]:
