@@ -55,5 +55,9 @@ test: install system-deps browser-deps
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
+bench: install
+	$(BIN)/python benchmarks/bench_sparql.py
+	$(BIN)/python benchmarks/bench_reasoning.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
