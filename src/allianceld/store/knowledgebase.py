@@ -148,11 +148,7 @@ class KnowledgeBase:
         nodes = list(nodes)
         if not nodes:
             return []
-        return [
-            q
-            for q in self.backend.match(nodes, predicates, incoming=incoming, graphs=graphs, limit=limit)
-            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs
-        ]
+        return self.backend.match(nodes, predicates, incoming=incoming, graphs=graphs, limit=limit)
 
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
         """The whole dataset serialised (N-Quads by default), in a stable order."""
