@@ -23,6 +23,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.validation import Validator
 from allianceld.web import create_app
+from w3c.replay import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).parent / "data"
@@ -206,3 +207,11 @@ def site(tmp_path: Path, small_store: KnowledgeBase) -> Iterator[Site]:
     yield opened
     opened.app.extensions["allianceld"].close()
     opened.kb.close()
+
+
+@pytest.fixture(scope="module")
+def w3c_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in a real server on 127.0.0.1 over a throwaway store, for the W3C suites."""
+    live = LiveServer(tmp_path_factory.mktemp("w3c"))
+    yield live
+    live.close()

@@ -8,7 +8,6 @@ its reason; a case that starts or stops passing fails this test, so the README's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -39,16 +38,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("w3c-graph-store"))
-    yield live
-    live.close()
-
-
-def test_graph_store_suite(server: LiveServer) -> None:
+def test_graph_store_suite(w3c_server: LiveServer) -> None:
     cases = graph_store.cases()
-    outcomes = {case.name: graph_store.check(server, case) for case in cases}
+    outcomes = {case.name: graph_store.check(w3c_server, case) for case in cases}
     failing = {name: why for name, why in outcomes.items() if why is not None}
     assert sorted(failing) == sorted(NOT_PASSING), failing
     assert all("HTTP 404" in failing[name] for name in NOT_PASSING), failing

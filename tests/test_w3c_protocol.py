@@ -7,8 +7,6 @@ its reason; a case that starts or stops passing fails this test, so the README's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from w3c import protocol
@@ -25,16 +23,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("w3c-protocol"))
-    yield live
-    live.close()
-
-
-def test_protocol_suite(server: LiveServer) -> None:
+def test_protocol_suite(w3c_server: LiveServer) -> None:
     cases = protocol.cases()
-    outcomes = {case.name: protocol.check(server, case) for case in cases}
+    outcomes = {case.name: protocol.check(w3c_server, case) for case in cases}
     failing = {name: why for name, why in outcomes.items() if why is not None}
     assert sorted(failing) == sorted(NOT_PASSING), failing
     assert (len(cases) - len(failing), len(cases)) == (33, 34)

@@ -7,7 +7,6 @@ fails this test, so the README's count stays true.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -31,22 +30,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("w3c-service-description"))
-    yield live
-    live.close()
-
-
-def test_service_description_suite(server: LiveServer) -> None:
-    server.reset()
+def test_service_description_suite(w3c_server: LiveServer) -> None:
+    w3c_server.reset()
     triple = ox.Triple(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
-    server.kb.replace_graphs({DEFAULT_GRAPH: [triple], "http://example.org/g": [triple]})
-    described, _ = service_description.fetch(server, "text/turtle")
+    w3c_server.kb.replace_graphs({DEFAULT_GRAPH: [triple], "http://example.org/g": [triple]})
+    described, _ = service_description.fetch(w3c_server, "text/turtle")
     assert described is not None
     assert len(set(described.objects(None, SD.namedGraph))) == 2  # the schema checks have named graphs to judge
     cases = service_description.cases()
-    outcomes = {case.name: service_description.check(server, case) for case in cases}
+    outcomes = {case.name: service_description.check(w3c_server, case) for case in cases}
     failing = {name: why for name, why in outcomes.items() if why is not None}
     assert sorted(failing) == sorted(NOT_PASSING), failing
     counts = (len(cases) - len(failing), len(cases))
@@ -73,8 +65,8 @@ def test_the_schema_check_finds_departures() -> None:
     assert service_description.schema_problems(rdflib.Graph()) == []
 
 
-def test_the_description_names_query_and_update(server: LiveServer) -> None:
-    described, problem = service_description.fetch(server, "application/rdf+xml")
+def test_the_description_names_query_and_update(w3c_server: LiveServer) -> None:
+    described, problem = service_description.fetch(w3c_server, "application/rdf+xml")
     assert described is not None, problem
-    service = rdflib.URIRef(server.base + "/sparql")
+    service = rdflib.URIRef(w3c_server.base + "/sparql")
     assert set(described.objects(service, SD.supportedLanguage)) == {SD.SPARQL11Query, SD.SPARQL11Update}
