@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from werkzeug.datastructures import MIMEAccept
 
 from allianceld.errors import NotAcceptable
@@ -13,8 +13,7 @@ def choose(offers: list[str], default: str) -> str:
     (or accepts anything); :class:`NotAcceptable` when it accepts none of them."""
     if not request.headers.get("Accept"):
         return default
-    # media-type parameters other than q (e.g. "text/turtle; charset=utf-8") do not change the choice
-    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
+    accept = _accept()
     best = accept.best_match(offers)
     if best is None:
         raise NotAcceptable(
@@ -25,3 +24,12 @@ def choose(offers: list[str], default: str) -> str:
     if accept[best] == accept["*/*"] and accept.quality(default) >= accept[best]:
         return default  # only a wildcard matched: prefer the natural format
     return best
+
+
+def _accept() -> MIMEAccept:
+    """The request's Accept header, parsed once per request (an endpoint may negotiate several
+    kinds of answer). Media-type parameters other than q (``text/turtle; charset=utf-8``) do not
+    change the choice, so they are left out."""
+    if "accept" not in g:
+        g.accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
+    return g.accept
