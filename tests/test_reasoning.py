@@ -46,3 +46,19 @@ def test_string_literals_are_not_duplicated_by_datatype() -> None:
     inferred, _ = reasoning.inferred_graph(g)
     assert (URIRef(EX + "a"), URIRef(EX + "p"), Literal("x")) not in inferred
     assert len([t for t in inferred if t[1] == URIRef(EX + "p")]) == 0
+
+
+def test_functional_property_merges_only_the_values_of_one_subject() -> None:
+    """prp-fp: two values of a functional property for one subject are the same individual; values
+    of different subjects are not (the rule is applied outside ``reasonable``, see rl_closure)."""
+    g = rdflib.Graph()
+    p = URIRef(EX + "p")
+    g.add((p, RDF.type, OWL.FunctionalProperty))
+    g.add((URIRef(EX + "a"), p, URIRef(EX + "x")))
+    g.add((URIRef(EX + "a"), p, URIRef(EX + "y")))
+    g.add((URIRef(EX + "b"), p, URIRef(EX + "z")))
+    g.add((URIRef(EX + "b"), p, Literal("one")))
+    closed, _ = reasoning.rl_closure(g)
+    assert (URIRef(EX + "x"), OWL.sameAs, URIRef(EX + "y")) in closed
+    assert (URIRef(EX + "x"), OWL.sameAs, URIRef(EX + "z")) not in closed
+    assert (p, RDF.type, OWL.FunctionalProperty) in closed

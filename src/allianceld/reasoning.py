@@ -93,7 +93,10 @@ class _Rules:
             for prop, head in graph.subject_objects(OWL.propertyChainAxiom)
         ]
         self.inverse_functional = set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty))
-        self.hidden = {(p, RDF.type, OWL.InverseFunctionalProperty) for p in self.inverse_functional}
+        self.functional = set(graph.subjects(RDF.type, OWL.FunctionalProperty))
+        self.hidden = {(p, RDF.type, OWL.InverseFunctionalProperty) for p in self.inverse_functional} | {
+            (p, RDF.type, OWL.FunctionalProperty) for p in self.functional
+        }
 
     def apply(self, triples: set[Triple]) -> set[Triple]:
         by_pred: dict[Any, list[tuple[Any, Any]]] = {}
@@ -113,6 +116,12 @@ class _Rules:
             for s, o in by_pred.get(prop, []):
                 subjects.setdefault(o, set()).add(s)
             derived.update((a, OWL.sameAs, b) for group in subjects.values() for a in group for b in group if a != b)
+        for prop in self.functional:  # prp-fp (between resources; two literals would be a clash)
+            objects: dict[Any, set[Any]] = {}
+            for s, o in by_pred.get(prop, []):
+                if not isinstance(o, Literal):
+                    objects.setdefault(s, set()).add(o)
+            derived.update((a, OWL.sameAs, b) for group in objects.values() for a in group for b in group if a != b)
         return derived
 
 
