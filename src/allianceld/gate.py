@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import rdfio, reasoning
+from allianceld import rdfio, reasoning, rl_engine
 from allianceld.errors import BadRequest, Forbidden, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
@@ -116,15 +116,25 @@ def _commit(
     if not report.conforms and not force:
         raise ValidationFailed(report)
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
+    change = None
     done = None
     if reason:
         start = time.perf_counter()
-        kept = kb.rdflib_graph(g for g in kb.knowledge_graphs() if g not in graphs)
-        kept += incoming if incoming is not None else rdfio.to_rdflib(triples)
-        inferred, name = reasoning.inferred_graph(kept)
-        writes[INFERRED_GRAPH] = rdfio.from_rdflib(inferred)
-        done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start)
-    kb.replace_graphs(writes)  # data, provenance records and inferences in one transaction
+        try:
+            change = reasoning.maintain(kb, graphs)
+            done = reasoning.Materialisation(
+                "incremental", len(change.added), time.perf_counter() - start, removed=len(change.removed)
+            )
+        except rl_engine.NeedsFullRecompute as why:
+            kept = kb.rdflib_graph(g for g in kb.knowledge_graphs() if g not in graphs)
+            kept += incoming if incoming is not None else rdfio.to_rdflib(triples)
+            inferred, name = reasoning.inferred_graph(kept)
+            writes[INFERRED_GRAPH] = rdfio.from_rdflib(inferred)
+            done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start, why=str(why))
+    if change is not None:  # data, provenance records and the inferences' change in one transaction
+        kb.write(writes, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added})
+    else:
+        kb.write(writes)
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 

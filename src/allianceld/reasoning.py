@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import rdflib
-from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal
+from rdflib import OWL, RDF, RDFS, XSD, Literal
 
-from allianceld import rdfio
+from allianceld import rdfio, rl_engine, rl_rules
 from allianceld.store import KnowledgeBase
-from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_IRI
+from allianceld.store.backends import EmbeddedBackend
+from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
-_SCHEMA_NAMESPACES = (str(OWL), str(RDF), "http://www.w3.org/2000/01/rdf-schema#", str(XSD))
 
 
 @dataclass(frozen=True)
 class Materialisation:
-    """What an OWL 2 RL run produced."""
+    """What an OWL 2 RL run produced: the whole inferred graph (``reasonable`` or ``owlrl``; ``why``
+    a full run was needed), or the change an incremental run made (``incremental``: ``inferred``
+    triples added, ``removed`` taken away)."""
 
     reasoner: str
     inferred: int
     seconds: float
+    removed: int = 0
+    why: str = ""
 
 
 @dataclass
@@ -125,21 +131,6 @@ class _Rules:
         return derived
 
 
-def _worth_keeping(t: Triple) -> bool:
-    """Facts about individuals only: the ontology's own closure (subclass chains, declarations)
-    is left to the ontology graph and the DL reasoner."""
-    s, p, o = t
-    if isinstance(s, BNode | Literal) or isinstance(o, BNode):
-        return False
-    if str(s).startswith(_SCHEMA_NAMESPACES) or str(s).startswith(ONTOLOGY_IRI):
-        return False
-    if str(p).startswith(_SCHEMA_NAMESPACES) and p not in (RDF.type, OWL.sameAs):
-        return False
-    if p == OWL.sameAs and s == o:
-        return False
-    return not (p == RDF.type and o in (OWL.Thing, RDFS.Resource, OWL.NamedIndividual))
-
-
 def without_identity_links(graph: rdflib.Graph) -> rdflib.Graph:
     """A copy of ``graph`` without owl:sameAs links. Identity links to external graphs are kept
     out of RL reasoning (as GraphDB's 'disable sameAs' option does), so that Wikidata entities do
@@ -159,7 +150,7 @@ def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
     for s, p, o in closed:
         if isinstance(o, Literal) and o.datatype == XSD.string:
             o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
-        if (s, p, o) not in source and _worth_keeping((s, p, o)):
+        if (s, p, o) not in source and rl_engine.worth_keeping(ox.Triple(*map(rl_rules._ox, (s, p, o)))):
             inferred.add((s, p, o))
     return inferred, name
 
@@ -170,6 +161,62 @@ def materialise(kb: KnowledgeBase) -> Materialisation:
     inferred, name = inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
     kb.replace_graphs({INFERRED_GRAPH: rdfio.from_rdflib(inferred)})
     return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(ontology_nt: bytes) -> rl_rules.Ruleset:
+    return rl_rules.compile_ontology(rdflib.Graph().parse(data=ontology_nt, format="nt"))
+
+
+def ruleset(kb: KnowledgeBase) -> rl_rules.Ruleset:
+    """The OWL 2 RL rules of the ontology in ``kb`` (compiled once per ontology content)."""
+    triples = sorted(kb.triples(ONTOLOGY_GRAPH), key=str)
+    return _compiled(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+def _vocabulary_outside_ontology(kb: KnowledgeBase, graphs: Iterable[str]) -> str | None:
+    """A graph other than the ontology's that holds axioms (the rules would not know them)."""
+    assert isinstance(kb.backend, EmbeddedBackend)
+    wanted = {ox.NamedNode(g) for g in graphs if g != ONTOLOGY_GRAPH}
+    for pred in _AXIOM_PREDICATES:
+        for q in kb.backend.store.quads_for_pattern(None, ox.NamedNode(str(pred)), None, None):
+            if q.graph_name in wanted:
+                return q.graph_name.value
+    return None
+
+
+_AXIOM_PREDICATES = (
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    RDFS.domain,
+    RDFS.range,
+    OWL.equivalentClass,
+    OWL.equivalentProperty,
+    OWL.inverseOf,
+    OWL.propertyChainAxiom,
+    OWL.disjointWith,
+    OWL.members,
+)
+
+
+def maintain(kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]]) -> rl_engine.InferenceChange:
+    """The change to the inferred graph when the knowledge graphs in ``graphs`` get the given
+    content, found incrementally (:mod:`allianceld.rl_engine`). Raises
+    :class:`rl_engine.NeedsFullRecompute` when only a full recomputation can tell."""
+    if not isinstance(kb.backend, EmbeddedBackend):
+        raise rl_engine.NeedsFullRecompute("a remote store is reasoned over in full")
+    existing = kb.graphs()
+    if INFERRED_GRAPH not in existing:
+        raise rl_engine.NeedsFullRecompute("no inferred graph yet")
+    if ONTOLOGY_GRAPH in graphs:
+        raise rl_engine.NeedsFullRecompute("the ontology changes")
+    knowledge = kb.knowledge_graphs()
+    elsewhere = _vocabulary_outside_ontology(kb, knowledge)
+    if elsewhere:
+        raise rl_engine.NeedsFullRecompute(f"<{elsewhere}> holds axioms")
+    replaced = {g: (kb.triples(g) if g in existing else [], new) for g, new in graphs.items()}
+    view = rl_engine.StoreView(kb.backend.store, set(knowledge) | set(graphs), INFERRED_GRAPH)
+    return rl_engine.maintain(ruleset(kb), view, replaced)
 
 
 def java_available() -> bool:

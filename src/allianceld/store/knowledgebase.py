@@ -161,13 +161,32 @@ class KnowledgeBase:
         """Replace the content of each named graph with the given triples, all in one transaction:
         either every graph is written or none is.
         """
+        self.write(graphs)
+
+    def write(
+        self,
+        replace: Mapping[str, Iterable[ox.Triple]],
+        *,
+        remove: Mapping[str, Iterable[ox.Triple]] | None = None,
+        add: Mapping[str, Iterable[ox.Triple]] | None = None,
+        then: Iterable[str] = (),
+    ) -> None:
+        """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
+        from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
+        (which see the writes before them). Either all of it is written or none."""
         parts: list[str] = []
-        for iri, triples in graphs.items():
+        for iri, triples in replace.items():
             graph = ox.NamedNode(iri)
             parts.append(f"DROP SILENT GRAPH {graph}")
             body = " .\n".join(str(t) for t in triples)
             if body:
                 parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
+        for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
+            for iri, triples in changes.items():
+                body = " .\n".join(str(t) for t in triples)
+                if body:
+                    parts.append(f"{keyword} DATA {{ GRAPH {ox.NamedNode(iri)} {{\n{body} .\n}} }}")
+        parts.extend(then)
         if not parts:
             return
         with self.write_lock:

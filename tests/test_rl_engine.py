@@ -1,0 +1,134 @@
+"""Incremental OWL 2 RL: after every write the inferred graph equals a full recomputation by
+``reasonable``, whether triples are added, removed or moved between graphs."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld import gate, rdfio, reasoning, rl_engine
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import generate
+
+ALD = "https://w3id.org/allianceld/ontology#"
+ID = "https://w3id.org/allianceld/id/"
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def full_inferred(kb: KnowledgeBase) -> set[ox.Triple]:
+    """What a full recomputation with ``reasonable`` gives for the store as it is."""
+    inferred, name = reasoning.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
+    assert name == "reasonable"
+    return set(rdfio.from_rdflib(inferred))
+
+
+def write(kb: KnowledgeBase, graphs: dict[str, list[ox.Triple]]) -> rl_engine.InferenceChange:
+    change = reasoning.maintain(kb, graphs)
+    kb.write(graphs, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added})
+    return change
+
+
+@pytest.fixture
+def loaded(settings: Settings, validator: Validator) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+    return kb
+
+
+def test_removing_and_restoring_each_shipped_graph_matches_a_full_recomputation(loaded: KnowledgeBase) -> None:
+    original = set(loaded.triples(INFERRED_GRAPH))
+    assert len(original) > 400
+    for graph in loaded.data_graphs():
+        content = loaded.triples(graph)
+        change = write(loaded, {graph: []})
+        assert set(loaded.triples(INFERRED_GRAPH)) == full_inferred(loaded), graph
+        if graph.endswith(("/nato", "/states")):
+            assert change.removed, graph
+        write(loaded, {graph: content})
+        assert set(loaded.triples(INFERRED_GRAPH)) == original, graph
+
+
+def test_random_writes_on_generated_data_match_a_full_recomputation(settings: Settings) -> None:
+    """Random halves of generated records are moved out of and back into their graphs, and some
+    triples are asserted that were inferred before (they must leave the inferred graph)."""
+    kb = KnowledgeBase()
+    data = generate(3000, seed=3)
+    rng = random.Random(7)
+    graphs: dict[str, list[ox.Triple]] = {"urn:g:a": data[: len(data) // 2], "urn:g:b": data[len(data) // 2 :]}
+    kb.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file), **graphs})
+    kb.replace_graphs({INFERRED_GRAPH: list(full_inferred(kb))})
+    for step in range(6):
+        name = rng.choice(sorted(graphs))
+        current = graphs[name]
+        if step % 3 == 2:  # assert some inferred triples
+            extra = rng.sample(sorted(kb.triples(INFERRED_GRAPH), key=str), 20)
+            new = current + extra
+        else:
+            new = [t for t in current if rng.random() < 0.6]
+            dropped = [t for t in current if t not in set(new)]
+            other = "urn:g:b" if name == "urn:g:a" else "urn:g:a"
+            graphs[other] = graphs[other] + dropped[: len(dropped) // 3]
+            write(kb, {other: graphs[other]})
+        graphs[name] = new
+        change = write(kb, {name: new})
+        assert set(kb.triples(INFERRED_GRAPH)) == full_inferred(kb), f"step {step}"
+        assert change.added or change.removed
+
+
+def test_a_contribution_is_reasoned_over_incrementally(loaded: KnowledgeBase, validator: Validator) -> None:
+    turtle = f"""
+    @prefix ald: <{ALD}> . @prefix org: <http://www.w3.org/ns/org#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    @prefix prov: <http://www.w3.org/ns/prov#> .
+    <{ID}membership/nato-test> a org:Membership ; org:member <{ID}state/jpn> ;
+        org:organization <{ID}alliance/nato> ; org:role ald:Member ;
+        ald:startDate "2030-01-01"^^xsd:date ; prov:wasDerivedFrom <{ID}source/nato-members> .
+    """
+    triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
+    result = gate.commit(loaded, validator, [gate.Source("urn:test:g", triples, "test")], force=True)
+    assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
+    member_of = ox.Triple(
+        ox.NamedNode(ID + "state/jpn"),
+        ox.NamedNode("http://www.w3.org/ns/org#memberOf"),
+        ox.NamedNode(ID + "alliance/nato"),
+    )
+    assert member_of in set(loaded.triples(INFERRED_GRAPH))
+    assert set(loaded.triples(INFERRED_GRAPH)) == full_inferred(loaded)
+
+
+def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded: KnowledgeBase) -> None:
+    usa = ox.NamedNode(ID + "state/usa")
+    change = reasoning.maintain(loaded, {"urn:test:g": [ox.Triple(usa, TYPE, ox.NamedNode(ALD + "BilateralAlliance"))]})
+    assert change.clashes
+    clash = change.clashes[0]
+    assert clash.individual == usa
+    assert "disjoint" in clash.axiom.lower() and "ald:State" in clash.axiom
+
+
+@pytest.mark.parametrize(
+    "triple, reason",
+    [
+        (
+            ox.Triple(
+                ox.NamedNode(ALD + "Club"),
+                ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+                ox.NamedNode(ALD + "Alliance"),
+            ),
+            "vocabulary",
+        ),
+        (ox.Triple(ox.BlankNode("b1"), TYPE, ox.NamedNode(ALD + "State")), "blank nodes"),
+    ],
+)
+def test_writes_the_rules_cannot_follow_ask_for_a_full_recomputation(
+    loaded: KnowledgeBase, triple: ox.Triple, reason: str
+) -> None:
+    with pytest.raises(rl_engine.NeedsFullRecompute, match=reason):
+        reasoning.maintain(loaded, {"urn:test:g": [triple]})
