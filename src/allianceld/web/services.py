@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 
-from allianceld import gate, reasoning
+from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.query_pool import QueryPool
 from allianceld.tokens import TokenStore
 from allianceld.validation import Validator
-from allianceld.vocab import ALD
+from allianceld.vocab import ALD, ONTOLOGY_GRAPH
 
 
 @dataclass
@@ -27,6 +30,11 @@ class Services:
     pool: QueryPool | None = None
     _verdict: tuple[int, reasoning.Consistency] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rules: tuple[list[Any], str | None] | None = None  # (domain rules, why there are none)
+    _rules_lock: threading.Lock = field(default_factory=threading.Lock)
+    # (store version, digest of the ontology graph's content, its classification)
+    _classification: tuple[int, str, dict[str, Any]] | None = None
+    _classify_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def consistency(self) -> reasoning.Consistency:
         """The OWL 2 DL verdict for the store's current content, computed once per version."""
@@ -35,6 +43,45 @@ class Services:
                 verdict = reasoning.kb_consistency(self.kb, watch=[str(ALD.CollectiveDefenceAlliance)])
                 self._verdict = (self.kb.version, verdict)
             return self._verdict[1]
+
+    def rules_dir(self) -> Path:
+        """Where the domain rules are: ``settings.rules_dir`` when the settings have one, else
+        ontology/rules/ under the project home."""
+        configured = getattr(self.settings, "rules_dir", None)
+        return Path(configured) if configured is not None else self.settings.home / "ontology" / "rules"
+
+    def domain_rules(self) -> list[Any]:
+        """The domain rules (``allianceld.rules.DomainRule``) of :meth:`rules_dir`, loaded once per
+        app; empty when there are none or they cannot be loaded (:meth:`rules_problem` says why)."""
+        with self._rules_lock:
+            if self._rules is None:
+                self._rules = _load_domain_rules(self.rules_dir())
+            return self._rules[0]
+
+    def rules_problem(self) -> str | None:
+        """Why :meth:`domain_rules` is empty although rules were expected, or None."""
+        self.domain_rules()
+        assert self._rules is not None
+        return self._rules[1]
+
+    def classification(self) -> dict[str, Any]:
+        """The OWL 2 DL classification of the stored ontology (``dl_check.classify(...).to_json()``:
+        the class tree under ``tree``), computed once per ontology content (HermiT takes seconds);
+        ``available`` is False, with the reason in ``message``, when HermiT could not run."""
+        from allianceld import dl_check
+
+        with self._classify_lock:
+            version, cached = self.kb.version, self._classification
+            if cached is not None and cached[0] == version:
+                return cached[2]
+            triples = self.kb.triples(ONTOLOGY_GRAPH) if ONTOLOGY_GRAPH in self.kb.graphs() else []
+            digest = hashlib.sha256("\n".join(sorted(str(t) for t in triples)).encode()).hexdigest()
+            if cached is not None and cached[1] == digest:  # a write that left the ontology alone
+                self._classification = (version, digest, cached[2])
+                return cached[2]
+            result = dl_check.classify(rdfio.to_rdflib(triples)).to_json()
+            self._classification = (version, digest, result)
+            return result
 
     def answer(self, request: QueryRequest) -> Answer:
         """Answer a user's query: in a query worker under the time limit when the store is on disk,
@@ -61,6 +108,20 @@ def init_services(app: Flask, settings: Settings) -> None:
         pool = QueryPool(kb, workers=settings.query_workers, timeout=settings.query_timeout)
         atexit.register(pool.close)
     app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
+
+
+def _load_domain_rules(directory: Path) -> tuple[list[Any], str | None]:
+    """The rules of ``directory`` and None, or no rules and why (a rule file that does not load)."""
+    if not directory.is_dir():
+        return [], None
+    try:
+        from allianceld import rules
+    except ImportError as exc:  # the domain rules are not part of this version
+        return [], f"domain rules are not available: {exc}"
+    try:
+        return list(rules.load_rules(directory)), None
+    except ValueError as exc:
+        return [], f"the domain rules could not be loaded: {exc}"
 
 
 def services() -> Services:
