@@ -56,6 +56,11 @@ class Settings:
         return self.home / "ontology" / "allianceld.ttl"
 
     @property
+    def rules_dir(self) -> Path:
+        """The domain rules (SHACL-AF SPARQL rules, one file each)."""
+        return self.home / "ontology" / "rules"
+
+    @property
     def shapes_dir(self) -> Path:
         return self.home / "shapes"
 

@@ -118,6 +118,7 @@ def _commit(
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
+    after: list[str] = []
     if reason:
         start = time.perf_counter()
         try:
@@ -131,10 +132,15 @@ def _commit(
             inferred, name = reasoning.inferred_graph(kept)
             writes[INFERRED_GRAPH] = rdfio.from_rdflib(inferred)
             done = reasoning.Materialisation(name, len(inferred), time.perf_counter() - start, why=str(why))
+        knowledge = sorted(
+            (set(kb.knowledge_graphs()) | {g for g, ts in graphs.items() if ts})
+            - {g for g, ts in graphs.items() if not ts}
+        )
+        after = reasoning.rule_updates(kb, validator.rules, knowledge, change)
     if change is not None:  # data, provenance records and the inferences' change in one transaction
-        kb.write(writes, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added})
+        kb.write(writes, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=after)
     else:
-        kb.write(writes)
+        kb.write(writes, then=after)
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 

@@ -6,7 +6,7 @@ import functools
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
 
-from allianceld import rdfio, rl_engine, rl_rules
+from allianceld import rdfio, rl_engine, rl_rules, rules
+from allianceld.rules import DomainRule
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
@@ -217,6 +218,33 @@ def maintain(kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]]) -> rl_eng
     replaced = {g: (kb.triples(g) if g in existing else [], new) for g, new in graphs.items()}
     view = rl_engine.StoreView(kb.backend.store, set(knowledge) | set(graphs), INFERRED_GRAPH)
     return rl_engine.maintain(ruleset(kb), view, replaced)
+
+
+def rule_updates(
+    kb: KnowledgeBase,
+    domain_rules: Sequence[DomainRule],
+    knowledge: list[str],
+    change: rl_engine.InferenceChange | None,
+) -> list[str]:
+    """The SPARQL Update operations that bring the domain rules' graphs up to date after a write
+    whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
+    inferences were (``change`` is None) or its graph does not exist yet, otherwise for the focus
+    nodes the write affects (found on the store before the write and, in the update, after it).
+    They run after the write's other operations, in the same transaction."""
+    ops: list[str] = []
+    existing = set(kb.graphs())
+    using = [*knowledge, INFERRED_GRAPH]
+    changed = sorted(change.nodes(), key=str) if change is not None else []
+    for rule in domain_rules:
+        if change is None or rule.graph not in existing:
+            ops.append(rules.full_update(rule, using))
+        elif changed:
+            foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
+            text = rules.focus_update(rule, using, foci, changed)
+            if text:
+                ops.append(text)
+        using = [*using, rule.graph]
+    return ops
 
 
 def java_available() -> bool:

@@ -53,11 +53,19 @@ class Clash:
 
 @dataclass
 class InferenceChange:
-    """What a write changes in the inferred graph."""
+    """What a write changes in the inferred graph (``removed``, ``added``), the net change to the
+    asserted triples it follows from, and the disjointness it would violate."""
 
     removed: set[ox.Triple] = field(default_factory=set)
     added: set[ox.Triple] = field(default_factory=set)
     clashes: list[Clash] = field(default_factory=list)
+    asserted_removed: set[ox.Triple] = field(default_factory=set)
+    asserted_added: set[ox.Triple] = field(default_factory=set)
+
+    def nodes(self) -> set[ox.NamedNode]:
+        """The IRIs that are subject or object of a changed triple, asserted or inferred."""
+        changed = self.removed | self.added | self.asserted_removed | self.asserted_added
+        return {n for t in changed for n in (t.subject, t.object) if isinstance(n, ox.NamedNode)}
 
 
 def worth_keeping(t: ox.Triple) -> bool:
@@ -307,7 +315,7 @@ def maintain(
                     nxt.append(head)
         frontier = nxt
 
-    change = InferenceChange()
+    change = InferenceChange(asserted_removed=removed, asserted_added=added)
     for t in over.all | added:
         if inferred_old(t) and (t not in derived or asserted_new(t)):
             change.removed.add(t)

@@ -114,7 +114,7 @@ def short(term: object) -> str:
     """A term in prefixed form for rule descriptions (``ald:Alliance``)."""
     from allianceld.vocab import PREFIXES
 
-    value = str(term)
+    value = term.value if isinstance(term, ox.NamedNode) else str(term)
     for prefix, ns in PREFIXES.items():
         if value.startswith(ns) and prefix != "id":
             return f"{prefix}:{value[len(ns) :]}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 
 from allianceld import rdfio
+from allianceld.rules import DomainRule, load_rules
 from allianceld.shacl_sparql import SparqlValidator, text
 from allianceld.store import KnowledgeBase
 from allianceld.validation_scope import Reach, changed_triples, mentioned, scope
@@ -139,7 +140,14 @@ class Validator:
     by pyoxigraph, :mod:`allianceld.shacl_sparql`) or "pyshacl" (the same results, far slower).
     """
 
-    def __init__(self, shape_files: list[Path], ontology: rdflib.Graph, *, engine: str = "sparql") -> None:
+    def __init__(
+        self,
+        shape_files: list[Path],
+        ontology: rdflib.Graph,
+        *,
+        engine: str = "sparql",
+        rules: Sequence[DomainRule] = (),
+    ) -> None:
         if not shape_files:
             raise FileNotFoundError("no SHACL shapes files found")
         if engine not in ("sparql", "pyshacl"):
@@ -148,6 +156,7 @@ class Validator:
         for f in shape_files:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
+        self.rules = list(rules)  # the domain rules the gate applies after a write passes
         self.reach = Reach.of(self.shapes)
         self.engine = engine
         if engine == "sparql":
@@ -161,7 +170,8 @@ class Validator:
     @classmethod
     def from_settings(cls, settings: Any, *, engine: str = "sparql") -> Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
-        return cls(settings.shape_files(), ontology, engine=engine)
+        rules = load_rules(settings.rules_dir) if settings.rules_dir.is_dir() else []
+        return cls(settings.shape_files(), ontology, engine=engine, rules=rules)
 
     def validate_triples(self, triples: Iterable[ox.Triple], *, written: bool = False) -> Report:
         """Validate ``triples`` alone (with the ontology), as :meth:`validate` does a graph

@@ -12,7 +12,7 @@ import rdflib
 
 from allianceld import rdfio
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
-from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, is_provenance_graph
+from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
 
 class KnowledgeBase:
@@ -63,16 +63,18 @@ class KnowledgeBase:
     def data_graphs(self) -> list[str]:
         """Named graphs holding asserted instance data (not the ontology, not inferences, not the
         provenance records of contributions): what new data is validated with."""
-        return [g for g in self.graphs() if g not in (ONTOLOGY_GRAPH, INFERRED_GRAPH) and not is_provenance_graph(g)]
+        return [
+            g for g in self.graphs() if g != ONTOLOGY_GRAPH and not is_inferred_graph(g) and not is_provenance_graph(g)
+        ]
 
     def knowledge_graphs(self) -> list[str]:
         """The ontology and the data graphs: what reasoning sees. Provenance records describe
         graphs, not alliances, so they are left out (and adding one never changes an inference)."""
-        return [g for g in self.graphs() if g != INFERRED_GRAPH and not is_provenance_graph(g)]
+        return [g for g in self.graphs() if not is_inferred_graph(g) and not is_provenance_graph(g)]
 
     def asserted_graphs(self) -> list[str]:
-        """Every graph except the inferred one (provenance records included)."""
-        return [g for g in self.graphs() if g != INFERRED_GRAPH]
+        """Every graph except the inferred ones (OWL 2 RL and domain rules; provenance records included)."""
+        return [g for g in self.graphs() if not is_inferred_graph(g)]
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one named graph."""

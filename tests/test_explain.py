@@ -1,0 +1,87 @@
+"""Explanations of derived triples: the OWL axiom or rule, and the triples it rests on, down to
+asserted data with the graph (and contribution) each comes from."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld import explain, gate, rdfio
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+
+ID = "https://w3id.org/allianceld/id/"
+ALD = "https://w3id.org/allianceld/ontology#"
+ORG = "http://www.w3.org/ns/org#"
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def triple(s: str, p: str, o: str) -> ox.Triple:
+    return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o))
+
+
+@pytest.fixture(scope="module")
+def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+    return kb
+
+
+def leaves(e: explain.Explanation) -> set[ox.Triple]:
+    return {leaf.triple for leaf in e.asserted_leaves()}
+
+
+def test_property_chain_rests_on_the_membership(kb: KnowledgeBase) -> None:
+    e = explain.explain(kb, triple(ID + "state/usa", ORG + "memberOf", ID + "alliance/nato"))
+    assert e.status == "inferred" and e.rule == "prp-spo2"
+    assert e.axiom == "org:memberOf owl:propertyChainAxiom (org:hasMembership org:organization)"
+    membership = ID + "membership/nato-usa"
+    assert leaves(e) == {
+        triple(membership, ORG + "member", ID + "state/usa"),
+        triple(membership, ORG + "organization", ID + "alliance/nato"),
+    }
+    first = e.premises[0]
+    assert first.rule == "prp-inv2" and first.axiom == "org:hasMembership owl:inverseOf org:member"
+    source = next(iter(e.asserted_leaves())).sources[0]
+    assert source == {"graph": "https://w3id.org/allianceld/graph/data/nato", "file": "nato.ttl"}
+
+
+def test_inverse_property_goes_through_the_chain(kb: KnowledgeBase) -> None:
+    e = explain.explain(kb, triple(ID + "alliance/nato", ORG + "hasMember", ID + "state/usa"))
+    assert e.rule == "prp-inv2" and e.axiom == "org:hasMember owl:inverseOf org:memberOf"
+    assert e.premises[0].triple == triple(ID + "state/usa", ORG + "memberOf", ID + "alliance/nato")
+    assert e.premises[0].rule == "prp-spo2"
+
+
+def test_defined_class_rests_on_treaty_and_defence_provision(kb: KnowledgeBase) -> None:
+    e = explain.explain(kb, triple(ID + "alliance/nato", TYPE, ALD + "CollectiveDefenceAlliance"))
+    assert e.status == "inferred" and e.rule == "cax-eqc2"
+    assert "owl:equivalentClass" in (e.axiom or "") and "ald:DefenceProvision" in (e.axiom or "")
+    found = leaves(e)
+    assert triple(ID + "alliance/nato", ALD + "foundingTreaty", ID + "treaty/north-atlantic-treaty") in found
+    provision_types = [t for t in found if t.predicate.value == TYPE and t.object.value == ALD + "DefenceProvision"]
+    assert provision_types, found
+
+
+def test_asserted_and_unknown_triples(kb: KnowledgeBase) -> None:
+    asserted = triple(ID + "membership/nato-usa", ORG + "member", ID + "state/usa")
+    e = explain.explain(kb, asserted)
+    assert e.status == "asserted" and not e.premises
+    assert explain.explain(kb, triple(ID + "state/usa", ORG + "memberOf", ID + "alliance/csto")).status == "unknown"
+
+
+def test_a_contributed_triple_names_its_contribution(kb: KnowledgeBase, validator: Validator) -> None:
+    from allianceld.vocab import contribution_graph_iri, provenance_graph_iri
+
+    graph = contribution_graph_iri("test-explain")
+    data = rdfio.parse(
+        f"<{ID}membership/test-explain> <{ORG}member> <{ID}state/jpn> ; <{ORG}organization> <{ID}alliance/quad> .",
+        ox.RdfFormat.TURTLE,
+        source="test",
+    )
+    record = provenance_graph_iri("test-explain")
+    gate.commit(kb, validator, [gate.Source(graph, data, "test")], force=True, provenance={record: []})
+    e = explain.explain(kb, triple(ID + "state/jpn", ORG + "memberOf", ID + "alliance/quad"))
+    sources = [s for leaf in e.asserted_leaves() for s in leaf.sources]
+    assert {"graph": graph, "contribution": "test-explain", "provenance": record} in sources
