@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import tempfile
 import time
@@ -230,21 +231,46 @@ def rule_updates(
     whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
     inferences were (``change`` is None) or its graph does not exist yet, otherwise for the focus
     nodes the write affects (found on the store before the write and, in the update, after it).
-    They run after the write's other operations, in the same transaction."""
+    They run after the write's other operations, in the same transaction.
+
+    A rule is affected only by changed triples (asserted or inferred) whose predicate its WHERE
+    clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
+    their subjects."""
     ops: list[str] = []
     existing = set(kb.graphs())
     using = [*knowledge, INFERRED_GRAPH]
-    changed = sorted(change.nodes(), key=str) if change is not None else []
+    triples = (
+        change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
+    )
     for rule in domain_rules:
         if change is None or rule.graph not in existing:
             ops.append(rules.full_update(rule, using))
-        elif changed:
-            foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
-            text = rules.focus_update(rule, using, foci, changed)
-            if text:
-                ops.append(text)
+        else:
+            changed = sorted(_read_by(rule, triples), key=str)
+            if changed:
+                foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
+                text = rules.focus_update(rule, using, foci, changed)
+                if text:
+                    ops.append(text)
         using = [*using, rule.graph]
     return ops
+
+
+def _read_by(rule: DomainRule, triples: Iterable[ox.Triple]) -> set[ox.NamedNode]:
+    """The subjects of those ``triples`` that ``rule`` reads: their predicate (for rdf:type, written
+    ``a``, their class) is named in its WHERE clause."""
+    named = _named_in(rule.where)
+    return {
+        t.subject
+        for t in triples
+        if isinstance(t.subject, ox.NamedNode)
+        and (t.object.value in named if t.predicate.value == str(RDF.type) else t.predicate.value in named)
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _named_in(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"<([^<>\s]+)>", text))
 
 
 def java_available() -> bool:
