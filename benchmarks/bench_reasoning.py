@@ -1,25 +1,45 @@
-"""OWL 2 RL closure of the shipped ontology + data: reasonable (as used by allianceld) vs owlrl,
-measured in one run on this machine. Also times the whole validated load of the shipped data.
+"""Reasoning at scale, measured in one run on this machine.
 
-    .venv/bin/python benchmarks/bench_reasoning.py
+1. The OWL 2 RL closure of the ontology + generated data (benchmarks/generate.py) at each size:
+   allianceld's full closure (``reasonable`` plus its own chain / functional / inverse-functional
+   rules) side by side with ``owlrl``, both from the same rdflib graph. ``owlrl`` runs in a child
+   process and is stopped after ``--owlrl-cap`` seconds (the ratio is then a lower bound).
+2. Keeping inferences current: an on-disk store holding the same data with its inferences (OWL 2
+   RL and the domain rules of ontology/rules/); a ~100-triple contribution (a new alliance with
+   13 members) is written through the gate and then retracted. Reported: the time the write spends
+   on reasoning (incremental OWL 2 RL, planning the rules' updates, and the write with the rules'
+   updates minus the same write without them), the whole validated write, and the full
+   recomputation it replaces.
+
+    .venv/bin/python benchmarks/bench_reasoning.py                 # 20k and 200k
+    .venv/bin/python benchmarks/bench_reasoning.py 20000 200000 2000000
 """
 
 from __future__ import annotations
 
+import argparse
+import gc
+import multiprocessing as mp
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import owlrl
+import pyoxigraph as ox
 import rdflib
 
-from allianceld import gate, reasoning
+from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Validator
+from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import ID, generate  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int = 3) -> float:
@@ -31,28 +51,145 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> float:
     return statistics.median(runs)
 
 
-def main() -> None:
+def _owlrl_child(graph: rdflib.Graph, out: mp.connection.Connection) -> None:
+    start = time.perf_counter()
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    out.send(time.perf_counter() - start)
+
+
+def owlrl_seconds(graph: rdflib.Graph, cap: float) -> tuple[float, bool]:
+    """owlrl's closure time of ``graph`` in a forked child; (cap, False) when it did not finish."""
+    parent, child = mp.Pipe(duplex=False)
+    proc = mp.get_context("fork").Process(target=_owlrl_child, args=(graph, child))
+    proc.start()
+    if parent.poll(cap):
+        seconds = parent.recv()
+        proc.join()
+        return seconds, True
+    proc.kill()
+    proc.join()
+    return cap, False
+
+
+def closure_row(size: int, ontology: rdflib.Graph, cap: float) -> dict[str, object]:
+    graph = rdfio.to_rdflib(generate(size, seed=0))
+    graph += ontology
+    graph = reasoning.without_identity_links(graph)
+    ours = timed(lambda: reasoning.rl_closure(graph), 1 if size > 500_000 else 3)
+    theirs, finished = owlrl_seconds(graph, cap)
+    row = {"triples": len(graph), "allianceld": ours, "owlrl": theirs, "finished": finished}
+    return row
+
+
+def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) -> dict[str, object]:
+    from bench_validation import contribution  # it imports timed() from here
+
+    triples = generate(size, seed=0)
+    kb = KnowledgeBase(work / f"store-{size}")
+    store = kb.backend.store  # type: ignore[attr-defined]
+    ontology = rdfio.parse_file(settings.ontology_file)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ONTOLOGY_GRAPH)) for t in ontology)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(data_graph_iri("synthetic"))) for t in triples)
+    kb.version += 1
+    states = sorted({t.subject.value for t in triples if t.subject.value.startswith(ID + "state/")})[:13]
+    count = len(triples)
+    del triples
+    gc.collect()
+
+    start = time.perf_counter()
+    inferred, _ = reasoning.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
+    inferred_triples = rdfio.from_rdflib(inferred)
+    del inferred
+    rl_full = time.perf_counter() - start
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH)) for t in inferred_triples)
+    kb.version += 1
+    start = time.perf_counter()
+    kb.write({}, then=reasoning.rule_updates(kb, validator.rules, kb.knowledge_graphs(), None))
+    rules_full = time.perf_counter() - start
+    store.optimize()
+    gc.collect()
+
+    data = rdfio.from_rdflib(contribution(states))
+    graph = data_graph_iri("bench-contribution")
+    source = [gate.Source(graph, data, "benchmark")]
+    retract = [gate.Source(graph, [], "benchmark")]
+    rl, plan, write_with, write_without, total, retraction = [], [], [], [], [], []
+    for _ in range(5):
+        # the parts of a reasoned write, timed one by one
+        start = time.perf_counter()
+        change = reasoning.maintain(kb, {graph: data})
+        rl.append(time.perf_counter() - start)
+        knowledge = sorted({*kb.knowledge_graphs(), graph})
+        start = time.perf_counter()
+        ops = reasoning.rule_updates(kb, validator.rules, knowledge, change)
+        plan.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        kb.write({graph: data}, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
+        write_with.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        gate.commit(kb, validator, retract)
+        retraction.append(time.perf_counter() - start)
+        # the same write without the rules' updates, undone
+        start = time.perf_counter()
+        kb.write({graph: data}, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added})
+        write_without.append(time.perf_counter() - start)
+        kb.write({graph: []}, remove={INFERRED_GRAPH: change.added}, add={INFERRED_GRAPH: change.removed})
+        # the whole validated, reasoned write through the gate, undone
+        start = time.perf_counter()
+        gate.commit(kb, validator, source)
+        total.append(time.perf_counter() - start)
+        gate.commit(kb, validator, retract)
+    med = statistics.median
+    reasoning_s = med(rl) + med(plan) + max(0.0, med(write_with) - med(write_without))
+    kb.close()
+    return {
+        "triples": count,
+        "inferred": len(inferred_triples),
+        "contribution": len(data),
+        "rl": med(rl),
+        "plan": med(plan),
+        "rules write": med(write_with) - med(write_without),
+        "reasoning": reasoning_s,
+        "commit": med(total),
+        "retract": med(retraction),
+        "rl full": rl_full,
+        "rules full": rules_full,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[20_000, 200_000])
+    parser.add_argument("--owlrl-cap", type=float, default=1800.0, help="seconds owlrl may run per size")
+    args = parser.parse_args(argv)
     settings = Settings(store_path=None, home=ROOT)
     validator = Validator.from_settings(settings)
-    sources = gate.shipped_sources(settings.ontology_file, settings.data_files())
+    ontology = rdflib.Graph().parse(settings.ontology_file)
 
-    load_s = timed(lambda: gate.commit(KnowledgeBase(), validator, sources), repeat=3)
-    kb = KnowledgeBase()
-    gate.commit(kb, validator, sources)
-    asserted = reasoning.without_identity_links(kb.rdflib_graph(kb.asserted_graphs()))
+    print("OWL 2 RL closure of ontology + generated data (seconds, median)")
+    print(f"{'triples':>10} {'allianceld':>11} {'owlrl':>10} {'ratio':>8}")
+    for size in args.sizes:
+        r = closure_row(size, ontology, args.owlrl_cap)
+        ratio = r["owlrl"] / r["allianceld"]  # type: ignore[operator]
+        bound = "" if r["finished"] else ">"
+        print(
+            f"{r['triples']:>10,} {r['allianceld']:>11.2f} {bound:>1}{r['owlrl']:>9.1f} {bound:>1}{ratio:>6.1f}x",
+            flush=True,
+        )
 
-    def with_owlrl() -> None:
-        g = rdflib.Graph()
-        g += asserted
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
-
-    ours = timed(lambda: reasoning.rl_closure(asserted))
-    theirs = timed(with_owlrl)
-    print(f"shipped data: {len(asserted)} asserted triples (ontology + data, without owl:sameAs)")
-    print(f"validated load of ontology + data (parse, SHACL, RL, commit): {load_s:.2f} s")
-    print(f"RL closure, reasonable (+ chain/ifp rules): {ours:.3f} s")
-    print(f"RL closure, owlrl:                          {theirs:.3f} s")
-    print(f"ratio owlrl / allianceld: {theirs / ours:.1f}x")
+    print("\nkeeping inferences current after a contribution (seconds, median of 5)")
+    cols = ["triples", "inferred", "contribution", "rl", "plan", "rules write", "reasoning", "commit", "retract"]
+    print(" ".join(f"{c:>12}" for c in [*cols, "rl full", "rules full"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            r = upkeep_row(size, settings, validator, Path(tmp))
+            print(
+                " ".join(
+                    f"{r[c]:>12,}" if isinstance(r[c], int) else f"{r[c]:>12.3f}"
+                    for c in [*cols, "rl full", "rules full"]
+                ),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
