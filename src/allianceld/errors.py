@@ -77,6 +77,27 @@ class ValidationFailed(AllianceldError):
         self.report = report
 
 
+class Inconsistent(AllianceldError):
+    """The write would make the knowledge base inconsistent (OWL 2 DL); carries the verdict
+    (``reasoning.Consistency``, with its explanation when ``dl_check`` made one). Nothing was written."""
+
+    status = 422
+    kind = "inconsistent"
+    consistency: Any = None  # not carried across processes (the JSON details are)
+
+    def __init__(self, consistency: Any) -> None:
+        explanation = getattr(consistency, "explanation", None)
+        why = explanation.text if explanation is not None else consistency.message
+        super().__init__(
+            f"the write would make the knowledge base inconsistent (OWL 2 DL, {consistency.reasoner}); "
+            f"nothing was written. {why}",
+            individuals=explanation.individuals if explanation is not None else [],
+            axioms=explanation.axioms if explanation is not None else [],
+            consistency=consistency.to_json(),
+        )
+        self.consistency = consistency
+
+
 class Unauthorized(AllianceldError):
     status = 401
     kind = "unauthorized"
