@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,10 @@ from allianceld.store.backends import SparqlBackend
 from allianceld.validation import Validator
 from allianceld.web import create_app
 from w3c.replay import LiveServer
+
+# HermiT on every write costs ~1 s; the tests of that check turn it on (tests/test_dl_check.py,
+# tests/test_reasoning_gate.py), the others test everything else without it
+os.environ.setdefault("ALLIANCELD_DL_CHECKS", "off")
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).parent / "data"

@@ -43,6 +43,8 @@ class Settings:
     query_workers: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_QUERY_WORKERS", max(2, os.cpu_count() or 1)))
     )
+    # OWL 2 DL (HermiT) check of every write: "on" (the default; off by itself without Java) or "off"
+    dl_checks: bool = field(default_factory=lambda: os.environ.get("ALLIANCELD_DL_CHECKS", "on").lower() != "off")
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
     # more tokens, as "name:role:sha256hex,…" (hashes only: a token is never configured in clear)
     token_hashes: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_TOKEN_HASHES", ""))

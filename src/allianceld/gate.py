@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import rdfio, reasoning, rl_engine
-from allianceld.errors import BadRequest, Forbidden, QuerySyntaxError, ValidationFailed
+from allianceld import dl_check, rdfio, reasoning, rl_engine
+from allianceld.errors import BadRequest, Forbidden, Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
 from allianceld.vocab import (
@@ -68,6 +68,10 @@ def commit(
     written in the same transaction without shape validation or reasoning. Contribution graphs
     and provenance graphs are written only this way, each contribution with its record.
 
+    Unless ``force``, the write is also refused with :class:`Inconsistent` (nothing written) when
+    the OWL 2 RL rules find an individual in two disjoint classes, or, with ``validator.dl_checks``,
+    when HermiT finds the knowledge base inconsistent on a module of the write (:mod:`dl_check`).
+
     Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``,
     :class:`Forbidden` for a contribution or provenance graph written without its record.
     """
@@ -115,6 +119,10 @@ def _commit(
         report = validator.validate_triples(triples, written=True)
     if not report.conforms and not force:
         raise ValidationFailed(report)
+    if validator.dl_checks and not force:
+        verdict = dl_check.check_write(kb, None, graphs, graphs)
+        if verdict.consistent is False:
+            raise Inconsistent(verdict)
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
@@ -123,6 +131,8 @@ def _commit(
         start = time.perf_counter()
         try:
             change = reasoning.maintain(kb, graphs)
+            if change.clashes and not force:
+                raise Inconsistent(reasoning.rl_verdict(change.clashes))
             done = reasoning.Materialisation(
                 "incremental", len(change.added), time.perf_counter() - start, removed=len(change.removed)
             )

@@ -286,6 +286,31 @@ def _named_in(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"<([^<>\s]+)>", text))
 
 
+def rl_verdict(clashes: Sequence[rl_engine.Clash]) -> Consistency:
+    """The inconsistency the OWL 2 RL rules found (cax-dw, cax-adc), as a verdict naming each
+    individual, its two classes and the disjointness axiom."""
+    text = "; ".join(
+        f"{c.individual} would be both {rl_rules.short(c.first)} and {rl_rules.short(c.second)}, but {c.axiom}"
+        for c in clashes
+    )
+    verdict = Consistency(False, "OWL 2 RL", f"inconsistent: {text}")
+    verdict.explanation = RLExplanation(  # type: ignore[attr-defined]
+        text,
+        sorted({str(c.individual.value) for c in clashes}),  # type: ignore[union-attr]
+        sorted({c.axiom for c in clashes}),
+    )
+    return verdict
+
+
+@dataclass(frozen=True)
+class RLExplanation:
+    """Why the OWL 2 RL rules found a write inconsistent (read by :class:`errors.Inconsistent`)."""
+
+    text: str
+    individuals: list[str]
+    axioms: list[str]
+
+
 def java_available() -> bool:
     return shutil.which("java") is not None
 

@@ -147,6 +147,7 @@ class Validator:
         *,
         engine: str = "sparql",
         rules: Sequence[DomainRule] = (),
+        dl_checks: bool = False,
     ) -> None:
         if not shape_files:
             raise FileNotFoundError("no SHACL shapes files found")
@@ -157,6 +158,7 @@ class Validator:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
         self.rules = list(rules)  # the domain rules the gate applies after a write passes
+        self.dl_checks = dl_checks  # whether the gate checks each write with HermiT (dl_check)
         self.reach = Reach.of(self.shapes)
         self.engine = engine
         if engine == "sparql":
@@ -171,7 +173,8 @@ class Validator:
     def from_settings(cls, settings: Any, *, engine: str = "sparql") -> Validator:
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
         rules = load_rules(settings.rules_dir) if settings.rules_dir.is_dir() else []
-        return cls(settings.shape_files(), ontology, engine=engine, rules=rules)
+        dl = getattr(settings, "dl_checks", False)
+        return cls(settings.shape_files(), ontology, engine=engine, rules=rules, dl_checks=dl)
 
     def validate_triples(self, triples: Iterable[ox.Triple], *, written: bool = False) -> Report:
         """Validate ``triples`` alone (with the ontology), as :meth:`validate` does a graph

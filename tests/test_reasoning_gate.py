@@ -1,0 +1,81 @@
+"""The write gate refuses writes that make the knowledge base inconsistent (422, nothing written):
+found by the OWL 2 RL rules (disjoint classes; no Java needed) or by HermiT on the write's module."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld import dl_check, gate, rdfio
+from allianceld.config import Settings
+from allianceld.errors import Inconsistent
+from allianceld.reasoning import Consistency
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from conftest import requires_java
+
+ID = "https://w3id.org/allianceld/id/"
+ALD = "https://w3id.org/allianceld/ontology#"
+ALSO_AN_ALLIANCE = f'<{ID}state/fra> <{ALD}headquarters> "Paris" .'  # the domain of ald:headquarters is ald:Alliance
+
+
+@pytest.fixture
+def checking(settings: Settings) -> Validator:
+    v = Validator.from_settings(settings)
+    v.dl_checks = True
+    return v
+
+
+@pytest.fixture
+def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+    return kb
+
+
+def write(kb: KnowledgeBase, validator: Validator, turtle: str, **kwargs: bool) -> gate.CommitResult:
+    triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
+    return gate.commit(kb, validator, [gate.Source("urn:test:g", triples, "test")], **kwargs)
+
+
+def test_the_rl_rules_refuse_a_state_typed_as_an_alliance_without_java(kb: KnowledgeBase, validator: Validator) -> None:
+    assert not validator.dl_checks
+    before = kb.dump()
+    with pytest.raises(Inconsistent) as err:
+        write(kb, validator, ALSO_AN_ALLIANCE)
+    assert err.value.status == 422
+    assert err.value.details["individuals"] == [ID + "state/fra"]
+    assert any("disjoint" in a.lower() and "ald:State" in a for a in err.value.details["axioms"])
+    assert "OWL 2 RL" in str(err.value)
+    assert kb.dump() == before
+    write(kb, validator, ALSO_AN_ALLIANCE, force=True)  # forced writes are let through
+
+
+def test_hermit_verdicts_refuse_the_write(
+    kb: KnowledgeBase, checking: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What HermiT says is what the gate does (the check itself: tests/test_dl_check.py)."""
+    seen = []
+
+    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object) -> Consistency:
+        seen.append(written)
+        return Consistency(False, "HermiT", "inconsistent: made up for the test")
+
+    monkeypatch.setattr(dl_check, "check_write", verdict)
+    before = kb.dump()
+    with pytest.raises(Inconsistent, match="made up for the test"):
+        write(kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
+    assert seen and kb.dump() == before
+
+
+@requires_java
+def test_with_hermit_a_consistent_write_passes_and_an_inconsistent_one_is_refused(
+    kb: KnowledgeBase, checking: Validator
+) -> None:
+    result = write(kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
+    assert result.triples == 1
+    before = kb.dump()
+    with pytest.raises(Inconsistent) as err:
+        write(kb, checking, ALSO_AN_ALLIANCE)
+    assert ID + "state/fra" in err.value.details["individuals"]
+    assert kb.dump() == before
