@@ -82,6 +82,15 @@ def test_reason(initialised: Path) -> None:
     assert "OWL 2 DL (HermiT): consistent" in result.output
 
 
+def test_reason_recomputes_the_domain_rules_and_no_inference_hides_them(initialised: Path) -> None:
+    allied = "SELECT (COUNT(*) AS ?n) WHERE { ?a <https://w3id.org/allianceld/ontology#alliedWith> ?b }"
+    assert run(initialised, "reason", "--no-dl").exit_code == 0
+    counted = run(initialised, "query", allied, "--format", "csv")
+    assert int(counted.output.split()[-1]) > 1000, counted.output
+    hidden = run(initialised, "query", allied, "--format", "csv", "--no-inference")
+    assert hidden.output.split()[-1] == "0", hidden.output
+
+
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for cmd in ("init", "load", "query", "validate", "reason", "serve"):

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import gate, rdfio, reasoning
+from allianceld import gate, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -199,10 +199,11 @@ def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool)
 @click.option("--no-dl", is_flag=True, help="Skip the OWL 2 DL consistency check (HermiT).")
 @click.pass_context
 def reason(ctx: click.Context, no_dl: bool) -> None:
-    """Recompute OWL 2 RL inferences and check OWL 2 DL consistency; exit 1 if inconsistent."""
-    kb = _open_kb(_settings(ctx))
+    """Recompute OWL 2 RL inferences and the domain rules; check OWL 2 DL consistency; exit 1 if inconsistent."""
+    settings = _settings(ctx)
+    kb = _open_kb(settings)
     try:
-        done = reasoning.materialise(kb)
+        done = reasoning.materialise(kb, rules.load_rules(settings.rules_dir))
         click.echo(f"OWL 2 RL ({done.reasoner}): {done.inferred} inferred triples in {done.seconds:.2f} s")
         counts = reasoning.derived_counts(kb)
         for prop, n in list(counts["byProperty"].items())[:10]:

@@ -170,11 +170,13 @@ def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
     return inferred, name
 
 
-def materialise(kb: KnowledgeBase) -> Materialisation:
-    """Recompute the OWL 2 RL closure of ontology + data into the inferred graph (atomically)."""
+def materialise(kb: KnowledgeBase, domain_rules: Sequence[DomainRule] = ()) -> Materialisation:
+    """Recompute the OWL 2 RL closure of ontology + data into the inferred graph, and every domain
+    rule's graph, in one transaction."""
     start = time.perf_counter()
     inferred, name = inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
-    kb.replace_graphs({INFERRED_GRAPH: rdfio.from_rdflib(inferred)})
+    ops = rule_updates(kb, domain_rules, kb.knowledge_graphs(), None)
+    kb.write({INFERRED_GRAPH: rdfio.from_rdflib(inferred)}, then=ops)
     return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
 
 
