@@ -62,3 +62,18 @@ def test_every_example_query_runs_and_finds_something(client) -> None:
         resp = client.post("/sparql", data={"query": path.read_text()}, headers={"Accept": "application/json"})
         assert resp.status_code == 200, path.name
         assert resp.get_json()["results"]["bindings"], f"{path.name} returned no rows"
+
+
+def test_the_explanation_tree_is_what_the_service_answers(client) -> None:
+    """Each line of the drawn tree: the rule and axiom (or the data file) of that premise."""
+    url = "/reasoning/explain?s=id:state/usa&p=org:memberOf&o=id:alliance/nato"
+    assert url in README
+    lines = _output_after(url).strip().splitlines()
+    answer = client.get(url, headers={"Accept": "application/json"}).get_json()
+    nodes = [answer, answer["premises"][0], answer["premises"][0]["premises"][0], answer["premises"][1]]
+    assert len(lines) == len(nodes)
+    for line, node in zip(lines, nodes, strict=True):
+        if node["status"] == "asserted":
+            assert line.split("asserted")[1].strip() == "data/" + node["sources"][0]["file"]
+        else:
+            assert f"{node['rule']['id']}  {node['rule']['axiom']}" in line
