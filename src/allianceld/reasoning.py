@@ -67,9 +67,10 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     functional properties (prp-ifp), which it applies without comparing the objects (it made
     every two treaties with provisions owl:sameAs each other); and functional properties (prp-fp),
     whose rule in ``reasonable`` grows with the square of the data (40k triples: 3.1 s and 1.2 GB
-    with it, 1.4 s and 0.18 GB without; 100k triples ran out of 24 GB). After the first round the
-    reasoner reads the closure from a Turtle file (parsed in Rust): building an rdflib graph of it
-    cost more than the reasoning.
+    with it, 1.4 s and 0.18 GB without; 100k triples ran out of 24 GB). The chains' conclusions
+    over the data are given to the reasoner with it (:meth:`_Rules.presaturate`), which usually
+    saves a second round; a second round reads the closure from a Turtle file (parsed in Rust):
+    building an rdflib graph of it cost more than the reasoning.
     """
     try:
         import reasonable
@@ -82,12 +83,8 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
         return set(closed), "owlrl"
 
     rules = _Rules(graph)
-    source = graph
-    if rules.hidden:
-        source = rdflib.Graph()
-        source += graph
-        for t in rules.hidden:
-            source.remove(t)
+    source = [t for t in graph if t not in rules.hidden]  # reasonable reads any iterable of triples
+    source += rules.presaturate(graph)
     r = reasonable.PyReasoner()
     r.from_graph(source)
     closed = set(r.reason()) | set(source)
@@ -118,6 +115,41 @@ class _Rules:
         self.hidden = {(p, RDF.type, OWL.InverseFunctionalProperty) for p in self.inverse_functional} | {
             (p, RDF.type, OWL.FunctionalProperty) for p in self.functional
         }
+        # where a chain step's triples come from one rule away: (property, read backwards?)
+        self.step_sources: dict[Any, set[tuple[Any, bool]]] = {}
+        for _, steps in self.chains:
+            for step in steps:
+                found = {(step, False)}
+                found |= {(q, True) for q in graph.subjects(OWL.inverseOf, step)}
+                found |= {(q, True) for q in graph.objects(step, OWL.inverseOf)}
+                found |= {(q, False) for q in graph.subjects(RDFS.subPropertyOf, step)}
+                found |= {(q, False) for q in graph.subjects(OWL.equivalentProperty, step)}
+                found |= {(q, False) for q in graph.objects(step, OWL.equivalentProperty)}
+                if (step, RDF.type, OWL.SymmetricProperty) in graph:
+                    found.add((step, True))
+                self.step_sources[step] = found
+
+    def presaturate(self, graph: rdflib.Graph) -> set[Triple]:
+        """The property chains' conclusions over ``graph``, each step read from its own triples
+        and from those one inverse/subproperty/symmetry rule away: given to the reasoner with the
+        data, they spare it a second round in the common case (a chain over an inverse)."""
+        derived: set[Triple] = set()
+        for prop, steps in self.chains:
+
+            def step_pairs(step: Any) -> list[tuple[Any, Any]]:
+                out: list[tuple[Any, Any]] = []
+                for q, backwards in self.step_sources[step]:
+                    out.extend((o, s) if backwards else (s, o) for s, o in graph.subject_objects(q))
+                return out
+
+            pairs = step_pairs(steps[0])
+            for step in steps[1:]:
+                index: dict[Any, list[Any]] = {}
+                for s, o in step_pairs(step):
+                    index.setdefault(s, []).append(o)
+                pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
+            derived.update((x, prop, z) for x, z in pairs if not isinstance(x, Literal))
+        return derived
 
     def apply(self, triples: set[Triple]) -> set[Triple]:
         by_pred: dict[Any, list[tuple[Any, Any]]] = {}
