@@ -160,6 +160,7 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[20_000, 200_000])
+    parser.add_argument("--upkeep", nargs="*", type=int, help="sizes for part 2 (default: the same)")
     parser.add_argument("--owlrl-cap", type=float, default=1800.0, help="seconds owlrl may run per size")
     args = parser.parse_args(argv)
     settings = Settings(store_path=None, home=ROOT)
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     cols = ["triples", "inferred", "contribution", "rl", "plan", "rules write", "reasoning", "commit", "retract"]
     print(" ".join(f"{c:>12}" for c in [*cols, "rl full", "rules full"]))
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes:
+        for size in args.upkeep if args.upkeep is not None else args.sizes:
             r = upkeep_row(size, settings, validator, Path(tmp))
             print(
                 " ".join(
