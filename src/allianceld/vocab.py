@@ -19,6 +19,10 @@ ID_BASE = "https://w3id.org/allianceld/id/"
 GRAPH_BASE = "https://w3id.org/allianceld/graph/"
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
 INFERRED_GRAPH = GRAPH_BASE + "inferred"
+# the triples each domain rule of ontology/rules/ derives: one graph per rule, under the inferred one
+RULE_GRAPH_BASE = INFERRED_GRAPH + "/rule/"
+# the IRIs of the domain rules (sh:SPARQLRule nodes) in ontology/rules/<name>.ttl: RULES_BASE + name
+RULES_BASE = "https://w3id.org/allianceld/ontology/rules#"
 # the Graph Store Protocol's default graph (/data?default): a named graph like the others, so
 # queries see it in their union default graph
 DEFAULT_GRAPH = GRAPH_BASE + "default"
@@ -79,3 +83,17 @@ def agent_iri(name: str) -> str:
 def activity_iri(kind: str, contribution_id: str) -> str:
     """The prov:Activity that submitted (``kind="submission"``) or retracted a contribution."""
     return ID_BASE + f"{kind}/{contribution_id}"
+
+
+def rule_graph_iri(name: str) -> str:
+    """The named graph holding the triples derived by the domain rule called ``name``.
+
+    >>> rule_graph_iri("allied-states")
+    'https://w3id.org/allianceld/graph/inferred/rule/allied-states'
+    """
+    return RULE_GRAPH_BASE + name
+
+
+def is_inferred_graph(iri: str) -> bool:
+    """True for the OWL 2 RL inferred graph and for the graph of every domain rule."""
+    return iri == INFERRED_GRAPH or iri.startswith(RULE_GRAPH_BASE)

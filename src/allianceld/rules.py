@@ -1,0 +1,413 @@
+"""Domain rules beyond OWL: SHACL-AF ``sh:SPARQLRule`` files in ontology/rules/, and the SPARQL
+Update texts that keep each rule's derived triples in a named graph of its own.
+
+A rule file ``ontology/rules/<name>.ttl`` holds one node shape (``sh:targetClass`` the focus
+class, ``sh:rule`` the rule) and the rule ``<https://w3id.org/allianceld/ontology/rules#<name>>``
+with ``rdfs:label``, ``rdfs:comment``, ``ald:order`` and three queries, each written with its own
+PREFIX lines so that it runs as it is in a SPARQL editor:
+
+* ``sh:construct``: the CONSTRUCT that derives the rule's triples, every template triple having
+  the focus node ``$this`` as subject (a focus node's outputs are cleared and recomputed by
+  subject);
+* ``ald:premises``: a CONSTRUCT that, with ``$this`` and ``?object`` bound to one derived triple,
+  returns the triples that derivation rests on;
+* ``ald:affectedBy``: a SELECT ``?this`` that, with ``?changed`` bound to a node that is the
+  subject or object of a changed triple, returns every focus node whose outputs may change.
+
+Variables are bound by a ``VALUES`` block placed first in the query's WHERE group. The queries are
+written so that they would also be right with the block appended after the query (SPARQL's
+bottom-up semantics): ``$this``, ``?object`` and ``?changed`` are bound by triple patterns of the
+group (or of each UNION branch) that uses them, never only by the block. The same holds for a
+rule's WHERE group, which must bind ``$this`` itself: the focus class is joined from outside.
+
+The texts this module builds expand every prefixed name into a full IRI, so that they can follow
+other operations in one ``Store.update`` request (pyoxigraph accepts a prologue only at the start
+of a request), and put terms into them only as pyoxigraph serialises them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.sparql import prepareQuery
+
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ALD, GRAPH_BASE, RULES_BASE, SH, rule_graph_iri
+
+
+@dataclass(frozen=True)
+class DomainRule:
+    """One rule of ontology/rules/, with the parts of its CONSTRUCT the update texts need."""
+
+    iri: str
+    name: str  # the file's stem; the rule's IRI is RULES_BASE + name
+    label: str
+    comment: str
+    focus_class: str  # IRI of the shape's sh:targetClass
+    construct: str  # the sh:construct query, as written
+    template: str  # the CONSTRUCT template (between its braces), prefixed names expanded
+    where: str  # the WHERE group, braces included, prefixed names expanded
+    premises: str  # the ald:premises query, as written
+    affected_by: str  # the ald:affectedBy query, as written
+    order: int
+    graph: str  # the named graph of the rule's derived triples
+
+
+def load_rules(directory: Path) -> list[DomainRule]:
+    """The rules of the ``*.ttl`` files in ``directory``, sorted by ``ald:order`` (then name).
+
+    Raises ValueError, naming the file, when a rule lacks its label, comment, order or a query,
+    when a query does not parse or is not of the expected form, or when a template triple's
+    subject is not ``$this``."""
+    rules = [_load_rule(path) for path in sorted(Path(directory).glob("*.ttl"))]
+    return sorted(rules, key=lambda r: (r.order, r.name))
+
+
+def full_update(rule: DomainRule, using: list[str]) -> str:
+    """A SPARQL Update that recomputes ``rule``'s graph entirely from the graphs ``using`` (the
+    asserted graphs, the RL inferred graph and the graphs of the rules of lower order). With no
+    ``using`` graph the rule reads the store's default graph."""
+    graph = ox.NamedNode(rule.graph)
+    return (
+        f"DROP SILENT GRAPH {graph} ;\n"
+        f"INSERT {{ GRAPH {graph} {{\n{rule.template}\n}} }}\n"
+        f"{_using(using)}"
+        f"WHERE {{\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
+    )
+
+
+def focus_update(rule: DomainRule, using: list[str], foci: list[ox.NamedNode], changed: list[ox.NamedNode]) -> str:
+    """A SPARQL Update that recomputes ``rule``'s outputs for some focus nodes only: ``foci``
+    (found by :func:`affected_foci` on the store before the write) and those its ``ald:affectedBy``
+    query finds for ``changed`` on the store as the update sees it (after the operations before
+    it in the same request). Their triples are deleted from the rule's graph and recomputed from
+    ``using``. Empty text when there is nothing to recompute.
+
+    The focus nodes are first listed in a scratch graph (:func:`foci_graph_iri`), dropped by the
+    last operation: joined from a triple pattern, they bind ``$this`` before the rule's patterns
+    are evaluated (from a VALUES block or a subquery, pyoxigraph evaluated the rule for every
+    focus node of the store and then joined: 3.2 s instead of 0.9 s for 120 of 500 states at
+    200k generated triples)."""
+    if not foci and not changed:
+        return ""
+    graph = ox.NamedNode(rule.graph)
+    scratch = ox.NamedNode(foci_graph_iri(rule.name))
+    listed = f"GRAPH {scratch} {{ ?this {scratch} {graph} }}"
+    parts = [f"DROP SILENT GRAPH {scratch}"]
+    if foci:
+        rows = " ".join(f"{node} {scratch} {graph} ." for node in _checked(foci))
+        parts.append(f"INSERT DATA {{ GRAPH {scratch} {{ {rows} }} }}")
+    if changed:
+        found = _bind(_prefix_free(rule.affected_by), "changed", changed)
+        parts.append(f"INSERT {{ {listed} }}\n{_using(using)}WHERE {{ {{ {found} }} }}")
+    parts.append(
+        f"DELETE {{ GRAPH {graph} {{ ?this ?rulePredicate ?ruleObject }} }}\n"
+        f"USING NAMED {scratch}\nUSING NAMED {graph}\n"
+        f"WHERE {{ {listed} GRAPH {graph} {{ ?this ?rulePredicate ?ruleObject }} }}"
+    )
+    parts.append(
+        f"INSERT {{ GRAPH {graph} {{\n{rule.template}\n}} }}\n"
+        f"{_using(using)}USING NAMED {scratch}\n"
+        f"WHERE {{\n{listed}\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
+    )
+    parts.append(f"DROP SILENT GRAPH {scratch}")
+    return " ;\n".join(parts)
+
+
+def foci_graph_iri(name: str) -> str:
+    """The scratch graph in which :func:`focus_update` lists the focus nodes of the rule called
+    ``name`` (created and dropped within the update)."""
+    return f"{GRAPH_BASE}scratch/rule-foci/{name}"
+
+
+def affected_foci(kb: KnowledgeBase, rule: DomainRule, changed: list[ox.NamedNode]) -> set[ox.NamedNode]:
+    """The focus nodes whose outputs of ``rule`` may change when triples with one of ``changed``
+    as subject or object are added or removed: ``ald:affectedBy`` run on the store as it is
+    (the union of its graphs)."""
+    if not changed:
+        return set()
+    result = kb.query(_bind(rule.affected_by, "changed", changed))
+    assert isinstance(result, ox.QuerySolutions)
+    return {row["this"] for row in result if isinstance(row["this"], ox.NamedNode)}
+
+
+def premises(
+    kb: KnowledgeBase, rule: DomainRule, subject: ox.NamedNode, obj: ox.NamedNode | ox.Literal
+) -> list[ox.Triple]:
+    """The triples the derivation of ``subject`` … ``obj`` by ``rule`` rests on (``ald:premises``
+    run on the union of the store's graphs), sorted."""
+    text = _bind_row(rule.premises, ("this", "object"), (subject, obj))
+    result = kb.query(text)
+    return sorted(result, key=str)  # type: ignore[arg-type]
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def _load_rule(path: Path) -> DomainRule:
+    def fail(problem: str) -> ValueError:
+        return ValueError(f"{path}: {problem}")
+
+    name = path.stem
+    g = rdflib.Graph()
+    try:
+        g.parse(path, format="turtle")
+    except Exception as e:
+        raise fail(f"not valid Turtle: {e}") from e
+    found = set(g.subjects(RDF.type, SH.SPARQLRule))
+    if len(found) != 1:
+        raise fail(f"expected one sh:SPARQLRule, found {len(found)}")
+    node = found.pop()
+    if str(node) != RULES_BASE + name:
+        raise fail(f"the rule is <{node}>; a rule in {path.name} must be <{RULES_BASE}{name}>")
+    shapes = set(g.subjects(SH.rule, node))
+    if len(shapes) != 1:
+        raise fail("the rule must be the sh:rule of exactly one node shape")
+    targets = list(g.objects(shapes.pop(), SH.targetClass))
+    if len(targets) != 1 or not isinstance(targets[0], rdflib.URIRef):
+        raise fail("the rule's shape must have exactly one sh:targetClass, an IRI")
+
+    def text(prop: rdflib.URIRef, what: str) -> str:
+        values = [v for v in g.objects(node, prop) if isinstance(v, rdflib.Literal)]
+        english = [v for v in values if v.language in (None, "en")]
+        if not english or not str(english[0]).strip():
+            raise fail(f"the rule has no {what}")
+        return str(english[0])
+
+    label = text(RDFS.label, "rdfs:label")
+    comment = text(RDFS.comment, "rdfs:comment")
+    construct = text(SH.construct, "sh:construct query")
+    premises_query = text(ALD.premises, "ald:premises query")
+    affected_query = text(ALD.affectedBy, "ald:affectedBy query")
+    order_value = g.value(node, ALD.order)
+    if not isinstance(order_value, rdflib.Literal) or not isinstance(order_value.toPython(), int):
+        raise fail("the rule has no integer ald:order")
+
+    _check_query(construct, "sh:construct", "ConstructQuery", fail)
+    _check_query(premises_query, "ald:premises", "ConstructQuery", fail)
+    _check_query(affected_query, "ald:affectedBy", "SelectQuery", fail)
+    for triple in prepareQuery(construct).algebra["template"]:
+        if triple[0] != rdflib.Variable("this"):
+            shown = " ".join(t.n3() for t in triple)
+            raise fail(f"sh:construct: the template triple {{ {shown} }} does not have $this as subject")
+    _check_variables(premises_query, "ald:premises", {"this"}, fail)
+    _check_variables(affected_query, "ald:affectedBy", {"changed"}, fail)
+    selected = ox.Store().query(affected_query)
+    assert isinstance(selected, ox.QuerySolutions)
+    if [v.value for v in selected.variables] != ["this"]:
+        raise fail("ald:affectedBy must select ?this and nothing else")
+
+    template, where = _construct_parts(construct, fail)
+    rule = DomainRule(
+        iri=str(node),
+        name=name,
+        label=label,
+        comment=comment,
+        focus_class=str(targets[0]),
+        construct=construct,
+        template=template,
+        where=where,
+        premises=premises_query,
+        affected_by=affected_query,
+        order=int(order_value.toPython()),
+        graph=rule_graph_iri(name),
+    )
+    probe = ox.NamedNode(RULES_BASE + "probe")
+    for update in (full_update(rule, [RULES_BASE]), focus_update(rule, [RULES_BASE], [probe], [probe])):
+        try:
+            ox.Store().update(update)
+        except SyntaxError as e:  # a construct this module does not take apart correctly
+            raise fail(f"the update built from sh:construct does not parse: {e}") from e
+    return rule
+
+
+def _check_query(query: str, what: str, form: str, fail) -> None:
+    """Parse ``query`` with pyoxigraph and rdflib; it must be of the given form."""
+    try:
+        ox.Store().query(query)
+    except SyntaxError as e:
+        raise fail(f"{what} does not parse: {e}") from e
+    try:
+        parsed = prepareQuery(query)
+    except Exception as e:
+        raise fail(f"{what} does not parse (rdflib): {e}") from e
+    if parsed.algebra.name != form:
+        raise fail(f"{what} must be a {form.removesuffix('Query').upper()} query")
+    if form == "ConstructQuery" and len(_groups(query[_prologue(query)[1] :])) < 2:
+        raise fail(f"{what} must have a template and a WHERE group (not CONSTRUCT WHERE)")
+
+
+def _check_variables(query: str, what: str, needed: set[str], fail) -> None:
+    used = {tok[1:] for kind, tok, _s, _e in _tokens(query) if kind == "var"}
+    missing = sorted(needed - used)
+    if missing:
+        raise fail(f"{what} does not use {', '.join('?' + m for m in missing)}")
+
+
+def _construct_parts(construct: str, fail) -> tuple[str, str]:
+    """The template (between its braces) and the WHERE group (braces included) of a CONSTRUCT,
+    prefixed names expanded."""
+    body = _prefix_free(construct)
+    groups = _groups(body)
+    if len(groups) != 2:
+        raise fail("sh:construct must be CONSTRUCT { template } WHERE { pattern } with nothing after")
+    (ts, te), (ws, we) = groups
+    tail = [tok for kind, tok, s, _e in _tokens(body[we:]) if kind not in ("space", "comment")]
+    if tail:
+        raise fail("sh:construct must end with its WHERE group (no solution modifiers, no VALUES)")
+    return body[ts + 1 : te - 1].strip(), body[ws:we]
+
+
+# -- taking queries apart ------------------------------------------------------------------------
+
+_PN_CHARS = r"\w\-\u00B7\u00C0-\uFFFF"
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?:"""
+    rf"""(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?\#@%]|\.(?=[{_PN_CHARS}:%\\]))*)
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<word>[A-Za-z_]\w*)
+  | (?P<open>\{{)
+  | (?P<close>\}})
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
+    """(kind, text, start, end) of each token of a SPARQL text, spaces and comments included."""
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        assert m is not None and m.lastgroup is not None  # `other` matches any character
+        yield m.lastgroup, m.group(), m.start(), m.end()
+        pos = m.end()
+
+
+def _prologue(text: str) -> tuple[dict[str, str], int]:
+    """The PREFIX declarations of a query and where its body starts."""
+    prefixes: dict[str, str] = {}
+    pending: list[str] = []
+    body = 0
+    for kind, tok, _start, end in _tokens(text):
+        if kind in ("space", "comment"):
+            continue
+        if not pending and kind == "word" and tok.upper() == "BASE":
+            raise ValueError("BASE is not supported in rule queries: write full IRIs or prefixed names")
+        if not pending and kind == "word" and tok.upper() == "PREFIX":
+            pending.append(tok)
+        elif len(pending) == 1 and kind == "pname" and tok.endswith(":"):
+            pending.append(tok[:-1])
+        elif len(pending) == 2 and kind == "iri":
+            prefixes[pending[1]] = tok[1:-1]
+            pending = []
+            body = end
+        else:
+            break
+    return prefixes, body
+
+
+def _prefix_free(query: str) -> str:
+    """The query without its prologue, every prefixed name written as a full IRI."""
+    prefixes, body = _prologue(query)
+    out: list[str] = []
+    for kind, tok, _s, _e in _tokens(query[body:]):
+        if kind == "pname":
+            prefix, _, local = tok.partition(":")
+            if prefix not in prefixes:
+                raise ValueError(f"undeclared prefix {prefix}: in {tok}")
+            local = re.sub(r"\\(.)", r"\1", local)
+            tok = str(ox.NamedNode(prefixes[prefix] + local))
+        out.append(tok)
+    return "".join(out).strip()
+
+
+def _groups(body: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level ``{ … }`` group of a query body (end after the brace)."""
+    found: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for kind, _tok, s, e in _tokens(body):
+        if kind == "open":
+            if depth == 0:
+                start = s
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+            if depth == 0:
+                found.append((start, e))
+    return found
+
+
+def _form(body: str) -> str:
+    """The first keyword of a query body (SELECT, CONSTRUCT, ASK, DESCRIBE), upper-cased."""
+    for kind, tok, _s, _e in _tokens(body):
+        if kind == "word":
+            return tok.upper()
+    return ""
+
+
+def _where_start(query: str) -> int:
+    """The offset just after the opening brace of the query's WHERE group: the first top-level
+    group of a SELECT, the second of a CONSTRUCT (the first is its template)."""
+    _, body = _prologue(query)
+    index = 1 if _form(query[body:]) == "CONSTRUCT" else 0
+    groups = _groups(query[body:])
+    if len(groups) <= index:
+        raise ValueError("the query has no WHERE group")
+    return body + groups[index][0] + 1
+
+
+def _bind(query: str, variable: str, values: Iterable[ox.NamedNode]) -> str:
+    """``query`` with ``VALUES ?variable { … }`` first in its WHERE group."""
+    at = _where_start(query)
+    return f"{query[:at]}\n  VALUES ?{variable} {{ {_terms(values)} }}{query[at:]}"
+
+
+def _bind_row(query: str, variables: tuple[str, ...], row: tuple[ox.NamedNode | ox.Literal, ...]) -> str:
+    """``query`` with a one-row ``VALUES`` block first in its WHERE group."""
+    for term in row:
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise TypeError(f"expected a pyoxigraph NamedNode or Literal, got {term!r}")
+    at = _where_start(query)
+    names = " ".join("?" + v for v in variables)
+    return f"{query[:at]}\n  VALUES ({names}) {{ ({' '.join(str(t) for t in row)}) }}{query[at:]}"
+
+
+def _inside(group: str) -> str:
+    """A group's patterns without its braces: joined into the update's own WHERE group rather than
+    nested in it, so that pyoxigraph orders all the joins together (the allied-states rule took
+    0.6 s on the shipped data nested, 0.07 s flattened). The same solutions, since a rule's WHERE
+    group binds $this itself."""
+    return group.strip()[1:-1].strip()
+
+
+def _checked(nodes: Iterable[ox.NamedNode]) -> list[ox.NamedNode]:
+    """The nodes, which must be pyoxigraph NamedNodes (their serialisation is all that enters a
+    query or update text)."""
+    out = list(nodes)
+    for node in out:
+        if not isinstance(node, ox.NamedNode):
+            raise TypeError(f"expected a pyoxigraph NamedNode, got {node!r}")
+    return out
+
+
+def _terms(nodes: Iterable[ox.NamedNode]) -> str:
+    """IRIs as pyoxigraph writes them, space-separated."""
+    return " ".join(str(node) for node in _checked(nodes))
+
+
+def _using(graphs: list[str]) -> str:
+    return "".join(f"USING {ox.NamedNode(g)}\n" for g in graphs)
