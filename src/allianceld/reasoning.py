@@ -305,8 +305,8 @@ def rule_updates(
 
 def _read_by(rule: DomainRule, triples: Iterable[ox.Triple]) -> set[ox.NamedNode]:
     """The subjects of those ``triples`` that ``rule`` reads: their predicate (for rdf:type, written
-    ``a``, their class) is named in its WHERE clause."""
-    named = _named_in(rule.where)
+    ``a``, their class) is named in its WHERE clause, or their class is the rule's focus class."""
+    named = _named_in(rule.where) | {rule.focus_class}
     return {
         t.subject
         for t in triples
