@@ -114,10 +114,21 @@ def focus_update(rule: DomainRule, using: list[str], foci: list[ox.NamedNode], c
     parts.append(
         f"INSERT {{ GRAPH {graph} {{\n{rule.template}\n}} }}\n"
         f"{_using(using)}USING NAMED {scratch}\n"
-        f"WHERE {{\n{listed}\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
+        f"WHERE {{\n{listed}\n?this a {ox.NamedNode(rule.focus_class)} .\n{_within(_inside(rule.where), listed)}\n}}"
     )
     parts.append(f"DROP SILENT GRAPH {scratch}")
     return " ;\n".join(parts)
+
+
+_SUBQUERY_ABOUT_THIS = re.compile(r"(SELECT\b[^{}]*?[?$]this\b[^{}]*?WHERE\s*\{)", re.IGNORECASE)
+
+
+def _within(where: str, listed: str) -> str:
+    """``where`` with every subquery that projects ``$this`` restricted to the listed focus nodes:
+    a subquery is evaluated on its own (SPARQL's bottom-up semantics), so an aggregate over
+    ``$this`` would otherwise run over every alliance of the store on every write. The outer
+    group joins ``$this`` with the same list, so the solutions are the same."""
+    return _SUBQUERY_ABOUT_THIS.sub(lambda m: f"{m.group(1)} {listed}", where)
 
 
 def foci_graph_iri(name: str) -> str:
