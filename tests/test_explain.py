@@ -10,6 +10,7 @@ from allianceld import explain, gate, rdfio
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Validator
+from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
 ALD = "https://w3id.org/allianceld/ontology#"
@@ -23,9 +24,7 @@ def triple(s: str, p: str, o: str) -> ox.Triple:
 
 @pytest.fixture(scope="module")
 def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    kb = KnowledgeBase()
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    return kb
+    return load_shipped(KnowledgeBase(), settings, validator)
 
 
 def leaves(e: explain.Explanation) -> set[ox.Triple]:

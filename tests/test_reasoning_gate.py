@@ -26,56 +26,51 @@ def checking(settings: Settings) -> Validator:
     return v
 
 
-@pytest.fixture
-def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    kb = KnowledgeBase()
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    return kb
-
-
 def write(kb: KnowledgeBase, validator: Validator, turtle: str, **kwargs: bool) -> gate.CommitResult:
     triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
     return gate.commit(kb, validator, [gate.Source("urn:test:g", triples, "test")], **kwargs)
 
 
-def test_the_rl_rules_refuse_a_state_typed_as_an_alliance_without_java(kb: KnowledgeBase, validator: Validator) -> None:
+def test_the_rl_rules_refuse_a_state_typed_as_an_alliance_without_java(
+    loaded_kb: KnowledgeBase, validator: Validator
+) -> None:
     assert not validator.dl_checks
-    before = kb.dump()
+    before = loaded_kb.dump()
     with pytest.raises(Inconsistent) as err:
-        write(kb, validator, ALSO_AN_ALLIANCE)
+        write(loaded_kb, validator, ALSO_AN_ALLIANCE)
     assert err.value.status == 422
     assert err.value.details["individuals"] == [ID + "state/fra"]
     assert any("disjoint" in a.lower() and "ald:State" in a for a in err.value.details["axioms"])
     assert "OWL 2 RL" in str(err.value)
-    assert kb.dump() == before
-    write(kb, validator, ALSO_AN_ALLIANCE, force=True)  # forced writes are let through
+    assert loaded_kb.dump() == before
+    write(loaded_kb, validator, ALSO_AN_ALLIANCE, force=True)  # forced writes are let through
 
 
 def test_hermit_verdicts_refuse_the_write(
-    kb: KnowledgeBase, checking: Validator, monkeypatch: pytest.MonkeyPatch
+    loaded_kb: KnowledgeBase, checking: Validator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What HermiT says is what the gate does (the check itself: tests/test_dl_check.py)."""
     seen = []
 
-    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object) -> Consistency:
+    def verdict(loaded_kb: KnowledgeBase, ontology: object, written: object, replacing: object) -> Consistency:
         seen.append(written)
         return Consistency(False, "HermiT", "inconsistent: made up for the test")
 
     monkeypatch.setattr(dl_check, "check_write", verdict)
-    before = kb.dump()
+    before = loaded_kb.dump()
     with pytest.raises(Inconsistent, match="made up for the test"):
-        write(kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
-    assert seen and kb.dump() == before
+        write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
+    assert seen and loaded_kb.dump() == before
 
 
 @requires_java
 def test_with_hermit_a_consistent_write_passes_and_an_inconsistent_one_is_refused(
-    kb: KnowledgeBase, checking: Validator
+    loaded_kb: KnowledgeBase, checking: Validator
 ) -> None:
-    result = write(kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
+    result = write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
     assert result.triples == 1
-    before = kb.dump()
+    before = loaded_kb.dump()
     with pytest.raises(Inconsistent) as err:
-        write(kb, checking, ALSO_AN_ALLIANCE)
+        write(loaded_kb, checking, ALSO_AN_ALLIANCE)
     assert ID + "state/fra" in err.value.details["individuals"]
-    assert kb.dump() == before
+    assert loaded_kb.dump() == before

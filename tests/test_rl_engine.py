@@ -37,24 +37,17 @@ def write(kb: KnowledgeBase, graphs: dict[str, list[ox.Triple]]) -> rl_engine.In
     return change
 
 
-@pytest.fixture
-def loaded(settings: Settings, validator: Validator) -> KnowledgeBase:
-    kb = KnowledgeBase()
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    return kb
-
-
-def test_removing_and_restoring_each_shipped_graph_matches_a_full_recomputation(loaded: KnowledgeBase) -> None:
-    original = set(loaded.triples(INFERRED_GRAPH))
+def test_removing_and_restoring_each_shipped_graph_matches_a_full_recomputation(loaded_kb: KnowledgeBase) -> None:
+    original = set(loaded_kb.triples(INFERRED_GRAPH))
     assert len(original) > 400
-    for graph in loaded.data_graphs():
-        content = loaded.triples(graph)
-        change = write(loaded, {graph: []})
-        assert set(loaded.triples(INFERRED_GRAPH)) == full_inferred(loaded), graph
+    for graph in loaded_kb.data_graphs():
+        content = loaded_kb.triples(graph)
+        change = write(loaded_kb, {graph: []})
+        assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb), graph
         if graph.endswith(("/nato", "/states")):
             assert change.removed, graph
-        write(loaded, {graph: content})
-        assert set(loaded.triples(INFERRED_GRAPH)) == original, graph
+        write(loaded_kb, {graph: content})
+        assert set(loaded_kb.triples(INFERRED_GRAPH)) == original, graph
 
 
 def test_random_writes_on_generated_data_match_a_full_recomputation(settings: Settings) -> None:
@@ -84,7 +77,7 @@ def test_random_writes_on_generated_data_match_a_full_recomputation(settings: Se
         assert change.added or change.removed
 
 
-def test_a_contribution_is_reasoned_over_incrementally(loaded: KnowledgeBase, validator: Validator) -> None:
+def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase, validator: Validator) -> None:
     turtle = f"""
     @prefix ald: <{ALD}> . @prefix org: <http://www.w3.org/ns/org#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
     @prefix prov: <http://www.w3.org/ns/prov#> .
@@ -93,20 +86,22 @@ def test_a_contribution_is_reasoned_over_incrementally(loaded: KnowledgeBase, va
         ald:startDate "2030-01-01"^^xsd:date ; prov:wasDerivedFrom <{ID}source/nato-members> .
     """
     triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
-    result = gate.commit(loaded, validator, [gate.Source("urn:test:g", triples, "test")], force=True)
+    result = gate.commit(loaded_kb, validator, [gate.Source("urn:test:g", triples, "test")], force=True)
     assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
     member_of = ox.Triple(
         ox.NamedNode(ID + "state/jpn"),
         ox.NamedNode("http://www.w3.org/ns/org#memberOf"),
         ox.NamedNode(ID + "alliance/nato"),
     )
-    assert member_of in set(loaded.triples(INFERRED_GRAPH))
-    assert set(loaded.triples(INFERRED_GRAPH)) == full_inferred(loaded)
+    assert member_of in set(loaded_kb.triples(INFERRED_GRAPH))
+    assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)
 
 
-def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded: KnowledgeBase) -> None:
+def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded_kb: KnowledgeBase) -> None:
     usa = ox.NamedNode(ID + "state/usa")
-    change = reasoning.maintain(loaded, {"urn:test:g": [ox.Triple(usa, TYPE, ox.NamedNode(ALD + "BilateralAlliance"))]})
+    change = reasoning.maintain(
+        loaded_kb, {"urn:test:g": [ox.Triple(usa, TYPE, ox.NamedNode(ALD + "BilateralAlliance"))]}
+    )
     assert change.clashes
     clash = change.clashes[0]
     assert clash.individual == usa
@@ -128,7 +123,7 @@ def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded: Knowle
     ],
 )
 def test_writes_the_rules_cannot_follow_ask_for_a_full_recomputation(
-    loaded: KnowledgeBase, triple: ox.Triple, reason: str
+    loaded_kb: KnowledgeBase, triple: ox.Triple, reason: str
 ) -> None:
     with pytest.raises(rl_engine.NeedsFullRecompute, match=reason):
-        reasoning.maintain(loaded, {"urn:test:g": [triple]})
+        reasoning.maintain(loaded_kb, {"urn:test:g": [triple]})

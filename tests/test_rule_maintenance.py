@@ -11,6 +11,7 @@ from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
+from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
 ALD = "https://w3id.org/allianceld/ontology#"
@@ -18,9 +19,7 @@ ALD = "https://w3id.org/allianceld/ontology#"
 
 @pytest.fixture(scope="module")
 def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    kb = KnowledgeBase()
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    return kb
+    return load_shipped(KnowledgeBase(), settings, validator)
 
 
 def rule_graphs(kb: KnowledgeBase, validator: Validator) -> dict[str, set[ox.Triple]]:
