@@ -26,8 +26,6 @@ from allianceld.vocab import (
     INFERRED_GRAPH,
     PROVENANCE_GRAPH_BASE,
     is_contribution_graph,
-    is_inferred_graph,
-    is_provenance_graph,
 )
 
 MAX_DEPTH = 24
@@ -96,9 +94,7 @@ class Explainer:
         self.store: ox.Store = kb.backend.store
         self.rules = reasoning.ruleset(kb)
         self.domain_rules = {r.graph: r for r in domain_rules}
-        graphs = kb.graphs()
-        self.knowledge = {ox.NamedNode(g) for g in graphs if not is_inferred_graph(g) and not is_provenance_graph(g)}
-        self.view = rl_engine.StoreView(self.store, [g.value for g in self.knowledge], INFERRED_GRAPH)
+        self.view = rl_engine.StoreView(self.store, kb.knowledge_graphs(), INFERRED_GRAPH)
         self._done: dict[ox.Triple, Explanation] = {}
 
     def _graphs_of(self, t: ox.Triple) -> list[ox.NamedNode]:
@@ -107,10 +103,6 @@ class Explainer:
             for q in self.store.quads_for_pattern(t.subject, t.predicate, t.object, None)
             if isinstance(q.graph_name, ox.NamedNode)
         ]
-
-    def _match(self, s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
-        for q in self.view.quads(s, p, o):
-            yield q.triple
 
     def explain(self, triple: ox.Triple) -> Explanation:
         """The explanation of ``triple`` (status ``unknown`` when the store does not hold it)."""
@@ -123,7 +115,7 @@ class Explainer:
         if t in self._done:
             return self._done[t]
         graphs = self._graphs_of(t)
-        asserted = [g for g in graphs if g in self.knowledge]
+        asserted = [g for g in graphs if g in self.view.knowledge]
         if asserted:
             found = Explanation(t, "asserted", sources=[_source(g.value) for g in asserted])
         elif any(g.value == INFERRED_GRAPH for g in graphs):
@@ -142,13 +134,13 @@ class Explainer:
 
     def _by_owl(self, t: ox.Triple, path: frozenset[ox.Triple], depth: int) -> Explanation | None:
         candidates = []
-        for rule, sol in rl_engine.derivations(self.rules, t, self._match):
+        for rule, sol in rl_engine.derivations(self.rules, t, self.view.triples):
             premises = [rl_engine.instantiate(a, sol) for a in rule.body]
             if any(p is None or p in path for p in premises):
                 continue
             candidates.append((rule, premises))
         # prefer the derivations that rest on asserted triples
-        candidates.sort(key=lambda c: sum(not self._is_asserted(p) for p in c[1]))  # type: ignore[arg-type]
+        candidates.sort(key=lambda c: sum(not self.view.is_asserted(p) for p in c[1]))  # type: ignore[arg-type]
         for rule, premises in candidates:
             explained = [self._explain(p, path, depth + 1) for p in premises]  # type: ignore[arg-type]
             if all(e is not None for e in explained):
@@ -161,9 +153,6 @@ class Explainer:
                     premises=explained,  # type: ignore[arg-type]
                 )
         return None
-
-    def _is_asserted(self, t: ox.Triple) -> bool:
-        return any(g in self.knowledge for g in self._graphs_of(t))
 
     def _by_domain_rule(self, rule: Any, t: ox.Triple, path: frozenset[ox.Triple], depth: int) -> Explanation | None:
         from allianceld import rules as domain

@@ -147,10 +147,9 @@ def _commit(
             - {g for g, ts in graphs.items() if not ts}
         )
         after = reasoning.rule_updates(kb, validator.rules, knowledge, change)
-    if change is not None:  # data, provenance records and the inferences' change in one transaction
-        kb.write(writes, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=after)
-    else:
-        kb.write(writes, then=after)
+    removed, added = (change.removed, change.added) if change is not None else ((), ())
+    # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
+    kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 

@@ -15,7 +15,7 @@ nodes (the inferred graph keeps no triple about them), or an empty inferred grap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -212,6 +212,23 @@ class StoreView:
             if q.graph_name in self.knowledge or q.graph_name == self.inferred:
                 yield q
 
+    def triples(self, s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
+        """The closure's triples matching a pattern (a :data:`Match`)."""
+        for q in self.quads(s, p, o):
+            yield q.triple
+
+    def is_asserted(self, t: ox.Triple, graphs: Collection[ox.NamedNode] | None = None) -> bool:
+        """Whether ``t`` is asserted in one of the knowledge graphs (or of ``graphs``); identity
+        links (owl:sameAs) never count as asserted here."""
+        if t.predicate == SAME_AS:
+            return False
+        wanted = self.knowledge if graphs is None else graphs
+        return any(q.graph_name in wanted for q in self.store.quads_for_pattern(t.subject, t.predicate, t.object, None))
+
+    def is_inferred(self, t: ox.Triple) -> bool:
+        """Whether the inferred graph holds ``t``."""
+        return any(True for _ in self.store.quads_for_pattern(t.subject, t.predicate, t.object, self.inferred))
+
 
 def maintain(
     rules: Ruleset,
@@ -230,8 +247,7 @@ def maintain(
     kept_graphs = view.knowledge - replaced_nodes
 
     def asserted_elsewhere(t: ox.Triple) -> bool:
-        quads = view.store.quads_for_pattern(t.subject, t.predicate, t.object, None)
-        return any(q.graph_name in kept_graphs for q in quads)
+        return view.is_asserted(t, kept_graphs)
 
     removed = {t for t in old_union - new_content.all if t.predicate != SAME_AS and not asserted_elsewhere(t)}
     added_all = {t for t in new_content.all - old_union if t.predicate != SAME_AS and not asserted_elsewhere(t)}
@@ -241,23 +257,13 @@ def maintain(
         if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
             raise NeedsFullRecompute("the write has blank nodes")
 
-    def inferred_old(t: ox.Triple) -> bool:
-        return any(True for _ in view.store.quads_for_pattern(t.subject, t.predicate, t.object, view.inferred))
-
-    def asserted_old(t: ox.Triple) -> bool:
-        if t.predicate == SAME_AS:
-            return False
-        quads = view.store.quads_for_pattern(t.subject, t.predicate, t.object, None)
-        return any(q.graph_name in view.knowledge for q in quads)
+    inferred_old = view.is_inferred
+    asserted_old = view.is_asserted
 
     def asserted_new(t: ox.Triple) -> bool:
         return t.predicate != SAME_AS and (t in new_content or asserted_elsewhere(t))
 
     added = {t for t in added_all if not asserted_old(t)}
-
-    def match_old(s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
-        for q in view.quads(s, p, o):
-            yield q.triple
 
     # 1. over-delete: every inference that used a removed triple, directly or not
     over = TripleIndex(removed)
@@ -265,7 +271,7 @@ def maintain(
     while frontier:
         nxt = []
         for t in frontier:
-            for head, _ in consequences(rules, t, match_old):
+            for head, _ in consequences(rules, t, view.triples):
                 if head not in over and not asserted_new(head) and inferred_old(head):
                     over.add(head)
                     nxt.append(head)
@@ -279,9 +285,9 @@ def maintain(
         return t not in over and (asserted_old(t) or inferred_old(t))
 
     def match_mid(s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
-        for q in view.quads(s, p, o):
-            if q.triple not in over:
-                yield q.triple
+        for t in view.triples(s, p, o):
+            if t not in over:
+                yield t
 
     def match_new(s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
         seen: set[ox.Triple] = set()

@@ -176,14 +176,8 @@ class KnowledgeBase:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
         (which see the writes before them). Either all of it is written or none."""
-        parts: list[str] = []
-        for iri, triples in replace.items():
-            graph = ox.NamedNode(iri)
-            parts.append(f"DROP SILENT GRAPH {graph}")
-            body = " .\n".join(str(t) for t in triples)
-            if body:
-                parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
-        for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
+        parts = [f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in replace]
+        for keyword, changes in (("INSERT", replace), ("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
                 body = " .\n".join(str(t) for t in triples)
                 if body:
