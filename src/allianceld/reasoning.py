@@ -197,7 +197,7 @@ def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
     for s, p, o in closed:
         if isinstance(o, Literal) and o.datatype == XSD.string:
             o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
-        if (s, p, o) not in source and rl_engine.worth_keeping(ox.Triple(*map(rl_rules._ox, (s, p, o)))):
+        if (s, p, o) not in source and rl_engine.worth_keeping(ox.Triple(*map(rl_rules.ox_term, (s, p, o)))):
             inferred.add((s, p, o))
     return inferred, name
 

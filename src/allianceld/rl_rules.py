@@ -121,7 +121,8 @@ def short(term: object) -> str:
     return f"<{value}>" if isinstance(term, rdflib.URIRef | ox.NamedNode) else value
 
 
-def _ox(term: rdflib.term.Node) -> Term:
+def ox_term(term: rdflib.term.Node) -> Term:
+    """An rdflib term as pyoxigraph's."""
     if isinstance(term, rdflib.URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
@@ -165,7 +166,7 @@ class _Compiler:
         """The ways of being an instance of ``ce``, as conjunctions of atoms (None: not in RL)."""
         g = self.g
         if isinstance(ce, rdflib.URIRef):
-            return None if ce in (OWL.Thing, RDFS.Resource) else [[(x, TYPE, _ox(ce))]]
+            return None if ce in (OWL.Thing, RDFS.Resource) else [[(x, TYPE, ox_term(ce))]]
         if (ce, OWL.intersectionOf, None) in g:
             parts = [self.bodies(c, x) for c in Collection(g, g.value(ce, OWL.intersectionOf))]
             if any(p is None for p in parts):
@@ -182,10 +183,10 @@ class _Compiler:
         prop = g.value(ce, OWL.onProperty)
         if prop is None or not isinstance(prop, rdflib.URIRef):
             return None
-        p = _ox(prop)
+        p = ox_term(prop)
         value = g.value(ce, OWL.hasValue)
         if value is not None:
-            return [[(x, p, _ox(value))]]
+            return [[(x, p, ox_term(value))]]
         filler = g.value(ce, OWL.someValuesFrom)
         if filler is not None:
             y = self.var()
@@ -200,7 +201,7 @@ class _Compiler:
         g = self.g
         if isinstance(ce, rdflib.URIRef):
             if ce not in (OWL.Thing, RDFS.Resource, RDFS.Literal) and not str(ce).startswith(str(XSD)):
-                self.rules.append(Rule(name, axiom, (x, TYPE, _ox(ce)), tuple(body)))
+                self.rules.append(Rule(name, axiom, (x, TYPE, ox_term(ce)), tuple(body)))
             return
         if (ce, OWL.intersectionOf, None) in g:
             for c in Collection(g, g.value(ce, OWL.intersectionOf)):
@@ -210,12 +211,12 @@ class _Compiler:
         if isinstance(prop, rdflib.URIRef):
             value = g.value(ce, OWL.hasValue)
             if value is not None:
-                self.rules.append(Rule("cls-hv1", axiom, (x, _ox(prop), _ox(value)), tuple(body)))
+                self.rules.append(Rule("cls-hv1", axiom, (x, ox_term(prop), ox_term(value)), tuple(body)))
                 return
             filler = g.value(ce, OWL.allValuesFrom)
             if filler is not None:
                 y = self.var()
-                self.heads(filler, y, [*body, (x, _ox(prop), y)], "cls-avf", axiom)
+                self.heads(filler, y, [*body, (x, ox_term(prop), y)], "cls-avf", axiom)
                 return
         self.skipped.append(f"{axiom} (its superclass side is not in OWL 2 RL)")
 
@@ -239,11 +240,11 @@ class _Compiler:
         for p, c in g.subject_objects(RDFS.domain):
             if isinstance(p, rdflib.URIRef):
                 x, y = self.var(), self.var()
-                self.heads(c, x, [(x, _ox(p), y)], "prp-dom", f"{short(p)} rdfs:domain {self.describe(c)}")
+                self.heads(c, x, [(x, ox_term(p), y)], "prp-dom", f"{short(p)} rdfs:domain {self.describe(c)}")
         for p, c in g.subject_objects(RDFS.range):
             if isinstance(p, rdflib.URIRef) and p not in self.datatype_props:
                 x, y = self.var(), self.var()
-                self.heads(c, y, [(x, _ox(p), y)], "prp-rng", f"{short(p)} rdfs:range {self.describe(c)}")
+                self.heads(c, y, [(x, ox_term(p), y)], "prp-rng", f"{short(p)} rdfs:range {self.describe(c)}")
         for p, q in g.subject_objects(RDFS.subPropertyOf):
             self._binary("prp-spo1", f"{short(p)} rdfs:subPropertyOf {short(q)}", p, q, invert=False)
         for p, q in g.subject_objects(OWL.equivalentProperty):
@@ -259,25 +260,25 @@ class _Compiler:
         for p in g.subjects(RDF.type, OWL.TransitiveProperty):
             if isinstance(p, rdflib.URIRef):
                 x, y, z = "?x", "?y", "?z"
-                pp = _ox(p)
+                pp = ox_term(p)
                 self.rules.append(
                     Rule("prp-trp", f"{short(p)} a owl:TransitiveProperty", (x, pp, z), ((x, pp, y), (y, pp, z)))
                 )
         for p, head in g.subject_objects(OWL.propertyChainAxiom):
-            steps = [_ox(s) for s in Collection(g, head)]
+            steps = [ox_term(s) for s in Collection(g, head)]
             names = [f"?c{i}" for i in range(len(steps) + 1)]
             body = tuple((names[i], s, names[i + 1]) for i, s in enumerate(steps))
             axiom = f"{short(p)} owl:propertyChainAxiom ({' '.join(short(s) for s in steps)})"
-            self.rules.append(Rule("prp-spo2", axiom, (names[0], _ox(p), names[-1]), body))
+            self.rules.append(Rule("prp-spo2", axiom, (names[0], ox_term(p), names[-1]), body))
         for p in g.subjects(RDF.type, OWL.FunctionalProperty):
             if isinstance(p, rdflib.URIRef) and p not in self.datatype_props:
-                pp = _ox(p)
+                pp = ox_term(p)
                 body = (("?x", pp, "?y1"), ("?x", pp, "?y2"))
                 axiom = f"{short(p)} a owl:FunctionalProperty"
                 self.rules.append(Rule("prp-fp", axiom, ("?y1", SAME_AS, "?y2"), body, ("?y1", "?y2")))
         for p in g.subjects(RDF.type, OWL.InverseFunctionalProperty):
             if isinstance(p, rdflib.URIRef):
-                pp = _ox(p)
+                pp = ox_term(p)
                 body = (("?x1", pp, "?y"), ("?x2", pp, "?y"))
                 axiom = f"{short(p)} a owl:InverseFunctionalProperty"
                 self.rules.append(Rule("prp-ifp", axiom, ("?x1", SAME_AS, "?x2"), body, ("?x1", "?x2")))
@@ -285,19 +286,19 @@ class _Compiler:
 
     def _binary(self, name: str, axiom: str, p: rdflib.term.Node, q: rdflib.term.Node, *, invert: bool) -> None:
         if isinstance(p, rdflib.URIRef) and isinstance(q, rdflib.URIRef):
-            head: Atom = ("?y", _ox(q), "?x") if invert else ("?x", _ox(q), "?y")
-            self.rules.append(Rule(name, axiom, head, (("?x", _ox(p), "?y"),)))
+            head: Atom = ("?y", ox_term(q), "?x") if invert else ("?x", ox_term(q), "?y")
+            self.rules.append(Rule(name, axiom, head, (("?x", ox_term(p), "?y"),)))
 
     def _disjointness(self) -> Iterable[Disjointness]:
         g = self.g
         for c, d in g.subject_objects(OWL.disjointWith):
             if isinstance(c, rdflib.URIRef) and isinstance(d, rdflib.URIRef):
-                yield Disjointness(_ox(c), _ox(d), f"{short(c)} owl:disjointWith {short(d)}")  # type: ignore[arg-type]
+                yield Disjointness(ox_term(c), ox_term(d), f"{short(c)} owl:disjointWith {short(d)}")  # type: ignore[arg-type]
         for node in g.subjects(RDF.type, OWL.AllDisjointClasses):
             members = [m for m in Collection(g, g.value(node, OWL.members)) if isinstance(m, rdflib.URIRef)]
             axiom = f"[] a owl:AllDisjointClasses ; owl:members ({' '.join(short(m) for m in members)})"
             for c, d in itertools.combinations(members, 2):
-                yield Disjointness(_ox(c), _ox(d), axiom)  # type: ignore[arg-type]
+                yield Disjointness(ox_term(c), ox_term(d), axiom)  # type: ignore[arg-type]
 
 
 def compile_ontology(schema: rdflib.Graph) -> Ruleset:
