@@ -7,7 +7,19 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import contributions, errors, graph_store, metadata, reasoning_views, sparql, ui, validate_views
+from allianceld.web import (
+    contributions,
+    errors,
+    exports,
+    graph_store,
+    metadata,
+    reasoning_views,
+    reconcile,
+    resources,
+    sparql,
+    ui,
+    validate_views,
+)
 from allianceld.web.services import Services, init_services
 
 
@@ -28,7 +40,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)
     errors.init_app(app)
-    blueprints = (ui, sparql, validate_views, contributions, reasoning_views, metadata, graph_store)
+    blueprints = (
+        ui,
+        sparql,
+        validate_views,
+        contributions,
+        reasoning_views,
+        metadata,
+        graph_store,
+        resources,
+        reconcile,
+        exports,
+    )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)
     return app
