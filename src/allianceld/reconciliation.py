@@ -222,7 +222,8 @@ class Index:
         self.class_names = dict(class_names)
         self.regions = dict(regions)  # region id -> English label
         for e in self.entities.values():
-            e.normed = sorted({norm(text) for text, _ in e.labels} - {""})
+            codes = {norm(str(v.value)) for v in e.values.get("iso3166Alpha3", [])}  # "USA", "FRA" are names too
+            e.normed = sorted(({norm(text) for text, _ in e.labels} | codes) - {""})
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> Index:
