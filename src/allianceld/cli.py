@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import gate, rdfio, reasoning, rules
+from allianceld import federation, gate, linking, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -141,10 +142,20 @@ def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
     """Run a SPARQL QUERY (the text, or a file holding it)."""
     path = Path(query)
     text = path.read_text(encoding="utf-8") if len(query) < 4096 and path.is_file() else query
-    kb = _open_kb(_settings(ctx), read_only=True)
+    settings = _settings(ctx)
     try:
-        result = kb.query(text, inference=not no_inference)
-        click.echo(_format(result, fmt), nl=False)
+        allowlist = settings.service_endpoints
+    except ValueError as exc:
+        raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
+    kb = _open_kb(settings, read_only=True)
+    try:
+        endpoints = federation.check_query(text, allowlist)  # before anything connects
+
+        def run() -> str:
+            return _format(kb.query(text, inference=not no_inference), fmt)
+
+        out = federation.run_with_deadline(run, settings.service_timeout, endpoints) if endpoints else run()
+        click.echo(out, nl=False)
     except AllianceldError as exc:
         raise Failure(exc.message) from None
     finally:
@@ -220,6 +231,125 @@ def reason(ctx: click.Context, no_dl: bool) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option(
+    "--against",
+    "dump",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Dump of an external graph (N-Triples, Turtle, ...: by extension), e.g. a Wikidata or DBpedia extract.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the VoID linkset for review (default: <dump name>.linkset.ttl here).",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=linking.DEFAULT_MIN_CONFIDENCE,
+    show_default=True,
+    help="Propose only links at least this confident.",
+)
+@click.option(
+    "--accept-above",
+    type=click.FloatRange(0, 1),
+    help="Commit the links more confident than this as a contribution (validated, with provenance).",
+)
+@click.option(
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    help="Namespace of the external entities (repeatable; default: Wikidata, DBpedia and GeoNames).",
+)
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    metavar="KIND=PREDICATE",
+    help="A predicate of the dump holding a code: KIND is iso2, iso3 or cow (repeatable).",
+)
+@click.option("--agent", help="Who accepts the links, for the provenance record (default: the login name).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def link(
+    ctx: click.Context,
+    dump: Path,
+    output: Path | None,
+    min_confidence: float,
+    accept_above: float | None,
+    namespaces: tuple[str, ...],
+    codes: tuple[str, ...],
+    agent: str | None,
+    fmt: str,
+) -> None:
+    """Propose owl:sameAs links from states and alliances lacking them to the entities of an
+    external dump, scored by codes, labels and dates; write them as a VoID linkset for review."""
+    code_predicates = {}
+    for item in codes:
+        kind, _, predicate = item.partition("=")
+        if kind not in linking.CODE_KINDS or not predicate.startswith(("http://", "https://")):
+            raise click.BadParameter(
+                f"{item!r}: expected KIND=PREDICATE, KIND one of {', '.join(linking.CODE_KINDS)} and an absolute IRI",
+                param_hint="'--code'",
+            )
+        code_predicates[predicate] = kind
+    for ns in namespaces:
+        if not ns.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{ns!r} is not an absolute http(s) IRI", param_hint="'--namespace'")
+    settings = _settings(ctx)
+    kb = _open_kb(settings, read_only=accept_above is None)
+    try:
+        proposals = linking.discover(
+            kb,
+            dump,
+            namespaces=namespaces or linking.TARGETS,
+            code_predicates=code_predicates,
+            min_confidence=min_confidence,
+        )
+        output = output or Path(dump.name.split(".")[0] + ".linkset.ttl")
+        output.write_text(linking.linkset(proposals, dump).serialize(format="turtle"), encoding="utf-8")
+        accepted: list[linking.Proposal] = []
+        contribution = None
+        if accept_above is not None:
+            accepted, contribution, _ = linking.accept(
+                kb,
+                Validator.from_settings(settings),
+                proposals,
+                above=accept_above,
+                dump=dump,
+                agent=agent or getpass.getuser(),
+            )
+    except ValidationFailed as exc:
+        click.echo(exc.report.to_text(), err=True)
+        click.echo("refused: no link was written", err=True)
+        sys.exit(1)
+    except AllianceldError as exc:
+        raise Failure(exc.message) from None
+    finally:
+        kb.close()
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "linkset": str(output),
+                    "proposals": [p.to_json() for p in proposals],
+                    "accepted": [p.to_json() for p in accepted],
+                    "contribution": contribution.to_json() if contribution else None,
+                },
+                indent=2,
+            )
+        )
+        return
+    for p in proposals:
+        mark = "+" if p in accepted else " "
+        click.echo(f"{mark} {p.confidence:.3f}  {p.local}  owl:sameAs  {p.external}  [{p.evidence()}]")
+    click.echo(f"{len(proposals)} link(s) proposed; VoID linkset written to {output}")
+    if accept_above is not None:
+        where = f" as contribution {contribution.id}" if contribution else ""
+        click.echo(f"{len(accepted)} link(s) above {accept_above} committed{where}")
+
+
 @main.group()
 def token() -> None:
     """Manage the bearer tokens that writes need."""
@@ -272,6 +402,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         parse_token_hashes(settings.token_hashes)  # a malformed item stops here, not in a worker
     except ValueError as exc:
         raise Failure(str(exc)) from None
+    try:
+        federation.parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
+    except ValueError as exc:
+        raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
     if production:
         from allianceld.web.production import serve as serve_production
 
