@@ -40,6 +40,9 @@ def home_data() -> dict[str, Any]:
             "validate": "/validate",
             "contributions": "/contributions",
             "reasoning": "/reasoning",
+            "alliances": "/alliances",
+            "states": "/states",
+            "ontology": "/ontology",
         },
     }
 
