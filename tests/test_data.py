@@ -78,7 +78,10 @@ def test_every_state_links_to_wikidata(shared_kb: KnowledgeBase) -> None:
 
 def test_alliances_link_to_wikidata_except_the_unconfirmed(shared_kb: KnowledgeBase) -> None:
     assert _without_wikidata(shared_kb, "ald:Alliance") == UNCONFIRMED_WIKIDATA
-    rows = shared_kb.select("SELECT ?wd WHERE { <https://w3id.org/allianceld/id/alliance/nato> owl:sameAs ?wd }")
+    rows = shared_kb.select(
+        """SELECT ?wd WHERE { <https://w3id.org/allianceld/id/alliance/nato> owl:sameAs ?wd
+             FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }"""
+    )
     assert rows == [{"wd": "http://www.wikidata.org/entity/Q7184"}]
 
 
