@@ -67,3 +67,18 @@ def test_home_page_form_shows_the_report_of_pasted_text(server: str, page) -> No
     page.wait_for_selector("#verdict", timeout=60000)
     assert "Does not conform" in page.inner_text("#verdict")
     assert "cannot start before its alliance was founded" in page.inner_text("#results")
+
+
+def test_a_state_page_links_each_derived_fact_to_its_explanation(server: str, page) -> None:  # noqa: F811
+    page.goto(server + "/id/state/usa")
+    assert page.inner_text("h1#label") == "United States"
+    assert page.locator("#memberships").get_by_role("link", name="North Atlantic Treaty Organization").count() == 1
+    why = page.locator("#derived a.why[href*='p=org:memberOf&o=id:alliance/nato']")
+    assert why.count() == 1
+    why.click()
+    page.wait_for_url("**/reasoning/explain?**")
+    assert page.inner_text("h1") == "Why does this hold?"
+    triple = page.inner_text("#triple")
+    assert "United States" in triple and "North Atlantic Treaty Organization" in triple
+    assert "inferred" in page.inner_text("#how")
+    assert "membership/nato-usa" in page.inner_text("#premises")
