@@ -11,7 +11,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import gate, linking, rdfio, reasoning, rules
+from allianceld import federation, gate, linking, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -142,10 +142,20 @@ def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
     """Run a SPARQL QUERY (the text, or a file holding it)."""
     path = Path(query)
     text = path.read_text(encoding="utf-8") if len(query) < 4096 and path.is_file() else query
-    kb = _open_kb(_settings(ctx), read_only=True)
+    settings = _settings(ctx)
     try:
-        result = kb.query(text, inference=not no_inference)
-        click.echo(_format(result, fmt), nl=False)
+        allowlist = settings.service_endpoints
+    except ValueError as exc:
+        raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
+    kb = _open_kb(settings, read_only=True)
+    try:
+        endpoints = federation.check_query(text, allowlist)  # before anything connects
+
+        def run() -> str:
+            return _format(kb.query(text, inference=not no_inference), fmt)
+
+        out = federation.run_with_deadline(run, settings.service_timeout, endpoints) if endpoints else run()
+        click.echo(out, nl=False)
     except AllianceldError as exc:
         raise Failure(exc.message) from None
     finally:

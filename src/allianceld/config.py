@@ -48,10 +48,21 @@ class Settings:
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))
     # more tokens, as "name:role:sha256hex,…" (hashes only: a token is never configured in clear)
     token_hashes: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_TOKEN_HASHES", ""))
+    # SPARQL endpoints that SERVICE may call, comma-separated (empty: federated queries are off)
+    service_allowlist: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_SERVICE_ALLOWLIST", ""))
+    # seconds a federated query (one with SERVICE) may run; its remote calls have no limit of their own
+    service_timeout: float = field(default_factory=lambda: float(os.environ.get("ALLIANCELD_SERVICE_TIMEOUT", 30)))
 
     @property
     def in_memory(self) -> bool:
         return self.store_path is None
+
+    @property
+    def service_endpoints(self) -> tuple[str, ...]:
+        """The allowlisted SERVICE endpoints, normalised (``federation.parse_allowlist``)."""
+        from allianceld.federation import parse_allowlist
+
+        return parse_allowlist(self.service_allowlist)
 
     @property
     def ontology_file(self) -> Path:

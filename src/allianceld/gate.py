@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import dl_check, rdfio, reasoning, rl_engine
+from allianceld import dl_check, federation, rdfio, reasoning, rl_engine
 from allianceld.errors import BadRequest, Forbidden, Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
@@ -174,7 +174,10 @@ def apply_update(
 
     Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write into the inferred graph),
     :class:`Forbidden` or :class:`ValidationFailed`; nothing is written in any of these cases.
+    An update that would fetch anything (``LOAD <url>``, ``SERVICE``) is refused with 400 before
+    it runs (``federation.check_update``), whichever backend holds the store.
     """
+    federation.check_update(update)
     with kb.write_lock:
         before: dict[str, set[ox.Quad]] = {}
         for quad in kb.quads(kb.graphs()):  # read the store once

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from allianceld import rdfio
+from allianceld import federation, rdfio
 from allianceld.errors import NotAcceptable, ResultTooLarge
-from allianceld.store.backends import QueryResult
+from allianceld.store.backends import EmbeddedBackend, QueryResult
 from allianceld.store.knowledgebase import KnowledgeBase
 
 RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
@@ -29,7 +29,9 @@ RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
 @dataclass(frozen=True)
 class QueryRequest:
     """A query and how to answer it: ``results_type`` for SELECT/ASK and ``graph_type`` for
-    CONSTRUCT/DESCRIBE are the negotiated media types (None when the client accepts none)."""
+    CONSTRUCT/DESCRIBE are the negotiated media types (None when the client accepts none).
+    ``services`` are the endpoints SERVICE may call (normalised; empty: none may), and
+    ``service_timeout`` the seconds a query that calls one may take."""
 
     sparql: str
     results_type: str | None
@@ -38,6 +40,8 @@ class QueryRequest:
     inference: bool = True
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    service_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,16 @@ class _BoundedBuffer:
 
 
 def execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
-    """Run the query on ``kb`` and serialise its result within ``request.max_bytes``."""
+    """Run the query on ``kb`` and serialise its result within ``request.max_bytes``. Its SERVICE
+    endpoints are checked against ``request.services`` first (400 before anything connects); a
+    federated query on the embedded store is given ``request.service_timeout`` seconds (504)."""
+    endpoints = federation.check_query(request.sparql, request.services)
+    if endpoints and isinstance(kb.backend, EmbeddedBackend):
+        return federation.run_with_deadline(lambda: _execute(kb, request), request.service_timeout, endpoints)
+    return _execute(kb, request)
+
+
+def _execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
     result: QueryResult = kb.query(
         request.sparql,
         inference=request.inference,

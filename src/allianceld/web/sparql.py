@@ -40,6 +40,8 @@ def endpoint() -> Response:
             inference=request.values.get("inference", "true").lower() not in ("false", "0", "no"),
             default_graph_uris=tuple(request.values.getlist("default-graph-uri")),
             named_graph_uris=tuple(request.values.getlist("named-graph-uri")),
+            services=services().settings.service_endpoints,
+            service_timeout=services().settings.service_timeout,
         )
     )
     if html and answer.kind != "graph":
