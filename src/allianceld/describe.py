@@ -45,13 +45,11 @@ SELECT ?m ?state ?alliance ?role ?start ?startPrecision ?end ?endPrecision ?g WH
 }}
 """
 
-LABELS = """
-SELECT ?x ?p ?l WHERE {{
-  VALUES ?x {{ {nodes} }}
-  VALUES ?p {{ rdfs:label skos:prefLabel dcterms:title }}
-  ?x ?p ?l FILTER(isLiteral(?l))
-}}
-"""
+LABEL_PROPERTIES = [
+    ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+    ox.NamedNode("http://purl.org/dc/terms/title"),
+]
 
 
 @dataclass(frozen=True)
@@ -146,29 +144,22 @@ def memberships(kb: KnowledgeBase, iri: str) -> list[dict[str, Any]]:
 
 def labels(kb: KnowledgeBase, iris: Iterable[str]) -> dict[str, str]:
     """A label for each IRI that has one: an English rdfs:label, skos:prefLabel or dcterms:title
-    (in that order), else one without a language, else any."""
-    nodes = sorted({i for i in iris if i})
+    (in that order), else one without a language, else any. Read by the store's indexes (one
+    lookup per IRI and property), not by a query that would scan the labels."""
+    nodes = [ox.NamedNode(i) for i in sorted({i for i in iris if i})]
     if not nodes:
         return {}
-    order = {
-        "http://www.w3.org/2000/01/rdf-schema#label": 0,
-        "http://www.w3.org/2004/02/skos/core#prefLabel": 1,
-        "http://purl.org/dc/terms/title": 2,
-    }
+    order = {p.value: rank for rank, p in enumerate(LABEL_PROPERTIES)}
     best: dict[str, tuple[tuple[int, int, str], str]] = {}
-    chunk = 500
-    for i in range(0, len(nodes), chunk):
-        values = " ".join(str(ox.NamedNode(n)) for n in nodes[i : i + chunk])
-        result = kb.query(LABELS.format(nodes=values), prefixes=True)
-        assert isinstance(result, ox.QuerySolutions)
-        for row in result:
-            label = row["l"]
-            assert isinstance(label, ox.Literal)
-            lang = label.language or ""
-            rank = (0 if lang.startswith("en") else 1 if not lang else 2, order.get(row["p"].value, 9), label.value)
-            key = row["x"].value
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, label.value)
+    for q in kb.match(nodes, LABEL_PROPERTIES, graphs=kb.graphs()):
+        label = q.object
+        if not isinstance(label, ox.Literal):
+            continue
+        lang = label.language or ""
+        rank = (0 if lang.startswith("en") else 1 if not lang else 2, order[q.predicate.value], label.value)
+        key = q.subject.value
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, label.value)
     return {k: v[1] for k, v in best.items()}
 
 

@@ -37,21 +37,9 @@ SELECT DISTINCT ?x ?m WHERE {{
 }}
 """
 
-ALLIANCE_DETAILS = """
-SELECT ?x ?p ?o WHERE {{
-  VALUES ?x {{ {nodes} }}
-  VALUES ?p {{ ald:foundingDate ald:dissolutionDate ald:region rdf:type }}
-  ?x ?p ?o
-}}
-"""
-
-STATE_DETAILS = """
-SELECT ?x ?p ?o WHERE {{
-  VALUES ?x {{ {nodes} }}
-  VALUES ?p {{ ald:iso3166Alpha3 ald:region }}
-  ?x ?p ?o
-}}
-"""
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+ALLIANCE_DETAILS = [ox.NamedNode(str(p)) for p in (ALD.foundingDate, ALD.dissolutionDate, ALD.region)] + [RDF_TYPE]
+STATE_DETAILS = [ox.NamedNode(str(p)) for p in (ALD.iso3166Alpha3, ALD.region)]
 
 MEMBERSHIP_DETAILS = """
 SELECT ?m ?alliance ?role ?start ?startPrecision ?end ?endPrecision WHERE {{
@@ -144,15 +132,13 @@ def _url(iri: str) -> str:
     return "/id/" + iri[len(ID_BASE) :] if iri.startswith(ID_BASE) else iri
 
 
-def _details(kb: KnowledgeBase, query: str, iris: list[str]) -> dict[str, dict[str, list[str]]]:
+def _details(kb: KnowledgeBase, properties: list[ox.NamedNode], iris: list[str]) -> dict[str, dict[str, list[str]]]:
+    """The values of ``properties`` of each IRI (lexical forms and IRIs), read by the store's indexes."""
     out: dict[str, dict[str, list[str]]] = {i: {} for i in iris}
-    if not iris:
-        return out
-    rows = kb.select(query.format(nodes=" ".join(str(ox.NamedNode(i)) for i in iris)))
-    for r in rows:
-        values = out[r["x"]].setdefault(r["p"], [])
-        if r["o"] not in values:
-            values.append(r["o"])
+    for q in kb.match([ox.NamedNode(i) for i in iris], properties, graphs=kb.graphs()):
+        values = out[q.subject.value].setdefault(q.predicate.value, [])
+        if q.object.value not in values:
+            values.append(q.object.value)
     return out
 
 
@@ -176,7 +162,6 @@ def alliances(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -
     page = ordered[offset : offset + limit]
     iris = [i for i, _ in page]
     details = _details(kb, ALLIANCE_DETAILS, iris)
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     kinds = {v: k for k, v in ALLIANCE_TYPES.items()}
     regions = sorted({r for d in details.values() for r in d.get(str(ALD.region), [])})
     named = labels(kb, regions)
@@ -189,7 +174,7 @@ def alliances(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -
                 "id": _slug(iri),
                 "label": label,
                 "url": _url(iri),
-                "types": sorted(kinds[t] for t in d.get(rdf_type, []) if t in kinds),
+                "types": sorted(kinds[t] for t in d.get(RDF_TYPE.value, []) if t in kinds),
                 "foundingDate": _one(d, ALD.foundingDate),
                 "dissolutionDate": _one(d, ALD.dissolutionDate),
                 "regions": _region_views(kb, d.get(str(ALD.region), []), named),

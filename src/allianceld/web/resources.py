@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from allianceld import describe, listings, ontology_doc, rdfio
 from allianceld.errors import BadRequest, NotFound
@@ -279,10 +280,20 @@ def ontology() -> Response:
     triples = kb.triples(ONTOLOGY_GRAPH)
     if mime in rdfio.OUTPUT_TYPES:
         return _rdf(sorted(triples, key=str), mime)
-    doc = ontology_doc.document(rdfio.to_rdflib(triples))
+    doc = _documentation(triples)
     if mime == HTML:
         return _vary(Response(render_template("ontology.html", o=doc)))
     return _vary(jsonify(doc))
+
+
+def _documentation(triples: list[ox.Triple]) -> dict[str, Any]:
+    """The ontology's documentation, generated once per ontology content (0.3 s with rdflib)."""
+    digest = hashlib.sha256("\n".join(sorted(map(str, triples))).encode()).hexdigest()
+    cache: dict[str, dict[str, Any]] = current_app.extensions.setdefault("allianceld.ontology_doc", {})
+    if digest not in cache:
+        cache.clear()
+        cache[digest] = ontology_doc.document(rdfio.to_rdflib(triples))
+    return cache[digest]
 
 
 # -- listings --------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Time of the Linked Data pages and listings (/id/..., /ontology, /alliances, /states) through
+the Flask test client, on the shipped data and on the shipped data plus generated data.
+
+    .venv/bin/python benchmarks/bench_pages.py               # shipped data, then + 200k generated triples
+    .venv/bin/python benchmarks/bench_pages.py 20000 2000000
+
+The shipped data goes through the write gate (validated, reasoned); generated data is written
+directly beside it with the types implied by rdfs:subClassOf in the inferred graph (what the
+listings read: alliances are typed by subclasses of ald:Alliance), computed by a SPARQL update
+instead of the reasoner. Each figure is the median of five requests after one warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from allianceld import gate
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.validation import Validator
+from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
+from allianceld.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import generate  # noqa: E402
+
+SUBCLASS_TYPES = """INSERT {{ GRAPH <{inferred}> {{ ?x a ?super }} }}
+USING <{graph}> USING <https://w3id.org/allianceld/graph/ontology>
+WHERE {{ ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>+ ?super . FILTER (isIRI(?super)) }}"""
+
+BROWSER = {"Accept": "text/html"}
+TURTLE = {"Accept": "text/turtle"}
+JSON = {"Accept": "application/json"}
+REQUESTS = [
+    ("/id/state/usa", BROWSER),
+    ("/id/state/usa", TURTLE),
+    ("/id/alliance/nato", BROWSER),
+    ("/id/region/europe", BROWSER),
+    ("/ontology", BROWSER),
+    ("/ontology", TURTLE),
+    ("/alliances", JSON),
+    ("/alliances?active_on=1990-01-01&type=multilateral", JSON),
+    ("/states", JSON),
+    ("/states?active_on=2000-01-01", JSON),
+    ("/states?alliance=nato&active_on=1990-01-01", BROWSER),
+    ("/states/usa/alliances?year=2008", JSON),
+]
+
+
+def median_ms(client, url: str, headers: dict[str, str], repeat: int = 5) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    resp = client.get(url, headers=headers)
+    assert resp.status_code == 200, (url, resp.status_code, resp.data[:300])
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(url, headers=headers)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, len(resp.data)
+
+
+def report(title: str, kb: KnowledgeBase, settings: Settings) -> None:
+    client = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True}).test_client()
+    print(f"\n{title}: {kb.count()} quads")
+    print(f"{'request':58} {'Accept':18} {'ms':>8} {'bytes':>9}")
+    for url, headers in REQUESTS:
+        ms, size = median_ms(client, url, headers)
+        print(f"{url:58} {headers['Accept']:18} {ms:8.1f} {size:9d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[200_000], help="generated triples (default 200000)")
+    args = parser.parse_args()
+    settings = Settings(store_path=None, home=ROOT)
+    validator = Validator.from_settings(settings)
+    shipped = gate.shipped_sources(settings.ontology_file, settings.data_files())
+    kb = KnowledgeBase()
+    gate.commit(kb, validator, shipped)
+    report("shipped data", kb, settings)
+    for size in args.sizes:
+        kb = KnowledgeBase()
+        gate.commit(kb, validator, shipped)
+        graph = data_graph_iri("generated")
+        kb.write({graph: generate(size, seed=0)})
+        kb.write({}, then=[SUBCLASS_TYPES.format(inferred=INFERRED_GRAPH, graph=graph)])
+        report(f"shipped data + {size} generated triples", kb, settings)
+
+
+if __name__ == "__main__":
+    main()
