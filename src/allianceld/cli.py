@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import sys
@@ -11,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import federation, gate, linking, rdfio, reasoning, rules
+from allianceld import export, federation, gate, linking, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -160,6 +161,73 @@ def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
         raise Failure(exc.message) from None
     finally:
         kb.close()
+
+
+@main.command("export")
+@click.argument("output", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(export.FORMATS),
+    default="nquads",
+    show_default=True,
+    help="nquads or trig: one file (stdout without OUTPUT); turtle: one file per graph with manifest.json, "
+    "in the directory OUTPUT, or a zip file when OUTPUT ends in .zip.",
+)
+@click.option("--no-inference", is_flag=True, help="Leave out the inferred graphs (OWL 2 RL and domain rules).")
+@click.option("--base", help="The service's URL, for the VoID description (default: http://HOST:PORT/).")
+@click.pass_context
+def export_command(ctx: click.Context, output: Path | None, fmt: str, no_inference: bool, base: str | None) -> None:
+    """Export the whole dataset (every named graph) with its VoID description, ready to load into
+    another store. Reads a consistent state of the store, also while the server runs."""
+    settings = _settings(ctx)
+    if fmt == "turtle" and output is None:
+        raise click.UsageError("--format turtle writes several files: give an OUTPUT directory or .zip file")
+    base = base or f"http://{settings.host}:{settings.port}/"
+    if not base.endswith("/"):
+        base += "/"
+    kb = _open_kb(settings, read_only=True)
+    try:
+        with export.consistent_view(kb) as view:
+            graphs = export.exported_graphs(view, inference=not no_inference)
+            total = sum(export.count_quads(view, graphs).values())
+            bar = click.progressbar(length=total, label="exporting", file=sys.stderr, show_pos=True)
+            show = output is not None and total > 0
+            with bar if show else contextlib.nullcontext(bar):
+                progress = bar.update if show else None
+                if fmt == "turtle":
+                    assert output is not None
+                    files = export.turtle_files(view, base=base, inference=not no_inference, progress=progress)
+                    if output.suffix == ".zip":
+                        _write(output, export.zip_chunks(files))
+                    else:
+                        export.write_directory(files, output)
+                else:
+                    rdf = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
+                    chunks = export.nquads_export(
+                        view, base=base, inference=not no_inference, fmt=rdf, progress=progress
+                    )
+                    _write(output, chunks)
+    except (AllianceldError, OSError) as exc:
+        raise Failure(getattr(exc, "message", None) or str(exc)) from None
+    finally:
+        kb.close()
+    if output is not None:
+        click.echo(f"exported {total} quads in {len(graphs)} graphs with their VoID description to {output}", err=True)
+
+
+def _write(output: Path | None, chunks: Any) -> None:
+    """Write ``chunks`` to the file ``output``, or to stdout."""
+    if output is None:
+        out = sys.stdout.buffer
+        for chunk in chunks:
+            out.write(chunk)
+        out.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
 
 
 def _format(result: Any, fmt: str) -> str:
