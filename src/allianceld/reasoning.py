@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
 
-from allianceld import rdfio, rl_engine, rl_rules, rules
+from allianceld import rdfio, rl_engine, rl_passthrough, rl_rules, rules
 from allianceld.rules import DomainRule
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
@@ -71,6 +72,12 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     over the data are given to the reasoner with it (:meth:`_Rules.presaturate`), which usually
     saves a second round; a second round reads the closure from a Turtle file (parsed in Rust):
     building an rdflib graph of it cost more than the reasoning.
+
+    The reasoner reads only the triples that can take part in its rules, and a summary of the
+    others (the types their properties' domains and ranges give); the others join the closure
+    unchanged (:mod:`allianceld.rl_passthrough`, which proves the result the same and checks its
+    conditions on the closure; a property that fails them is reasoned over in full and the
+    closure computed again). At 20k generated triples the reasoner then reads 7k instead of 20k.
     """
     try:
         import reasonable
@@ -83,23 +90,36 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
         return set(closed), "owlrl"
 
     rules = _Rules(graph)
-    source = [t for t in graph if t not in rules.hidden]  # reasonable reads any iterable of triples
-    source += rules.presaturate(graph)
-    r = reasonable.PyReasoner()
-    r.from_graph(source)
-    closed = set(r.reason()) | set(source)
+    triples = [t for t in graph if t not in rules.hidden]
+    presaturated = rules.presaturate(graph)
+    forced: set[Any] = set()
     while True:
-        extra = rules.apply(closed) - closed
-        if not extra:
+        parts = rl_passthrough.split(triples, forced)
+        passed = parts.passed
+        passed += [(s, p, rl_passthrough.as_reasoned(o)) for s, p, o in passed if _plain(o)]
+        source = [*parts.core, *parts.summary, *presaturated]
+        r = reasonable.PyReasoner()
+        r.from_graph(source)  # reasonable reads any iterable of triples
+        closed = set(r.reason())
+        closed.update(source)
+        while extra := rules.apply(itertools.chain(closed, passed)) - closed:
+            closed |= extra
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "closure.ttl"  # N-Triples, which is Turtle
+                with path.open("w", encoding="utf-8") as out:
+                    out.writelines(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in closed)
+                r = reasonable.PyReasoner()
+                r.load_file(str(path))
+                closed.update(r.reason())
+        bad = rl_passthrough.violations(closed, parts)
+        if not bad:
+            closed.update(passed)
             return closed | rules.hidden, "reasonable"
-        closed |= extra
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "closure.ttl"  # N-Triples, which is Turtle
-            with path.open("w", encoding="utf-8") as out:
-                out.writelines(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in closed)
-            r = reasonable.PyReasoner()
-            r.load_file(str(path))
-            closed |= set(r.reason())
+        forced |= bad
+
+
+def _plain(o: Any) -> bool:
+    return isinstance(o, Literal) and o.language is None and o.datatype is None
 
 
 class _Rules:
@@ -151,10 +171,13 @@ class _Rules:
             derived.update((x, prop, z) for x, z in pairs if not isinstance(x, Literal))
         return derived
 
-    def apply(self, triples: set[Triple]) -> set[Triple]:
+    def apply(self, triples: Iterable[Triple]) -> set[Triple]:
+        read = {step for _, steps in self.chains for step in steps} | self.inverse_functional
+        functional = self.functional - read
         by_pred: dict[Any, list[tuple[Any, Any]]] = {}
         for s, p, o in triples:
-            by_pred.setdefault(p, []).append((s, o))
+            if p in read or (p in functional and not isinstance(o, Literal)):
+                by_pred.setdefault(p, []).append((s, o))
         derived: set[Triple] = set()
         for prop, steps in self.chains:  # prp-spo2
             pairs = by_pred.get(steps[0], [])

@@ -1,0 +1,206 @@
+"""The OWL 2 RL closure with pass-through (rl_passthrough): the same closure as ``reasonable``
+over every triple, on the shipped data, on generated data and on graphs built so that a passed
+triple does take part in a rule (each would lose a derivation if the split were trusted
+unchecked)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+import reasonable
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+
+from allianceld import rdfio, reasoning, rl_passthrough
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import generate
+
+EX = "http://example.org/"
+
+
+def ex(name: str) -> URIRef:
+    return URIRef(EX + name)
+
+
+def unfiltered(graph: rdflib.Graph) -> set[tuple]:
+    """The closure as computed before pass-through: ``reasonable`` reads every triple (but the
+    functional and inverse-functional declarations), alternating with allianceld's own rules."""
+    rules = reasoning._Rules(graph)
+
+    def reasoned(triples: list[tuple]) -> set[tuple]:
+        r = reasonable.PyReasoner()
+        r.from_graph(triples)
+        return set(r.reason()) | set(triples)
+
+    closed = reasoned([t for t in graph if t not in rules.hidden] + list(rules.presaturate(graph)))
+    while extra := rules.apply(closed) - closed:
+        closed = reasoned(list(closed | extra))
+    return closed | rules.hidden
+
+
+def graph_of(*triples: tuple) -> rdflib.Graph:
+    g = rdflib.Graph()
+    for t in triples:
+        g.add(t)
+    return g
+
+
+def assert_same_closure(graph: rdflib.Graph) -> set[tuple]:
+    closed, name = reasoning.rl_closure(graph)
+    assert name == "reasonable"
+    expected = unfiltered(graph)
+    assert closed - expected == set()
+    assert expected - closed == set()
+    return closed
+
+
+def test_shipped_data_closure_is_unchanged(shared_kb: KnowledgeBase) -> None:
+    graph = reasoning.without_identity_links(shared_kb.rdflib_graph(shared_kb.knowledge_graphs()))
+    rules = reasoning._Rules(graph)
+    parts = rl_passthrough.split([t for t in graph if t not in rules.hidden])
+    assert len(parts.passed) > len(graph) / 3  # the split does pass triples around the reasoner
+    closed = assert_same_closure(graph)
+    nato, usa = (
+        URIRef("https://w3id.org/allianceld/id/alliance/nato"),
+        URIRef("https://w3id.org/allianceld/id/state/usa"),
+    )
+    assert (usa, URIRef("http://www.w3.org/ns/org#memberOf"), nato) in closed
+
+
+def test_generated_data_closure_is_unchanged(settings: Settings) -> None:
+    graph = rdfio.to_rdflib(generate(3000, seed=5))
+    graph += rdflib.Graph().parse(settings.ontology_file)
+    graph = reasoning.without_identity_links(graph)
+    rules = reasoning._Rules(graph)
+    parts = rl_passthrough.split([t for t in graph if t not in rules.hidden])
+    assert len(parts.passed) > len(parts.core)
+    assert_same_closure(graph)
+
+
+def test_a_functional_property_makes_passed_triples_same_as() -> None:
+    """prp-fp makes x and y the same; eq-rep-s then copies the label passed around the reasoner."""
+    g = graph_of(
+        (ex("fp"), RDF.type, OWL.FunctionalProperty),
+        (ex("a"), ex("fp"), ex("x")),
+        (ex("a"), ex("fp"), ex("y")),
+        (ex("x"), ex("label"), Literal("X")),
+        (ex("x"), ex("knows"), ex("z")),
+    )
+    closed = assert_same_closure(g)
+    assert (ex("y"), ex("label"), Literal("X", datatype=XSD.string)) in closed  # as reasonable reads "X"
+    assert (ex("y"), ex("knows"), ex("z")) in closed
+
+
+def test_an_inverse_functional_property_over_passed_triples() -> None:
+    """prp-ifp reads passed triples (a plain literal and its xsd:string reading are one value)."""
+    g = graph_of(
+        (ex("code"), RDF.type, OWL.InverseFunctionalProperty),
+        (ex("a"), ex("code"), Literal("k")),
+        (ex("b"), ex("code"), Literal("k", datatype=XSD.string)),
+        (ex("a"), ex("note"), Literal("n")),
+    )
+    closed = assert_same_closure(g)
+    assert (ex("b"), OWL.sameAs, ex("a")) in closed
+    assert (ex("b"), ex("note"), Literal("n", datatype=XSD.string)) in closed
+
+
+def test_an_axiom_derived_about_a_passed_property() -> None:
+    """ex:p's domain is not stated but derived (prp-spo1 on a meta-property): the check on the
+    closure sends ex:p's triples to the reasoner after all."""
+    g = graph_of(
+        (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
+        (ex("p"), ex("hasDomain"), ex("D")),
+        (ex("x"), ex("p"), ex("y")),
+    )
+    closed = assert_same_closure(g)
+    assert (ex("x"), RDF.type, ex("D")) in closed
+
+
+def test_the_check_on_the_closure_is_what_finds_a_derived_axiom(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without :func:`rl_passthrough.violations` the derived domain above would be lost."""
+    g = graph_of(
+        (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
+        (ex("p"), ex("hasDomain"), ex("D")),
+        (ex("x"), ex("p"), ex("y")),
+    )
+    monkeypatch.setattr(rl_passthrough, "violations", lambda closure, parts: set())
+    closed, _ = reasoning.rl_closure(g)
+    assert (ex("x"), RDF.type, ex("D")) not in closed
+    assert (ex("x"), RDF.type, ex("D")) in unfiltered(g)
+
+
+def test_a_literal_typed_by_a_range_that_a_restriction_reads() -> None:
+    """The literal "2020-01-01" is an xsd:date by ex:p's range; ex:q's someValuesFrom xsd:date
+    reads that type (in a triple that is not ex:p's): ex:p's literal triples must be reasoned over."""
+    date = Literal("2020-01-01", datatype=XSD.date)
+    r = BNode()
+    g = graph_of(
+        (ex("p"), RDFS.range, XSD.date),
+        (r, RDF.type, OWL.Restriction),
+        (r, OWL.onProperty, ex("q")),
+        (r, OWL.someValuesFrom, XSD.date),
+        (ex("Dated"), OWL.equivalentClass, r),
+        (ex("x"), ex("p"), date),
+        (ex("u"), ex("q"), date),
+    )
+    closed = assert_same_closure(g)
+    assert (ex("u"), RDF.type, ex("Dated")) in closed
+
+
+def test_owl_thing_with_a_superclass_types_subjects_of_passed_triples() -> None:
+    g = graph_of(
+        (OWL.Thing, RDFS.subClassOf, ex("Top")),
+        (ex("x"), ex("note"), Literal("only passed triples")),
+    )
+    closed = assert_same_closure(g)
+    assert (ex("x"), RDF.type, ex("Top")) in closed
+
+
+def test_domains_ranges_chains_and_odd_shapes() -> None:
+    """Domain and range types of passed triples, a chain over a passed step, a blank-node subject,
+    a property that is also a class, annotations on properties, plain and tagged literals."""
+    g = graph_of(
+        (ex("p"), RDFS.domain, ex("A")),
+        (ex("p"), RDFS.range, ex("B")),
+        (ex("p"), RDFS.label, Literal("p")),
+        (ex("p"), RDF.type, OWL.ObjectProperty),
+        (ex("A"), RDFS.subClassOf, ex("A0")),
+        (ex("x"), ex("p"), ex("y")),
+        (ex("chain"), OWL.propertyChainAxiom, ex("list")),
+        (ex("list"), RDF.first, ex("p")),
+        (ex("list"), RDF.rest, ex("list2")),
+        (ex("list2"), RDF.first, ex("r")),
+        (ex("list2"), RDF.rest, RDF.nil),
+        (ex("y"), ex("r"), ex("z")),
+        (BNode("b1"), ex("note"), Literal("blank", lang="en")),
+        (ex("k"), RDF.type, ex("note")),
+        (ex("k"), ex("note"), Literal("plain")),
+        (ex("k"), ex("count"), Literal(3)),
+    )
+    closed = assert_same_closure(g)
+    assert {(ex("x"), RDF.type, ex("A0")), (ex("y"), RDF.type, ex("B")), (ex("x"), ex("chain"), ex("z"))} <= closed
+    assert (ex("k"), ex("note"), Literal("plain", datatype=XSD.string)) in closed
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        Literal("x"),
+        Literal("x", lang="en-gb"),
+        Literal("x", datatype=XSD.string),
+        Literal("01", datatype=XSD.integer),
+        Literal("2020-01-01", datatype=XSD.date),
+        Literal("x", datatype=ex("dt")),
+        Literal(True),
+    ],
+)
+def test_as_reasoned_reads_a_literal_as_reasonable_does(literal: Literal) -> None:
+    r = reasonable.PyReasoner()
+    r.from_graph([(ex("a"), ex("p"), literal)])
+    back = [o for _, p, o in r.reason() if p == ex("p")]
+    assert back == [rl_passthrough.as_reasoned(literal)]
