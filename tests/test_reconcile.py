@@ -4,6 +4,10 @@ schemas of ../shared/testsuites/reconciliation (0.2, and 1.0-draft for its forms
 from __future__ import annotations
 
 import json
+import re
+import threading
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import pytest
 from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT7
+from werkzeug.serving import make_server
 
 from allianceld.reconciliation import Reconciler
 from allianceld.store import KnowledgeBase
@@ -418,3 +423,40 @@ def test_index_is_rebuilt_after_a_write_and_ambiguity_stops_a_match(loaded_kb: K
     assert {c["id"] for c in found[:2]} == {"state/geo", "alliance/test-georgia-pact"}
     assert not any(c["match"] for c in found)
     assert reconciler.builds == 2
+
+
+# -- over HTTP, as OpenRefine calls it -----------------------------------------------------------
+
+
+def test_openrefine_round_trip_over_a_real_server(app, validate) -> None:
+    """Manifest, a form-encoded POST of queries, then the preview URL made from the manifest's template."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with urllib.request.urlopen(base + "/reconcile", timeout=10) as resp:
+            manifest = validate(json.load(resp), "manifest")
+        assert manifest["view"]["url"] == base + "/id/{{id}}"
+        form = urllib.parse.urlencode({"queries": json.dumps({"q0": {"query": "ОДКБ", "type": ALLIANCE}})})
+        request = urllib.request.Request(base + "/reconcile", data=form.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            body = validate(json.load(resp), "reconciliation-result-batch")
+        best = body["q0"]["result"][0]
+        assert (best["id"], best["match"]) == ("alliance/csto", True)
+        preview = manifest["preview"]["url"].replace("{{id}}", urllib.parse.quote(best["id"]))
+        with urllib.request.urlopen(preview, timeout=10) as resp:
+            assert "Collective Security Treaty Organization" in resp.read().decode()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_readme_example_is_what_the_service_answers(client) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:sh)?\n(.*?)```", readme, re.S)
+    i = next(i for i, b in enumerate(blocks) if "/reconcile --data-urlencode 'queries=" in b)
+    queries = re.search(r"'queries=(\{.*?\})' ", blocks[i]).group(1)
+    body = client.post("/reconcile", data={"queries": queries}).get_json()
+    lines = [f"{k} {c['id']} {c['score']} {c['match']}" for k, v in body.items() for c in v["result"][:1]]
+    assert blocks[i + 1] == "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from allianceld.errors import BadRequest
 from allianceld.store import KnowledgeBase
@@ -224,6 +224,8 @@ class Index:
         for e in self.entities.values():
             codes = {norm(str(v.value)) for v in e.values.get("iso3166Alpha3", [])}  # "USA", "FRA" are names too
             e.normed = sorted(({norm(text) for text, _ in e.labels} | codes) - {""})
+        self._choices = [label for e in self.entities.values() for label in e.normed]
+        self._owners = [e.id for e in self.entities.values() for _ in e.normed]
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> Index:
@@ -297,12 +299,13 @@ class Index:
     def reconcile(self, query: Query) -> list[Candidate]:
         """The best candidates for ``query``, best first; the first has ``match`` when it is certain."""
         text = norm(query.text) if query.text else ""
+        names = self.name_scores(text) if text else {}
         candidates = []
         for e in self._of_types(query.types, query.type_strict):
             features: list[tuple[str, str, float]] = []
             scores: list[float] = []
             if text:
-                name_score = similarity(text, e.normed)
+                name_score = names.get(e.id, 0.0)
                 features.append(("name", "name similarity", round(name_score, 1)))
                 scores.append(name_score)
             failed = False
@@ -329,6 +332,17 @@ class Index:
             runner_up = candidates[1].score if len(candidates) > 1 else 0.0
             top.match = top.score >= MATCH_SCORE and top.score - runner_up >= MATCH_GAP and not top.failed
         return candidates[: query.limit]
+
+    def name_scores(self, text: str) -> dict[str, float]:
+        """Entity id -> the best :func:`similarity` of normalised ``text`` to one of its names, for
+        every entity scoring above zero (one pass of rapidfuzz over all the names)."""
+        best: dict[str, float] = {}
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            for _, score, i in process.extract(text, self._choices, scorer=scorer, limit=None, score_cutoff=1):
+                owner = self._owners[i]
+                if score > best.get(owner, 0.0):
+                    best[owner] = score
+        return best
 
     def _of_types(self, types: tuple[str, ...], strict: str) -> list[Entity]:
         if not types:
