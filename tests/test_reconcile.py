@@ -460,3 +460,15 @@ def test_readme_example_is_what_the_service_answers(client) -> None:
     body = client.post("/reconcile", data={"queries": queries}).get_json()
     lines = [f"{k} {c['id']} {c['score']} {c['match']}" for k, v in body.items() for c in v["result"][:1]]
     assert blocks[i + 1] == "\n".join(lines) + "\n"
+
+
+def test_a_store_others_write_to_is_reread_after_the_ttl(shared_kb: KnowledgeBase, monkeypatch) -> None:
+    private = Reconciler(shared_kb, ttl=0)
+    assert private.index() is private.index() and private.builds == 1  # nobody else writes: no rebuild
+    monkeypatch.setattr(shared_kb, "read_only", True)  # as when another process holds the store
+    shared = Reconciler(shared_kb, ttl=0)
+    shared.index()
+    shared.index()
+    assert shared.builds == 2
+    slow = Reconciler(shared_kb, ttl=3600)
+    assert slow.index() is slow.index() and slow.builds == 1

@@ -308,24 +308,22 @@ class Index:
                 name_score = names.get(e.id, 0.0)
                 features.append(("name", "name similarity", round(name_score, 1)))
                 scores.append(name_score)
-            failed = False
+            failed = unmet = False  # a constraint contradicted; a required one not met
             for c in query.constraints:
                 if e.type not in PROPERTIES[c.pid].types:
                     continue  # a fact this kind of entity never has (a state's founding date) says nothing
-                s = self._constraint_score(e, c)
                 if not text and c.pid not in e.values:
                     continue  # without a name, only the facts the entity has can make it a candidate
-                if c.required and s < MATCH_SCORE:
-                    failed = True
+                s = self._constraint_score(e, c)
                 features.append((f"property/{c.pid}", PROPERTIES[c.pid].name, round(s, 1)))
                 scores.append(s)
                 failed = failed or s == 0
-            if not scores:
+                unmet = unmet or (c.required and s < MATCH_SCORE)
+            if not scores or unmet:
                 continue
             score = round(sum(scores) / len(scores), 1)
-            if score < MIN_SCORE or (failed and any(c.required for c in query.constraints)):
-                continue
-            candidates.append(Candidate(e, score, features, failed))
+            if score >= MIN_SCORE:
+                candidates.append(Candidate(e, score, features, failed))
         candidates.sort(key=lambda c: (-c.score, c.entity.name))
         if candidates:
             top = candidates[0]
@@ -362,7 +360,7 @@ class Index:
 
     def _value_score(self, kind: str, pid: str, want: Any, have: list[Value]) -> float:
         if kind == "entity":
-            return self._entity_value_score(pid, want, have)
+            return self._entity_value_score(want, have)
         if kind == "int":
             try:
                 number = int(str(want).strip())
@@ -379,7 +377,7 @@ class Index:
             return similarity(norm(wanted), [norm(str(v.value)) for v in have])
         return 100.0 if any(str(v.value).casefold() == wanted.casefold() for v in have) else 0.0
 
-    def _entity_value_score(self, pid: str, want: Any, have: list[Value]) -> float:
+    def _entity_value_score(self, want: Any, have: list[Value]) -> float:
         """An entity value given by id (``alliance/nato``, an IRI, ``{"id": ...}``) matches exactly;
         given by name it is matched fuzzily against every label of the entities the candidate points at."""
         ident, name = (want.get("id"), want.get("name")) if isinstance(want, dict) else (str(want), str(want))
