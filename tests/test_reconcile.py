@@ -158,6 +158,8 @@ def test_single_query(client) -> None:
         ("НАТО", "alliance/nato"),  # noqa: RUF001 (Cyrillic on purpose)
         ("ОДКБ", "alliance/csto"),
         ("CSTO", "alliance/csto"),
+        ("OTSC", "alliance/csto"),
+        ("Conseil de coopération du Golfe", "alliance/gcc"),
         ("مجلس التعاون لدول الخليج العربية", "alliance/gcc"),
         ("ADMM+", "alliance/admm-plus"),
         ("日米同盟", "alliance/us-japan-alliance"),
