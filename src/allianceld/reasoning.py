@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import itertools
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,25 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
         return set(closed), "owlrl"
 
+    with _collector_paused():
+        return _reasonable_closure(reasonable, graph)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a while: the closure allocates millions of tuples (no
+    cycles) beside the input graph, and each full collection walked the whole graph again (200k
+    triples: 25 s with it, 15 s without, on a loaded machine)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _reasonable_closure(reasonable: Any, graph: rdflib.Graph) -> tuple[set[Triple], str]:
     rules = _Rules(graph)
     triples = [t for t in graph if t not in rules.hidden]
     presaturated = rules.presaturate(graph)

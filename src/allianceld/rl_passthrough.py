@@ -56,9 +56,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
-from rdflib import OWL, RDF, RDFS, XSD, Literal
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 Triple = tuple[Any, Any, Any]
 
@@ -159,61 +160,88 @@ class Split:
     literal_classes: set[Any]
 
 
+def _is_literal(term: Any) -> bool:
+    kind = type(term)
+    return kind is Literal or (kind is not URIRef and kind is not BNode and isinstance(term, Literal))
+
+
+def by_predicate(triples: Iterable[Triple]) -> dict[Any, list[Triple]]:
+    """``triples`` grouped by predicate. (Keyed by hash first: rdflib compares terms in Python,
+    which cost more than the rest of the split; each group is then checked to hold one term.)"""
+    by_hash: dict[int, list[Triple]] = {}
+    for t in triples:
+        h = hash(t[1])
+        group = by_hash.get(h)
+        if group is None:
+            by_hash[h] = [t]
+        else:
+            group.append(t)
+    out: dict[Any, list[Triple]] = {}
+    for group in by_hash.values():
+        first = group[0][1]
+        kind = type(first)
+        if all(map(str.__eq__, repeat(first), (t[1] for t in group))) and all(type(t[1]) is kind for t in group):
+            out[first] = group
+        else:  # a hash collision
+            for t in group:
+                out.setdefault(t[1], []).append(t)
+    return out
+
+
 def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
     """Divide ``triples`` (the input without the declarations allianceld applies itself) as the
     module docstring describes. ``forced`` are properties whose triples go to the reasoner
     regardless (after :func:`violations` named them)."""
-    by_pred: dict[Any, list[Triple]] = {}
-    for t in triples:
-        group = by_pred.get(t[1])
-        if group is None:
-            by_pred[t[1]] = [t]
-        else:
-            group.append(t)
-    rule_triples = [t for p, group in by_pred.items() if is_rule_predicate(p) for t in group]
+    grouped = by_predicate(triples)
+    rule_triples = [t for p, group in grouped.items() if is_rule_predicate(p) for t in group]
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
     literal_ranges = {
         r
         for p, rs in ranges.items()
-        if prof.simple(p) and any(isinstance(t[2], Literal) for t in by_pred.get(p, ()))
+        if prof.simple(p) and any(_is_literal(t[2]) for t in grouped.get(p, ()))
         for r in rs
     }
     blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
-    typed = {(s, o) for s, _, o in by_pred.get(_TYPE, ())}  # already in the reasoner's input
+    typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
     core: list[Triple] = []
     passed: list[Triple] = []
     summary: set[tuple[Any, Any]] = set()
+    all_subjects: set[Any] = set()
     literal_classes: set[Any] = set()
-    for p, group in by_pred.items():
+    for p, group in grouped.items():
         if not prof.simple(p) or p in forced:
             core.extend(group)
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
-        subjects: set[Any] = set()
-        objects: set[Any] = set()
+        objects: list[Any] = []
+        passed_before = len(passed)
+        literal_seen = False
         for t in group:
             s, _, o = t
-            if isinstance(s, Literal):
+            if _is_literal(s):
                 core.append(t)  # reasonable refuses it, as it did before
                 continue
-            if isinstance(o, Literal):
+            if _is_literal(o):
                 if literals_stay:
                     core.append(t)
                     continue
-                literal_classes.update(rngs)
-            else:
-                objects.add(o)
-            subjects.add(s)
+                literal_seen = True
+            elif rngs:
+                objects.append(o)
             passed.append(t)
-        summary.update((s, _THING) for s in subjects)
+        subjects = {t[0] for t in passed[passed_before:]}
+        all_subjects |= subjects
         summary.update((s, d) for d in doms for s in subjects)
-        summary.update((o, r) for r in rngs for o in objects)
+        summary.update((o, r) for r in rngs for o in set(objects))
+        if literal_seen:
+            literal_classes.update(rngs)
     if literal_classes:
         literal_classes.add(_THING)
-    things = {s for s, c in typed}  # reasonable types every subject of its input owl:Thing
-    summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed and not (c == _THING and s in things)]
+    things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
+    summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
+    summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
     return Split(core, passed, summary_triples, prof, literal_classes)
 
 
