@@ -474,3 +474,11 @@ def test_a_store_others_write_to_is_reread_after_the_ttl(shared_kb: KnowledgeBas
     assert shared.builds == 2
     slow = Reconciler(shared_kb, ttl=3600)
     assert slow.index() is slow.index() and slow.builds == 1
+
+
+def test_view_urls_lead_to_the_linked_data_pages(client) -> None:
+    template = client.get("/reconcile").get_json()["view"]["url"]
+    for text in ("OTAN", "Japan"):
+        best = client.get("/reconcile", query_string={"query": text}).get_json()["result"][0]
+        page = client.get(template.replace("{{id}}", best["id"]).removeprefix("http://localhost"))
+        assert page.status_code == 200 and best["name"] in page.get_data(as_text=True)
