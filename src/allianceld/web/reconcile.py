@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 
 from allianceld import __version__
-from allianceld.errors import AllianceldError, BadRequest
+from allianceld.errors import BadRequest, NotFound
 from allianceld.reconciliation import (
     ALLIANCE,
     CURRENT_SETTING,
@@ -39,11 +39,6 @@ CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 PREVIEW_SIZE = {"width": 400, "height": 120}
 MAX_BATCH = 1000  # queries in one request
 EXTENSION_KEY = "allianceld.reconcile"
-
-
-class NotFound(AllianceldError):
-    status = 404
-    kind = "not-found"
 
 
 def reconciler() -> Reconciler:
