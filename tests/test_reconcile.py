@@ -365,6 +365,7 @@ def test_extend(client, validate) -> None:
         ({"extend": "{}"}, "extend must be"),
         ({"extend": json.dumps({"ids": ["state/fra"], "properties": [{"id": "colour"}]})}, "colour"),
         ({"callback": "alert(1)//"}, "callback"),
+        ({"version": "2.0"}, "version must be 0.2 or 1.0-draft"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_problem(client, params: dict[str, str], names: str) -> None:

@@ -50,6 +50,7 @@ def reconciler() -> Reconciler:
 
 
 def index() -> Index:
+    """The index of the store's current content."""
     return reconciler().index()
 
 
@@ -97,9 +98,10 @@ def service() -> Response:
         return reply(draft_batch(request.get_json(silent=True)))
     if request.method == "POST":
         raise BadRequest("POST queries=, query= or extend= as a form, or a 1.0-draft JSON body", parameter="queries")
-    if param("version") == "1.0-draft":
-        return reply(draft_manifest())
-    return reply(manifest())
+    version = param("version") or "0.2"
+    if version not in ("0.2", "1.0-draft"):
+        raise BadRequest(f"version must be 0.2 or 1.0-draft, not {version!r}", parameter="version")
+    return reply(draft_manifest() if version == "1.0-draft" else manifest())
 
 
 @bp.post("/reconcile/match")
