@@ -23,16 +23,18 @@ ALLIANCE_TYPES: dict[str, str] = {
     "regional": str(ALD.RegionalPartnership),
 }
 
-ALLIANCES = """
-SELECT DISTINCT ?x WHERE {{
-  ?x a ald:Alliance .
-  {filters}
-}}
+# the things (?x) that meet the filters, by English label
+ORDERED = """
+SELECT ?x (MIN(?l) AS ?label) WHERE {{
+  {{ SELECT DISTINCT ?x WHERE {{
+    ?x a {cls} .
+    {filters}
+  }} }}
+  OPTIONAL {{ ?x rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
+}} GROUP BY ?x ORDER BY LCASE(COALESCE(?label, STR(?x))) ?x
 """
-
-STATES = """
+MATCHED = """
 SELECT DISTINCT ?x ?m WHERE {{
-  ?x a ald:State .
   {filters}
 }}
 """
@@ -114,14 +116,20 @@ def _membership_filters(f: Filters) -> list[str]:
         out.append(
             f"{_values('?first', window[0])} {_values('?last', window[1])} "
             "?m ald:startDate ?start FILTER(?start <= ?last) "
-            "OPTIONAL { ?m ald:endDate ?end } FILTER(!BOUND(?end) || ?end >= ?first)"
+            "FILTER NOT EXISTS { ?m ald:endDate ?end FILTER(?end < ?first) }"
         )
     return out
 
 
-def _by_label(kb: KnowledgeBase, iris: list[str]) -> list[tuple[str, str | None]]:
-    named = labels(kb, iris)
-    return sorted(((i, named.get(i)) for i in iris), key=lambda x: ((x[1] or x[0]).casefold(), x[0]))
+def _page(kb: KnowledgeBase, cls: Any, parts: list[str], limit: int, offset: int) -> tuple[list[str], int]:
+    """The IRIs of one page of the members of ``cls`` that meet ``parts``, sorted by the store, and
+    how many there are on all pages. One query (a LIMIT query and a COUNT query would evaluate the
+    filters twice, which costs more than reading the ordered IRIs)."""
+    filters = "\n    ".join(parts)
+    rows = kb.query(ORDERED.format(cls=ox.NamedNode(str(cls)), filters=filters), prefixes=True)
+    assert isinstance(rows, ox.QuerySolutions)
+    iris = [row["x"].value for row in rows]  # type: ignore[union-attr]
+    return iris[offset : offset + limit], len(iris)
 
 
 def _slug(iri: str) -> str:
@@ -157,22 +165,19 @@ def alliances(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -
     parts = _alliance_filters(filters)
     if filters.region:
         parts.append(f"{_values('?region', ox.NamedNode(filters.region))} ?x ald:region ?region .")
-    rows = kb.select(ALLIANCES.format(filters="\n  ".join(parts)))
-    ordered = _by_label(kb, [r["x"] for r in rows])
-    page = ordered[offset : offset + limit]
-    iris = [i for i, _ in page]
+    iris, total = _page(kb, ALD.Alliance, parts, limit, offset)
     details = _details(kb, ALLIANCE_DETAILS, iris)
     kinds = {v: k for k, v in ALLIANCE_TYPES.items()}
     regions = sorted({r for d in details.values() for r in d.get(str(ALD.region), [])})
-    named = labels(kb, regions)
+    named = labels(kb, [*iris, *regions])
     items = []
-    for iri, label in page:
+    for iri in iris:
         d = details[iri]
         items.append(
             {
                 "iri": iri,
                 "id": _slug(iri),
-                "label": label,
+                "label": named.get(iri),
                 "url": _url(iri),
                 "types": sorted(kinds[t] for t in d.get(RDF_TYPE.value, []) if t in kinds),
                 "foundingDate": _one(d, ALD.foundingDate),
@@ -180,7 +185,7 @@ def alliances(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -
                 "regions": _region_views(kb, d.get(str(ALD.region), []), named),
             }
         )
-    return Page(items, len(ordered))
+    return Page(items, total)
 
 
 def _membership_views(kb: KnowledgeBase, nodes: list[str]) -> dict[str, dict[str, Any]]:
@@ -223,26 +228,23 @@ def states(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> P
     by_membership = bool(filters.active_on or filters.alliance or filters.alliance_type)
     if by_membership:
         parts.extend(_membership_filters(filters))
-    rows = kb.select(STATES.format(filters="\n  ".join(parts)))
-    matched: dict[str, list[str]] = {}
-    for r in rows:
-        held = matched.setdefault(r["x"], [])
-        if r["m"]:
-            held.append(r["m"])
-    ordered = _by_label(kb, list(matched))
-    page = ordered[offset : offset + limit]
-    iris = [i for i, _ in page]
+    iris, total = _page(kb, ALD.State, parts, limit, offset)
+    matched: dict[str, list[str]] = {i: [] for i in iris}
+    if by_membership and iris:
+        query = MATCHED.format(filters="\n  ".join([_values("?x", *map(ox.NamedNode, iris)), *parts]))
+        for r in kb.select(query):
+            matched[r["x"]].append(r["m"])
     details = _details(kb, STATE_DETAILS, iris)
     regions = sorted({r for d in details.values() for r in d.get(str(ALD.region), [])})
-    named = labels(kb, regions)
+    named = labels(kb, [*iris, *regions])
     views = _membership_views(kb, [m for i in iris for m in matched[i]]) if by_membership else {}
     items = []
-    for iri, label in page:
+    for iri in iris:
         d = details[iri]
         item: dict[str, Any] = {
             "iri": iri,
             "id": _slug(iri),
-            "label": label,
+            "label": named.get(iri),
             "url": _url(iri),
             "iso3166Alpha3": _one(d, ALD.iso3166Alpha3),
             "regions": _region_views(kb, d.get(str(ALD.region), []), named),
@@ -252,14 +254,14 @@ def states(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> P
                 (views[m] for m in matched[iri] if m in views), key=lambda v: (v["startDate"] or "", v["membership"])
             )
         items.append(item)
-    return Page(items, len(ordered))
+    return Page(items, total)
 
 
 def state_alliances(kb: KnowledgeBase, state: str, filters: Filters) -> list[dict[str, Any]]:
     """The alliances ``state`` belonged to (at any time in ``filters.year``, or on
     ``filters.active_on``, or ever), each with the memberships that put it there."""
     parts = [_values("?x", ox.NamedNode(state)), *_membership_filters(filters)]
-    rows = kb.select(STATES.format(filters="\n  ".join(parts)))
+    rows = kb.select(MATCHED.format(filters="\n  ".join(parts)))
     views = _membership_views(kb, sorted({r["m"] for r in rows if r["m"]}))
     by_alliance: dict[str, dict[str, Any]] = {}
     for view in sorted(views.values(), key=lambda v: (v["startDate"] or "", v["membership"])):

@@ -353,7 +353,8 @@ def _alliance_type(name: str = "type") -> str | None:
     return cls
 
 
-KNOWN = "SELECT ?x WHERE {{ ?x a {cls} }} ORDER BY ?x"
+KNOWN = "SELECT ?x WHERE {{ ?x a {cls} FILTER(STRSTARTS(STR(?x), {base})) }} ORDER BY ?x LIMIT 40"
+IS_A = "ASK {{ {node} a {cls} }}"
 
 
 def _reference(name: str, kind: str, cls: Any) -> str | None:
@@ -362,16 +363,17 @@ def _reference(name: str, kind: str, cls: Any) -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    iri = ID_BASE + f"{kind}/{raw}" if SLUG.fullmatch(raw) else parse_iri(name, raw).value
+    node = ox.NamedNode(ID_BASE + f"{kind}/{raw}") if SLUG.fullmatch(raw) else parse_iri(name, raw)
     kb = get_kb()
-    known = [r["x"] for r in kb.select(KNOWN.format(cls=ox.NamedNode(str(cls))))]
-    if iri not in known:
-        slugs = [k[len(ID_BASE) + len(kind) + 1 :] for k in known if k.startswith(f"{ID_BASE}{kind}/")]
+    cls_node = ox.NamedNode(str(cls))
+    if not bool(kb.query(IS_A.format(node=node, cls=cls_node), prefixes=True)):
+        base = ox.Literal(f"{ID_BASE}{kind}/")
+        known = [r["x"].removeprefix(base.value) for r in kb.select(KNOWN.format(cls=cls_node, base=base))]
         raise BadRequest(
-            f"the parameter {name} names no {kind} in the store ({raw!r}); known: {', '.join(slugs)}",
+            f"the parameter {name} names no {kind} in the store ({raw!r}); known: {', '.join(known)}",
             parameter=name,
         )
-    return iri
+    return node.value
 
 
 def _listing(page: listings.Page, limit: int, offset: int, endpoint: str, **values: Any) -> dict[str, Any]:
