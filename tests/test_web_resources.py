@@ -403,3 +403,11 @@ def test_the_home_page_links_to_the_listings_and_the_ontology(client) -> None:
     assert {"/alliances", "/states", "/ontology"} <= hrefs
     links = client.get("/", headers=JSON).json["links"]
     assert links["alliances"] == "/alliances" and links["ontology"] == "/ontology"
+
+
+def test_readme_listing_output_is_what_the_service_answers(client) -> None:
+    from test_readme import _output_after
+
+    items = client.get("/alliances?active_on=1990-01-01").json["items"]
+    shown = "".join(f"{a['id']} {a['foundingDate']}\n" for a in items)
+    assert _output_after("/alliances?active_on=1990-01-01") == shown
