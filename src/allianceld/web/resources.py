@@ -194,6 +194,16 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         for q in d.asserted()
         if q.object == node and q.predicate.value not in (str(ORG.member), str(ORG.organization))
     ]
+    derived_pointing = [
+        {
+            "subject": view(q.subject),
+            "predicate": view(q.predicate),
+            "by": describe.graph_source(describe.graph_of(q)),
+            "explanation": explain_url(q.subject, q.predicate, q.object),
+        }
+        for q in derived
+        if q.object == node and q.subject != node
+    ]
 
     def grouped(by_property: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         out = [
@@ -216,6 +226,9 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         "facts": grouped(facts),
         "derived": grouped(derived_facts),
         "referencedBy": sorted(pointing, key=lambda x: (x["predicate"]["short"], x["subject"]["label"] or "")),
+        "derivedReferences": sorted(
+            derived_pointing, key=lambda x: (x["predicate"]["short"], x["subject"]["label"] or "")
+        ),
         "triples": len(d.triples()),
     }
 
