@@ -30,6 +30,19 @@ T = TypeVar("T")
 
 # a SERVICE or LOAD keyword can only be spelt with these letters (SPARQL keywords have no escapes)
 _MAY_CONNECT = re.compile(r"service|load", re.IGNORECASE)
+# where the lexical state of SPARQL code can change, and the keywords themselves when they are
+# not inside a name (?load, ex:service, download)
+_CODE_EVENT = re.compile("#|'''|\"\"\"|'|\"|<|(?<![A-Za-z0-9_?$:])(?:service|load)(?![A-Za-z0-9_])", re.IGNORECASE)
+_STRINGS = {
+    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*+'''", re.DOTALL),
+    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*+"""', re.DOTALL),
+    "'": re.compile(r"'(?:[^'\\]|\\.)*+'", re.DOTALL),
+    '"': re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL),
+}
+_IRI = re.compile(r"<[^<>\x00-\x20]*>")  # wider than IRIREF: escapes and any other character
+_URL_AFTER_LT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # '<scheme://' is an IRI, never less-than
+_EOL = re.compile(r"[\n\r]")
+MAX_CHECKED_CHARS = 1_000_000  # rdflib's parser takes seconds per 100 kB
 
 
 class ServiceNotAllowed(BadRequest):
@@ -107,9 +120,52 @@ def service_calls(sparql: str, *, update: bool = False) -> list[ServiceCall]:
     Raises :class:`QuerySyntaxError` when the text names SERVICE but cannot be parsed, so that a
     query whose endpoints are not known never runs.
     """
-    if not _MAY_CONNECT.search(sparql):
+    if not may_connect(sparql):
         return []
     return [c for c in _calls(_algebra(sparql, update)) if isinstance(c, ServiceCall)]
+
+
+def may_connect(sparql: str) -> bool:
+    """False when ``sparql`` certainly has no SERVICE or LOAD keyword (each is at most in a
+    string, a comment, an IRI or a name); True means "parse it to find out". No parse: linear.
+
+    Lexing SPARQL is deterministic except at ``<``, an IRI or the less-than operator, which only
+    the grammar tells apart; both readings are followed (the code positions they reach are
+    merged), so neither can hide a keyword in what the other reads as a string or a comment.
+
+    >>> may_connect('SELECT * WHERE { ?s ?p "to load" } # SERVICE')
+    False
+    >>> may_connect("SELECT * WHERE { FILTER(?a<?b)#x>'''\\nSERVICE <http://x/> {}\\n#''' }")
+    True
+    """
+    if not _MAY_CONNECT.search(sparql):
+        return False
+    todo, seen = [0], set()
+    while todo:
+        m = _CODE_EVENT.search(sparql, todo.pop())
+        if m is None or m.start() in seen:
+            continue
+        seen.add(m.start())
+        event, start = m.group(), m.start()
+        if event[0] not in "#'\"<":
+            return True  # a keyword in code
+        if event == "#":
+            eol = _EOL.search(sparql, start)
+            if eol is not None:
+                todo.append(eol.end())
+        elif event == "<":
+            iri = _IRI.match(sparql, start)
+            if iri is not None:
+                todo.append(iri.end())
+            if iri is None or not _URL_AFTER_LT.match(sparql, start + 1):
+                todo.append(start + 1)  # the less-than operator
+        else:
+            literal = _STRINGS[event].match(sparql, start)
+            if literal is not None:
+                todo.append(literal.end())
+            if len(event) == 3:  # a parser may also read '' (an empty string) and go on
+                todo.append(start + 2)
+    return False
 
 
 def check_query(sparql: str, allowlist: Collection[str]) -> list[str]:
@@ -155,7 +211,7 @@ def check_update(sparql: str) -> None:
     Raises :class:`LoadNotAllowed` or :class:`ServiceNotAllowed` (400), or
     :class:`QuerySyntaxError` when such an update cannot be parsed.
     """
-    if not _MAY_CONNECT.search(sparql):
+    if not may_connect(sparql):
         return
     for call in _calls(_algebra(sparql, True)):
         if isinstance(call, ServiceCall):
@@ -210,12 +266,18 @@ def _algebra(sparql: str, update: bool) -> Any:
     """rdflib's algebra of a query or update (prefixed names and relative IRIs resolved)."""
     from rdflib.plugins.sparql import algebra, parser
 
+    what = "update" if update else "query"
+    if len(sparql) > MAX_CHECKED_CHARS:
+        raise BadRequest(
+            f"the {what} may use SERVICE or LOAD and is longer than {MAX_CHECKED_CHARS:,} characters: "
+            "too long to check its endpoints",
+            parameter=what,
+        )
     try:
         if update:
             return algebra.translateUpdate(parser.parseUpdate(sparql)).algebra
         return algebra.translateQuery(parser.parseQuery(sparql)).algebra
     except Exception as exc:  # pyparsing's ParseException, rdflib's errors for unknown prefixes
-        what = "update" if update else "query"
         raise QuerySyntaxError(
             f"the {what} mentions SERVICE or LOAD, and its endpoints could not be checked "
             f"because it could not be parsed: {exc}"
