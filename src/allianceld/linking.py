@@ -13,16 +13,22 @@ resource are never proposed again. Evidence, each scored 0..1:
   allianceld's own properties, and any predicate given for a kind);
 * **labels**: the best rapidfuzz ``WRatio`` between normalised labels (accents, case,
   punctuation and a trailing disambiguation such as ``(country)`` removed; a label inside a
-  longer one, "Germany" in "Federal Republic of Germany", is 0.9), rescaled so that 0.5 and
-  below (chance resemblance) score 0 and 1 stays 1;
+  longer one, "Germany" in "Federal Republic of Germany", is 0.9; labels in two different
+  languages are not compared, a label without a language tag is compared with all; labels of
+  four letters or fewer, acronyms, count only when equal), rescaled so that 0.5 and below
+  (chance resemblance) score 0 and 1 stays 1;
 * **dates**: founding dates (``ald:foundingDate`` against ``wdt:P571`` inception or
   ``dbo:foundingDate``): the same day 1, the same year 0.75, less the further apart.
 
 The confidence is ``0.4 * labels + 0.45 * codes + 0.15 * dates``, a missing kind of evidence
 counting 0.5 (neither for nor against): an exact label alone gives 0.7, an exact label with
-every code agreeing 0.925, codes that disagree pull a look-alike below 0.5. Each local entity
-gets its best candidate, one to one (a greedy assignment by confidence). GeoNames features are
-proposed for states only (an alliance is not a place).
+every code agreeing 0.925, codes that disagree pull a look-alike below 0.5; alliances, which
+have no codes, reach 0.775 at most (label and founding date). Each local entity gets its best
+candidate of at least the minimum confidence (0.6 by default), one to one (a greedy assignment
+by confidence). GeoNames features are proposed for states only (an alliance is not a place).
+
+Candidates are retrieved before they are scored: entities sharing a code, labels similar as
+whole strings (rapidfuzz ``ratio``) and labels holding every word of a local label.
 
 The proposals are written as a VoID linkset in Turtle: a ``void:Linkset`` (``void:linkPredicate
 owl:sameAs``, ``void:subjectsTarget`` the allianceld dataset, ``void:objectsTarget`` the dump)
@@ -42,6 +48,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 import rdflib
@@ -97,7 +104,9 @@ DATE_PREDICATES = frozenset({WDT + "P571", "http://dbpedia.org/ontology/founding
 W_LABEL, W_CODES, W_DATE = 0.4, 0.45, 0.15
 LABEL_FLOOR = 0.5  # a label similarity up to this is noise: it scores 0, and 1 at 1, linearly between
 NEUTRAL = 0.5  # the score of evidence that is missing on either side
-DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MIN_CONFIDENCE = 0.6  # a label alone must be close (WRatio 0.875) to be proposed
+SHORT = 4  # labels this long or shorter (acronyms) count only when equal
+NEAR = 10  # candidates retrieved per local label and way (similar string, shared words)
 
 
 @dataclass
@@ -105,7 +114,7 @@ class Entity:
     """A local or external resource with what linking compares: labels, codes and dates."""
 
     iri: str
-    labels: set[str] = field(default_factory=set)  # normalised
+    labels: set[tuple[str, str]] = field(default_factory=set)  # (language tag or "", normalised label)
     codes: dict[str, set[str]] = field(default_factory=dict)
     dates: set[date] = field(default_factory=set)
     kind: str = ""  # local entities: State or Alliance
@@ -161,8 +170,10 @@ def normalise(label: str) -> str:
     'turkiye'
     """
     text = re.sub(r"\s*\([^)]*\)\s*$", "", label.replace("_", " "))
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold()
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
@@ -210,16 +221,23 @@ def read_dump(
     codes = {**CODE_PREDICATES, **(code_predicates or {})}
     namespaces = tuple(namespaces)
     entities: dict[str, Entity] = {}
+    wanted = LABEL_PREDICATES | codes.keys() | DATE_PREDICATES
+    subjects: dict[str, str | None] = {}  # a dump's IRI -> its canonical form when in a namespace
     for t in rdfio.parse_file(path):
-        if not isinstance(t.subject, ox.NamedNode) or not isinstance(t.object, ox.Literal):
+        p = t.predicate.value
+        if p not in wanted or not isinstance(t.subject, ox.NamedNode) or not isinstance(t.object, ox.Literal):
             continue
-        iri = canonical(t.subject.value)
-        if namespace_of(iri, namespaces) is None:
+        subject = t.subject.value
+        if subject not in subjects:
+            iri = canonical(subject)
+            subjects[subject] = iri if namespace_of(iri, namespaces) is not None else None
+        iri = subjects[subject]
+        if iri is None:
             continue
-        p, value = t.predicate.value, t.object.value
+        value = t.object.value
         if p in LABEL_PREDICATES:
             entity = entities.setdefault(iri, Entity(iri))
-            entity.labels.add(normalise(value))
+            entity.labels.add((_lang(t.object), normalise(value)))
         elif p in codes:
             entity = entities.setdefault(iri, Entity(iri))
             entity.codes.setdefault(codes[p], set()).add(_code(codes[p], value))
@@ -227,13 +245,13 @@ def read_dump(
             entities.setdefault(iri, Entity(iri)).dates.add(when)
     for entity in entities.values():  # DBpedia resources without a label: the title in the IRI
         if not entity.labels and entity.iri.startswith("http://dbpedia.org/resource/"):
-            entity.labels.add(normalise(entity.iri.rsplit("/", 1)[1]))
-        entity.labels.discard("")
+            entity.labels.add(("en", normalise(unquote(entity.iri.rsplit("/", 1)[1]))))
+        entity.labels = {(lang, text) for lang, text in entity.labels if text}
     return entities
 
 
 _LOCAL = """
-SELECT ?e ?kind ?p ?v WHERE {
+SELECT ?e ?kind ?p ?v (LANG(?v) AS ?lang) WHERE {
   VALUES ?kind { ald:State ald:Alliance }
   ?e a ?kind .
   VALUES ?p { rdfs:label skos:altLabel ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate }
@@ -250,7 +268,7 @@ def local_entities(kb: KnowledgeBase) -> tuple[dict[str, Entity], dict[str, set[
         entity = entities.setdefault(row["e"], Entity(row["e"], kind=row["kind"].rsplit("#", 1)[1]))
         p, v = row["p"], row["v"]
         if p in (str(RDFS.label), "http://www.w3.org/2004/02/skos/core#altLabel"):
-            entity.labels.add(normalise(v))
+            entity.labels.add((row["lang"] or "", normalise(v)))
         elif p in CODE_PREDICATES:
             kind = CODE_PREDICATES[p]
             entity.codes.setdefault(kind, set()).add(_code(kind, v))
@@ -264,7 +282,10 @@ def local_entities(kb: KnowledgeBase) -> tuple[dict[str, Entity], dict[str, set[
 
 def score(local: Entity, external: Entity) -> tuple[float, float, float | None, float | None, list[str], list[str]]:
     """(confidence, label, codes, date, agreeing code kinds, disagreeing code kinds) of a pair."""
-    similarity = max((fuzz.WRatio(a, b) / 100 for a in local.labels for b in external.labels), default=0.0)
+    similarity = max(
+        (_similarity(a, b) for la, a in local.labels for lb, b in external.labels if _comparable(la, lb)),
+        default=0.0,
+    )
     label = max(0.0, (similarity - LABEL_FLOOR) / (1 - LABEL_FLOOR))
     agreeing = [
         k for k in CODE_KINDS if local.codes.get(k) and external.codes.get(k) and local.codes[k] & external.codes[k]
@@ -280,6 +301,60 @@ def score(local: Entity, external: Entity) -> tuple[float, float, float | None, 
         W_LABEL * label + W_CODES * (NEUTRAL if codes is None else codes) + W_DATE * (NEUTRAL if when is None else when)
     )
     return confidence, label, codes, when, agreeing, disagreeing
+
+
+def _similarity(a: str, b: str) -> float:
+    """rapidfuzz ``WRatio`` (0..1); a label of four letters or fewer, such as an acronym, must be
+    equal (1) or counts for nothing (0): "ASF" is not found in every longer word that holds it."""
+    if min(len(a), len(b)) <= SHORT:
+        return 1.0 if a == b else 0.0
+    return fuzz.WRatio(a, b) / 100
+
+
+def _lang(term: ox.Literal) -> str:
+    return (term.language or "").lower().split("-")[0]
+
+
+def _comparable(a: str, b: str) -> bool:
+    """Labels are compared within one language, or when either has no language tag."""
+    return a == b or not a or not b
+
+
+class _Names:
+    """The labels of the external candidates of one namespace, by language, for retrieving the
+    few worth scoring: similar as whole strings (rapidfuzz ``ratio``, cheap), or holding every
+    word of the local label (an index of the words' first four letters, so "Italy" finds
+    "Repubblica Italiana"), before the costlier ``WRatio`` scores them."""
+
+    def __init__(self, candidates: list[Entity]) -> None:
+        self.names: dict[str, list[str]] = {}
+        self.owners: dict[str, list[Entity]] = {}
+        self.words: dict[str, dict[str, list[int]]] = {}
+        for entity in candidates:
+            for lang, text in entity.labels:
+                i = len(self.names.setdefault(lang, []))
+                self.names[lang].append(text)
+                self.owners.setdefault(lang, []).append(entity)
+                for key in _keys(text):
+                    self.words.setdefault(lang, {}).setdefault(key, []).append(i)
+
+    def near(self, lang: str, text: str) -> dict[str, Entity]:
+        """Candidates for a local label in language ``lang`` (all languages when it has none)."""
+        found: dict[str, Entity] = {}
+        for other in [lang, ""] if lang else list(self.names):
+            names, owners = self.names.get(other, []), self.owners.get(other, [])
+            for _name, _score, i in process.extract(text, names, scorer=fuzz.ratio, limit=NEAR, score_cutoff=60):
+                found[owners[i].iri] = owners[i]
+            postings = sorted((self.words.get(other, {}).get(k, []) for k in _keys(text)), key=len)
+            if postings and postings[0]:
+                common = set(postings[0]).intersection(*postings[1:])
+                for i in sorted(common, key=lambda i: len(names[i]))[:NEAR]:  # the shortest: the closest
+                    found[owners[i].iri] = owners[i]
+        return found
+
+
+def _keys(text: str) -> set[str]:
+    return {word[:4] for word in text.split()}
 
 
 def _date_score(a: date, b: date) -> float:
@@ -316,8 +391,7 @@ def discover(
             for kind, values in entity.codes.items():
                 for v in values:
                     by_code.setdefault((kind, v), []).append(entity)
-        choices = [(label, entity) for entity in candidates for label in entity.labels]
-        names = [label for label, _ in choices]
+        names = _Names(candidates)
         for me in local.values():
             if any(namespace_of(canonical(o), [ns]) for o in links.get(me.iri, ())):
                 continue  # already linked into this namespace
@@ -327,9 +401,8 @@ def discover(
             for kind, values in me.codes.items():
                 for v in values:
                     near.update((e.iri, e) for e in by_code.get((kind, v), ()))
-            for label in me.labels:
-                for _name, _score, i in process.extract(label, names, scorer=fuzz.WRatio, limit=10, score_cutoff=60):
-                    near[choices[i][1].iri] = choices[i][1]
+            for lang, text in me.labels:
+                near.update(names.near(lang, text))
             for other in near.values():
                 confidence, label_score, codes, when, agreeing, disagreeing = score(me, other)
                 if confidence >= min_confidence:
