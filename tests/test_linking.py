@@ -314,3 +314,11 @@ def test_cli_code_option_reads_another_predicate(store: Path, tmp_path: Path, ru
     assert by_name["local"] == by_code["local"] == STATE + "ita"
     assert by_name["codes"] is None and by_code["agreeing"] == ["cow"]
     assert by_code["confidence"] == pytest.approx(by_name["confidence"] + 0.45 * 0.5, abs=1e-3)
+
+
+def test_acronyms_count_only_when_equal_and_languages_are_kept_apart() -> None:
+    local = linking.Entity("https://w3id.org/allianceld/id/alliance/x", labels={("en", "asf"), ("fr", "force")})
+    assert linking.score(local, linking.Entity("http://example.org/a", labels={("en", "kasfv")}))[1] == 0.0
+    assert linking.score(local, linking.Entity("http://example.org/b", labels={("en", "asf")}))[1] == 1.0
+    assert linking.score(local, linking.Entity("http://example.org/c", labels={("de", "force")}))[1] == 0.0
+    assert linking.score(local, linking.Entity("http://example.org/d", labels={("", "force")}))[1] == 1.0
