@@ -226,3 +226,21 @@ def test_cli_export(tmp_path: Path, small_store: KnowledgeBase, runner) -> None:
     assert split(ox.parse(stdout.stdout_bytes, format=ox.RdfFormat.TRIG))[0] == expected
     missing = runner.invoke(main, ["--store", store, "export", "--format", "turtle"])
     assert missing.exit_code == 2 and "OUTPUT" in missing.output
+
+
+def test_well_known_void_points_to_the_dump(client) -> None:
+    body = client.get("/.well-known/void", headers={"Accept": "application/n-triples"}).get_data(as_text=True)
+    assert (
+        "<http://localhost/.well-known/void#dataset> <http://rdfs.org/ns/void#dataDump> <http://localhost/dump> ."
+        in body
+    )
+
+
+def test_export_of_a_remote_store(kb: KnowledgeBase, shared_kb: KnowledgeBase) -> None:
+    """Embedded and remote (`oxigraph serve`) stores export the same way."""
+    graphs = {g: shared_kb.triples(g) for g in shared_kb.graphs() if "data/" in g}
+    kb.replace_graphs(graphs)
+    with export.consistent_view(kb) as view:
+        data, void = split(ox.parse(b"".join(export.nquads_export(view, base=BASE)), format=ox.RdfFormat.N_QUADS))
+    assert canonical(data) == canonical(q for g in graphs for q in shared_kb.quads([g]))
+    check_void(data, void)

@@ -388,3 +388,13 @@ def test_cli_query(tmp_path: Path, small_store: KnowledgeBase, runner, external:
     assert refused.exit_code == 2
     assert "federated queries are off" in refused.output
     assert trap.connections() == 0
+
+
+def test_service_description_says_federation_is_on(memory_app, external: str) -> None:
+    feature = "<http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery>"
+    off = configure(memory_app, "").get("/sparql", headers={"Accept": "application/n-triples"})
+    assert off.status_code == 200 and feature not in off.get_data(as_text=True)
+    on = configure(memory_app, external).get("/sparql", headers={"Accept": "application/n-triples"})
+    assert f"<http://localhost/sparql> <http://www.w3.org/ns/sparql-service-description#feature> {feature} ." in (
+        on.get_data(as_text=True)
+    )

@@ -3,7 +3,7 @@ file or directory with a manifest, each with the dataset's VoID description.
 
 An export reads one consistent state of the store (:func:`consistent_view`) and is produced in
 chunks, so a large store is never held in memory as one serialisation. The VoID description is
-the one ``/.well-known/void`` serves, counted from the same state, plus ``void:dataDump``; in an
+the one ``/.well-known/void`` serves (with ``void:dataDump``), counted from the same state; in an
 N-Quads or TriG export it is the last graph, :data:`VOID_GRAPH`.
 
 >>> from allianceld.store import KnowledgeBase
@@ -131,7 +131,8 @@ def dataset_chunks(
 
 def void_description(kb: KnowledgeBase, base: str, graphs: Iterable[str]) -> rdflib.Graph:
     """The VoID description of ``/.well-known/void`` for ``kb`` (``base`` is the service's URL,
-    ending in ``/``), its subsets limited to the exported ``graphs``, with ``void:dataDump``."""
+    ending in ``/``; ``void:dataDump`` is ``base`` + ``dump``), its subsets limited to the
+    exported ``graphs``."""
     from allianceld.web.metadata import void_description as describe
 
     g = describe(kb, base)
@@ -142,7 +143,6 @@ def void_description(kb: KnowledgeBase, base: str, graphs: Iterable[str]) -> rdf
             continue
         g.remove((dataset, VOID.subset, subset))
         g.remove((subset, None, None))
-    g.add((dataset, VOID.dataDump, rdflib.URIRef(base + "dump")))
     return g
 
 

@@ -89,6 +89,7 @@ def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
 
     g.add((ds, RDF.type, VOID.Dataset))
     g.add((ds, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+    g.add((ds, VOID.dataDump, URIRef(base + "dump")))  # GET /dump: the whole dataset
     g.add((ds, VOID.uriSpace, Literal("https://w3id.org/allianceld/id/")))
     g.add((ds, VOID.vocabulary, URIRef("https://w3id.org/allianceld/ontology#")))
     g.add((ds, VOID.triples, Literal(one("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"), datatype=XSD.integer)))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
+from rdflib import URIRef
 
 from allianceld import gate, rdfio, sparql_update
 from allianceld.errors import BadRequest, Forbidden, NotAcceptable, UnsupportedMediaType
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
 from allianceld.web.auth import require
-from allianceld.web.metadata import rdf_response, service_description, wants_rdf
+from allianceld.web.metadata import SD, rdf_response, service_description, wants_rdf
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 
@@ -25,7 +26,10 @@ def endpoint() -> Response:
         return _update(update)
     if query is None:
         if wants_rdf():
-            return rdf_response(service_description(get_kb(), request.base_url))
+            description = service_description(get_kb(), request.base_url)
+            if services().settings.service_endpoints:  # SERVICE works, to the allowlisted endpoints
+                description.add((URIRef(request.base_url), SD.feature, SD.BasicFederatedQuery))
+            return rdf_response(description)
         if choose(["text/html", "application/json"], "application/json") == "text/html":
             return _editor()
         raise BadRequest("missing the 'query' parameter (SPARQL 1.1 Protocol, section 2.1)", parameter="query")
