@@ -174,6 +174,10 @@ def test_void_linkset(kb: KnowledgeBase, dumps: dict[str, Path], tmp_path: Path)
     assert links == {(p.local, p.external): pytest.approx(p.confidence, abs=1e-4) for p in proposals}
     assert (None, rdflib.OWL.sameAs, None) not in g  # reified only: loading it asserts no link
 
+    empty = linking.linkset([], dumps["geonames"])
+    (ls,) = list(empty.subjects(RDF.type, VOID.Linkset))
+    assert int(empty.value(ls, VOID.triples)) == 0
+
 
 def test_accept_above_commits_only_those_with_provenance(
     kb: KnowledgeBase, validator: Validator, dumps: dict[str, Path]

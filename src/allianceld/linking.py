@@ -443,7 +443,7 @@ def linkset(proposals: list[Proposal], dump: Path, *, linkset_id: str | None = N
     g.add((URIRef(DATASET), RDF.type, VOID.Dataset))
     g.add((target, RDF.type, VOID.Dataset))
     g.add((target, VOID.dataDump, target))
-    namespaces = sorted({p.namespace for p in proposals})
+    namespaces = sorted({p.namespace for p in proposals}) or [""]  # none found: an empty linkset
     for ns in namespaces:
         ls = URIRef(base if len(namespaces) == 1 else f"{base}-{len(g)}")
         mine = [p for p in proposals if p.namespace == ns]
