@@ -165,3 +165,16 @@ def test_a_state_without_geonames_or_dbpedia_is_accepted(validator: Validator) -
     report = _report(validator, STATE, "<http://www.wikidata.org/entity/Q999999981>")
     assert report.conforms, report.to_text()
     assert not any("owl#sameAs" in (r.path or "") for r in report.results)
+
+
+def test_the_shipped_links_pass_the_link_shapes(shared_kb: KnowledgeBase, validator: Validator) -> None:
+    import rdflib
+
+    report = validator.validate(rdflib.Graph(), shared_kb, full=True)
+    about_links = [
+        r
+        for r in report.results
+        if r.path == "http://www.w3.org/2002/07/owl#sameAs"
+        or (r.source_shape or "").endswith(("EntityForm", "ResourceForm", "FeatureForm"))
+    ]
+    assert report.conforms and about_links == [], report.to_text()
