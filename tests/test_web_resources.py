@@ -415,3 +415,26 @@ def test_readme_listing_output_is_what_the_service_answers(client) -> None:
     items = client.get("/alliances?active_on=1990-01-01").json["items"]
     shown = "".join(f"{a['id']} {a['foundingDate']}\n" for a in items)
     assert _output_after("/alliances?active_on=1990-01-01") == shown
+
+
+def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, validator) -> None:
+    """The same pages over the SPARQL backend (`oxigraph serve` on 127.0.0.1)."""
+    from allianceld import gate
+    from allianceld.store.backends import SparqlBackend
+    from allianceld.web import create_app
+    from conftest import SMALL_WORLD
+
+    remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
+    remote.backend.update("DROP SILENT ALL")
+    files = [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]  # NATO's records
+    gate.commit(remote, validator, gate.shipped_sources(settings.ontology_file, files))
+    client = create_app({"SETTINGS": settings, "KB": remote, "TESTING": True}).test_client()
+    page = client.get("/id/state/usa", headers=JSON).json
+    assert page["label"] == "United States"
+    assert any(g["property"]["short"] == "ald:alliedWith" for g in page["derived"])
+    g = rdflib.Graph().parse(data=client.get("/id/alliance/nato?format=ttl").data, format="turtle")
+    assert (NATO, URIRef(str(ORG.hasMember)), USA) in g
+    members = client.get("/states?alliance=nato&active_on=1990-01-01&limit=100").json
+    assert set(ids(members["items"])) == NATO_1990
+    assert client.get("/ontology", headers=BROWSER).status_code == 200
+    assert client.get("/id/state/zzz").status_code == 404
