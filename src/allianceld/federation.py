@@ -3,10 +3,11 @@
 pyoxigraph evaluates ``SERVICE <url>`` by connecting to ``url`` itself, and ``LOAD <url>`` by
 fetching it, with no time limit. A user's query or update could therefore make the server connect
 anywhere it can reach (server-side request forgery). Before a user's query runs, every ``SERVICE``
-in it is found in its parsed algebra (rdflib's SPARQL parser, prefixes and ``BASE`` resolved) and
-checked against the configured allowlist (``ALLIANCELD_SERVICE_ALLOWLIST``, empty by default, so
-federation is off); ``SERVICE ?variable`` is refused, whatever the allowlist; an update with
-``LOAD`` or ``SERVICE`` is refused whole. Nothing connects before the check has passed.
+in it is found in its parsed algebra (rdflib's SPARQL parser, prefixes and ``BASE`` resolved; only
+when a lexical scan, :func:`may_connect`, finds that a keyword may be there) and checked against
+the configured allowlist (``ALLIANCELD_SERVICE_ALLOWLIST``, empty by default, so federation is
+off); ``SERVICE ?variable`` is refused, whatever the allowlist; an update with ``LOAD`` or
+``SERVICE`` is refused whole. Nothing connects before the check has passed.
 
 >>> allowed = parse_allowlist("https://query.wikidata.org/sparql")
 >>> check_query("SELECT * WHERE { SERVICE <https://QUERY.wikidata.org:443/sparql> { ?s ?p ?o } }", allowed)
@@ -115,7 +116,8 @@ def parse_allowlist(text: str) -> tuple[str, ...]:
 
 
 def service_calls(sparql: str, *, update: bool = False) -> list[ServiceCall]:
-    """Every ``SERVICE`` in a query (or update), from its parsed algebra, in document order.
+    """Every ``SERVICE`` in a query (or update), from its parsed algebra (none without parsing
+    when :func:`may_connect` rules them out).
 
     Raises :class:`QuerySyntaxError` when the text names SERVICE but cannot be parsed, so that a
     query whose endpoints are not known never runs.
