@@ -178,3 +178,20 @@ def test_the_shipped_links_pass_the_link_shapes(shared_kb: KnowledgeBase, valida
         or (r.source_shape or "").endswith(("EntityForm", "ResourceForm", "FeatureForm"))
     ]
     assert report.conforms and about_links == [], report.to_text()
+
+
+def test_void_has_a_linkset_per_target(client, shared_kb: KnowledgeBase) -> None:
+    import rdflib
+
+    resp = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert resp.status_code == 200
+    g = rdflib.Graph().parse(data=resp.data.decode(), format="turtle")
+    void = rdflib.Namespace("http://rdfs.org/ns/void#")
+    counts = {
+        str(g.value(ls, void.objectsTarget)): int(g.value(ls, void.triples))
+        for ls in g.subjects(rdflib.RDF.type, void.Linkset)
+    }
+    states = int(shared_kb.select("SELECT (COUNT(*) AS ?n) WHERE { ?s a ald:State }")[0]["n"])
+    assert counts["https://www.geonames.org/"] == states
+    assert counts["http://dbpedia.org/"] == states + 4  # NATO, CSTO, Quad, African Standby Force
+    assert counts["http://www.wikidata.org/"] > states

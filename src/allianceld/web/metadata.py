@@ -19,6 +19,12 @@ SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")
 WIKIDATA = "http://www.wikidata.org/entity/"
+# the owl:sameAs linksets: name (the fragment of the linkset's IRI), the entities' namespace, their dataset
+LINKSETS = (
+    ("wikidata", WIKIDATA, "http://www.wikidata.org/"),
+    ("dbpedia", "http://dbpedia.org/resource/", "http://dbpedia.org/"),
+    ("geonames", "https://sws.geonames.org/", "https://www.geonames.org/"),
+)
 
 
 def rdf_response(graph: rdflib.Graph) -> Response:
@@ -77,7 +83,8 @@ def service_description(kb: KnowledgeBase, endpoint: str) -> rdflib.Graph:
 
 def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
     """A VoID description of the dataset, counted from the store (asserted graphs; the inferred
-    graph is a subset of its own), with a linkset for the owl:sameAs links to Wikidata."""
+    graph is a subset of its own), with a linkset for the owl:sameAs links to each of Wikidata,
+    DBpedia and GeoNames."""
     g = rdflib.Graph()
     g.bind("void", VOID)
     ds = URIRef(base + ".well-known/void#dataset")
@@ -128,14 +135,15 @@ def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
         g.add((subset, VOID.triples, Literal(kb.count(name), datatype=XSD.integer)))
         if name == INFERRED_GRAPH:
             g.add((subset, rdflib.RDFS.comment, Literal("OWL 2 RL inferences over the other graphs", lang="en")))
-    links = one(f'SELECT (COUNT(*) AS ?n) WHERE {{ ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "{WIKIDATA}")) }}')
-    linkset = URIRef(base + ".well-known/void#wikidata-links")
-    g.add((ds, VOID.subset, linkset))
-    g.add((linkset, RDF.type, VOID.Linkset))
-    g.add((linkset, VOID.linkPredicate, rdflib.OWL.sameAs))
-    g.add((linkset, VOID.subjectsTarget, ds))
-    g.add((linkset, VOID.objectsTarget, URIRef("http://www.wikidata.org/")))
-    g.add((linkset, VOID.triples, Literal(links, datatype=XSD.integer)))
+    for name, space, target in LINKSETS:  # constants, never user text
+        links = one(f'SELECT (COUNT(*) AS ?n) WHERE {{ ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "{space}")) }}')
+        linkset = URIRef(base + f".well-known/void#{name}-links")
+        g.add((ds, VOID.subset, linkset))
+        g.add((linkset, RDF.type, VOID.Linkset))
+        g.add((linkset, VOID.linkPredicate, rdflib.OWL.sameAs))
+        g.add((linkset, VOID.subjectsTarget, ds))
+        g.add((linkset, VOID.objectsTarget, URIRef(target)))
+        g.add((linkset, VOID.triples, Literal(links, datatype=XSD.integer)))
     return g
 
 
