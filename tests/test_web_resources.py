@@ -63,6 +63,8 @@ def test_a_browser_gets_the_state_page(client) -> None:
     resp = client.get("/id/state/usa", headers=BROWSER)
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert resp.headers["Vary"] == "Accept"
+    assert '<https://w3id.org/allianceld/id/state/usa>; rel="canonical"' in resp.headers["Link"]
+    assert '</id/state/usa?format=ttl>; rel="alternate"; type="text/turtle"' in resp.headers["Link"]
     html = resp.get_data(as_text=True)
     assert '<h1 id="label">United States</h1>' in html
     assert "United States of America" in html  # an alternative label

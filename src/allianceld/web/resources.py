@@ -44,6 +44,8 @@ FORMATS = {
     "nq": "application/n-quads",
     "nquads": "application/n-quads",
 }
+#: the alternates a resource's answers name in their Link header
+ALTERNATES = ("html", "ttl", "nt", "jsonld", "rdf", "trig", "nq", "json")
 # Turtle prefixes (no "id:", whose local names would need escaped slashes)
 TURTLE_PREFIXES = {k: v for k, v in PREFIXES.items() if k != "id"}
 KIND = re.compile(r"[a-z][a-z0-9-]{0,63}")
@@ -268,15 +270,23 @@ def resource(kind: str, slug: str) -> Response:
     if found is None:
         raise NotFound(f"the store has no resource {iri}", iri=iri)
     mime = negotiate(RESOURCE_TYPES, "text/turtle")
+    path = describe.local_path(iri) or ""
     if mime in DATASET_TYPES:
-        return _rdf(found.quads, mime)
-    if mime in rdfio.OUTPUT_TYPES:
-        return _rdf(found.triples(), mime)
-    data = resource_view(kb, found)
-    data["formats"] = {name: f"{data['url']}?format={name}" for name in ("ttl", "nt", "jsonld", "rdf", "trig", "json")}
-    if mime == HTML:
-        return _vary(Response(render_template("resource.html", v=data, inference=inference)))
-    return _vary(jsonify(data))
+        resp = _rdf(found.quads, mime)
+    elif mime in rdfio.OUTPUT_TYPES:
+        resp = _rdf(found.triples(), mime)
+    else:
+        data = resource_view(kb, found)
+        data["formats"] = {name: f"{path}?format={name}" for name in ("ttl", "nt", "jsonld", "rdf", "trig", "json")}
+        if mime == HTML:
+            resp = _vary(Response(render_template("resource.html", v=data, inference=inference)))
+        else:
+            resp = _vary(jsonify(data))
+    resp.headers["Link"] = ", ".join(
+        [f'<{iri}>; rel="canonical"']
+        + [f'<{path}?format={name}>; rel="alternate"; type="{FORMATS[name]}"' for name in ALTERNATES]
+    )
+    return resp
 
 
 # -- /ontology -------------------------------------------------------------------------------------
