@@ -79,7 +79,8 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     others (the types their properties' domains and ranges give); the others join the closure
     unchanged (:mod:`allianceld.rl_passthrough`, which proves the result the same and checks its
     conditions on the closure; a property that fails them is reasoned over in full and the
-    closure computed again). At 20k generated triples the reasoner then reads 7k instead of 20k.
+    closure computed again). Of 20k generated triples, 6k reach the reasoner (with 3k of summary
+    and chain conclusions) and 14k pass around it.
     """
     try:
         import reasonable
