@@ -13,6 +13,7 @@ from allianceld.web import (
     exports,
     graph_store,
     metadata,
+    pictures,
     reasoning_views,
     reconcile,
     resources,
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         resources,
         reconcile,
         exports,
+        pictures,
     )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)

@@ -1,0 +1,169 @@
+"""The pictures' data endpoints and pages through the Flask test client, on the shipped data:
+an alliance's timeline, the network of states on a day (whole and around one state), the chart
+of alliances per decade by type, the vendor files, and bad parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+JSON = {"Accept": "application/json"}
+HTML = {"Accept": "text/html"}
+NATO_FOUNDERS = {"bel", "can", "dnk", "fra", "gbr", "isl", "ita", "lux", "nld", "nor", "prt", "usa"}
+GCC = {"are", "bhr", "kwt", "omn", "qat", "sau"}
+
+
+def test_nato_timeline_has_one_item_per_membership(client) -> None:
+    data = client.get("/alliances/nato/timeline", headers=JSON).get_json()
+    assert data["alliance"]["label"] == "North Atlantic Treaty Organization"
+    assert data["alliance"]["foundingDate"] == "1949-04-04"
+    assert data["total"] == len(data["items"]) == 32
+    first = data["items"][0]
+    assert first["start"] == "1949-08-24" and first["end"] is None
+    assert {i["state"]["id"] for i in data["items"] if i["start"] == "1949-08-24"} == NATO_FOUNDERS
+    assert {i["state"]["id"] for i in data["items"][-2:]} == {"fin", "swe"}
+    assert first["role"]["label"] == "founding member"
+
+
+def test_timeline_keeps_ends_and_precision(client) -> None:
+    csto = client.get("/alliances/csto/timeline").get_json()
+    uzb = next(i for i in csto["items"] if i["state"]["id"] == "uzb")
+    assert (uzb["start"], uzb["end"]) == ("2006-08-16", "2012-12-19")
+    quad = client.get("/alliances/quad/timeline").get_json()
+    first = [i for i in quad["items"] if i["start"] == "2007-01-01"]
+    assert len(first) == 4 and all(i["startPrecision"] == "year" and i["endPrecision"] == "year" for i in first)
+
+
+def test_network_on_1990_01_01(client) -> None:
+    data = client.get("/network?date=1990-01-01", headers=JSON).get_json()
+    ids = {n["id"] for n in data["nodes"]}
+    # NATO's sixteen, the GCC's six and Japan (the United States is in NATO already)
+    assert len(ids) == 23 and ids >= GCC and "jpn" in ids and "fin" not in ids
+    # 16*15/2 NATO pairs + 6*5/2 GCC pairs + United States-Japan
+    assert len(data["edges"]) == 120 + 15 + 1
+    usa_jpn = next(e for e in data["edges"] if (e["source"], e["target"]) == ("jpn", "usa"))
+    assert [a["id"] for a in usa_jpn["alliances"]] == ["us-japan-alliance"]
+    assert {a["id"]: a["members"] for a in data["alliances"]} == {"gcc": 6, "nato": 16, "us-japan-alliance": 2}
+    assert data["date"] == "1990-01-01"
+    assert data["range"]["first"] == "1949-08-24"
+    assert client.get("/network.json?date=1990-01-01").get_json()["edges"] == data["edges"]
+
+
+def test_network_edges_carry_every_shared_alliance(client) -> None:
+    data = client.get("/network.json?date=2018-01-01").get_json()
+    usa_jpn = next(e for e in data["edges"] if (e["source"], e["target"]) == ("jpn", "usa"))
+    assert [a["id"] for a in usa_jpn["alliances"]] == ["admm-plus", "quad", "us-japan-alliance"]
+
+
+def test_network_ends_with_the_membership(client) -> None:
+    """Uzbekistan left the CSTO on 2012-12-19: linked to Russia that day, not the next."""
+
+    def linked(day: str) -> bool:
+        edges = client.get(f"/network.json?date={day}").get_json()["edges"]
+        return any({e["source"], e["target"]} == {"rus", "uzb"} for e in edges)
+
+    assert linked("2012-12-19") and not linked("2012-12-20")
+
+
+def test_network_defaults_to_today(client) -> None:
+    data = client.get("/network.json").get_json()
+    assert data["date"] == dt.date.today().isoformat()
+    assert data["range"]["last"] >= data["date"]
+
+
+def test_state_network_of_japan_in_1990(client) -> None:
+    data = client.get("/states/jpn/network?date=1990-01-01", headers=JSON).get_json()
+    assert data["state"]["id"] == "jpn"
+    assert [n["id"] for n in data["nodes"]] == ["jpn", "usa"]
+    assert [(e["source"], e["target"]) for e in data["edges"]] == [("jpn", "usa")]
+
+
+def test_state_network_links_the_neighbours_too(client) -> None:
+    data = client.get("/states/usa/network?date=1990-01-01", headers=JSON).get_json()
+    assert len(data["nodes"]) == 17  # NATO's sixteen and Japan
+    assert len(data["edges"]) == 120 + 1  # NATO's pairs and United States-Japan
+    assert not GCC & {n["id"] for n in data["nodes"]}
+
+
+def test_state_network_page_lists_the_links(client) -> None:
+    page = client.get("/states/jpn/network?date=1990-01-01", headers=HTML).get_data(as_text=True)
+    assert page.count("<tr>") == 2  # the header and the one link
+    assert "United States\u2013Japan alliance" in page
+
+
+def test_network_page_has_the_slider_and_a_table_fallback(client) -> None:
+    page = client.get("/network?date=1990-01-01", headers=HTML).get_data(as_text=True)
+    assert 'id="network-slider"' in page and 'value="1990-01-01"' in page
+    table = page.split('id="network-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 136
+
+
+def test_charts_data_by_type_and_decade(client) -> None:
+    data = client.get("/charts/data").get_json()
+    by_decade = {d["decade"]: d["counts"] for d in data["decades"]}
+    assert sorted(by_decade) == [1940, 1950, 1980, 2000, 2010]
+    assert by_decade[1940] == {"MultilateralAlliance": 1, "RegionalPartnership": 1}  # NATO, 1949
+    assert by_decade[1950] == {"BilateralAlliance": 1}  # the United States-Japan alliance, 1952
+    # the CSTO (2002), the AU Peace and Security Council (2004), the US-India partnership (2005)
+    assert by_decade[2000]["MultilateralAlliance"] == 2 and by_decade[2000]["StrategicPartnership"] == 1
+    assert data["undated"] == 2  # the Quad and the African Standby Force have no founding date
+    assert client.get("/charts", headers=JSON).get_json() == data
+
+
+def test_charts_page_draws_one_bar_per_decade_and_type(client) -> None:
+    page = client.get("/charts", headers=HTML).get_data(as_text=True)
+    data = client.get("/charts/data").get_json()
+    cells = sum(len(d["counts"]) for d in data["decades"])
+    assert cells == 14
+    assert len(re.findall(r'<rect class="bar"', page)) == cells
+    assert 'data-decade="2000" data-type="MultilateralAlliance" data-count="2"' in page
+
+
+def test_alliance_and_state_pages_carry_their_pictures(client) -> None:
+    nato = client.get("/id/alliance/nato", headers=HTML).get_data(as_text=True)
+    assert 'data-src="/alliances/nato/timeline"' in nato
+    usa = client.get("/id/state/usa", headers=HTML).get_data(as_text=True)
+    assert 'data-src="/states/usa/network?format=json"' in usa
+    assert "/id/alliance/nato" not in usa.split('id="network"')[0].split("Its network")[1]
+
+
+def test_vendor_files_are_served_by_the_app(client) -> None:
+    resp = client.get("/assets/vendor/cytoscape/cytoscape.min.js")
+    assert resp.status_code == 200 and b"cytoscape" in resp.data[:2000]
+    resp = client.get("/assets/vendor/vis-timeline/vis-timeline-graph2d.min.js")
+    assert resp.status_code == 200
+    assert client.get("/assets/vendor/left-pad/index.js").status_code == 404
+    assert client.get("/assets/vendor/cytoscape/../package.json").status_code == 404
+    assert client.get("/static/pictures/network.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/network?date=1990-13-01", "date"),
+        ("/network.json?date=yesterday", "date"),
+        ("/network.json?date=1990-1-1", "date"),
+        ("/states/usa/network?date=1990-02-30", "date"),
+        ("/network?date=1990-01-01&format=xml", "format"),
+    ],
+)
+def test_bad_parameters_are_400_naming_them(client, url: str, parameter: str) -> None:
+    resp = client.get(url, headers=JSON)
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["parameter"] == parameter and parameter in body["message"]
+
+
+def test_date_text_never_reaches_the_query(client) -> None:
+    resp = client.get('/network.json?date=1990-01-01"^^<x> } ; DROP ALL #', headers=JSON)
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == "date"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/alliances/atlantis/timeline", "/states/atlantis/network", "/alliances/usa/timeline", "/states/nato/network"],
+)
+def test_unknown_resources_are_404(client, url: str) -> None:
+    assert client.get(url, headers=JSON).status_code == 404
