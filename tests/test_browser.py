@@ -82,3 +82,61 @@ def test_a_state_page_links_each_derived_fact_to_its_explanation(server: str, pa
     assert "United States" in triple and "North Atlantic Treaty Organization" in triple
     assert "inferred" in page.inner_text("#how")
     assert "membership/nato-usa" in page.inner_text("#premises")
+
+
+# -- pictures over time ----------------------------------------------------------------------------
+
+
+def _json(base: str, path: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Accept": "application/json"})) as r:
+        return json.load(r)
+
+
+def test_nato_page_draws_one_timeline_bar_per_membership(server: str, page) -> None:  # noqa: F811
+    expected = _json(server, "/alliances/nato/timeline")["total"]
+    assert expected == 32
+    page.goto(server + "/id/alliance/nato")
+    page.wait_for_selector("#timeline[data-rendered]", timeout=20000)
+    assert page.locator("#timeline .vis-item.vis-range").count() == expected
+    assert page.locator("#timeline .vis-item", has_text="Sweden").count() == 1
+
+
+def test_network_page_draws_the_states_and_links_of_the_day(server: str, page) -> None:  # noqa: F811
+    page.goto(server + "/network?date=1990-01-01")
+    page.wait_for_selector("#network[data-rendered='1990-01-01']", timeout=20000)
+    assert page.evaluate("window.allianceldNetwork.cy.nodes().length") == 23
+    assert page.evaluate("window.allianceldNetwork.cy.edges().length") == 136
+    assert page.locator("#network canvas").count() >= 1
+    assert page.inner_text("#network-edges") == "136"
+    # moving the slider to another day draws that day's network
+    day = "2012-12-20"
+    page.evaluate(
+        "(day) => { const s = document.getElementById('network-slider');"
+        " s.value = String(Date.parse(day + 'T00:00:00Z') / 86400000); s.dispatchEvent(new Event('input')); }",
+        day,
+    )
+    page.wait_for_selector(f"#network[data-rendered='{day}']", timeout=20000)
+    expected = _json(server, f"/network.json?date={day}")
+    assert page.evaluate("window.allianceldNetwork.cy.nodes().length") == len(expected["nodes"])
+    assert page.evaluate("window.allianceldNetwork.cy.edges().length") == len(expected["edges"])
+
+
+def test_state_page_draws_its_network(server: str, page) -> None:  # noqa: F811
+    expected = _json(server, "/states/jpn/network")
+    page.goto(server + "/id/state/jpn")
+    page.wait_for_selector("#network[data-rendered]", timeout=20000)
+    assert page.evaluate("window.allianceldNetwork.cy.nodes().length") == len(expected["nodes"]) > 1
+    assert page.evaluate("window.allianceldNetwork.cy.edges().length") == len(expected["edges"])
+    assert page.evaluate("window.allianceldNetwork.cy.nodes('.ego').map((n) => n.id())") == ["jpn"]
+
+
+def test_charts_page_draws_one_bar_per_decade_and_type(server: str, page) -> None:  # noqa: F811
+    data = _json(server, "/charts/data")
+    page.goto(server + "/charts")
+    bars = page.locator("svg#chart rect.bar")
+    assert bars.count() == sum(len(d["counts"]) for d in data["decades"]) == 14
+    box = bars.first.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0
