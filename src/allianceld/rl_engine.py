@@ -311,7 +311,8 @@ def maintain(
     while frontier:
         nxt = []
         for t in frontier:
-            for head, rule in consequences(rules, t, match_new):
+            # materialised first: adding to `derived` while its index is being iterated is an error
+            for head, rule in list(consequences(rules, t, match_new)):
                 if in_new(head):
                     continue
                 if head.predicate == SAME_AS:
