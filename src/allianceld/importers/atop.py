@@ -1,0 +1,165 @@
+"""ATOP (Alliance Treaty Obligations and Provisions) 5.x: the alliance-level and member-level CSV
+files, read as their codebook describes them, into alliances, treaties, provisions and memberships."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from allianceld.importers.common import (
+    IMPORT_GRAPH_BASE,
+    Import,
+    ImportFailed,
+    Spell,
+    States,
+    Tick,
+    alliance_record,
+    dataset_provenance,
+    header,
+    integer,
+    is_state_list,
+    link_curated,
+    membership,
+    merge_spells,
+    partial_date,
+    read_crosswalk,
+    read_rows,
+)
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ID_BASE
+
+# Curated alliances that are ATOP alliances, checked against the member-level file: 3180 begins
+# 1949-04-04 with the twelve signatories of the North Atlantic Treaty; 3220 (1951-09-08) and 3375
+# (1960-01-19) are the two US-Japan security treaties (COW codes 2 and 740); 4220 is the Collective
+# Security Treaty signed at Tashkent on 1992-05-15 by Russia, Armenia, Kazakhstan, Kyrgyzstan,
+# Tajikistan and Uzbekistan, the treaty the CSTO rests on.
+CURATED = {3180: "nato", 3220: "us-japan-alliance", 3375: "us-japan-alliance", 4220: "csto"}
+# the codebook's obligation variables and the ontology's provision classes
+OBLIGATIONS = {
+    "defense": "DefenceProvision",
+    "offense": "OffenceProvision",
+    "neutral": "NeutralityProvision",
+    "nonagg": "NonAggressionProvision",
+    "consul": "ConsultationProvision",
+}
+HOMEPAGE = "http://www.atopdata.org/"
+
+
+def classify(paths: list[Path]) -> tuple[Path, Path, list[Path]]:
+    """The alliance-level file, the member-level file and any state lists, told apart by their columns."""
+    alliance_file = member_file = None
+    states: list[Path] = []
+    for path in paths:
+        columns = set(header(path))
+        if "atopid" in columns and "member" in columns:
+            member_file = path
+        elif "atopid" in columns and "begyr" in columns:
+            alliance_file = path
+        elif is_state_list(path):
+            states.append(path)
+        else:
+            raise ImportFailed(f"{path}: not an ATOP alliance-level or member-level file, nor a COW state list")
+    if alliance_file is None or member_file is None:
+        raise ImportFailed("ATOP import needs both the alliance-level (atop*a.csv) and member-level (atop*m.csv) files")
+    return alliance_file, member_file, states
+
+
+def version_of(path: Path) -> str:
+    """The release, from the published file name (atop5_0a.csv -> 5.0)."""
+    found = re.search(r"atop(\d+)_(\d+)", path.name.lower())
+    return f"{found.group(1)}.{found.group(2)}" if found else "unknown"
+
+
+def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> Import:
+    """The RDF of an ATOP import, matched against the states and alliances curated in ``kb``."""
+    alliance_file, member_file, state_files = classify(paths)
+    version = version_of(alliance_file)
+    imp = Import(IMPORT_GRAPH_BASE + f"atop-{version}")
+    source = dataset_provenance(
+        imp, f"atop-{version}", "Alliance Treaty Obligations and Provisions (ATOP)", HOMEPAGE, version, paths
+    )
+    crosswalk = {}
+    for path in state_files:
+        crosswalk.update(read_crosswalk(path))
+    states = States(kb, crosswalk, source)
+    present = {r["a"] for r in kb.select("SELECT ?a WHERE { ?a a/rdfs:subClassOf* ald:Alliance }", inference=False)}
+
+    spells: dict[int, dict[int, list[Spell]]] = defaultdict(lambda: defaultdict(list))
+    for line, row in read_rows(member_file):
+        where = f"{member_file}:{line}"
+        atopid, member = integer(row, "atopid", where), integer(row, "member", where)
+        start = partial_date(
+            integer(row, "yrent", where),
+            integer(row, "moent", where, required=False),
+            integer(row, "dayent", where, required=False),
+            where,
+        )
+        if start is None:
+            raise ImportFailed(f"{where}: no entry year (yrent)")
+        end = partial_date(
+            integer(row, "yrexit", where, required=False),
+            integer(row, "moexit", where, required=False),
+            integer(row, "dayexit", where, required=False),
+            where,
+        )
+        spells[atopid][member].append(Spell(start, end, where))  # type: ignore[index]
+        if tick:
+            tick()
+
+    seen: set[int] = set()
+    for line, row in read_rows(alliance_file):
+        where = f"{alliance_file}:{line}"
+        atopid = integer(row, "atopid", where)
+        assert atopid is not None
+        seen.add(atopid)
+        if tick:
+            tick()
+        ids = {"atopId": atopid, "cowAllianceId": integer(row, "cow4id", where, required=False)}
+        curated = CURATED.get(atopid)
+        if curated and f"{ID_BASE}alliance/{curated}" in present:
+            link_curated(imp, curated, ids, where)
+            continue
+        if atopid not in spells:
+            raise ImportFailed(f"{where}: ATOP alliance {atopid} has no members in {member_file}")
+        founded = partial_date(
+            integer(row, "begyr", where),
+            integer(row, "begmo", where, required=False),
+            integer(row, "begday", where, required=False),
+            where,
+        )
+        assert founded is not None
+        ended = partial_date(
+            integer(row, "endyr", where, required=False),
+            integer(row, "endmo", where, required=False),
+            integer(row, "endday", where, required=False),
+            where,
+        )
+        known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells[atopid].items())}
+        kinds = [kind for column, kind in OBLIGATIONS.items() if integer(row, column, where, required=False) == 1]
+        alliance = alliance_record(
+            imp,
+            slug=f"atop-{atopid}",
+            label=f"ATOP alliance {atopid} ({founded[0][:4]})",
+            members=sum(1 for state in known.values() if state is not None),
+            founded=founded,
+            ended=ended,
+            provisions=kinds,
+            ids=ids,
+            source=source,
+            where=where,
+        )
+        for member, member_spells in sorted(spells[atopid].items()):
+            state = known[member]
+            if state is None:
+                continue
+            for n, spell in enumerate(merge_spells(member_spells), start=1):
+                slug = f"atop-{atopid}-{member}" + (f"-{n}" if n > 1 else "")
+                membership(
+                    imp, slug, alliance, state, spell.start, spell.end, spell.start == founded, source, spell.where
+                )
+    missing = sorted(set(spells) - seen)
+    if missing:
+        raise ImportFailed(f"{member_file}: alliances {missing[:5]} are not in {alliance_file}")
+    imp.counts["members"] = len({m for by_member in spells.values() for m in by_member})
+    return imp
