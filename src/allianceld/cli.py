@@ -418,6 +418,56 @@ def link(
         click.echo(f"{len(accepted)} link(s) above {accept_above} committed{where}")
 
 
+@main.group("import")
+def import_() -> None:
+    """Import the ATOP or COW alliance data sets (CSV files as published) through the write gate."""
+
+
+def _import(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
+    from allianceld import importers
+    from allianceld.importers import atop, cow
+
+    settings = _settings(ctx)
+    kb = _open_kb(settings)
+    try:
+        paths = list(files)
+        total = importers.common.count_rows(paths)
+        with click.progressbar(length=total, label=f"reading {kind}", file=sys.stderr, show_pos=True) as bar:
+            imp = (atop if kind == "atop" else cow).build(kb, paths, tick=lambda: bar.update(1))
+        click.echo(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", err=True)
+        result = importers.commit_import(kb, Validator.from_settings(settings), imp)
+    except importers.ImportRejected as exc:
+        click.echo(exc.to_text(), err=True)
+        click.echo("refused: nothing was written", err=True)
+        sys.exit(1)
+    except AllianceldError as exc:
+        raise Failure(f"refused: {exc.message}; nothing was written") from None
+    finally:
+        kb.close()
+    for line in imp.skipped:
+        click.echo(f"left out: {line}", err=True)
+    counts = ", ".join(f"{n} {name}" for name, n in sorted(imp.counts.items()))
+    click.echo(
+        f"imported {kind} into <{imp.graph}>: {counts}; {result.triples} triples, {len(imp.skipped)} row(s) left out"
+    )
+
+
+@import_.command("atop")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_atop(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."""
+    _import(ctx, "atop", files)
+
+
+@import_.command("cow")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_cow(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk)."""
+    _import(ctx, "cow", files)
+
+
 @main.group()
 def token() -> None:
     """Manage the bearer tokens that writes need."""

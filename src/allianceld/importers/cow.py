@@ -1,0 +1,135 @@
+"""COW Formal Alliances v4.1: the member-level file (``alliance_v4.1_by_member.csv``) or a directed-dyad
+file (``alliance_v4.1_by_directed.csv``), into alliances, treaties, provisions and memberships."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from allianceld.importers.common import (
+    IMPORT_GRAPH_BASE,
+    Import,
+    ImportFailed,
+    Spell,
+    States,
+    Tick,
+    alliance_record,
+    dataset_provenance,
+    header,
+    integer,
+    is_state_list,
+    link_curated,
+    membership,
+    merge_spells,
+    partial_date,
+    read_crosswalk,
+    read_rows,
+)
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ID_BASE
+
+# COW v4.1 ids of curated alliances, from the cow4id column of their ATOP records (atop.CURATED)
+CURATED = {227: "nato", 233: "us-japan-alliance", 350: "csto"}
+# COW's type flags and the provision classes: defence pact, neutrality, non-aggression, entente
+# (an entente obliges the parties to consult in a crisis)
+TYPES = {
+    "defense": "DefenceProvision",
+    "neutrality": "NeutralityProvision",
+    "nonaggression": "NonAggressionProvision",
+    "entente": "ConsultationProvision",
+}
+HOMEPAGE = "https://correlatesofwar.org/data-sets/formal-alliances/"
+
+
+def _date(row: dict[str, str], prefix: str, where: str) -> tuple[str, str] | None:
+    return partial_date(
+        integer(row, f"{prefix}_year", where, required=False),
+        integer(row, f"{prefix}_month", where, required=False),
+        integer(row, f"{prefix}_day", where, required=False),
+        where,
+    )
+
+
+def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> Import:
+    """The RDF of a COW import, matched against the states and alliances curated in ``kb``."""
+    data: list[tuple[Path, bool]] = []  # (file, directed dyads?)
+    crosswalk = {}
+    for path in paths:
+        columns = set(header(path))
+        if "version4id" in columns and "ccode1" in columns:
+            data.append((path, True))
+        elif "version4id" in columns and "ccode" in columns:
+            data.append((path, False))
+        elif is_state_list(path):
+            crosswalk.update(read_crosswalk(path))
+        else:
+            raise ImportFailed(f"{path}: not a COW alliance member-level or directed-dyad file, nor a COW state list")
+    if not data:
+        raise ImportFailed("COW import needs the member-level or the directed-dyad file")
+    spells: dict[int, dict[int, list[Spell]]] = defaultdict(lambda: defaultdict(list))
+    begun: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    ended: dict[int, list[tuple[str, str] | None]] = defaultdict(list)
+    kinds: dict[int, set[str]] = defaultdict(set)
+    first: dict[int, str] = {}
+    version = ""
+    skipped: list[str] = []
+    for path, dyads in data:
+        for line, row in read_rows(path):
+            where = f"{path}:{line}"
+            cid = integer(row, "version4id", where)
+            member = integer(row, "ccode1" if dyads else "ccode", where)
+            assert cid is not None and member is not None
+            version = version or (row.get("version") or "").strip()
+            first.setdefault(cid, where)
+            start = _date(row, "dyad_st" if dyads else "mem_st", where)
+            end = _date(row, "dyad_end" if dyads else "mem_end", where)
+            if start is None:
+                raise ImportFailed(f"{where}: no start year")
+            if dyads and end is not None and end[0] < start[0]:  # a dyad that ends before it starts
+                skipped.append(f"{where}: dyad ends ({end[0]}) before it starts ({start[0]})")
+                continue
+            spells[cid][member].append(Spell(start, end, where))
+            begun[cid].append(start if dyads else _date(row, "all_st", where) or start)
+            ended[cid].append(end if dyads else _date(row, "all_end", where))
+            kinds[cid] |= {kind for column, kind in TYPES.items() if integer(row, column, where, required=False) == 1}
+            if tick:
+                tick()
+    version = version or "4.1"
+    imp = Import(IMPORT_GRAPH_BASE + f"cow-{version}")
+    source = dataset_provenance(imp, f"cow-{version}", "Correlates of War Formal Alliances", HOMEPAGE, version, paths)
+    imp.skipped.extend(skipped)
+    states = States(kb, crosswalk, source)
+    present = {r["a"] for r in kb.select("SELECT ?a WHERE { ?a a/rdfs:subClassOf* ald:Alliance }", inference=False)}
+    for cid in sorted(spells):
+        curated = CURATED.get(cid)
+        if curated and f"{ID_BASE}alliance/{curated}" in present:
+            link_curated(imp, curated, {"cowAllianceId": cid}, first[cid])
+            continue
+        founded = min(begun[cid])
+        # the alliance ends when its last member (or dyad) leaves; open while any is still in it
+        ends = ended[cid]
+        last = None if any(e is None for e in ends) else max(ends, key=lambda e: e[0] if e else "")
+        known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells[cid].items())}
+        alliance = alliance_record(
+            imp,
+            slug=f"cow-{cid}",
+            label=f"COW alliance {cid} ({founded[0][:4]})",
+            members=sum(1 for s in known.values() if s is not None),
+            founded=founded,
+            ended=last,
+            provisions=sorted(kinds[cid]),
+            ids={"cowAllianceId": cid},
+            source=source,
+            where=first[cid],
+        )
+        for member, member_spells in sorted(spells[cid].items()):
+            state = known[member]
+            if state is None:
+                continue
+            for n, spell in enumerate(merge_spells(member_spells), start=1):
+                slug = f"cow-{cid}-{member}" + (f"-{n}" if n > 1 else "")
+                membership(
+                    imp, slug, alliance, state, spell.start, spell.end, spell.start == founded, source, spell.where
+                )
+    imp.counts["members"] = len({m for by_member in spells.values() for m in by_member})
+    return imp
