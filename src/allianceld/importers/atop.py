@@ -15,6 +15,7 @@ from allianceld.importers.common import (
     States,
     Tick,
     alliance_record,
+    curated_alliances,
     dataset_provenance,
     header,
     integer,
@@ -83,7 +84,7 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     for path in state_files:
         crosswalk.update(read_crosswalk(path))
     states = States(kb, crosswalk, source)
-    present = {r["a"] for r in kb.select("SELECT ?a WHERE { ?a a/rdfs:subClassOf* ald:Alliance }", inference=False)}
+    present = curated_alliances(kb)
 
     spells: dict[int, dict[int, list[Spell]]] = defaultdict(lambda: defaultdict(list))
     for line, row in read_rows(member_file):

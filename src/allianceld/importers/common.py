@@ -224,7 +224,10 @@ class States:
     historical state without an ISO code (Bavaria, Austria-Hungary)."""
 
     def __init__(self, kb: KnowledgeBase, crosswalk: dict[int, CowState], source: ox.NamedNode) -> None:
-        rows = kb.select("SELECT ?s ?code WHERE { ?s a ald:State ; ald:cowCode ?code }", inference=False)
+        rows = kb.select(
+            "SELECT ?s ?code WHERE { GRAPH ?g { ?s a ald:State ; ald:cowCode ?code } " + NOT_IMPORTED + " }",
+            inference=False,
+        )
         self.curated = {int(r["code"]): r["s"] for r in rows}
         self.curated_iris = set(kb_state_iris(kb))
         self.crosswalk = crosswalk
@@ -260,8 +263,20 @@ class States:
         return state
 
 
+# each import is self-contained: a state or alliance counts as curated only outside the import graphs
+NOT_IMPORTED = f'FILTER (!STRSTARTS(STR(?g), "{IMPORT_GRAPH_BASE}"))'
+
+
 def kb_state_iris(kb: KnowledgeBase) -> list[str]:
-    return [r["s"] for r in kb.select("SELECT ?s WHERE { ?s a ald:State }", inference=False)]
+    """The states recorded outside the import graphs."""
+    query = "SELECT ?s WHERE { GRAPH ?g { ?s a ald:State } " + NOT_IMPORTED + " }"
+    return [r["s"] for r in kb.select(query, inference=False)]
+
+
+def curated_alliances(kb: KnowledgeBase) -> set[str]:
+    """The alliances recorded outside the import graphs (curated or contributed)."""
+    query = "SELECT ?a WHERE { GRAPH ?g { ?a a ?c } ?c rdfs:subClassOf* ald:Alliance " + NOT_IMPORTED + " }"
+    return {r["a"] for r in kb.select(query, inference=False)}
 
 
 def membership(

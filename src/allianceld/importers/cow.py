@@ -14,6 +14,7 @@ from allianceld.importers.common import (
     States,
     Tick,
     alliance_record,
+    curated_alliances,
     dataset_provenance,
     header,
     integer,
@@ -99,7 +100,7 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     source = dataset_provenance(imp, f"cow-{version}", "Correlates of War Formal Alliances", HOMEPAGE, version, paths)
     imp.skipped.extend(skipped)
     states = States(kb, crosswalk, source)
-    present = {r["a"] for r in kb.select("SELECT ?a WHERE { ?a a/rdfs:subClassOf* ald:Alliance }", inference=False)}
+    present = curated_alliances(kb)
     for cid in sorted(spells):
         curated = CURATED.get(cid)
         if curated and f"{ID_BASE}alliance/{curated}" in present:
