@@ -53,7 +53,7 @@ def _key(results: list[Result]) -> Counter[tuple[str | None, ...]]:
 
 def _same(compiled: Report, reference: list[Result]) -> None:
     got, want = _key(compiled.results), _key(reference)
-    assert got == want, f"compiled only: {sorted(got - want)}\npySHACL only: {sorted(want - got)}"
+    assert got == want, f"compiled only: {sorted(got - want, key=str)}\npySHACL only: {sorted(want - got, key=str)}"
 
 
 @pytest.fixture(scope="module")
