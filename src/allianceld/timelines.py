@@ -19,7 +19,7 @@ from allianceld.vocab import ALD
 
 # memberships of a state in an alliance on ?day: begun on or before it, not ended before it
 ACTIVE = """
-SELECT ?m ?state ?alliance WHERE {{
+SELECT ?state ?alliance WHERE {{
   {values}
   ?m org:member ?state ; org:organization ?alliance ; ald:startDate ?start .
   FILTER(?start <= ?day)
@@ -109,7 +109,7 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
 
 
 def _active(kb: KnowledgeBase, day: dt.date, *, states: list[str] | None = None, alliances: list[str] | None = None):
-    """(membership, state, alliance) of the memberships of states active on ``day``."""
+    """(state, alliance) of the memberships of states active on ``day``."""
     parts = [_values("?day", [date_term(day)])]
     if states is not None:
         parts.append(_values("?state", [ox.NamedNode(s) for s in states]))
@@ -119,33 +119,28 @@ def _active(kb: KnowledgeBase, day: dt.date, *, states: list[str] | None = None,
 
 
 def _graph(kb: KnowledgeBase, day: dt.date, rows: list[dict[str, Any]], keep: set[str] | None) -> dict[str, Any]:
-    """Nodes (the states of ``rows``, or of ``keep``) and edges (two states that share an alliance
-    in ``rows``, with those alliances), labelled."""
+    """Nodes (the states of ``rows``, or of ``keep``), edges (two states that share an alliance in
+    ``rows``, with the ids of those alliances) and the alliances, labelled (an edge names its
+    alliances by id only: the full network at 200k triples has tens of thousands of edges)."""
     members: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         if keep is None or r["state"] in keep:
             members[r["alliance"]].add(r["state"])
-    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for alliance, states in members.items():
-        for pair in combinations(sorted(states), 2):
-            shared[pair].add(alliance)
-    nodes = sorted(keep if keep is not None else {s for states in members.values() for s in states})
-    named = labels(kb, [*nodes, *members])
-    alliances_of: dict[str, set[str]] = defaultdict(set)
-    for alliance, states in members.items():
+    slug = {iri: iri.rsplit("/", 1)[-1] for iri in {*members, *(s for states in members.values() for s in states)}}
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    alliances_of: dict[str, int] = defaultdict(int)
+    for alliance in sorted(members, key=slug.__getitem__):
+        states = sorted(members[alliance])
         for s in states:
-            alliances_of[s].add(alliance)
+            alliances_of[s] += 1
+        for a, b in combinations(states, 2):
+            shared[(a, b)].append(slug[alliance])
+    nodes = sorted(keep if keep is not None else alliances_of)
+    named = labels(kb, [*nodes, *members])
     return {
         "date": day.isoformat(),
-        "nodes": [{**_ref(s, named), "alliances": len(alliances_of[s])} for s in nodes],
-        "edges": [
-            {
-                "source": a.rsplit("/", 1)[-1],
-                "target": b.rsplit("/", 1)[-1],
-                "alliances": [_ref(x, named) for x in sorted(shared[(a, b)])],
-            }
-            for a, b in sorted(shared)
-        ],
+        "nodes": [{**_ref(s, named), "alliances": alliances_of[s]} for s in nodes],
+        "edges": [{"source": slug[a], "target": slug[b], "alliances": shared[(a, b)]} for a, b in sorted(shared)],
         "alliances": [{**_ref(a, named), "members": len(members[a])} for a in sorted(members)],
     }
 

@@ -32,6 +32,10 @@
       data: { id: n.id, label: n.label || n.id, url: n.url },
       classes: n.id === ego ? "ego" : "",
     }));
+    const named = {};
+    data.alliances.forEach((a) => {
+      named[a.id] = a.label || a.id;
+    });
     const edges = data.edges.map((e) => ({
       group: "edges",
       data: {
@@ -39,7 +43,7 @@
         source: e.source,
         target: e.target,
         weight: e.alliances.length,
-        alliances: e.alliances.map((a) => a.label || a.id).join(", "),
+        alliances: e.alliances.map((id) => named[id] || id).join(", "),
       },
     }));
     cy.batch(() => {
