@@ -169,3 +169,11 @@ def test_date_text_never_reaches_the_query(client) -> None:
 )
 def test_unknown_resources_are_404(client, url: str) -> None:
     assert client.get(url, headers=JSON).status_code == 404
+
+
+def test_readme_network_output_is_what_the_service_answers(client) -> None:
+    from test_readme import _output_after
+
+    shown = _output_after("/network.json?date=1990-01-01").strip()
+    data = client.get("/network.json?date=1990-01-01").get_json()
+    assert shown == f"{len(data['nodes'])} states, {len(data['edges'])} links"
