@@ -177,3 +177,27 @@ def test_readme_network_output_is_what_the_service_answers(client) -> None:
     shown = _output_after("/network.json?date=1990-01-01").strip()
     data = client.get("/network.json?date=1990-01-01").get_json()
     assert shown == f"{len(data['nodes'])} states, {len(data['edges'])} links"
+
+
+def test_a_write_shows_in_the_network_and_its_range(site) -> None:
+    """A contribution's memberships link its states from the next request on; the slider's range
+    (kept per version of the store) reaches the latest date written."""
+    from conftest import TEST_DATA
+
+    turtle = (TEST_DATA / "valid" / "bilateral-alliance-two-members.ttl").read_text(encoding="utf-8")
+    turtle = turtle.replace(
+        "membership:test-duo-xtb a org:Membership ; org:member state:xtb ; org:organization alliance:test-duo ;\n"
+        '    org:role ald:FoundingMember ; ald:startDate "2000-01-01"^^xsd:date ;',
+        "membership:test-duo-xtb a org:Membership ; org:member state:xtb ; org:organization alliance:test-duo ;\n"
+        '    org:role ald:FoundingMember ; ald:startDate "2000-01-01"^^xsd:date ; ald:endDate "2090-01-01"^^xsd:date ;',
+    )
+    assert "2090-01-01" in turtle
+    before = site.client.get("/network.json?date=2001-01-01").get_json()
+    assert "xta" not in {n["id"] for n in before["nodes"]} and before["range"]["last"] < "2090-01-01"
+    resp = site.client.post("/contributions", data=turtle.encode(), headers=site.auth())
+    assert resp.status_code == 201, resp.get_json()
+    after = site.client.get("/network.json?date=2001-01-01").get_json()
+    assert {"source": "xta", "target": "xtb", "alliances": ["test-duo"]} in after["edges"]
+    assert after["range"]["last"] == "2090-01-01"
+    duo = site.client.get("/alliances/test-duo/timeline").get_json()
+    assert [(i["state"]["id"], i["end"]) for i in duo["items"]] == [("xta", None), ("xtb", "2090-01-01")]

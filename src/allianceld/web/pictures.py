@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_from_directory
 
 from allianceld import timelines
 from allianceld.errors import NotFound
@@ -66,8 +66,12 @@ def _day() -> dt.date:
 
 def _with_range(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the days a slider may choose: the first membership's start to today (or
-    the latest date in the data, when that is later)."""
-    first, latest = timelines.span(get_kb())
+    the latest date in the data, when that is later); read once per version of the store."""
+    kb = get_kb()
+    cache: dict[str, Any] = current_app.extensions.setdefault("allianceld.span", {})
+    if cache.get("version") != kb.version:  # read again after a write (version bumped)
+        cache.update(version=kb.version, span=timelines.span(kb))
+    first, latest = cache["span"]
     today = dt.date.today().isoformat()
     data["range"] = {"first": first or today, "last": max(latest or today, today)}
     return data
