@@ -448,7 +448,8 @@ def _import(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
         click.echo(f"left out: {line}", err=True)
     counts = ", ".join(f"{n} {name}" for name, n in sorted(imp.counts.items()))
     click.echo(
-        f"imported {kind} into <{imp.graph}>: {counts}; {result.triples} triples, {len(imp.skipped)} row(s) left out"
+        f"imported {kind} into <{imp.graph}>: {counts}; {result.triples} triples, {len(imp.skipped)} row(s) left out, "
+        f"{len(result.report.warnings)} warning(s)"
     )
 
 
