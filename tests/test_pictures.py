@@ -201,3 +201,13 @@ def test_a_write_shows_in_the_network_and_its_range(site) -> None:
     assert after["range"]["last"] == "2090-01-01"
     duo = site.client.get("/alliances/test-duo/timeline").get_json()
     assert [(i["state"]["id"], i["end"]) for i in duo["items"]] == [("xta", None), ("xtb", "2090-01-01")]
+
+
+def test_network_page_table_stops_at_its_limit(client, monkeypatch) -> None:
+    from allianceld.web import pictures
+
+    monkeypatch.setattr(pictures, "TABLE_LIMIT", 10)
+    page = client.get("/network?date=1990-01-01", headers=HTML).get_data(as_text=True)
+    table = page.split('id="network-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 10
+    assert "The first 10 of 136 links" in page
