@@ -98,10 +98,19 @@ def _json(base: str, path: str) -> dict:
 def test_nato_page_draws_one_timeline_bar_per_membership(server: str, page) -> None:  # noqa: F811
     expected = _json(server, "/alliances/nato/timeline")["total"]
     assert expected == 32
+    asked: list[str] = []
+
+    def record(request) -> None:
+        asked.append(request.url)
+
+    page.on("request", record)
     page.goto(server + "/id/alliance/nato")
     page.wait_for_selector("#timeline[data-rendered]", timeout=20000)
     assert page.locator("#timeline .vis-item.vis-range").count() == expected
     assert page.locator("#timeline .vis-item", has_text="Sweden").count() == 1
+    page.remove_listener("request", record)
+    assert [u for u in asked if not u.startswith((server, "data:"))] == []  # no CDN
+    assert server + "/assets/vendor/vis-timeline/vis-timeline-graph2d.min.js" in asked
 
 
 def test_network_page_draws_the_states_and_links_of_the_day(server: str, page) -> None:  # noqa: F811
