@@ -21,7 +21,9 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 STATE = ox.NamedNode(str(ALD.State))
 
 # memberships active on ?day: begun on or before it, not ended before it (OPTIONAL + FILTER took
-# half the time of FILTER NOT EXISTS at 200k triples; who is a state is checked by the indexes)
+# half the time of FILTER NOT EXISTS at 200k triples; who is a state is checked by the indexes).
+# Pyoxigraph joins in the order written: all memberships from their start dates, or, when ?state
+# or ?alliance is bound by VALUES, from those.
 ACTIVE = """
 SELECT ?state ?alliance WHERE {{
   {values}
@@ -30,6 +32,15 @@ SELECT ?state ?alliance WHERE {{
   OPTIONAL {{ ?m ald:endDate ?end }}
   FILTER(!BOUND(?end) || ?end >= ?day)
   ?m org:member ?state ; org:organization ?alliance .
+}}
+"""
+ACTIVE_OF = """
+SELECT ?state ?alliance WHERE {{
+  {values}
+  ?m org:member ?state ; org:organization ?alliance ; ald:startDate ?start .
+  FILTER(?start <= ?day)
+  OPTIONAL {{ ?m ald:endDate ?end }}
+  FILTER(!BOUND(?end) || ?end >= ?day)
 }}
 """
 # the alliances ?ego was a member of on ?day
@@ -121,7 +132,8 @@ def _active(kb: KnowledgeBase, day: dt.date, *, states: list[str] | None = None,
         parts.append(_values("?state", [ox.NamedNode(s) for s in states]))
     if alliances is not None:
         parts.append(_values("?alliance", [ox.NamedNode(a) for a in alliances]))
-    rows = kb.select(ACTIVE.format(values=" ".join(parts)))
+    query = ACTIVE if states is None and alliances is None else ACTIVE_OF
+    rows = kb.select(query.format(values=" ".join(parts)))
     members = [ox.NamedNode(s) for s in sorted({r["state"] for r in rows})]
     states = {q.subject.value for q in kb.match(members, [RDF_TYPE], graphs=kb.graphs()) if q.object == STATE}
     return [r for r in rows if r["state"] in states]
