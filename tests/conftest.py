@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -67,21 +68,32 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory) -> Iterator[str]:
-    """A real `oxigraph serve` process on 127.0.0.1 (the PyPI package `oxigraph`), in memory."""
+@contextlib.contextmanager
+def oxigraph_serve(*options: str) -> Iterator[str]:
+    """A real `oxigraph serve` process (the PyPI package `oxigraph`) on 127.0.0.1, in memory, with
+    extra command-line ``options``; yields its base URL and stops it afterwards. Skips the test
+    when the executable is missing."""
     exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
     if exe is None:
         pytest.skip("no `oxigraph` executable (pip install oxigraph)")
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [exe, "serve", "--bind", f"127.0.0.1:{port}", *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/query?query=ASK%7B%7D", proc)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/query?query=ASK%7B%7D", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server() -> Iterator[str]:
+    """A real `oxigraph serve` process on 127.0.0.1, shared by the session."""
+    with oxigraph_serve() as base:
+        yield base
 
 
 @pytest.fixture(params=["embedded", "remote"])

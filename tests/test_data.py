@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from allianceld.store import KnowledgeBase
@@ -49,49 +47,6 @@ def test_gcc_has_six_founding_members(shared_kb: KnowledgeBase) -> None:
 
 def test_us_japan_alliance_is_bilateral(shared_kb: KnowledgeBase) -> None:
     assert members_on(shared_kb, "us-japan-alliance", "2000-01-01") == {"usa", "jpn"}
-
-
-# Alliances whose Wikidata entity could not be confirmed from a source: left out rather than guessed.
-UNCONFIRMED_WIKIDATA = {
-    "admm-plus",
-    "african-standby-force",
-    "au-psc",
-    "quad",
-    "us-india-partnership",
-    "us-japan-alliance",
-}
-
-
-def _without_wikidata(kb: KnowledgeBase, cls: str) -> set[str]:
-    rows = kb.select(
-        f"""SELECT ?x WHERE {{
-          ?x a {cls}
-          FILTER NOT EXISTS {{ ?x owl:sameAs ?wd FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/entity/Q")) }}
-        }}"""
-    )
-    return {r["x"].rsplit("/", 1)[1] for r in rows}
-
-
-def test_every_state_links_to_wikidata(shared_kb: KnowledgeBase) -> None:
-    assert _without_wikidata(shared_kb, "ald:State") == set()
-
-
-def test_alliances_link_to_wikidata_except_the_unconfirmed(shared_kb: KnowledgeBase) -> None:
-    assert _without_wikidata(shared_kb, "ald:Alliance") == UNCONFIRMED_WIKIDATA
-    rows = shared_kb.select(
-        """SELECT ?wd WHERE { <https://w3id.org/allianceld/id/alliance/nato> owl:sameAs ?wd
-             FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }"""
-    )
-    assert rows == [{"wd": "http://www.wikidata.org/entity/Q7184"}]
-
-
-def test_no_two_local_resources_claim_the_same_wikidata_entity(shared_kb: KnowledgeBase) -> None:
-    rows = shared_kb.select(
-        """SELECT ?x ?wd WHERE { GRAPH ?g { ?x owl:sameAs ?wd }
-             FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/entity/")) }"""
-    )
-    counts = Counter(r["wd"] for r in rows)
-    assert [wd for wd, n in counts.items() if n > 1] == []
 
 
 def test_every_record_cites_a_described_source(shared_kb: KnowledgeBase) -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,7 +26,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
 from allianceld.web import create_app
-from conftest import ROOT, free_port, wait_for
+from conftest import ROOT, oxigraph_serve
 
 # real Wikidata statements: the United States (Q30) and Germany (Q183) are members of (P463) NATO (Q7184)
 EXTERNAL = """
@@ -108,20 +105,10 @@ def trap() -> Iterator[Trap]:
 @pytest.fixture(scope="module")
 def external() -> Iterator[str]:
     """A second `oxigraph serve` on 127.0.0.1, holding :data:`EXTERNAL`; yields its query URL."""
-    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("no `oxigraph` executable (pip install oxigraph)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/query?query=ASK%7B%7D", proc)
-    body = urllib.parse.urlencode({"update": EXTERNAL}).encode()
-    urllib.request.urlopen(urllib.request.Request(base + "/update", data=body), timeout=10).read()
-    yield base + "/query"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with oxigraph_serve() as base:
+        body = urllib.parse.urlencode({"update": EXTERNAL}).encode()
+        urllib.request.urlopen(urllib.request.Request(base + "/update", data=body), timeout=10).read()
+        yield base + "/query"
 
 
 @pytest.fixture(scope="module")

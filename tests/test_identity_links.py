@@ -14,6 +14,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation import Validator
 from allianceld.vocab import ALDS
 
+ID = "https://w3id.org/allianceld/id/"
 WIKIDATA = re.compile(r"^http://www\.wikidata\.org/entity/Q[1-9][0-9]*$")
 GEONAMES = re.compile(r"^https://sws\.geonames\.org/[1-9][0-9]*/$")
 DBPEDIA = re.compile(r"^http://dbpedia\.org/resource/\S+$")
@@ -58,6 +59,7 @@ def test_every_alliance_has_its_wikidata_entity(shared_kb: KnowledgeBase) -> Non
     assert missing == ALLIANCES_WITHOUT_WIKIDATA
     for alliance, links in alliances.items():
         assert not any("geonames.org" in o for o in links), alliance
+    assert [o for o in alliances[ID + "alliance/nato"] if WIKIDATA.match(o)] == ["http://www.wikidata.org/entity/Q7184"]
 
 
 def test_every_link_has_a_known_form(shared_kb: KnowledgeBase) -> None:

@@ -3,9 +3,6 @@ while other queries go on being answered; queries see every acknowledged write."
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +15,7 @@ from allianceld.errors import RemoteQueryTimeout
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.web import create_app
-from conftest import ROOT, free_port, load_shipped, wait_for
+from conftest import ROOT, load_shipped, oxigraph_serve
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 FINLAND = "ASK { <https://w3id.org/allianceld/id/state/fin> ?p ?o }"
@@ -115,18 +112,7 @@ def test_closing_stops_the_workers_and_removes_the_snapshots(tmp_path: Path, val
 
 def test_the_remote_backend_gives_up_after_the_limit(tmp_path: Path) -> None:
     """Against a real `oxigraph serve` (which stops the query itself after its own --timeout-s)."""
-    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("no `oxigraph` executable (pip install oxigraph)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/query?query=ASK%7B%7D", proc)
+    with oxigraph_serve("--timeout-s", "5") as base:
         kb = KnowledgeBase(backend=SparqlBackend(base + "/query", base + "/update", timeout_s=1.0))
         rows = " ".join(f"<https://example.org/{i}> <https://example.org/p> {i} ." for i in range(500))
         kb.backend.update(f"INSERT DATA {{ GRAPH <https://example.org/g> {{ {rows} }} }}")
@@ -135,9 +121,6 @@ def test_the_remote_backend_gives_up_after_the_limit(tmp_path: Path) -> None:
             kb.query(RUNAWAY)
         assert caught.value.status == 504 and time.monotonic() - start < 3
         assert bool(kb.query("ASK { ?s ?p 500 }")) is False  # the endpoint still answers
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _triples(nt: str):
