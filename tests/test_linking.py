@@ -282,36 +282,13 @@ def test_cli_code_option_reads_another_predicate(store: Path, tmp_path: Path, ru
         '<https://sws.geonames.org/3175395/> <http://example.org/cow> "325" .\n'
         '<https://sws.geonames.org/3175395/> <http://www.w3.org/2000/01/rdf-schema#label> "Repubblica Italiana" .\n'
     )
-    plain = runner.invoke(
-        main,
-        [
-            "--store",
-            str(store),
-            "link",
-            "--against",
-            str(dump),
-            "--format",
-            "json",
-            "--output",
-            str(tmp_path / "a.ttl"),
-        ],
-    )
-    with_code = runner.invoke(
-        main,
-        [
-            "--store",
-            str(store),
-            "link",
-            "--against",
-            str(dump),
-            "--format",
-            "json",
-            "--output",
-            str(tmp_path / "b.ttl"),
-            "--code",
-            "cow=http://example.org/cow",
-        ],
-    )
+
+    def link(output: str, *extra: str):
+        args = ["--store", str(store), "link", "--against", str(dump), "--format", "json", "--output", output]
+        return runner.invoke(main, [*args, *extra])
+
+    plain = link(str(tmp_path / "a.ttl"))
+    with_code = link(str(tmp_path / "b.ttl"), "--code", "cow=http://example.org/cow")
     assert plain.exit_code == with_code.exit_code == 0, plain.output + with_code.output
     (by_name,) = json.loads(plain.output)["proposals"]
     (by_code,) = json.loads(with_code.output)["proposals"]
