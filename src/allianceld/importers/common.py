@@ -53,18 +53,22 @@ class ImportRejected(ValidationFailed):
 
 
 def nn(iri: str) -> ox.NamedNode:
+    """An IRI term."""
     return ox.NamedNode(iri)
 
 
 def ald(term: str) -> ox.NamedNode:
+    """A term of the allianceld ontology."""
     return ox.NamedNode(str(ALD) + term)
 
 
 def typed(value: object, datatype: str) -> ox.Literal:
+    """A literal of an XSD datatype (``typed(1949, "integer")``)."""
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
 
 
 def english(text: str) -> ox.Literal:
+    """A literal in English."""
     return ox.Literal(text, language="en")
 
 
@@ -146,6 +150,7 @@ def add_date(imp: Import, subject: ox.NamedNode, prop: str, precision_prop: str,
 
 
 def sha256(path: Path) -> str:
+    """The SHA-256 digest of a file, in hexadecimal."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -213,6 +218,7 @@ def read_crosswalk(path: Path) -> dict[int, CowState]:
 
 
 def is_state_list(path: Path) -> bool:
+    """True for a COW state list (crosswalk or cow_country_codes.csv), by its columns."""
     names = {c.lower() for c in header(path)}
     return "ccode" in names and "stateabb" in names
 
