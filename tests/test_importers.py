@@ -45,6 +45,17 @@ DYADS = (
 9,200,United Kingdom,245,Bavaria,1,,1850,23,8,1866,0,0,0,1,1,0,4.1
 """
 )
+# the member-level layout of FORMATS.md (no real copy here): -9 marks an unknown day, an empty end
+# a membership still in force at the data set's end
+COW_MEMBERS = (
+    "version4id,ccode,state_name,all_st_day,all_st_month,all_st_year,all_end_day,all_end_month,all_end_year,"
+    "ss_type,mem_st_day,mem_st_month,mem_st_year,mem_end_day,mem_end_month,mem_end_year,left_censor,right_censor,"
+    "defense,neutrality,nonaggression,entente,version\n"
+    """12,135,Peru,-9,5,1900,,,,Type I: Defense Pact,-9,5,1900,,,,0,1,1,0,0,0,4.1
+12,140,Brazil,-9,5,1900,,,,Type I: Defense Pact,10,6,1901,3,2,1910,0,0,1,0,0,0,4.1
+12,200,United Kingdom,-9,5,1900,,,,Type I: Defense Pact,-9,5,1900,,,,0,1,1,0,0,0,4.1
+"""
+)
 
 
 def write(tmp_path: Path, **files: str) -> list[Path]:
@@ -158,6 +169,26 @@ def test_cow_dyads(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
         <{ID}membership/cow-9-245> org:member <{ID}state/cow-bav> .""",
     )
     assert "https://w3id.org/allianceld/graph/import/cow-4.1" in loaded_kb.graphs()
+
+
+def test_cow_member_level_file(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
+    files = write(tmp_path, alliance_v4_1_by_member=COW_MEMBERS, crosswalk=CROSSWALK)
+    imp = cow.build(loaded_kb, files)
+    commit_import(loaded_kb, validator, imp)
+    xsd = "<http://www.w3.org/2001/XMLSchema#date>"
+    assert ask(
+        loaded_kb,
+        f"""<{ID}alliance/cow-12> a ald:MultilateralAlliance ; ald:cowAllianceId 12 ;
+        ald:foundingDate "1900-05-01"^^{xsd} ; ald:foundingDatePrecision ald:MonthPrecision ; ald:foundingTreaty ?t .
+        ?t ald:hasProvision ?d . ?d a ald:DefenceProvision .
+        <{ID}membership/cow-12-135> org:member <{ID}state/per> ; ald:startDate "1900-05-01"^^{xsd} ;
+            ald:startDatePrecision ald:MonthPrecision .
+        <{ID}membership/cow-12-140> ald:startDate "1901-06-10"^^{xsd} ; ald:endDate "1910-02-03"^^{xsd} .
+        <{ID}membership/cow-12-200> org:member <{ID}state/gbr> .""",
+    )
+    assert not ask(loaded_kb, f"<{ID}membership/cow-12-135> ald:endDate ?end")
+    assert not ask(loaded_kb, f"<{ID}alliance/cow-12> ald:dissolutionDate ?end")
+    assert imp.counts["memberships"] == 3
 
 
 def test_cli_import_shows_progress_and_counts(runner, store_dir: Path, sample):
