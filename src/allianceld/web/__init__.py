@@ -13,6 +13,7 @@ from allianceld.web import (
     exports,
     graph_store,
     metadata,
+    operations,
     pictures,
     reasoning_views,
     reconcile,
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)
     errors.init_app(app)
+    operations.init_app(app)
     blueprints = (
         ui,
         sparql,
@@ -53,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reconcile,
         exports,
         pictures,
+        operations,
     )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)

@@ -1,0 +1,46 @@
+"""What every response carries and what operators poll: security headers on HTML pages (no framing,
+no MIME sniffing, no plug-ins, a strict referrer policy) and ``GET /healthz``."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, Response, jsonify
+
+from allianceld import __version__
+from allianceld.web.services import get_kb
+
+bp = Blueprint("operations", __name__)
+
+HTML_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # scripts are the app's own files; the policy forbids framing, plug-ins and a foreign <base>
+    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Add :data:`HTML_HEADERS` to every HTML response, and ``nosniff`` to every other one."""
+
+    @app.after_request
+    def _security_headers(resp: Response) -> Response:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if resp.mimetype == "text/html":
+            for name, value in HTML_HEADERS.items():
+                resp.headers.setdefault(name, value)
+        return resp
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 when the store answers a query (with how long it took), 503 naming the error when not."""
+    start = time.perf_counter()
+    try:
+        get_kb().query("ASK { ?s ?p ?o }")
+    except Exception as exc:  # any failure of the store is what this reports
+        body = {"status": "unavailable", "version": __version__, "error": f"{type(exc).__name__}: {exc}"}
+        return jsonify(body), 503
+    ms = round((time.perf_counter() - start) * 1000, 1)
+    return jsonify({"status": "ok", "version": __version__, "store_ms": ms}), 200
