@@ -47,3 +47,21 @@ def test_healthz_is_503_naming_the_error_when_the_store_is_closed(settings: Sett
 
 def _broken(*_args: object, **_kwargs: object) -> None:
     raise OSError("store is gone")
+
+
+def test_cors_lets_other_origins_read_but_never_write(client: FlaskClient) -> None:
+    origin = {"Origin": "https://elsewhere.example"}
+    read = client.get("/sparql", query_string={"query": "ASK {}"}, headers={**origin, "Accept": "application/json"})
+    assert read.headers["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options(
+        "/contributions",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert "Access-Control-Allow-Headers" not in preflight.headers
+    write = client.post(
+        "/contributions",
+        data="<https://example.org/x> <https://example.org/p> <https://example.org/y> .",
+        headers={**origin, "Content-Type": "application/n-triples", "Authorization": "Bearer not-a-token"},
+    )
+    assert write.status_code == 401 and "Access-Control-Allow-Origin" not in write.headers

@@ -1,11 +1,16 @@
 """What every response carries and what operators poll: security headers on HTML pages (no framing,
-no MIME sniffing, no plug-ins, a strict referrer policy) and ``GET /healthz``."""
+no MIME sniffing, no plug-ins, a strict referrer policy), read-only CORS, and ``GET /healthz``.
+
+CORS: a page on another origin may read what anyone may read (``GET`` and ``HEAD`` answers carry
+``Access-Control-Allow-Origin: *``), and nothing else: no preflight is ever granted, so a browser
+never sends a cross-origin write with a token (``Authorization`` needs a preflight) nor reads the
+answer of another origin's form post."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from allianceld import __version__
 from allianceld.web.services import get_kb
@@ -22,11 +27,14 @@ HTML_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add :data:`HTML_HEADERS` to every HTML response, and ``nosniff`` to every other one."""
+    """Add :data:`HTML_HEADERS` to every HTML response, ``nosniff`` to every other one, and the
+    read-only CORS header to ``GET`` and ``HEAD`` answers."""
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.method in ("GET", "HEAD"):
+            resp.headers.setdefault("Access-Control-Allow-Origin", "*")
         if resp.mimetype == "text/html":
             for name, value in HTML_HEADERS.items():
                 resp.headers.setdefault(name, value)
