@@ -16,7 +16,6 @@ requests after one warm-up, in memory.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ from allianceld.web import create_app
 ROOT = Path(__file__).resolve().parents[1]
 ATOP_DIR = ROOT.parent / "shared" / "data" / "external"
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_pages import SUBCLASS_TYPES  # noqa: E402
+from bench_pages import SUBCLASS_TYPES, median_ms  # noqa: E402
 from generate import generate  # noqa: E402
 
 JSON = {"Accept": "application/json"}
@@ -52,25 +51,16 @@ LARGEST = """SELECT ?a (COUNT(?m) AS ?n) WHERE { ?m org:organization ?a } GROUP 
 BUSIEST = """SELECT ?s (COUNT(?m) AS ?n) WHERE { ?m org:member ?s } GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 1"""
 
 
-def median_ms(client, url: str, headers: dict[str, str], repeat: int = 5) -> tuple[float, int, str]:  # type: ignore[no-untyped-def]
-    """The median time of ``repeat`` requests after a warm-up, the answer's size and what it holds."""
-    resp = client.get(url, headers=headers)
-    assert resp.status_code == 200, (url, resp.status_code, resp.data[:300])
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        client.get(url, headers=headers)
-        times.append(time.perf_counter() - start)
+def held(resp) -> str:  # type: ignore[no-untyped-def]
+    """What a JSON answer holds: states and links, memberships, or chart bars."""
     body = resp.get_json() if resp.is_json else None
     if body is None:
-        held = ""
-    elif "nodes" in body:
-        held = f"{len(body['nodes'])} states, {len(body['edges'])} links"
-    elif "items" in body:
-        held = f"{body['total']} memberships"
-    else:
-        held = f"{sum(len(d['counts']) for d in body['decades'])} bars"
-    return statistics.median(times) * 1000, len(resp.data), held
+        return ""
+    if "nodes" in body:
+        return f"{len(body['nodes'])} states, {len(body['edges'])} links"
+    if "items" in body:
+        return f"{body['total']} memberships"
+    return f"{sum(len(d['counts']) for d in body['decades'])} bars"
 
 
 def report(title: str, kb: KnowledgeBase, settings: Settings) -> None:
@@ -82,8 +72,9 @@ def report(title: str, kb: KnowledgeBase, settings: Settings) -> None:
     print(f"\n{title}: {kb.count()} quads")
     print(f"{'request':48} {'Accept':17} {'ms':>9} {'bytes':>10}  holds")
     for url, headers in REQUESTS:
-        ms, size, held = median_ms(client, url.format(**slugs), headers)
-        print(f"{url.format(**slugs):48} {headers['Accept']:17} {ms:9.1f} {size:10d}  {held}", flush=True)
+        url = url.format(**slugs)
+        ms, resp = median_ms(client, url, headers)
+        print(f"{url:48} {headers['Accept']:17} {ms:9.1f} {len(resp.data):10d}  {held(resp)}", flush=True)
 
 
 def atop_triples(kb: KnowledgeBase) -> list:  # type: ignore[type-arg]
