@@ -64,10 +64,6 @@ class DomainRule:
     graph: str  # the named graph of the rule's derived triples
     pairs: bool = False  # ald:affectedBy selects (?this ?object) pairs, not focus nodes
 
-    def describe(self) -> str:
-        """What one recomputation unit of the rule is, for messages."""
-        return "(focus node, object) pair" if self.pairs else "focus node"
-
 
 Focus = ox.NamedNode | tuple[ox.NamedNode, ox.NamedNode | ox.Literal]
 """A unit of recomputation: a focus node, or a (focus node, object) pair for a rule whose
