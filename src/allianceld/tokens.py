@@ -104,7 +104,13 @@ class TokenStore:
         return token
 
     def authenticate(self, token: str) -> Principal | None:
-        """The principal holding ``token``, or None. Every stored hash is compared, in constant time."""
+        """The principal holding ``token``, or None. Every stored hash is compared, in constant time.
+
+        The token's SHA-256 digest is compared with each stored digest by :func:`hmac.compare_digest`,
+        without stopping at a match: a guess that shares a prefix with a token takes no longer (its
+        digest shares nothing), and neither the number of entries compared nor the match's place
+        shows in the time. A dict keyed by digest would also hide the token, but its lookup time
+        depends on hash buckets and string comparison of the digests; this loop is the simpler claim."""
         presented = _digest(token)
         found = None
         for entry in [*self._entries(), *self.extra]:
