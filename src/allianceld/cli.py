@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import export, federation, gate, linking, rdfio, reasoning, rules
+from allianceld import export, federation, gate, linking, logs, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -525,6 +525,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         federation.parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
     except ValueError as exc:
         raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
+    logs.configure()  # JSON lines on stderr, secrets scrubbed (allianceld.logs)
     if production:
         from allianceld.web.production import serve as serve_production
 

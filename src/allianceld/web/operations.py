@@ -13,6 +13,7 @@ import time
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from allianceld import __version__
+from allianceld.web import request_log
 from allianceld.web.services import get_kb
 
 bp = Blueprint("operations", __name__)
@@ -28,7 +29,8 @@ HTML_HEADERS = {
 
 def init_app(app: Flask) -> None:
     """Add :data:`HTML_HEADERS` to every HTML response, ``nosniff`` to every other one, and the
-    read-only CORS header to ``GET`` and ``HEAD`` answers."""
+    read-only CORS header to ``GET`` and ``HEAD`` answers; log every request (:mod:`.request_log`)."""
+    request_log.init_app(app)
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:

@@ -15,6 +15,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from allianceld.logs import JsonFormatter
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -33,6 +36,16 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self.make_app()
 
 
+class JsonLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own messages (start, workers, errors) as JSON lines like the app's
+    (:mod:`allianceld.logs`); its access log is off, as the app logs each request itself."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
 def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int) -> None:
     """Serve the app ``make_app`` builds with one gthread worker and ``threads`` threads until
     interrupted. The worker builds it: RocksDB's background threads do not survive a fork, so a
@@ -47,6 +60,7 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int) -> 
             "timeout": 120,
             "graceful_timeout": 10,
             "keepalive": 5,
-            "accesslog": "-",
+            "accesslog": None,  # the app's request log replaces it (no query secrets, a request id)
+            "logger_class": JsonLogger,
         },
     ).run()
