@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import export, federation, gate, linking, logs, rdfio, reasoning, rules
+from allianceld import backup, export, federation, gate, linking, logs, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -501,6 +501,58 @@ def token_create(ctx: click.Context, name: str, role: str, for_env: bool) -> Non
             f"token for {name} ({role}), stored hashed in {settings.tokens_file}; it is not shown again:", err=True
         )
     click.echo(secret)
+
+
+@main.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup_command(ctx: click.Context, directory: Path) -> None:
+    """Back up the store into the new directory DIRECTORY, also while the server writes to it: the
+    store at one point between two writes, with a manifest. A remote store is dumped as N-Quads,
+    consistent only if no other client writes meanwhile."""
+    settings = _settings(ctx)
+    try:
+        if settings.sparql_query_url:
+            kb = KnowledgeBase.from_settings(settings)
+        else:
+            assert settings.store_path is not None
+            kb = backup.open_for_backup(settings.store_path)
+        try:
+            manifest = backup.backup(kb, directory)
+        finally:
+            kb.close()
+    except (AllianceldError, OSError) as exc:
+        raise Failure(f"backup failed: {getattr(exc, 'message', None) or exc}; nothing was written") from None
+    click.echo(
+        f"backed up {manifest.quads} quads in {manifest.graphs} graphs to {directory} "
+        f"({manifest.method}{': ' + manifest.note if manifest.note else ''})"
+    )
+
+
+@main.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that holds data.")
+@click.pass_context
+def restore_command(ctx: click.Context, directory: Path, force: bool) -> None:
+    """Restore the backup in DIRECTORY into the store (stop the server first). Refused when the
+    store holds data, unless --force; the store holds either its old data or the whole backup."""
+    settings = _settings(ctx)
+    try:
+        if settings.sparql_query_url:
+            kb = KnowledgeBase.from_settings(settings)
+            try:
+                manifest = backup.restore_remote(directory, kb, force=force)
+            finally:
+                kb.close()
+        else:
+            assert settings.store_path is not None
+            manifest = backup.restore(directory, settings.store_path, force=force)
+    except (AllianceldError, OSError) as exc:
+        raise Failure(f"restore refused: {getattr(exc, 'message', None) or exc}; the store is unchanged") from None
+    where = settings.sparql_query_url or settings.store_path
+    click.echo(
+        f"restored {manifest.quads} quads in {manifest.graphs} graphs (backup of {manifest.created}) into {where}"
+    )
 
 
 @main.command()

@@ -1,0 +1,217 @@
+"""`allianceld backup` / `restore` (issue 8, point 6): a backup taken while writes go on holds the
+store at one point between two writes (every write acknowledged before it began, each write whole
+or absent), in-process (a checkpoint) and from another process while a real server writes (a
+copy of a read-only view); restore refuses what it should and never leaves a part-restored store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+from click.testing import CliRunner
+
+from allianceld import backup, contributions, rdfio
+from allianceld.cli import main
+from allianceld.store import KnowledgeBase
+from allianceld.store.backends import SparqlBackend
+from allianceld.tokens import TokenStore
+from allianceld.validation import Validator
+from allianceld.vocab import CONTRIBUTION_GRAPH_BASE, INFERRED_GRAPH, PROVENANCE_GRAPH_BASE
+from conftest import free_port, wait_for
+from test_contributions import VALID
+
+MAX_WRITES = 200  # the writers stop when the backup is done, or after this many writes
+
+
+def _triples(n: int, value: str = "") -> list[ox.Triple]:
+    p = ox.NamedNode("https://example.org/p")
+    return [ox.Triple(ox.NamedNode(f"https://example.org/s{i}"), p, ox.Literal(f"{value}{i}")) for i in range(n)]
+
+
+def _tiny_store(path: Path, n: int, graph: str = "https://example.org/g") -> bytes:
+    """An on-disk store with ``n`` quads in ``graph``, closed; returns its dump."""
+    kb = KnowledgeBase(path)
+    kb.replace_graphs({graph: _triples(n)})
+    dump = kb.dump()
+    kb.close()
+    return dump
+
+
+def _dump(path: Path) -> bytes:
+    kb = KnowledgeBase(path, read_only=True)
+    try:
+        return kb.dump()
+    finally:
+        kb.close()
+
+
+def test_a_checkpoint_taken_while_a_thread_writes_is_one_state_between_writes(
+    tmp_path: Path, small_store: KnowledgeBase, validator: Validator
+) -> None:
+    small_store.snapshot(tmp_path / "store")
+    kb = KnowledgeBase(tmp_path / "store")
+    triples = rdfio.parse(VALID, ox.RdfFormat.TURTLE, source="test")
+    states = [kb.dump()]  # the dump after each write, taken by the only writer before its next write
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set() and len(states) <= MAX_WRITES:
+            contributions.contribute(kb, validator, triples, agent="writer")
+            states.append(kb.dump())
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while len(states) < 3 and thread.is_alive():
+        time.sleep(0.01)
+    acknowledged = len(states)  # these writes had returned before the backup began
+    manifest = backup.backup(kb, tmp_path / "backup")
+    stop.set()
+    thread.join()
+    kb.close()
+    backup.restore(tmp_path / "backup", tmp_path / "restored")
+    restored = _dump(tmp_path / "restored")
+    assert restored in states[acknowledged - 1 :]
+    assert manifest.method == "checkpoint" and manifest.quads == restored.count(b"\n")
+
+
+def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, small_store: KnowledgeBase) -> None:
+    store = tmp_path / "store"
+    small_store.snapshot(store)
+    token = TokenStore(tmp_path / "tokens.json").create("alice", "contributor")
+    port = free_port()
+    env = {**os.environ, "ALLIANCELD_TOKENS": str(tmp_path / "tokens.json"), "ALLIANCELD_QUERY_TIMEOUT": "0"}
+    cli = [sys.executable, "-m", "allianceld.cli", "--store", str(store)]
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    acked: list[str] = []  # contribution ids, in the order the server acknowledged them
+    stop = threading.Event()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
+
+        def writer() -> None:
+            while not stop.is_set() and len(acked) < MAX_WRITES:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/contributions",
+                    data=VALID,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
+                )
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    acked.append(json.load(resp)["id"])
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while len(acked) < 2 and thread.is_alive():
+            time.sleep(0.01)
+        before = list(acked)
+        made = subprocess.run([*cli, "backup", str(tmp_path / "backup")], capture_output=True, text=True, env=env)
+        during = len(acked) - len(before)
+        stop.set()
+        thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert made.returncode == 0, made.stderr
+    assert during > 0 and len(acked) < MAX_WRITES, "no write while the backup ran: nothing was tested"
+    assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["method"] == "copy"
+    restored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "allianceld.cli",
+            "--store",
+            str(tmp_path / "restored"),
+            "restore",
+            str(tmp_path / "backup"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert restored.returncode == 0, restored.stderr
+
+    final, copy = KnowledgeBase(store, read_only=True), KnowledgeBase(tmp_path / "restored", read_only=True)
+    try:
+        kept = [c for c in acked if CONTRIBUTION_GRAPH_BASE + c in copy.graphs()]
+        assert kept == acked[: len(kept)] and len(kept) >= len(before)  # a prefix, every acknowledged write
+        for cid in acked:  # each write wholly there (its data and its record) or not at all
+            for graph in (CONTRIBUTION_GRAPH_BASE + cid, PROVENANCE_GRAPH_BASE + cid):
+                expected = set(final.triples(graph)) if cid in kept else set()
+                assert set(copy.triples(graph)) == expected
+        for graph in final.graphs():  # what the writes did not touch is as it was
+            if not graph.startswith((CONTRIBUTION_GRAPH_BASE, PROVENANCE_GRAPH_BASE, INFERRED_GRAPH)):
+                assert set(copy.triples(graph)) == set(final.triples(graph))
+    finally:
+        final.close()
+        copy.close()
+
+
+def test_restore_refuses_a_store_with_data_unless_forced(tmp_path: Path, runner: CliRunner) -> None:
+    saved = _tiny_store(tmp_path / "a", 5)
+    assert runner.invoke(main, ["--store", str(tmp_path / "a"), "backup", str(tmp_path / "bk")]).exit_code == 0
+    other = _tiny_store(tmp_path / "b", 3, graph="https://example.org/other")
+    refused = runner.invoke(main, ["--store", str(tmp_path / "b"), "restore", str(tmp_path / "bk")])
+    assert refused.exit_code == 2
+    assert "holds 3 quads" in refused.output and "--force" in refused.output
+    assert _dump(tmp_path / "b") == other
+    forced = runner.invoke(main, ["--store", str(tmp_path / "b"), "restore", "--force", str(tmp_path / "bk")])
+    assert forced.exit_code == 0, forced.output
+    assert _dump(tmp_path / "b") == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "bk"]  # no work directory left beside
+
+
+def test_backup_and_restore_refusals_change_nothing(tmp_path: Path, runner: CliRunner) -> None:
+    saved = _tiny_store(tmp_path / "a", 4)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("keep")
+    not_empty = runner.invoke(main, ["--store", str(tmp_path / "a"), "backup", str(tmp_path / "full")])
+    assert not_empty.exit_code == 2 and "not empty" in not_empty.output
+    assert [p.name for p in (tmp_path / "full").iterdir()] == ["x"]
+    missing = runner.invoke(main, ["--store", str(tmp_path / "none"), "backup", str(tmp_path / "bk0")])
+    assert missing.exit_code == 2 and "no store at" in missing.output and not (tmp_path / "bk0").exists()
+
+    no_manifest = runner.invoke(main, ["--store", str(tmp_path / "new"), "restore", str(tmp_path / "full")])
+    assert no_manifest.exit_code == 2 and "manifest.json" in no_manifest.output
+
+    assert runner.invoke(main, ["--store", str(tmp_path / "a"), "backup", str(tmp_path / "bk")]).exit_code == 0
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    (tmp_path / "bk" / "manifest.json").write_text(json.dumps({**manifest, "quads": 5}))  # a backup cut short
+    damaged = runner.invoke(main, ["--store", str(tmp_path / "new"), "restore", str(tmp_path / "bk")])
+    assert damaged.exit_code == 2 and "holds 4 quads, its manifest says 5" in damaged.output
+    assert not (tmp_path / "new").exists()
+
+    (tmp_path / "bk" / "manifest.json").write_text(json.dumps(manifest))
+    held = KnowledgeBase(tmp_path / "a")  # as the server holds it
+    try:
+        in_use = runner.invoke(main, ["--store", str(tmp_path / "a"), "restore", "--force", str(tmp_path / "bk")])
+    finally:
+        held.close()
+    assert in_use.exit_code == 2 and "server running" in in_use.output
+    assert _dump(tmp_path / "a") == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "bk", "full"]
+
+
+def test_a_remote_store_is_backed_up_as_n_quads(tmp_path: Path, runner: CliRunner, oxigraph_server: str) -> None:
+    remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
+    remote.backend.update("DROP SILENT ALL")
+    remote.replace_graphs({"https://example.org/g": _triples(3)})
+    saved = remote.dump()
+    env = {
+        "ALLIANCELD_SPARQL_QUERY_URL": oxigraph_server + "/query",
+        "ALLIANCELD_SPARQL_UPDATE_URL": oxigraph_server + "/update",
+    }
+    made = runner.invoke(main, ["backup", str(tmp_path / "bk")], env=env)
+    assert made.exit_code == 0, made.output
+    assert "n-quads" in made.output and "no other client" in made.output
+    remote.replace_graphs({"https://example.org/h": _triples(2, "later")})
+    refused = runner.invoke(main, ["restore", str(tmp_path / "bk")], env=env)
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert runner.invoke(main, ["restore", "--force", str(tmp_path / "bk")], env=env).exit_code == 0
+    assert remote.dump() == saved
+    remote.backend.update("DROP SILENT ALL")
