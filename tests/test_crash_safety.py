@@ -1,0 +1,344 @@
+"""Crash safety: a real server, or a bulk load, SIGKILLed in the middle of a large write.
+
+After the kill the store must open again, the interrupted write must be wholly absent (no
+triple, no graph, no provenance record), every acknowledged write must be present with its
+record, and the inferred graphs must equal a full recomputation from the asserted data.
+
+Where each kill lands is made certain, not left to the clock. The server runs the real CLI in a
+process that also notes in a file each time the store's ``update`` (the one transaction a commit
+ends in) begins; the contribution is killed once that happens and the server has worked 0.05 s
+of CPU time more (its transaction takes several times that). The bulk load is killed once it has
+the store open and has used 0.3 s of CPU time more: validating, well before its commit. A bare
+``KnowledgeBase.write`` is killed inside its transaction. CPU time (``/proc/<pid>/stat``) rather
+than the clock, so a busy machine does not move the kills.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld import reasoning, rules
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase
+from allianceld.tokens import TokenStore
+from allianceld.vocab import (
+    CONTRIBUTION_GRAPH_BASE,
+    PROVENANCE_GRAPH_BASE,
+    contribution_graph_iri,
+    data_graph_iri,
+    is_inferred_graph,
+    provenance_graph_iri,
+)
+from conftest import ROOT, free_port
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate
+
+pytestmark = pytest.mark.server
+CLI = [sys.executable, "-m", "allianceld.cli"]
+VOID_TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
+RECORD_OF = re.compile(r"/(?:alliance|treaty|provision|membership)/syn-(\d+)|/source/alliance-(\d+)$")
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system, all threads) process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_cpu(pid: int, seconds: float, *, limit: float = 120) -> None:
+    """Return once process ``pid`` has used ``seconds`` more CPU time (fail after ``limit`` s)."""
+    target, deadline = cpu_seconds(pid) + seconds, time.monotonic() + limit
+    while cpu_seconds(pid) < target:
+        assert time.monotonic() < deadline, f"process {pid} stayed idle"
+        time.sleep(0.01)
+
+
+def has_open(pid: int, directory: Path) -> bool:
+    """Whether process ``pid`` has a file under ``directory`` open."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            if os.readlink(fd).startswith(f"{directory}/"):
+                return True
+    return False
+
+
+def request(url: str, data: bytes | None = None, **headers: str) -> tuple[int, bytes]:
+    """(status, body); status 0 when no answer came (the connection was cut)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=120) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+# the CLI, with EmbeddedBackend.update noting in the file $CRASH_PROBE that a transaction begins
+PROBED_CLI = textwrap.dedent(
+    """
+    import os, sys
+    from allianceld.store import backends
+    update = backends.EmbeddedBackend.update
+    def noted(self, sparql):
+        with open(os.environ["CRASH_PROBE"], "a") as probe:
+            probe.write(f"update of {len(sparql)} characters\\n")
+        update(self, sparql)
+    backends.EmbeddedBackend.update = noted
+    from allianceld.cli import main
+    main(sys.argv[1:], prog_name="allianceld")
+    """
+)
+
+
+def transactions_begun(probe: Path) -> int:
+    """How many store transactions the probed server has begun."""
+    return len(probe.read_text().splitlines()) if probe.exists() else 0
+
+
+@contextlib.contextmanager
+def server(store: Path, tokens: Path, probe: Path | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``allianceld serve`` on 127.0.0.1 over ``store``, in a process group of its own
+    (its query workers included), noting transactions in ``probe`` when given; yields (process,
+    base URL) and stops the group afterwards."""
+    port = free_port()
+    env = {**os.environ, "ALLIANCELD_TOKENS": str(tokens), "PYTHONUNBUFFERED": "1"}
+    cli = CLI
+    if probe is not None:
+        cli, env["CRASH_PROBE"] = [sys.executable, "-c", PROBED_CLI], str(probe)
+    proc = subprocess.Popen(
+        [*cli, "--store", str(store), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while request(base + "/healthz")[0] != 200:
+            assert proc.poll() is None, f"the server exited with {proc.returncode}"
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.1)
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def contribute(base: str, token: str, triples: list[ox.Triple]) -> tuple[int, bytes]:
+    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return request(
+        base + "/contributions", body, Authorization=f"Bearer {token}", **{"Content-Type": "application/n-triples"}
+    )
+
+
+def split_generated(triples: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple], list[ox.Triple]]:
+    """Generated data cut in three contributions: the states (with regions and their source),
+    then the alliances (with treaties, provisions, memberships, sources) in two halves by number."""
+    numbers = {int(m.group(1) or m.group(2)) for t in triples if (m := RECORD_OF.search(t.subject.value))}
+    half = sorted(numbers)[len(numbers) // 2]
+    parts: tuple[list[ox.Triple], list[ox.Triple], list[ox.Triple]] = ([], [], [])
+    for t in triples:
+        m = RECORD_OF.search(t.subject.value)
+        parts[0 if m is None else 1 if int(m.group(1) or m.group(2)) < half else 2].append(t)
+    return parts
+
+
+def inferred_graphs(kb: KnowledgeBase) -> dict[str, set[ox.Triple]]:
+    return {g: set(kb.triples(g)) for g in kb.graphs() if is_inferred_graph(g)}
+
+
+def assert_inferences_recomputed(kb: KnowledgeBase, copy: Path) -> None:
+    """The inferred graphs of ``kb`` equal a full recomputation (OWL 2 RL closure and every
+    domain rule) on a checkpoint of it at ``copy``."""
+    kb.snapshot(copy)
+    fresh = KnowledgeBase(copy)
+    try:
+        reasoning.materialise(fresh, rules.load_rules(Settings(store_path=None, home=ROOT).rules_dir))
+        stored, recomputed = inferred_graphs(kb), inferred_graphs(fresh)
+    finally:
+        fresh.close()
+    assert stored.keys() == recomputed.keys()
+    for graph, triples in recomputed.items():
+        assert stored[graph] == triples, f"{graph}: {len(stored[graph] ^ triples)} triples differ"
+
+
+def assert_absent(kb: KnowledgeBase, triples: list[ox.Triple], shared: set[ox.Triple]) -> None:
+    """No triple of ``triples`` (but those in ``shared``) is in any graph, and no subject of
+    theirs is a subject or an object in any graph (so neither are inferences about them)."""
+    store = kb.backend.store
+    left = [t for t in triples if t not in shared and next(store.quads_for_pattern(*t, None), None)]
+    assert left == [], f"{len(left)} triples of the interrupted write are in the store, e.g. {left[0]}"
+    subjects = {t.subject for t in triples if t not in shared}
+    for s in subjects:
+        assert next(store.quads_for_pattern(s, None, None, None), None) is None, s
+        assert next(store.quads_for_pattern(None, None, s, None), None) is None, s
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+
+def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store: KnowledgeBase) -> None:
+    store, tokens, probe = tmp_path / "store", tmp_path / "tokens.json", tmp_path / "probe"
+    shipped_store.snapshot(store)
+    token = TokenStore(tokens).create("crash", "contributor")
+    states, first, interrupted = split_generated(generate(1300, seed=7))
+    assert len(first) > 300 and len(interrupted) > 300
+    small = [t for t in first if t.subject.value.endswith("/source/alliance-1")]  # cited again later
+    sent: dict[str, int] = {}  # acknowledged contribution id -> triples
+
+    with server(store, tokens, probe) as (proc, base):
+        for part in (states, small, first):
+            status, body = contribute(base, token, part)
+            assert status == 201, body[:500]
+            sent[json.loads(body)["id"]] = len(part)
+        begun = transactions_begun(probe)
+        assert begun == 3  # one per contribution
+
+        answer: list[tuple[int, bytes]] = []
+        sender = threading.Thread(target=lambda: answer.append(contribute(base, token, interrupted)))
+        sender.start()
+        deadline = time.monotonic() + 120
+        while transactions_begun(probe) == begun:  # validated and reasoned: the commit has begun
+            assert sender.is_alive() and time.monotonic() < deadline, answer
+            time.sleep(0.005)
+        wait_for_cpu(proc.pid, 0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        sender.join(timeout=30)
+        assert answer == [(0, b"")], "the interrupted contribution must not be acknowledged"
+
+    with server(store, tokens) as (proc, base):  # the same store opens again
+        status, body = request(base + "/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        status, body = request(base + "/contributions?limit=100", Accept="application/json")
+        listed = {item["id"]: item["triples"] for item in json.loads(body)["items"]}
+        assert listed == sent  # every acknowledged one, with its triple count; nothing else
+        for cid in sent:
+            assert request(f"{base}/contributions/{cid}", Accept="application/json")[0] == 200
+
+    kb = KnowledgeBase(store)
+    try:
+        graphs = kb.graphs()
+        assert sorted(g for g in graphs if g.startswith(CONTRIBUTION_GRAPH_BASE)) == sorted(
+            contribution_graph_iri(c) for c in sent
+        )
+        assert sorted(g for g in graphs if g.startswith(PROVENANCE_GRAPH_BASE)) == sorted(
+            provenance_graph_iri(c) for c in sent
+        )
+        for cid, n in sent.items():  # each record counts its graph's triples
+            assert kb.count(contribution_graph_iri(cid)) == n
+            counted = [q.object.value for q in kb.quads([provenance_graph_iri(cid)]) if q.predicate == VOID_TRIPLES]
+            assert counted == [str(n)]
+        assert_absent(kb, interrupted, set(states) | set(first))
+        assert_inferences_recomputed(kb, tmp_path / "recomputed")
+    finally:
+        kb.close()
+
+
+def test_bulk_load_killed_before_its_commit(tmp_path: Path, shipped_store: KnowledgeBase) -> None:
+    store, big = tmp_path / "store", tmp_path / "big.nt"
+    shipped_store.snapshot(store)
+    before = KnowledgeBase(store)
+    dump = before.dump()
+    before.close()
+    triples = generate(3000, seed=11)
+    big.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+    load = subprocess.Popen(
+        [*CLI, "--store", str(store), "load", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not has_open(load.pid, store):  # parsed; the store is open: validation is next
+        assert load.poll() is None and time.monotonic() < deadline, "the load never opened the store"
+        time.sleep(0.01)
+    wait_for_cpu(load.pid, 0.3)
+    os.killpg(load.pid, signal.SIGKILL)
+    out, _ = load.communicate(timeout=30)
+    assert load.returncode == -signal.SIGKILL and b"loaded" not in out
+
+    reopened = subprocess.run(  # the CLI opens the store again
+        [*CLI, "--store", str(store), "query", "ASK { ?s ?p ?o }"], capture_output=True, timeout=60
+    )
+    assert reopened.returncode == 0, reopened.stderr
+    kb = KnowledgeBase(store)
+    try:
+        assert data_graph_iri(big.stem) not in kb.graphs()
+        assert kb.dump() == dump  # nothing of the file, nothing else changed
+        assert_inferences_recomputed(kb, tmp_path / "recomputed")
+    finally:
+        kb.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import pyoxigraph as ox
+    from allianceld.store import KnowledgeBase
+
+    kb = KnowledgeBase(sys.argv[1])
+    p = ox.NamedNode("http://example.org/p")
+    def triples(n, tag):
+        return [ox.Triple(ox.NamedNode(f"http://example.org/{tag}/{i}"), p, ox.Literal(i)) for i in range(n)]
+    kb.write({"http://example.org/acknowledged": triples(1000, "a")})
+    update = kb.backend.update
+    def announce(sparql):
+        print("in transaction", flush=True)
+        update(sparql)
+    kb.backend.update = announce
+    kb.write(
+        {"http://example.org/big": triples(int(sys.argv[2]), "b"), "http://example.org/acknowledged": []},
+        add={"http://example.org/other": triples(10, "c")},
+        then=["INSERT { GRAPH <http://example.org/copy> { ?s ?p ?o } } "
+              "WHERE { GRAPH <http://example.org/big> { ?s ?p ?o } }"],
+    )
+    print("committed", flush=True)
+    """
+)
+
+
+def test_a_write_killed_inside_its_transaction_changes_nothing(tmp_path: Path) -> None:
+    """``KnowledgeBase.write`` (what every commit ends in) SIGKILLed inside the store's
+    transaction: none of its parts (replaced graphs, an emptied one, added triples, the update
+    after them) is on disk, and the write acknowledged before it is."""
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(store), "10000"], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"in transaction\n"
+    wait_for_cpu(proc.pid, 0.3)  # the transaction takes about 1.5 s
+    os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert b"committed" not in proc.stdout.read()
+
+    kb = KnowledgeBase(store)
+    try:
+        assert kb.graphs() == ["http://example.org/acknowledged"]
+        assert kb.count("http://example.org/acknowledged") == 1000
+    finally:
+        kb.close()
