@@ -537,7 +537,7 @@ def parse_limit(raw: Any, parameter: str = "limit") -> int:
         number = float(raw)
     except (TypeError, ValueError):
         raise BadRequest(f"{parameter} must be a positive integer, not {raw!r}", parameter="limit") from None
-    if number != int(number) or not 1 <= number <= MAX_LIMIT:
+    if not 1 <= number <= MAX_LIMIT or number != int(number):  # NaN and infinity fail the first test
         raise BadRequest(f"{parameter} must be an integer from 1 to {MAX_LIMIT}, not {raw!r}", parameter="limit")
     return int(number)
 

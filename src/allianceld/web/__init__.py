@@ -13,6 +13,7 @@ from allianceld.web import (
     exports,
     graph_store,
     metadata,
+    openapi,
     operations,
     pictures,
     reasoning_views,
@@ -56,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         exports,
         pictures,
         operations,
+        openapi,
     )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)

@@ -35,7 +35,7 @@ from allianceld.web.services import get_kb
 
 bp = Blueprint("reconcile", __name__)
 
-CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
+CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$", re.ASCII)
 PREVIEW_SIZE = {"width": 400, "height": 120}
 MAX_BATCH = 1000  # queries in one request
 EXTENSION_KEY = "allianceld.reconcile"
@@ -251,7 +251,7 @@ def _limit_param(default: int = 10) -> int:
 
 def _cursor_param() -> int:
     raw = param("cursor") or "0"
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit that int() refuses
         raise BadRequest(f"cursor must be a non-negative integer, not {raw!r}", parameter="cursor")
     return int(raw)
 

@@ -326,7 +326,8 @@ def _int(name: str, default: int, minimum: int, maximum: int | None = None) -> i
     raw = request.args.get(name)
     if raw is None:
         return default
-    value = int(raw) if raw.strip().isdigit() else minimum - 1
+    digits = raw.strip()
+    value = int(digits) if digits.isascii() and digits.isdigit() else minimum - 1  # not "²", which int() refuses
     if value < minimum or (maximum is not None and value > maximum):
         bounds = f"from {minimum}" + (f" to {maximum}" if maximum is not None else "")
         raise BadRequest(f"the parameter {name} must be a whole number {bounds}, not {raw!r}", parameter=name)
