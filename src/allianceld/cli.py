@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import backup, export, federation, gate, linking, logs, rdfio, reasoning, rules
+from allianceld import backup, export, federation, gate, linking, logs, migration, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -552,6 +552,58 @@ def restore_command(ctx: click.Context, directory: Path, force: bool) -> None:
     where = settings.sparql_query_url or settings.store_path
     click.echo(
         f"restored {manifest.quads} quads in {manifest.graphs} graphs (backup of {manifest.created}) into {where}"
+    )
+
+
+@main.command()
+@click.option("--with-data", is_flag=True, help="Also reload the shipped curated data files (as 'init' does).")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--force", is_flag=True, help="Migrate even if stored data violates the new shapes (says so).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def migrate(ctx: click.Context, with_data: bool, dry_run: bool, force: bool, fmt: str) -> None:
+    """Upgrade the store to the ontology, shapes and rules of this release, in one transaction:
+    replace the stored ontology, re-validate every stored data graph against the new shapes
+    (refused, nothing written, on a violation unless --force), recompute the inferences and the
+    domain rules' graphs. Back up first ('allianceld backup'); stop the server meanwhile."""
+    settings = _settings(ctx)
+    try:
+        validator = Validator.from_settings(settings)
+        ontology = rdfio.parse_file(settings.ontology_file)
+        data = [gate.read_file(f) for f in settings.data_files()] if with_data else []
+    except (AllianceldError, OSError, ValueError) as exc:
+        raise Failure(f"migrate: {getattr(exc, 'message', None) or exc}") from None
+    kb = _open_kb(settings)
+    try:
+        done = migration.migrate(kb, validator, ontology, data=data, force=force, dry_run=dry_run)
+    except ValidationFailed as exc:
+        click.echo(exc.report.to_text(), err=True)
+        click.echo(
+            "refused: stored data violates the new shapes; nothing was written (fix the data, or --force)", err=True
+        )
+        sys.exit(1)
+    finally:
+        kb.close()
+    if fmt == "json":
+        click.echo(json.dumps(done.to_json(), indent=2))
+        return
+    change = (
+        f"changed (+{done.ontology_added}/-{done.ontology_removed} triples)" if done.ontology_changed else "unchanged"
+    )
+    report = done.report
+    click.echo(
+        f"ontology {change}; {len(done.data_graphs)} data graphs validated against the shapes: "
+        f"{report.violation_count} violation(s), {len(report.warnings)} warning(s)"
+    )
+    if report.violation_count:
+        click.echo("\n".join(str(r) for r in report.violations), err=True)
+        click.echo(f"--force: migrated despite {report.violation_count} violation(s)", err=True)
+    if not done.written:
+        click.echo("dry run: nothing written")
+        return
+    click.echo(
+        f"migrated in {done.seconds:.1f} s: {done.inferred} inferred triples, {len(done.rules)} rule graphs recomputed"
+        + (f", dropped {', '.join(done.dropped)}" if done.dropped else "")
     )
 
 
