@@ -65,6 +65,8 @@ def _agree(validator: Validator, kb: KnowledgeBase, data: rdflib.Graph, replacin
     incremental = validator.validate(data, kb, replacing=replacing)
     full = validator.validate(data, kb, replacing=replacing, full=True)
     assert _key(incremental) == _key(full), (incremental.to_text(), full.to_text())
+    bulk = validator.validate_bulk(rdfio.from_rdflib(data), kb, replacing=replacing)  # as a large write is
+    assert _key(bulk) == _key(full), (bulk.to_text(), full.to_text())
     return incremental
 
 
@@ -150,3 +152,34 @@ def test_shapes_that_read_further_than_two_steps_fall_back_to_a_full_run() -> No
     )
     assert not Reach.of(shapes).bounded
     assert Reach.of(rdflib.Graph().parse(ROOT / "shapes" / "allianceld.shapes.ttl")).bounded
+
+
+def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
+    validator: Validator, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write large for its store is validated by ``validate_bulk`` (no scope, no rdflib copy):
+    an invalid one is refused with nothing written, a valid one committed."""
+    from allianceld import validation
+    from conftest import load_shipped
+
+    kb = load_shipped(KnowledgeBase(), settings, validator)
+    stored = kb.count()
+    assert validator.is_bulk(kb, max(2000, stored // 10)) and not validator.is_bulk(kb, 1999)
+    assert not validator.is_bulk(kb, stored // 10 - 1)
+    monkeypatch.setattr(validation, "BULK_WRITE_TRIPLES", 10)
+    calls: list[int] = []
+    real = Validator.validate_bulk
+    monkeypatch.setattr(
+        Validator, "validate_bulk", lambda self, ts, *a, **k: calls.append(len(ts)) or real(self, ts, *a, **k)
+    )
+    monkeypatch.setattr(Validator, "is_bulk", lambda self, kb, size: size >= validation.BULK_WRITE_TRIPLES)
+    bad = rdfio.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])
+    before = kb.dump()
+    with pytest.raises(gate.ValidationFailed) as refused:
+        gate.commit(kb, validator, [gate.Source(data_graph_iri("bulk"), bad, "test")])
+    assert calls == [len(bad)]
+    assert not refused.value.report.conforms
+    assert kb.dump() == before
+    good = kb.triples(data_graph_iri("quad"))
+    gate.commit(kb, validator, [gate.Source(data_graph_iri("quad"), good[:-1] + good[-1:], "test")])
+    assert len(calls) == 2

@@ -119,3 +119,26 @@ def test_random_membership_changes_keep_the_rules_equal_to_a_full_recomputation(
         assert rule_graphs(kb, validator) == recomputed(kb, validator)
     gate.commit(kb, validator, [gate.Source(g, ts, "test") for g, ts in original.items()], force=True)
     assert rule_graphs(kb, validator) == recomputed(kb, validator)
+
+
+def test_a_write_touching_many_subjects_recomputes_the_rules_in_full(
+    settings: Settings, validator: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``FOCUSED_RULE_LIMIT`` changed subjects a rule is recomputed in full (focused updates
+    listing thousands of subjects cost more than the whole rule), with the same result."""
+    from allianceld import reasoning
+
+    kb = load_shipped(KnowledgeBase(), settings, validator)
+    graph = data_graph_iri("nato")
+    content = kb.triples(graph)
+    full = []
+    real = rules.full_update
+    monkeypatch.setattr(rules, "full_update", lambda rule, using: full.append(rule.name) or real(rule, using))
+    gate.commit(kb, validator, [gate.Source(graph, [], "test")], force=True)
+    assert "allied-states" not in full  # a few dozen memberships: focused
+    assert rule_graphs(kb, validator) == recomputed(kb, validator)
+    full.clear()
+    monkeypatch.setattr(reasoning, "FOCUSED_RULE_LIMIT", 3)
+    gate.commit(kb, validator, [gate.Source(graph, content, "test")], force=True)
+    assert "allied-states" in full
+    assert rule_graphs(kb, validator) == recomputed(kb, validator)

@@ -112,7 +112,9 @@ def _commit(
     check_protected(graphs, provenance)
     triples = [t for ts in graphs.values() for t in ts]
     incoming = None
-    if kb.graphs():
+    if kb.graphs() and validator.is_bulk(kb, len(triples)):
+        report = validator.validate_bulk(triples, kb, replacing=graphs)
+    elif kb.graphs():
         incoming = rdfio.to_rdflib(triples)
         report = validator.validate(incoming, kb, replacing=graphs)
     else:  # a load into an empty store: validated as they are, without an rdflib copy

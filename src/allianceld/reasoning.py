@@ -313,6 +313,12 @@ def maintain(kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]]) -> rl_eng
     return rl_engine.maintain(ruleset(kb), view, replaced)
 
 
+# A write whose triples a rule reads have more subjects than this recomputes the rule in full:
+# focused updates grow with the number of subjects they list and, past a few hundred, cost more
+# than the whole rule (a 20k-triple load at 20k stored triples: 254 s focused, 9.7 s in full).
+FOCUSED_RULE_LIMIT = 500
+
+
 def rule_updates(
     kb: KnowledgeBase,
     domain_rules: Sequence[DomainRule],
@@ -323,7 +329,8 @@ def rule_updates(
     whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
     inferences were (``change`` is None) or its graph does not exist yet, otherwise for the focus
     nodes the write affects (found on the store before the write and, in the update, after it).
-    They run after the write's other operations, in the same transaction.
+    They run after the write's other operations, in the same transaction. A rule whose read
+    triples changed for more than :data:`FOCUSED_RULE_LIMIT` subjects is recomputed in full.
 
     A rule is affected only by changed triples (asserted or inferred) whose predicate its WHERE
     clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
@@ -335,10 +342,10 @@ def rule_updates(
         change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
     )
     for rule in domain_rules:
-        if change is None or rule.graph not in existing:
+        changed = sorted(_read_by(rule, triples), key=str) if change is not None else []
+        if change is None or rule.graph not in existing or len(changed) > FOCUSED_RULE_LIMIT:
             ops.append(rules.full_update(rule, using))
         else:
-            changed = sorted(_read_by(rule, triples), key=str)
             if changed:
                 foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
                 text = rules.focus_update(rule, using, foci, changed)

@@ -190,6 +190,26 @@ class Validator:
             report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
         return report
 
+    def is_bulk(self, kb: KnowledgeBase, size: int) -> bool:
+        """Whether a write of ``size`` triples is large enough, beside ``kb``'s data, to be
+        validated with the whole store (:meth:`validate_bulk`) rather than on its scope."""
+        return size >= BULK_WRITE_TRIPLES and size * 10 >= kb.count()
+
+    def validate_bulk(self, triples: list[ox.Triple], kb: KnowledgeBase, *, replacing: Iterable[str] = ()) -> Report:
+        """Validate a large write of ``triples`` with every asserted graph of ``kb`` except those it
+        replaces, without an rdflib copy: every Violation in the store and the write, and the
+        Warnings about the nodes the write adds or removes triples about (as ``full=True``)."""
+        replaced = set(replacing)
+        if self.engine == "pyshacl":
+            return self.validate(rdfio.to_rdflib(triples), kb, replacing=replaced, full=True)
+        old = {q.triple for q in kb.quads(sorted(replaced & set(kb.graphs())))}
+        stored = [q.triple for q in kb.quads([g for g in kb.data_graphs() if g not in replaced])]
+        report = self.compiled.validate(stored, triples)
+        changed = old.symmetric_difference(triples)
+        named = {text(n) for t in changed for n in (t.subject, t.object) if not isinstance(n, ox.Literal)}
+        report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
+        return report
+
     def validate(
         self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = (), full: bool = False
     ) -> Report:
@@ -245,6 +265,13 @@ class Validator:
         )
         results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
         return Report(results=results, graph=graph)
+
+
+# A write of at least this many triples, and at least a tenth of the store's, is validated with the
+# whole store: finding its scope costs about 0.5 ms per written triple (index look-ups from Python),
+# reading and validating the whole store about 0.05 ms per stored triple (a 20k-triple load beside
+# the shipped data: 9.4 s for the scope, 0.5 s in full).
+BULK_WRITE_TRIPLES = 2000
 
 
 def _text(term: Any) -> str | None:
