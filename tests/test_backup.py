@@ -44,6 +44,12 @@ def _tiny_store(path: Path, n: int, graph: str = "https://example.org/g") -> byt
     return dump
 
 
+def _alliance(n: int) -> bytes:
+    """Test data naming a new alliance (and its memberships) for each ``n``: every write then adds
+    inferences too, so a copy torn between writes would not match any state."""
+    return VALID.replace(b"test-pact", f"test-pact-{n}".encode()).replace(b"Q999999991", f"Q99999{n:04d}".encode())
+
+
 def _dump(path: Path) -> bytes:
     kb = KnowledgeBase(path, read_only=True)
     try:
@@ -57,12 +63,12 @@ def test_a_checkpoint_taken_while_a_thread_writes_is_one_state_between_writes(
 ) -> None:
     small_store.snapshot(tmp_path / "store")
     kb = KnowledgeBase(tmp_path / "store")
-    triples = rdfio.parse(VALID, ox.RdfFormat.TURTLE, source="test")
     states = [kb.dump()]  # the dump after each write, taken by the only writer before its next write
     stop = threading.Event()
 
     def writer() -> None:
         while not stop.is_set() and len(states) <= MAX_WRITES:
+            triples = rdfio.parse(_alliance(len(states)), ox.RdfFormat.TURTLE, source="test")
             contributions.contribute(kb, validator, triples, agent="writer")
             states.append(kb.dump())
 
@@ -100,11 +106,12 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
             while not stop.is_set() and len(acked) < MAX_WRITES:
                 req = urllib.request.Request(
                     f"http://127.0.0.1:{port}/contributions",
-                    data=VALID,
+                    data=_alliance(len(acked)),
                     headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
                 )
                 with urllib.request.urlopen(req, timeout=60) as resp:
                     acked.append(json.load(resp)["id"])
+                time.sleep(0.05)  # a steady trickle of writes, not a flood
 
         thread = threading.Thread(target=writer)
         thread.start()
@@ -119,22 +126,9 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
         server.terminate()
         server.wait(timeout=30)
     assert made.returncode == 0, made.stderr
-    assert during > 0 and len(acked) < MAX_WRITES, "no write while the backup ran: nothing was tested"
+    assert during > 0, "no write while the backup ran: nothing was tested"
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["method"] == "copy"
-    restored = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "allianceld.cli",
-            "--store",
-            str(tmp_path / "restored"),
-            "restore",
-            str(tmp_path / "backup"),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert restored.returncode == 0, restored.stderr
+    backup.restore(tmp_path / "backup", tmp_path / "restored")  # the CLI's restore is tested below
 
     final, copy = KnowledgeBase(store, read_only=True), KnowledgeBase(tmp_path / "restored", read_only=True)
     try:
