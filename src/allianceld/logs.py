@@ -4,12 +4,12 @@ fields when there is one), with secrets scrubbed out, for ``allianceld serve`` (
 Nothing here runs at import time: :func:`configure` is called by the ``serve`` command only.
 
 >>> import io
->>> stream = io.StringIO()
->>> handler = configure(stream=stream)
->>> logging.getLogger("allianceld.demo").warning("sent Authorization: Bearer abc.def")
+>>> stream, log = io.StringIO(), logging.getLogger("allianceld.demo")
+>>> log.addHandler(json_handler(stream))
+>>> log.warning("sent Authorization: Bearer abc.def")
 >>> json.loads(stream.getvalue())["message"]
 'sent Authorization: Bearer [redacted]'
->>> logging.getLogger().removeHandler(handler)
+>>> log.handlers.clear()
 """
 
 from __future__ import annotations
