@@ -202,11 +202,27 @@ class Validator:
         replaced = set(replacing)
         if self.engine == "pyshacl":
             return self.validate(rdfio.to_rdflib(triples), kb, replacing=replaced, full=True)
-        old = {q.triple for q in kb.quads(sorted(replaced & set(kb.graphs())))}
         stored = [q.triple for q in kb.quads([g for g in kb.data_graphs() if g not in replaced])]
         report = self.compiled.validate(stored, triples)
-        changed = old.symmetric_difference(triples)
-        named = {text(n) for t in changed for n in (t.subject, t.object) if not isinstance(n, ox.Literal)}
+        if not report.warnings:
+            return report
+        # a Warning is kept when the triples naming its focus node change: compared node by node
+        # with index look-ups, not by reading the replaced graphs
+        new: dict[str, set[ox.Triple]] = {}
+        for t in triples:
+            for n in (t.subject, t.object):
+                if not isinstance(n, ox.Literal):
+                    new.setdefault(text(n), set()).add(t)
+        old_graphs = set(replaced & set(kb.graphs()))
+
+        def changed(node: str) -> bool:
+            if not old_graphs or node.startswith(("_:", '"')):  # a blank node or literal: by the write
+                return node in new
+            term = ox.NamedNode(node)
+            old = {q.triple for way in (False, True) for q in kb.match([term], incoming=way, graphs=old_graphs)}
+            return old != new.get(node, set())
+
+        named = {r.focus_node for r in report.warnings if changed(r.focus_node)}
         report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
         return report
 
