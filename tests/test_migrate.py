@@ -82,6 +82,8 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
     before = kb.dump()
     kb.close()
 
+    # the command reads the release's files; its shapes, compiled once for the module, are handed over
+    monkeypatch.setattr(Validator, "from_settings", classmethod(lambda cls, settings: new_validator))
     refused = runner.invoke(main, ["--store", str(store), "migrate"], env={"ALLIANCELD_HOME": str(release)})
     assert refused.exit_code == 1
     assert SHAPE in refused.output and TEST_PACT in refused.output and "nothing was written" in refused.output
