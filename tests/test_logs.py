@@ -88,6 +88,7 @@ def test_the_app_logs_each_request_without_its_token(
         resp = client.open(path, method=method, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         statuses.append(resp.status_code)
         assert resp.headers["X-Request-ID"]
+        assert token not in resp.get_data(as_text=True) and WRONG not in resp.get_data(as_text=True)  # nor errors
 
     _requests(send, token)
     assert statuses == [s for _, _, s in EXPECTED]
