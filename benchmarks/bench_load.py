@@ -67,7 +67,9 @@ SOURCE = "https://www.nato.int/cps/en/natohq/topics_52044.htm"
 class LoadRun:
     """What one run saw: latencies (s) and counts per kind, errors, acknowledged writes."""
 
-    seconds: float = 0.0
+    seconds: float = 0.0  # from the start until the threads were told to stop
+    started: float = field(default_factory=time.perf_counter)
+    slowest: list[tuple[float, str, float]] = field(default_factory=list)  # reads: (s, kind, s after start)
     latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     server_errors: list[str] = field(default_factory=list)  # 5xx answers
@@ -76,10 +78,14 @@ class LoadRun:
     lost: list[str] = field(default_factory=list)  # acknowledged but not found afterwards
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, kind: str, status: int, seconds: float, detail: str) -> None:
-        """Count one answered request (``status`` 0: no answer)."""
+    def record(self, kind: str, status: int, start: float, detail: str) -> None:
+        """Count one request sent at ``start`` (``time.perf_counter``) and answered now
+        (``status`` 0: no answer)."""
+        seconds = time.perf_counter() - start
         with self.lock:
             self.latencies.setdefault(kind, []).append(seconds)
+            if kind != "write":
+                self.slowest = sorted([*self.slowest, (seconds, kind, start - self.started)], reverse=True)[:3]
             counts = self.statuses.setdefault(kind, {})
             counts[status] = counts.get(status, 0) + 1
             if status == 0:
@@ -115,6 +121,8 @@ class LoadRun:
             f"connection errors {len(self.connection_errors)}; acknowledged writes {len(self.acknowledged)} "
             f"({sum(len(m) for m in self.acknowledged.values())} memberships); lost {len(self.lost)}"
         )
+        slow = ", ".join(f"{kind} {s * 1000:.0f} ms sent at {at:.1f} s" for s, kind, at in self.slowest)
+        lines.append(f"slowest reads: {slow}")
         return "\n".join(lines)
 
 
@@ -163,7 +171,7 @@ def _reader(base: str, run: LoadRun, offset: int, stop: threading.Event) -> None
             return
         start = time.perf_counter()
         status, body = _request(base, path, accept=accept)
-        run.record(kind, status, time.perf_counter() - start, f"{path[:60]} {body[:200]!r}")
+        run.record(kind, status, start, f"{path[:60]} {body[:200]!r}")
 
 
 def _writer(base: str, token: str, run: LoadRun, number: int, per_write: int, stop: threading.Event) -> None:
@@ -177,7 +185,7 @@ def _writer(base: str, token: str, run: LoadRun, number: int, per_write: int, st
         status, body = _request(
             base, "/contributions", accept="application/json", data=membership_turtle(iris, states, n), headers=headers
         )
-        run.record("write", status, time.perf_counter() - start, body[:300].decode("utf-8", "replace"))
+        run.record("write", status, start, body[:300].decode("utf-8", "replace"))
         if status == 201:
             with run.lock:
                 run.acknowledged[json.loads(body)["id"]] = iris
@@ -195,14 +203,14 @@ def run_load(
         threading.Thread(target=_writer, args=(base, token, run, i, per_write, stop), name=f"writer-{i}")
         for i in range(writers)
     ]
-    start = time.perf_counter()
+    run.started = time.perf_counter()
     for t in threads:
         t.start()
     time.sleep(seconds)
     stop.set()
-    for t in threads:
+    run.seconds = time.perf_counter() - run.started
+    for t in threads:  # the requests under way are answered and counted
         t.join()
-    run.seconds = time.perf_counter() - start
     run.lost = find_lost(base, run.acknowledged)
     return run
 
