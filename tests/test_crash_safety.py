@@ -2,7 +2,8 @@
 
 After the kill the store must open again, the interrupted write must be wholly absent (no
 triple, no graph, no provenance record), every acknowledged write must be present with its
-record, and the inferred graphs must equal a full recomputation from the asserted data.
+record, and the inferred graphs must equal a full recomputation from the asserted data. The
+server is killed with a query workers' snapshot beside the store; the restarted one removes it.
 
 Where each kill lands is made certain, not left to the clock. The server runs the real CLI in a
 process that also notes in a file each time the store's ``update`` (the one transaction a commit
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import pytest
@@ -205,6 +207,7 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
     shipped_store.snapshot(store)
     token = TokenStore(tokens).create("crash", "contributor")
     states, first, interrupted = split_generated(generate(1300, seed=7))
+    ask_first = f"ASK {{ {first[-1]} }}"  # a triple serialised by pyoxigraph, no user text
     assert len(first) > 300 and len(interrupted) > 300
     small = [t for t in first if t.subject.value.endswith("/source/alliance-1")]  # cited again later
     sent: dict[str, int] = {}  # acknowledged contribution id -> triples
@@ -214,6 +217,7 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
             status, body = contribute(base, token, part)
             assert status == 201, body[:500]
             sent[json.loads(body)["id"]] = len(part)
+        assert request(base + "/sparql?" + urlencode({"query": ask_first}))[0] == 200  # leaves a snapshot
         begun = transactions_begun(probe)
 
         answer: list[tuple[int, bytes]] = []
@@ -229,9 +233,14 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
         sender.join(timeout=30)
         assert answer == [(0, b"")], "the interrupted contribution must not be acknowledged"
 
+    left = list((tmp_path / ".store.snapshots").iterdir())  # the query workers' snapshot
+    assert left
     with server(store, tokens) as (proc, base):  # the same store opens again
         status, body = request(base + "/healthz")
         assert status == 200 and json.loads(body)["status"] == "ok"
+        assert not any(p.exists() for p in left)
+        status, body = request(base + "/sparql?" + urlencode({"query": ask_first}), Accept="application/json")
+        assert status == 200 and json.loads(body)["boolean"] is True
         status, body = request(base + "/contributions?limit=100", Accept="application/json")
         listed = {item["id"]: item["triples"] for item in json.loads(body)["items"]}
         assert listed == sent  # every acknowledged one, with its triple count; nothing else
