@@ -242,8 +242,9 @@ def find_lost(base: str, acknowledged: dict[str, list[str]]) -> list[str]:
 @contextlib.contextmanager
 def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path | None = None) -> Iterator[str]:
     """``allianceld serve --production`` on a free port of 127.0.0.1 over the store at ``store``
-    (tokens from the file ``tokens``), in a process group of its own; yields its base URL and
-    stops it (SIGTERM, then SIGKILL) afterwards."""
+    (tokens from the file ``tokens``; HermiT's per-write check off unless $ALLIANCELD_DL_CHECKS
+    says otherwise), in a process group of its own; yields its base URL and stops it (SIGTERM,
+    then SIGKILL) afterwards."""
     import signal
     import socket
 
