@@ -19,7 +19,6 @@ from allianceld.reconciliation import MAX_LIMIT as RECONCILE_MAX
 from allianceld.web.contributions import DATASET_TYPES, MAX_LIMIT
 from allianceld.web.exports import MEDIA_TYPES as DUMP_TYPES
 from allianceld.web.resources import FORMATS, ONTOLOGY_TYPES, RESOURCE_TYPES
-from allianceld.web.uploads import FORMATS as UPLOAD_FORMATS
 
 bp = Blueprint("openapi", __name__)
 
@@ -130,26 +129,32 @@ EXAMPLE_TURTLE = """\
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <https://w3id.org/allianceld/id/alliance/nato> rdfs:comment "An example comment."@en .
 """
+# a document in an RDF syntax: any text on the wire, whatever it holds ("{}" is TriG's empty graph)
+DOCUMENT_TEXT: Schema = {"description": "The document, in the syntax named by Content-Type."}
+# the syntax of a form's file or text: any RDF media type read here; empty for Turtle (or the file's type)
+FORM_FORMAT = {"type": "string", "enum": ["", *INPUT_TYPES]}
 RDF_BODY = {
     "required": True,
     "description": "RDF in any syntax listed (by Content-Type), or a form with a file or pasted text.",
     "content": {
-        **{m: {"schema": TEXT} for m in INPUT_TYPES},
-        "text/turtle": {"schema": TEXT, "example": EXAMPLE_TURTLE},
+        **{m: {"schema": DOCUMENT_TEXT} for m in INPUT_TYPES},
+        "text/turtle": {"schema": DOCUMENT_TEXT, "example": EXAMPLE_TURTLE},
+        # any JSON: a lone scalar (false, 1, "x") is read as an empty graph rather than refused
+        "application/ld+json": {"schema": {"description": "A JSON-LD document."}},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
                 "properties": {
                     "file": {"type": "string", "contentMediaType": "application/octet-stream"},
                     "data": STRING,
-                    "format": {"type": "string", "enum": list(UPLOAD_FORMATS)},
+                    "format": FORM_FORMAT,
                 },
             }
         },
         "application/x-www-form-urlencoded": {
             "schema": {
                 "type": "object",
-                "properties": {"data": STRING, "format": {"type": "string", "enum": list(UPLOAD_FORMATS)}},
+                "properties": {"data": STRING, "format": FORM_FORMAT},
             }
         },
     },
