@@ -176,3 +176,9 @@ def test_bad_numbers_are_400_naming_the_parameter(client, url: str) -> None:
     assert resp.status_code == 400
     body = resp.get_json()
     assert body["error"] == "bad-request" and body["parameter"] in ("limit", "offset", "page", "cursor")
+
+
+def test_reconcile_version_is_checked_with_a_query_too(client) -> None:
+    """A mistyped version is named even when a query (not the manifest) is asked for."""
+    resp = client.get("/reconcile?query=nato&version=0.3")
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == "version"

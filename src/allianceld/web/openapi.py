@@ -511,15 +511,16 @@ COMPONENTS: dict[str, Any] = {
         "DraftQuery": obj(
             {"conditions": {**array(ref("Condition")), "minItems": 1}},
             type={"anyOf": [STRING, array(STRING)]},
-            limit={"type": "integer", "minimum": 1, "maximum": RECONCILE_MAX},
+            limit={"type": ["integer", "number", "string"], "description": f"1 to {RECONCILE_MAX} (5 if absent)."},
         ),
+        # the members a condition's matchType does not use are ignored, whatever they hold
         "Condition": obj(
             {
                 "matchType": {"type": "string", "enum": ["name", "id", "property"]},
-                "propertyValue": {"anyOf": [STRING, NUMBER, BOOLEAN, obj({"id": STRING})]},
+                "propertyValue": {"description": "The name's text, the id, or the property's value(s)."},
             },
-            propertyId=STRING,
-            required=BOOLEAN,
+            propertyId={"description": "The property (matchType property): one of propose_properties'."},
+            required={"description": "matchType property: a candidate must have the value."},
         ),
         "Report": obj(
             {"conforms": BOOLEAN, "violations": INTEGER, "warnings": INTEGER, "results": array(ref("Result"))}

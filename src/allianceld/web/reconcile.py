@@ -88,6 +88,9 @@ def load_json(name: str, raw: str) -> Any:
 @bp.route("/reconcile", methods=["GET", "POST"])
 def service() -> Response:
     """The manifest, or the answer to ``queries``, ``query`` or ``extend``."""
+    version = param("version") or "0.2"  # checked even where it changes nothing: a typo is named
+    if version not in ("0.2", "1.0-draft"):
+        raise BadRequest(f"version must be 0.2 or 1.0-draft, not {version!r}", parameter="version")
     if (raw := param("queries")) is not None:
         return reply(batch(raw))
     if (raw := param("query")) is not None:
@@ -98,9 +101,6 @@ def service() -> Response:
         return reply(draft_batch(request.get_json(silent=True)))
     if request.method == "POST":
         raise BadRequest("POST queries=, query= or extend= as a form, or a 1.0-draft JSON body", parameter="queries")
-    version = param("version") or "0.2"
-    if version not in ("0.2", "1.0-draft"):
-        raise BadRequest(f"version must be 0.2 or 1.0-draft, not {version!r}", parameter="version")
     return reply(draft_manifest() if version == "1.0-draft" else manifest())
 
 
