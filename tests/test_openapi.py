@@ -75,6 +75,11 @@ def test_document_and_route_table_agree(app: Flask, client) -> None:
     assert writes == WRITES - {("POST", "/validate")}
 
 
+def test_document_is_valid_openapi_3_1(client) -> None:
+    """The served document passes the OpenAPI 3.1 meta-schema (schemathesis' copy)."""
+    schemathesis.openapi.from_dict(client.get("/openapi.json").get_json()).validate()
+
+
 def test_openapi_path() -> None:
     assert openapi_path("/assets/vendor/<name>/<path:filename>") == "/assets/vendor/{name}/{filename}"
 
