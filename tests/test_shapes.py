@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib import RDF
@@ -16,6 +17,13 @@ from conftest import ROOT, TEST_DATA
 
 INVALID = sorted((TEST_DATA / "invalid").glob("*.ttl"))
 VALID = sorted((TEST_DATA / "valid").glob("*.ttl"))
+
+
+def _read(path: Path) -> list[ox.Triple]:
+    """The file's triples as pyoxigraph reads them, without rdfio's input checks: the shapes must
+    catch what an importer may build (``rdfio.parse`` already refuses an impossible date, with its
+    line and column: tests/test_corpus.py)."""
+    return [q.triple for q in ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE)]
 
 
 def _expectations(path: Path) -> tuple[str, str]:
@@ -39,7 +47,7 @@ def test_shipped_data_conforms(shared_kb, validator: Validator) -> None:
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_bad_record_is_rejected_with_expected_shape_and_message(path: Path, validator: Validator) -> None:
     shape, message = _expectations(path)
-    report = validator.validate(rdfio.to_rdflib(rdfio.parse_file(path)))
+    report = validator.validate(rdfio.to_rdflib(_read(path)))
     assert not report.conforms
     hits = [r for r in report.violations if r.source_shape == shape and message in r.message]
     assert hits, f"expected {shape} / {message!r}, got:\n{report.to_text()}"
@@ -48,13 +56,13 @@ def test_bad_record_is_rejected_with_expected_shape_and_message(path: Path, vali
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_bad_record_is_rejected_beside_the_shipped_data(path: Path, validator: Validator, shared_kb) -> None:
     shape, _message = _expectations(path)
-    report = validator.validate(rdfio.to_rdflib(rdfio.parse_file(path)), shared_kb)
+    report = validator.validate(rdfio.to_rdflib(_read(path)), shared_kb)
     assert any(r.source_shape == shape for r in report.violations)
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
 def test_valid_record_conforms(path: Path, validator: Validator) -> None:
-    report = validator.validate(rdfio.to_rdflib(rdfio.parse_file(path)))
+    report = validator.validate(rdfio.to_rdflib(_read(path)))
     assert report.conforms, report.to_text()
 
 

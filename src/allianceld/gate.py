@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import dl_check, federation, rdfio, reasoning, rl_engine
+from allianceld import dl_check, federation, literals, nesting, rdfio, reasoning, rl_engine
 from allianceld.errors import BadRequest, Forbidden, Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
@@ -179,6 +179,7 @@ def apply_update(
     An update that would fetch anything (``LOAD <url>``, ``SERVICE``) is refused with 400 before
     it runs (``federation.check_update``), whichever backend holds the store.
     """
+    nesting.check_sparql(update, what="update")  # before rdflib's or pyoxigraph's parser recurses
     federation.check_update(update)
     with kb.write_lock:
         before: dict[str, set[ox.Quad]] = {}
@@ -208,4 +209,6 @@ def apply_update(
             changed.remove(INFERRED_GRAPH)  # only removals: the commit recomputes the inferences
         authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
+        for s in sources:  # ill-typed or over-long literals, as rdfio.parse refuses them in files
+            literals.check(s.triples, source="SPARQL Update")
         return _commit(kb, validator, sources, force=False, reason=True)

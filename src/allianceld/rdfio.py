@@ -10,6 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from allianceld import literals, nesting, xml_guard
 from allianceld.errors import RdfSyntaxError, UnsupportedMediaType
 
 # media type -> pyoxigraph format (graph syntaxes accepted for writes)
@@ -43,6 +44,13 @@ OUTPUT_TYPES: dict[str, ox.RdfFormat] = {
     "text/plain": ox.RdfFormat.N_TRIPLES,
 }
 _POSITION = re.compile(r"line (\d+) column (\d+)")
+_NESTED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD)
+_REMOTE_CONTEXT = "LoadDocumentCallback"  # pyoxigraph's message when a remote context is named
+_REMOTE_CONTEXT_MESSAGE = (
+    "a remote JSON-LD @context is never fetched by this service: put the context object itself "
+    'in the document ("@context": {...})'
+)
+_CONTEXT_IRI = re.compile(r'"@context"\s*:\s*(?:\[[^\]"]*)?"')
 
 
 def format_for_media_type(media_type: str | None) -> ox.RdfFormat:
@@ -71,24 +79,59 @@ def format_for_path(path: Path) -> ox.RdfFormat:
 def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None) -> list[ox.Triple]:
     """Parse a graph serialisation into triples (quads' graph names are dropped).
 
-    Raises :class:`RdfSyntaxError` naming ``source``, the line and the column.
-    JSON-LD remote contexts are never fetched.
+    Raises :class:`RdfSyntaxError` naming ``source``, the line and the column. Refused before
+    parsing: brackets nested deeper than ``nesting.MAX_DEPTH`` (Turtle, TriG, JSON-LD), and in
+    RDF/XML elements nested as deep, external entities or DTDs, nested entities and entity
+    expansion out of proportion to the document (:mod:`allianceld.xml_guard`). JSON-LD remote
+    contexts are never fetched. Ill-typed literals (``"2023-02-30"^^xsd:date``) and literals
+    longer than ``literals.MAX_CHARS`` are refused (:mod:`allianceld.literals`).
 
     >>> len(parse(b'<http://a> <http://b> "c" .', ox.RdfFormat.N_TRIPLES, source="x.nt"))
     1
     """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if fmt == ox.RdfFormat.RDF_XML:
+        xml_guard.check(raw, source=source)
+    elif fmt in _NESTED:
+        _check_nesting(raw, source=source, json=fmt == ox.RdfFormat.JSON_LD)
     try:
         # blank node labels are local to a document: rename them so two writes never share one
-        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
+        triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
     except SyntaxError as exc:
         line, column = exc.lineno, exc.offset
         msg = exc.msg or str(exc)
         found = _POSITION.search(msg)
         if line is None and found:
             line, column = int(found.group(1)), int(found.group(2))
+        if _REMOTE_CONTEXT in msg:
+            line, column, msg = *_remote_context_at(raw), _REMOTE_CONTEXT_MESSAGE
         raise RdfSyntaxError(msg, source=source, line=line, column=column) from None
     except ValueError as exc:
         raise RdfSyntaxError(str(exc), source=source) from None
+    literals.check(triples, source=source, text=raw)
+    return triples
+
+
+def _check_nesting(raw: bytes, *, source: str, json: bool) -> None:
+    if sum(raw.count(c) for c in b"{([") <= nesting.MAX_DEPTH:
+        return
+    text = raw.decode("utf-8", "replace")
+    offset = nesting.too_deep(text, json=json)
+    if offset is not None:
+        line, column = nesting.line_column(text, offset)
+        raise RdfSyntaxError(
+            f"brackets nested more than {nesting.MAX_DEPTH} deep; the document is refused unparsed",
+            source=source,
+            line=line,
+            column=column,
+        )
+
+
+def _remote_context_at(raw: bytes) -> tuple[int | None, int | None]:
+    """Where the first remote ``@context`` (a string, alone or in an array) is named."""
+    text = raw.decode("utf-8", "replace")
+    found = _CONTEXT_IRI.search(text)
+    return nesting.line_column(text, found.start()) if found else (None, None)
 
 
 def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple]:
@@ -108,8 +151,8 @@ def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -
 
 def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
     """Copy an rdflib graph into pyoxigraph triples."""
-    nt = graph.serialize(format="nt", encoding="utf-8")
-    return parse(nt, ox.RdfFormat.N_TRIPLES, source="<graph>")
+    nt = graph.serialize(format="nt", encoding="utf-8")  # rdflib's own output: no checks of input
+    return [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
 
 
 def rdflib_term(term: Any) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from allianceld import federation, rdfio
+from allianceld import federation, nesting, rdfio
 from allianceld.errors import NotAcceptable, ResultTooLarge
 from allianceld.store.backends import EmbeddedBackend, QueryResult
 from allianceld.store.knowledgebase import KnowledgeBase
@@ -76,6 +76,7 @@ def execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
     """Run the query on ``kb`` and serialise its result within ``request.max_bytes``. Its SERVICE
     endpoints are checked against ``request.services`` first (400 before anything connects); a
     federated query on the embedded store is given ``request.service_timeout`` seconds (504)."""
+    nesting.check_sparql(request.sparql)  # before rdflib's or pyoxigraph's parser recurses
     endpoints = federation.check_query(request.sparql, request.services)
     if endpoints and isinstance(kb.backend, EmbeddedBackend):
         return federation.run_with_deadline(lambda: _execute(kb, request), request.service_timeout, endpoints)

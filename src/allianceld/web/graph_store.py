@@ -20,6 +20,7 @@ whole (422 with the report).
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 
 import pyoxigraph as ox
@@ -49,9 +50,15 @@ def _target(*, optional: bool = False) -> str | None:
             return None
         raise BadRequest("name the graph with ?graph=<IRI> or ?default", parameter="graph")
     try:
-        return ox.NamedNode(graph).value
+        iri = ox.NamedNode(graph).value
     except ValueError:
         raise BadRequest(f"?graph is not an absolute IRI: {graph!r}", parameter="graph") from None
+    if {".", ".."} & set(urllib.parse.unquote(urllib.parse.urlsplit(iri).path).split("/")):
+        raise BadRequest(  # …/graph/data/../ontology would be a second name for another graph
+            f"?graph has a '.' or '..' segment in its path: {graph!r}; name the graph in its normal form",
+            parameter="graph",
+        )
+    return iri
 
 
 @bp.route("/data", methods=["GET", "HEAD"])

@@ -1,0 +1,1 @@
+INSERT DATA { GRAPH <https://example.org/graph/corpus> { <https://example.org/a> <https://example.org/b> "café" } }

@@ -1,0 +1,1 @@
+LOAD <@@SERVER@@/data.ttl> INTO GRAPH <https://example.org/graph/corpus>

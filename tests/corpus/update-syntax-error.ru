@@ -1,0 +1,1 @@
+INSERT DATA { <https://example.org/a> <https://example.org/b> }
