@@ -127,3 +127,21 @@ def test_writes_the_rules_cannot_follow_ask_for_a_full_recomputation(
 ) -> None:
     with pytest.raises(rl_engine.NeedsFullRecompute, match=reason):
         reasoning.maintain(loaded_kb, {"urn:test:g": [triple]})
+
+
+def test_a_write_large_for_the_store_is_reasoned_over_in_full(
+    loaded_kb: KnowledgeBase, validator: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``LARGE_WRITE_TRIPLES`` (and a tenth of the store) the closure is recomputed, which
+    is faster for a bulk load than following every new triple; the result is the same."""
+    graph = max(loaded_kb.data_graphs(), key=lambda g: len(loaded_kb.triples(g)))  # the states
+    content = loaded_kb.triples(graph)
+    assert len(content) * 10 >= loaded_kb.count()
+    small = gate.commit(loaded_kb, validator, [gate.Source(graph, content[:-1], "test")], force=True)
+    assert small.reasoning is not None and small.reasoning.reasoner == "incremental"
+    monkeypatch.setattr(reasoning, "LARGE_WRITE_TRIPLES", 10)
+    with pytest.raises(rl_engine.NeedsFullRecompute, match="large write"):
+        reasoning.maintain(loaded_kb, {graph: content})
+    large = gate.commit(loaded_kb, validator, [gate.Source(graph, content, "test")], force=True)
+    assert large.reasoning is not None and large.reasoning.reasoner != "incremental"
+    assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)
