@@ -77,9 +77,15 @@ def test_the_shipped_data(shipped_reports) -> None:
     assert compiled.conforms and compiled.warnings  # the shipped data has Warnings to compare
 
 
+def _read(data: bytes) -> list[ox.Triple]:
+    """Turtle as pyoxigraph reads it, without rdfio's input checks (which refuse an impossible
+    date before the shapes see it): the shapes must catch what an importer may build."""
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
+
+
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_a_record_alone(path: Path, validator: Validator, pyshacl_validator: Validator) -> None:
-    triples = rdfio.parse_file(path)
+    triples = _read(path.read_bytes())
     compiled = validator.validate_triples(triples)
     _same(compiled, pyshacl_validator.validate(rdfio.to_rdflib(triples)).results)
     assert compiled.conforms == (path.parent.name == "valid")
@@ -91,7 +97,7 @@ def test_a_record_alone(path: Path, validator: Validator, pyshacl_validator: Val
 def test_a_record_beside_the_shipped_data(
     path: Path, validator: Validator, pyshacl_validator: Validator, shared_kb: KnowledgeBase, shipped, shipped_reports
 ) -> None:
-    triples = rdfio.parse_file(path)
+    triples = _read(path.read_bytes())
     compiled = validator.validate_triples(shipped + triples)
     found = scope(shared_kb, rdfio.to_rdflib(triples), [data_graph_iri("new")], pyshacl_validator.reach)
     assert found is not None
@@ -175,7 +181,7 @@ def test_known_difference_an_ill_typed_literal_compared_in_a_sparql_constraint(
     org:organization alliance:test-duo ; org:role ald:Member ; ald:startDate "2023-02-30"^^xsd:date ;
     prov:wasDerivedFrom <https://example.org/test-source> ."""
     data = path.read_text(encoding="utf-8") + third
-    triples = rdfio.parse(data.encode(), ox.RdfFormat.TURTLE, source="test")
+    triples = _read(data.encode())  # rdfio.parse would refuse the impossible date before the shapes
     compiled, reference = validator.validate_triples(triples), pyshacl_validator.validate_triples(triples)
     difference = _key(reference.results) - _key(compiled.results)
     message = "A bilateral alliance has exactly two members at any time: on 2023-02-30 it had 3."
