@@ -150,6 +150,9 @@ WRITES = {
         ),
         confirm=False,
     ),
+    "POST /admin/backup": Write(
+        "/admin/backup", "POST", "admin", lambda s, h, _: s.client.post("/admin/backup", headers=h)
+    ),
 }
 
 # Authorization headers that must all get 401: none, a token nobody holds, another scheme, an

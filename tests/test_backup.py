@@ -11,8 +11,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from click.testing import CliRunner
@@ -24,7 +26,7 @@ from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
 from allianceld.validation import Validator
 from allianceld.vocab import CONTRIBUTION_GRAPH_BASE, INFERRED_GRAPH, PROVENANCE_GRAPH_BASE
-from conftest import free_port, wait_for
+from conftest import Site, free_port, wait_for
 from test_contributions import VALID
 
 MAX_WRITES = 200  # the writers stop when the backup is done, or after this many writes
@@ -128,12 +130,19 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
     assert made.returncode == 0, made.stderr
     assert during > 0, "no write while the backup ran: nothing was tested"
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["method"] == "copy"
+    assert "--server" in made.stderr  # the warning: consistent only if the read-only view is
     backup.restore(tmp_path / "backup", tmp_path / "restored")  # the CLI's restore is tested below
+    _assert_between_writes(store, tmp_path / "restored", acked, len(before))
 
-    final, copy = KnowledgeBase(store, read_only=True), KnowledgeBase(tmp_path / "restored", read_only=True)
+
+def _assert_between_writes(store: Path, copied: Path, acked: list[str], before: int) -> None:
+    """The store at ``copied`` holds the first ``before`` writes of ``acked`` (or more, a prefix),
+    each write whole (its data and its record, as in the final ``store``) or absent, and every graph
+    the writes did not touch as it is in ``store``."""
+    final, copy = KnowledgeBase(store, read_only=True), KnowledgeBase(copied, read_only=True)
     try:
         kept = [c for c in acked if CONTRIBUTION_GRAPH_BASE + c in copy.graphs()]
-        assert kept == acked[: len(kept)] and len(kept) >= len(before)  # a prefix, every acknowledged write
+        assert kept == acked[: len(kept)] and len(kept) >= before  # a prefix, every acknowledged write
         for cid in acked:  # each write wholly there (its data and its record) or not at all
             for graph in (CONTRIBUTION_GRAPH_BASE + cid, PROVENANCE_GRAPH_BASE + cid):
                 expected = set(final.triples(graph)) if cid in kept else set()
@@ -144,6 +153,128 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
     finally:
         final.close()
         copy.close()
+
+
+def _post_backup(port: int, token: str | None) -> tuple[int, dict]:
+    """POST /admin/backup to the server on ``port``: the status and the JSON body."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/admin/backup", method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def test_the_server_backs_up_between_two_writes(tmp_path: Path, small_store: KnowledgeBase, runner: CliRunner) -> None:
+    """POST /admin/backup and `backup --server`, while a writer posts contributions to a real
+    server: each backup holds every write acknowledged before it was asked for, each write whole
+    or absent; a contributor gets 403 and no token 401, and nothing is written for them."""
+    store, backups = tmp_path / "store", tmp_path / "server-backups"
+    small_store.snapshot(store)
+    tokens = TokenStore(tmp_path / "tokens.json")
+    contributor, admin = tokens.create("alice", "contributor"), tokens.create("root", "admin")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ALLIANCELD_TOKENS": str(tmp_path / "tokens.json"),
+        "ALLIANCELD_QUERY_TIMEOUT": "0",
+        "ALLIANCELD_BACKUP_DIR": str(backups),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "allianceld.cli", "--store", str(store), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    acked: list[str] = []
+    stop = threading.Event()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
+        assert _post_backup(port, None)[0] == 401
+        refused = _post_backup(port, contributor)
+        assert refused[0] == 403 and "admin" in refused[1]["message"]
+        assert not backups.exists()
+
+        def writer() -> None:
+            while not stop.is_set() and len(acked) < MAX_WRITES:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/contributions",
+                    data=_alliance(len(acked)),
+                    headers={"Authorization": f"Bearer {contributor}", "Content-Type": "text/turtle"},
+                )
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    acked.append(json.load(resp)["id"])
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while len(acked) < 2 and thread.is_alive():
+            time.sleep(0.01)
+        before_http = len(acked)
+        status, made = _post_backup(port, admin)
+        before_cli = len(acked)
+        cli = runner.invoke(
+            main,
+            ["backup", "--server", f"http://127.0.0.1:{port}", str(tmp_path / "copy")],
+            env={"ALLIANCELD_TOKEN": admin},
+        )
+        during = len(acked) - before_http
+        stop.set()
+        thread.join()
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+    assert status == 201, made
+    assert cli.exit_code == 0, cli.output
+    assert during > 0, "no write while the backups ran: nothing was tested"
+    directory = Path(made["directory"])
+    assert directory.parent == backups.resolve() and made["manifest"]["method"] == "checkpoint"
+    assert backup.check(directory).quads == made["manifest"]["quads"]
+    _assert_between_writes(store, directory / "store", acked, before_http)
+    assert backup.check(tmp_path / "copy").method == "checkpoint"
+    _assert_between_writes(store, tmp_path / "copy" / "store", acked, before_cli)
+    assert len(list(backups.iterdir())) == 2  # the two backups, no work directory left
+
+
+def test_the_server_backup_waits_for_the_write_under_way(site: Site) -> None:
+    """The backup takes the KnowledgeBase's write lock: it starts only once the write holding it
+    is done (so it falls between two writes)."""
+    answers: list[Any] = []
+    site.kb.write_lock.acquire()  # a write under way
+    try:
+        thread = threading.Thread(
+            target=lambda: answers.append(site.client.post("/admin/backup", headers=site.auth(site.admin, None)))
+        )
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not answers, "the backup did not wait for the write"
+    finally:
+        site.kb.write_lock.release()
+    thread.join(30)
+    assert answers[0].status_code == 201, answers[0].get_data(as_text=True)
+    assert Path(answers[0].get_json()["directory"]).parent == site.kb.path.with_name("store.backups").resolve()
+
+
+def test_backup_by_the_server_is_refused_for_an_in_memory_store(tmp_path: Path, runner: CliRunner) -> None:
+    """409 naming the reason for an in-memory store; the CLI's --server form needs its token in
+    the environment and says so."""
+    from allianceld.config import Settings
+    from allianceld.web import create_app
+    from conftest import ROOT
+
+    tokens = TokenStore(tmp_path / "tokens.json")
+    admin = tokens.create("root", "admin")
+    settings = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", backup_dir=tmp_path / "bk")
+    app = create_app({"SETTINGS": settings, "KB": KnowledgeBase(), "TESTING": True})
+    resp = app.test_client().post("/admin/backup", headers={"Authorization": f"Bearer {admin}"})
+    assert resp.status_code == 409 and "in memory" in resp.get_json()["message"]
+    assert not (tmp_path / "bk").exists()
+    no_token = runner.invoke(
+        main, ["backup", "--server", "http://127.0.0.1:9", str(tmp_path / "x")], env={"ALLIANCELD_TOKEN": ""}
+    )
+    assert no_token.exit_code == 2 and "ALLIANCELD_TOKEN" in no_token.output and not (tmp_path / "x").exists()
 
 
 def test_restore_refuses_a_store_with_data_unless_forced(tmp_path: Path, runner: CliRunner) -> None:

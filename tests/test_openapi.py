@@ -31,7 +31,12 @@ NOT_DESCRIBED = {
     "/assets/yasgui/<path:name>",
     "/assets/vendor/<name>/<path:filename>",
 }
-WRITES = {("POST", "/validate"), ("POST", "/contributions"), ("DELETE", "/contributions/{contribution_id}")}
+WRITES = {
+    ("POST", "/validate"),
+    ("POST", "/contributions"),
+    ("DELETE", "/contributions/{contribution_id}"),
+    ("POST", "/admin/backup"),
+}
 # a parameter naming a resource of the store (region, alliance, the triple to explain) is refused
 # with 400 when the store has no such resource: schema-valid, yet rightly refused
 EXCLUDED_CHECKS = [positive_data_acceptance]

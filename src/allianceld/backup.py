@@ -5,12 +5,15 @@ and graphs, the stored ontology's digest) and either ``store/``, an embedded sto
 it is, or ``dataset.nq``, an N-Quads dump (from a remote store). Every backup holds the store at
 one point between two writes:
 
-- a store this process holds (no server running, or the server's own KnowledgeBase) is copied by a
-  RocksDB checkpoint (:meth:`KnowledgeBase.snapshot`: hard links, cheap), taken between writes;
-- a store another process writes (the server) is opened read-only, which sees it as it was at the
-  opening, every acknowledged write in and each write whole or absent; its quads are copied from
-  that view into a new store (a checkpoint of a read-only view would miss the writes not yet
-  flushed from memory to its files);
+- a store this process holds (no server running, or the server's own KnowledgeBase: ``POST
+  /admin/backup``, ``allianceld backup --server URL``) is copied by a RocksDB checkpoint
+  (:meth:`KnowledgeBase.snapshot`: hard links, cheap); the server takes it under the write lock, so
+  between two writes. This is the consistent online backup;
+- a store another process writes (the server, when ``--server`` is not given) is opened
+  read-only and its quads copied from that view into a new store (a checkpoint of a read-only view
+  would miss the writes not yet flushed to its files). A fallback: pyoxigraph does not promise
+  what a read-only view sees while another process writes, so it is consistent only if that view
+  is (the CLI warns);
 - a remote store is dumped as N-Quads, graph after graph: consistent only if no other client writes
   meanwhile (the SPARQL protocol offers no snapshot), which the manifest says.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -504,12 +505,26 @@ def token_create(ctx: click.Context, name: str, role: str, for_env: bool) -> Non
 
 
 @main.command("backup")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--server", metavar="URL", help="Ask the running server at URL to make the backup (POST /admin/backup).")
+@click.option(
+    "--token-env",
+    metavar="VAR",
+    default="ALLIANCELD_TOKEN",
+    show_default=True,
+    help="The environment variable holding an admin's token, for --server.",
+)
 @click.pass_context
-def backup_command(ctx: click.Context, directory: Path) -> None:
-    """Back up the store into the new directory DIRECTORY, also while the server writes to it: the
-    store at one point between two writes, with a manifest. A remote store is dumped as N-Quads,
-    consistent only if no other client writes meanwhile."""
+def backup_command(ctx: click.Context, directory: Path | None, server: str | None, token_env: str) -> None:
+    """Back up the store into the new directory DIRECTORY: the store at one point between two
+    writes, with a manifest. While the server runs, use --server: it makes the backup itself
+    (consistent), in ALLIANCELD_BACKUP_DIR, copied to DIRECTORY when given. A remote store is
+    dumped as N-Quads, consistent only if no other client writes meanwhile."""
+    if server:
+        _backup_by_server(server, token_env, directory)
+        return
+    if directory is None:
+        raise Failure("give the backup's DIRECTORY (or --server URL to have the running server make it)")
     settings = _settings(ctx)
     try:
         if settings.sparql_query_url:
@@ -518,6 +533,13 @@ def backup_command(ctx: click.Context, directory: Path) -> None:
             assert settings.store_path is not None
             kb = backup.open_for_backup(settings.store_path)
         try:
+            if kb.read_only:
+                click.echo(
+                    "warning: another process (the server?) holds the store: copying a read-only view of it, "
+                    "which is consistent only if pyoxigraph's read-only view is (it does not promise so while "
+                    "another process writes); use --server URL to have the server make a consistent backup",
+                    err=True,
+                )
             manifest = backup.backup(kb, directory)
         finally:
             kb.close()
@@ -526,6 +548,49 @@ def backup_command(ctx: click.Context, directory: Path) -> None:
     click.echo(
         f"backed up {manifest.quads} quads in {manifest.graphs} graphs to {directory} "
         f"({manifest.method}{': ' + manifest.note if manifest.note else ''})"
+    )
+
+
+def _backup_by_server(server: str, token_env: str, directory: Path | None) -> None:
+    """POST /admin/backup to ``server`` with the admin token of ``$token_env`` (never from argv,
+    where ``ps`` would show it); copy the backup the server wrote to ``directory`` when given."""
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise Failure(f"--server needs an admin's token in the environment variable {token_env}")
+    if directory is not None and directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise Failure(f"{directory} exists and is not empty: a backup goes into a new (or empty) directory")
+    url = server.rstrip("/") + "/admin/backup"
+    req = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=3600) as resp:
+            answer = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.load(exc).get("message", "")
+        except ValueError:
+            message = ""
+        raise Failure(f"the server refused the backup: {exc.code} {message or exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise Failure(f"cannot reach the server at {url}: {getattr(exc, 'reason', exc)}") from None
+    made, manifest = Path(answer["directory"]), answer["manifest"]
+    where = made
+    if directory is not None:
+        try:
+            shutil.copytree(made, directory, dirs_exist_ok=True)  # a copy: hard links fail across file systems
+            backup.check(directory)
+        except (AllianceldError, OSError) as exc:
+            raise Failure(
+                f"the server backed up to {made}, but copying it to {directory} failed: "
+                f"{getattr(exc, 'message', None) or exc}"
+            ) from None
+        where = directory
+    click.echo(
+        f"backed up {manifest['quads']} quads in {manifest['graphs']} graphs to {where} "
+        f"(made by the server in {made}: {manifest['method']})"
     )
 
 

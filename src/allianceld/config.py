@@ -52,10 +52,26 @@ class Settings:
     service_allowlist: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_SERVICE_ALLOWLIST", ""))
     # seconds a federated query (one with SERVICE) may run; its remote calls have no limit of their own
     service_timeout: float = field(default_factory=lambda: float(os.environ.get("ALLIANCELD_SERVICE_TIMEOUT", 30)))
+    # where POST /admin/backup writes its backups (a new directory each); default <store path>.backups
+    backup_dir: Path | None = field(
+        default_factory=lambda: (
+            Path(os.environ["ALLIANCELD_BACKUP_DIR"]) if os.environ.get("ALLIANCELD_BACKUP_DIR") else None
+        )
+    )
 
     @property
     def in_memory(self) -> bool:
         return self.store_path is None
+
+    @property
+    def backups_dir(self) -> Path | None:
+        """Where the server writes its backups: ``backup_dir``, else ``<store path>.backups`` next
+        to the store; None for an in-memory store without a ``backup_dir``."""
+        if self.backup_dir is not None:
+            return self.backup_dir
+        if self.store_path is None:
+            return None
+        return self.store_path.with_name(self.store_path.name + ".backups")
 
     @property
     def service_endpoints(self) -> tuple[str, ...]:

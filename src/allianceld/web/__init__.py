@@ -8,6 +8,7 @@ from flask import Flask
 
 from allianceld.config import Settings
 from allianceld.web import (
+    admin,
     contributions,
     errors,
     exports,
@@ -58,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pictures,
         operations,
         openapi,
+        admin,
     )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)

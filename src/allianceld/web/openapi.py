@@ -406,6 +406,30 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "/admin/backup": {
+        "post": {
+            "summary": "Back up the store (admin), in the server, between two writes, into a new directory "
+            "under ALLIANCELD_BACKUP_DIR; 409 for an in-memory store.",
+            "security": WRITE,
+            "responses": {
+                "201": answer(
+                    "Backed up: where, and the backup's manifest.",
+                    JSON,
+                    schema=obj(
+                        {
+                            "directory": STRING,
+                            "manifest": obj(
+                                {"format": STRING, "created": STRING, "method": STRING, "quads": INTEGER},
+                                graphs=INTEGER,
+                                ontology_sha256=NULLABLE_STRING,
+                            ),
+                        }
+                    ),
+                ),
+                **errors(401, 403, 409),
+            },
+        }
+    },
     "/reconcile": {
         "get": {
             "summary": "W3C Reconciliation API: the manifest, or the answer to queries, query or extend.",
