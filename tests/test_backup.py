@@ -52,6 +52,20 @@ def _alliance(n: int) -> bytes:
     return VALID.replace(b"test-pact", f"test-pact-{n}".encode()).replace(b"Q999999991", f"Q99999{n:04d}".encode())
 
 
+def _contribute(port: int, token: str, acked: list[str], stop: threading.Event, pause: float) -> None:
+    """POST contributions to the server on ``port`` until ``stop`` (or MAX_WRITES), recording
+    each acknowledged id in order; ``pause`` seconds between them: a trickle of writes, not a flood."""
+    while not stop.is_set() and len(acked) < MAX_WRITES:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/contributions",
+            data=_alliance(len(acked)),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            acked.append(json.load(resp)["id"])
+        time.sleep(pause)
+
+
 def _dump(path: Path) -> bytes:
     kb = KnowledgeBase(path, read_only=True)
     try:
@@ -104,18 +118,7 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
 
-        def writer() -> None:
-            while not stop.is_set() and len(acked) < MAX_WRITES:
-                req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/contributions",
-                    data=_alliance(len(acked)),
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
-                )
-                with urllib.request.urlopen(req, timeout=60) as resp:
-                    acked.append(json.load(resp)["id"])
-                time.sleep(0.05)  # a steady trickle of writes, not a flood
-
-        thread = threading.Thread(target=writer)
+        thread = threading.Thread(target=_contribute, args=(port, token, acked, stop, 0.05))
         thread.start()
         while len(acked) < 2 and thread.is_alive():
             time.sleep(0.01)
@@ -196,18 +199,7 @@ def test_the_server_backs_up_between_two_writes(tmp_path: Path, small_store: Kno
         assert refused[0] == 403 and "admin" in refused[1]["message"]
         assert not backups.exists()
 
-        def writer() -> None:
-            while not stop.is_set() and len(acked) < MAX_WRITES:
-                req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/contributions",
-                    data=_alliance(len(acked)),
-                    headers={"Authorization": f"Bearer {contributor}", "Content-Type": "text/turtle"},
-                )
-                with urllib.request.urlopen(req, timeout=60) as resp:
-                    acked.append(json.load(resp)["id"])
-                time.sleep(0.02)
-
-        thread = threading.Thread(target=writer)
+        thread = threading.Thread(target=_contribute, args=(port, contributor, acked, stop, 0.02))
         thread.start()
         while len(acked) < 2 and thread.is_alive():
             time.sleep(0.01)
