@@ -208,11 +208,12 @@ class Validator:
             return report
         # a Warning is kept when the triples naming its focus node change: compared node by node
         # with index look-ups, not by reading the replaced graphs
+        warned = {r.focus_node for r in report.warnings}
         new: dict[str, set[ox.Triple]] = {}
         for t in triples:
             for n in (t.subject, t.object):
-                if not isinstance(n, ox.Literal):
-                    new.setdefault(text(n), set()).add(t)
+                if not isinstance(n, ox.Literal) and (key := text(n)) in warned:
+                    new.setdefault(key, set()).add(t)
         old_graphs = set(replaced & set(kb.graphs()))
 
         def changed(node: str) -> bool:
