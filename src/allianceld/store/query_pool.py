@@ -34,6 +34,11 @@ class _Snapshot:
     users: int = 0
 
 
+# How long a new worker may take to start (a fresh interpreter importing pyoxigraph and allianceld):
+# not counted against a query's time limit, which starts when the query is handed to a ready worker.
+STARTUP_S = 60.0
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -42,6 +47,15 @@ class _Worker:
         self.process = _CONTEXT.Process(target=_worker_main, args=(child,), daemon=True, name="allianceld-query")
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's first message, sent once it has started; raise if it does not come."""
+        if self.ready:
+            return
+        if not self.conn.poll(STARTUP_S) or self.conn.recv() != ("ready", None):
+            raise AllianceldError(f"a query worker did not start within {STARTUP_S:g} s")
+        self.ready = True
 
     def kill(self) -> None:
         self.process.kill()
@@ -68,11 +82,13 @@ class QueryPool:
 
     def run(self, request: QueryRequest) -> Answer:
         """Answer ``request`` in a worker; :class:`QueryTimeout` when it runs past the limit."""
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.timeout  # for a busy pool to free a worker
         snapshot = self._acquire_snapshot()
         try:
             worker = self._take_worker(deadline)
             try:
+                worker.wait_ready()
+                deadline = time.monotonic() + self.timeout  # the query's own limit
                 worker.conn.send((str(snapshot.path), request))
                 if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                     self._discard(worker)
@@ -82,8 +98,10 @@ class QueryPool:
                         timeout_s=self.timeout,
                     )
                 status, payload = worker.conn.recv()
-            except (EOFError, OSError) as exc:
+            except (EOFError, OSError, AllianceldError) as exc:
                 self._discard(worker)
+                if isinstance(exc, AllianceldError):
+                    raise
                 raise AllianceldError(f"the query worker failed: {exc or type(exc).__name__}") from None
             self._give_back(worker)
         finally:
@@ -165,6 +183,7 @@ def _worker_main(conn: Connection) -> None:
     """A worker's loop: open the snapshot a request names (once), answer, repeat until EOF."""
     kb: KnowledgeBase | None = None
     opened: str | None = None
+    conn.send(("ready", None))
     while True:
         try:
             path, request = conn.recv()
