@@ -94,6 +94,8 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
         xml_guard.check(raw, source=source)
     elif fmt in _NESTED:
         _check_nesting(raw, source=source, json=fmt == ox.RdfFormat.JSON_LD)
+    if fmt == ox.RdfFormat.JSON_LD:
+        _check_json_ld_top(raw, source=source)
     try:
         # blank node labels are local to a document: rename them so two writes never share one
         triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
@@ -110,6 +112,21 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
         raise RdfSyntaxError(str(exc), source=source) from None
     literals.check(triples, source=source, text=raw)
     return triples
+
+
+def _check_json_ld_top(raw: bytes, *, source: str) -> None:
+    """A JSON-LD document is an object or an array: a bare scalar (``1``, ``false``, ``"x"``,
+    ``null``), which pyoxigraph reads as an empty graph, is refused where it starts."""
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff")
+    stripped = text.lstrip()
+    if not stripped or stripped[0] in "{[":
+        return
+    before = text[: len(text) - len(stripped)]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    raise RdfSyntaxError(
+        "a JSON-LD document must be a JSON object or array, not a bare value", source=source, line=line, column=column
+    )
 
 
 def _check_nesting(raw: bytes, *, source: str, json: bool) -> None:
