@@ -14,18 +14,16 @@ from allianceld.importers.common import (
     Spell,
     States,
     Tick,
-    alliance_record,
+    alliance_with_members,
     curated_alliances,
     dataset_provenance,
     header,
     integer,
     is_state_list,
     link_curated,
-    membership,
-    merge_spells,
-    partial_date,
     read_crosswalk,
     read_rows,
+    row_date,
 )
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -90,20 +88,10 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     for line, row in read_rows(member_file):
         where = f"{member_file}:{line}"
         atopid, member = integer(row, "atopid", where), integer(row, "member", where)
-        start = partial_date(
-            integer(row, "yrent", where),
-            integer(row, "moent", where, required=False),
-            integer(row, "dayent", where, required=False),
-            where,
-        )
+        start = row_date(row, "yrent", "moent", "dayent", where, required=True)
         if start is None:
             raise ImportFailed(f"{where}: no entry year (yrent)")
-        end = partial_date(
-            integer(row, "yrexit", where, required=False),
-            integer(row, "moexit", where, required=False),
-            integer(row, "dayexit", where, required=False),
-            where,
-        )
+        end = row_date(row, "yrexit", "moexit", "dayexit", where)
         spells[atopid][member].append(Spell(start, end, where))  # type: ignore[index]
         if tick:
             tick()
@@ -123,42 +111,21 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
             continue
         if atopid not in spells:
             raise ImportFailed(f"{where}: ATOP alliance {atopid} has no members in {member_file}")
-        founded = partial_date(
-            integer(row, "begyr", where),
-            integer(row, "begmo", where, required=False),
-            integer(row, "begday", where, required=False),
-            where,
-        )
+        founded = row_date(row, "begyr", "begmo", "begday", where, required=True)
         assert founded is not None
-        ended = partial_date(
-            integer(row, "endyr", where, required=False),
-            integer(row, "endmo", where, required=False),
-            integer(row, "endday", where, required=False),
-            where,
-        )
-        known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells[atopid].items())}
-        kinds = [kind for column, kind in OBLIGATIONS.items() if integer(row, column, where, required=False) == 1]
-        alliance = alliance_record(
+        alliance_with_members(
             imp,
+            states,
             slug=f"atop-{atopid}",
             label=f"ATOP alliance {atopid} ({founded[0][:4]})",
-            members=sum(1 for state in known.values() if state is not None),
+            spells=spells[atopid],
             founded=founded,
-            ended=ended,
-            provisions=kinds,
+            ended=row_date(row, "endyr", "endmo", "endday", where),
+            provisions=[k for column, k in OBLIGATIONS.items() if integer(row, column, where, required=False) == 1],
             ids=ids,
             source=source,
             where=where,
         )
-        for member, member_spells in sorted(spells[atopid].items()):
-            state = known[member]
-            if state is None:
-                continue
-            for n, spell in enumerate(merge_spells(member_spells), start=1):
-                slug = f"atop-{atopid}-{member}" + (f"-{n}" if n > 1 else "")
-                membership(
-                    imp, slug, alliance, state, spell.start, spell.end, spell.start == founded, source, spell.where
-                )
     missing = sorted(set(spells) - seen)
     if missing:
         raise ImportFailed(f"{member_file}: alliances {missing[:5]} are not in {alliance_file}")

@@ -140,6 +140,19 @@ def partial_date(year: int | None, month: int | None, day: int | None, where: st
         raise ImportFailed(f"{where}: {year}-{month}-{day} is not a date") from None
 
 
+def row_date(
+    row: dict[str, str], year: str, month: str, day: str, where: str, *, required: bool = False
+) -> tuple[str, str] | None:
+    """The :func:`partial_date` of a row's year, month and day columns (the year column must be
+    filled when ``required``)."""
+    return partial_date(
+        integer(row, year, where, required=required),
+        integer(row, month, where, required=False),
+        integer(row, day, where, required=False),
+        where,
+    )
+
+
 def add_date(imp: Import, subject: ox.NamedNode, prop: str, precision_prop: str, value: tuple[str, str] | None) -> None:
     """The date and, when not known to the day, its precision (as the curated data records it)."""
     if value is None:
@@ -383,6 +396,53 @@ def alliance_record(
         imp.add(treaty, ald("hasProvision"), provision)
     imp.counts["alliances"] = imp.counts.get("alliances", 0) + 1
     return alliance
+
+
+def alliance_with_members(
+    imp: Import,
+    states: States,
+    *,
+    slug: str,
+    label: str,
+    spells: dict[int, list[Spell]],
+    founded: tuple[str, str],
+    ended: tuple[str, str] | None,
+    provisions: list[str],
+    ids: dict[str, int | None],
+    source: ox.NamedNode,
+    where: str,
+) -> None:
+    """An alliance (:func:`alliance_record`) and the memberships of its members, from each member
+    code's spells (merged); members whose code names no state are left out (``States.iri``)."""
+    known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells.items())}
+    alliance = alliance_record(
+        imp,
+        slug=slug,
+        label=label,
+        members=sum(1 for state in known.values() if state is not None),
+        founded=founded,
+        ended=ended,
+        provisions=provisions,
+        ids=ids,
+        source=source,
+        where=where,
+    )
+    for member, member_spells in sorted(spells.items()):
+        state = known[member]
+        if state is None:
+            continue
+        for n, spell in enumerate(merge_spells(member_spells), start=1):
+            membership(
+                imp,
+                f"{slug}-{member}" + (f"-{n}" if n > 1 else ""),
+                alliance,
+                state,
+                spell.start,
+                spell.end,
+                spell.start == founded,
+                source,
+                spell.where,
+            )
 
 
 def link_curated(imp: Import, curated_slug: str, ids: dict[str, int | None], where: str) -> None:

@@ -13,18 +13,16 @@ from allianceld.importers.common import (
     Spell,
     States,
     Tick,
-    alliance_record,
+    alliance_with_members,
     curated_alliances,
     dataset_provenance,
     header,
     integer,
     is_state_list,
     link_curated,
-    membership,
-    merge_spells,
-    partial_date,
     read_crosswalk,
     read_rows,
+    row_date,
 )
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -43,12 +41,7 @@ HOMEPAGE = "https://correlatesofwar.org/data-sets/formal-alliances/"
 
 
 def _date(row: dict[str, str], prefix: str, where: str) -> tuple[str, str] | None:
-    return partial_date(
-        integer(row, f"{prefix}_year", where, required=False),
-        integer(row, f"{prefix}_month", where, required=False),
-        integer(row, f"{prefix}_day", where, required=False),
-        where,
-    )
+    return row_date(row, f"{prefix}_year", f"{prefix}_month", f"{prefix}_day", where)
 
 
 def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> Import:
@@ -110,12 +103,12 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
         # the alliance ends when its last member (or dyad) leaves; open while any is still in it
         ends = ended[cid]
         last = None if any(e is None for e in ends) else max(ends, key=lambda e: e[0] if e else "")
-        known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells[cid].items())}
-        alliance = alliance_record(
+        alliance_with_members(
             imp,
+            states,
             slug=f"cow-{cid}",
             label=f"COW alliance {cid} ({founded[0][:4]})",
-            members=sum(1 for s in known.values() if s is not None),
+            spells=spells[cid],
             founded=founded,
             ended=last,
             provisions=sorted(kinds[cid]),
@@ -123,14 +116,5 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
             source=source,
             where=first[cid],
         )
-        for member, member_spells in sorted(spells[cid].items()):
-            state = known[member]
-            if state is None:
-                continue
-            for n, spell in enumerate(merge_spells(member_spells), start=1):
-                slug = f"cow-{cid}-{member}" + (f"-{n}" if n > 1 else "")
-                membership(
-                    imp, slug, alliance, state, spell.start, spell.end, spell.start == founded, source, spell.where
-                )
     imp.counts["members"] = len({m for by_member in spells.values() for m in by_member})
     return imp
