@@ -199,6 +199,10 @@ def test_cli_import_shows_progress_and_counts(runner, store_dir: Path, sample):
     assert "2 alliances" in result.output and "1 linked to curated" in result.output
 
 
+CROSSWALK = EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"
+ATOP_FILES = [EXTERNAL / "atop" / "atop5_0a.csv", EXTERNAL / "atop" / "atop5_0m.csv", CROSSWALK]
+COW_FILES = [EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv", CROSSWALK]
+
 needs_external = pytest.mark.skipif(
     not (EXTERNAL / "atop" / "atop5_0a.csv").exists(), reason=f"the ATOP and COW files are not in {EXTERNAL}"
 )
@@ -208,12 +212,7 @@ needs_external = pytest.mark.skipif(
 def test_real_atop_files_build(loaded_kb: KnowledgeBase):
     """Building the RDF of the whole ATOP 5.0 release (0.3 s); the write through the gate is in
     test_real_atop_import (about 80 s)."""
-    files = [
-        EXTERNAL / "atop" / "atop5_0a.csv",
-        EXTERNAL / "atop" / "atop5_0m.csv",
-        EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv",
-    ]
-    imp = atop.build(loaded_kb, files)
+    imp = atop.build(loaded_kb, ATOP_FILES)
     assert imp.counts["alliances"] == 761 and imp.counts["linked to curated"] == 4
     assert imp.counts["memberships"] == 2184 and imp.counts["members"] == 208
     assert len(imp.skipped) == 1 and "8152" in imp.skipped[0]
@@ -222,12 +221,7 @@ def test_real_atop_files_build(loaded_kb: KnowledgeBase):
 @needs_external
 @pytest.mark.slow
 def test_real_atop_import(loaded_kb: KnowledgeBase, validator: Validator):
-    files = [
-        EXTERNAL / "atop" / "atop5_0a.csv",
-        EXTERNAL / "atop" / "atop5_0m.csv",
-        EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv",
-    ]
-    result = commit_import(loaded_kb, validator, atop.build(loaded_kb, files))
+    result = commit_import(loaded_kb, validator, atop.build(loaded_kb, ATOP_FILES))
     assert result.report.conforms
     query = "SELECT (COUNT(*) AS ?ids) (COUNT(DISTINCT ?a) AS ?alliances) WHERE { ?a ald:atopId ?id }"
     rows = loaded_kb.select(query, inference=False)
@@ -238,11 +232,7 @@ def test_real_atop_import(loaded_kb: KnowledgeBase, validator: Validator):
 
 @needs_external
 def test_real_cow_dyad_file_builds(loaded_kb: KnowledgeBase):
-    files = [
-        EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv",
-        EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv",
-    ]
-    imp = cow.build(loaded_kb, files)
+    imp = cow.build(loaded_kb, COW_FILES)
     assert imp.counts["alliances"] == 323 and imp.counts["memberships"] == 938
     assert imp.counts["linked to curated"] == 1  # NATO (227): the dyads of West Germany, ended in 1990
     assert len(imp.skipped) == 22 and all("before it starts" in line for line in imp.skipped)
@@ -252,11 +242,7 @@ def test_real_cow_dyad_file_builds(loaded_kb: KnowledgeBase):
 @pytest.mark.slow
 def test_real_cow_dyad_file_import(loaded_kb: KnowledgeBase, validator: Validator):
     """The terminated-only COW dyad file through the gate (15-25 s)."""
-    files = [
-        EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv",
-        EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv",
-    ]
-    result = commit_import(loaded_kb, validator, cow.build(loaded_kb, files))
+    result = commit_import(loaded_kb, validator, cow.build(loaded_kb, COW_FILES))
     assert result.report.conforms
     assert ask(loaded_kb, f"<{ID}alliance/nato> ald:cowAllianceId 227")
     assert not ask(loaded_kb, f"<{ID}alliance/cow-227> ?p ?o")
