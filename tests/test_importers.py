@@ -199,9 +199,9 @@ def test_cli_import_shows_progress_and_counts(runner, store_dir: Path, sample):
     assert "2 alliances" in result.output and "1 linked to curated" in result.output
 
 
-CROSSWALK = EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"
-ATOP_FILES = [EXTERNAL / "atop" / "atop5_0a.csv", EXTERNAL / "atop" / "atop5_0m.csv", CROSSWALK]
-COW_FILES = [EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv", CROSSWALK]
+REAL_CROSSWALK = EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"
+ATOP_FILES = [EXTERNAL / "atop" / "atop5_0a.csv", EXTERNAL / "atop" / "atop5_0m.csv", REAL_CROSSWALK]
+COW_FILES = [EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv", REAL_CROSSWALK]
 
 needs_external = pytest.mark.skipif(
     not (EXTERNAL / "atop" / "atop5_0a.csv").exists(), reason=f"the ATOP and COW files are not in {EXTERNAL}"
