@@ -47,7 +47,7 @@ from allianceld.vocab import (
     is_inferred_graph,
     provenance_graph_iri,
 )
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, wait_for
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate
@@ -137,11 +137,7 @@ def server(store: Path, tokens: Path, probe: Path | None = None) -> Iterator[tup
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while request(base + "/healthz")[0] != 200:
-            assert proc.poll() is None, f"the server exited with {proc.returncode}"
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.1)
+        wait_for(base + "/healthz", proc, seconds=60)
         yield proc, base
     finally:
         if proc.poll() is None:
