@@ -159,20 +159,18 @@ def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
 ) -> None:
     """A write large for its store is validated by ``validate_bulk`` (no scope, no rdflib copy):
     an invalid one is refused with nothing written, a valid one committed."""
-    from allianceld import validation
     from conftest import load_shipped
 
     kb = load_shipped(KnowledgeBase(), settings, validator)
     stored = kb.count()
-    assert validator.is_bulk(kb, max(2000, stored // 10)) and not validator.is_bulk(kb, 1999)
-    assert not validator.is_bulk(kb, stored // 10 - 1)
-    monkeypatch.setattr(validation, "BULK_WRITE_TRIPLES", 10)
+    assert gate.is_large_write(kb, max(2000, stored // 10)) and not gate.is_large_write(kb, 1999)
+    assert not gate.is_large_write(kb, stored // 10 - 1)
     calls: list[int] = []
     real = Validator.validate_bulk
     monkeypatch.setattr(
         Validator, "validate_bulk", lambda self, ts, *a, **k: calls.append(len(ts)) or real(self, ts, *a, **k)
     )
-    monkeypatch.setattr(Validator, "is_bulk", lambda self, kb, size: size >= validation.BULK_WRITE_TRIPLES)
+    monkeypatch.setattr(gate, "is_large_write", lambda kb, size: size >= 10)
     bad = rdfio.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])
     before = kb.dump()
     with pytest.raises(gate.ValidationFailed) as refused:

@@ -139,9 +139,10 @@ def test_a_write_large_for_the_store_is_reasoned_over_in_full(
     assert len(content) * 10 >= loaded_kb.count()
     small = gate.commit(loaded_kb, validator, [gate.Source(graph, content[:-1], "test")], force=True)
     assert small.reasoning is not None and small.reasoning.reasoner == "incremental"
-    monkeypatch.setattr(reasoning, "LARGE_WRITE_TRIPLES", 10)
+    monkeypatch.setattr(gate, "LARGE_WRITE_TRIPLES", 10)
+    assert gate.is_large_write(loaded_kb, len(content))
     with pytest.raises(rl_engine.NeedsFullRecompute, match="large write"):
-        reasoning.maintain(loaded_kb, {graph: content})
+        reasoning.maintain(loaded_kb, {graph: content}, large=True)
     large = gate.commit(loaded_kb, validator, [gate.Source(graph, content, "test")], force=True)
     assert large.reasoning is not None and large.reasoning.reasoner != "incremental"
     assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)

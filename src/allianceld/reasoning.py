@@ -293,17 +293,14 @@ _AXIOM_PREDICATES = (
 )
 
 
-# A write of at least this many triples, and a tenth of the store, is reasoned over in full: the
-# incremental engine's cost follows the write (a 200k-triple load beside the shipped data: 282 s),
-# the full closure's the store (about 20 s at 200k triples, rl_passthrough).
-LARGE_WRITE_TRIPLES = 2000
-
-
-def maintain(kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]]) -> rl_engine.InferenceChange:
+def maintain(
+    kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]], *, large: bool = False
+) -> rl_engine.InferenceChange:
     """The change to the inferred graph when the knowledge graphs in ``graphs`` get the given
     content, found incrementally (:mod:`allianceld.rl_engine`). Raises
-    :class:`rl_engine.NeedsFullRecompute` when only a full recomputation can tell, or when the
-    write is large for the store (:data:`LARGE_WRITE_TRIPLES`), where it is faster."""
+    :class:`rl_engine.NeedsFullRecompute` when only a full recomputation can tell, or for a
+    ``large`` write (``gate.is_large_write``): the incremental engine's cost follows the write (a
+    200k-triple load beside the shipped data: 282 s), a full closure's the store (about 20 s)."""
     if not isinstance(kb.backend, EmbeddedBackend):
         raise rl_engine.NeedsFullRecompute("a remote store is reasoned over in full")
     existing = kb.graphs()
@@ -311,8 +308,8 @@ def maintain(kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]]) -> rl_eng
         raise rl_engine.NeedsFullRecompute("no inferred graph yet")
     if ONTOLOGY_GRAPH in graphs:
         raise rl_engine.NeedsFullRecompute("the ontology changes")
-    written = sum(len(new) for new in graphs.values())
-    if written >= LARGE_WRITE_TRIPLES and written * 10 >= kb.count():
+    if large:
+        written = sum(len(new) for new in graphs.values())
         raise rl_engine.NeedsFullRecompute(f"a large write ({written} triples) is reasoned over in full")
     knowledge = kb.knowledge_graphs()
     elsewhere = _vocabulary_outside_ontology(kb, knowledge)

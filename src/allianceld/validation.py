@@ -190,14 +190,9 @@ class Validator:
             report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
         return report
 
-    def is_bulk(self, kb: KnowledgeBase, size: int) -> bool:
-        """Whether a write of ``size`` triples is large enough, beside ``kb``'s data, to be
-        validated with the whole store (:meth:`validate_bulk`) rather than on its scope."""
-        return size >= BULK_WRITE_TRIPLES and size * 10 >= kb.count()
-
     def validate_bulk(self, triples: list[ox.Triple], kb: KnowledgeBase, *, replacing: Iterable[str] = ()) -> Report:
-        """Validate a large write of ``triples`` with every asserted graph of ``kb`` except those it
-        replaces, without an rdflib copy: every Violation in the store and the write, and the
+        """Validate a large write of ``triples`` (``gate.is_large_write``) with every asserted graph of
+        ``kb`` except those it replaces, without an rdflib copy: every Violation in the store and the write, and the
         Warnings about the nodes the write adds or removes triples about (as ``full=True``)."""
         replaced = set(replacing)
         if self.engine == "pyshacl":
@@ -282,13 +277,6 @@ class Validator:
         )
         results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
         return Report(results=results, graph=graph)
-
-
-# A write of at least this many triples, and at least a tenth of the store's, is validated with the
-# whole store: finding its scope costs about 0.5 ms per written triple (index look-ups from Python),
-# reading and validating the whole store about 0.05 ms per stored triple (a 20k-triple load beside
-# the shipped data: 9.4 s for the scope, 0.5 s in full).
-BULK_WRITE_TRIPLES = 2000
 
 
 def _text(term: Any) -> str | None:
