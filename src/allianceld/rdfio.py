@@ -114,14 +114,16 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
     return triples
 
 
+_JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")  # a byte order mark and JSON's white space
+
+
 def _check_json_ld_top(raw: bytes, *, source: str) -> None:
     """A JSON-LD document is an object or an array: a bare scalar (``1``, ``false``, ``"x"``,
     ``null``), which pyoxigraph reads as an empty graph, is refused where it starts."""
-    text = raw.decode("utf-8", "replace").lstrip("\ufeff")
-    stripped = text.lstrip()
-    if not stripped or stripped[0] in "{[":
+    start = _JSON_START.match(raw).end()  # type: ignore[union-attr]  # the pattern matches anywhere
+    if start == len(raw) or raw[start : start + 1] in (b"{", b"["):
         return
-    before = text[: len(text) - len(stripped)]
+    before = raw[:start].decode("utf-8").lstrip("\ufeff")
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
     raise RdfSyntaxError(
