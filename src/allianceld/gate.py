@@ -161,7 +161,7 @@ def _commit(
             (set(kb.knowledge_graphs()) | {g for g, ts in graphs.items() if ts})
             - {g for g, ts in graphs.items() if not ts}
         )
-        after = reasoning.rule_updates(kb, validator.rules, knowledge, change)
+        after = reasoning.rule_updates(kb, validator.rules, knowledge, change, graphs)
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
     kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
 
-from allianceld import rdfio, rl_engine, rl_passthrough, rl_rules, rules
+from allianceld import rdfio, rl_engine, rl_passthrough, rl_rules, rule_context, rules
 from allianceld.rules import DomainRule
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
@@ -331,6 +331,7 @@ def rule_updates(
     domain_rules: Sequence[DomainRule],
     knowledge: list[str],
     change: rl_engine.InferenceChange | None,
+    written: Mapping[str, Iterable[ox.Triple]] | None = None,
 ) -> list[str]:
     """The SPARQL Update operations that bring the domain rules' graphs up to date after a write
     whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
@@ -338,6 +339,10 @@ def rule_updates(
     nodes the write affects (found on the store before the write and, in the update, after it).
     They run after the write's other operations, in the same transaction. A rule whose read
     triples changed for more than :data:`FOCUSED_RULE_LIMIT` subjects is recomputed in full.
+    Given the write's graphs (``written``: graph -> its new triples), a rule's focus nodes are
+    recomputed on the triples reachable from them (:func:`rule_context.focused_update`) and the
+    operations only delete and insert its changed outputs; otherwise, or where a rule's queries
+    cannot be followed that way, the update recomputes them itself.
 
     A rule is affected only by changed triples (asserted or inferred) whose predicate its WHERE
     clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
@@ -348,18 +353,44 @@ def rule_updates(
     triples = (
         change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
     )
+    overlay = _overlay(kb, using, written, change)
     for rule in domain_rules:
         changed = sorted(_read_by(rule, triples), key=str) if change is not None else []
         if change is None or rule.graph not in existing or len(changed) > FOCUSED_RULE_LIMIT:
             ops.append(rules.full_update(rule, using))
-        else:
-            if changed:
-                foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
+            overlay = None  # the rules after this one read a graph only the update computes
+        elif changed:
+            foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
+            text = None
+            if overlay is not None:
+                try:
+                    text = rule_context.focused_update(overlay, rule, foci, changed)
+                except rule_context.Unsupported:
+                    overlay = None
+            if text is None:
                 text = rules.focus_update(rule, using, foci, changed)
-                if text:
-                    ops.append(text)
+            if text:
+                ops.append(text)
         using = [*using, rule.graph]
+        if overlay is not None:
+            overlay.add_graph(rule.graph)
     return ops
+
+
+def _overlay(
+    kb: KnowledgeBase,
+    using: list[str],
+    written: Mapping[str, Iterable[ox.Triple]] | None,
+    change: rl_engine.InferenceChange | None,
+) -> rule_context.Overlay | None:
+    """The graphs ``using`` as the write will leave them, for following the rules' patterns with
+    look-ups (:mod:`rule_context`): only on the embedded store, for a write whose graphs are
+    known."""
+    if written is None or change is None or not isinstance(kb.backend, EmbeddedBackend):
+        return None
+    overlay = rule_context.Overlay(kb.backend.store, using, written)
+    overlay.change(INFERRED_GRAPH, change.removed, change.added)
+    return overlay
 
 
 def _read_by(rule: DomainRule, triples: Iterable[ox.Triple]) -> set[ox.NamedNode]:

@@ -83,10 +83,13 @@ def load_rules(directory: Path) -> list[DomainRule]:
 def full_update(rule: DomainRule, using: list[str]) -> str:
     """A SPARQL Update that recomputes ``rule``'s graph entirely from the graphs ``using`` (the
     asserted graphs, the RL inferred graph and the graphs of the rules of lower order). With no
-    ``using`` graph the rule reads the store's default graph."""
+    ``using`` graph the rule reads the store's default graph. The graph is created even when the
+    rule derives nothing, so that the next write knows the rule was computed and follows it for
+    the nodes it affects rather than recomputing it in full again."""
     graph = ox.NamedNode(rule.graph)
     return (
         f"DROP SILENT GRAPH {graph} ;\n"
+        f"CREATE SILENT GRAPH {graph} ;\n"
         f"INSERT {{ GRAPH {graph} {{\n{rule.template}\n}} }}\n"
         f"{_using(using)}"
         f"WHERE {{\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
@@ -170,7 +173,16 @@ def affected_foci(kb: KnowledgeBase, rule: DomainRule, changed: list[ox.NamedNod
     are added or removed: ``ald:affectedBy`` run on the store as it is (the union of its graphs)."""
     if not changed:
         return set()
-    result = kb.query(_bind(rule.affected_by, "changed", changed))
+    return found_units(rule, kb.query(affected_query(rule, changed)))
+
+
+def affected_query(rule: DomainRule, changed: list[ox.NamedNode]) -> str:
+    """``rule``'s ``ald:affectedBy`` query with ``?changed`` bound to ``changed``."""
+    return _bind(rule.affected_by, "changed", changed)
+
+
+def found_units(rule: DomainRule, result: Any) -> set[Focus]:
+    """The focus nodes, or (focus node, object) pairs, an ``ald:affectedBy`` query found."""
     assert isinstance(result, ox.QuerySolutions)
     if rule.pairs:
         return {
