@@ -8,7 +8,10 @@ server is killed with a query workers' snapshot beside the store; the restarted 
 Where each kill lands is made certain, not left to the clock. The server runs the real CLI in a
 process that also notes in a file each time the store's ``update`` (the one transaction a commit
 ends in) begins; the contribution is killed once that happens and the server has worked 0.05 s
-of CPU time more (its transaction takes several times that). The bulk load is killed once it has
+of CPU time more. Its own operations take less than that (the domain rules' part is data
+computed before the transaction), so the probe ends that one transaction with an operation that
+writes nothing and runs for seconds: the kill lands inside the transaction, after the
+write's operations. The bulk load is killed once it has
 the store open and has used 0.3 s of CPU time more: validating, well before its commit. A bare
 ``KnowledgeBase.write`` is killed inside its transaction. CPU time (``/proc/<pid>/stat``) rather
 than the clock, so a busy machine does not move the kills.
@@ -96,15 +99,26 @@ def request(url: str, data: bytes | None = None, **headers: str) -> tuple[int, b
         return 0, b""
 
 
-# the CLI, with EmbeddedBackend.update noting in the file $CRASH_PROBE that a transaction begins
+# the CLI, with EmbeddedBackend.update noting in the file $CRASH_PROBE that a transaction begins;
+# while the file $CRASH_PROBE.slow exists, the transaction ends with an operation that writes
+# nothing and runs for seconds (every pair of a stored quad and one of 400 numbers, none
+# kept), so that a kill lands inside it, after the write's own operations
+SLOW_TAIL = (
+    "INSERT { GRAPH <urn:x-crash-test:never> { ?s ?p ?o } } "
+    "WHERE { GRAPH ?g { ?s ?p ?o } VALUES ?i { "
+    + " ".join(map(str, range(400)))
+    + " } FILTER (STRLEN(STR(?o)) + ?i < 0) }"
+)
 PROBED_CLI = textwrap.dedent(
-    """
+    f"""
     import os, sys
     from allianceld.store import backends
     update = backends.EmbeddedBackend.update
     def noted(self, sparql):
         with open(os.environ["CRASH_PROBE"], "a") as probe:
-            probe.write(f"update of {len(sparql)} characters\\n")
+            probe.write(f"update of {{len(sparql)}} characters\\n")
+        if os.path.exists(os.environ["CRASH_PROBE"] + ".slow"):
+            sparql += " ;\\n{SLOW_TAIL}"
         update(self, sparql)
     backends.EmbeddedBackend.update = noted
     from allianceld.cli import main
@@ -217,6 +231,7 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
         begun = transactions_begun(probe)
 
         answer: list[tuple[int, bytes]] = []
+        probe.with_suffix(".slow").touch()  # this contribution's transaction ends slowly
         sender = threading.Thread(target=lambda: answer.append(contribute(base, token, interrupted)))
         sender.start()
         deadline = time.monotonic() + 120

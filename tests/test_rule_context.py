@@ -223,11 +223,14 @@ def test_a_rule_that_derives_nothing_keeps_its_graph_and_is_then_followed(
     settings: Settings, validator: Validator
 ) -> None:
     """A full recomputation creates the rule's graph even when empty, so the next write follows
-    the rule for the nodes it touches instead of recomputing it in full every time."""
+    the rule for the nodes it touches instead of recomputing it in full every time (at 20k
+    generated triples, where no state is an emerging power, that full recomputation was 0.16 s
+    of every write)."""
     kb = KnowledgeBase()  # the shipped data has no dissolved alliance
     gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
     dissolved = next(r for r in validator.rules if r.name == "dissolved-alliance")
-    assert dissolved.graph in kb.graphs() and kb.triples(dissolved.graph) == []
+    assert kb.has_graph(dissolved.graph) and kb.triples(dissolved.graph) == []
+    assert dissolved.graph not in kb.graphs()  # not listed (exports, /data, VoID): it holds no triple
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()[:3]}
     change = reasoning.maintain(kb, written)

@@ -348,7 +348,6 @@ def rule_updates(
     clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
     their subjects."""
     ops: list[str] = []
-    existing = set(kb.graphs())
     using = [*knowledge, INFERRED_GRAPH]
     triples = (
         change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
@@ -356,7 +355,7 @@ def rule_updates(
     overlay = _overlay(kb, using, written, change)
     for rule in domain_rules:
         changed = sorted(_read_by(rule, triples), key=str) if change is not None else []
-        if change is None or rule.graph not in existing or len(changed) > FOCUSED_RULE_LIMIT:
+        if change is None or not kb.has_graph(rule.graph) or len(changed) > FOCUSED_RULE_LIMIT:
             ops.append(rules.full_update(rule, using))
             overlay = None  # the rules after this one read a graph only the update computes
         elif changed:

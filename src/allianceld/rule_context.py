@@ -78,11 +78,42 @@ class Overlay:
                 triple = quad.triple
                 if g not in removed or triple not in removed[g]:
                     yield triple
+        yield from self.pending_matches(s, p, o)
+
+    def pending_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Iterator[ox.Triple]:
+        """The triples the write puts into the graphs that match a pattern."""
         key = ("s", s, p) if s is not None else ("o", o, p) if o is not None else ("all", None, None)
         for index in self._indexes:
             for t in index.get(key, ()):
                 if (o is None or t.object == o) and (s is None or t.subject == s) and (p is None or t.predicate == p):
                     yield t
+
+    def step(
+        self, p: ox.NamedNode, nodes: Iterable[Term], forward: bool, end: Term | None, found: set[ox.Triple]
+    ) -> set[Term]:
+        """The nodes one predicate leads to from ``nodes`` (forward: from subject to object; ``end``,
+        when given, the only node wanted at the far end); the triples are added to ``found``. The
+        stored triples are read in one loop here, without a generator per node: it is the
+        costliest part of a write's rules."""
+        reached: set[Term] = set()
+        stored, removed = self._stored, self.removed
+        if forward:
+            patterns = [(node, p, end) for node in nodes if not isinstance(node, ox.Literal)]
+        else:
+            patterns = [] if isinstance(end, ox.Literal) else [(end, p, node) for node in nodes]
+        for pattern in patterns:
+            for quad in self.store.quads_for_pattern(*pattern, None):
+                g = quad.graph_name
+                if g in stored:
+                    t = quad.triple
+                    if g not in removed or t not in removed[g]:
+                        found.add(t)
+                        reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
+            if self._indexes:
+                for t in self.pending_matches(*pattern):
+                    found.add(t)
+                    reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
+        return reached
 
     def graph_triples(self, graph: str, s: Term | None, o: Term | None) -> set[ox.Triple]:
         """The triples of one graph of the store (not of the write) with this subject and object."""
@@ -404,7 +435,7 @@ def _follow(
     look-up."""
     if isinstance(path, ox.NamedNode | rdflib.URIRef):
         p = path if isinstance(path, ox.NamedNode) else ox.NamedNode(str(path))
-        return _step(overlay, p, nodes, forward, end, found)
+        return overlay.step(p, nodes, forward, end, found)
     if isinstance(path, str):  # a variable predicate
         reached: set[Term] = set()
         for node in nodes:
@@ -439,25 +470,6 @@ def _follow(
             seen |= step
         return reached
     raise Unsupported(f"the property path {path}")
-
-
-def _step(
-    overlay: Overlay, p: ox.NamedNode, nodes: set[Term], forward: bool, end: Term | None, found: set[ox.Triple]
-) -> set[Term]:
-    reached: set[Term] = set()
-    for node in nodes:
-        if forward:
-            if isinstance(node, ox.Literal):
-                continue
-            matches = overlay.match(node, p, end)
-        else:
-            if end is not None and isinstance(end, ox.Literal):
-                continue
-            matches = overlay.match(end, p, node)
-        for t in matches:
-            found.add(t)
-            reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
-    return reached
 
 
 def prepare(rule: DomainRule) -> bool:

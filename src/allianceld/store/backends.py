@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from allianceld import nesting
 from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
+from allianceld.vocab import RULE_GRAPH_BASE
 
 
 class GraphResult:
@@ -41,6 +42,8 @@ class Backend(Protocol):
     """What the KnowledgeBase needs from a store."""
 
     def named_graphs(self) -> list[str]: ...
+
+    def has_graph(self, graph: str) -> bool: ...
 
     def quads(self, graph: str) -> list[ox.Quad]: ...
 
@@ -83,7 +86,21 @@ class EmbeddedBackend:
             self.store = ox.Store(str(path))
 
     def named_graphs(self) -> list[str]:
-        return [g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)]
+        """The named graphs, but not a domain rule's graph while it is empty (it is kept so that a
+        write knows the rule was computed, see ``rules.full_update``; it holds no triple)."""
+        return [
+            g.value
+            for g in self.store.named_graphs()
+            if isinstance(g, ox.NamedNode)
+            and not (
+                g.value.startswith(RULE_GRAPH_BASE)
+                and next(self.store.quads_for_pattern(None, None, None, g), None) is None
+            )
+        ]
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the store has the named graph, even empty."""
+        return self.store.contains_named_graph(ox.NamedNode(graph))
 
     def quads(self, graph: str) -> list[ox.Quad]:
         return list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
@@ -188,6 +205,10 @@ class SparqlBackend:
         )
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         return [row["g"].value for row in result if isinstance(row["g"], ox.NamedNode)]
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the store has the named graph with a triple in it (an empty one is not seen)."""
+        return graph in self.named_graphs()
 
     def quads(self, graph: str) -> list[ox.Quad]:
         g = ox.NamedNode(graph)

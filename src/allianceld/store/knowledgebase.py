@@ -67,6 +67,10 @@ class KnowledgeBase:
             g for g in self.graphs() if g != ONTOLOGY_GRAPH and not is_inferred_graph(g) and not is_provenance_graph(g)
         ]
 
+    def has_graph(self, graph: str) -> bool:
+        """Whether the store has the named graph (on the embedded store, even empty)."""
+        return self.backend.has_graph(graph)
+
     def knowledge_graphs(self) -> list[str]:
         """The ontology and the data graphs: what reasoning sees. Provenance records describe
         graphs, not alliances, so they are left out (and adding one never changes an inference)."""
