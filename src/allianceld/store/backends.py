@@ -102,6 +102,16 @@ class EmbeddedBackend:
         """Whether the store has the named graph, even empty."""
         return self.store.contains_named_graph(ox.NamedNode(graph))
 
+    def listed(self, graph: str) -> bool:
+        """Whether :meth:`named_graphs` lists ``graph`` (without listing them all)."""
+        node = ox.NamedNode(graph)
+        if not self.store.contains_named_graph(node):
+            return False
+        return (
+            not graph.startswith(RULE_GRAPH_BASE)
+            or next(self.store.quads_for_pattern(None, None, None, node), None) is not None
+        )
+
     def quads(self, graph: str) -> list[ox.Quad]:
         return list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 

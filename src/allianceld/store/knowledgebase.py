@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -13,6 +14,9 @@ import rdflib
 from allianceld import rdfio
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
+
+_IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
+_GRAPHS_UNKNOWN = re.compile(r"\b(?:PREFIX|BASE|ALL|NAMED|DEFAULT|LOAD|ADD|MOVE|COPY)\b|GRAPH\s*[?$]", re.IGNORECASE)
 
 
 class KnowledgeBase:
@@ -190,8 +194,24 @@ class KnowledgeBase:
         if not parts:
             return
         with self.write_lock:
+            listed = self._graphs[1] if self._graphs is not None and self._graphs[0] == self.version else None
             self.backend.update(" ;\n".join(parts))
             self.version += 1
+            if listed is not None:
+                self._graphs = self._graphs_after(listed, [*replace, *(remove or {}), *(add or {})], list(then))
+
+    def _graphs_after(self, listed: list[str], written: list[str], then: list[str]) -> tuple[int, list[str]] | None:
+        """The graph list after a write, from the one before it: only the graphs the write names
+        are asked about (listing them all is a scan of the store: 0.45-0.6 s at 2M triples after
+        a write, every write). None (list them anew) when an operation may name a graph other
+        than by a full IRI: a variable, a prefixed name, ALL, NAMED, DEFAULT, LOAD, ADD, MOVE, COPY
+        (matched loosely: a literal with such a word only costs the scan)."""
+        backend = self.backend
+        if not isinstance(backend, EmbeddedBackend) or self.read_only or any(_GRAPHS_UNKNOWN.search(op) for op in then):
+            return None
+        named = set(written) | {iri for op in then for iri in _IRI.findall(op)}
+        kept = (set(listed) - named) | {g for g in named if backend.listed(g)}
+        return self.version, sorted(kept)
 
     def load_dataset(self, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> list[str]:
         """Replace the named graphs found in a dataset dump (N-Quads or TriG), atomically;
