@@ -32,6 +32,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from allianceld import rules
 from allianceld.rules import DomainRule, Focus
+from allianceld.store.knowledgebase import data_operation
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -71,14 +72,18 @@ class Overlay:
 
     def match(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Iterator[ox.Triple]:
         """The triples of the overlay matching a pattern (None: any term); may repeat one."""
-        stored, removed = self._stored, self.removed
-        for quad in self.store.quads_for_pattern(s, p, o, None):
-            g = quad.graph_name
-            if g in stored:
-                triple = quad.triple
-                if g not in removed or triple not in removed[g]:
-                    yield triple
+        yield from self._stored_matches(s, p, o)
         yield from self.pending_matches(s, p, o)
+
+    def _stored_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> list[ox.Triple]:
+        """The stored triples of the overlay's graphs matching a pattern, less those the write
+        removes (a list: :meth:`step` reads one per node, the costliest part of a write's rules)."""
+        stored, removed = self._stored, self.removed
+        return [
+            q.triple
+            for q in self.store.quads_for_pattern(s, p, o, None)
+            if q.graph_name in stored and (q.graph_name not in removed or q.triple not in removed[q.graph_name])
+        ]
 
     def pending_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Iterator[ox.Triple]:
         """The triples the write puts into the graphs that match a pattern."""
@@ -92,27 +97,16 @@ class Overlay:
         self, p: ox.NamedNode, nodes: Iterable[Term], forward: bool, end: Term | None, found: set[ox.Triple]
     ) -> set[Term]:
         """The nodes one predicate leads to from ``nodes`` (forward: from subject to object; ``end``,
-        when given, the only node wanted at the far end); the triples are added to ``found``. The
-        stored triples are read in one loop here, without a generator per node: it is the
-        costliest part of a write's rules."""
+        when given, the only node wanted at the far end); the triples are added to ``found``."""
         reached: set[Term] = set()
-        stored, removed = self._stored, self.removed
         if forward:
             patterns = [(node, p, end) for node in nodes if not isinstance(node, ox.Literal)]
         else:
             patterns = [] if isinstance(end, ox.Literal) else [(end, p, node) for node in nodes]
         for pattern in patterns:
-            for quad in self.store.quads_for_pattern(*pattern, None):
-                g = quad.graph_name
-                if g in stored:
-                    t = quad.triple
-                    if g not in removed or t not in removed[g]:
-                        found.add(t)
-                        reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
-            if self._indexes:
-                for t in self.pending_matches(*pattern):
-                    found.add(t)
-                    reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
+            for t in itertools.chain(self._stored_matches(*pattern), self.pending_matches(*pattern)):
+                found.add(t)
+                reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
         return reached
 
     def graph_triples(self, graph: str, s: Term | None, o: Term | None) -> set[ox.Triple]:
@@ -472,17 +466,6 @@ def _follow(
     raise Unsupported(f"the property path {path}")
 
 
-def prepare(rule: DomainRule) -> bool:
-    """Parse ``rule``'s queries for :func:`focused_update` ahead of a write; whether they can be
-    followed from their focus nodes (if not, the rule is recomputed by the SPARQL update)."""
-    try:
-        shape_of(rule.construct)
-        shape_of(rule.affected_by)
-    except Unsupported:
-        return False
-    return True
-
-
 # -- a rule's focused recomputation -----------------------------------------------------------------
 
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -522,13 +505,11 @@ def focused_update(overlay: Overlay, rule: DomainRule, foci: Iterable[Focus], ch
     if any(isinstance(term, ox.BlankNode) for t in gone | added for term in t):
         raise Unsupported("a derived triple with a blank node cannot be written as data")
     overlay.change(rule.graph, gone, added)
-    graph = ox.NamedNode(rule.graph)
-    ops = []
-    for keyword, triples in (("DELETE", gone), ("INSERT", added)):
-        if triples:
-            body = " .\n".join(str(t) for t in sorted(triples, key=str))
-            ops.append(f"{keyword} DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
-    return " ;\n".join(ops)
+    ops = (
+        data_operation(keyword, rule.graph, sorted(ts, key=str))
+        for keyword, ts in (("DELETE", gone), ("INSERT", added))
+    )
+    return " ;\n".join(op for op in ops if op)
 
 
 def _scratch(triples: Iterable[ox.Triple]) -> ox.Store:

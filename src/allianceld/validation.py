@@ -17,7 +17,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 
-from allianceld import rdfio, rule_context
+from allianceld import rdfio
 from allianceld.rules import DomainRule, load_rules
 from allianceld.shacl_sparql import SparqlValidator, text
 from allianceld.store import KnowledgeBase
@@ -158,8 +158,6 @@ class Validator:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
         self.rules = list(rules)  # the domain rules the gate applies after a write passes
-        for rule in self.rules:  # parsed once here rather than on the first write
-            rule_context.prepare(rule)
         self.dl_checks = dl_checks  # whether the gate checks each write with HermiT (dl_check)
         self.reach = Reach.of(self.shapes)
         self.engine = engine

@@ -89,13 +89,7 @@ class EmbeddedBackend:
         """The named graphs, but not a domain rule's graph while it is empty (it is kept so that a
         write knows the rule was computed, see ``rules.full_update``; it holds no triple)."""
         return [
-            g.value
-            for g in self.store.named_graphs()
-            if isinstance(g, ox.NamedNode)
-            and not (
-                g.value.startswith(RULE_GRAPH_BASE)
-                and next(self.store.quads_for_pattern(None, None, None, g), None) is None
-            )
+            g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and not self._empty_rule_graph(g)
         ]
 
     def has_graph(self, graph: str) -> bool:
@@ -105,11 +99,12 @@ class EmbeddedBackend:
     def listed(self, graph: str) -> bool:
         """Whether :meth:`named_graphs` lists ``graph`` (without listing them all)."""
         node = ox.NamedNode(graph)
-        if not self.store.contains_named_graph(node):
-            return False
+        return self.store.contains_named_graph(node) and not self._empty_rule_graph(node)
+
+    def _empty_rule_graph(self, graph: ox.NamedNode) -> bool:
         return (
-            not graph.startswith(RULE_GRAPH_BASE)
-            or next(self.store.quads_for_pattern(None, None, None, node), None) is not None
+            graph.value.startswith(RULE_GRAPH_BASE)
+            and next(self.store.quads_for_pattern(None, None, None, graph), None) is None
         )
 
     def quads(self, graph: str) -> list[ox.Quad]:

@@ -19,6 +19,13 @@ _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 _GRAPHS_UNKNOWN = re.compile(r"\b(?:PREFIX|BASE|ALL|NAMED|DEFAULT|LOAD|ADD|MOVE|COPY)\b|GRAPH\s*[?$]", re.IGNORECASE)
 
 
+def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> str:
+    """``INSERT DATA`` or ``DELETE DATA`` (``keyword``) of ``triples`` in ``graph``, as pyoxigraph
+    writes its terms; empty text when there is no triple."""
+    body = " .\n".join(str(t) for t in triples)
+    return f"{keyword} DATA {{ GRAPH {ox.NamedNode(graph)} {{\n{body} .\n}} }}" if body else ""
+
+
 class KnowledgeBase:
     """Ontology, data files and inferences, each in a named graph of its own.
 
@@ -187,9 +194,9 @@ class KnowledgeBase:
         parts = [f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in replace]
         for keyword, changes in (("INSERT", replace), ("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
-                body = " .\n".join(str(t) for t in triples)
-                if body:
-                    parts.append(f"{keyword} DATA {{ GRAPH {ox.NamedNode(iri)} {{\n{body} .\n}} }}")
+                operation = data_operation(keyword, iri, triples)
+                if operation:
+                    parts.append(operation)
         parts.extend(then)
         if not parts:
             return
