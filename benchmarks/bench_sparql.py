@@ -6,11 +6,13 @@ running at once and queried in turn (round-robin), so that a change in the machi
 on all three alike:
 
 * **allianceld**: ``allianceld serve --production`` (gunicorn, one gthread worker, 8 threads,
-  queries in the query-worker pool on a snapshot, default ALLIANCELD_QUERY_TIMEOUT and
-  ALLIANCELD_QUERY_WORKERS) on an on-disk store. The data is bulk-loaded into one named graph
-  with pyoxigraph's ``Store.bulk_load`` on the KnowledgeBase's store, *without* SHACL validation
-  or reasoning (the KnowledgeBase has no bulk API; its writes go through SPARQL INSERT DATA),
-  then ``Store.optimize()`` is run, as pyoxigraph advises after a batch upload;
+  queries in the query-worker pool, default ALLIANCELD_QUERY_TIMEOUT, ALLIANCELD_QUERY_WORKERS and
+  ALLIANCELD_QUERY_MEMORY: each worker answers from a copy of the store in memory, and the
+  measurements start once ``/healthz`` says every worker has loaded its copy) on an on-disk
+  store. The data is bulk-loaded into one named graph with pyoxigraph's ``Store.bulk_load`` on
+  the KnowledgeBase's store, *without* SHACL validation or reasoning (the KnowledgeBase has no
+  bulk API; its writes go through SPARQL INSERT DATA), then ``Store.optimize()`` is run, as
+  pyoxigraph advises after a batch upload;
 * **oxigraph serve**: the Rust server of the ``oxigraph`` PyPI package (same Oxigraph version as
   pyoxigraph) on a store made by ``oxigraph load`` and ``oxigraph optimize`` from the same
   N-Triples;
@@ -48,6 +50,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +246,23 @@ def rdflib_server(data: Path, work: Path) -> Server:
         f"http://127.0.0.1:{port}/sparql",
         work / "rdflib.log",
     )
+
+
+def wait_for_copies(base: str, timeout: float) -> str:
+    """Wait until every query worker of the allianceld at ``base`` answers from its in-memory copy
+    of the store (``/healthz``), as a server does once it has loaded them; what it reported."""
+    start = time.perf_counter()
+    while True:
+        with urllib.request.urlopen(base + "/healthz", timeout=60) as resp:
+            workers = json.loads(resp.read())["query_workers"]
+        if not workers["memory"]:
+            return "query workers answer from snapshots on disk (ALLIANCELD_QUERY_MEMORY)"
+        if workers["workers"] and workers["in_memory"] == workers["workers"]:
+            took = time.perf_counter() - start
+            return f"{workers['in_memory']} query workers answering from memory after {took:.1f} s more"
+        if time.perf_counter() - start > timeout:
+            raise RuntimeError(f"the query workers did not load their copies within {timeout:g} s: {workers}")
+        time.sleep(0.5)
 
 
 # -- measuring -----------------------------------------------------------------------------------
@@ -457,6 +477,9 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
         servers[system] = factories[system]()
         ready = servers[system].start(ready_timeout=3600)
         log(f"  {LABELS[system]}: answering after {ready:.1f} s")
+        if system == "allianceld":
+            copies = wait_for_copies(servers[system].url.removesuffix("/sparql"), timeout=3600)
+            log(f"  {LABELS[system]}: {copies}")
 
     stopped: set[str] = set()
 

@@ -22,17 +22,33 @@ FINLAND = "ASK { <https://w3id.org/allianceld/id/state/fin> ?p ?o }"
 LIMIT_S = 2.0
 
 
-@pytest.fixture(scope="module")
-def pooled(tmp_path_factory, validator):
-    """An app over an on-disk store whose queries run in two worker processes, 2 s limit."""
+@pytest.fixture(scope="module", params=["off", "on"], ids=["snapshots", "in-memory"])
+def pooled(request, tmp_path_factory, validator):
+    """An app over an on-disk store whose queries run in two worker processes, 2 s limit; the
+    workers answer from snapshots on disk, or from in-memory copies once loaded."""
     path = tmp_path_factory.mktemp("pooled") / "store"
-    settings = Settings(store_path=path, home=ROOT, query_timeout=LIMIT_S, query_workers=2)
+    settings = Settings(store_path=path, home=ROOT, query_timeout=LIMIT_S, query_workers=2, query_memory=request.param)
     kb = load_shipped(KnowledgeBase(path), settings, validator)
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
+    if request.param == "on":
+        _until_in_memory(svc.pool, app.test_client())
     yield app.test_client(), kb, svc
     svc.close()
     kb.close()
+
+
+def _until_in_memory(pool, client, workers: int = 2) -> None:
+    """Query until ``workers`` workers answer from an up-to-date in-memory copy."""
+    deadline = time.monotonic() + 60
+    while pool.status()["in_memory"] < workers:
+        assert time.monotonic() < deadline, pool.status()
+        threads = [threading.Thread(target=_ask, args=(client,)) for _ in range(workers)]
+        for thread in threads:  # at once, so that every worker gets one
+            thread.start()
+        for thread in threads:
+            thread.join()
+        time.sleep(0.05)
 
 
 def _ask(client, query: str = FINLAND):
@@ -44,7 +60,8 @@ def test_queries_run_in_worker_processes_on_a_snapshot(pooled) -> None:
     resp = _ask(client)
     assert resp.status_code == 200 and resp.get_json()["boolean"] is True
     assert svc.pool is not None and svc.pool._live >= 1
-    assert len(list(svc.pool.snapshot_dir.iterdir())) == 1
+    snapshots = [p.name for p in svc.pool.snapshot_dir.iterdir() if not p.name.startswith("copy-")]
+    assert len(snapshots) == 1
 
 
 def test_a_runaway_query_is_stopped_while_others_are_served(pooled) -> None:
@@ -87,7 +104,11 @@ def test_queries_see_every_acknowledged_write(pooled, validator) -> None:
     source = gate.Source("https://example.org/graph/probe", _triples(data), "probe")
     gate.commit(kb, validator, [source], reason=False)
     assert _ask(client, query).get_json()["boolean"] is True
-    assert len(list(svc.pool.snapshot_dir.iterdir())) == 1  # the superseded snapshot is gone
+    if svc.pool.memory:  # the write was replayed on the copy: no snapshot of it was needed
+        assert svc.pool.status()["in_memory"] >= 1
+        assert not any(p.name.startswith(f"v{kb.version}-") for p in svc.pool.snapshot_dir.iterdir())
+    else:
+        assert len(list(svc.pool.snapshot_dir.iterdir())) == 1  # the superseded snapshot is gone
 
 
 def test_errors_cross_from_the_worker_intact(pooled) -> None:

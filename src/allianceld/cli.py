@@ -694,6 +694,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         federation.parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
     except ValueError as exc:
         raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
+    if settings.query_memory not in ("on", "off", "auto"):
+        raise Failure(f"ALLIANCELD_QUERY_MEMORY must be on, off or auto, not {settings.query_memory!r}")
     logs.configure()  # JSON lines on stderr, secrets scrubbed (allianceld.logs)
     if production:
         from allianceld.web.production import serve as serve_production
@@ -701,12 +703,19 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         # Not opened here: RocksDB's background threads would not survive gunicorn's fork, and
         # the worker's first flush would wait for them for ever. The worker opens the store.
         click.echo(f"allianceld serving {settings.sparql_query_url or settings.store_path} on http://{host}:{port}/")
-        serve_production(lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings)}), host, port, threads)
+        serve_production(
+            lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings), "WARM_QUERY_POOL": True}),
+            host,
+            port,
+            threads,
+        )
         return
     kb = _open_kb(settings)
     click.echo(f"allianceld serving {kb.location} on http://{host}:{port}/")
     try:
-        create_app({"SETTINGS": settings, "KB": kb}).run(host=host, port=port, threaded=True, use_reloader=False)
+        create_app({"SETTINGS": settings, "KB": kb, "WARM_QUERY_POOL": True}).run(
+            host=host, port=port, threaded=True, use_reloader=False
+        )
     finally:
         kb.close()
 

@@ -43,6 +43,9 @@ class Settings:
     query_workers: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_QUERY_WORKERS", max(2, os.cpu_count() or 1)))
     )
+    # query workers answer from in-memory copies of the store: "on", "off", or "auto" (on while a
+    # copy per worker, estimated at the store's size on disk, fits in half the machine's memory)
+    query_memory: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_QUERY_MEMORY", "auto").lower())
     # OWL 2 DL (HermiT) check of every write: "on" (the default; off by itself without Java) or "off"
     dl_checks: bool = field(default_factory=lambda: os.environ.get("ALLIANCELD_DL_CHECKS", "on").lower() != "off")
     tokens_file: Path = field(default_factory=lambda: Path(os.environ.get("ALLIANCELD_TOKENS", "var/tokens.json")))

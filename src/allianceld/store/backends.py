@@ -75,10 +75,11 @@ class Backend(Protocol):
 class EmbeddedBackend:
     """pyoxigraph in this process: a RocksDB directory on disk, or memory."""
 
-    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | None, *, read_only: bool = False, store: ox.Store | None = None) -> None:
+        """``store`` (with ``path`` None) wraps an existing in-memory store."""
         self.path, self.read_only = path, read_only
         if path is None:
-            self.store = ox.Store()
+            self.store = store if store is not None else ox.Store()
         elif read_only:
             self.store = ox.Store.read_only(str(path))
         else:

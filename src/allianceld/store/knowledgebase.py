@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,15 @@ from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_pro
 
 _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 _GRAPHS_UNKNOWN = re.compile(r"\b(?:PREFIX|BASE|ALL|NAMED|DEFAULT|LOAD|ADD|MOVE|COPY)\b|GRAPH\s*[?$]", re.IGNORECASE)
+# what may make an update's effect differ when it is run again on an equal store: fresh values,
+# an arbitrary choice of rows, or data from outside (matched loosely: a false match costs a reload)
+_NOT_REPEATABLE = re.compile(
+    r"\b(?:NOW|RAND|UUID|STRUUID|BNODE|SAMPLE)\s*\(|\b(?:LIMIT|OFFSET|LOAD|SERVICE)\b", re.IGNORECASE
+)
+
+#: called after each committed write with the store's new version and the SPARQL Update that made
+#: it, or None when running that update again on an equal store might not give an equal store
+WriteListener = Callable[[int, "str | None"], None]
 
 
 def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> str:
@@ -48,7 +57,9 @@ class KnowledgeBase:
         self.read_only = read_only
         self.backend: Backend = backend or EmbeddedBackend(self.path, read_only=read_only)
         self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
+        self._commit = threading.Lock()  # held while the store changes (a write's update, a snapshot)
         self.version = 0  # bumped on every write; caches key on it
+        self._listeners: list[WriteListener] = []
         self._graphs: tuple[int, list[str]] | None = None  # the embedded store's graph names, by version
 
     @property
@@ -200,12 +211,21 @@ class KnowledgeBase:
         parts.extend(then)
         if not parts:
             return
-        with self.write_lock:
+        update = " ;\n".join(parts)
+        with self.write_lock, self._commit:
             listed = self._graphs[1] if self._graphs is not None and self._graphs[0] == self.version else None
-            self.backend.update(" ;\n".join(parts))
+            self.backend.update(update)
             self.version += 1
             if listed is not None:
                 self._graphs = self._graphs_after(listed, [*replace, *(remove or {}), *(add or {})], list(then))
+            repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are
+            for listener in self._listeners:
+                listener(self.version, update if repeatable else None)
+
+    def add_write_listener(self, listener: WriteListener) -> None:
+        """Call ``listener`` after every committed write (inside the commit: keep it short), e.g.
+        to keep a copy of the store current by running the same updates on it."""
+        self._listeners.append(listener)
 
     def _graphs_after(self, listed: list[str], written: list[str], then: list[str]) -> tuple[int, list[str]] | None:
         """The graph list after a write, from the one before it: only the graphs the write names
@@ -231,12 +251,15 @@ class KnowledgeBase:
         self.replace_graphs(graphs)
         return sorted(graphs)
 
-    def snapshot(self, target: Path) -> None:
+    def snapshot(self, target: Path) -> int:
         """A consistent copy of the on-disk store at ``target`` (a RocksDB checkpoint: hard links,
-        cheap), which other processes may open while this one goes on writing."""
+        cheap), which other processes may open while this one goes on writing; returns the
+        version it holds (taken between two writes)."""
         if not isinstance(self.backend, EmbeddedBackend) or self.path is None:
             raise ValueError("only an on-disk embedded store can be snapshotted")
-        self.backend.store.backup(str(target))
+        with self._commit:
+            self.backend.store.backup(str(target))
+            return self.version
 
     def close(self) -> None:
         """Flush to disk and release the store."""

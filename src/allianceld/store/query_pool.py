@@ -6,6 +6,12 @@ request goes on). A worker never opens the live store (RocksDB leaves a reader b
 process's writer undefined); it opens a *snapshot*: a RocksDB checkpoint of the store, made of
 hard links, taken when the first query after a write arrives (~10 ms) and deleted once no query
 uses it. A query therefore sees every write acknowledged before it started.
+
+With ``memory`` on, each worker also loads a copy of the store into memory (``store.replica``),
+several times faster to query, and the pool keeps the updates of the writes since the oldest copy:
+a query goes to a worker with the updates its copy lacks, run there first. A worker whose copy is
+loading, or too far behind (updates dropped, or one that cannot be replayed), answers from a
+snapshot while a new copy loads.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 from allianceld.errors import AllianceldError, QueryTimeout
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.knowledgebase import KnowledgeBase
+from allianceld.store.replica import Replica, Stale
 
 _CONTEXT = multiprocessing.get_context("spawn")  # no fork of a process holding RocksDB and threads
 
@@ -37,6 +44,9 @@ class _Snapshot:
 # How long a new worker may take to start (a fresh interpreter importing pyoxigraph and allianceld):
 # not counted against a query's time limit, which starts when the query is handed to a ready worker.
 STARTUP_S = 60.0
+# the updates kept for the in-memory copies; a copy further behind is loaded anew. Replaying them
+# has a limit of STARTUP_S, apart from the query's own.
+LOG_MAX_BYTES = 256 * 2**20
 
 
 class _Worker:
@@ -48,6 +58,9 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = False
+        self.memory: int | None = None  # the version of its in-memory copy, as of its last answer
+        self.loading: int | None = None  # the version of the copy it is loading
+        self.failed = False  # a copy failed to load: this worker answers from snapshots
 
     def wait_ready(self) -> None:
         """Wait for the worker's first message, sent once it has started; raise if it does not come."""
@@ -65,9 +78,9 @@ class _Worker:
 
 class QueryPool:
     """Runs queries on snapshots of ``kb`` in up to ``workers`` processes, each stopped after
-    ``timeout`` seconds."""
+    ``timeout`` seconds; on in-memory copies of it when ``memory``."""
 
-    def __init__(self, kb: KnowledgeBase, *, workers: int, timeout: float) -> None:
+    def __init__(self, kb: KnowledgeBase, *, workers: int, timeout: float, memory: bool = False) -> None:
         if kb.path is None:
             raise ValueError("query workers need an on-disk store")
         self.kb, self.max_workers, self.timeout = kb, max(1, workers), timeout
@@ -79,36 +92,159 @@ class QueryPool:
         self._snapshots = threading.Lock()
         self._current: _Snapshot | None = None
         self._closed = False
+        self.memory = memory
+        self._log_lock = threading.Lock()
+        self._version = kb.version
+        self._log: dict[int, str | None] = {}  # version -> the update that made it (None: not replayable)
+        self._log_bytes = 0
+        self._all: set[_Worker] = set()
+        if memory:
+            kb.add_write_listener(self._written)
 
     def run(self, request: QueryRequest) -> Answer:
         """Answer ``request`` in a worker; :class:`QueryTimeout` when it runs past the limit."""
         deadline = time.monotonic() + self.timeout  # for a busy pool to free a worker
-        snapshot = self._acquire_snapshot()
+        worker = self._take_worker(deadline)
         try:
-            worker = self._take_worker(deadline)
-            try:
-                worker.wait_ready()
-                deadline = time.monotonic() + self.timeout  # the query's own limit
-                worker.conn.send((str(snapshot.path), request))
-                if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                    self._discard(worker)
-                    raise QueryTimeout(
-                        f"the query ran longer than the limit of {self.timeout:g} s and was stopped "
-                        "(ALLIANCELD_QUERY_TIMEOUT): narrow it, or add a LIMIT",
-                        timeout_s=self.timeout,
-                    )
-                status, payload = worker.conn.recv()
-            except (EOFError, OSError, AllianceldError) as exc:
-                self._discard(worker)
-                if isinstance(exc, AllianceldError):
-                    raise
-                raise AllianceldError(f"the query worker failed: {exc or type(exc).__name__}") from None
-            self._give_back(worker)
-        finally:
-            self._release_snapshot(snapshot)
+            status, payload = self._ask(worker, request)
+        except BaseException:
+            self._discard(worker)
+            raise
+        self._give_back(worker)
         if status == "error":
             raise payload
         return payload
+
+    def _ask(self, worker: _Worker, request: QueryRequest | None) -> tuple[str, Any]:
+        """Run ``request`` on ``worker``, from its in-memory copy when that can be brought up to date,
+        else from a snapshot (starting a new copy); None only starts the copy."""
+        worker.wait_ready()
+        with self._log_lock:
+            version = self._version
+            updates = self._updates_for(worker, version)
+        if updates is not None and request is not None:
+            status = "ok"
+            if updates:  # replayed first, under a limit of its own: a large write is not the query's time
+                status, _ = self._send(worker, (version, None, updates, None, None), limit=STARTUP_S)
+            if status == "ok":
+                status, payload = self._send(worker, (version, None, [], None, request))
+            if status != "stale":
+                return status, payload
+            worker.memory = None
+        behind = worker.memory is None or (updates is None and worker.memory < version)
+        copy = self.memory and worker.loading is None and not worker.failed and behind
+        load = self._new_copy(worker) if copy else None
+        if request is None:
+            return self._send(worker, (version, None, None, load, None)) if load else ("ok", None)
+        snapshot = self._acquire_snapshot()
+        try:
+            return self._send(worker, (version, str(snapshot.path), None, load, request))
+        finally:
+            self._release_snapshot(snapshot)
+
+    def _send(self, worker: _Worker, message: tuple[Any, ...], limit: float | None = None) -> tuple[str, Any]:
+        """Send one message to ``worker`` and wait for its answer within the query's time limit
+        (or ``limit`` seconds)."""
+        deadline = time.monotonic() + (limit or self.timeout)
+        try:
+            worker.conn.send(message)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                if limit is not None:
+                    raise AllianceldError(f"a query worker took more than {limit:g} s to replay the writes")
+                raise QueryTimeout(
+                    f"the query ran longer than the limit of {self.timeout:g} s and was stopped "
+                    "(ALLIANCELD_QUERY_TIMEOUT): narrow it, or add a LIMIT",
+                    timeout_s=self.timeout,
+                )
+            status, payload, (memory, loading, failed) = worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise AllianceldError(f"the query worker failed: {exc or type(exc).__name__}") from None
+        with self._log_lock:
+            worker.memory = memory
+            if not loading:
+                worker.loading = None
+            worker.failed = worker.failed or failed
+            self._trim()
+        return status, payload
+
+    def warm(self) -> None:
+        """Start every worker and, with ``memory``, the loading of their copies (in a thread: the
+        call returns at once)."""
+
+        def start() -> None:
+            taken: list[_Worker] = []
+            try:
+                for _ in range(self.max_workers):
+                    taken.append(self._take_worker(time.monotonic() + STARTUP_S))
+                for worker in taken:
+                    self._ask(worker, None)
+            except Exception:  # a worker that does not start is started again by the next query
+                pass
+            for worker in taken:
+                self._give_back(worker)
+
+        threading.Thread(target=start, daemon=True, name="query-pool-warm").start()
+
+    def status(self) -> dict[str, Any]:
+        """The workers: how many run, and how many answer from an up-to-date in-memory copy."""
+        with self._log_lock:
+            current = sum(1 for w in self._all if self._updates_for(w, self._version) is not None)
+            return {"workers": len(self._all), "in_memory": current, "memory": self.memory, "version": self._version}
+
+    def refresh(self) -> None:
+        """Ask each idle worker how far its copy has loaded (for :meth:`status`)."""
+        with self._workers:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            try:
+                self._send(worker, (None, None, None, None, None))
+            except Exception:
+                self._discard(worker)
+                continue
+            self._give_back(worker)
+
+    # -- the updates since the oldest copy --------------------------------------------------------
+
+    def _written(self, version: int, update: str | None) -> None:
+        with self._log_lock:
+            self._version = version
+            self._log[version] = update
+            self._log_bytes += len(update or "")
+            self._trim()
+
+    def _updates_for(self, worker: _Worker, version: int) -> list[tuple[int, str]] | None:
+        """The updates that bring ``worker``'s copy to ``version``, or None when it has no copy or
+        they are not all kept and replayable (call with the log lock held)."""
+        if worker.memory is None or worker.memory > version:
+            return None
+        updates = []
+        for number in range(worker.memory + 1, version + 1):
+            update = self._log.get(number)
+            if update is None:
+                return None
+            updates.append((number, update))
+        return updates
+
+    def _trim(self) -> None:
+        """Drop the updates every copy has, then the oldest while they exceed LOG_MAX_BYTES (call
+        with the log lock held)."""
+        needed = [v for w in self._all for v in (w.memory, w.loading) if v is not None]
+        floor = min(needed, default=self._version)
+        for number in sorted(self._log):
+            if number > floor and self._log_bytes <= LOG_MAX_BYTES:
+                break
+            self._log_bytes -= len(self._log.pop(number) or "")
+
+    def _new_copy(self, worker: _Worker) -> tuple[str, int]:
+        """A snapshot for ``worker`` to load its copy from (it deletes it once read)."""
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.snapshot_dir / f"copy-{uuid.uuid4().hex[:8]}"
+        with self._log_lock:
+            worker.loading = self._version  # keeps the updates from here while the snapshot is taken
+        version = self.kb.snapshot(path)
+        with self._log_lock:
+            worker.loading = version
+        return str(path), version
 
     def close(self) -> None:
         """Stop the idle workers (busy ones stop when they finish) and delete the snapshots."""
@@ -135,7 +271,10 @@ class QueryPool:
                 return self._idle.pop()
             self._live += 1
         try:
-            return _Worker()
+            worker = _Worker()
+            with self._log_lock:
+                self._all.add(worker)
+            return worker
         except Exception:
             with self._workers:
                 self._live -= 1
@@ -150,9 +289,13 @@ class QueryPool:
                 return
             self._live -= 1
         worker.kill()
+        with self._log_lock:
+            self._all.discard(worker)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
+        with self._log_lock:
+            self._all.discard(worker)
         with self._workers:
             self._live -= 1
             self._workers.notify()
@@ -161,11 +304,11 @@ class QueryPool:
 
     def _acquire_snapshot(self) -> _Snapshot:
         with self._snapshots:
-            version = self.kb.version  # read before the checkpoint: a later write makes a new one
+            version = self.kb.version  # a later write makes a new one
             if self._current is None or self._current.version != version:
                 self.snapshot_dir.mkdir(parents=True, exist_ok=True)
                 path = self.snapshot_dir / f"v{version}-{uuid.uuid4().hex[:8]}"
-                self.kb.snapshot(path)
+                version = self.kb.snapshot(path)
                 old, self._current = self._current, _Snapshot(path, version)
                 if old is not None and old.users == 0:
                     shutil.rmtree(old.path, ignore_errors=True)
@@ -180,25 +323,47 @@ class QueryPool:
 
 
 def _worker_main(conn: Connection) -> None:
-    """A worker's loop: open the snapshot a request names (once), answer, repeat until EOF."""
+    """A worker's loop: take a message (version, snapshot path, updates, copy to load, request),
+    answer from the in-memory copy brought up to date with the updates, or from the snapshot
+    (opened once); repeat until EOF. A message without a request only starts a load, or asks how
+    far the copy is."""
     kb: KnowledgeBase | None = None
     opened: str | None = None
+    replica = Replica()
     conn.send(("ready", None))
     while True:
         try:
-            path, request = conn.recv()
+            version, path, updates, load, request = conn.recv()
         except (EOFError, OSError):
             return
         reply: tuple[str, Any]
+        if load is not None:
+            replica.load(Path(load[0]), load[1])
+        if request is None:  # a load started, a question of how far the copy is, or updates to replay
+            try:
+                if updates:
+                    replica.at(version, updates)
+                conn.send(("ok", None, replica.state()))
+            except Stale:
+                conn.send(("stale", None, replica.state()))
+            continue
         try:
-            if path != opened:
-                if kb is not None:
-                    kb.close()
-                kb, opened = KnowledgeBase(path, read_only=True), path
-            assert kb is not None
-            reply = ("ok", execute(kb, request))
+            if updates is not None:
+                try:
+                    target = replica.at(version, updates)
+                except Stale:
+                    conn.send(("stale", None, replica.state()))
+                    continue
+            else:
+                if path != opened:
+                    if kb is not None:
+                        kb.close()
+                    kb, opened = KnowledgeBase(path, read_only=True), path
+                assert kb is not None
+                target = kb
+            reply = ("ok", execute(target, request))
         except AllianceldError as exc:
             reply = ("error", exc)
         except Exception as exc:  # a store error: report it, keep the worker
             reply = ("error", AllianceldError(f"the query failed: {exc}"))
-        conn.send(reply)
+        conn.send((*reply, replica.state()))

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from allianceld import __version__
 from allianceld.web import request_log
-from allianceld.web.services import get_kb
+from allianceld.web.services import get_kb, services
 
 bp = Blueprint("operations", __name__)
 
@@ -53,4 +53,9 @@ def healthz() -> tuple[Response, int]:
         body = {"status": "unavailable", "version": __version__, "error": f"{type(exc).__name__}: {exc}"}
         return jsonify(body), 503
     ms = round((time.perf_counter() - start) * 1000, 1)
-    return jsonify({"status": "ok", "version": __version__, "store_ms": ms}), 200
+    body: dict[str, object] = {"status": "ok", "version": __version__, "store_ms": ms}
+    pool = services().pool
+    if pool is not None:
+        pool.refresh()
+        body["query_workers"] = pool.status()
+    return jsonify(body), 200

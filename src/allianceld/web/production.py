@@ -2,7 +2,7 @@
 
 The embedded store is RocksDB, which lets one process open it for writing, so allianceld runs a
 single gunicorn worker process, which serves every write. Reads still use every core: SPARQL
-queries run in the query pool's processes (``store.query_pool``) on snapshots of the store, and
+queries run in the query pool's processes (``store.query_pool``) on copies of the store, and
 the worker's threads run the rest in parallel (pyoxigraph releases the GIL while it evaluates).
 The app, and with it the store, is built in the worker after the fork: RocksDB's background
 threads do not survive a fork.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,9 +106,26 @@ def init_services(app: Flask, settings: Settings) -> None:
         gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
     pool = None
     if kb.path is not None and not kb.read_only and settings.query_timeout > 0:
-        pool = QueryPool(kb, workers=settings.query_workers, timeout=settings.query_timeout)
+        memory = query_copies_fit(settings, kb.path)
+        pool = QueryPool(kb, workers=settings.query_workers, timeout=settings.query_timeout, memory=memory)
         atexit.register(pool.close)
+        if app.config.get("WARM_QUERY_POOL"):
+            pool.warm()
     app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
+
+
+def query_copies_fit(settings: Settings, path: Path) -> bool:
+    """Whether the query workers keep the store in memory (``settings.query_memory``): "on", "off",
+    or "auto": while one copy per worker, counted at the store's size on disk (more than it takes
+    in memory), fits in half of the machine's memory."""
+    choice = getattr(settings, "query_memory", "auto")
+    if choice in ("on", "off"):
+        return choice == "on"
+    if choice != "auto":
+        raise ValueError(f"ALLIANCELD_QUERY_MEMORY must be on, off or auto, not {choice!r}")
+    on_disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return on_disk * max(1, settings.query_workers) <= memory // 2
 
 
 def _load_domain_rules(directory: Path) -> tuple[list[Any], str | None]:
