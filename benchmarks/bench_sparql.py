@@ -101,6 +101,7 @@ QUERIES: dict[str, tuple[str, str]] = {
 }
 SYSTEMS = ["allianceld", "oxigraph", "rdflib"]
 LABELS = {"allianceld": "allianceld", "oxigraph": "oxigraph serve", "rdflib": "rdflib"}
+FLOOR_LABELS = {**LABELS, "fixed": "gunicorn with a fixed answer"}
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -236,6 +237,35 @@ def oxigraph_server(store: Path, work: Path) -> Server:
         f"http://127.0.0.1:{port}/query",
         work / "oxigraph.log",
     )
+
+
+def fixed_server(answer: Path, work: Path) -> Server:
+    port = free_port()
+    return Server(
+        "gunicorn, a fixed answer",
+        [sys.executable, str(HERE / "fixed_endpoint.py"), str(answer), "--port", str(port)],
+        f"http://127.0.0.1:{port}/sparql",
+        work / "fixed.log",
+    )
+
+
+def measure_floor(urls: dict[str, str], sparql: str, rounds: int = 3, requests: int = 1000) -> dict[str, float]:
+    """Median latency of ``sparql`` on each server, ``requests`` back-to-back requests per server
+    per round, the servers taken in turn ``rounds`` times."""
+    clients = {name: Client(url, timeout=30) for name, url in urls.items()}
+    latencies: dict[str, list[float]] = {name: [] for name in urls}
+    for client in clients.values():
+        for _ in range(100):  # warm-up
+            client.query(sparql)
+    for _ in range(rounds):
+        for name, client in clients.items():
+            for _ in range(requests):
+                start = time.perf_counter()
+                client.query(sparql)
+                latencies[name].append(time.perf_counter() - start)
+    for client in clients.values():
+        client.close()
+    return {name: statistics.median(values) for name, values in latencies.items()}
 
 
 def rdflib_server(data: Path, work: Path) -> Server:
@@ -424,6 +454,7 @@ class SizeResult:
     triples: int
     setup: dict[str, float]
     results: dict[str, dict[str, Measurement]]  # system -> query -> measurement
+    floor: dict[str, float] = field(default_factory=dict)  # server -> median point latency (s)
 
 
 def prepare(size: int, seed: int, work: Path) -> tuple[int, Path, Path, Path, dict[str, float]]:
@@ -498,6 +529,7 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
             for system in SYSTEMS:
                 results[system][name] = measured[system]
                 log(f"    {name:5} {LABELS[system]:15} {_describe(measured[system])}")
+        floor = point_floor(servers, results, work, log)
     finally:
         for server in servers.values():
             server.stop()
@@ -512,7 +544,28 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
     if not args.keep:
         for path in (data, ald_store, ox_store):
             _remove(path)
-    return SizeResult(count, setup, results)
+    return SizeResult(count, setup, results, floor)
+
+
+def point_floor(
+    servers: dict[str, Server], results: dict[str, dict[str, Measurement]], work: Path, log: Callable[[str], None]
+) -> dict[str, float]:
+    """The point query on allianceld and oxigraph serve beside gunicorn giving oxigraph's answer
+    without running anything (``fixed_endpoint.py``): what the server alone costs."""
+    answer = work / "point-answer.json"
+    answer.write_bytes(Client(servers["oxigraph"].url, timeout=30).query(QUERIES["point"][1]))
+    fixed = fixed_server(answer, work)
+    fixed.start(ready_timeout=60)
+    try:
+        urls = {"allianceld": servers["allianceld"].url, "oxigraph": servers["oxigraph"].url, "fixed": fixed.url}
+        floor = measure_floor(urls, QUERIES["point"][1])
+    finally:
+        fixed.stop()
+    log(
+        "    point, 3 x 1,000 requests each in turn: "
+        + ", ".join(f"{FLOOR_LABELS[name]} {_ms(seconds)}" for name, seconds in floor.items())
+    )
+    return floor
 
 
 def _remove(path: Path) -> None:
@@ -621,6 +674,13 @@ def goals(sizes: list[SizeResult]) -> list[str]:
                 f"{size.triples:,} triples, {name}: allianceld takes {r:.2f}x the time of oxigraph serve "
                 f"(goal ≤ 1.3x): {'met' if r <= 1.3 else 'NOT met'}"
             )
+            if size.floor:
+                f = size.floor
+                out.append(
+                    f"{size.triples:,} triples, {name}, 3 x 1,000 requests: allianceld "
+                    f"{f['allianceld'] / f['oxigraph']:.2f}x oxigraph serve; gunicorn answering without a "
+                    f"query or Flask {f['fixed'] / f['oxigraph']:.2f}x"
+                )
     return out
 
 

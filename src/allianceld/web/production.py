@@ -46,21 +46,23 @@ class JsonLogger(Logger):  # type: ignore[misc]
             handler.setFormatter(JsonFormatter())
 
 
+def options(host: str, port: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings: one gthread worker with ``threads`` threads on ``host``:``port``."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,  # the app's request log replaces it (no query secrets, a request id)
+        "logger_class": JsonLogger,
+    }
+
+
 def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int) -> None:
     """Serve the app ``make_app`` builds with one gthread worker and ``threads`` threads until
     interrupted. The worker builds it: RocksDB's background threads do not survive a fork, so a
     store opened (even once) before it would wait for ever on its first flush in the worker."""
-    GunicornServer(
-        make_app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": threads,
-            "timeout": 120,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,  # the app's request log replaces it (no query secrets, a request id)
-            "logger_class": JsonLogger,
-        },
-    ).run()
+    GunicornServer(make_app, options(host, port, threads)).run()
