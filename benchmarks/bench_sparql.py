@@ -239,13 +239,14 @@ def oxigraph_server(store: Path, work: Path) -> Server:
     )
 
 
-def fixed_server(answer: Path, work: Path) -> Server:
+def script_server(name: str, script: str, argument: Path, work: Path) -> Server:
+    """One of the benchmark's own endpoints (``script`` in benchmarks/), given one file."""
     port = free_port()
     return Server(
-        "gunicorn, a fixed answer",
-        [sys.executable, str(HERE / "fixed_endpoint.py"), str(answer), "--port", str(port)],
+        name,
+        [sys.executable, str(HERE / script), str(argument), "--port", str(port)],
         f"http://127.0.0.1:{port}/sparql",
-        work / "fixed.log",
+        work / f"{Path(script).stem}.log",
     )
 
 
@@ -266,16 +267,6 @@ def measure_floor(urls: dict[str, str], sparql: str, rounds: int = 3, requests: 
     for client in clients.values():
         client.close()
     return {name: statistics.median(values) for name, values in latencies.items()}
-
-
-def rdflib_server(data: Path, work: Path) -> Server:
-    port = free_port()
-    return Server(
-        "rdflib endpoint",
-        [sys.executable, str(HERE / "rdflib_endpoint.py"), str(data), "--port", str(port)],
-        f"http://127.0.0.1:{port}/sparql",
-        work / "rdflib.log",
-    )
 
 
 def wait_for_copies(base: str, timeout: float) -> str:
@@ -500,7 +491,7 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
     factories: dict[str, Callable[[], Server]] = {
         "allianceld": lambda: allianceld_server(ald_store, work),
         "oxigraph": lambda: oxigraph_server(ox_store, work),
-        "rdflib": lambda: rdflib_server(data, work),
+        "rdflib": lambda: script_server("rdflib endpoint", "rdflib_endpoint.py", data, work),
     }
     servers: dict[str, Server] = {}
 
@@ -554,7 +545,7 @@ def point_floor(
     without running anything (``fixed_endpoint.py``): what the server alone costs."""
     answer = work / "point-answer.json"
     answer.write_bytes(Client(servers["oxigraph"].url, timeout=30).query(QUERIES["point"][1]))
-    fixed = fixed_server(answer, work)
+    fixed = script_server("gunicorn, a fixed answer", "fixed_endpoint.py", answer, work)
     fixed.start(ready_timeout=60)
     try:
         urls = {"allianceld": servers["allianceld"].url, "oxigraph": servers["oxigraph"].url, "fixed": fixed.url}
