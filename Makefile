@@ -56,6 +56,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/bench_sparql.py
 	$(BIN)/python benchmarks/bench_reasoning.py
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -101,7 +102,7 @@ QUERIES: dict[str, tuple[str, str]] = {
 }
 SYSTEMS = ["allianceld", "oxigraph", "rdflib"]
 LABELS = {"allianceld": "allianceld", "oxigraph": "oxigraph serve", "rdflib": "rdflib"}
-FLOOR_LABELS = {**LABELS, "fixed": "gunicorn with a fixed answer"}
+FLOOR_LABELS = {**LABELS, "fixed": "gunicorn with a fixed answer", "inline": "granian with the query inline"}
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -520,7 +521,7 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
             for system in SYSTEMS:
                 results[system][name] = measured[system]
                 log(f"    {name:5} {LABELS[system]:15} {_describe(measured[system])}")
-        floor = point_floor(servers, results, work, log)
+        floor = point_floor(servers, data, work, log)
     finally:
         for server in servers.values():
             server.stop()
@@ -538,20 +539,25 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
     return SizeResult(count, setup, results, floor)
 
 
-def point_floor(
-    servers: dict[str, Server], results: dict[str, dict[str, Measurement]], work: Path, log: Callable[[str], None]
-) -> dict[str, float]:
+def point_floor(servers: dict[str, Server], data: Path, work: Path, log: Callable[[str], None]) -> dict[str, float]:
     """The point query on allianceld and oxigraph serve beside gunicorn giving oxigraph's answer
-    without running anything (``fixed_endpoint.py``): what the server alone costs."""
+    without running anything (``fixed_endpoint.py``): what the server alone costs; and, with the
+    bench extra installed, beside granian running it inline (``inline_endpoint.py``)."""
     answer = work / "point-answer.json"
     answer.write_bytes(Client(servers["oxigraph"].url, timeout=30).query(QUERIES["point"][1]))
-    fixed = script_server("gunicorn, a fixed answer", "fixed_endpoint.py", answer, work)
-    fixed.start(ready_timeout=60)
+    extra = {"fixed": script_server("gunicorn, a fixed answer", "fixed_endpoint.py", answer, work)}
+    if importlib.util.find_spec("granian") is not None:
+        extra["inline"] = script_server("granian, the query inline", "inline_endpoint.py", data, work)
+    else:
+        log("    (granian is not installed: pip install -e '.[bench]' adds the inline endpoint to the floor)")
     try:
-        urls = {"allianceld": servers["allianceld"].url, "oxigraph": servers["oxigraph"].url, "fixed": fixed.url}
-        floor = measure_floor(urls, QUERIES["point"][1])
+        for server in extra.values():
+            server.start(ready_timeout=600)
+        urls = {"allianceld": servers["allianceld"].url, "oxigraph": servers["oxigraph"].url}
+        floor = measure_floor({**urls, **{name: server.url for name, server in extra.items()}}, QUERIES["point"][1])
     finally:
-        fixed.stop()
+        for server in extra.values():
+            server.stop()
     log(
         "    point, 3 x 1,000 requests each in turn: "
         + ", ".join(f"{FLOOR_LABELS[name]} {_ms(seconds)}" for name, seconds in floor.items())
@@ -667,10 +673,11 @@ def goals(sizes: list[SizeResult]) -> list[str]:
             )
             if size.floor:
                 f = size.floor
+                inline = f" granian with the query inline {f['inline'] / f['oxigraph']:.2f}x;" if "inline" in f else ""
                 out.append(
                     f"{size.triples:,} triples, {name}, 3 x 1,000 requests: allianceld "
-                    f"{f['allianceld'] / f['oxigraph']:.2f}x oxigraph serve; gunicorn answering without a "
-                    f"query or Flask {f['fixed'] / f['oxigraph']:.2f}x"
+                    f"{f['allianceld'] / f['oxigraph']:.2f}x oxigraph serve;{inline} gunicorn answering without "
+                    f"a query or Flask {f['fixed'] / f['oxigraph']:.2f}x"
                 )
     return out
 
