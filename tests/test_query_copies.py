@@ -159,3 +159,12 @@ def test_the_copies_are_kept_in_memory_when_they_fit(tmp_path: Path, monkeypatch
     assert query_copies_fit(Settings(store_path=path, query_memory="off"), path) is False
     with pytest.raises(ValueError, match="ALLIANCELD_QUERY_MEMORY"):
         query_copies_fit(Settings(store_path=path, query_memory="maybe"), path)
+
+
+def test_a_worker_killed_before_it_read_its_snapshot_leaves_none_behind(pooled) -> None:
+    _, _, svc = pooled
+    worker = svc.pool._take_worker(time.monotonic() + 30)
+    path, _ = svc.pool._new_copy(worker)  # as for a new copy, but the worker never gets the message
+    assert Path(path).is_dir()
+    svc.pool._discard(worker)  # as when a query runs past the limit
+    assert not Path(path).exists()

@@ -61,6 +61,7 @@ class _Worker:
         self.memory: int | None = None  # the version of its in-memory copy, as of its last answer
         self.loading: int | None = None  # the version of the copy it is loading
         self.failed = False  # a copy failed to load: this worker answers from snapshots
+        self.copy_path: Path | None = None  # the snapshot it loads from (it deletes it once read)
 
     def wait_ready(self) -> None:
         """Wait for the worker's first message, sent once it has started; raise if it does not come."""
@@ -74,6 +75,8 @@ class _Worker:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+        if self.copy_path is not None:  # killed before it had read it
+            shutil.rmtree(self.copy_path, ignore_errors=True)
 
 
 class QueryPool:
@@ -243,7 +246,7 @@ class QueryPool:
             worker.loading = self._version  # keeps the updates from here while the snapshot is taken
         version = self.kb.snapshot(path)
         with self._log_lock:
-            worker.loading = version
+            worker.loading, worker.copy_path = version, path
         return str(path), version
 
     def close(self) -> None:
