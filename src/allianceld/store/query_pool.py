@@ -134,16 +134,18 @@ class QueryPool:
             if status != "stale":
                 return status, payload
             worker.memory = None
+        answer = ("ok", None)
+        if request is not None:
+            snapshot = self._acquire_snapshot()
+            try:
+                answer = self._send(worker, (version, str(snapshot.path), None, None, request))
+            finally:
+                self._release_snapshot(snapshot)
         behind = worker.memory is None or (updates is None and worker.memory < version)
-        copy = self.memory and worker.loading is None and not worker.failed and behind
-        load = self._new_copy(worker) if copy else None
-        if request is None:
-            return self._send(worker, (version, None, None, load, None)) if load else ("ok", None)
-        snapshot = self._acquire_snapshot()
-        try:
-            return self._send(worker, (version, str(snapshot.path), None, load, request))
-        finally:
-            self._release_snapshot(snapshot)
+        if self.memory and worker.loading is None and not worker.failed and behind:
+            # started after the answer: loading competes with the worker's queries, not with this one
+            self._send(worker, (version, None, None, self._new_copy(worker), None))
+        return answer
 
     def _send(self, worker: _Worker, message: tuple[Any, ...], limit: float | None = None) -> tuple[str, Any]:
         """Send one message to ``worker`` and wait for its answer within the query's time limit
