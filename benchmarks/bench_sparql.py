@@ -28,6 +28,10 @@ taken in turn (only for queries of at most 1 s). An rdflib request is given up a
 ``--rdflib-cap`` seconds (the table shows ">cap"); its server is then stopped, as rdflib cannot
 cancel a query, and started again for the next query. Every server must return the same rows.
 
+Then the point query's floor: 3 x 1,000 requests to allianceld, oxigraph serve, gunicorn
+answering a fixed body (``fixed_endpoint.py``) and, with the bench extra, granian running the
+query inline (``inline_endpoint.py``), taken in turn: what a Python endpoint costs per request.
+
     .venv/bin/python benchmarks/bench_sparql.py                  # 20k, 200k and 2M (about 30 min)
     .venv/bin/python benchmarks/bench_sparql.py --sizes 20000    # a quick check
 """
