@@ -76,6 +76,20 @@ def server(server_url: str) -> str:
     return server_url.split("#")[0]
 
 
+def test_the_query_workers_load_their_copies_at_start(server: str) -> None:
+    """Both servers start every query worker and its in-memory copy before any query asks: with
+    queries one at a time only one worker would start."""
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(server + "/healthz", timeout=30) as resp:
+            workers = json.loads(resp.read())["query_workers"]
+        if workers["workers"] >= 2 and workers["in_memory"] == workers["workers"]:
+            break
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.2)
+    assert workers["memory"] is True
+
+
 def test_rdflib_sparqlupdatestore_writes_through_the_gate(server_url: str) -> None:
     base, kind = server_url.split("#")
     graph = "https://w3id.org/allianceld/graph/data/client-test"
