@@ -42,10 +42,11 @@ def server_url(request, tmp_path_factory) -> Iterator[str]:
     tokens = store.parent / "tokens.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens), "ALLIANCELD_QUERY_TIMEOUT": "3"}
     TOKENS[request.param] = TokenStore(tokens).create("tester", "contributor")
+    log = (store.parent / "server.log").open("wb")  # a file: a pipe nobody reads would fill and stop the server
     proc = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
         + (["--production", "--threads", "4"] if request.param == "production" else []),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
     )
@@ -57,7 +58,7 @@ def server_url(request, tmp_path_factory) -> Iterator[str]:
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode()) from None
+                raise RuntimeError((store.parent / "server.log").read_text()) from None
             time.sleep(0.2)
     else:
         proc.kill()
@@ -69,6 +70,8 @@ def server_url(request, tmp_path_factory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
+    finally:
+        log.close()
 
 
 @pytest.fixture(scope="module")
