@@ -16,6 +16,7 @@ snapshot while a new copy loads.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import shutil
 import threading
@@ -178,14 +179,15 @@ class QueryPool:
 
         def start() -> None:
             taken: list[_Worker] = []
-            try:
+            with contextlib.suppress(Exception):  # busy, or one did not start: queries start them
                 for _ in range(self.max_workers):
                     taken.append(self._take_worker(time.monotonic() + STARTUP_S))
-                for worker in taken:
-                    self._ask(worker, None)
-            except Exception:  # a worker that does not start is started again by the next query
-                pass
             for worker in taken:
+                try:
+                    self._ask(worker, None)
+                except Exception:  # did not start: the next query starts another
+                    self._discard(worker)
+                    continue
                 self._give_back(worker)
 
         threading.Thread(target=start, daemon=True, name="query-pool-warm").start()
