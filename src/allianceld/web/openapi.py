@@ -563,7 +563,13 @@ COMPONENTS: dict[str, Any] = {
         "Home": obj(
             {"name": STRING, "version": STRING, "counts": obj({}), "triples": INTEGER, "graphs": array(STRING)}
         ),
-        "Health": obj({"status": {"type": "string", "enum": ["ok", "unavailable"]}, "version": STRING}),
+        "Health": obj(
+            {"status": {"type": "string", "enum": ["ok", "unavailable"]}, "version": STRING},
+            store_ms=NUMBER,
+            error=STRING,
+            # with an on-disk store: the query workers, and how many answer from an up-to-date copy in memory
+            query_workers=obj({"workers": INTEGER, "in_memory": INTEGER, "memory": BOOLEAN, "version": INTEGER}),
+        ),
         "Listing": obj(
             {
                 "items": array(obj({"iri": STRING, "label": NULLABLE_STRING})),
