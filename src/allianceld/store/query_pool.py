@@ -346,28 +346,25 @@ def _worker_main(conn: Connection) -> None:
         reply: tuple[str, Any]
         if load is not None:
             replica.load(Path(load[0]), load[1])
-        if request is None:  # a load started, a question of how far the copy is, or updates to replay
+        copy: KnowledgeBase | None = None
+        if updates is not None:  # answer from the copy, brought up to date first
             try:
-                if updates:
-                    replica.at(version, updates)
-                conn.send(("ok", None, replica.state()))
+                copy = replica.at(version, updates)
             except Stale:
                 conn.send(("stale", None, replica.state()))
+                continue
+        if request is None:  # a load started, a question of how far the copy is, or updates replayed
+            conn.send(("ok", None, replica.state()))
             continue
         try:
-            if updates is not None:
-                try:
-                    target = replica.at(version, updates)
-                except Stale:
-                    conn.send(("stale", None, replica.state()))
-                    continue
-            else:
+            target = copy
+            if target is None:  # answer from the snapshot at ``path``
                 if path != opened:
                     if kb is not None:
                         kb.close()
                     kb, opened = KnowledgeBase(path, read_only=True), path
-                assert kb is not None
                 target = kb
+            assert target is not None
             reply = ("ok", execute(target, request))
         except AllianceldError as exc:
             reply = ("error", exc)
