@@ -683,6 +683,7 @@ def migrate(ctx: click.Context, with_data: bool, dry_run: bool, force: bool, fmt
 def serve(ctx: click.Context, host: str | None, port: int | None, production: bool, threads: int) -> None:
     """Serve the web application (SPARQL, validation, reasoning) on the store."""
     from allianceld.web import create_app
+    from allianceld.web.services import query_memory_choice
 
     settings = _settings(ctx)
     host, port = host or settings.host, port or settings.port
@@ -694,8 +695,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         federation.parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
     except ValueError as exc:
         raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
-    if settings.query_memory not in ("on", "off", "auto"):
-        raise Failure(f"ALLIANCELD_QUERY_MEMORY must be on, off or auto, not {settings.query_memory!r}")
+    try:
+        query_memory_choice(settings)  # and a malformed ALLIANCELD_QUERY_MEMORY
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
     logs.configure()  # JSON lines on stderr, secrets scrubbed (allianceld.logs)
     if production:
         from allianceld.web.production import serve as serve_production

@@ -114,15 +114,21 @@ def init_services(app: Flask, settings: Settings) -> None:
     app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
 
 
-def query_copies_fit(settings: Settings, path: Path) -> bool:
-    """Whether the query workers keep the store in memory (``settings.query_memory``): "on", "off",
-    or "auto": while one copy per worker, counted at the store's size on disk (more than it takes
-    in memory), fits in half of the machine's memory."""
-    choice = getattr(settings, "query_memory", "auto")
-    if choice in ("on", "off"):
-        return choice == "on"
-    if choice != "auto":
+def query_memory_choice(settings: Settings) -> str:
+    """``settings.query_memory`` ("on", "off" or "auto"); ValueError naming the setting otherwise."""
+    choice = str(getattr(settings, "query_memory", "auto"))
+    if choice not in ("on", "off", "auto"):
         raise ValueError(f"ALLIANCELD_QUERY_MEMORY must be on, off or auto, not {choice!r}")
+    return choice
+
+
+def query_copies_fit(settings: Settings, path: Path) -> bool:
+    """Whether the query workers keep the store in memory (:func:`query_memory_choice`): "on",
+    "off", or "auto": while one copy per worker, counted at the store's size on disk (more than it
+    takes in memory), fits in half of the machine's memory."""
+    choice = query_memory_choice(settings)
+    if choice != "auto":
+        return choice == "on"
     on_disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return on_disk * max(1, settings.query_workers) <= memory // 2
