@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -232,3 +233,17 @@ def w3c_server(tmp_path_factory) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path_factory.mktemp("w3c"))
     yield live
     live.close()
+
+
+def until_in_memory(pool, ask, workers: int = 1) -> None:
+    """Call ``ask`` (a query through ``pool``'s app) in ``workers`` threads at once, so that every
+    worker gets one, until ``workers`` workers answer from an up-to-date in-memory copy."""
+    deadline = time.monotonic() + 60
+    while pool.status()["in_memory"] < workers:
+        assert time.monotonic() < deadline, pool.status()
+        threads = [threading.Thread(target=ask) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        time.sleep(0.05)

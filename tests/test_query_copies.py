@@ -17,7 +17,7 @@ from allianceld.store.replica import Replica, Stale
 from allianceld.vocab import data_graph_iri
 from allianceld.web import create_app
 from allianceld.web.services import query_copies_fit
-from conftest import ROOT, load_shipped
+from conftest import ROOT, load_shipped, until_in_memory
 from test_rule_context import ID, contribution
 
 QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER (!isBlank(?s) && !isBlank(?o)) }"
@@ -34,18 +34,10 @@ def pooled(tmp_path: Path, validator):
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
     client = app.test_client()
-    _until_in_memory(svc.pool, client)
+    until_in_memory(svc.pool, lambda: _rows(client, "ASK {}"))
     yield client, kb, svc
     svc.close()
     kb.close()
-
-
-def _until_in_memory(pool, client) -> None:
-    deadline = time.monotonic() + 60
-    while pool.status()["in_memory"] < 1:
-        assert time.monotonic() < deadline, pool.status()
-        _rows(client, "ASK {}")
-        time.sleep(0.05)
 
 
 def _rows(client, query: str) -> list[tuple[str, ...]] | bool:
@@ -106,7 +98,7 @@ def test_a_write_that_cannot_be_replayed_makes_the_worker_load_a_new_copy(pooled
     assert len(expected) == 1
     assert _rows(client, query) == expected
     assert _new_snapshots(svc, kb)  # answered from a snapshot of the store
-    _until_in_memory(svc.pool, client)
+    until_in_memory(svc.pool, lambda: _rows(client, "ASK {}"))
     assert _rows(client, query) == expected  # the new copy holds the store's value
 
 
@@ -116,7 +108,7 @@ def test_a_copy_whose_updates_were_dropped_is_loaded_anew(pooled) -> None:
     svc.pool._log.clear()  # as when the updates kept passed LOG_MAX_BYTES
     query = f"ASK {{ <{ID}x> <{ID}p> 'kept' }}"
     assert _rows(client, query) is True
-    _until_in_memory(svc.pool, client)
+    until_in_memory(svc.pool, lambda: _rows(client, "ASK {}"))
     assert _rows(client, query) is True
 
 
@@ -168,3 +160,14 @@ def test_a_worker_killed_before_it_read_its_snapshot_leaves_none_behind(pooled) 
     assert Path(path).is_dir()
     svc.pool._discard(worker)  # as when a query runs past the limit
     assert not Path(path).exists()
+
+
+def test_serve_refuses_an_unknown_query_memory_setting(tmp_path: Path, runner) -> None:
+    from allianceld.cli import main
+
+    result = runner.invoke(
+        main, ["--store", str(tmp_path / "store"), "serve"], env={"ALLIANCELD_QUERY_MEMORY": "maybe"}
+    )
+    assert result.exit_code != 0
+    assert "ALLIANCELD_QUERY_MEMORY must be on, off or auto, not 'maybe'" in result.output
+    assert not (tmp_path / "store").exists()  # refused before the store was opened

@@ -15,7 +15,7 @@ from allianceld.errors import RemoteQueryTimeout
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.web import create_app
-from conftest import ROOT, load_shipped, oxigraph_serve
+from conftest import ROOT, load_shipped, oxigraph_serve, until_in_memory
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 FINLAND = "ASK { <https://w3id.org/allianceld/id/state/fin> ?p ?o }"
@@ -32,23 +32,11 @@ def pooled(request, tmp_path_factory, validator):
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
     if request.param == "on":
-        _until_in_memory(svc.pool, app.test_client())
+        client = app.test_client()
+        until_in_memory(svc.pool, lambda: _ask(client), workers=2)
     yield app.test_client(), kb, svc
     svc.close()
     kb.close()
-
-
-def _until_in_memory(pool, client, workers: int = 2) -> None:
-    """Query until ``workers`` workers answer from an up-to-date in-memory copy."""
-    deadline = time.monotonic() + 60
-    while pool.status()["in_memory"] < workers:
-        assert time.monotonic() < deadline, pool.status()
-        threads = [threading.Thread(target=_ask, args=(client,)) for _ in range(workers)]
-        for thread in threads:  # at once, so that every worker gets one
-            thread.start()
-        for thread in threads:
-            thread.join()
-        time.sleep(0.05)
 
 
 def _ask(client, query: str = FINLAND):
