@@ -548,7 +548,9 @@ def point_floor(servers: dict[str, Server], data: Path, work: Path, log: Callabl
     without running anything (``fixed_endpoint.py``): what the server alone costs; and, with the
     bench extra installed, beside granian running it inline (``inline_endpoint.py``)."""
     answer = work / "point-answer.json"
-    answer.write_bytes(Client(servers["oxigraph"].url, timeout=30).query(QUERIES["point"][1]))
+    reference = Client(servers["oxigraph"].url, timeout=30)
+    answer.write_bytes(reference.query(QUERIES["point"][1]))
+    reference.close()
     extra = {"fixed": script_server("gunicorn, a fixed answer", "fixed_endpoint.py", answer, work)}
     if importlib.util.find_spec("granian") is not None:
         extra["inline"] = script_server("granian, the query inline", "inline_endpoint.py", data, work)
