@@ -29,8 +29,9 @@ taken in turn (only for queries of at most 1 s). An rdflib request is given up a
 cancel a query, and started again for the next query. Every server must return the same rows.
 
 Then the point query's floor: 3 x 1,000 requests to allianceld, oxigraph serve, gunicorn
-answering a fixed body (``fixed_endpoint.py``) and, with the bench extra, granian running the
-query inline (``inline_endpoint.py``), taken in turn: what a Python endpoint costs per request.
+answering a fixed body (``fixed_endpoint.py``) and, with the bench extra, granian calling a Flask
+app that answers a fixed body (``fixed_endpoint.py --flask``) and granian running the query inline
+(``inline_endpoint.py``), taken in turn: what a Python endpoint costs per request.
 
     .venv/bin/python benchmarks/bench_sparql.py                  # 20k, 200k and 2M (about 30 min)
     .venv/bin/python benchmarks/bench_sparql.py --sizes 20000    # a quick check
@@ -106,7 +107,12 @@ QUERIES: dict[str, tuple[str, str]] = {
 }
 SYSTEMS = ["allianceld", "oxigraph", "rdflib"]
 LABELS = {"allianceld": "allianceld", "oxigraph": "oxigraph serve", "rdflib": "rdflib"}
-FLOOR_LABELS = {**LABELS, "fixed": "gunicorn with a fixed answer", "inline": "granian with the query inline"}
+FLOOR_LABELS = {
+    **LABELS,
+    "fixed": "gunicorn with a fixed answer",
+    "flask": "granian + Flask with a fixed answer",
+    "inline": "granian with the query inline",
+}
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -244,14 +250,14 @@ def oxigraph_server(store: Path, work: Path) -> Server:
     )
 
 
-def script_server(name: str, script: str, argument: Path, work: Path) -> Server:
+def script_server(name: str, script: str, argument: Path, work: Path, *options: str) -> Server:
     """One of the benchmark's own endpoints (``script`` in benchmarks/), given one file."""
     port = free_port()
     return Server(
         name,
-        [sys.executable, str(HERE / script), str(argument), "--port", str(port)],
+        [sys.executable, str(HERE / script), str(argument), "--port", str(port), *options],
         f"http://127.0.0.1:{port}/sparql",
-        work / f"{Path(script).stem}.log",
+        work / f"{'-'.join([Path(script).stem, *(o.lstrip('-') for o in options)])}.log",
     )
 
 
@@ -546,16 +552,18 @@ def run_size(size: int, args: argparse.Namespace, work: Path, log: Callable[[str
 def point_floor(servers: dict[str, Server], data: Path, work: Path, log: Callable[[str], None]) -> dict[str, float]:
     """The point query on allianceld and oxigraph serve beside gunicorn giving oxigraph's answer
     without running anything (``fixed_endpoint.py``): what the server alone costs; and, with the
-    bench extra installed, beside granian running it inline (``inline_endpoint.py``)."""
+    bench extra installed, beside granian giving it through Flask (``fixed_endpoint.py --flask``)
+    and granian running it inline (``inline_endpoint.py``)."""
     answer = work / "point-answer.json"
     reference = Client(servers["oxigraph"].url, timeout=30)
     answer.write_bytes(reference.query(QUERIES["point"][1]))
     reference.close()
     extra = {"fixed": script_server("gunicorn, a fixed answer", "fixed_endpoint.py", answer, work)}
     if importlib.util.find_spec("granian") is not None:
+        extra["flask"] = script_server("granian + Flask, a fixed answer", "fixed_endpoint.py", answer, work, "--flask")
         extra["inline"] = script_server("granian, the query inline", "inline_endpoint.py", data, work)
     else:
-        log("    (granian is not installed: pip install -e '.[bench]' adds the inline endpoint to the floor)")
+        log("    (granian is not installed: pip install -e '.[bench]' adds its two endpoints to the floor)")
     try:
         for server in extra.values():
             server.start(ready_timeout=600)
@@ -679,11 +687,9 @@ def goals(sizes: list[SizeResult]) -> list[str]:
             )
             if size.floor:
                 f = size.floor
-                inline = f" granian with the query inline {f['inline'] / f['oxigraph']:.2f}x;" if "inline" in f else ""
                 out.append(
-                    f"{size.triples:,} triples, {name}, 3 x 1,000 requests: allianceld "
-                    f"{f['allianceld'] / f['oxigraph']:.2f}x oxigraph serve;{inline} gunicorn answering without "
-                    f"a query or Flask {f['fixed'] / f['oxigraph']:.2f}x"
+                    f"{size.triples:,} triples, {name}, 3 x 1,000 requests, the time of oxigraph serve: "
+                    + "; ".join(f"{FLOOR_LABELS[k]} {v / f['oxigraph']:.2f}x" for k, v in f.items() if k != "oxigraph")
                 )
     return out
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from functools import lru_cache
+
+from flask import request
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from allianceld.errors import NotAcceptable
 
@@ -11,25 +14,26 @@ from allianceld.errors import NotAcceptable
 def choose(offers: list[str], default: str) -> str:
     """The offered media type the client prefers; ``default`` when it sends no Accept header
     (or accepts anything); :class:`NotAcceptable` when it accepts none of them."""
-    if not request.headers.get("Accept"):
+    header = request.headers.get("Accept")
+    if not header:
         return default
-    accept = _accept()
-    best = accept.best_match(offers)
+    best = _choice(header, tuple(offers), default)
     if best is None:
         raise NotAcceptable(
-            f"none of the requested media types ({request.headers['Accept']}) is available; "
+            f"none of the requested media types ({header}) is available; "
             f"this resource is offered as {', '.join(offers)}",
             offered=offers,
         )
-    if accept[best] == accept["*/*"] and accept.quality(default) >= accept[best]:
-        return default  # only a wildcard matched: prefer the natural format
     return best
 
 
-def _accept() -> MIMEAccept:
-    """The request's Accept header, parsed once per request (an endpoint may negotiate several
-    kinds of answer). Media-type parameters other than q (``text/turtle; charset=utf-8``) do not
-    change the choice, so they are left out."""
-    if "accept" not in g:
-        g.accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
-    return g.accept
+@lru_cache(maxsize=512)
+def _choice(header: str, offers: tuple[str, ...], default: str) -> str | None:
+    """The choice for one Accept header, remembered: clients send the same few headers, and
+    parsing and matching one costs more than answering a cheap SPARQL query. Media-type parameters
+    other than q (``text/turtle; charset=utf-8``) do not change the choice, so they are left out."""
+    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in parse_accept_header(header, MIMEAccept)])
+    best = accept.best_match(offers)
+    if best is not None and accept[best] == accept["*/*"] and accept.quality(default) >= accept[best]:
+        return default  # only a wildcard matched: prefer the natural format
+    return best
