@@ -1,6 +1,11 @@
-"""Security headers on HTML pages, nosniff everywhere, and the /healthz probe."""
+"""Security headers on HTML pages, nosniff everywhere, the /healthz probe, and query results
+freed on the thread that made them."""
 
 from __future__ import annotations
+
+import gc
+import sys
+import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -65,3 +70,32 @@ def test_cors_lets_other_origins_read_but_never_write(client: FlaskClient) -> No
         headers={**origin, "Content-Type": "application/n-triples", "Authorization": "Bearer not-a-token"},
     )
     assert write.status_code == 401 and "Access-Control-Allow-Origin" not in write.headers
+
+
+def test_no_query_result_is_left_for_another_thread_to_free(settings: Settings, shared_kb) -> None:
+    """pyoxigraph's query results belong to the thread that made them; one freed on another
+    thread (by the garbage collector, when a reference cycle kept its frame) is leaked with a
+    "PyQuerySolutions is unsendable" error. The app is built and answers here, then the cycles
+    are collected on another thread, as a threaded server's request thread would."""
+    gc.collect()
+    gc.disable()
+    errors: list[BaseException | None] = []
+    hook = sys.unraisablehook
+    try:
+        client = create_app({"SETTINGS": settings, "KB": shared_kb, "TESTING": True}).test_client()
+        query = {"query": "SELECT ?a WHERE { ?a a <https://w3id.org/allianceld/ontology#Alliance> } LIMIT 3"}
+        for path, params, accept in [
+            ("/sparql", query, "application/sparql-results+json"),
+            ("/id/alliance/nato", {}, "text/html"),
+            ("/reasoning", {}, "text/html"),
+            ("/alliances", {}, "text/html"),
+        ]:
+            assert client.get(path, query_string=params, headers={"Accept": accept}).status_code == 200, path
+        sys.unraisablehook = lambda unraisable: errors.append(unraisable.exc_value)
+        collector = threading.Thread(target=gc.collect)
+        collector.start()
+        collector.join()
+    finally:
+        sys.unraisablehook = hook
+        gc.enable()
+    assert not [e for e in errors if "unsendable" in str(e)], errors

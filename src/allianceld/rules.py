@@ -254,9 +254,7 @@ def _load_rule(path: Path) -> DomainRule:
             raise fail(f"sh:construct: the template triple {{ {shown} }} does not have $this as subject")
     _check_variables(premises_query, "ald:premises", {"this"}, fail)
     _check_variables(affected_query, "ald:affectedBy", {"changed"}, fail)
-    selected = ox.Store().query(affected_query)
-    assert isinstance(selected, ox.QuerySolutions)
-    selects = [v.value for v in selected.variables]
+    selects = _selected_variables(affected_query)
     if selects not in (["this"], ["this", "object"]):
         raise fail("ald:affectedBy must select ?this, or ?this ?object, and nothing else")
 
@@ -291,6 +289,16 @@ def _load_rule(path: Path) -> DomainRule:
         except SyntaxError as e:  # a construct this module does not take apart correctly
             raise fail(f"the update built from sh:construct does not parse: {e}") from e
     return rule
+
+
+def _selected_variables(query: str) -> list[str]:
+    """The names a SELECT query selects. The query's results live only in this call: pyoxigraph's
+    are bound to their thread, and a caller's frame kept alive by a reference cycle (rdflib's
+    parser makes them) would be freed, with them, by the garbage collector on any thread, which
+    pyoxigraph refuses ("unsendable") and leaks."""
+    selected = ox.Store().query(query)
+    assert isinstance(selected, ox.QuerySolutions)
+    return [v.value for v in selected.variables]
 
 
 def _check_query(query: str, what: str, form: str, fail) -> None:
