@@ -332,3 +332,32 @@ def test_a_remote_store_is_backed_up_as_n_quads(tmp_path: Path, runner: CliRunne
     assert runner.invoke(main, ["restore", "--force", str(tmp_path / "bk")], env=env).exit_code == 0
     assert remote.dump() == saved
     remote.backend.update("DROP SILENT ALL")
+
+
+def test_the_server_backs_up_its_remote_store(tmp_path: Path, oxigraph_server: str) -> None:
+    """POST /admin/backup on a server over a remote store: 201, an N-Quads backup that ``check``
+    accepts, and restoring it gives the store back as it was."""
+    from allianceld.config import Settings
+    from allianceld.web import create_app
+    from conftest import ROOT
+
+    remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
+    remote.backend.update("DROP SILENT ALL")
+    remote.replace_graphs({"https://example.org/g": _triples(4)})
+    saved = remote.dump()
+    admin = TokenStore(tmp_path / "tokens.json").create("root", "admin")
+    settings = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", backup_dir=tmp_path / "bk")
+    app = create_app({"SETTINGS": settings, "KB": remote, "TESTING": True})
+    try:
+        resp = app.test_client().post("/admin/backup", headers={"Authorization": f"Bearer {admin}"})
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        body = resp.get_json()
+        directory = Path(body["directory"])
+        assert directory.parent == (tmp_path / "bk").resolve()
+        assert body["manifest"]["method"] == "n-quads" and body["manifest"]["quads"] == 4
+        assert backup.check(directory).quads == 4
+        remote.replace_graphs({"https://example.org/h": _triples(2, "later")})
+        backup.restore_remote(directory, remote, force=True)
+        assert remote.dump() == saved
+    finally:
+        remote.backend.update("DROP SILENT ALL")
