@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
+from inline_endpoint import serve_with_granian
 
 from allianceld.web import production
 
@@ -66,19 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         body = args.answer.read_bytes()
         production.GunicornServer(lambda: fixed_app(body), production.options(args.host, args.port, args.threads)).run()
         return
-    from granian import Granian  # the benchmark extra
-
     os.environ["FIXED_ENDPOINT_ANSWER"] = str(args.answer.resolve())
-    Granian(
-        "fixed_endpoint:_flask_app",
-        address=args.host,
-        port=args.port,
-        interface="wsgi",
-        workers=1,
-        blocking_threads=args.threads,
-        factory=True,
-        working_dir=Path(__file__).resolve().parent,
-    ).serve()
+    serve_with_granian("fixed_endpoint:_flask_app", args.host, args.port, args.threads)
 
 
 if __name__ == "__main__":

@@ -48,15 +48,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8125)
     args = parser.parse_args(argv)
+    os.environ["INLINE_ENDPOINT_DATA"] = os.path.abspath(args.data)
+    serve_with_granian("inline_endpoint:_app", args.host, args.port)
+
+
+def serve_with_granian(target: str, host: str, port: int, threads: int | None = None) -> None:
+    """Serve the WSGI app that ``target`` (``module:function`` in benchmarks/) builds in granian's
+    one worker process, until interrupted."""
     from granian import Granian  # the benchmark extra
 
-    os.environ["INLINE_ENDPOINT_DATA"] = os.path.abspath(args.data)
     Granian(
-        "inline_endpoint:_app",
-        address=args.host,
-        port=args.port,
+        target,
+        address=host,
+        port=port,
         interface="wsgi",
         workers=1,
+        blocking_threads=threads,
         factory=True,
         working_dir=Path(__file__).resolve().parent,
     ).serve()
