@@ -249,18 +249,23 @@ def test_the_server_backup_waits_for_the_write_under_way(site: Site) -> None:
     assert Path(answers[0].get_json()["directory"]).parent == site.kb.path.with_name("store.backups").resolve()
 
 
-def test_backup_by_the_server_is_refused_for_an_in_memory_store(tmp_path: Path, runner: CliRunner) -> None:
-    """409 naming the reason for an in-memory store; the CLI's --server form needs its token in
-    the environment and says so."""
+def _backup_by_the_server(kb: KnowledgeBase, tmp_path: Path) -> Any:
+    """POST /admin/backup with an admin's token to an app over ``kb``, its backups in tmp_path/bk:
+    the test client's response."""
     from allianceld.config import Settings
     from allianceld.web import create_app
     from conftest import ROOT
 
-    tokens = TokenStore(tmp_path / "tokens.json")
-    admin = tokens.create("root", "admin")
+    admin = TokenStore(tmp_path / "tokens.json").create("root", "admin")
     settings = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", backup_dir=tmp_path / "bk")
-    app = create_app({"SETTINGS": settings, "KB": KnowledgeBase(), "TESTING": True})
-    resp = app.test_client().post("/admin/backup", headers={"Authorization": f"Bearer {admin}"})
+    app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
+    return app.test_client().post("/admin/backup", headers={"Authorization": f"Bearer {admin}"})
+
+
+def test_backup_by_the_server_is_refused_for_an_in_memory_store(tmp_path: Path, runner: CliRunner) -> None:
+    """409 naming the reason for an in-memory store; the CLI's --server form needs its token in
+    the environment and says so."""
+    resp = _backup_by_the_server(KnowledgeBase(), tmp_path)
     assert resp.status_code == 409 and "in memory" in resp.get_json()["message"]
     assert not (tmp_path / "bk").exists()
     no_token = runner.invoke(
@@ -337,19 +342,12 @@ def test_a_remote_store_is_backed_up_as_n_quads(tmp_path: Path, runner: CliRunne
 def test_the_server_backs_up_its_remote_store(tmp_path: Path, oxigraph_server: str) -> None:
     """POST /admin/backup on a server over a remote store: 201, an N-Quads backup that ``check``
     accepts, and restoring it gives the store back as it was."""
-    from allianceld.config import Settings
-    from allianceld.web import create_app
-    from conftest import ROOT
-
     remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
     remote.backend.update("DROP SILENT ALL")
     remote.replace_graphs({"https://example.org/g": _triples(4)})
     saved = remote.dump()
-    admin = TokenStore(tmp_path / "tokens.json").create("root", "admin")
-    settings = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", backup_dir=tmp_path / "bk")
-    app = create_app({"SETTINGS": settings, "KB": remote, "TESTING": True})
     try:
-        resp = app.test_client().post("/admin/backup", headers={"Authorization": f"Bearer {admin}"})
+        resp = _backup_by_the_server(remote, tmp_path)
         assert resp.status_code == 201, resp.get_data(as_text=True)
         body = resp.get_json()
         directory = Path(body["directory"])

@@ -116,7 +116,7 @@ def init_services(app: Flask, settings: Settings) -> None:
 
 def query_memory_choice(settings: Settings) -> str:
     """``settings.query_memory`` ("on", "off" or "auto"); ValueError naming the setting otherwise."""
-    choice = str(getattr(settings, "query_memory", "auto"))
+    choice = settings.query_memory
     if choice not in ("on", "off", "auto"):
         raise ValueError(f"ALLIANCELD_QUERY_MEMORY must be on, off or auto, not {choice!r}")
     return choice
