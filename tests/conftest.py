@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -204,15 +205,18 @@ class Site:
         return out
 
 
-def open_site(tmp_path: Path, small_store: KnowledgeBase, *, query_timeout: float = 0) -> Site:
+def open_site(tmp_path: Path, small_store: KnowledgeBase, *, query_timeout: float = 0, **settings: Any) -> Site:
     """A copy (RocksDB checkpoint) of ``small_store`` at ``tmp_path/store``, served by a new app.
-    ``query_timeout`` > 0 runs /sparql queries in query worker processes, as in production."""
+    ``query_timeout`` > 0 runs /sparql queries in query worker processes, as in production;
+    ``settings`` are more :class:`Settings` fields (``max_body_bytes=...``)."""
     from allianceld.tokens import TokenStore
 
     path = tmp_path / "store"
     small_store.snapshot(path)
     kb = KnowledgeBase(path)
-    local = Settings(store_path=path, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=query_timeout)
+    local = Settings(
+        store_path=path, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=query_timeout, **settings
+    )
     tokens = TokenStore(local.tokens_file)
     app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
     return Site(app.test_client(), kb, tokens.create("alice", "contributor"), tokens.create("root", "admin"), app)

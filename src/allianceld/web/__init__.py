@@ -9,6 +9,7 @@ from flask import Flask
 from allianceld.config import Settings
 from allianceld.web import (
     admin,
+    bodies,
     contributions,
     errors,
     exports,
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_services(app, settings)
     errors.init_app(app)
     operations.init_app(app)
+    bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
     blueprints = (
         ui,
         sparql,
