@@ -48,6 +48,8 @@ def exchange(port: int, method: str, path: str, headers: dict[str, str], body: b
         data = b""
         while part := s.recv(65536):
             data += part
+    if not data:
+        return 0, b""  # closed without an answer
     status = int(data.split(b" ", 2)[1])
     return status, data.partition(b"\r\n\r\n")[2]
 
@@ -112,8 +114,9 @@ def test_a_chunked_body_within_the_limit_is_read_whole(small_site: Site) -> None
 # -- real servers, raw sockets ------------------------------------------------------------------
 
 
-def check_real_server(port: int, token: str, kb_state) -> None:
-    """Every way a body can be too long or cut short, against the server on ``port``."""
+def check_real_server(port: int, token: str, kb_state, cut: tuple[int, ...] = (400,)) -> None:
+    """Every way a body can be too long or cut short, against the server on ``port``; a body cut
+    short gets one of the statuses ``cut`` (0: the connection closed without an answer)."""
     before = kb_state()
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
     chunked_headers = {**auth, "Transfer-Encoding": "chunked"}
@@ -122,11 +125,11 @@ def check_real_server(port: int, token: str, kb_state) -> None:
     status, body = exchange(port, "POST", "/contributions", {**auth, "Content-Length": str(len(PADDED))}, PADDED)
     assert status == 413, body
     status, body = exchange(port, "POST", "/contributions", chunked_headers, chunked(VALID, last=False))
-    assert status == 400, body
+    assert status in cut, body
     status, body = exchange(port, "POST", "/contributions", chunked_headers, chunked(VALID)[:-900])  # mid-chunk
-    assert status == 400, body
+    assert status in cut, body
     status, body = exchange(port, "POST", "/contributions", {**auth, "Content-Length": str(len(VALID))}, VALID[:-200])
-    assert status == 400, body
+    assert status in cut, body
     graph = "https://w3id.org/allianceld/graph/data/bodies"
     status, body = exchange(port, "PUT", f"/data?graph={graph}", chunked_headers, chunked(PADDED))
     assert status == 413, body
@@ -173,7 +176,8 @@ def test_the_production_server_refuses_long_and_cut_bodies(tmp_path: Path, small
             assert status == 200
             return body
 
-        check_real_server(port, token, quads)
+        # a server that buffers requests before the app may drop a request its client never finished
+        check_real_server(port, token, quads, cut=(400, 0))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

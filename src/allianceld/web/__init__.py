@@ -14,6 +14,7 @@ from allianceld.web import (
     errors,
     exports,
     graph_store,
+    links,
     metadata,
     openapi,
     operations,
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     operations.init_app(app)
     bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
+    links.init_app(app)  # only safe IRIs become links on the pages
     blueprints = (
         ui,
         sparql,

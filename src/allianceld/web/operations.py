@@ -22,8 +22,23 @@ HTML_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    # scripts are the app's own files; the policy forbids framing, plug-ins and a foreign <base>
-    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+    # scripts only from the app's own files (no inline script, no javascript: URL, no eval), and
+    # everything else from here too; no framing, plug-ins or foreign <base>. Inline styles stay:
+    # the pictures' libraries and YASGUI set them.
+    "Content-Security-Policy": "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'self'",
+        )
+    ),
 }
 
 
