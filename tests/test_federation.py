@@ -382,6 +382,7 @@ def test_service_description_says_federation_is_on(memory_app, external: str) ->
     off = configure(memory_app, "").get("/sparql", headers={"Accept": "application/n-triples"})
     assert off.status_code == 200 and feature not in off.get_data(as_text=True)
     on = configure(memory_app, external).get("/sparql", headers={"Accept": "application/n-triples"})
-    assert f"<http://localhost/sparql> <http://www.w3.org/ns/sparql-service-description#feature> {feature} ." in (
+    endpoint = memory_app.config["SETTINGS"].public_url + "sparql"
+    assert f"<{endpoint}> <http://www.w3.org/ns/sparql-service-description#feature> {feature} ." in (
         on.get_data(as_text=True)
     )

@@ -8,6 +8,7 @@ import re
 import threading
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from allianceld.reconciliation import Reconciler
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ID_BASE
 from allianceld.web import create_app
+from conftest import free_port
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "testsuites" / "reconciliation"
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/testsuites/reconciliation is not on this machine")
@@ -97,8 +99,9 @@ def test_manifest(client, validate) -> None:
     assert body["versions"] == ["0.2", "1.0-draft"]
     assert body["identifierSpace"] == ID_BASE and body["schemaSpace"] == str(ALD)
     assert {t["id"] for t in body["defaultTypes"]} == {STATE, ALLIANCE}
-    assert body["view"]["url"] == "http://localhost/id/{{id}}"
-    assert body["preview"]["url"] == "http://localhost/reconcile/preview?id={{id}}"
+    public = client.application.config["SETTINGS"].public_url  # configured, never the Host header
+    assert body["view"]["url"] == public + "id/{{id}}"
+    assert body["preview"]["url"] == public + "reconcile/preview?id={{id}}"
     for kind in ("entity", "type", "property"):
         service = body["suggest"][kind]
         assert client.get(service["service_path"].replace("/suggest", "/reconcile/suggest")).status_code == 200
@@ -274,7 +277,9 @@ def test_preview(client) -> None:
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert (
-        "<h1>" in html and "North Atlantic Treaty Organization" in html and "http://localhost/id/alliance/nato" in html
+        "<h1>" in html
+        and "North Atlantic Treaty Organization" in html
+        and client.application.config["SETTINGS"].public_url + "id/alliance/nato" in html
     )
     assert "Traité de l&#39;Atlantique Nord" in html  # escaped
     full_iri = client.get("/reconcile/preview", query_string={"id": ID_BASE + "state/fra"})
@@ -431,12 +436,15 @@ def test_index_is_rebuilt_after_a_write_and_ambiguity_stops_a_match(loaded_kb: K
 # -- over HTTP, as OpenRefine calls it -----------------------------------------------------------
 
 
-def test_openrefine_round_trip_over_a_real_server(app, validate) -> None:
-    """Manifest, a form-encoded POST of queries, then the preview URL made from the manifest's template."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def test_openrefine_round_trip_over_a_real_server(settings, shared_kb, validate) -> None:
+    """Manifest, a form-encoded POST of queries, then the preview URL made from the manifest's template
+    (the server's public URL is configured: ALLIANCELD_BASE_URL)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app({"SETTINGS": replace(settings, base_url=base), "KB": shared_kb, "TESTING": True})
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
     try:
         with urllib.request.urlopen(base + "/reconcile", timeout=10) as resp:
             manifest = validate(json.load(resp), "manifest")
@@ -481,5 +489,7 @@ def test_view_urls_lead_to_the_linked_data_pages(client) -> None:
     template = client.get("/reconcile").get_json()["view"]["url"]
     for text in ("OTAN", "Japan"):
         best = client.get("/reconcile", query_string={"query": text}).get_json()["result"][0]
-        page = client.get(template.replace("{{id}}", best["id"]).removeprefix("http://localhost"))
+        page = client.get(
+            template.replace("{{id}}", best["id"]).removeprefix(client.application.config["SETTINGS"].public_url[:-1])
+        )
         assert page.status_code == 200 and best["name"] in page.get_data(as_text=True)

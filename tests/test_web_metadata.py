@@ -28,13 +28,17 @@ def test_void_is_counted_from_the_store(client, shared_kb) -> None:
     resp = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     assert resp.status_code == 200
     g = rdflib.Graph().parse(data=resp.data.decode(), format="turtle")
-    ds = g.value(predicate=VOID.sparqlEndpoint, object=URIRef("http://localhost/sparql"), any=False)
+    ds = g.value(
+        predicate=VOID.sparqlEndpoint,
+        object=URIRef(client.application.config["SETTINGS"].public_url + "sparql"),
+        any=False,
+    )
     assert ds is not None
     asserted = sum(shared_kb.count(n) for n in shared_kb.asserted_graphs())
     assert g.value(ds, VOID.triples) == Literal(asserted)
     subsets = {str(s) for s in g.objects(ds, VOID.subset)}
     assert set(shared_kb.graphs()) <= subsets
-    linkset = URIRef("http://localhost/.well-known/void#wikidata-links")
+    linkset = URIRef(client.application.config["SETTINGS"].public_url + ".well-known/void#wikidata-links")
     assert (linkset, RDF.type, VOID.Linkset) in g
     states = shared_kb.select("SELECT (COUNT(*) AS ?n) WHERE { ?s a ald:State }", inference=False)
     assert int(g.value(linkset, VOID.triples)) > int(states[0]["n"])  # every state, and most alliances

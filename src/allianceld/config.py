@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def project_home() -> Path:
@@ -35,6 +36,10 @@ class Settings:
     port: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_PORT", "8000")))
     sparql_query_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_QUERY_URL"))
     sparql_update_url: str | None = field(default_factory=lambda: os.environ.get("ALLIANCELD_SPARQL_UPDATE_URL"))
+    # the service's public URL (scheme, host, port and any path prefix): the base of every absolute
+    # URL it writes (reconciliation manifest and previews, service description, VoID, dumps); unset,
+    # http://<host>:<port>/ from the settings above. Never taken from a request's Host header.
+    base_url: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_BASE_URL", ""))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_BODY_BYTES", 16 * 2**20)))
     max_result_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_RESULT_BYTES", 256 * 2**20))
@@ -61,6 +66,23 @@ class Settings:
             Path(os.environ["ALLIANCELD_BACKUP_DIR"]) if os.environ.get("ALLIANCELD_BACKUP_DIR") else None
         )
     )
+
+    @property
+    def public_url(self) -> str:
+        """:attr:`base_url` ending in ``/``, or ``http://<host>:<port>/`` when it is not set.
+
+        >>> Settings(store_path=None, host="::1", port=80).public_url, Settings(base_url="https://a.example/kb").public_url
+        ('http://[::1]:80/', 'https://a.example/kb/')
+        """
+        if not self.base_url:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"http://{host}:{self.port}/"
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                f"ALLIANCELD_BASE_URL must be an http or https URL without query or fragment, not {self.base_url!r}"
+            )
+        return self.base_url.rstrip("/") + "/"
 
     @property
     def in_memory(self) -> bool:

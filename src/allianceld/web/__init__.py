@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     settings: Settings = app.config["SETTINGS"] or Settings()
+    _ = settings.public_url  # a malformed ALLIANCELD_BASE_URL stops here, not at the first request
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)

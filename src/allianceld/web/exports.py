@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 
 from allianceld import export
 from allianceld.errors import BadRequest
+from allianceld.web.metadata import public_url
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb
 
@@ -26,7 +27,7 @@ def dump() -> Response:
     ``?inference=false`` leaves out the inferred graphs."""
     fmt = _format()
     inference = _flag("inference", default=True)
-    kb, base = get_kb(), request.host_url
+    kb, base = get_kb(), public_url()
 
     def generate() -> Iterator[bytes]:
         with export.consistent_view(kb) as view:

@@ -11,7 +11,7 @@ from allianceld import rdfio
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH
 from allianceld.web.negotiation import choose
-from allianceld.web.services import get_kb
+from allianceld.web.services import get_kb, services
 
 bp = Blueprint("metadata", __name__)
 
@@ -25,6 +25,12 @@ LINKSETS = (
     ("dbpedia", "http://dbpedia.org/resource/", "http://dbpedia.org/"),
     ("geonames", "https://sws.geonames.org/", "https://www.geonames.org/"),
 )
+
+
+def public_url(path: str = "") -> str:
+    """The absolute public URL of ``path`` on this service, from the configured base URL
+    (``Settings.public_url``), never from the request's ``Host`` header."""
+    return services().settings.public_url + path.lstrip("/")
 
 
 def rdf_response(graph: rdflib.Graph) -> Response:
@@ -149,4 +155,4 @@ def void_description(kb: KnowledgeBase, base: str) -> rdflib.Graph:
 
 @bp.get("/.well-known/void")
 def void() -> Response:
-    return rdf_response(void_description(get_kb(), request.host_url))
+    return rdf_response(void_description(get_kb(), public_url()))

@@ -31,6 +31,7 @@ from allianceld.reconciliation import (
     parse_query,
 )
 from allianceld.vocab import ALD, ID_BASE
+from allianceld.web.metadata import public_url
 from allianceld.web.services import get_kb
 
 bp = Blueprint("reconcile", __name__)
@@ -145,7 +146,7 @@ def draft_batch(body: Any) -> dict[str, Any]:
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/")
+    return public_url().rstrip("/")
 
 
 def default_types() -> list[dict[str, str]]:

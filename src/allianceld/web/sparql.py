@@ -11,7 +11,7 @@ from allianceld.errors import BadRequest, Forbidden, NotAcceptable, UnsupportedM
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
 from allianceld.web.auth import require
-from allianceld.web.metadata import SD, rdf_response, service_description, wants_rdf
+from allianceld.web.metadata import SD, public_url, rdf_response, service_description, wants_rdf
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 
@@ -26,9 +26,9 @@ def endpoint() -> Response:
         return _update(update)
     if query is None:
         if wants_rdf():
-            description = service_description(get_kb(), request.base_url)
+            description = service_description(get_kb(), public_url("sparql"))
             if services().settings.service_endpoints:  # SERVICE works, to the allowlisted endpoints
-                description.add((URIRef(request.base_url), SD.feature, SD.BasicFederatedQuery))
+                description.add((URIRef(public_url("sparql")), SD.feature, SD.BasicFederatedQuery))
             return rdf_response(description)
         if choose(["text/html", "application/json"], "application/json") == "text/html":
             return _editor()
@@ -108,7 +108,7 @@ def _update(update: str) -> Response:
 
     svc = services()
     # relative IRIs resolve against the endpoint's URL, as the protocol suggests
-    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize, base_iri=request.base_url)
+    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize, base_iri=public_url("sparql"))
     return jsonify(
         {
             "graphs": result.graphs,
