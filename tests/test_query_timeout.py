@@ -3,6 +3,7 @@ while other queries go on being answered; queries see every acknowledged write."
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -33,14 +34,20 @@ def pooled(request, tmp_path_factory, validator):
     svc = app.extensions["allianceld"]
     if request.param == "on":
         client = app.test_client()
-        until_in_memory(svc.pool, lambda: _ask(client), workers=2)
+        clients = itertools.count()  # one client runs at most one query at once on two workers
+        until_in_memory(svc.pool, lambda: _ask(client, remote=f"10.0.0.{next(clients) % 200}"), workers=2)
     yield app.test_client(), kb, svc
     svc.close()
     kb.close()
 
 
-def _ask(client, query: str = FINLAND):
-    return client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+def _ask(client, query: str = FINLAND, remote: str = "127.0.0.1"):
+    return client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        environ_base={"REMOTE_ADDR": remote},
+    )
 
 
 def test_queries_run_in_worker_processes_on_a_snapshot(pooled) -> None:
@@ -59,7 +66,9 @@ def test_a_runaway_query_is_stopped_while_others_are_served(pooled) -> None:
 
     def runaway() -> None:
         start = time.monotonic()
-        outcome["resp"] = client.get("/sparql", query_string={"query": RUNAWAY})
+        outcome["resp"] = client.get(  # from another client than the queries served meanwhile
+            "/sparql", query_string={"query": RUNAWAY}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+        )
         outcome["elapsed"] = time.monotonic() - start
 
     thread = threading.Thread(target=runaway)

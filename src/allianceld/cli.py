@@ -711,6 +711,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
             host,
             port,
             threads,
+            settings,
         )
         return
     kb = _open_kb(settings)

@@ -60,6 +60,17 @@ class Settings:
     service_allowlist: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_SERVICE_ALLOWLIST", ""))
     # seconds a federated query (one with SERVICE) may run; its remote calls have no limit of their own
     service_timeout: float = field(default_factory=lambda: float(os.environ.get("ALLIANCELD_SERVICE_TIMEOUT", 30)))
+    # production server: seconds a request (line, headers and body) may take to arrive, from its
+    # first byte, before the connection is dropped; and the bytes of bodies it buffers at once
+    request_timeout: float = field(default_factory=lambda: float(os.environ.get("ALLIANCELD_REQUEST_TIMEOUT", 60)))
+    request_buffer_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ALLIANCELD_REQUEST_BUFFER_BYTES", 128 * 2**20))
+    )
+    # queries one client (remote address) may have under way; it runs at most query_workers - 1 at once
+    client_queries: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_CLIENT_QUERIES", 4)))
+    # validations (POST /validate) one client may run at once, and all clients together
+    client_validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_CLIENT_VALIDATIONS", 1)))
+    validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_VALIDATIONS", 2)))
     # where POST /admin/backup writes its backups (a new directory each); default <store path>.backups
     backup_dir: Path | None = field(
         default_factory=lambda: (

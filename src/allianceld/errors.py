@@ -132,6 +132,22 @@ class RemoteStoreError(AllianceldError):
     kind = "remote-store-error"
 
 
+class TooManyRequests(AllianceldError):
+    """This client already has as much heavy work under way as one client may; ``retry_after_s``
+    says when to try again (sent as ``Retry-After``)."""
+
+    status = 429
+    kind = "too-many-requests"
+
+
+class ServerBusy(AllianceldError):
+    """The server already does as much heavy work of this kind as it may at once; ``retry_after_s``
+    says when to try again (sent as ``Retry-After``)."""
+
+    status = 503
+    kind = "server-busy"
+
+
 class QueryTimeout(AllianceldError):
     """A query ran past the configured time limit and was stopped."""
 

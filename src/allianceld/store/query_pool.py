@@ -12,6 +12,11 @@ several times faster to query, and the pool keeps the updates of the writes sinc
 a query goes to a worker with the updates its copy lacks, run there first. A worker whose copy is
 loading, or too far behind (updates dropped, or one that cannot be replayed), answers from a
 snapshot while a new copy loads.
+
+No client can take every worker: a client (the caller names it, e.g. by its remote address) runs
+at most ``workers - 1`` queries at once (one, with two workers) and has at most ``client_queries``
+under way, the rest waiting for its turn; more are refused with 429 (:mod:`allianceld.admission`).
+A query from anyone else therefore always finds a worker that no single client holds.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from allianceld.admission import Admission
 from allianceld.errors import AllianceldError, QueryTimeout
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.knowledgebase import KnowledgeBase
@@ -84,10 +90,16 @@ class QueryPool:
     """Runs queries on snapshots of ``kb`` in up to ``workers`` processes, each stopped after
     ``timeout`` seconds; on in-memory copies of it when ``memory``."""
 
-    def __init__(self, kb: KnowledgeBase, *, workers: int, timeout: float, memory: bool = False) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, *, workers: int, timeout: float, memory: bool = False, client_queries: int = 4
+    ) -> None:
         if kb.path is None:
             raise ValueError("query workers need an on-disk store")
         self.kb, self.max_workers, self.timeout = kb, max(1, workers), timeout
+        share = max(1, self.max_workers - 1)
+        self.clients = Admission(
+            "queries", per_client=share, queue=max(0, client_queries - share), setting="ALLIANCELD_CLIENT_QUERIES"
+        )
         self.snapshot_dir = kb.path.parent / f".{kb.path.name}.snapshots"
         shutil.rmtree(self.snapshot_dir, ignore_errors=True)  # left over by a crash
         self._workers = threading.Condition()
@@ -105,9 +117,16 @@ class QueryPool:
         if memory:
             kb.add_write_listener(self._written)
 
-    def run(self, request: QueryRequest) -> Answer:
-        """Answer ``request`` in a worker; :class:`QueryTimeout` when it runs past the limit."""
+    def run(self, request: QueryRequest, client: str | None = None) -> Answer:
+        """Answer ``request`` in a worker; :class:`QueryTimeout` when it runs past the limit. A
+        ``client``'s queries take its share of the workers (the module's docstring)."""
         deadline = time.monotonic() + self.timeout  # for a busy pool to free a worker
+        if client is None:
+            return self._run(request, deadline)
+        with self.clients.slot(client, deadline):
+            return self._run(request, deadline)
+
+    def _run(self, request: QueryRequest, deadline: float) -> Answer:
         worker = self._take_worker(deadline)
         try:
             status, payload = self._ask(worker, request)

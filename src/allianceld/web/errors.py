@@ -36,9 +36,12 @@ def init_app(app: Flask) -> None:
             resp = error_response(exc.status, body.pop("error"), body.pop("message"))
             resp.headers["WWW-Authenticate"] = 'Bearer realm="allianceld"'
             return resp
-        return error_response(
+        resp = error_response(
             exc.status, body.pop("error"), body.pop("message"), **{k: v for k, v in body.items() if k != "status"}
         )
+        if "retry_after_s" in body:  # a busy server (429, 503): when to try again
+            resp.headers["Retry-After"] = str(body["retry_after_s"])
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -6,6 +6,10 @@ queries run in the query pool's processes (``store.query_pool``) on copies of th
 the worker's threads run the rest in parallel (pyoxigraph releases the GIL while it evaluates).
 The app, and with it the store, is built in the worker after the fork: RocksDB's background
 threads do not survive a fork.
+
+The worker reads each request whole in its event loop before a thread takes it
+(:mod:`.buffering_worker`): slow clients hold no thread, and a request not whole within
+``ALLIANCELD_REQUEST_TIMEOUT`` seconds is dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from allianceld.config import Settings
 from allianceld.logs import JsonFormatter
+from allianceld.web.buffering_worker import worker_class
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -46,12 +52,14 @@ class JsonLogger(Logger):  # type: ignore[misc]
             handler.setFormatter(JsonFormatter())
 
 
-def options(host: str, port: int, threads: int) -> dict[str, Any]:
-    """gunicorn's settings: one gthread worker with ``threads`` threads on ``host``:``port``."""
+def options(host: str, port: int, threads: int, settings: Settings | None = None) -> dict[str, Any]:
+    """gunicorn's settings: one worker with ``threads`` threads on ``host``:``port``, reading
+    requests whole within ``settings.request_timeout`` before a thread takes them."""
+    settings = settings or Settings()
     return {
         "bind": f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gthread",
+        "worker_class": worker_class(settings.request_timeout, settings.max_body_bytes, settings.request_buffer_bytes),
         "threads": threads,
         "timeout": 120,
         "graceful_timeout": 10,
@@ -61,8 +69,8 @@ def options(host: str, port: int, threads: int) -> dict[str, Any]:
     }
 
 
-def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int) -> None:
-    """Serve the app ``make_app`` builds with one gthread worker and ``threads`` threads until
+def serve(make_app: Callable[[], Flask], host: str, port: int, threads: int, settings: Settings | None = None) -> None:
+    """Serve the app ``make_app`` builds with one worker and ``threads`` threads until
     interrupted. The worker builds it: RocksDB's background threads do not survive a fork, so a
     store opened (even once) before it would wait for ever on its first flush in the worker."""
-    GunicornServer(make_app, options(host, port, threads)).run()
+    GunicornServer(make_app, options(host, port, threads, settings)).run()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 
 from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
@@ -89,7 +89,7 @@ class Services:
         in this process otherwise (memory, where nothing can stop a query; remote, where the HTTP
         timeout does)."""
         if self.pool is not None:
-            return self.pool.run(request)
+            return self.pool.run(request, client=request_client())
         return execute(self.kb, request)
 
     def close(self) -> None:
@@ -107,11 +107,22 @@ def init_services(app: Flask, settings: Settings) -> None:
     pool = None
     if kb.path is not None and not kb.read_only and settings.query_timeout > 0:
         memory = query_copies_fit(settings, kb.path)
-        pool = QueryPool(kb, workers=settings.query_workers, timeout=settings.query_timeout, memory=memory)
+        pool = QueryPool(
+            kb,
+            workers=settings.query_workers,
+            timeout=settings.query_timeout,
+            memory=memory,
+            client_queries=settings.client_queries,
+        )
         atexit.register(pool.close)
         if app.config.get("WARM_QUERY_POOL"):
             pool.warm()
     app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
+
+
+def request_client() -> str | None:
+    """The client of the request being served (its remote address), for per-client limits."""
+    return (request.remote_addr or "unknown") if has_request_context() else None
 
 
 def query_memory_choice(settings: Settings) -> str:

@@ -1,0 +1,241 @@
+"""A gunicorn gthread worker that reads each request whole before a thread takes it.
+
+gunicorn's gthread worker hands a connection to a thread as soon as its first byte arrives, and
+the thread then blocks reading the rest: a few clients sending a byte every few seconds hold every
+thread, and nothing else is answered. Here the worker's event loop reads every connection without
+blocking, buffers what arrives, and submits the connection to a thread only once a whole request
+(head and body, :mod:`.request_framing`) is in memory; the thread's parser reads it from there.
+A request that is not whole ``read_timeout`` seconds after it started (its first byte, or the
+connection's opening) is dropped, as is a kept-alive connection idle for ``keepalive`` seconds.
+
+Memory is bounded too: the bodies being buffered may take ``buffer_bytes`` together; a request
+that would need more is answered 503 with ``Retry-After``; a body over ``max_body`` bytes gets 413
+as soon as its size is known, and a head over 64 KiB gets 431. These answers are written by the
+loop itself (they are small) and the connection is closed after its remaining input is drained.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import selectors
+import socket
+import time
+from concurrent import futures
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from allianceld.web.request_framing import HEAD_LIMIT, Head, Refused, parse_head, request_end
+
+RECV_BYTES = 256 * 1024
+# after a refusal, at most this much more input is read and dropped before closing, so that a
+# client still sending reads the answer instead of a reset connection
+DRAIN_BYTES = 4 * 2**20
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+HEALTH_CHECKS = (b"GET /healthz ", b"GET /healthz?", b"HEAD /healthz ", b"HEAD /healthz?")
+
+
+class _TimedSocket:
+    """The connection's socket as the thread sees it: blocking, but never for more than
+    ``timeout`` seconds per operation (gthread sets its sockets blocking without a limit)."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._sock, self._timeout = sock, timeout
+
+    def setblocking(self, flag: bool) -> None:
+        self._sock.settimeout(self._timeout if flag else 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _Conn(TConn):  # type: ignore[misc]
+    """A connection with the bytes read for its next request."""
+
+    def __init__(self, cfg: Any, sock: socket.socket, client: Any, server: Any, timeout: float) -> None:
+        super().__init__(cfg, _TimedSocket(sock, timeout), client, server)
+        self.inbox = bytearray()
+        self.head: Head | None = None
+        self.continued = False  # 100 Continue sent for the request being read
+        self.deadline = 0.0
+        self.started = False  # a byte of the request being read has arrived
+        self.draining = -1  # bytes dropped after a refusal (-1: not refused)
+
+
+class BufferingWorker(ThreadWorker):  # type: ignore[misc]
+    """gthread, with requests read whole by the event loop (see the module's docstring)."""
+
+    read_timeout = 30.0
+    max_body = 16 * 2**20
+    buffer_bytes = 64 * 2**20
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reading: set[_Conn] = set()
+        self.buffered = 0  # bytes held in the inboxes of ``reading``
+        self.health_pool: futures.ThreadPoolExecutor | None = None
+
+    # -- connections waiting for a whole request --------------------------------------------
+
+    def accept(self, listener: socket.socket) -> None:
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = _Conn(self.cfg, client_sock, client_addr, listener.getsockname(), self.read_timeout)
+        self._wait_for_request(conn, b"", idle=self.read_timeout)
+
+    def _wait_for_request(self, conn: _Conn, data: bytes, idle: float) -> None:
+        """Read ``conn``'s next request in the event loop, starting with ``data`` already read;
+        without a byte of it within ``idle`` seconds, the connection is closed."""
+        conn.inbox, conn.head, conn.continued, conn.started = bytearray(data), None, False, bool(data)
+        conn.deadline = time.monotonic() + (self.read_timeout if data else idle)
+        self.buffered += len(data)
+        if self._whole(conn):
+            return
+        conn.sock.setblocking(False)
+        self.reading.add(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+
+    def _on_readable(self, conn: _Conn, _sock: Any) -> None:
+        if conn.draining >= 0:
+            self._drain(conn)
+            return
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(conn)
+            return
+        if not conn.started:
+            conn.started, conn.deadline = True, time.monotonic() + self.read_timeout
+        conn.inbox += data
+        self.buffered += len(data)
+        self._whole(conn)
+
+    def _whole(self, conn: _Conn) -> bool:
+        """Submit ``conn`` to a thread when its request is whole (True); answer a refusal."""
+        try:
+            if conn.head is None:
+                conn.head = parse_head(conn.inbox)
+            end = None if conn.head is None else request_end(conn.inbox, conn.head, self.max_body)
+            if end is None and len(conn.inbox) > 2 * self.max_body + HEAD_LIMIT:  # framing of tiny chunks
+                end = request_end(b"", Head(0, length=self.max_body + 1), self.max_body)
+            if end is None and self.buffered > self.buffer_bytes:
+                raise Refused(
+                    503,
+                    "service-unavailable",
+                    "the server is receiving too many request bodies at once; try again shortly",
+                    retry_after=5,
+                )
+        except Refused as refusal:
+            self._refuse(conn, refusal)
+            return True
+        if end is None:
+            if conn.head is not None and conn.head.expects_continue and not conn.continued:
+                conn.continued = True
+                with contextlib.suppress(OSError):
+                    conn.sock.send(CONTINUE)
+            return False
+        self.buffered -= len(conn.inbox)
+        self._stop_reading(conn)
+        self.enqueue_req(conn)
+        return True
+
+    def _stop_reading(self, conn: _Conn) -> None:
+        if conn in self.reading:
+            self.reading.discard(conn)
+            with contextlib.suppress(OSError, KeyError, ValueError):
+                self.poller.unregister(conn.sock)
+
+    def _refuse(self, conn: _Conn, refusal: Refused) -> None:
+        """Answer ``refusal``, then drop what the client still sends (up to DRAIN_BYTES) and close."""
+        self.buffered -= len(conn.inbox)
+        conn.inbox = bytearray()
+        try:
+            conn.sock.send(refusal.response())
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        conn.draining = 0
+        conn.deadline = min(conn.deadline, time.monotonic() + 5)
+        if conn not in self.reading:
+            conn.sock.setblocking(False)
+            self.reading.add(conn)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+
+    def _drain(self, conn: _Conn) -> None:
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.draining += len(data)
+        if not data or conn.draining > DRAIN_BYTES:
+            self._close(conn)
+
+    def _close(self, conn: _Conn) -> None:
+        self._stop_reading(conn)
+        self.buffered -= len(conn.inbox)
+        conn.inbox = bytearray()
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close the connections whose request did not arrive in time (all idle ones when stopping)."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn in [c for c in self.reading if c.deadline <= now or (not self.alive and not c.started)]:
+            self._close(conn)
+
+    # -- a thread serves the whole request ----------------------------------------------------
+
+    def enqueue_req(self, conn: _Conn) -> None:
+        """Submit ``conn``'s whole request to a thread: ``/healthz`` to threads of its own, which
+        busy threads never delay; everything else to the worker's threads."""
+        if conn.inbox.startswith(HEALTH_CHECKS):
+            if self.health_pool is None:
+                self.health_pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+            done = self.health_pool.submit(self.handle, conn)
+            done.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
+            return
+        super().enqueue_req(conn)
+
+    def handle(self, conn: _Conn) -> Any:
+        conn.data_ready = True  # the request is in memory: no waiting for the socket
+        conn.init()
+        conn.sock.setblocking(True)
+        conn.parser.unreader.unread(bytes(conn.inbox))
+        conn.inbox = bytearray()
+        return super().handle(conn)
+
+    def finish_request(self, conn: _Conn, fs: Any) -> None:
+        """After a response: read the next request of a kept-alive connection in the loop."""
+        try:
+            keep = bool(fs.result()) if not fs.cancelled() else False
+        except Exception:
+            keep = False
+        if keep and self.alive:
+            self._wait_for_request(conn, conn.parser.unreader.take_buffered(), idle=self.cfg.keepalive)
+        else:
+            self.nr_conns -= 1
+            conn.close(graceful=keep)
+
+
+def worker_class(read_timeout: float, max_body: int, buffer_bytes: int) -> type[BufferingWorker]:
+    """:class:`BufferingWorker` with these limits (gunicorn builds the worker from its class)."""
+    return type(
+        "BufferingWorker",
+        (BufferingWorker,),
+        {"read_timeout": read_timeout, "max_body": max_body, "buffer_bytes": buffer_bytes, "__module__": __name__},
+    )

@@ -1,0 +1,140 @@
+"""Where an HTTP/1.1 request ends in the bytes received so far, without waiting for more.
+
+The production server reads each request whole before a thread takes it (:mod:`.buffering_worker`);
+this tells it when a request is whole: its head (request line and headers) and its body, framed by
+``Content-Length`` or ``Transfer-Encoding: chunked``. It only frames: a malformed head is "whole"
+as soon as its end is seen, and gunicorn's parser refuses it with 400.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+# the request line and headers together (gunicorn's own limits are per line and per field)
+HEAD_LIMIT = 64 * 1024
+
+
+class Refused(Exception):
+    """The request is refused before it reaches the app: ``status``, a machine-readable ``kind``,
+    a message, and for a busy server how many seconds to wait (``retry_after``)."""
+
+    def __init__(self, status: int, kind: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message, self.retry_after = status, kind, message, retry_after
+
+    def response(self) -> bytes:
+        """The whole HTTP response: the app's JSON error shape, and ``Connection: close``."""
+        body = json.dumps({"error": self.kind, "status": self.status, "message": self.message}).encode()
+        reason = {413: "Content Too Large", 431: "Request Header Fields Too Large", 503: "Service Unavailable"}
+        head = [
+            f"HTTP/1.1 {self.status} {reason.get(self.status, 'Error')}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        ]
+        if self.retry_after is not None:
+            head.append(f"Retry-After: {self.retry_after}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+@dataclass(frozen=True)
+class Head:
+    """A request's head: where its body starts, and how the body is framed."""
+
+    body_start: int
+    length: int = 0  # Content-Length (0: no body)
+    chunked: bool = False
+    expects_continue: bool = False  # ``Expect: 100-continue`` on HTTP/1.1
+    malformed: bool = False  # left to gunicorn's parser, which answers 400
+
+
+def parse_head(data: bytes | bytearray) -> Head | None:
+    """The head at the start of ``data``, or None while it is incomplete; :class:`Refused` (431)
+    when it grows past :data:`HEAD_LIMIT`."""
+    end = data.find(b"\r\n\r\n", 0, HEAD_LIMIT + 4)
+    if end < 0:
+        if len(data) > HEAD_LIMIT:
+            raise Refused(
+                431, "request-header-fields-too-large", f"the request line and headers exceed {HEAD_LIMIT} bytes"
+            )
+        return None
+    start = end + 4
+    request_line, *lines = bytes(data[:end]).split(b"\r\n")
+    lengths: list[bytes] = []
+    codings: list[bytes] = []
+    expects = False
+    for line in lines:
+        name, sep, value = line.partition(b":")
+        if not sep:
+            return Head(start, malformed=True)
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length":
+            lengths.append(value)
+        elif name == b"transfer-encoding":
+            codings.extend(c.strip() for c in value.split(b","))
+        elif name == b"expect" and value == b"100-continue":
+            expects = request_line.endswith(b"HTTP/1.1")
+    if codings:
+        if lengths or codings[-1] != b"chunked":
+            return Head(start, malformed=True)
+        return Head(start, chunked=True, expects_continue=expects)
+    if not lengths:
+        return Head(start)
+    if len(set(lengths)) != 1 or not lengths[0].isdigit():
+        return Head(start, malformed=True)
+    return Head(start, length=int(lengths[0]), expects_continue=expects)
+
+
+def request_end(data: bytes | bytearray, head: Head, max_body: int) -> int | None:
+    """The index just past the request that starts ``data`` (whose head is ``head``), or None
+    while its body is incomplete; :class:`Refused` (413) when the body exceeds ``max_body``
+    bytes, as soon as that is known."""
+    if head.malformed:
+        return head.body_start
+    too_large = Refused(
+        413,
+        "request-entity-too-large",
+        f"the body is more than the limit of {max_body} bytes (ALLIANCELD_MAX_BODY_BYTES)",
+    )
+    if not head.chunked:
+        if head.length > max_body:
+            raise too_large
+        end = head.body_start + head.length
+        return end if len(data) >= end else None
+    return _chunked_end(data, head.body_start, max_body, too_large)
+
+
+def _chunked_end(data: bytes | bytearray, position: int, max_body: int, too_large: Refused) -> int | None:
+    """The end of a chunked body starting at ``position`` (after its trailers), or None."""
+    total = 0
+    while True:
+        line_end = data.find(b"\r\n", position, position + 1024)
+        if line_end < 0:
+            if len(data) - position > 1024:  # a chunk-size line (with extensions) this long is malformed
+                return len(data)
+            return None
+        size_text = bytes(data[position:line_end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return len(data)  # malformed: gunicorn's parser refuses it
+        total += size
+        if total > max_body:
+            raise too_large
+        position = line_end + 2
+        if size == 0:
+            break
+        position += size + 2  # the chunk and its CRLF
+        if len(data) < position:
+            return None
+    # trailers: header lines up to an empty line
+    while True:
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0:
+            if len(data) - position > HEAD_LIMIT:
+                raise Refused(431, "request-header-fields-too-large", f"the trailers exceed {HEAD_LIMIT} bytes")
+            return None
+        if line_end == position:
+            return position + 2
+        position = line_end + 2
