@@ -35,7 +35,7 @@ PUBLIC_POSTS = {
     ("/reconcile/match", "POST"): "reconciliation queries (the 1.0 draft)",
     ("/sparql", "POST"): "SPARQL queries (its updates are in the table below)",
 }
-GRAPH = "https://w3id.org/allianceld/graph/data/access-control"
+GRAPH = "https://w3id.org/allianceld/graph/user/access-control"  # a contributor's own graph
 LABEL = "<https://w3id.org/allianceld/id/region/europe> <http://www.w3.org/2000/01/rdf-schema#comment> 'x'"
 
 

@@ -19,7 +19,7 @@ from allianceld.vocab import SH
 from conftest import Site
 from test_contributions import VALID, nato_partnership
 
-GRAPH = "https://w3id.org/allianceld/graph/data/mine"
+GRAPH = "https://w3id.org/allianceld/graph/user/mine"  # a contributor's own graph
 INVALID = nato_partnership("1949-01-01")
 SHAPE = "https://w3id.org/allianceld/shapes#Membership-startAfterFounding"
 

@@ -20,7 +20,8 @@ from allianceld.vocab import PROVENANCE_GRAPH_BASE, contribution_graph_iri, prov
 
 ID = re.compile(r"[0-9a-f]{12}")
 
-# one row per contribution record; GRAPH ?record ranges over the provenance graphs only
+# one row per contribution record; GRAPH ?record ranges over the provenance graphs only (a curated
+# change's record, graph_policy.change_record, has no dcterms:identifier: it is not a contribution)
 _RECORD = """
 SELECT ?id ?graph ?record ?agent ?agentName ?time ?source ?license ?comment ?triples
        ?retracted ?retractedBy ?retractedByName ?reason
@@ -45,7 +46,10 @@ WHERE {
 """
 _COUNT = """
 SELECT (COUNT(DISTINCT ?record) AS ?n)
-WHERE { GRAPH ?record { ?record a prov:Bundle } FILTER(STRSTARTS(STR(?record), %(base)s)) }
+WHERE {
+  GRAPH ?record { ?record a prov:Bundle . ?graph dcterms:identifier ?id }
+  FILTER(STRSTARTS(STR(?record), %(base)s))
+}
 """
 
 

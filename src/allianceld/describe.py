@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from allianceld.graph_policy import Kind, kind_of
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import (
     ALD,
@@ -17,7 +18,6 @@ from allianceld.vocab import (
     DATA_GRAPH_BASE,
     ID_BASE,
     INFERRED_GRAPH,
-    ONTOLOGY_GRAPH,
     ORG,
     RULE_GRAPH_BASE,
     is_inferred_graph,
@@ -165,7 +165,9 @@ def labels(kb: KnowledgeBase, iris: Iterable[str]) -> dict[str, str]:
 
 def graph_source(graph: str) -> dict[str, str]:
     """Where the triples of ``graph`` come from, for a page: ``kind`` (file, contribution, ontology,
-    owl-rl, rule or graph), a ``name`` and, where there is one, a ``url``.
+    owl-rl, rule or graph), a ``name`` and, where there is one, a ``url``. The label follows the
+    graph's kind (``graph_policy.kind_of``): only a curated graph, which an admin alone writes, is
+    shown as a data file; a graph a contributor wrote is a contribution or a plain graph.
 
     >>> graph_source("https://w3id.org/allianceld/graph/data/nato")
     {'graph': 'https://w3id.org/allianceld/graph/data/nato', 'kind': 'file', 'name': 'data/nato.ttl'}
@@ -173,16 +175,17 @@ def graph_source(graph: str) -> dict[str, str]:
     '/reasoning#rule-allied-states'
     """
     out = {"graph": graph}
-    if graph.startswith(CONTRIBUTION_GRAPH_BASE):
+    kind = kind_of(graph)
+    if kind is Kind.CONTRIBUTION:
         cid = graph[len(CONTRIBUTION_GRAPH_BASE) :]
         out.update(kind="contribution", name=cid, url="/contributions/" + quote(cid, safe=""))
-    elif graph.startswith(DATA_GRAPH_BASE):
+    elif kind is Kind.CURATED:
         out.update(kind="file", name="data/" + graph[len(DATA_GRAPH_BASE) :] + ".ttl")
-    elif graph == ONTOLOGY_GRAPH:
+    elif kind is Kind.ONTOLOGY:
         out.update(kind="ontology", name="the ontology", url="/ontology")
     elif graph == INFERRED_GRAPH:
         out.update(kind="owl-rl", name="OWL 2 RL", url="/reasoning")
-    elif graph.startswith(RULE_GRAPH_BASE):
+    elif kind is Kind.DERIVED:
         name = graph[len(RULE_GRAPH_BASE) :]
         out.update(kind="rule", name=name, url="/reasoning#rule-" + quote(name, safe=""))
     else:

@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from allianceld import reasoning, rl_engine
+from allianceld.graph_policy import Kind, kind_of
 from allianceld.rl_rules import Term
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
@@ -25,7 +26,6 @@ from allianceld.vocab import (
     DATA_GRAPH_BASE,
     INFERRED_GRAPH,
     PROVENANCE_GRAPH_BASE,
-    is_contribution_graph,
 )
 
 MAX_DEPTH = 24
@@ -170,13 +170,15 @@ class Explainer:
 
 
 def _source(graph: str) -> dict[str, str]:
-    """Where an asserted triple comes from: its graph, and the contribution or data file."""
+    """Where an asserted triple comes from: its graph, and the contribution or data file (by the
+    graph's kind, ``graph_policy.kind_of``)."""
     out = {"graph": graph}
-    if is_contribution_graph(graph):
+    kind = kind_of(graph)
+    if kind is Kind.CONTRIBUTION:
         cid = graph.removeprefix(CONTRIBUTION_GRAPH_BASE)
         out["contribution"] = cid
         out["provenance"] = PROVENANCE_GRAPH_BASE + cid
-    elif graph.startswith(DATA_GRAPH_BASE):
+    elif kind is Kind.CURATED:
         out["file"] = graph.removeprefix(DATA_GRAPH_BASE) + ".ttl"
     return out
 

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import dl_check, federation, literals, nesting, rdfio, reasoning, rl_engine
-from allianceld.errors import BadRequest, Forbidden, Inconsistent, QuerySyntaxError, ValidationFailed
+from allianceld import dl_check, federation, graph_policy, literals, nesting, rdfio, reasoning, rl_engine
+from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
+from allianceld.graph_policy import LOCAL, Kind, Writer
 from allianceld.store import KnowledgeBase
 from allianceld.validation import Report, Validator
-from allianceld.vocab import (
-    CONTRIBUTION_GRAPH_BASE,
-    DEFAULT_GRAPH,
-    INFERRED_GRAPH,
-    ONTOLOGY_GRAPH,
-    PROVENANCE_GRAPH_BASE,
-    data_graph_iri,
-    is_contribution_graph,
-    is_provenance_graph,
-)
+from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 
 
 @dataclass(frozen=True)
@@ -72,6 +65,7 @@ def commit(
     force: bool = False,
     reason: bool = True,
     provenance: Mapping[str, list[ox.Triple]] | None = None,
+    writer: Writer = LOCAL,
 ) -> CommitResult:
     """Validate ``sources`` with the store's other data and, if they conform (or ``force``),
     replace their graphs and the inferred graph (recomputed) in one transaction.
@@ -84,28 +78,38 @@ def commit(
     the OWL 2 RL rules find an individual in two disjoint classes, or, with ``validator.dl_checks``,
     when HermiT finds the knowledge base inconsistent on a module of the write (:mod:`dl_check`).
 
+    ``writer`` (default: this process, run by its operator) may write only the graphs
+    ``graph_policy.check_write`` lets it; schema triples go into the ontology graph only
+    (``graph_policy.check_no_schema``); a token holder's change of a curated data graph is recorded
+    (``graph_policy.change_record``) in the same transaction.
+
     Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``,
-    :class:`Forbidden` for a contribution or provenance graph written without its record.
+    :class:`Forbidden` for a graph ``writer`` may not write (a contribution or provenance graph
+    written without its record, a derived graph, …), ``graph_policy.SchemaOutsideOntology`` (422).
     """
     with kb.write_lock:  # no other write between this validation and this commit
-        return _commit(kb, validator, sources, force=force, reason=reason, provenance=provenance or {})
+        return _commit(kb, validator, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer)
 
 
-def check_protected(graphs: Iterable[str], provenance: Mapping[str, list[ox.Triple]]) -> None:
-    """Refuse writes to provenance records, and to contribution graphs without their record:
-    both change only through the contributions API (``allianceld.contributions``)."""
-    for graph in provenance:
-        if not is_provenance_graph(graph):
-            raise ValueError(f"<{graph}> is not a provenance graph (they start with {PROVENANCE_GRAPH_BASE})")
-    for graph in graphs:
-        if is_provenance_graph(graph):
-            raise Forbidden(f"<{graph}> is a contribution's provenance record; it is written by /contributions only")
-        record = PROVENANCE_GRAPH_BASE + graph.removeprefix(CONTRIBUTION_GRAPH_BASE)
-        if is_contribution_graph(graph) and record not in provenance:
-            raise Forbidden(
-                f"<{graph}> is a contribution's graph; it changes only through /contributions "
-                "(POST a new contribution; an admin retracts one with DELETE)"
-            )
+def _check_policy(
+    kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]], provenance: dict[str, list[ox.Triple]], writer: Writer
+) -> None:
+    """Refuse what ``writer`` may not write (403) and schema triples outside the ontology graph (422);
+    add to ``provenance`` the record of each change of a curated graph by a token holder."""
+    graph_policy.check_writes(graphs, writer, provenance)
+    ontology = graphs[ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in graphs else kb.triples(ONTOLOGY_GRAPH)
+    namespaces = graph_policy.vocabulary_namespaces(ontology)
+    present = set(kb.graphs())
+    at = datetime.now(UTC)
+    for graph, triples in graphs.items():
+        before = set(kb.triples(graph)) if graph in present else set()
+        added = [t for t in dict.fromkeys(triples) if t not in before]  # what was there already stays allowed
+        graph_policy.check_no_schema(graph, added, namespaces)
+        if writer.agent is not None and graph_policy.kind_of(graph) is Kind.CURATED:
+            removed = list(before - set(triples))
+            if added or removed:
+                iri, record = graph_policy.change_record(graph, writer, at=at, added=added, removed=removed)
+                provenance[iri] = record
 
 
 def _commit(
@@ -116,12 +120,13 @@ def _commit(
     force: bool,
     reason: bool,
     provenance: Mapping[str, list[ox.Triple]] | None = None,
+    writer: Writer = LOCAL,
 ) -> CommitResult:
-    provenance = provenance or {}
+    provenance = dict(provenance or {})
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
-    check_protected(graphs, provenance)
+    _check_policy(kb, graphs, provenance, writer)
     triples = [t for ts in graphs.values() for t in ts]
     incoming = None
     large = bool(kb.graphs()) and is_large_write(kb, len(triples))
@@ -173,7 +178,8 @@ def apply_update(
     validator: Validator,
     update: str,
     *,
-    authorize: Callable[[list[str]], None],
+    writer: Writer = LOCAL,
+    authorize: Callable[[list[str]], None] | None = None,
     base_iri: str | None = None,
 ) -> CommitResult:
     """Run a SPARQL Update through the gate: it is applied to a scratch copy of the store, the
@@ -182,13 +188,14 @@ def apply_update(
     Relative IRIs in ``update`` resolve against ``base_iri``.
 
     The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
-    named graph ``vocab.DEFAULT_GRAPH``). Removing inferences (``DROP ALL``, ``CLEAR GRAPH
-    <…/graph/inferred>``) is harmless: they are recomputed from the asserted graphs on every
-    commit. Adding to the inferred graph is refused, and so is any change to a contribution's
-    graph or provenance record (:func:`check_protected`).
+    named graph ``vocab.DEFAULT_GRAPH``). The graphs it changes are checked for ``writer`` like
+    those of :func:`commit` (``graph_policy``), and then by ``authorize`` when given. The derived
+    graphs (OWL 2 RL, domain rules) are read-only: an update that changes one is refused (403),
+    except an update that empties the whole store (``DROP ALL``, ``CLEAR ALL``), whose inferences
+    are recomputed from what is left, nothing.
 
-    Raises :class:`QuerySyntaxError`, :class:`BadRequest` (a write into the inferred graph),
-    :class:`Forbidden` or :class:`ValidationFailed`; nothing is written in any of these cases.
+    Raises :class:`QuerySyntaxError`, :class:`Forbidden` or :class:`ValidationFailed`; nothing is
+    written in any of these cases.
     An update that would fetch anything (``LOAD <url>``, ``SERVICE``) is refused with 400 before
     it runs (``federation.check_update``), whichever backend holds the store.
     """
@@ -214,14 +221,13 @@ def apply_update(
                 quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(DEFAULT_GRAPH))
             after.setdefault(quad.graph_name.value, set()).add(quad)
         changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
-        if INFERRED_GRAPH in changed:
-            if after.get(INFERRED_GRAPH, set()) - before.get(INFERRED_GRAPH, set()):
-                raise BadRequest(
-                    f"the inferred graph <{INFERRED_GRAPH}> is computed by the reasoner; it cannot be written"
-                )
-            changed.remove(INFERRED_GRAPH)  # only removals: the commit recomputes the inferences
-        authorize(changed)
+        if not after:  # everything dropped: the derived graphs follow the asserted ones (recomputed: empty)
+            changed = [g for g in changed if graph_policy.kind_of(g) is not Kind.DERIVED]
+        for g in changed:
+            graph_policy.check_write(g, writer)
+        if authorize is not None:
+            authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         for s in sources:  # ill-typed or over-long literals, as rdfio.parse refuses them in files
             literals.check(s.triples, source="SPARQL Update")
-        return _commit(kb, validator, sources, force=False, reason=True)
+        return _commit(kb, validator, sources, force=False, reason=True, writer=writer)

@@ -26,7 +26,7 @@ REDACTED = "[redacted]"
 # query parameters whose values are never logged (compared in lower case)
 SECRET_PARAMETERS = frozenset({"token", "access_token", "api_key", "apikey", "key", "password", "secret"})
 # the fields a request's log line carries besides the standard ones (see web.request_log)
-REQUEST_FIELDS = ("method", "path", "query", "status", "duration_ms", "bytes", "remote", "request_id")
+REQUEST_FIELDS = ("method", "path", "query", "status", "duration_ms", "bytes", "remote", "request_id", "agent")
 MAX_QUERY_CHARS = 2000  # a GET /sparql query string is logged up to this length
 
 _CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s\"',;]+")

@@ -27,6 +27,9 @@ RULES_BASE = "https://w3id.org/allianceld/ontology/rules#"
 # queries see it in their union default graph
 DEFAULT_GRAPH = GRAPH_BASE + "default"
 DATA_GRAPH_BASE = GRAPH_BASE + "data/"
+# graphs contributors name for themselves (POST /data without a graph makes one here); any other IRI
+# that is not one of the service's own graphs is theirs too (graph_policy.Kind.OPEN)
+USER_GRAPH_BASE = GRAPH_BASE + "user/"
 # each contribution: its data in one graph, its PROV-O record in another (never validated, never reasoned over)
 CONTRIBUTION_GRAPH_BASE = GRAPH_BASE + "contribution/"
 PROVENANCE_GRAPH_BASE = GRAPH_BASE + "provenance/"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from allianceld.errors import Forbidden, Unauthorized
 from allianceld.tokens import Principal
@@ -18,6 +18,7 @@ def require(role: str) -> Principal:
     principal = services().tokens.authenticate(token.strip())
     if principal is None:
         raise Unauthorized("the bearer token is not valid")
+    g.agent = principal.name  # for the request log (web.request_log), whatever the answer
     if not principal.has(role):
         raise Forbidden(f"this write needs the {role} role; the token's role is {principal.role}")
     return principal

@@ -9,7 +9,11 @@ graph always exists: GET ``?default`` answers 200 even when it is empty, DELETE 
 graph exists while it has triples (a remote store lists no empty graph), so a PUT or POST that would
 leave one empty is refused with 400 rather than answered 201 for a graph a GET would not find.
 
-``POST /data`` with neither parameter creates a graph ``…/graph/data/posted-<uuid>`` and answers
+Who may write which graph is ``graph_policy``'s decision: a contributor writes the default graph
+and graphs of its own; the ontology and the curated data graphs (``…/graph/data/…``) need an admin;
+the derived graphs, contributions and provenance records are refused (403).
+
+``POST /data`` with neither parameter creates a graph ``…/graph/user/posted-<uuid>`` and answers
 ``201 Created`` with its IRI in ``Location``. POST also takes ``multipart/form-data``: each file
 part is parsed by its own Content-Type and all are merged into the graph.
 
@@ -26,10 +30,10 @@ import uuid
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from allianceld import gate, rdfio
-from allianceld.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
-from allianceld.tokens import Principal
-from allianceld.vocab import DATA_GRAPH_BASE, DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from allianceld import gate, graph_policy, rdfio
+from allianceld.errors import BadRequest, NotFound, UnsupportedMediaType
+from allianceld.graph_policy import Writer
+from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
@@ -74,14 +78,6 @@ def read() -> Response:
     return Response(body, mimetype=mime)
 
 
-def _writable(graph: str, principal: Principal) -> str:
-    if graph == INFERRED_GRAPH:
-        raise BadRequest(f"the inferred graph <{graph}> is computed by the reasoner; it cannot be written")
-    if graph == ONTOLOGY_GRAPH and not principal.has("admin"):
-        raise Forbidden(f"changing the ontology graph <{graph}> needs the admin role")
-    return graph
-
-
 def _body() -> list[ox.Triple]:
     """The triples of the request body; for POST, each file part of a multipart/form-data body."""
     if request.mimetype != "multipart/form-data":
@@ -102,9 +98,10 @@ def _body() -> list[ox.Triple]:
 def write() -> Response:
     """PUT replaces a graph, POST adds to it (or, to /data itself, creates one), DELETE removes it;
     each validated and atomic."""
-    principal = require("contributor")
+    writer = Writer.of(require("contributor"))
     target = _target(optional=request.method == "POST")
-    graph = _writable(target or DATA_GRAPH_BASE + f"posted-{uuid.uuid4().hex}", principal)
+    graph = target or USER_GRAPH_BASE + f"posted-{uuid.uuid4().hex}"
+    graph_policy.check_write(graph, writer)  # before reading the body (the gate asks again)
     incoming = _body() if request.method != "DELETE" else []
     svc = services()
     with svc.kb.write_lock:  # no other write between reading the graph and committing it
@@ -117,7 +114,7 @@ def write() -> Response:
                 f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
                 "it has some: send triples, or DELETE the graph"
             )
-        gate.commit(svc.kb, svc.validator, [gate.Source(graph, triples, f"{request.method} /data")])
+        gate.commit(svc.kb, svc.validator, [gate.Source(graph, triples, f"{request.method} /data")], writer=writer)
     if target is None:
         return _no_body(201, Location=graph)
     return _no_body(201 if request.method != "DELETE" and not existed else 204)

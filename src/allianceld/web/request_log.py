@@ -1,6 +1,7 @@
 """One structured log line per request (logger ``allianceld.request``): method, path, the query
-string without its secrets, status, duration, size, remote address and a request id, which the
-response carries as ``X-Request-ID``. Headers are never logged, so neither is a bearer token."""
+string without its secrets, status, duration, size, remote address, a request id, which the
+response carries as ``X-Request-ID``, and, for a request with a valid bearer token, the agent (the
+token's name, set by ``web.auth.require``). Headers are never logged, so neither is a bearer token."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
             "bytes": resp.content_length,
             "remote": request.remote_addr,
             "request_id": request_id,
+            "agent": g.get("agent"),  # the token's name, never the token
         }
         level = logging.ERROR if resp.status_code >= 500 else logging.INFO
         log.log(level, "%s %s %s", request.method, request.path, resp.status_code, extra=fields)

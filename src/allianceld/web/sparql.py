@@ -7,9 +7,10 @@ from flask import Blueprint, Response, jsonify, render_template, request, send_f
 from rdflib import URIRef
 
 from allianceld import gate, rdfio, sparql_update
-from allianceld.errors import BadRequest, Forbidden, NotAcceptable, UnsupportedMediaType
+from allianceld.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from allianceld.graph_policy import Writer
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
-from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES
+from allianceld.vocab import PREFIXES
 from allianceld.web.auth import require
 from allianceld.web.metadata import SD, public_url, rdf_response, service_description, wants_rdf
 from allianceld.web.negotiation import choose
@@ -90,10 +91,11 @@ def _editor() -> Response:
 
 
 def _update(update: str) -> Response:
-    """SPARQL 1.1 Update: needs a contributor token (admin for the ontology graph); validated by
-    the write gate like every other write, and refused whole with 422 when the result is invalid.
+    """SPARQL 1.1 Update: needs a contributor token (and what ``graph_policy`` asks for the graphs it
+    changes: admin for the ontology and curated data); validated by the write gate like every other
+    write, and refused whole with 422 when the result is invalid.
     ``using-graph-uri`` / ``using-named-graph-uri`` set the dataset of every WHERE clause."""
-    principal = require("contributor")
+    writer = Writer.of(require("contributor"))
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"SPARQL Update must be sent in UTF-8, not {charset}")
@@ -102,13 +104,9 @@ def _update(update: str) -> Response:
         update, request.values.getlist("using-graph-uri"), request.values.getlist("using-named-graph-uri")
     )
 
-    def authorize(changed: list[str]) -> None:
-        if ONTOLOGY_GRAPH in changed and not principal.has("admin"):
-            raise Forbidden(f"changing the ontology graph <{ONTOLOGY_GRAPH}> needs the admin role")
-
     svc = services()
     # relative IRIs resolve against the endpoint's URL, as the protocol suggests
-    result = gate.apply_update(svc.kb, svc.validator, update, authorize=authorize, base_iri=public_url("sparql"))
+    result = gate.apply_update(svc.kb, svc.validator, update, writer=writer, base_iri=public_url("sparql"))
     return jsonify(
         {
             "graphs": result.graphs,
