@@ -24,6 +24,7 @@ from allianceld.web import (
     resources,
     sparql,
     ui,
+    unicode_input,
     validate_views,
 )
 from allianceld.web.services import Services, init_services
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     operations.init_app(app)
     bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
     links.init_app(app)  # only safe IRIs become links on the pages
+    unicode_input.init_app(app)  # malformed Unicode anywhere is a 400
     blueprints = (
         ui,
         sparql,

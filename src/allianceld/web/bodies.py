@@ -50,7 +50,7 @@ def take_body(environ: dict, limit: int) -> None:
     if not chunked and not declared:
         return
     if declared is not None and declared > limit:
-        raise RequestEntityTooLarge(f"the body is {declared} bytes, more than the limit of {limit}")
+        raise RequestEntityTooLarge(f"the body is too large: {declared} bytes, more than the limit of {limit}")
     stream = environ["wsgi.input"]
     wanted = declared if declared is not None else limit + 1
     body = _read(stream, wanted)
@@ -58,7 +58,7 @@ def take_body(environ: dict, limit: int) -> None:
         raise BadRequest(f"the body ended after {len(body)} of the {declared} bytes its Content-Length announced")
     if len(body) > limit:
         _drain(stream)
-        raise RequestEntityTooLarge(f"the chunked body is more than the limit of {limit} bytes")
+        raise RequestEntityTooLarge(f"the body is too large: more than the limit of {limit} bytes")
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING", None)

@@ -31,6 +31,7 @@ from allianceld.reconciliation import (
     parse_query,
 )
 from allianceld.vocab import ALD, ID_BASE
+from allianceld.web import unicode_input
 from allianceld.web.metadata import public_url
 from allianceld.web.services import get_kb
 
@@ -76,7 +77,7 @@ def reply(body: Any) -> Response:
 
 def load_json(name: str, raw: str) -> Any:
     try:
-        return json.loads(raw)
+        return unicode_input.loads(raw, name)  # a lone surrogate is a 400 too
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", parameter=name
