@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import getpass
 import json
 import os
@@ -687,6 +688,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
 
     settings = _settings(ctx)
     host, port = host or settings.host, port or settings.port
+    settings = dataclasses.replace(settings, host=host, port=port)  # the default public URL (base_url) uses them
+    try:
+        _ = settings.public_url  # a malformed ALLIANCELD_BASE_URL stops here, not in a worker
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
     try:
         parse_token_hashes(settings.token_hashes)  # a malformed item stops here, not in a worker
     except ValueError as exc:
