@@ -6,6 +6,7 @@ over raw sockets."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -178,6 +179,9 @@ def test_the_production_server_refuses_long_and_cut_bodies(tmp_path: Path, small
 
         # a server that buffers requests before the app may drop a request its client never finished
         check_real_server(port, token, quads, cut=(400, 0))
+        # and its public URL is http://<--host>:<--port>/ (ALLIANCELD_BASE_URL unset), whatever Host says
+        status, body = exchange(port, "GET", "/reconcile", {"X-Forwarded-Host": "evil.example"}, b"")
+        assert json.loads(body)["view"]["url"] == f"http://127.0.0.1:{port}/id/{{{{id}}}}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
