@@ -22,7 +22,7 @@ from allianceld.errors import ServerBusy, TooManyRequests
 from allianceld.store import KnowledgeBase
 from allianceld.store.execution import QueryRequest
 from allianceld.store.query_pool import QueryPool
-from allianceld.web.request_framing import HEAD_LIMIT, Refused, parse_head, request_end
+from allianceld.web.request_framing import HEAD_LIMIT, ChunkWalk, Refused, parse_head, request_end
 from conftest import free_port, wait_for
 
 TURTLE = b"<https://example.org/a> <https://example.org/b> <https://example.org/c> .\n"
@@ -66,8 +66,19 @@ def test_an_oversized_or_malformed_request_is_decided_without_its_body() -> None
     assert _end(both) == len(both)
     bad = b"POST / HTTP/1.1\r\nContent-Length: 3x\r\n\r\n"
     assert _end(bad) == len(bad)
-    chunk = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-    assert _end(chunk) == len(chunk)
+    for size in (b"zz", b"-5", b"0x5", b"+5", b" "):  # only hex digits: a negative size must not walk back
+        chunk = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabcde\r\n"
+        assert _end(chunk) == len(chunk), size
+
+
+def test_a_chunked_body_is_walked_once_as_it_arrives() -> None:
+    request = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * 300 + b"0\r\n\r\nGET"
+    head = parse_head(request)
+    assert head is not None
+    walk = ChunkWalk(head.body_start)
+    ends = [request_end(request[:n], head, 1000, walk) for n in range(head.body_start, len(request) + 1, 7)]
+    assert ends[-1] == len(request) - 3 and set(ends[:-2]) == {None}
+    assert walk.total == 300
 
 
 # -- the admission of heavy work -------------------------------------------------------------------

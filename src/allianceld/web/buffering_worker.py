@@ -28,7 +28,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from allianceld.web.request_framing import HEAD_LIMIT, Head, Refused, parse_head, request_end
+from allianceld.web.request_framing import HEAD_LIMIT, ChunkWalk, Head, Refused, parse_head, request_end
 
 RECV_BYTES = 256 * 1024
 # after a refusal, at most this much more input is read and dropped before closing, so that a
@@ -60,6 +60,7 @@ class _Conn(TConn):  # type: ignore[misc]
         super().__init__(cfg, _TimedSocket(sock, timeout), client, server)
         self.inbox = bytearray()
         self.head: Head | None = None
+        self.walk: ChunkWalk | None = None  # how far a chunked body has been read
         self.continued = False  # 100 Continue sent for the request being read
         self.deadline = 0.0
         self.started = False  # a byte of the request being read has arrived
@@ -102,7 +103,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     def _wait_for_request(self, conn: _Conn, data: bytes, idle: float) -> None:
         """Read ``conn``'s next request in the event loop, starting with ``data`` already read;
         without a byte of it within ``idle`` seconds, the connection is closed."""
-        conn.inbox, conn.head, conn.continued, conn.started = bytearray(data), None, False, bool(data)
+        conn.inbox, conn.head, conn.walk = bytearray(data), None, None
+        conn.continued, conn.started = False, bool(data)
         conn.deadline = time.monotonic() + (self.read_timeout if data else idle)
         self.buffered += len(data)
         if self._whole(conn):
@@ -135,7 +137,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         try:
             if conn.head is None:
                 conn.head = parse_head(conn.inbox)
-            end = None if conn.head is None else request_end(conn.inbox, conn.head, self.max_body)
+                if conn.head is not None and conn.head.chunked:
+                    conn.walk = ChunkWalk(conn.head.body_start)
+            end = None if conn.head is None else request_end(conn.inbox, conn.head, self.max_body, conn.walk)
             if end is None and len(conn.inbox) > 2 * self.max_body + HEAD_LIMIT:  # framing of tiny chunks
                 end = request_end(b"", Head(0, length=self.max_body + 1), self.max_body)
             if end is None and self.buffered > self.buffer_bytes:

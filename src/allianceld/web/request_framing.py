@@ -86,10 +86,24 @@ def parse_head(data: bytes | bytearray) -> Head | None:
     return Head(start, length=int(lengths[0]), expects_continue=expects)
 
 
-def request_end(data: bytes | bytearray, head: Head, max_body: int) -> int | None:
+@dataclass
+class ChunkWalk:
+    """How far a chunked body has been read: where the next chunk-size (or trailer) line starts,
+    the body's bytes so far, and whether the last chunk has been seen. Walking resumes here when
+    more bytes arrive, so a body of many small chunks is walked once, not once per arrival."""
+
+    position: int
+    total: int = 0
+    trailers: bool = False
+
+
+HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+def request_end(data: bytes | bytearray, head: Head, max_body: int, walk: ChunkWalk | None = None) -> int | None:
     """The index just past the request that starts ``data`` (whose head is ``head``), or None
     while its body is incomplete; :class:`Refused` (413) when the body exceeds ``max_body``
-    bytes, as soon as that is known."""
+    bytes, as soon as that is known. A chunked body resumes from ``walk`` (updated) when given."""
     if head.malformed:
         return head.body_start
     too_large = Refused(
@@ -102,39 +116,36 @@ def request_end(data: bytes | bytearray, head: Head, max_body: int) -> int | Non
             raise too_large
         end = head.body_start + head.length
         return end if len(data) >= end else None
-    return _chunked_end(data, head.body_start, max_body, too_large)
+    return _chunked_end(data, walk or ChunkWalk(head.body_start), max_body, too_large)
 
 
-def _chunked_end(data: bytes | bytearray, position: int, max_body: int, too_large: Refused) -> int | None:
-    """The end of a chunked body starting at ``position`` (after its trailers), or None."""
-    total = 0
-    while True:
-        line_end = data.find(b"\r\n", position, position + 1024)
+def _chunked_end(data: bytes | bytearray, walk: ChunkWalk, max_body: int, too_large: Refused) -> int | None:
+    """The end of a chunked body (after its trailers) walked from ``walk``, or None."""
+    while not walk.trailers:
+        if len(data) < walk.position:  # the previous chunk has not all arrived
+            return None
+        line_end = data.find(b"\r\n", walk.position, walk.position + 1024)
         if line_end < 0:
-            if len(data) - position > 1024:  # a chunk-size line (with extensions) this long is malformed
+            if len(data) - walk.position > 1024:  # a chunk-size line (with extensions) this long is malformed
                 return len(data)
             return None
-        size_text = bytes(data[position:line_end]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
+        size_text = bytes(data[walk.position : line_end]).split(b";", 1)[0].strip()
+        if not size_text or not HEX_DIGITS.issuperset(size_text):
             return len(data)  # malformed: gunicorn's parser refuses it
-        total += size
-        if total > max_body:
+        size = int(size_text, 16)
+        if walk.total + size > max_body:
             raise too_large
-        position = line_end + 2
+        walk.total += size
         if size == 0:
-            break
-        position += size + 2  # the chunk and its CRLF
-        if len(data) < position:
-            return None
-    # trailers: header lines up to an empty line
-    while True:
-        line_end = data.find(b"\r\n", position)
+            walk.position, walk.trailers = line_end + 2, True
+        else:
+            walk.position = line_end + 2 + size + 2  # the chunk and its CRLF
+    while True:  # trailers: header lines up to an empty line
+        line_end = data.find(b"\r\n", walk.position)
         if line_end < 0:
-            if len(data) - position > HEAD_LIMIT:
+            if len(data) - walk.position > HEAD_LIMIT:
                 raise Refused(431, "request-header-fields-too-large", f"the trailers exceed {HEAD_LIMIT} bytes")
             return None
-        if line_end == position:
-            return position + 2
-        position = line_end + 2
+        if line_end == walk.position:
+            return walk.position + 2
+        walk.position = line_end + 2
