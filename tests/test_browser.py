@@ -149,3 +149,55 @@ def test_charts_page_draws_one_bar_per_decade_and_type(server: str, page) -> Non
     assert bars.count() == sum(len(d["counts"]) for d in data["decades"]) == 14
     box = bars.first.bounding_box()
     assert box is not None and box["width"] > 0 and box["height"] > 0
+
+
+# -- the Content-Security-Policy -------------------------------------------------------------------
+
+
+def test_no_page_breaks_the_content_security_policy(server: str, page) -> None:  # noqa: F811
+    """The pages' own scripts and styles are all allowed: the browser reports no CSP violation."""
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    for path, ready in [
+        ("/sparql", "window.allianceldYasgui !== undefined"),
+        ("/id/state/jpn", "document.querySelector('#network[data-rendered]') !== null"),
+        ("/id/alliance/nato", "document.querySelectorAll('.vis-item').length > 0"),
+        ("/network", "document.querySelector('#network[data-rendered]') !== null"),
+        ("/charts", "document.querySelectorAll('svg#chart rect.bar').length > 0"),
+        ("/", "true"),
+    ]:
+        page.goto(server + path)
+        page.wait_for_function(ready, timeout=20000)
+    assert violations == []
+
+
+def test_a_contributed_javascript_iri_is_text_that_runs_nothing(server_url: str, page) -> None:  # noqa: F811
+    """A contribution whose source is javascript:... : its page shows it as text; clicking runs nothing."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    from test_server import TOKENS
+
+    base, kind = server_url.split("#")
+    evil = "javascript:document.title='pwned'"
+    body = (
+        b"<https://w3id.org/allianceld/id/region/browser-xss> a <https://w3id.org/allianceld/ontology#Region> ; "
+        b'<http://www.w3.org/2000/01/rdf-schema#label> "Browser XSS test"@en .'
+    )
+    request = urllib.request.Request(
+        base + "/contributions?" + urllib.parse.urlencode({"source": evil, "license": evil}),
+        data=body,
+        headers={"Authorization": f"Bearer {TOKENS[kind]}", "Content-Type": "text/turtle"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        url = json.load(resp)["url"]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(base + url)
+    title = page.title()
+    assert page.locator("a[href^='javascript' i]").count() == 0
+    page.get_by_text(evil).first.click()
+    assert page.title() == title and "pwned" not in page.title()
+    assert page.evaluate("location.pathname") == url and dialogs == []
