@@ -5,6 +5,7 @@ admin's agent; the request log names the token's agent."""
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import logging
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from allianceld import contributions, gate, graph_policy
+from allianceld.cli import main
 from allianceld.config import Settings
 from allianceld.describe import graph_source
 from allianceld.graph_policy import Kind, kind_of
@@ -391,3 +394,25 @@ def test_the_request_log_names_the_tokens_agent(world: World) -> None:
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(r["method"], r.get("agent")) for r in lines] == [("DELETE", "alice"), ("GET", None)]
     assert token not in stream.getvalue()
+
+
+def test_the_command_line_records_its_curated_changes_and_refuses_schema_triples(tmp_path: Path, small_store) -> None:
+    small_store.snapshot(tmp_path / "store")
+    extra, axiom = tmp_path / "extra.ttl", tmp_path / "axiom.ttl"
+    extra.write_bytes(_nt([THING]))
+    axiom.write_bytes(_turtle("ald:Alliance rdfs:subClassOf ald:CollectiveDefenceAlliance ."))
+    runner = CliRunner()
+    refused = runner.invoke(main, ["--store", str(tmp_path / "store"), "load", str(axiom)])
+    assert refused.exit_code == 2 and "ontology graph" in refused.output, refused.output
+    loaded = runner.invoke(main, ["--store", str(tmp_path / "store"), "load", str(extra)])
+    assert loaded.exit_code == 0, loaded.output
+    kb = KnowledgeBase(tmp_path / "store")
+    try:
+        assert data_graph_iri("axiom") not in kb.graphs()
+        rows = kb.select(
+            "SELECT ?name WHERE { GRAPH ?r { ?c ald:changedGraph ?g ; prov:wasAssociatedWith [ rdfs:label ?name ] } }",
+            substitutions={"g": ox.NamedNode(data_graph_iri("extra"))},
+        )
+        assert [r["name"] for r in rows] == [getpass.getuser()]
+    finally:
+        kb.close()

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import backup, export, federation, gate, linking, logs, migration, rdfio, reasoning, rules
+from allianceld import backup, export, federation, gate, graph_policy, linking, logs, migration, rdfio, reasoning, rules
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
@@ -115,7 +115,9 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
     sources = _read(files, graph)
     kb = _open_kb(settings)
     try:
-        result = gate.commit(kb, Validator.from_settings(settings), sources, force=force)
+        # a change of curated data is recorded with the operator's name (graph_policy.change_record)
+        operator = graph_policy.Writer("admin", agent=getpass.getuser())
+        result = gate.commit(kb, Validator.from_settings(settings), sources, force=force, writer=operator)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)
         click.echo("refused: nothing was written (use --force to load invalid data anyway)", err=True)
