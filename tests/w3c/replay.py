@@ -145,12 +145,14 @@ class LiveServer:
     """
 
     def __init__(self, tmp: Path) -> None:
-        settings = Settings(store_path=None, home=ROOT, tokens_file=tmp / "tokens.json")
+        # the port first: the service's public URL (its service description's sd:endpoint) names it
+        self.server = make_server("127.0.0.1", 0, None, threaded=True, request_handler=_QuietHandler)  # type: ignore[arg-type]
+        self.port = self.server.server_port
+        settings = Settings(store_path=None, home=ROOT, tokens_file=tmp / "tokens.json", base_url=self.base)
         self.token = TokenStore(settings.tokens_file).create("w3c-tests", "admin")
         self.kb = KnowledgeBase()
         self.app = create_app({"SETTINGS": settings, "KB": self.kb})
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
-        self.port = self.server.server_port
+        self.server.app = self.app
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
