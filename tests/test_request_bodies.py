@@ -181,6 +181,7 @@ def test_the_production_server_refuses_long_and_cut_bodies(tmp_path: Path, small
         check_real_server(port, token, quads, cut=(400, 0))
         # and its public URL is http://<--host>:<--port>/ (ALLIANCELD_BASE_URL unset), whatever Host says
         status, body = exchange(port, "GET", "/reconcile", {"X-Forwarded-Host": "evil.example"}, b"")
+        assert status == 200, body
         assert json.loads(body)["view"]["url"] == f"http://127.0.0.1:{port}/id/{{{{id}}}}"
     finally:
         proc.terminate()
