@@ -23,7 +23,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.store.execution import QueryRequest
 from allianceld.store.query_pool import QueryPool
 from allianceld.web.request_framing import HEAD_LIMIT, ChunkWalk, Refused, parse_head, request_end
-from conftest import free_port, wait_for
+from conftest import free_port, open_site, wait_for
 
 TURTLE = b"<https://example.org/a> <https://example.org/b> <https://example.org/c> .\n"
 
@@ -146,8 +146,10 @@ def test_one_client_cannot_take_every_query_worker(tmp_path: Path) -> None:
         kb.close()
 
 
-def test_validations_are_bounded_per_client_and_in_all(site) -> None:
+def test_validations_are_bounded_per_client_and_in_all(tmp_path: Path, small_store: KnowledgeBase) -> None:
     from allianceld.web.validate_views import validations
+
+    site = open_site(tmp_path, small_store, client_validations=1, validations=2)
 
     def validate(address: str):
         return site.client.post(
@@ -165,6 +167,8 @@ def test_validations_are_bounded_per_client_and_in_all(site) -> None:
             busy = validate("10.0.0.2")
             assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
     assert validate("10.0.0.1").status_code == 200
+    site.app.extensions["allianceld"].close()
+    site.kb.close()
 
 
 def test_memory_is_given_back_after_a_large_validation(site, monkeypatch) -> None:

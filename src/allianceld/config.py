@@ -68,9 +68,10 @@ class Settings:
     )
     # queries one client (remote address) may have under way; it runs at most query_workers - 1 at once
     client_queries: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_CLIENT_QUERIES", 4)))
-    # validations (POST /validate) one client may run at once, and all clients together
+    # validations (POST /validate) one client may run at once, and all clients together (they hold
+    # the GIL: two at once take as long as one after the other, and slow every other request)
     client_validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_CLIENT_VALIDATIONS", 1)))
-    validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_VALIDATIONS", 2)))
+    validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_VALIDATIONS", 1)))
     # where POST /admin/backup writes its backups (a new directory each); default <store path>.backups
     backup_dir: Path | None = field(
         default_factory=lambda: (
