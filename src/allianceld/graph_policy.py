@@ -158,12 +158,11 @@ SCHEMA_PREDICATES = frozenset(RDFS + p for p in ("subClassOf", "subPropertyOf", 
         "disjointUnionOf members imports hasKey onProperty onClass onDataRange onProperties someValuesFrom "
         "allValuesFrom hasValue hasSelf minCardinality maxCardinality cardinality minQualifiedCardinality "
         "maxQualifiedCardinality qualifiedCardinality unionOf intersectionOf complementOf oneOf "
-        "datatypeComplementOf withRestrictions onDatatype sourceIndividual assertionProperty targetIndividual "
-        "targetValue"
+        "datatypeComplementOf withRestrictions onDatatype"
     ).split()
 )
 #: classes of the RDF, RDFS and OWL vocabularies an individual may be typed with
-ABOX_TYPES = frozenset({OWL + "NamedIndividual", OWL + "Thing", OWL + "AllDifferent"})
+ABOX_TYPES = frozenset({OWL + p for p in ("NamedIndividual", "Thing", "AllDifferent", "NegativePropertyAssertion")})
 #: predicates that make two names one: between a vocabulary term and anything, they rewrite the term
 IDENTITY_PREDICATES = frozenset({OWL + "sameAs"})
 #: the vocabularies the ontology reuses, whatever its file says (it may be absent from the store)
