@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,6 +253,28 @@ def test_slow_clients_hold_no_thread_and_are_dropped_after_the_timeout(productio
         assert time.monotonic() - started >= READ_TIMEOUT_S
     finally:
         for conn in conns:
+            conn.close()
+
+
+def test_a_client_that_stops_reading_its_answer_frees_the_thread(production: str) -> None:
+    """Two clients (as many as the server's threads) ask for a 20 MB answer and read none of it:
+    once no byte has gone out for the read timeout, their threads are freed for other requests."""
+    port = int(production.rsplit(":", 1)[1])
+    big = urllib.parse.quote("SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 100000")
+    readers = []
+    for _ in range(2):
+        conn = socket.socket()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.connect(("127.0.0.1", port))
+        conn.sendall(
+            f"GET /sparql?query={big} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+        )
+        readers.append(conn)
+    try:
+        with urllib.request.urlopen(production + "/sparql?query=ASK%7B%7D", timeout=60) as resp:
+            assert resp.status == 200
+    finally:
+        for conn in readers:
             conn.close()
 
 

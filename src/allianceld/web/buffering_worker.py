@@ -31,6 +31,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from allianceld.web.request_framing import HEAD_LIMIT, ChunkWalk, Head, Refused, parse_head, request_end
 
 RECV_BYTES = 256 * 1024
+SEND_PIECE = 256 * 1024  # an answer is sent in pieces of this size, each within the read timeout
 # after a refusal, at most this much more input is read and dropped before closing, so that a
 # client still sending reads the answer instead of a reset connection
 DRAIN_BYTES = 4 * 2**20
@@ -41,13 +42,20 @@ HEALTH_CHECKS = (b"GET /healthz ", b"GET /healthz?", b"HEAD /healthz ", b"HEAD /
 
 class _TimedSocket:
     """The connection's socket as the thread sees it: blocking, but never for more than
-    ``timeout`` seconds per operation (gthread sets its sockets blocking without a limit)."""
+    ``timeout`` seconds without progress (gthread sets its sockets blocking without a limit): a
+    client that stops reading its answer frees the thread, one that reads slowly does not."""
 
     def __init__(self, sock: socket.socket, timeout: float) -> None:
         self._sock, self._timeout = sock, timeout
 
     def setblocking(self, flag: bool) -> None:
         self._sock.settimeout(self._timeout if flag else 0.0)
+
+    def sendall(self, data: bytes) -> None:
+        # the timeout bounds a whole sendall: given in pieces, it bounds each piece
+        view = memoryview(data)
+        for start in range(0, len(view), SEND_PIECE):
+            self._sock.sendall(view[start : start + SEND_PIECE])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
