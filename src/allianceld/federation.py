@@ -2,12 +2,21 @@
 
 pyoxigraph evaluates ``SERVICE <url>`` by connecting to ``url`` itself, and ``LOAD <url>`` by
 fetching it, with no time limit. A user's query or update could therefore make the server connect
-anywhere it can reach (server-side request forgery). Before a user's query runs, every ``SERVICE``
-in it is found in its parsed algebra (rdflib's SPARQL parser, prefixes and ``BASE`` resolved; only
-when a lexical scan, :func:`may_connect`, finds that a keyword may be there) and checked against
-the configured allowlist (``ALLIANCELD_SERVICE_ALLOWLIST``, empty by default, so federation is
-off); ``SERVICE ?variable`` is refused, whatever the allowlist; an update with ``LOAD`` or
-``SERVICE`` is refused whole. Nothing connects before the check has passed.
+anywhere it can reach (server-side request forgery). Before a user's query or update runs, it is
+parsed whole (rdflib's SPARQL grammar, :func:`connections`) and every ``SERVICE`` and ``LOAD`` is
+taken from its parse tree: a text that cannot be parsed is refused, so nothing whose calls are not
+known ever runs. A query's SERVICE endpoints must be on the configured allowlist
+(``ALLIANCELD_SERVICE_ALLOWLIST``, empty by default, so federation is off); ``SERVICE ?variable``
+is refused, whatever the allowlist; an update with ``LOAD`` or ``SERVICE`` is refused whole.
+
+The parse sees the text as pyoxigraph does: rdflib would expand ``\\u`` escapes everywhere before
+parsing (so a ``\\u0022`` inside a string would end it for rdflib but not for pyoxigraph, which
+expands them only inside strings and IRIs), so the grammar is called without that step and a
+string or IRI holding such an escape is refused; a comment ends at a carriage return for
+pyoxigraph but not for rdflib, so carriage returns are read as line feeds (the same thing to
+pyoxigraph everywhere else). Texts longer than :data:`MAX_GUARDED_CHARS` are refused (413):
+rdflib parses data at about 10 µs a character but expressions at up to 0.3 ms. Verdicts are
+cached per exact text.
 
 >>> allowed = parse_allowlist("https://query.wikidata.org/sparql")
 >>> check_query("SELECT * WHERE { SERVICE <https://QUERY.wikidata.org:443/sparql> { ?s ?p ?o } }", allowed)
@@ -18,32 +27,23 @@ off); ``SERVICE ?variable`` is refused, whatever the allowlist; an update with `
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Collection, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from allianceld.errors import BadRequest, QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
+from allianceld.errors import AllianceldError, BadRequest, QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
 
 T = TypeVar("T")
 
-# a SERVICE or LOAD keyword can only be spelt with these letters (SPARQL keywords have no escapes)
-_MAY_CONNECT = re.compile(r"service|load", re.IGNORECASE)
-# where the lexical state of SPARQL code can change, and the keywords themselves when they are
-# not inside a name (?load, ex:service, download)
-_CODE_EVENT = re.compile("#|'''|\"\"\"|'|\"|<|(?<![A-Za-z0-9_?$:])(?:service|load)(?![A-Za-z0-9_])", re.IGNORECASE)
-_STRINGS = {
-    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*+'''", re.DOTALL),
-    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*+"""', re.DOTALL),
-    "'": re.compile(r"'(?:[^'\\]|\\.)*+'", re.DOTALL),
-    '"': re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL),
-}
-_IRI = re.compile(r"<[^<>\x00-\x20]*>")  # wider than IRIREF: escapes and any other character
-_URL_AFTER_LT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # '<scheme://' is an IRI, never less-than
-_EOL = re.compile(r"[\n\r]")
-MAX_CHECKED_CHARS = 1_000_000  # rdflib's parser takes seconds per 100 kB
+MAX_GUARDED_CHARS = 32 * 1024  # rdflib: 0.4 s for an INSERT DATA this long, about 9 s at worst (expressions)
+_CACHE_SIZE = 1024  # verdicts kept, by the text's SHA-256 (the texts themselves are not kept)
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # an IRI with a scheme: used as it is, never resolved
+_PN_LOCAL_ESC = re.compile(r"\\(.)")
 
 
 class ServiceNotAllowed(BadRequest):
@@ -70,6 +70,13 @@ class ServiceTimeout(RemoteQueryTimeout):
     kind = "service-timeout"
 
 
+class TooLongToCheck(AllianceldError):
+    """A query or update too long to be parsed before it runs (413)."""
+
+    status = 413
+    kind = "sparql-too-long"
+
+
 @dataclass(frozen=True)
 class ServiceCall:
     """One ``SERVICE`` in a query: its endpoint IRI (None when it is a variable)."""
@@ -77,6 +84,13 @@ class ServiceCall:
     endpoint: str | None
     variable: str | None = None
     silent: bool = False
+
+
+@dataclass(frozen=True)
+class LoadCall:
+    """One ``LOAD`` in an update: the IRI it would fetch."""
+
+    url: str
 
 
 def normalise_endpoint(url: str) -> str:
@@ -115,69 +129,15 @@ def parse_allowlist(text: str) -> tuple[str, ...]:
     return tuple(normalise_endpoint(item) for item in text.split(",") if item.strip())
 
 
-def service_calls(sparql: str, *, update: bool = False) -> list[ServiceCall]:
-    """Every ``SERVICE`` in a query (or update), from its parsed algebra (none without parsing
-    when :func:`may_connect` rules them out).
-
-    Raises :class:`QuerySyntaxError` when the text names SERVICE but cannot be parsed, so that a
-    query whose endpoints are not known never runs.
-    """
-    if not may_connect(sparql):
-        return []
-    return [c for c in _calls(_algebra(sparql, update)) if isinstance(c, ServiceCall)]
-
-
-def may_connect(sparql: str) -> bool:
-    """False when ``sparql`` certainly has no SERVICE or LOAD keyword (each is at most in a
-    string, a comment, an IRI or a name); True means "parse it to find out". No parse: linear.
-
-    Lexing SPARQL is deterministic except at ``<``, an IRI or the less-than operator, which only
-    the grammar tells apart; both readings are followed (the code positions they reach are
-    merged), so neither can hide a keyword in what the other reads as a string or a comment.
-
-    >>> may_connect('SELECT * WHERE { ?s ?p "to load" } # SERVICE')
-    False
-    >>> may_connect("SELECT * WHERE { FILTER(?a<?b)#x>'''\\nSERVICE <http://x/> {}\\n#''' }")
-    True
-    """
-    if not _MAY_CONNECT.search(sparql):
-        return False
-    todo, seen = [0], set()
-    while todo:
-        m = _CODE_EVENT.search(sparql, todo.pop())
-        if m is None or m.start() in seen:
-            continue
-        seen.add(m.start())
-        event, start = m.group(), m.start()
-        if event[0] not in "#'\"<":
-            return True  # a keyword in code
-        if event == "#":
-            eol = _EOL.search(sparql, start)
-            if eol is not None:
-                todo.append(eol.end())
-        elif event == "<":
-            iri = _IRI.match(sparql, start)
-            if iri is not None:
-                todo.append(iri.end())
-            if iri is None or not _URL_AFTER_LT.match(sparql, start + 1):
-                todo.append(start + 1)  # the less-than operator
-        else:
-            literal = _STRINGS[event].match(sparql, start)
-            if literal is not None:
-                todo.append(literal.end())
-            if len(event) == 3:  # a parser may also read '' (an empty string) and go on
-                todo.append(start + 2)
-    return False
-
-
 def check_query(sparql: str, allowlist: Collection[str]) -> list[str]:
     """The allowlisted endpoints a query's ``SERVICE`` calls go to (none: not federated).
 
     Raises :class:`ServiceNotAllowed` (400) for an endpoint not on ``allowlist`` (normalised
     URLs, see :func:`parse_allowlist`), for ``SERVICE ?variable`` and for any SERVICE when the
-    allowlist is empty; :class:`QuerySyntaxError` when the SERVICE calls cannot be found.
+    allowlist is empty; :class:`QuerySyntaxError` (400) when the query cannot be parsed and
+    :class:`TooLongToCheck` (413) when it is too long to parse (:func:`connections`).
     """
-    calls = service_calls(sparql)
+    calls = [c for c in connections(sparql) if isinstance(c, ServiceCall)]
     used: list[str] = []
     for call in calls:
         if call.endpoint is None:
@@ -210,12 +170,10 @@ def check_update(sparql: str) -> None:
     """Refuse an update that would fetch anything: ``LOAD <url>`` and ``SERVICE`` (a write holds
     the store's write lock, so it must not wait on another server; query the endpoint, then write).
 
-    Raises :class:`LoadNotAllowed` or :class:`ServiceNotAllowed` (400), or
-    :class:`QuerySyntaxError` when such an update cannot be parsed.
+    Raises :class:`LoadNotAllowed` or :class:`ServiceNotAllowed` (400), :class:`QuerySyntaxError`
+    when the update cannot be parsed, :class:`TooLongToCheck` (413) when it is too long to parse.
     """
-    if not may_connect(sparql):
-        return
-    for call in _calls(_algebra(sparql, True)):
+    for call in connections(sparql, update=True):
         if isinstance(call, ServiceCall):
             raise ServiceNotAllowed(
                 "SERVICE is not allowed in a SPARQL Update (a write must not wait on another server): "
@@ -223,10 +181,10 @@ def check_update(sparql: str) -> None:
                 parameter="update",
             )
         raise LoadNotAllowed(
-            f"LOAD <{call}> refused: the server does not fetch URLs for an update; "
+            f"LOAD <{call.url}> refused: the server does not fetch URLs for an update; "
             "send the data itself (POST /data, /contributions or INSERT DATA)",
             parameter="update",
-            url=str(call),
+            url=call.url,
         )
 
 
@@ -261,48 +219,159 @@ def run_with_deadline(work: Callable[[], T], seconds: float, endpoints: Collecti
     return box["value"]
 
 
-# -- finding SERVICE and LOAD in the algebra ---------------------------------------------------
+# -- finding SERVICE and LOAD in the parse tree --------------------------------------------------
+
+Call = ServiceCall | LoadCall
+_verdicts: OrderedDict[tuple[bytes, bool], tuple[Call, ...]] = OrderedDict()
+_verdicts_lock = threading.Lock()
 
 
-def _algebra(sparql: str, update: bool) -> Any:
-    """rdflib's algebra of a query or update (prefixed names and relative IRIs resolved)."""
-    from rdflib.plugins.sparql import algebra, parser
+def connections(sparql: str, *, update: bool = False) -> tuple[Call, ...]:
+    """Every ``SERVICE`` and ``LOAD`` in a query (or update), in the order written, from its parse
+    tree; the verdict is cached per exact text (a bounded LRU).
 
+    Raises :class:`QuerySyntaxError` (400) when the text cannot be parsed, and
+    :class:`TooLongToCheck` (413) when it is longer than :data:`MAX_GUARDED_CHARS`.
+
+    >>> connections("PREFIX e: <http://e.example/> SELECT * { SERVICE e:q\\\\#x {} }")
+    (ServiceCall(endpoint='http://e.example/q#x', variable=None, silent=False),)
+    """
     what = "update" if update else "query"
-    if len(sparql) > MAX_CHECKED_CHARS:
-        raise BadRequest(
-            f"the {what} may use SERVICE or LOAD and is longer than {MAX_CHECKED_CHARS:,} characters: "
-            "too long to check its endpoints",
+    if len(sparql) > MAX_GUARDED_CHARS:
+        raise TooLongToCheck(
+            f"the {what} is {len(sparql):,} characters long, more than the {MAX_GUARDED_CHARS:,} "
+            f"a SPARQL {what} may have here (each is parsed before it runs); send large data "
+            "through the Graph Store Protocol (/data) or /contributions",
             parameter=what,
+            limit=MAX_GUARDED_CHARS,
         )
+    key = (hashlib.sha256(sparql.encode("utf-8", "surrogatepass")).digest(), update)
+    with _verdicts_lock:
+        if key in _verdicts:
+            _verdicts.move_to_end(key)
+            return _verdicts[key]
+    calls = _parse_calls(sparql, update)
+    with _verdicts_lock:
+        _verdicts[key] = calls
+        while len(_verdicts) > _CACHE_SIZE:
+            _verdicts.popitem(last=False)
+    return calls
+
+
+def _parse_calls(sparql: str, update: bool) -> tuple[Call, ...]:
+    """Parse ``sparql`` (see the module's docstring for how it is read) and take its calls."""
+    parser = _parser()
+    what = "SPARQL Update" if update else "SPARQL"
+    text = sparql.replace("\r", "\n")  # pyoxigraph ends a comment at either; rdflib only at \n
     try:
-        if update:
-            return algebra.translateUpdate(parser.parseUpdate(sparql)).algebra
-        return algebra.translateQuery(parser.parseQuery(sparql)).algebra
-    except Exception as exc:  # pyparsing's ParseException, rdflib's errors for unknown prefixes
-        raise QuerySyntaxError(
-            f"the {what} mentions SERVICE or LOAD, and its endpoints could not be checked "
-            f"because it could not be parsed: {exc}"
-        ) from None
+        if update:  # not parser.parseUpdate/parseQuery: they expand \u escapes everywhere first
+            tree = parser.UpdateUnit.parse_string(text, parse_all=True)[0]
+            units = list(zip(tree.prologue, tree.request, strict=False)) if tree.request else []
+        else:
+            tree = parser.Query.parse_string(text, parse_all=True)
+            units = [(tree[0], tree[1])]
+    except RecursionError:
+        raise QuerySyntaxError(f"{what} syntax error: the text nests too deeply to be checked") from None
+    except Exception as exc:  # pyparsing's ParseException
+        where = f"error at {exc.lineno}:{exc.col}: " if hasattr(exc, "lineno") else ""
+        message = str(getattr(exc, "msg", exc))
+        hint = (
+            " (\\u and \\U escapes are not accepted here: write the character itself)"
+            if re.search(r"\\[uU]", sparql)
+            else ""
+        )
+        raise QuerySyntaxError(f"{what} syntax error: {where}{message[:1].lower()}{message[1:]}{hint}") from None
+    prefixes: dict[str, str | None] = {}
+    calls: list[Call] = []
+    for prologue, operation in units:
+        for decl in prologue:  # later declarations win, and carry over to the next operation
+            if decl.name == "PrefixDecl":
+                iri = str(decl.iri)
+                prefixes[decl.prefix or ""] = iri if _ABSOLUTE.match(iri) else None
+        calls.extend(_calls(operation, prefixes, what))
+    return tuple(calls)
 
 
-def _calls(node: Any) -> Iterator[ServiceCall | str]:
-    """ServiceCalls and LOAD URLs (as str) anywhere in an algebra tree, expressions included."""
-    from rdflib import URIRef, Variable
+def _parser() -> Any:
+    """rdflib's SPARQL grammar, its ``SERVICE`` rule made to keep only the parsed tokens.
+
+    rdflib's rule also searches the whole text again for the SERVICE's own text (its
+    ``service_string``, used only when rdflib itself evaluates a SERVICE), once per SERVICE: seconds
+    for a few dozen, and the search takes a ``#`` anywhere on the line before it (in an IRI such as
+    ``rdfs:``'s) for a comment, so the SERVICE is not found and a valid query fails to parse. Without
+    that text, rdflib cannot evaluate a SERVICE itself, which nothing here should do anyway."""
+    from rdflib.plugins.sparql import parser
+
+    with _verdicts_lock:
+        if "postParse" not in vars(parser.ServiceGraphPattern):
+            parser.ServiceGraphPattern.postParse = _service_tokens
+    return parser
+
+
+def _service_tokens(instring: str, loc: int, tokens: Any) -> Any:
+    """A ``ServiceGraphPattern`` node of the tokens' parameters (``Comp.postParse`` without its search)."""
+    from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
+
+    node = CompValue("ServiceGraphPattern")
+    for token in tokens:
+        if isinstance(token, ParamValue):
+            node[token.name] = token.tokenList
+    return node
+
+
+def _calls(tree: Any, prefixes: dict[str, str | None], what: str) -> list[Call]:
+    """The SERVICE and LOAD nodes anywhere in one operation's parse tree (expressions, EXISTS and
+    subqueries included), walked without recursion."""
+    from pyparsing import ParseResults
+    from rdflib import Variable
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    if isinstance(node, CompValue):
-        if node.name == "ServiceGraphPattern":
-            term = node.get("term")
-            silent = dict.get(node, "silent") is not None
-            if isinstance(term, Variable):
-                yield ServiceCall(None, variable=str(term), silent=silent)
-            else:
-                yield ServiceCall(str(term) if isinstance(term, URIRef) else repr(term), silent=silent)
-        elif node.name == "Load":
-            yield str(dict.get(node, "iri"))
-        for value in dict.values(node):
-            yield from _calls(value)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from _calls(item)
+    found: list[Call] = []
+    todo, seen = [tree], set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term, silent = dict.get(node, "term"), dict.get(node, "silent") is not None
+                if isinstance(term, Variable):
+                    found.append(ServiceCall(None, variable=str(term), silent=silent))
+                else:
+                    found.append(ServiceCall(_iri(term, prefixes, what, "SERVICE"), silent=silent))
+            elif node.name == "Load":
+                found.append(LoadCall(_iri(dict.get(node, "iri"), prefixes, what, "LOAD")))
+            todo.extend(reversed(list(dict.values(node))))
+        elif isinstance(node, ParseResults):
+            todo.extend(reversed([*node, *node.values()]))
+        elif isinstance(node, list | tuple):
+            todo.extend(reversed(node))
+    return found
+
+
+def _iri(term: Any, prefixes: dict[str, str | None], what: str, keyword: str) -> str:
+    """The absolute IRI a SERVICE or LOAD names, as pyoxigraph reads it (a prefixed name's escapes
+    removed). A relative IRI, or a prefix declared with one, is refused: what it resolves to would
+    depend on a base IRI, and no endpoint needs one."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(term, CompValue) and term.name == "pname":
+        prefix = term.prefix or ""
+        if prefix not in prefixes:
+            raise QuerySyntaxError(f"{what} syntax error: {keyword} {prefix}:…: the prefix {prefix!r} is not declared")
+        base = prefixes[prefix]
+        if base is None:
+            raise BadRequest(
+                f"{keyword} {prefix}:…: the prefix is declared with a relative IRI; "
+                f"a {keyword} must name an absolute IRI",
+                parameter="update" if what == "SPARQL Update" else "query",
+            )
+        return base + _PN_LOCAL_ESC.sub(r"\1", str(term.localname or ""))
+    iri = str(term)
+    if not _ABSOLUTE.match(iri):
+        raise BadRequest(
+            f"{keyword} <{iri}>: a {keyword} must name an absolute IRI, not a relative one",
+            parameter="update" if what == "SPARQL Update" else "query",
+        )
+    return iri
