@@ -343,7 +343,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "requestBody": RDF_BODY,
             "responses": {
                 "200": answer("The report.", *REPORT_TYPES, schema=ref("Report")),
-                **errors(400, 406, 413, 415),
+                **errors(400, 406, 413, 415, 429, 503),
             },
         }
     },
@@ -510,6 +510,8 @@ STATUS_TEXT = {
     409: "The resource's state forbids it (already retracted).",
     413: "The body is larger than ALLIANCELD_MAX_BODY_BYTES.",
     415: "The Content-Type is not an RDF syntax this service reads.",
+    429: "This client already has as much of this work under way as one client may; retry after Retry-After s.",
+    503: "The server already does as much of this work as it takes at once; retry after Retry-After s.",
     501: "Not available with a remote store.",
 }
 COMPONENTS: dict[str, Any] = {
