@@ -278,6 +278,38 @@ def test_a_client_that_stops_reading_its_answer_frees_the_thread(production: str
             conn.close()
 
 
+def test_healthz_is_answered_while_every_thread_is_busy(production: str) -> None:
+    """Both threads of the server are held sending 20 MB answers to clients that have read only
+    their heads; /healthz is answered meanwhile, and then both answers arrive whole: their threads
+    were sending all along, so /healthz did not wait for one of them."""
+    port = int(production.rsplit(":", 1)[1])
+    big = urllib.parse.quote("SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 100000")
+    readers: list[tuple[socket.socket, int, int]] = []
+    try:
+        for _ in range(2):
+            conn = socket.socket()
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            conn.connect(("127.0.0.1", port))
+            conn.settimeout(60)
+            request = f"GET /sparql?query={big} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n"
+            conn.sendall(request.encode())
+            head = b""
+            while b"\r\n\r\n" not in head:  # its thread has started sending (and cannot have finished)
+                head += conn.recv(1)
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            readers.append((conn, length, 0))
+        with urllib.request.urlopen(production + "/healthz", timeout=30) as resp:
+            assert resp.status == 200
+        for conn, length, received in readers:
+            while received < length:
+                chunk = conn.recv(2**20)
+                assert chunk, f"the answer was cut after {received} of {length} bytes"
+                received += len(chunk)
+    finally:
+        for conn, _, _ in readers:
+            conn.close()
+
+
 def test_a_whole_request_is_served_in_pieces_and_kept_alive(production: str) -> None:
     """Sent a few bytes at a time, two requests on one connection, the second with a chunked body
     and 100-continue: both answered; an oversized body gets 413 before it is sent."""
