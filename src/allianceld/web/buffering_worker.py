@@ -115,9 +115,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         conn.continued, conn.started = False, bool(data)
         conn.deadline = time.monotonic() + (self.read_timeout if data else idle)
         self.buffered += len(data)
+        conn.sock.setblocking(False)  # the loop never waits for a client (a thread makes it blocking)
         if self._whole(conn):
             return
-        conn.sock.setblocking(False)
         self.reading.add(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
@@ -190,7 +190,6 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         conn.draining = 0
         conn.deadline = min(conn.deadline, time.monotonic() + 5)
         if conn not in self.reading:
-            conn.sock.setblocking(False)
             self.reading.add(conn)
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
