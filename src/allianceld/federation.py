@@ -36,6 +36,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pyparsing import ParseResults
+from rdflib import Variable
+from rdflib.plugins.sparql import parser as sparql_parser
+from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
+
 from allianceld.errors import AllianceldError, BadRequest, QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
 
 T = TypeVar("T")
@@ -258,17 +263,21 @@ def connections(sparql: str, *, update: bool = False) -> tuple[Call, ...]:
     return calls
 
 
+def warm() -> None:
+    """Parse a small query once: a process's first parse takes about 17 ms more than the next."""
+    connections("ASK { ?s ?p ?o FILTER(?o < 1) }")
+
+
 def _parse_calls(sparql: str, update: bool) -> tuple[Call, ...]:
     """Parse ``sparql`` (see the module's docstring for how it is read) and take its calls."""
-    parser = _parser()
     what = "SPARQL Update" if update else "SPARQL"
     text = sparql.replace("\r", "\n")  # pyoxigraph ends a comment at either; rdflib only at \n
     try:
         if update:  # not parser.parseUpdate/parseQuery: they expand \u escapes everywhere first
-            tree = parser.UpdateUnit.parse_string(text, parse_all=True)[0]
+            tree = sparql_parser.UpdateUnit.parse_string(text, parse_all=True)[0]
             units = list(zip(tree.prologue, tree.request, strict=False)) if tree.request else []
         else:
-            tree = parser.Query.parse_string(text, parse_all=True)
+            tree = sparql_parser.Query.parse_string(text, parse_all=True)
             units = [(tree[0], tree[1])]
     except RecursionError:
         raise QuerySyntaxError(f"{what} syntax error: the text nests too deeply to be checked") from None
@@ -292,26 +301,9 @@ def _parse_calls(sparql: str, update: bool) -> tuple[Call, ...]:
     return tuple(calls)
 
 
-def _parser() -> Any:
-    """rdflib's SPARQL grammar, its ``SERVICE`` rule made to keep only the parsed tokens.
-
-    rdflib's rule also searches the whole text again for the SERVICE's own text (its
-    ``service_string``, used only when rdflib itself evaluates a SERVICE), once per SERVICE: seconds
-    for a few dozen, and the search takes a ``#`` anywhere on the line before it (in an IRI such as
-    ``rdfs:``'s) for a comment, so the SERVICE is not found and a valid query fails to parse. Without
-    that text, rdflib cannot evaluate a SERVICE itself, which nothing here should do anyway."""
-    from rdflib.plugins.sparql import parser
-
-    with _verdicts_lock:
-        if "postParse" not in vars(parser.ServiceGraphPattern):
-            parser.ServiceGraphPattern.postParse = _service_tokens
-    return parser
-
-
-def _service_tokens(instring: str, loc: int, tokens: Any) -> Any:
-    """A ``ServiceGraphPattern`` node of the tokens' parameters (``Comp.postParse`` without its search)."""
-    from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
-
+def _service_tokens(instring: str, loc: int, tokens: Any) -> CompValue:
+    """A ``ServiceGraphPattern`` node of the tokens' parameters: rdflib's ``Comp.postParse``
+    without its search for the SERVICE's own text (see below)."""
     node = CompValue("ServiceGraphPattern")
     for token in tokens:
         if isinstance(token, ParamValue):
@@ -319,13 +311,18 @@ def _service_tokens(instring: str, loc: int, tokens: Any) -> Any:
     return node
 
 
+# rdflib's SERVICE rule also searches the whole text again for the SERVICE's own text (its
+# ``service_string``, used only when rdflib itself evaluates a SERVICE), once per SERVICE: seconds
+# for a few dozen, and the search takes a ``#`` anywhere on the line before it (in an IRI such as
+# ``rdfs:``'s) for a comment, so the SERVICE is not found and a valid query fails to parse. The
+# rule keeps only the parsed tokens instead (in this process; rdflib then cannot evaluate a SERVICE
+# itself, which nothing here should do). Done at import, so a query worker is ready to parse.
+sparql_parser.ServiceGraphPattern.postParse = _service_tokens
+
+
 def _calls(tree: Any, prefixes: dict[str, str | None], what: str) -> list[Call]:
     """The SERVICE and LOAD nodes anywhere in one operation's parse tree (expressions, EXISTS and
     subqueries included), walked without recursion."""
-    from pyparsing import ParseResults
-    from rdflib import Variable
-    from rdflib.plugins.sparql.parserutils import CompValue
-
     found: list[Call] = []
     todo, seen = [tree], set()
     while todo:
@@ -354,8 +351,6 @@ def _iri(term: Any, prefixes: dict[str, str | None], what: str, keyword: str) ->
     """The absolute IRI a SERVICE or LOAD names, as pyoxigraph reads it (a prefixed name's escapes
     removed). A relative IRI, or a prefix declared with one, is refused: what it resolves to would
     depend on a base IRI, and no endpoint needs one."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
     if isinstance(term, CompValue) and term.name == "pname":
         prefix = term.prefix or ""
         if prefix not in prefixes:

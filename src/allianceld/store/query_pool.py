@@ -32,6 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from allianceld import federation
 from allianceld.admission import Admission
 from allianceld.errors import AllianceldError, QueryTimeout
 from allianceld.store.execution import Answer, QueryRequest, execute
@@ -356,6 +357,7 @@ def _worker_main(conn: Connection) -> None:
     kb: KnowledgeBase | None = None
     opened: str | None = None
     replica = Replica()
+    federation.warm()  # the connection guard's first parse, not on the first query's clock
     conn.send(("ready", None))
     while True:
         try:
