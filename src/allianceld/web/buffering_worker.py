@@ -78,9 +78,9 @@ class _Conn(TConn):  # type: ignore[misc]
 class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     """gthread, with requests read whole by the event loop (see the module's docstring)."""
 
-    read_timeout = 30.0
+    read_timeout = 60.0  # the defaults of ALLIANCELD_REQUEST_TIMEOUT, _MAX_BODY_BYTES, _REQUEST_BUFFER_BYTES
     max_body = 16 * 2**20
-    buffer_bytes = 64 * 2**20
+    buffer_bytes = 128 * 2**20
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
