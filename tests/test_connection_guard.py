@@ -167,6 +167,9 @@ def test_service_endpoints_are_read_as_pyoxigraph_reads_them() -> None:
     assert federation.check_query(one_line, ("http://s.example/",)) == ["http://s.example/"]
     with pytest.raises(federation.BadRequest, match="absolute IRI"):
         federation.connections("BASE <http://a.example/> SELECT * { SERVICE <sparql> {} }")
+    for update in ("LOAD <relative>", "PREFIX r: <x/> LOAD r:y", "LOAD undeclared:y"):  # any LOAD: load-not-allowed
+        with pytest.raises(federation.LoadNotAllowed):
+            federation.check_update(update)
 
 
 def test_too_long_text_is_refused_before_it_is_parsed(open_app) -> None:

@@ -349,24 +349,27 @@ def _calls(tree: Any, prefixes: dict[str, str | None], what: str) -> list[Call]:
 
 def _iri(term: Any, prefixes: dict[str, str | None], what: str, keyword: str) -> str:
     """The absolute IRI a SERVICE or LOAD names, as pyoxigraph reads it (a prefixed name's escapes
-    removed). A relative IRI, or a prefix declared with one, is refused: what it resolves to would
-    depend on a base IRI, and no endpoint needs one."""
+    removed). In a query, a relative IRI (or a prefix declared with one) is refused: what it
+    resolves to would depend on a base IRI, and no endpoint needs one. In an update, where every
+    call is refused anyway, such a name is given as written."""
+    update = what == "SPARQL Update"
     if isinstance(term, CompValue) and term.name == "pname":
-        prefix = term.prefix or ""
+        prefix, local = term.prefix or "", _PN_LOCAL_ESC.sub(r"\1", str(term.localname or ""))
+        base = prefixes.get(prefix)
+        if base is None and update:
+            return f"{prefix}:{local}"
         if prefix not in prefixes:
             raise QuerySyntaxError(f"{what} syntax error: {keyword} {prefix}:…: the prefix {prefix!r} is not declared")
-        base = prefixes[prefix]
         if base is None:
             raise BadRequest(
                 f"{keyword} {prefix}:…: the prefix is declared with a relative IRI; "
                 f"a {keyword} must name an absolute IRI",
-                parameter="update" if what == "SPARQL Update" else "query",
+                parameter="query",
             )
-        return base + _PN_LOCAL_ESC.sub(r"\1", str(term.localname or ""))
+        return base + local
     iri = str(term)
-    if not _ABSOLUTE.match(iri):
+    if not _ABSOLUTE.match(iri) and not update:
         raise BadRequest(
-            f"{keyword} <{iri}>: a {keyword} must name an absolute IRI, not a relative one",
-            parameter="update" if what == "SPARQL Update" else "query",
+            f"{keyword} <{iri}>: a {keyword} must name an absolute IRI, not a relative one", parameter="query"
         )
     return iri
