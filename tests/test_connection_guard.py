@@ -160,6 +160,16 @@ def test_unparsable_query_is_refused_even_if_pyoxigraph_would_run_it(client) -> 
     assert "write the character itself" in body["message"]
 
 
+def test_query_too_deep_for_the_guards_parser_is_refused(client) -> None:
+    """rdflib's parser recurses a few dozen frames per level; Python's recursion limit ends it long
+    before pyoxigraph's limit, and the query is refused rather than run unchecked."""
+    query = "SELECT * WHERE { FILTER(" + "(" * 60 + "1" + ")" * 60 + ") }"
+    assert list(ox.Store().query(query)) != []
+    resp = client.get("/sparql", query_string={"query": query})
+    assert resp.status_code == 400
+    assert "nests too deeply to be checked" in resp.get_json()["message"]
+
+
 def test_service_endpoints_are_read_as_pyoxigraph_reads_them() -> None:
     prefixed = "PREFIX t: <http://a.example/> PREFIX t: <http://b.example/> SELECT * { SERVICE t:q\\#x {} }"
     assert federation.connections(prefixed) == (federation.ServiceCall("http://b.example/q#x"),)

@@ -45,7 +45,7 @@ from allianceld.errors import AllianceldError, BadRequest, QuerySyntaxError, Rem
 
 T = TypeVar("T")
 
-MAX_GUARDED_CHARS = 32 * 1024  # rdflib: 0.4 s for an INSERT DATA this long, about 9 s at worst (expressions)
+MAX_GUARDED_CHARS = 32 * 1024  # rdflib: 0.25 s for an INSERT DATA this long, 5-9 s at worst (expressions)
 _CACHE_SIZE = 1024  # verdicts kept, by the text's SHA-256 (the texts themselves are not kept)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # an IRI with a scheme: used as it is, never resolved
 _PN_LOCAL_ESC = re.compile(r"\\(.)")
@@ -280,7 +280,10 @@ def _parse_calls(sparql: str, update: bool) -> tuple[Call, ...]:
             tree = sparql_parser.Query.parse_string(text, parse_all=True)
             units = [(tree[0], tree[1])]
     except RecursionError:
-        raise QuerySyntaxError(f"{what} syntax error: the text nests too deeply to be checked") from None
+        raise QuerySyntaxError(
+            f"{what} syntax error: the text nests too deeply to be checked "
+            "(about 20 levels of parentheses or 30 of braces at most)"
+        ) from None
     except Exception as exc:  # pyparsing's ParseException
         where = f"error at {exc.lineno}:{exc.col}: " if hasattr(exc, "lineno") else ""
         message = str(getattr(exc, "msg", exc))
