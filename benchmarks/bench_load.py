@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import itertools
 import json
 import os
@@ -135,17 +136,31 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def _request(
-    base: str, path: str, *, accept: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    base: str,
+    path: str,
+    *,
+    accept: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> tuple[int, bytes]:
-    """(status, body) of one request; status 0 and the error when there was no answer."""
-    req = urllib.request.Request(base + path, data=data, headers={"Accept": accept, **(headers or {})})
+    """(status, body) of one request, sent from the address ``source`` when given (each reader is
+    a client of its own, as the server's per-client limits count them); status 0 and the error
+    when there was no answer."""
+    url = urllib.parse.urlsplit(base + path)
+    conn = http.client.HTTPConnection(
+        url.hostname or "127.0.0.1", url.port, timeout=60, source_address=(source, 0) if source else None
+    )
+    target = url.path + (f"?{url.query}" if url.query else "")
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except (OSError, urllib.error.URLError) as exc:
+        method = "POST" if data is not None else "GET"
+        conn.request(method, target, body=data, headers={"Accept": accept, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except OSError as exc:
         return 0, repr(exc).encode()
+    finally:
+        conn.close()
 
 
 def membership_turtle(iris: list[str], states: list[str], day: int) -> bytes:
@@ -166,11 +181,13 @@ def membership_turtle(iris: list[str], states: list[str], day: int) -> bytes:
 
 
 def _reader(base: str, run: LoadRun, offset: int, stop: threading.Event) -> None:
+    # on this machine each reader sends from an address of its own: 8 readers are 8 clients
+    source = f"127.0.0.{10 + offset}" if urllib.parse.urlsplit(base).hostname == "127.0.0.1" else None
     for kind, path, accept in itertools.islice(itertools.cycle(READS), offset, None):
         if stop.is_set():
             return
         start = time.perf_counter()
-        status, body = _request(base, path, accept=accept)
+        status, body = _request(base, path, accept=accept, source=source)
         run.record(kind, status, start, f"{path[:60]} {body[:200]!r}")
 
 

@@ -96,7 +96,7 @@ def test_the_query_workers_load_their_copies_at_start(server: str) -> None:
 
 def test_rdflib_sparqlupdatestore_writes_through_the_gate(server_url: str) -> None:
     base, kind = server_url.split("#")
-    graph = "https://w3id.org/allianceld/graph/data/client-test"
+    graph = "https://w3id.org/allianceld/graph/user/client-test"
     store = SPARQLUpdateStore(base + "/sparql", base + "/sparql", headers={"Authorization": f"Bearer {TOKENS[kind]}"})
     store.update(
         f"""INSERT DATA {{ GRAPH <{graph}> {{
