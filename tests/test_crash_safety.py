@@ -5,16 +5,13 @@ triple, no graph, no provenance record), every acknowledged write must be presen
 record, and the inferred graphs must equal a full recomputation from the asserted data. The
 server is killed with a query workers' snapshot beside the store; the restarted one removes it.
 
-Where each kill lands is made certain, not left to the clock. The server runs the real CLI in a
-process that also notes in a file each time the store's ``update`` (the one transaction a commit
-ends in) begins; the contribution is killed once that happens and the server has worked 0.05 s
-of CPU time more. Its own operations take less than that (the domain rules' part is data
-computed before the transaction), so the probe ends that one transaction with an operation that
-writes nothing and runs for seconds: the kill lands inside the transaction, after the
-write's operations. The bulk load is killed once it has
-the store open and has used 0.3 s of CPU time more: validating, well before its commit. A bare
-``KnowledgeBase.write`` is killed inside its transaction. CPU time (``/proc/<pid>/stat``) rather
-than the clock, so a busy machine does not move the kills.
+Where each kill lands is made certain by the order of events, never by the clock or CPU time.
+Each process under test runs a probe: at the moment the kill must land it writes a line (to a
+file, or to its standard output) and then waits for ever; the test kills it once it has read the
+line. The server's probe ends the store's one transaction of a commit with an operation whose
+WHERE calls a custom function, so the kill lands inside that transaction, after the write's own
+operations; the bulk load's probe waits inside validation, with the store open, before its
+commit; a bare ``KnowledgeBase.write`` is paused inside its transaction the same way.
 """
 
 from __future__ import annotations
@@ -64,21 +61,6 @@ RECORD_OF = re.compile(r"/(?:alliance|treaty|provision|membership)/syn-(\d+)|/so
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user + system, all threads) process ``pid`` has used; fails once it has exited."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    assert fields[0] != "Z", f"process {pid} has exited"
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for_cpu(pid: int, seconds: float, *, limit: float = 120) -> None:
-    """Return once process ``pid`` has used ``seconds`` more CPU time (fail after ``limit`` s)."""
-    target, deadline = cpu_seconds(pid) + seconds, time.monotonic() + limit
-    while cpu_seconds(pid) < target:
-        assert time.monotonic() < deadline, f"process {pid} stayed idle"
-        time.sleep(0.01)
-
-
 def has_open(pid: int, directory: Path) -> bool:
     """Whether process ``pid`` has a file under ``directory`` open."""
     for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -99,28 +81,47 @@ def request(url: str, data: bytes | None = None, **headers: str) -> tuple[int, b
         return 0, b""
 
 
-# the CLI, with EmbeddedBackend.update noting in the file $CRASH_PROBE that a transaction begins;
-# while the file $CRASH_PROBE.slow exists, the transaction ends with an operation that writes
-# nothing and runs for seconds (every pair of a stored quad and one of 400 numbers, none
-# kept), so that a kill lands inside it, after the write's own operations
-SLOW_TAIL = (
-    "INSERT { GRAPH <urn:x-crash-test:never> { ?s ?p ?o } } "
-    "WHERE { GRAPH ?g { ?s ?p ?o } VALUES ?i { "
-    + " ".join(map(str, range(400)))
-    + " } FILTER (STRLEN(STR(?o)) + ?i < 0) }"
+# the last operation of a transaction paused from inside (see PAUSED_TAIL's users): its WHERE
+# calls the custom function <urn:x-crash-test:pause>, which signals, then waits for ever
+PAUSE = "urn:x-crash-test:pause"
+PAUSED_TAIL = (
+    f" ;\nINSERT {{ GRAPH <urn:x-crash-test:never> {{ <urn:x:s> <urn:x:p> ?o }} }} WHERE {{ BIND(<{PAUSE}>() AS ?o) }}"
 )
+# the CLI, with EmbeddedBackend.update noting in the file $CRASH_PROBE that a transaction begins;
+# while the file $CRASH_PROBE.pause exists, the transaction ends with the paused operation, which
+# notes "inside" once the write's own operations have run in it
 PROBED_CLI = textwrap.dedent(
     f"""
-    import os, sys
+    import os, sys, threading
+    import pyoxigraph as ox
     from allianceld.store import backends
+    def note(line):
+        with open(os.environ["CRASH_PROBE"], "a") as probe:
+            probe.write(line + "\\n")
+    def inside():
+        note("inside")
+        threading.Event().wait()
     update = backends.EmbeddedBackend.update
     def noted(self, sparql):
-        with open(os.environ["CRASH_PROBE"], "a") as probe:
-            probe.write(f"update of {{len(sparql)}} characters\\n")
-        if os.path.exists(os.environ["CRASH_PROBE"] + ".slow"):
-            sparql += " ;\\n{SLOW_TAIL}"
-        update(self, sparql)
+        note(f"update of {{len(sparql)}} characters")
+        if os.path.exists(os.environ["CRASH_PROBE"] + ".pause"):
+            self.store.update(sparql + {PAUSED_TAIL!r}, custom_functions={{ox.NamedNode({PAUSE!r}): inside}})
+        else:
+            update(self, sparql)
     backends.EmbeddedBackend.update = noted
+    from allianceld.cli import main
+    main(sys.argv[1:], prog_name="allianceld")
+    """
+)
+# the CLI, with validation paused: it prints "validating" and waits for ever (the store is open)
+PAUSED_VALIDATION_CLI = textwrap.dedent(
+    """
+    import sys, threading
+    from allianceld.validation import Validator
+    def paused(self, *args, **kwargs):
+        print("validating", flush=True)
+        threading.Event().wait()
+    Validator.validate = Validator.validate_bulk = Validator.validate_triples = paused
     from allianceld.cli import main
     main(sys.argv[1:], prog_name="allianceld")
     """
@@ -129,7 +130,12 @@ PROBED_CLI = textwrap.dedent(
 
 def transactions_begun(probe: Path) -> int:
     """How many store transactions the probed server has begun."""
-    return len(probe.read_text().splitlines()) if probe.exists() else 0
+    return sum(line.startswith("update") for line in probe.read_text().splitlines()) if probe.exists() else 0
+
+
+def paused_inside(probe: Path) -> bool:
+    """Whether the probed server's paused transaction has run the write's own operations."""
+    return probe.exists() and "inside" in probe.read_text().splitlines()
 
 
 @contextlib.contextmanager
@@ -231,14 +237,14 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
         begun = transactions_begun(probe)
 
         answer: list[tuple[int, bytes]] = []
-        probe.with_suffix(".slow").touch()  # this contribution's transaction ends slowly
+        probe.with_suffix(".pause").touch()  # this contribution's transaction is paused from inside
         sender = threading.Thread(target=lambda: answer.append(contribute(base, token, interrupted)))
         sender.start()
         deadline = time.monotonic() + 120
-        while transactions_begun(probe) == begun:  # validated and reasoned: the commit has begun
+        while not paused_inside(probe):  # validated, reasoned, written inside the transaction
             assert sender.is_alive() and time.monotonic() < deadline, answer
             time.sleep(0.005)
-        wait_for_cpu(proc.pid, 0.05)
+        assert transactions_begun(probe) == begun + 1
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         sender.join(timeout=30)
@@ -287,16 +293,14 @@ def test_bulk_load_killed_before_its_commit(tmp_path: Path, shipped_store: Knowl
     big.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
 
     load = subprocess.Popen(
-        [*CLI, "--store", str(store), "load", str(big)],
+        [sys.executable, "-c", PAUSED_VALIDATION_CLI, "--store", str(store), "load", str(big)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while not has_open(load.pid, store):  # parsed; the store is open: validation is next
-        assert load.poll() is None and time.monotonic() < deadline, "the load never opened the store"
-        time.sleep(0.01)
-    wait_for_cpu(load.pid, 0.3)
+    assert load.stdout is not None
+    assert load.stdout.readline() == b"validating\n"  # parsed, the store open, its commit not begun
+    assert has_open(load.pid, store)
     os.killpg(load.pid, signal.SIGKILL)
     out, _ = load.communicate(timeout=30)
     assert load.returncode == -signal.SIGKILL and b"loaded" not in out
@@ -309,12 +313,10 @@ def test_bulk_load_killed_before_its_commit(tmp_path: Path, shipped_store: Knowl
         kb.close()
 
 
-# a bare KnowledgeBase.write whose one transaction (a single pyoxigraph update) ends with an
-# operation calling a custom function: it says "inside" once the write's own operations have run
-# in the transaction, then waits for ever, so the kill lands inside the transaction by order of
-# events, not by the clock
+# a bare KnowledgeBase.write whose one transaction (a single pyoxigraph update) ends with the
+# paused operation: it prints "inside the transaction" once the write's own operations have run
 WRITER = textwrap.dedent(
-    """
+    f"""
     import sys, threading
     import pyoxigraph as ox
     from allianceld.store import KnowledgeBase
@@ -322,22 +324,19 @@ WRITER = textwrap.dedent(
     kb = KnowledgeBase(sys.argv[1])
     p = ox.NamedNode("http://example.org/p")
     def triples(n, tag):
-        return [ox.Triple(ox.NamedNode(f"http://example.org/{tag}/{i}"), p, ox.Literal(i)) for i in range(n)]
-    kb.write({"http://example.org/acknowledged": triples(1000, "a")})
-    pause = ox.NamedNode("urn:x-crash-test:pause")
+        return [ox.Triple(ox.NamedNode(f"http://example.org/{{tag}}/{{i}}"), p, ox.Literal(i)) for i in range(n)]
+    kb.write({{"http://example.org/acknowledged": triples(1000, "a")}})
     def inside():
         print("inside the transaction", flush=True)
         threading.Event().wait()
     def paused(sparql):
-        tail = (" ;\\nINSERT { GRAPH <urn:x-crash-test:never> { <urn:x:s> <urn:x:p> ?o } } "
-                "WHERE { BIND(<urn:x-crash-test:pause>() AS ?o) }")
-        kb.backend.store.update(sparql + tail, custom_functions={pause: inside})
+        kb.backend.store.update(sparql + {PAUSED_TAIL!r}, custom_functions={{ox.NamedNode({PAUSE!r}): inside}})
     kb.backend.update = paused
     kb.write(
-        {"http://example.org/big": triples(int(sys.argv[2]), "b"), "http://example.org/acknowledged": []},
-        add={"http://example.org/other": triples(10, "c")},
-        then=["INSERT { GRAPH <http://example.org/copy> { ?s ?p ?o } } "
-              "WHERE { GRAPH <http://example.org/big> { ?s ?p ?o } }"],
+        {{"http://example.org/big": triples(int(sys.argv[2]), "b"), "http://example.org/acknowledged": []}},
+        add={{"http://example.org/other": triples(10, "c")}},
+        then=["INSERT {{ GRAPH <http://example.org/copy> {{ ?s ?p ?o }} }} "
+              "WHERE {{ GRAPH <http://example.org/big> {{ ?s ?p ?o }} }}"],
     )
     print("committed", flush=True)
     """
