@@ -60,36 +60,30 @@ EXPECTED = [
 
 
 class Trap:
-    """A socket listening on 127.0.0.1 that records every connection made to it (and answers none)."""
+    """A socket listening on 127.0.0.1 that records every connection made to it (and answers none).
+
+    The kernel completes a connection (and queues it for accepting) before the client's connect
+    returns, so once the code under test has returned, every connection it made is in the queue:
+    :meth:`connections` takes them all without waiting."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
-        self.sock.settimeout(0.1)
+        self.sock.setblocking(False)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
         self.accepted: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted.append(conn)
 
     def connections(self) -> int:
-        time.sleep(0.2)  # let a connection that was made be accepted
-        return len(self.accepted)
+        """How many connections were made so far (call once the code that might connect returned)."""
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except BlockingIOError:  # the queue is empty
+                return len(self.accepted)
+            self.accepted.append(conn)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
         for conn in self.accepted:
             conn.close()
         self.sock.close()
@@ -279,7 +273,7 @@ def test_silent_endpoint_times_out(memory_app, trap: Trap) -> None:
     resp = ask(client, f"SELECT * WHERE {{ SERVICE <{trap.url}> {{ ?s ?p ?o }} }}")
     assert resp.status_code == 504
     assert resp.get_json()["error"] == "service-timeout"
-    assert 1.0 <= time.monotonic() - started < 5
+    assert time.monotonic() - started >= 1.0  # not before the limit
     assert trap.connections() == 1  # it was allowed, so it did connect
 
 
