@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 
-from allianceld import dl_check, rdfio, reasoning
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import dl_check
+from allianceld.reasoning import materialise as reasoning
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ONTOLOGY_GRAPH, data_graph_iri
 
@@ -52,7 +54,7 @@ def contribution(states: list[str]) -> list[ox.Triple]:
             f'    org:role ald:FoundingMember ; ald:startDate "1990-06-01"^^xsd:date ; rdfs:label "member {i}"@en ;\n'
             f"    prov:wasDerivedFrom <https://example.org/bench-dl-source> .\n"
         )
-    return rdfio.parse(text, ox.RdfFormat.TURTLE, source="bench")
+    return formats.parse(text, ox.RdfFormat.TURTLE, source="bench")
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
@@ -68,7 +70,9 @@ def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-d
 def run_size(size: int, settings: Settings, materialise: bool, full_max: int) -> dict[str, object]:
     triples = generate.generate(size, seed=0)
     kb = KnowledgeBase()
-    kb.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file), data_graph_iri("synthetic"): triples})
+    kb.replace_graphs(
+        {ONTOLOGY_GRAPH: formats.parse_file(settings.ontology_file), data_graph_iri("synthetic"): triples}
+    )
     row: dict[str, object] = {"triples": kb.count()}
     if materialise:
         start = time.perf_counter()
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {row}", file=sys.stderr, flush=True)
 
     ontology = KnowledgeBase()
-    ontology.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file)})
+    ontology.replace_graphs({ONTOLOGY_GRAPH: formats.parse_file(settings.ontology_file)})
     onto = ontology.rdflib_graph([ONTOLOGY_GRAPH])
     dl_check._classify.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,11 +28,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["ALLIANCELD_DL_CHECKS"] = args.dl_checks
 
-    from allianceld import gate
     from allianceld.config import Settings
     from allianceld.importers import atop, commit_import, cow
     from allianceld.store import KnowledgeBase
-    from allianceld.validation import Validator
+    from allianceld.validation.validator import Validator
+    from allianceld.write import gate
 
     x = args.external
     crosswalk = x / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"

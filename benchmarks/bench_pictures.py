@@ -20,12 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from allianceld import gate
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
 from allianceld.web import create_app
+from allianceld.write import gate
 
 ROOT = Path(__file__).resolve().parents[1]
 ATOP_DIR = ROOT.parent / "shared" / "data" / "external"

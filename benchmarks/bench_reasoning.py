@@ -31,11 +31,13 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 
-from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
+from allianceld.write import gate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
@@ -72,10 +74,10 @@ def owlrl_seconds(graph: rdflib.Graph, cap: float) -> tuple[float, bool]:
 
 
 def closure_row(size: int, ontology: rdflib.Graph, cap: float) -> dict[str, object]:
-    graph = rdfio.to_rdflib(generate(size, seed=0))
+    graph = formats.to_rdflib(generate(size, seed=0))
     graph += ontology
-    graph = reasoning.without_identity_links(graph)
-    ours = timed(lambda: reasoning.rl_closure(graph), 1 if size > 500_000 else 3)
+    graph = materialise.without_identity_links(graph)
+    ours = timed(lambda: materialise.rl_closure(graph), 1 if size > 500_000 else 3)
     theirs, finished = owlrl_seconds(graph, cap)
     row = {"triples": len(graph), "allianceld": ours, "owlrl": theirs, "finished": finished}
     return row
@@ -87,7 +89,7 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
     triples = generate(size, seed=0)
     kb = KnowledgeBase(work / f"store-{size}")
     store = kb.backend.store  # type: ignore[attr-defined]
-    ontology = rdfio.parse_file(settings.ontology_file)
+    ontology = formats.parse_file(settings.ontology_file)
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ONTOLOGY_GRAPH)) for t in ontology)
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(data_graph_iri("synthetic"))) for t in triples)
     kb.version += 1
@@ -97,19 +99,19 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
     gc.collect()
 
     start = time.perf_counter()
-    inferred, _ = reasoning.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
-    inferred_triples = rdfio.from_rdflib(inferred)
+    inferred, _ = materialise.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
+    inferred_triples = formats.from_rdflib(inferred)
     del inferred
     rl_full = time.perf_counter() - start
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH)) for t in inferred_triples)
     kb.version += 1
     start = time.perf_counter()
-    kb.write({}, then=reasoning.rule_updates(kb, validator.rules, kb.knowledge_graphs(), None))
+    kb.write({}, then=materialise.rule_updates(kb, validator.rules, kb.knowledge_graphs(), None))
     rules_full = time.perf_counter() - start
     store.optimize()
     gc.collect()
 
-    data = rdfio.from_rdflib(contribution(states))
+    data = formats.from_rdflib(contribution(states))
     graph = data_graph_iri("bench-contribution")
     source = [gate.Source(graph, data, "benchmark")]
     retract = [gate.Source(graph, [], "benchmark")]
@@ -117,11 +119,11 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
     for _ in range(5):
         # the parts of a reasoned write, timed one by one
         start = time.perf_counter()
-        change = reasoning.maintain(kb, {graph: data})
+        change = materialise.maintain(kb, {graph: data})
         rl.append(time.perf_counter() - start)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
         start = time.perf_counter()
-        ops = reasoning.rule_updates(kb, validator.rules, knowledge, change, {graph: data})
+        ops = materialise.rule_updates(kb, validator.rules, knowledge, change, {graph: data})
         plan.append(time.perf_counter() - start)
         start = time.perf_counter()
         kb.write({graph: data}, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)

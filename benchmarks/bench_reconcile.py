@@ -18,11 +18,11 @@ import json
 import time
 from pathlib import Path
 
-from allianceld import gate
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.web import create_app
+from allianceld.write import gate
 
 ROOT = Path(__file__).resolve().parents[1]
 COW = ROOT.parent / "shared" / "data" / "external" / "cow-states" / "cow_country_codes.csv"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import rules
+from allianceld.reasoning import domain_rules as rules
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 from bench_reasoning import timed
 
-from allianceld import rdfio
 from allianceld.config import Settings
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
-from allianceld.validation_scope import scope
+from allianceld.validation.scope import scope
+from allianceld.validation.validator import Validator
 from allianceld.vocab import data_graph_iri
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def run_size(size: int, validator: Validator, reference: Validator, work: Path, 
     if count <= full_max:
         row["full"] = timed(lambda: reference.validate(good, kb, replacing=target, full=True), 1)
         start = time.perf_counter()
-        assert reference.validate(rdfio.to_rdflib(triples)).conforms
+        assert reference.validate(formats.to_rdflib(triples)).conforms
         row["bulk pyshacl"] = count / (time.perf_counter() - start)
     kb.close()
     return row

@@ -14,13 +14,18 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from allianceld import backup, export, federation, gate, graph_policy, linking, logs, migration, rdfio, reasoning, rules
+from allianceld import logs
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, ValidationFailed
-from allianceld.store import KnowledgeBase
+from allianceld.linking import discovery
+from allianceld.operations import backup, export, migration
+from allianceld.rdf import formats
+from allianceld.reasoning import domain_rules, materialise
+from allianceld.store import KnowledgeBase, federation
 from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_token_hashes
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD
+from allianceld.write import gate, policy
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -116,7 +121,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
     kb = _open_kb(settings)
     try:
         # a change of curated data is recorded with the operator's name (graph_policy.change_record)
-        operator = graph_policy.Writer("admin", agent=getpass.getuser())
+        operator = policy.Writer("admin", agent=getpass.getuser())
         result = gate.commit(kb, Validator.from_settings(settings), sources, force=force, writer=operator)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)
@@ -259,7 +264,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool)
     """Validate FILES against the shapes (with the store's data); exit 1 on violations."""
     settings = _settings(ctx)
     sources = _read(files)
-    data = rdfio.to_rdflib(t for s in sources for t in s.triples)
+    data = formats.to_rdflib(t for s in sources for t in s.triples)
     validator = Validator.from_settings(settings)
     if alone or not (settings.store_path and settings.store_path.exists()):
         report = validator.validate(data)
@@ -286,14 +291,14 @@ def reason(ctx: click.Context, no_dl: bool) -> None:
     settings = _settings(ctx)
     kb = _open_kb(settings)
     try:
-        done = reasoning.materialise(kb, rules.load_rules(settings.rules_dir))
+        done = materialise.materialise(kb, domain_rules.load_rules(settings.rules_dir))
         click.echo(f"OWL 2 RL ({done.reasoner}): {done.inferred} inferred triples in {done.seconds:.2f} s")
-        counts = reasoning.derived_counts(kb)
+        counts = materialise.derived_counts(kb)
         for prop, n in list(counts["byProperty"].items())[:10]:
             click.echo(f"  {n:6d}  {prop}")
         if no_dl:
             return
-        verdict = reasoning.kb_consistency(kb, watch=[str(ALD.CollectiveDefenceAlliance)])
+        verdict = materialise.kb_consistency(kb, watch=[str(ALD.CollectiveDefenceAlliance)])
     finally:
         kb.close()
     click.echo(f"OWL 2 DL ({verdict.reasoner}): {verdict.message} in {verdict.seconds:.2f} s")
@@ -319,7 +324,7 @@ def reason(ctx: click.Context, no_dl: bool) -> None:
 @click.option(
     "--min-confidence",
     type=click.FloatRange(0, 1),
-    default=linking.DEFAULT_MIN_CONFIDENCE,
+    default=discovery.DEFAULT_MIN_CONFIDENCE,
     show_default=True,
     help="Propose only links at least this confident.",
 )
@@ -360,9 +365,9 @@ def link(
     code_predicates = {}
     for item in codes:
         kind, _, predicate = item.partition("=")
-        if kind not in linking.CODE_KINDS or not predicate.startswith(("http://", "https://")):
+        if kind not in discovery.CODE_KINDS or not predicate.startswith(("http://", "https://")):
             raise click.BadParameter(
-                f"{item!r}: expected KIND=PREDICATE, KIND one of {', '.join(linking.CODE_KINDS)} and an absolute IRI",
+                f"{item!r}: expected KIND=PREDICATE, KIND one of {', '.join(discovery.CODE_KINDS)} and an absolute IRI",
                 param_hint="'--code'",
             )
         code_predicates[predicate] = kind
@@ -372,19 +377,19 @@ def link(
     settings = _settings(ctx)
     kb = _open_kb(settings, read_only=accept_above is None)
     try:
-        proposals = linking.discover(
+        proposals = discovery.discover(
             kb,
             dump,
-            namespaces=namespaces or linking.TARGETS,
+            namespaces=namespaces or discovery.TARGETS,
             code_predicates=code_predicates,
             min_confidence=min_confidence,
         )
         output = output or Path(dump.name.split(".")[0] + ".linkset.ttl")
-        output.write_text(linking.linkset(proposals, dump).serialize(format="turtle"), encoding="utf-8")
-        accepted: list[linking.Proposal] = []
+        output.write_text(discovery.linkset(proposals, dump).serialize(format="turtle"), encoding="utf-8")
+        accepted: list[discovery.Proposal] = []
         contribution = None
         if accept_above is not None:
-            accepted, contribution, _ = linking.accept(
+            accepted, contribution, _ = discovery.accept(
                 kb,
                 Validator.from_settings(settings),
                 proposals,
@@ -637,7 +642,7 @@ def migrate(ctx: click.Context, with_data: bool, dry_run: bool, force: bool, fmt
     settings = _settings(ctx)
     try:
         validator = Validator.from_settings(settings)
-        ontology = rdfio.parse_file(settings.ontology_file)
+        ontology = formats.parse_file(settings.ontology_file)
         data = [gate.read_file(f) for f in settings.data_files()] if with_data else []
     except (AllianceldError, OSError, ValueError) as exc:
         raise Failure(f"migrate: {getattr(exc, 'message', None) or exc}") from None

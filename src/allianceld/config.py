@@ -113,7 +113,7 @@ class Settings:
     @property
     def service_endpoints(self) -> tuple[str, ...]:
         """The allowlisted SERVICE endpoints, normalised (``federation.parse_allowlist``)."""
-        from allianceld.federation import parse_allowlist
+        from allianceld.store.federation import parse_allowlist
 
         return parse_allowlist(self.service_allowlist)
 

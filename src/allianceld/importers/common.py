@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from allianceld import gate
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Report, Validator
+from allianceld.validation.report import Report
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, DCTERMS, GRAPH_BASE, ID_BASE, ORG, PROV
+from allianceld.write import gate
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from allianceld import nesting
 from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
+from allianceld.rdf import depth
 from allianceld.vocab import RULE_GRAPH_BASE
 
 
@@ -129,7 +129,7 @@ class EmbeddedBackend:
             kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graphs]
         if prefixes:
             kwargs["prefixes"] = prefixes
-        nesting.check_sparql(sparql)  # pyoxigraph's parser would overflow the stack and crash
+        depth.check_sparql(sparql)  # pyoxigraph's parser would overflow the stack and crash
         try:
             return self.store.query(sparql, **kwargs)
         except SyntaxError as exc:
@@ -160,7 +160,7 @@ class EmbeddedBackend:
         return found
 
     def update(self, sparql: str) -> None:
-        nesting.check_sparql(sparql, what="update")
+        depth.check_sparql(sparql, what="update")
         self.store.update(sparql)
 
     def close(self) -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from allianceld import federation, nesting, rdfio
 from allianceld.errors import NotAcceptable, ResultTooLarge
+from allianceld.rdf import depth, formats
+from allianceld.store import federation
 from allianceld.store.backends import EmbeddedBackend, QueryResult
 from allianceld.store.knowledgebase import KnowledgeBase
 
@@ -76,7 +77,7 @@ def execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
     """Run the query on ``kb`` and serialise its result within ``request.max_bytes``. Its SERVICE
     endpoints are checked against ``request.services`` first (400 before anything connects); a
     federated query on the embedded store is given ``request.service_timeout`` seconds (504)."""
-    nesting.check_sparql(request.sparql)  # before rdflib's or pyoxigraph's parser recurses
+    depth.check_sparql(request.sparql)  # before rdflib's or pyoxigraph's parser recurses
     endpoints = federation.check_query(request.sparql, request.services)
     if endpoints and isinstance(kb.backend, EmbeddedBackend):
         return federation.run_with_deadline(lambda: _execute(kb, request), request.service_timeout, endpoints)
@@ -99,8 +100,8 @@ def _execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
         kind, media_type = "solutions", _needed(request.results_type, "solutions", list(RESULT_TYPES))
         fmt = RESULT_TYPES[media_type]
     else:
-        kind, media_type = "graph", _needed(request.graph_type, "a graph", list(rdfio.OUTPUT_TYPES))
-        fmt = rdfio.OUTPUT_TYPES[media_type]
+        kind, media_type = "graph", _needed(request.graph_type, "a graph", list(formats.OUTPUT_TYPES))
+        fmt = formats.OUTPUT_TYPES[media_type]
     out = _BoundedBuffer(request.max_bytes)
     result.serialize(out, format=fmt)
     return Answer(kind, media_type, bytes(out.data))

@@ -11,7 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
-from allianceld import rdfio
+from allianceld.rdf import formats
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
@@ -110,7 +110,7 @@ class KnowledgeBase:
         """The union of some named graphs, copied into an rdflib graph."""
         g = rdflib.Graph()
         for name in graphs:
-            rdfio.to_rdflib(self.triples(name), g)
+            formats.to_rdflib(self.triples(name), g)
         return g
 
     def count(self, graph: str | None = None) -> int:

@@ -15,7 +15,7 @@ snapshot while a new copy loads.
 
 No client can take every worker: a client (the caller names it, e.g. by its remote address) runs
 at most ``workers - 1`` queries at once (one, with two workers) and has at most ``client_queries``
-under way, the rest waiting for its turn; more are refused with 429 (:mod:`allianceld.admission`).
+under way, the rest waiting for its turn; more are refused with 429 (:mod:`allianceld.store.admission`).
 A query from anyone else therefore always finds a worker that no single client holds.
 """
 
@@ -32,9 +32,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from allianceld import federation
-from allianceld.admission import Admission
 from allianceld.errors import AllianceldError, QueryTimeout
+from allianceld.store import federation
+from allianceld.store.admission import Admission
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.knowledgebase import KnowledgeBase
 from allianceld.store.replica import Replica, Stale

@@ -7,27 +7,23 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import (
+from allianceld.web import bodies, http_errors, links, openapi, unicode_input
+from allianceld.web.services import Services, init_services
+from allianceld.web.views import (
     admin,
-    bodies,
     contributions,
-    errors,
     exports,
     graph_store,
-    links,
     metadata,
-    openapi,
     operations,
     pictures,
-    reasoning_views,
+    reasoning,
     reconcile,
     resources,
     sparql,
     ui,
-    unicode_input,
-    validate_views,
+    validate,
 )
-from allianceld.web.services import Services, init_services
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -47,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)
-    errors.init_app(app)
+    http_errors.init_app(app)
     operations.init_app(app)
     bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
     links.init_app(app)  # only safe IRIs become links on the pages
@@ -55,9 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     blueprints = (
         ui,
         sparql,
-        validate_views,
+        validate,
         contributions,
-        reasoning_views,
+        reasoning,
         metadata,
         graph_store,
         resources,

@@ -13,12 +13,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from allianceld import __version__, rdfio
-from allianceld.listings import ALLIANCE_TYPES
-from allianceld.reconciliation import MAX_LIMIT as RECONCILE_MAX
-from allianceld.web.contributions import DATASET_TYPES, MAX_LIMIT
-from allianceld.web.exports import MEDIA_TYPES as DUMP_TYPES
-from allianceld.web.resources import FORMATS, ONTOLOGY_TYPES, RESOURCE_TYPES
+from allianceld import __version__
+from allianceld.browse.listings import ALLIANCE_TYPES
+from allianceld.linking.reconciliation import MAX_LIMIT as RECONCILE_MAX
+from allianceld.rdf import formats as rdfio
+from allianceld.web.views.contributions import DATASET_TYPES, MAX_LIMIT
+from allianceld.web.views.exports import MEDIA_TYPES as DUMP_TYPES
+from allianceld.web.views.resources import FORMATS, ONTOLOGY_TYPES, RESOURCE_TYPES
 
 bp = Blueprint("openapi", __name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, render_template
 
 from allianceld.errors import NotAcceptable
-from allianceld.validation import Report
+from allianceld.validation.report import Report
 from allianceld.web.negotiation import choose
 
 REPORT_TYPES = ["application/json", "text/turtle", "text/html"]

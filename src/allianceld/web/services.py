@@ -12,14 +12,16 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
 
-from allianceld import gate, rdfio, reasoning
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.query_pool import QueryPool
 from allianceld.tokens import TokenStore
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, ONTOLOGY_GRAPH
+from allianceld.write import gate
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Services:
     validator: Validator
     tokens: TokenStore
     pool: QueryPool | None = None
-    _verdict: tuple[int, reasoning.Consistency] | None = None
+    _verdict: tuple[int, materialise.Consistency] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rules: tuple[list[Any], str | None] | None = None  # (domain rules, why there are none)
     _rules_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -37,11 +39,11 @@ class Services:
     _classification: tuple[int, str, dict[str, Any]] | None = None
     _classify_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def consistency(self) -> reasoning.Consistency:
+    def consistency(self) -> materialise.Consistency:
         """The OWL 2 DL verdict for the store's current content, computed once per version."""
         with self._lock:
             if self._verdict is None or self._verdict[0] != self.kb.version:
-                verdict = reasoning.kb_consistency(self.kb, watch=[str(ALD.CollectiveDefenceAlliance)])
+                verdict = materialise.kb_consistency(self.kb, watch=[str(ALD.CollectiveDefenceAlliance)])
                 self._verdict = (self.kb.version, verdict)
             return self._verdict[1]
 
@@ -52,7 +54,7 @@ class Services:
         return Path(configured) if configured is not None else self.settings.home / "ontology" / "rules"
 
     def domain_rules(self) -> list[Any]:
-        """The domain rules (``allianceld.rules.DomainRule``) of :meth:`rules_dir`, loaded once per
+        """The domain rules (``allianceld.reasoning.domain_rules.DomainRule``) of :meth:`rules_dir`, loaded once per
         app; empty when there are none or they cannot be loaded (:meth:`rules_problem` says why)."""
         with self._rules_lock:
             if self._rules is None:
@@ -69,7 +71,7 @@ class Services:
         """The OWL 2 DL classification of the stored ontology (``dl_check.classify(...).to_json()``:
         the class tree under ``tree``), computed once per ontology content (HermiT takes seconds);
         ``available`` is False, with the reason in ``message``, when HermiT could not run."""
-        from allianceld import dl_check
+        from allianceld.reasoning import dl_check
 
         with self._classify_lock:
             version, cached = self.kb.version, self._classification
@@ -80,7 +82,7 @@ class Services:
             if cached is not None and cached[1] == digest:  # a write that left the ontology alone
                 self._classification = (version, digest, cached[2])
                 return cached[2]
-            result = dl_check.classify(rdfio.to_rdflib(triples)).to_json()
+            result = dl_check.classify(formats.to_rdflib(triples)).to_json()
             self._classification = (version, digest, result)
             return result
 
@@ -150,7 +152,7 @@ def _load_domain_rules(directory: Path) -> tuple[list[Any], str | None]:
     if not directory.is_dir():
         return [], None
     try:
-        from allianceld import rules
+        from allianceld.reasoning import domain_rules as rules
     except ImportError as exc:  # the domain rules are not part of this version
         return [], f"domain rules are not available: {exc}"
     try:

@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 
-from allianceld.web.errors import error_response
+from allianceld.web.http_errors import error_response
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 # bodies whose text must be UTF-8 (RDF bodies are checked by their parsers, files are bytes)

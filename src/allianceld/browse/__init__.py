@@ -1,0 +1,1 @@
+"""What pages and listings read: resource descriptions, listings, timelines, the ontology's documentation."""

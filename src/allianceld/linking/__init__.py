@@ -1,0 +1,1 @@
+"""Identity links: discovering owl:sameAs candidates, and the reconciliation service's matching."""

@@ -1,0 +1,187 @@
+"""Reading and writing RDF: syntaxes by file extension or media type, errors with line and column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+
+from allianceld.errors import RdfSyntaxError, UnsupportedMediaType
+from allianceld.rdf import depth, literals, xml_guard
+
+# media type -> pyoxigraph format (graph syntaxes accepted for writes)
+MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+EXTENSIONS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+}
+# media type -> pyoxigraph format (graph syntaxes offered to readers, the first one the default)
+OUTPUT_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+_POSITION = re.compile(r"line (\d+) column (\d+)")
+_NESTED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD)
+_REMOTE_CONTEXT = "LoadDocumentCallback"  # pyoxigraph's message when a remote context is named
+_REMOTE_CONTEXT_MESSAGE = (
+    "a remote JSON-LD @context is never fetched by this service: put the context object itself "
+    'in the document ("@context": {...})'
+)
+_CONTEXT_IRI = re.compile(r'"@context"\s*:\s*(?:\[[^\]"]*)?"')
+
+
+def format_for_media_type(media_type: str | None) -> ox.RdfFormat:
+    """The RDF syntax for a Content-Type header value; 415 for anything else."""
+    base = (media_type or "").split(";")[0].strip().lower()
+    if base not in MEDIA_TYPES:
+        accepted = ", ".join(sorted(MEDIA_TYPES))
+        raise UnsupportedMediaType(
+            f"Content-Type {base or '(none)'!r} is not an RDF syntax this service reads; use one of {accepted}",
+            accepted=sorted(MEDIA_TYPES),
+        )
+    return MEDIA_TYPES[base]
+
+
+def format_for_path(path: Path) -> ox.RdfFormat:
+    """The RDF syntax for a file name, by its extension."""
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise RdfSyntaxError(
+            f"unknown RDF file extension {path.suffix!r} (use one of {', '.join(sorted(EXTENSIONS))})",
+            source=str(path),
+        )
+    return fmt
+
+
+def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse a graph serialisation into triples (quads' graph names are dropped).
+
+    Raises :class:`RdfSyntaxError` naming ``source``, the line and the column. Refused before
+    parsing: brackets nested deeper than ``nesting.MAX_DEPTH`` (Turtle, TriG, JSON-LD), and in
+    RDF/XML elements nested as deep, external entities or DTDs, nested entities and entity
+    expansion out of proportion to the document (:mod:`allianceld.rdf.xml_guard`). JSON-LD remote
+    contexts are never fetched. Ill-typed literals (``"2023-02-30"^^xsd:date``) and literals
+    longer than ``literals.MAX_CHARS`` are refused (:mod:`allianceld.rdf.literals`).
+
+    >>> len(parse(b'<http://a> <http://b> "c" .', ox.RdfFormat.N_TRIPLES, source="x.nt"))
+    1
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if fmt == ox.RdfFormat.RDF_XML:
+        xml_guard.check(raw, source=source)
+    elif fmt in _NESTED:
+        _check_nesting(raw, source=source, json=fmt == ox.RdfFormat.JSON_LD)
+    if fmt == ox.RdfFormat.JSON_LD:
+        _check_json_ld_top(raw, source=source)
+    try:
+        # blank node labels are local to a document: rename them so two writes never share one
+        triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
+    except SyntaxError as exc:
+        line, column = exc.lineno, exc.offset
+        msg = exc.msg or str(exc)
+        found = _POSITION.search(msg)
+        if line is None and found:
+            line, column = int(found.group(1)), int(found.group(2))
+        if _REMOTE_CONTEXT in msg:
+            line, column, msg = *_remote_context_at(raw), _REMOTE_CONTEXT_MESSAGE
+        raise RdfSyntaxError(msg, source=source, line=line, column=column) from None
+    except ValueError as exc:
+        raise RdfSyntaxError(str(exc), source=source) from None
+    literals.check(triples, source=source, text=raw)
+    return triples
+
+
+_JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")  # a byte order mark and JSON's white space
+
+
+def _check_json_ld_top(raw: bytes, *, source: str) -> None:
+    """A JSON-LD document is an object or an array: a bare scalar (``1``, ``false``, ``"x"``,
+    ``null``), which pyoxigraph reads as an empty graph, is refused where it starts."""
+    start = _JSON_START.match(raw).end()  # type: ignore[union-attr]  # the pattern matches anywhere
+    if start == len(raw) or raw[start : start + 1] in (b"{", b"["):
+        return
+    before = raw[:start].decode("utf-8").lstrip("\ufeff")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    raise RdfSyntaxError(
+        "a JSON-LD document must be a JSON object or array, not a bare value", source=source, line=line, column=column
+    )
+
+
+def _check_nesting(raw: bytes, *, source: str, json: bool) -> None:
+    if sum(raw.count(c) for c in b"{([") <= depth.MAX_DEPTH:
+        return
+    text = raw.decode("utf-8", "replace")
+    offset = depth.too_deep(text, json=json)
+    if offset is not None:
+        line, column = depth.line_column(text, offset)
+        raise RdfSyntaxError(
+            f"brackets nested more than {depth.MAX_DEPTH} deep; the document is refused unparsed",
+            source=source,
+            line=line,
+            column=column,
+        )
+
+
+def _remote_context_at(raw: bytes) -> tuple[int | None, int | None]:
+    """Where the first remote ``@context`` (a string, alone or in an array) is named."""
+    text = raw.decode("utf-8", "replace")
+    found = _CONTEXT_IRI.search(text)
+    return depth.line_column(text, found.start()) if found else (None, None)
+
+
+def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse an RDF file, its syntax chosen by extension."""
+    fmt = format_for_path(path)
+    return parse(path.read_bytes(), fmt, source=str(path), base_iri=base_iri)
+
+
+def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Copy pyoxigraph triples into an rdflib graph (via N-Triples, the lossless common ground)."""
+    graph = graph if graph is not None else rdflib.Graph()
+    nt = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if nt:
+        graph.parse(data=nt.decode("utf-8"), format="nt")
+    return graph
+
+
+def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
+    """Copy an rdflib graph into pyoxigraph triples."""
+    nt = graph.serialize(format="nt", encoding="utf-8")  # rdflib's own output: no checks of input
+    return [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
+
+
+def rdflib_term(term: Any) -> Any:
+    """A pyoxigraph term as rdflib's, labels kept (``"x"^^xsd:string`` as the simple literal)."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

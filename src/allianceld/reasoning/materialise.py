@@ -1,0 +1,529 @@
+"""Reasoning: OWL 2 RL materialisation into the inferred graph, OWL 2 DL consistency with HermiT."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import itertools
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import OWL, RDF, RDFS, XSD, Literal
+
+from allianceld.rdf import formats
+from allianceld.reasoning import domain_rule_scope, rl_engine, rl_passthrough, rl_rules
+from allianceld.reasoning import domain_rules as rules
+from allianceld.reasoning.domain_rules import DomainRule
+from allianceld.store import KnowledgeBase
+from allianceld.store.backends import EmbeddedBackend
+from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+Triple = tuple[Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Materialisation:
+    """What an OWL 2 RL run produced: the whole inferred graph (``reasonable`` or ``owlrl``; ``why``
+    a full run was needed), or the change an incremental run made (``incremental``: ``inferred``
+    triples added, ``removed`` taken away)."""
+
+    reasoner: str
+    inferred: int
+    seconds: float
+    removed: int = 0
+    why: str = ""
+
+
+@dataclass
+class Consistency:
+    """The OWL 2 DL verdict: ``consistent`` is None when no DL reasoner could run."""
+
+    consistent: bool | None
+    reasoner: str
+    message: str
+    seconds: float = 0.0
+    classified: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "consistent": self.consistent,
+            "reasoner": self.reasoner,
+            "message": self.message,
+            "seconds": round(self.seconds, 3),
+            "classified": self.classified,
+        }
+
+
+def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
+    """The OWL 2 RL closure of ``graph`` (input included), and the name of the reasoner used.
+
+    Uses the ``reasonable`` reasoner, falling back to ``owlrl`` only where it is not installed.
+    Three RL rules are applied here instead, alternating with the reasoner until nothing new is
+    derived: property chains (prp-spo2), which ``reasonable`` 0.4 does not apply; inverse-
+    functional properties (prp-ifp), which it applies without comparing the objects (it made
+    every two treaties with provisions owl:sameAs each other); and functional properties (prp-fp),
+    whose rule in ``reasonable`` grows with the square of the data (40k triples: 3.1 s and 1.2 GB
+    with it, 1.4 s and 0.18 GB without; 100k triples ran out of 24 GB). The chains' conclusions
+    over the data are given to the reasoner with it (:meth:`_Rules.presaturate`), which usually
+    saves a second round; a second round reads the closure from a Turtle file (parsed in Rust):
+    building an rdflib graph of it cost more than the reasoning.
+
+    The reasoner reads only the triples that can take part in its rules, and a summary of the
+    others (the types their properties' domains and ranges give); the others join the closure
+    unchanged (:mod:`allianceld.reasoning.rl_passthrough`, which proves the result the same and checks its
+    conditions on the closure; a property that fails them is reasoned over in full and the
+    closure computed again). Of 20k generated triples, 6k reach the reasoner (with 3k of summary
+    and chain conclusions) and 14k pass around it.
+    """
+    try:
+        import reasonable
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
+        import owlrl
+
+        closed = rdflib.Graph()
+        closed += graph
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
+        return set(closed), "owlrl"
+
+    with _collector_paused():
+        return _reasonable_closure(reasonable, graph)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a while: the closure allocates millions of tuples (no
+    cycles) beside the input graph, and each full collection walked the whole graph again (200k
+    triples: 25 s with it, 15 s without, on a loaded machine)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _reasonable_closure(reasonable: Any, graph: rdflib.Graph) -> tuple[set[Triple], str]:
+    rules = _Rules(graph)
+    triples = [t for t in graph if t not in rules.hidden]
+    presaturated = rules.presaturate(graph)
+    forced: set[Any] = set()
+    while True:
+        parts = rl_passthrough.split(triples, forced)
+        passed = parts.passed
+        passed += [(s, p, rl_passthrough.as_reasoned(o)) for s, p, o in passed if _plain(o)]
+        source = [*parts.core, *parts.summary, *presaturated]
+        r = reasonable.PyReasoner()
+        r.from_graph(source)  # reasonable reads any iterable of triples
+        closed = set(r.reason())
+        closed.update(source)
+        while extra := rules.apply(itertools.chain(closed, passed)) - closed:
+            closed |= extra
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "closure.ttl"  # N-Triples, which is Turtle
+                with path.open("w", encoding="utf-8") as out:
+                    out.writelines(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in closed)
+                r = reasonable.PyReasoner()
+                r.load_file(str(path))
+                closed.update(r.reason())
+        bad = rl_passthrough.violations(closed, parts)
+        if not bad:
+            closed.update(passed)
+            return closed | rules.hidden, "reasonable"
+        forced |= bad
+
+
+def _plain(o: Any) -> bool:
+    return isinstance(o, Literal) and o.language is None and o.datatype is None
+
+
+class _Rules:
+    """The RL rules applied outside ``reasonable``, with the axioms read from the graph."""
+
+    def __init__(self, graph: rdflib.Graph) -> None:
+        self.chains = [
+            (prop, list(rdflib.collection.Collection(graph, head)))
+            for prop, head in graph.subject_objects(OWL.propertyChainAxiom)
+        ]
+        self.inverse_functional = set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty))
+        self.functional = set(graph.subjects(RDF.type, OWL.FunctionalProperty))
+        self.hidden = {(p, RDF.type, OWL.InverseFunctionalProperty) for p in self.inverse_functional} | {
+            (p, RDF.type, OWL.FunctionalProperty) for p in self.functional
+        }
+        # where a chain step's triples come from one rule away: (property, read backwards?)
+        self.step_sources: dict[Any, set[tuple[Any, bool]]] = {}
+        for _, steps in self.chains:
+            for step in steps:
+                found = {(step, False)}
+                found |= {(q, True) for q in graph.subjects(OWL.inverseOf, step)}
+                found |= {(q, True) for q in graph.objects(step, OWL.inverseOf)}
+                found |= {(q, False) for q in graph.subjects(RDFS.subPropertyOf, step)}
+                found |= {(q, False) for q in graph.subjects(OWL.equivalentProperty, step)}
+                found |= {(q, False) for q in graph.objects(step, OWL.equivalentProperty)}
+                if (step, RDF.type, OWL.SymmetricProperty) in graph:
+                    found.add((step, True))
+                self.step_sources[step] = found
+
+    def presaturate(self, graph: rdflib.Graph) -> set[Triple]:
+        """The property chains' conclusions over ``graph``, each step read from its own triples
+        and from those one inverse/subproperty/symmetry rule away: given to the reasoner with the
+        data, they spare it a second round in the common case (a chain over an inverse)."""
+        derived: set[Triple] = set()
+        for prop, steps in self.chains:
+
+            def step_pairs(step: Any) -> list[tuple[Any, Any]]:
+                out: list[tuple[Any, Any]] = []
+                for q, backwards in self.step_sources[step]:
+                    out.extend((o, s) if backwards else (s, o) for s, o in graph.subject_objects(q))
+                return out
+
+            pairs = step_pairs(steps[0])
+            for step in steps[1:]:
+                index: dict[Any, list[Any]] = {}
+                for s, o in step_pairs(step):
+                    index.setdefault(s, []).append(o)
+                pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
+            derived.update((x, prop, z) for x, z in pairs if not isinstance(x, Literal))
+        return derived
+
+    def apply(self, triples: Iterable[Triple]) -> set[Triple]:
+        read = {step for _, steps in self.chains for step in steps} | self.inverse_functional
+        functional = self.functional - read
+        by_pred: dict[Any, list[tuple[Any, Any]]] = {}
+        for s, p, o in triples:
+            if p in read or (p in functional and not isinstance(o, Literal)):
+                by_pred.setdefault(p, []).append((s, o))
+        derived: set[Triple] = set()
+        for prop, steps in self.chains:  # prp-spo2
+            pairs = by_pred.get(steps[0], [])
+            for step in steps[1:]:
+                index: dict[Any, list[Any]] = {}
+                for s, o in by_pred.get(step, []):
+                    index.setdefault(s, []).append(o)
+                pairs = [(x, z) for x, y in pairs for z in index.get(y, [])]
+            derived.update((x, prop, z) for x, z in pairs)
+        for prop in self.inverse_functional:  # prp-ifp
+            subjects: dict[Any, set[Any]] = {}
+            for s, o in by_pred.get(prop, []):
+                subjects.setdefault(o, set()).add(s)
+            derived.update((a, OWL.sameAs, b) for group in subjects.values() for a in group for b in group if a != b)
+        for prop in self.functional:  # prp-fp (between resources; two literals would be a clash)
+            objects: dict[Any, set[Any]] = {}
+            for s, o in by_pred.get(prop, []):
+                if not isinstance(o, Literal):
+                    objects.setdefault(s, set()).add(o)
+            derived.update((a, OWL.sameAs, b) for group in objects.values() for a in group for b in group if a != b)
+        return derived
+
+
+def without_identity_links(graph: rdflib.Graph) -> rdflib.Graph:
+    """A copy of ``graph`` without owl:sameAs links. Identity links to external graphs are kept
+    out of RL reasoning (as GraphDB's 'disable sameAs' option does), so that Wikidata entities do
+    not receive a copy of every local triple."""
+    g = rdflib.Graph()
+    g += graph
+    g.remove((None, OWL.sameAs, None))
+    return g
+
+
+def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
+    """The informative part of the RL closure of ``asserted``: derived triples about individuals
+    (not the asserted ones, not owl:Thing typing, not reflexive sameAs, not blank-node classes)."""
+    source = without_identity_links(asserted)
+    closed, name = rl_closure(source)
+    inferred = rdflib.Graph()
+    for s, p, o in closed:
+        if isinstance(o, Literal) and o.datatype == XSD.string:
+            o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
+        if (s, p, o) not in source and rl_engine.worth_keeping(ox.Triple(*map(rl_rules.ox_term, (s, p, o)))):
+            inferred.add((s, p, o))
+    return inferred, name
+
+
+def materialise(kb: KnowledgeBase, domain_rules: Sequence[DomainRule] = ()) -> Materialisation:
+    """Recompute the OWL 2 RL closure of ontology + data into the inferred graph, and every domain
+    rule's graph, in one transaction."""
+    start = time.perf_counter()
+    inferred, name = inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
+    ops = rule_updates(kb, domain_rules, kb.knowledge_graphs(), None)
+    kb.write({INFERRED_GRAPH: formats.from_rdflib(inferred)}, then=ops)
+    return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(ontology_nt: bytes) -> rl_rules.Ruleset:
+    return rl_rules.compile_ontology(rdflib.Graph().parse(data=ontology_nt, format="nt"))
+
+
+def ruleset(kb: KnowledgeBase) -> rl_rules.Ruleset:
+    """The OWL 2 RL rules of the ontology in ``kb`` (compiled once per ontology content)."""
+    triples = sorted(kb.triples(ONTOLOGY_GRAPH), key=str)
+    return _compiled(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+def _vocabulary_outside_ontology(kb: KnowledgeBase, graphs: Iterable[str]) -> str | None:
+    """A graph other than the ontology's that holds axioms (the rules would not know them)."""
+    assert isinstance(kb.backend, EmbeddedBackend)
+    wanted = {ox.NamedNode(g) for g in graphs if g != ONTOLOGY_GRAPH}
+    for pred in _AXIOM_PREDICATES:
+        for q in kb.backend.store.quads_for_pattern(None, ox.NamedNode(str(pred)), None, None):
+            if q.graph_name in wanted:
+                return q.graph_name.value
+    return None
+
+
+_AXIOM_PREDICATES = (
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    RDFS.domain,
+    RDFS.range,
+    OWL.equivalentClass,
+    OWL.equivalentProperty,
+    OWL.inverseOf,
+    OWL.propertyChainAxiom,
+    OWL.disjointWith,
+    OWL.members,
+)
+
+
+def maintain(
+    kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]], *, large: bool = False
+) -> rl_engine.InferenceChange:
+    """The change to the inferred graph when the knowledge graphs in ``graphs`` get the given
+    content, found incrementally (:mod:`allianceld.reasoning.rl_engine`). Raises
+    :class:`rl_engine.NeedsFullRecompute` when only a full recomputation can tell, or for a
+    ``large`` write (``gate.is_large_write``): the incremental engine's cost follows the write (a
+    200k-triple load beside the shipped data: 282 s), a full closure's the store (about 20 s)."""
+    if not isinstance(kb.backend, EmbeddedBackend):
+        raise rl_engine.NeedsFullRecompute("a remote store is reasoned over in full")
+    existing = kb.graphs()
+    if INFERRED_GRAPH not in existing:
+        raise rl_engine.NeedsFullRecompute("no inferred graph yet")
+    if ONTOLOGY_GRAPH in graphs:
+        raise rl_engine.NeedsFullRecompute("the ontology changes")
+    if large:
+        written = sum(len(new) for new in graphs.values())
+        raise rl_engine.NeedsFullRecompute(f"a large write ({written} triples) is reasoned over in full")
+    knowledge = kb.knowledge_graphs()
+    elsewhere = _vocabulary_outside_ontology(kb, knowledge)
+    if elsewhere:
+        raise rl_engine.NeedsFullRecompute(f"<{elsewhere}> holds axioms")
+    replaced = {g: (kb.triples(g) if g in existing else [], new) for g, new in graphs.items()}
+    view = rl_engine.StoreView(kb.backend.store, set(knowledge) | set(graphs), INFERRED_GRAPH)
+    return rl_engine.maintain(ruleset(kb), view, replaced)
+
+
+# A write whose triples a rule reads have more subjects than this recomputes the rule in full:
+# focused updates grow with the number of subjects they list and, past a few hundred, cost more
+# than the whole rule (a 20k-triple load at 20k stored triples: 254 s focused, 9.7 s in full).
+FOCUSED_RULE_LIMIT = 500
+
+
+def rule_updates(
+    kb: KnowledgeBase,
+    domain_rules: Sequence[DomainRule],
+    knowledge: list[str],
+    change: rl_engine.InferenceChange | None,
+    written: Mapping[str, Iterable[ox.Triple]] | None = None,
+) -> list[str]:
+    """The SPARQL Update operations that bring the domain rules' graphs up to date after a write
+    whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
+    inferences were (``change`` is None) or its graph does not exist yet, otherwise for the focus
+    nodes the write affects (found on the store before the write and, in the update, after it).
+    They run after the write's other operations, in the same transaction. A rule whose read
+    triples changed for more than :data:`FOCUSED_RULE_LIMIT` subjects is recomputed in full.
+    Given the write's graphs (``written``: graph -> its new triples), a rule's focus nodes are
+    recomputed on the triples reachable from them (:func:`rule_context.focused_update`) and the
+    operations only delete and insert its changed outputs; otherwise, or where a rule's queries
+    cannot be followed that way, the update recomputes them itself.
+
+    A rule is affected only by changed triples (asserted or inferred) whose predicate its WHERE
+    clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
+    their subjects."""
+    ops: list[str] = []
+    using = [*knowledge, INFERRED_GRAPH]
+    triples = (
+        change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
+    )
+    overlay = _overlay(kb, using, written, change)
+    for rule in domain_rules:
+        changed = sorted(_read_by(rule, triples), key=str) if change is not None else []
+        if change is None or not kb.has_graph(rule.graph) or len(changed) > FOCUSED_RULE_LIMIT:
+            ops.append(rules.full_update(rule, using))
+            overlay = None  # the rules after this one read a graph only the update computes
+        elif changed:
+            foci = sorted(rules.affected_foci(kb, rule, changed), key=str)
+            text = None
+            if overlay is not None:
+                try:
+                    text = domain_rule_scope.focused_update(overlay, rule, foci, changed)
+                except domain_rule_scope.Unsupported:
+                    overlay = None
+            if text is None:
+                text = rules.focus_update(rule, using, foci, changed)
+            if text:
+                ops.append(text)
+        using = [*using, rule.graph]
+        if overlay is not None:
+            overlay.add_graph(rule.graph)
+    return ops
+
+
+def _overlay(
+    kb: KnowledgeBase,
+    using: list[str],
+    written: Mapping[str, Iterable[ox.Triple]] | None,
+    change: rl_engine.InferenceChange | None,
+) -> domain_rule_scope.Overlay | None:
+    """The graphs ``using`` as the write will leave them, for following the rules' patterns with
+    look-ups (:mod:`rule_context`): only on the embedded store, for a write whose graphs are
+    known."""
+    if written is None or change is None or not isinstance(kb.backend, EmbeddedBackend):
+        return None
+    overlay = domain_rule_scope.Overlay(kb.backend.store, using, written)
+    overlay.change(INFERRED_GRAPH, change.removed, change.added)
+    return overlay
+
+
+def _read_by(rule: DomainRule, triples: Iterable[ox.Triple]) -> set[ox.NamedNode]:
+    """The subjects of those ``triples`` that ``rule`` reads: their predicate (for rdf:type, written
+    ``a``, their class) is named in its WHERE clause, or their class is the rule's focus class."""
+    named = _named_in(rule.where) | {rule.focus_class}
+    return {
+        t.subject
+        for t in triples
+        if isinstance(t.subject, ox.NamedNode)
+        and (t.object.value in named if t.predicate.value == str(RDF.type) else t.predicate.value in named)
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _named_in(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"<([^<>\s]+)>", text))
+
+
+def rl_verdict(clashes: Sequence[rl_engine.Clash]) -> Consistency:
+    """The inconsistency the OWL 2 RL rules found (cax-dw, cax-adc), as a verdict naming each
+    individual, its two classes and the disjointness axiom."""
+    text = "; ".join(
+        f"{c.individual} would be both {rl_rules.short(c.first)} and {rl_rules.short(c.second)}, but {c.axiom}"
+        for c in clashes
+    )
+    verdict = Consistency(False, "OWL 2 RL", f"inconsistent: {text}")
+    verdict.explanation = RLExplanation(  # type: ignore[attr-defined]
+        text,
+        sorted({str(c.individual.value) for c in clashes}),  # type: ignore[union-attr]
+        sorted({c.axiom for c in clashes}),
+    )
+    return verdict
+
+
+@dataclass(frozen=True)
+class RLExplanation:
+    """Why the OWL 2 RL rules found a write inconsistent (read by :class:`errors.Inconsistent`)."""
+
+    text: str
+    individuals: list[str]
+    axioms: list[str]
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None
+
+
+def dl_graph(graph: rdflib.Graph) -> rdflib.Graph:
+    """The graph as HermiT can read it. xsd:date is outside the OWL 2 datatype map, so dates are
+    mapped one-to-one to xsd:dateTimeStamp at midnight UTC (order and equality are kept)."""
+    out = rdflib.Graph()
+    for s, p, o in graph:
+        if o == XSD.date:
+            o = XSD.dateTimeStamp
+        elif isinstance(o, Literal) and o.datatype == XSD.date:
+            o = Literal(f"{o}T00:00:00Z", datatype=XSD.dateTimeStamp)
+        out.add((s, p, o))
+    return out
+
+
+def check_consistency(graphs: Iterable[rdflib.Graph], *, watch: Iterable[str] = ()) -> Consistency:
+    """OWL 2 DL consistency of the union of ``graphs`` with HermiT (via owlready2).
+
+    ``watch`` names defined classes whose inferred members are reported in ``classified``.
+    """
+    if not java_available():
+        return Consistency(None, "HermiT", "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs)")
+    import owlready2
+
+    union = rdflib.Graph()
+    for g in graphs:
+        union += g
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kb.nt"
+        dl_graph(union).serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return Consistency(False, "HermiT", f"inconsistent: {exc}", time.perf_counter() - start)
+        except owlready2.OwlReadyJavaError as exc:
+            return Consistency(None, "HermiT", f"HermiT failed: {exc}", time.perf_counter() - start)
+        classified: dict[str, list[str]] = {}
+        for iri in watch:
+            cls = world[iri]
+            found = cls.instances() if cls is not None else []
+            classified[iri] = sorted(i.iri for i in found if i.iri.startswith(ID_BASE))
+        unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
+        seconds = time.perf_counter() - start
+        world.close()
+    if unsat:
+        return Consistency(True, "HermiT", f"consistent, but unsatisfiable classes: {unsat}", seconds, classified)
+    return Consistency(True, "HermiT", "consistent", seconds, classified)
+
+
+def kb_consistency(kb: KnowledgeBase, *, watch: Iterable[str] = ()) -> Consistency:
+    """OWL 2 DL consistency of the ontology plus all asserted data in ``kb`` (not provenance records)."""
+    return check_consistency([kb.rdflib_graph(kb.knowledge_graphs())], watch=watch)
+
+
+def ontology_consistency(ontology: rdflib.Graph) -> Consistency:
+    """OWL 2 DL consistency of the ontology alone."""
+    return check_consistency([ontology])
+
+
+def derived_counts(kb: KnowledgeBase) -> dict[str, Any]:
+    """Counts of inferred triples by property and of inferred types by class."""
+    graph = f"<{INFERRED_GRAPH}>"  # our own constant, not user input
+    props = kb.select(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} GROUP BY ?p ORDER BY DESC(?n) ?p"
+    )
+    classes = kb.select(
+        f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s a ?c }} }} GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    return {
+        "triples": kb.count(INFERRED_GRAPH),
+        "byProperty": {r["p"]: int(r["n"]) for r in props},
+        "typesByClass": {r["c"]: int(r["n"]) for r in classes},
+    }
+
+
+__all__ = [
+    "Consistency",
+    "Materialisation",
+    "check_consistency",
+    "derived_counts",
+    "kb_consistency",
+    "materialise",
+    "ontology_consistency",
+    "rl_closure",
+]

@@ -1,0 +1,274 @@
+"""Which triples the OWL 2 RL reasoner has to read, and which can pass around it.
+
+Most data triples take part in no rule except through their property's domain and range: a
+label, a date, a source. :func:`split` gives the reasoner those triples' *summary* instead (the
+types their domain and range give, and ``owl:Thing`` for the subject) and adds the triples
+themselves to the closure unchanged; :func:`violations` checks afterwards, on the closure, that
+nothing was lost, and names the triples that must be reasoned over after all.
+
+Why the closure is unchanged. Call a property ``p`` *simple* in a set of triples when ``p``
+occurs there as a subject or object only in
+
+* ``p rdf:type K`` with ``K`` one of :data:`DECLARATIONS` (functional and inverse-functional
+  declarations are not given to ``reasonable`` at all: allianceld applies those two rules
+  itself, to every triple);
+* ``p rdfs:domain D`` and ``p rdfs:range R``;
+* ``_:l rdf:first p``, a list member: ``reasonable`` reads lists only as the classes of
+  ``owl:intersectionOf`` and ``owl:unionOf`` (through ``rdf:type`` triples, which are never
+  passed); property chains are allianceld's rule, which reads passed triples too; keys and
+  ``owl:AllDisjointProperties`` have no rule in either;
+* triples whose predicate no rule reads (:func:`is_rule_predicate`: everything in the RDF and OWL
+  namespaces and ``rdfs:subClassOf``, ``subPropertyOf``, ``domain``, ``range`` are rule
+  predicates; ``rdfs:label``, ``skos:definition`` and the data's own properties are not).
+
+So nothing says, for ``reasonable``, that ``p`` is symmetric, transitive, (inverse-)functional,
+irreflexive or asymmetric, an inverse, sub- or equivalent property of anything, the property of
+a restriction, disjoint with a property, or the same as anything. Every rule of ``reasonable``
+0.4 that reads a triple ``x p y`` whose predicate is a variable reads such an axiom about ``p``,
+except:
+
+* prp-dom and prp-rng: ``x rdf:type D`` for every domain, ``y rdf:type R`` for every range;
+* its "every subject is an ``owl:Thing``": ``x rdf:type owl:Thing``;
+* eq-rep-s and eq-rep-o: ``x`` or ``y`` is ``owl:sameAs`` another resource.
+
+allianceld's own rules (prp-spo2, prp-fp, prp-ifp) read every triple, passed or not (see
+:func:`allianceld.reasoning.materialise.rl_closure`).
+
+Let ``T`` be the input, ``P`` the passed triples (simple predicate, subject not a literal), ``S``
+their summary (the types above) and ``C`` the closure of ``(T - P) | S``. If, in ``C``, every
+passed triple's predicate is still simple with the same domains and ranges, no passed triple's
+subject or object is ``owl:sameAs`` another resource, and the classes a literal object would be
+typed with (the ranges of ``p``, and then ``owl:Thing``) lead nowhere (:func:`leads_somewhere`
+finds none: ``reasonable`` keeps ``"lit" rdf:type R`` to itself, as a triple cannot have a
+literal subject, and no rule reads it), then ``X = C | P | conv(P)`` is closed under every
+rule: a rule application without a passed premise is one ``C`` is closed under; one with a
+passed premise is one of the three above, whose conclusions are in ``S``, or are about a literal
+and lead nowhere, or cannot happen, or it is allianceld's, applied to ``X``. ``X`` holds ``T``
+and is derivable from it (``S`` is), so ``X`` is the closure of ``T``. ``conv`` is
+``reasonable``'s reading of a literal (:func:`as_reasoned`): a plain literal ``"x"`` comes back
+as ``"x"^^xsd:string``, which the closure has held beside ``"x"`` ever since ``reasonable`` was
+used. The conditions are checked on ``C`` (:func:`violations`), not assumed, because ``C`` may
+derive an axiom the input does not state; when one fails, the properties concerned are reasoned
+over in full and the closure computed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+
+Triple = tuple[Any, Any, Any]
+
+#: Property declarations no rule reads.
+DECLARATIONS = frozenset({OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property, OWL.Thing})
+
+_TYPE, _DOMAIN, _RANGE, _FIRST = RDF.type, RDFS.domain, RDFS.range, RDF.first
+_THING, _SAME_AS = OWL.Thing, frozenset({OWL.sameAs})
+_RDFS_RULE_PREDICATES = frozenset({RDFS.subClassOf, RDFS.subPropertyOf, _DOMAIN, _RANGE})
+_RDF_NS, _OWL_NS = str(RDF), str(OWL)
+_NOWHERE_AS_OBJECT = frozenset({_TYPE, _DOMAIN, _RANGE, RDFS.subClassOf})
+
+
+def is_rule_predicate(p: Any) -> bool:
+    """Whether some OWL 2 RL rule (of ``reasonable`` or allianceld) reads triples with predicate
+    ``p`` by its name: the RDF and OWL vocabularies and four RDFS properties."""
+    return p in _RDFS_RULE_PREDICATES or p.startswith(_RDF_NS) or p.startswith(_OWL_NS)
+
+
+@dataclass
+class Profile:
+    """The simple properties of a set of triples (see the module docstring), with their domains
+    and ranges; ``complex`` are the properties named in any other way."""
+
+    complex: set[Any] = field(default_factory=set)
+    domains: dict[Any, set[Any]] = field(default_factory=dict)
+    ranges: dict[Any, set[Any]] = field(default_factory=dict)
+
+    def simple(self, p: Any) -> bool:
+        return p not in self.complex and not is_rule_predicate(p)
+
+
+def profile(triples: Iterable[Triple]) -> Profile:
+    """Which properties are simple in ``triples``. (The functional and inverse-functional
+    declarations allianceld applies itself are not among them: ``reasonable`` never sees them.)"""
+    out = Profile()
+    complex_, domains, ranges = out.complex, out.domains, out.ranges
+    rule: dict[Any, bool] = {}
+    for s, q, o in triples:
+        is_rule = rule.get(q)
+        if is_rule is None:
+            is_rule = rule[q] = is_rule_predicate(q)
+        if not is_rule:
+            continue
+        if q == _TYPE:
+            if o not in DECLARATIONS:
+                complex_.add(s)
+            complex_.add(o)  # a property used as a class
+        elif q == _DOMAIN:
+            domains.setdefault(s, set()).add(o)
+            complex_.add(o)
+        elif q == _RANGE:
+            ranges.setdefault(s, set()).add(o)
+            complex_.add(o)
+        elif q == _FIRST:
+            # a list member: reasonable reads only intersectionOf and unionOf lists, as classes
+            # (through rdf:type triples, never passed); property chains are allianceld's, which
+            # reads passed triples too; keys and AllDisjointProperties have no rule here
+            complex_.add(s)
+        else:
+            complex_.add(s)
+            complex_.add(o)
+    return out
+
+
+def as_reasoned(o: Any) -> Any:
+    """A term as ``reasonable`` gives it back: a plain literal becomes an ``xsd:string``."""
+    if isinstance(o, Literal) and o.language is None and o.datatype is None:
+        return Literal(str(o), datatype=XSD.string)
+    return o
+
+
+def leads_somewhere(classes: Collection[Any], triples: Iterable[Triple]) -> set[Any]:
+    """Those of ``classes`` that some rule could read a membership of: in ``triples`` they are
+    the subject of a rule predicate other than rdf:type, or the object of one other than
+    rdf:type, rdfs:domain, rdfs:range and rdfs:subClassOf. (Empty: they all lead nowhere.)"""
+    found: set[Any] = set()
+    if not classes:
+        return found
+    for s, q, o in triples:
+        if s in classes and q != _TYPE and is_rule_predicate(q):
+            found.add(s)
+        if o in classes and q not in _NOWHERE_AS_OBJECT and is_rule_predicate(q):
+            found.add(o)
+    return found
+
+
+@dataclass
+class Split:
+    """The input divided: ``core`` for the reasoner, ``passed`` around it, ``summary`` (what the
+    passed triples give the rules) for the reasoner too; ``literal_classes`` are the classes
+    ``reasonable`` would have typed passed literals with."""
+
+    core: list[Triple]
+    passed: list[Triple]
+    summary: list[Triple]
+    profile: Profile
+    literal_classes: set[Any]
+
+
+def _is_literal(term: Any) -> bool:
+    kind = type(term)
+    return kind is Literal or (kind is not URIRef and kind is not BNode and isinstance(term, Literal))
+
+
+def by_predicate(triples: Iterable[Triple]) -> dict[Any, list[Triple]]:
+    """``triples`` grouped by predicate. (Keyed by hash first: rdflib compares terms in Python,
+    which cost more than the rest of the split; each group is then checked to hold one term.)"""
+    by_hash: dict[int, list[Triple]] = {}
+    for t in triples:
+        h = hash(t[1])
+        group = by_hash.get(h)
+        if group is None:
+            by_hash[h] = [t]
+        else:
+            group.append(t)
+    out: dict[Any, list[Triple]] = {}
+    for group in by_hash.values():
+        first = group[0][1]
+        kind = type(first)
+        if all(map(str.__eq__, repeat(first), (t[1] for t in group))) and all(type(t[1]) is kind for t in group):
+            out[first] = group
+        else:  # a hash collision
+            for t in group:
+                out.setdefault(t[1], []).append(t)
+    return out
+
+
+def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
+    """Divide ``triples`` (the input without the declarations allianceld applies itself) as the
+    module docstring describes. ``forced`` are properties whose triples go to the reasoner
+    regardless (after :func:`violations` named them)."""
+    grouped = by_predicate(triples)
+    rule_triples = [t for p, group in grouped.items() if is_rule_predicate(p) for t in group]
+    prof = profile(rule_triples)
+    domains, ranges = prof.domains, prof.ranges
+    literal_ranges = {
+        r
+        for p, rs in ranges.items()
+        if prof.simple(p) and any(_is_literal(t[2]) for t in grouped.get(p, ()))
+        for r in rs
+    }
+    blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
+    typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
+    core: list[Triple] = []
+    passed: list[Triple] = []
+    summary: set[tuple[Any, Any]] = set()
+    all_subjects: set[Any] = set()
+    literal_classes: set[Any] = set()
+    for p, group in grouped.items():
+        if not prof.simple(p) or p in forced:
+            core.extend(group)
+            continue
+        doms, rngs = domains.get(p, ()), ranges.get(p, ())
+        literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
+        objects: list[Any] = []
+        passed_before = len(passed)
+        literal_seen = False
+        for t in group:
+            s, _, o = t
+            if _is_literal(s):
+                core.append(t)  # reasonable refuses it, as it did before
+                continue
+            if _is_literal(o):
+                if literals_stay:
+                    core.append(t)
+                    continue
+                literal_seen = True
+            elif rngs:
+                objects.append(o)
+            passed.append(t)
+        subjects = {t[0] for t in passed[passed_before:]}
+        all_subjects |= subjects
+        summary.update((s, d) for d in doms for s in subjects)
+        summary.update((o, r) for r in rngs for o in set(objects))
+        if literal_seen:
+            literal_classes.update(rngs)
+    if literal_classes:
+        literal_classes.add(_THING)
+    things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
+    summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
+    summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
+    return Split(core, passed, summary_triples, prof, literal_classes)
+
+
+def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
+    """The passed properties whose triples must be reasoned over after all, given the
+    ``closure`` of the core and summary: empty when the split was sound."""
+    props = {p for _, p, _ in parts.passed}
+    watch = props | parts.literal_classes
+    hits: list[Triple] = []
+    same: list[Triple] = []
+    for t in closure:
+        if t[0] in watch or t[2] in watch:
+            hits.append(t)
+        if t[1] in _SAME_AS:
+            same.append(t)
+    after = profile(hits)
+    before = parts.profile
+    bad = {
+        p
+        for p in props
+        if not after.simple(p)
+        or after.domains.get(p, set()) != before.domains.get(p, set())
+        or after.ranges.get(p, set()) != before.ranges.get(p, set())
+    }
+    terms = {s for s, _, o in same if s != o}
+    if terms:
+        bad |= {p for s, p, o in parts.passed if s in terms or o in terms}
+    if leads_somewhere(parts.literal_classes, hits):
+        bad |= {p for _, p, o in parts.passed if isinstance(o, Literal) and before.ranges.get(p)}
+    return bad

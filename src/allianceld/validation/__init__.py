@@ -1,0 +1,1 @@
+"""SHACL validation: the validator, the shapes compiled to SPARQL, and the scope of incremental checks."""

@@ -1,0 +1,1241 @@
+"""SHACL validation compiled to SPARQL: the shapes graph is read once into SELECT queries that
+pyoxigraph evaluates (in Rust) over one store holding the data and the ontology.
+
+A query finds the *failures* only, so valid data costs a few index scans per shape and no Python
+work per triple. The results are those pySHACL gives (``inference="none"``, ``advanced=True``,
+``allow_warnings=True``, the ontology mixed into the data graph) for the features compiled here:
+
+* targets: ``sh:targetClass`` (instances of the class and of its subclasses, ``rdfs:subClassOf*``
+  as the data states it) and ``sh:targetObjectsOf``;
+* property shapes (``sh:property``) whose ``sh:path`` is an IRI or ``[ sh:inversePath <iri> ]``;
+* value constraints on the focus node (node shapes) or on each value node (property shapes):
+  ``sh:class``, ``sh:datatype`` (``xsd:string``, ``rdf:langString`` and the XSD types pyoxigraph
+  can cast, an ill-typed literal failing), ``sh:nodeKind``, ``sh:pattern`` (with ``sh:flags``),
+  ``sh:in``, ``sh:languageIn``, ``sh:minInclusive``, ``sh:maxInclusive``, ``sh:or`` and ``sh:not``
+  of shapes made of these;
+* on property shapes: ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``, ``sh:lessThan``,
+  ``sh:lessThanOrEquals``, ``sh:qualifiedValueShape`` with ``sh:qualifiedMinCount`` /
+  ``sh:qualifiedMaxCount``;
+* SPARQL-based constraints (``sh:sparql`` / ``sh:select`` with ``sh:prefixes`` and ``sh:declare``)
+  on node shapes: one query over all focus nodes, ``$this`` joined to the targets at the start of
+  the WHERE clause (the same solutions as pre-binding it for SELECTs of the supported form);
+* ``sh:severity`` (default ``sh:Violation``), ``sh:message`` (with ``{?var}`` / ``{$var}`` filled
+  from a SPARQL solution).
+
+Anything else in a shapes graph raises :class:`UnsupportedShapes` naming it when compiled (so
+does a constraint without ``sh:message`` other than ``sh:nodeKind``: pySHACL's generated
+messages are not reproduced). Comparisons (``sh:lessThan``, ``sh:lessThanOrEquals``, ranges)
+follow what pySHACL does, rdflib's literal order (lexical for an ill-typed literal, datatype IRIs
+for mixed types), with SPARQL's operator as the fast path where the two agree.
+
+Known differences from pySHACL, all about unusual literals or pySHACL errors:
+
+* pyoxigraph stores a well-typed literal in canonical form (``"+5"^^xsd:integer`` is ``"5"``,
+  ``"1.0"^^xsd:double`` is ``"1"``, language tags in lower case) and the integer-derived XSD types
+  as ``xsd:integer`` (``"3"^^xsd:int``), as the knowledge base itself does: such values are
+  counted and shown in that form, and ``sh:datatype xsd:integer`` accepts ``"3"^^xsd:int``;
+* a literal is well-typed by XSD's rules as pyoxigraph reads them: rdflib also accepts
+  ``"1e3"^^xsd:decimal``, ``" 5"^^xsd:integer`` or ``"2020-01-01T00:00:00"^^xsd:date``;
+* SPARQL-based constraints run on pyoxigraph's SPARQL engine, which follows SPARQL 1.1:
+  comparing an ill-typed literal (``?start <= "2023-02-30"^^xsd:date``) is an error and drops the
+  solution, where rdflib's engine orders it lexically, so such a constraint can miss a result
+  pySHACL reports (sh:datatype reports the ill-typed value itself either way);
+* where pySHACL stops with an error (rdflib cannot decide ``<=`` for some pairs with an
+  ill-typed literal, in ``sh:lessThanOrEquals``; a blank node compared by ``sh:lessThan`` or
+  ``sh:lessThanOrEquals``), the value fails;
+* a pattern's ``$`` does not match before a final newline (Python's does), and a pattern must be
+  a regular expression both Python and pyoxigraph read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import OWL, RDF, RDFS, XSD
+from rdflib.collection import Collection
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from allianceld.rdf.formats import rdflib_term
+from allianceld.validation.report import SEVERITIES, LazyReport, Report, Result
+from allianceld.vocab import SH
+
+Node = rdflib.term.Node
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+# shapes-graph predicates this compiler reads (or may ignore: sh:name, sh:description, sh:order, sh:group)
+SUPPORTED = {
+    SH.targetClass,
+    SH.targetObjectsOf,
+    SH.property,
+    SH.path,
+    SH.inversePath,
+    SH.message,
+    SH.severity,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH["class"],
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH["in"],
+    SH.languageIn,
+    SH.uniqueLang,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH["or"],
+    SH["not"],
+    SH.qualifiedValueShape,
+    SH.qualifiedMinCount,
+    SH.qualifiedMaxCount,
+    SH.qualifiedValueShapesDisjoint,
+    SH.sparql,
+    SH.select,
+    SH.prefixes,
+    SH.declare,
+    SH.prefix,
+    SH.namespace,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+}
+SUPPORTED_TYPES = {SH.NodeShape, SH.PropertyShape, SH.Shape, SH.SPARQLConstraint, SH.PrefixDeclaration}
+# value constraints: allowed on node shapes, property shapes and nested shapes
+VALUE_PREDICATES = {
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH["in"],
+    SH.languageIn,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH["or"],
+    SH["not"],
+}
+ANNOTATIONS = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group}
+NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "!isLiteral({v})",
+    SH.BlankNodeOrLiteral: "!isIRI({v})",
+    SH.IRIOrLiteral: "!isBlank({v})",
+}
+# datatypes whose well-typed literals pyoxigraph recognises with a cast (an ill-typed one fails it)
+CASTABLE = {XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.boolean, XSD.date, XSD.dateTime, XSD.time}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE_NODE = ox.NamedNode(str(RDF.type))
+RDF_TYPE = str(RDF_TYPE_NODE)
+SUBCLASS = str(ox.NamedNode(str(RDFS.subClassOf)))
+_MARK = re.compile("\x00(\\d+)\x00")
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_PN_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^[A-Za-z]$")
+MASK_BITS = 60  # pyoxigraph integers are 64-bit
+WORKERS = min(4, os.cpu_count() or 1)  # threads running the queries of one large validation
+PARALLEL_FROM = 20_000  # triples: below, one thread (starting threads costs more than it saves)
+
+
+class UnsupportedShapes(ValueError):
+    """The shapes graph uses a SHACL feature this compiler does not evaluate (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the results of one compiled constraint report."""
+
+    shape: Node
+    component: rdflib.URIRef
+    severity: rdflib.URIRef
+    messages: tuple[rdflib.Literal, ...]
+    path: Node | None
+    value: str  # "value": the value node, "focus": the focus node, "none": no sh:value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result, its terms still pyoxigraph's (the data) and rdflib's (the shapes)."""
+
+    severity: rdflib.URIRef
+    focus: OxTerm
+    path: Node | None
+    value: OxTerm | None
+    shape: Node
+    component: rdflib.URIRef
+    messages: tuple[rdflib.Literal, ...]
+    constraint: Node | None = None  # sh:sourceConstraint (SPARQL-based constraints)
+
+
+@dataclass
+class _Query:
+    """One compiled SELECT (its class tests still marked) and how its rows become findings."""
+
+    text: str
+    rows: Callable[[ox.QuerySolution], Iterator[Finding]]
+    dedupe: list[str] | None = None  # repeated solutions of these variables give one result (as pySHACL)
+    needs: tuple[tuple[str, str], ...] = ()  # run only if one is in the store: ("p", predicate) or ("c", class)
+
+
+@dataclass
+class _Owner:
+    """A shape with targets: its focus nodes, as a generating pattern and as a test."""
+
+    shape: Node
+    generate: str  # a group pattern binding ?this to each focus node once
+    inline: str  # patterns binding ?this to each focus node, maybe more than once (joined, not nested)
+    test: Callable[[str], str]  # a boolean expression: is the variable a focus node?
+    needs: tuple[tuple[str, str], ...]  # without any of these in the store, there is no focus node
+
+
+class CompiledShapes:
+    """A shapes graph compiled into SPARQL queries; :meth:`validate` runs them over a store."""
+
+    def __init__(self, shapes: rdflib.Graph) -> None:
+        self.g = shapes
+        self._names = itertools.count()
+        self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
+        self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
+        self._refuse_unsupported()
+        self.queries: list[_Query] = []
+        props: dict[Node, list[_Owner]] = {}
+        for owner in self._owners():
+            checks: list[tuple[Spec, str]] = []
+            mine = list(self._objects(owner.shape, SH.property))
+            if (owner.shape, SH.path, None) in self.g:
+                mine.append(owner.shape)  # a property shape with targets of its own
+            else:
+                self._node_shape_only(owner.shape)
+                checks += [
+                    (self._spec(owner.shape, c, None, "focus"), ok)
+                    for c, ok, _cls in self._values(owner.shape, "?this")
+                ]
+                self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
+            for prop in mine:
+                if (prop, SH.path, None) not in self.g:
+                    raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
+                props.setdefault(prop, []).append(owner)
+                checks += self._minimums(prop, owner)
+            self.queries += self._masked(owner, checks)
+        self.queries += self._paths(props)
+        self.class_iris = sorted({c for _k, _v, c in self._classes})
+        self._probe()
+
+    # -- the shapes graph ----------------------------------------------------------------------
+
+    def _objects(self, s: Node, p: Node) -> list[Node]:
+        return sorted(self.g.objects(s, p), key=str)
+
+    def _one(self, s: Node, p: Node) -> Node | None:
+        values = self._objects(s, p)
+        if len(values) > 1:
+            raise UnsupportedShapes(f"{_n3(s)} has {len(values)} values of {_n3(p)}; at most one is supported")
+        return values[0] if values else None
+
+    def _list(self, head: Node) -> list[Node]:
+        if head != RDF.nil and (head, RDF.first, None) not in self.g:
+            raise UnsupportedShapes(f"{_n3(head)} is not an RDF list")
+        return list(Collection(self.g, head))
+
+    def _refuse_unsupported(self) -> None:
+        """Refuse any SHACL term this compiler does not evaluate, wherever it appears."""
+        for s, p, o in self.g:
+            if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
+                if o not in SUPPORTED_TYPES:
+                    raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
+            elif str(p).startswith(str(SH)) and p not in SUPPORTED:
+                raise UnsupportedShapes(f"{_n3(p)} (on {_n3(s)}) is not supported")
+        for d in self.g.objects(None, SH.qualifiedValueShapesDisjoint):
+            if not (isinstance(d, rdflib.Literal) and d.value is False):
+                raise UnsupportedShapes("sh:qualifiedValueShapesDisjoint true is not supported")
+        shapes = set(self.g.subjects(RDF.type, SH.NodeShape)) | set(self.g.subjects(RDF.type, SH.PropertyShape))
+        for shape in shapes | set(self.g.subjects(SH.targetClass, None)):
+            for t in self.g.objects(shape, RDF.type):
+                if t in (RDFS.Class, OWL.Class) or (t, RDFS.subClassOf, RDFS.Class) in self.g:
+                    raise UnsupportedShapes(f"implicit class targets ({_n3(shape)} is a class) are not supported")
+
+    def _owners(self) -> list[_Owner]:
+        """Every shape with targets, with its focus nodes as SPARQL."""
+        owners = []
+        targeted = set(self.g.subjects(SH.targetClass, None)) | set(self.g.subjects(SH.targetObjectsOf, None))
+        for shape in sorted(targeted, key=str):
+            classes = self._objects(shape, SH.targetClass)
+            objects_of = self._objects(shape, SH.targetObjectsOf)
+            for t in classes + objects_of:
+                if not isinstance(t, rdflib.URIRef):
+                    raise UnsupportedShapes(f"a target of {_n3(shape)} is not an IRI: {_n3(t)}")
+            branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
+            branches += [f"{{ [] {_iri(p)} ?this }}" for p in objects_of]
+            generate = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(branches) + " } }"
+            inline = branches[0][1:-1] if len(branches) == 1 else "{ " + " UNION ".join(branches) + " }"
+
+            def test(var: str, classes: list[Node] = classes, objects_of: list[Node] = objects_of) -> str:
+                parts = [self._class_mark("test", var, c) for c in classes]
+                parts += [f"EXISTS {{ [] {_iri(p)} {var} }}" for p in objects_of]
+                return "(" + " || ".join(parts) + ")"
+
+            needs = tuple(("c", str(c)) for c in classes) + tuple(("p", str(p)) for p in objects_of)
+            owners.append(_Owner(shape, generate, inline, test, needs))
+        return owners
+
+    def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
+        messages = tuple(m for m in self._objects(shape, SH.message) if isinstance(m, rdflib.Literal))
+        if not messages and component == SH.NodeKindConstraintComponent:
+            kind = self._one(shape, SH.nodeKind)
+            assert isinstance(kind, rdflib.URIRef)
+            messages = (rdflib.Literal(f"Value is not of Node Kind {kind.n3(self.g.namespace_manager)}"),)
+        elif not messages:
+            raise UnsupportedShapes(
+                f"{_n3(shape)} has no sh:message for {_n3(component)} (pySHACL's own messages are not reproduced)"
+            )
+        return Spec(shape, component, self._severity(shape), messages, path, value)
+
+    def _severity(self, shape: Node) -> rdflib.URIRef:
+        severity = self._one(shape, SH.severity) or SH.Violation
+        if not isinstance(severity, rdflib.URIRef):
+            raise UnsupportedShapes(f"the sh:severity of {_n3(shape)} is not an IRI")
+        return severity
+
+    def _node_shape_only(self, shape: Node) -> None:
+        """Refuse on a node shape the constraints that need a path."""
+        for p in (SH.minCount, SH.maxCount, SH.uniqueLang, SH.lessThan, SH.lessThanOrEquals, SH.qualifiedValueShape):
+            if (shape, p, None) in self.g:
+                raise UnsupportedShapes(f"{_n3(p)} on the node shape {_n3(shape)} is not supported")
+
+    # -- value constraints ---------------------------------------------------------------------
+
+    def _values(self, shape: Node, v: str) -> list[tuple[rdflib.URIRef, str, list[Node] | None]]:
+        """Each value constraint of ``shape`` as (component, a boolean expression, never an error,
+        true when the term in the variable ``v`` satisfies it, and the classes when it is just
+        "an instance of one of these classes")."""
+        out: list[tuple[rdflib.URIRef, str, list[Node] | None]] = []
+        for cls in self._objects(shape, SH["class"]):
+            if not isinstance(cls, rdflib.URIRef):
+                raise UnsupportedShapes(f"sh:class {_n3(cls)} of {_n3(shape)} is not an IRI")
+            out.append((SH.ClassConstraintComponent, self._class_mark("test", v, cls), [cls]))
+        datatype = self._one(shape, SH.datatype)
+        if datatype is not None:
+            out.append((SH.DatatypeConstraintComponent, _datatype_ok(shape, datatype, v), None))
+        kind = self._one(shape, SH.nodeKind)
+        if kind is not None:
+            if kind not in NODE_KINDS:
+                raise UnsupportedShapes(f"sh:nodeKind {_n3(kind)} of {_n3(shape)}")
+            out.append((SH.NodeKindConstraintComponent, NODE_KINDS[kind].format(v=v), None))
+        flags = self._one(shape, SH.flags)  # pySHACL honours i and m only
+        flag_text = "".join(f for f in "im" if f in str(flags).lower()) if flags is not None else ""
+        for pattern in self._objects(shape, SH.pattern):
+            if not isinstance(pattern, rdflib.Literal):
+                raise UnsupportedShapes(f"sh:pattern {_n3(pattern)} of {_n3(shape)} is not a literal")
+            self._patterns.append((pattern, flag_text))
+            regex = f"REGEX(STR({v}), {_literal(str(pattern))}, {_literal(flag_text)})"
+            out.append((SH.PatternConstraintComponent, f"COALESCE(!isBlank({v}) && {regex}, false)", None))
+        members = self._one(shape, SH["in"])
+        if members is not None:
+            tests = [f"sameTerm({v}, {_term(m, shape)})" for m in self._list(members)]
+            out.append((SH.InConstraintComponent, "(" + (" || ".join(tests) or "false") + ")", None))
+        languages = self._one(shape, SH.languageIn)
+        if languages is not None:
+            out.append((SH.LanguageInConstraintComponent, self._language_in(shape, languages, v), None))
+        for bound, op, component in (
+            (SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
+            (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent),
+        ):
+            for limit in self._objects(shape, bound):
+                if not isinstance(limit, rdflib.Literal):
+                    raise UnsupportedShapes(f"{_n3(bound)} {_n3(limit)} of {_n3(shape)} is not a literal")
+                out.append((component, _range_ok(v, limit, shape, op == ">="), None))
+        for members in self._objects(shape, SH["or"]):
+            shapes = self._list(members)
+            alternatives = [self._conforms(m, v) for m in shapes]
+            classes = [self._only_class(m) for m in shapes]
+            only = [c for c in classes if c is not None] if shapes and None not in classes else None
+            out.append((SH.OrConstraintComponent, "(" + (" || ".join(alternatives) or "true") + ")", only))
+        for negated in self._objects(shape, SH["not"]):
+            out.append((SH.NotConstraintComponent, f"!{self._conforms(negated, v)}", None))
+        return out
+
+    def _only_class(self, shape: Node) -> Node | None:
+        """The class of a nested shape that is just ``[ sh:class C ]`` (None for any other)."""
+        checks = {p for p in self.g.predicates(shape, None) if str(p).startswith(str(SH))} - {
+            SH.message,
+            SH.name,
+            SH.description,
+        }
+        classes = self._objects(shape, SH["class"])
+        return classes[0] if checks == {SH["class"]} and len(classes) == 1 else None
+
+    def _language_in(self, shape: Node, head: Node, v: str) -> str:
+        """pySHACL's sh:languageIn: the whole tag or its first subtag among the listed ones."""
+        wanted = []
+        for lang in self._list(head):
+            if not (isinstance(lang, rdflib.Literal) and isinstance(lang.value, str)):
+                raise UnsupportedShapes(f"sh:languageIn of {_n3(shape)} holds {_n3(lang)}, not a string")
+            wanted.append(str(lang).lower())
+        tagged = f'isLiteral({v}) && LANG({v}) != ""'
+        if "*" in wanted:
+            return f"COALESCE({tagged}, false)"
+        if not wanted:
+            return "false"
+        listed = ", ".join(_literal(w) for w in sorted(set(wanted)))
+        first = f'LCASE(STRBEFORE(CONCAT(LANG({v}), "-"), "-"))'
+        return f"COALESCE({tagged} && (LCASE(LANG({v})) IN ({listed}) || {first} IN ({listed})), false)"
+
+    def _conforms(self, shape: Node, v: str) -> str:
+        """A boolean expression (never an error): does the term in ``v`` conform to ``shape``, a
+        shape nested in sh:or, sh:not or sh:qualifiedValueShape?"""
+        for p in set(self.g.predicates(shape, None)):
+            if str(p).startswith(str(SH)) and p not in VALUE_PREDICATES | ANNOTATIONS:
+                raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
+        if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
+            return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
+        parts = [ok for _c, ok, _cls in self._values(shape, v)]
+        return "(" + (" && ".join(parts) or "true") + ")"
+
+    # -- classes: the subclass closure is the data's, computed at each validation ---------------
+
+    def _class_mark(self, kind: str, var: str, cls: Node) -> str:
+        """A placeholder for an instance-of test (``kind`` "test": an expression; "generate": a
+        pattern binding ``var``), written out by :meth:`render` once the subclasses are known."""
+        self._classes.append((kind, var, str(cls)))
+        return f"\x00{len(self._classes) - 1}\x00"
+
+    def _class_text(self, index: int, closures: dict[str, list[OxTerm]]) -> str:
+        kind, var, cls = self._classes[index]
+        found = closures.get(cls, [ox.NamedNode(cls)])
+        t = f"?_t{index}"
+        if any(isinstance(c, ox.BlankNode) for c in found):  # not writable in a query: walk the hierarchy
+            pattern = f"{var} {RDF_TYPE}/{SUBCLASS}* {ox.NamedNode(cls)} ."
+            return pattern if kind == "generate" else f"EXISTS {{ {pattern} }}"
+        values = " ".join(str(c) for c in found)
+        if kind == "generate":
+            return f"VALUES {t} {{ {values} }} {var} {RDF_TYPE} {t} ."
+        return f"EXISTS {{ VALUES {t} {{ {values} }} {var} {RDF_TYPE} {t} }}"
+
+    def closures(self, store: ox.Store) -> dict[str, list[OxTerm]]:
+        """Each class the shapes name, with its subclasses in ``store`` (itself first)."""
+        found: dict[str, list[OxTerm]] = {c: [ox.NamedNode(c)] for c in self.class_iris}
+        if not found:
+            return found
+        values = " ".join(str(ox.NamedNode(c)) for c in self.class_iris)
+        for row in store.query(f"SELECT ?c ?sub WHERE {{ VALUES ?c {{ {values} }} ?sub {SUBCLASS}* ?c }}"):
+            subs = found[row["c"].value]
+            if row["sub"] not in subs:
+                subs.append(row["sub"])
+        return found
+
+    def render(self, text: str, closures: dict[str, list[OxTerm]]) -> str:
+        """A compiled query with its class tests written out for these subclass closures."""
+        return _MARK.sub(lambda m: self._class_text(int(m.group(1)), closures), text)
+
+    # -- property shapes ---------------------------------------------------------------------
+
+    def _path(self, prop: Node) -> tuple[Callable[[str, str], str], Node]:
+        """The triple pattern from a focus variable to a value variable, and the sh:path node."""
+        path = self._one(prop, SH.path)
+        assert path is not None
+        if isinstance(path, rdflib.URIRef):
+            return (lambda s, o: f"{s} {_iri(path)} {o} ."), path
+        inverse = self._one(path, SH.inversePath)
+        other = set(self.g.predicates(path, None)) - {SH.inversePath}
+        if isinstance(path, rdflib.BNode) and isinstance(inverse, rdflib.URIRef) and not other:
+            return (lambda s, o: f"{o} {_iri(inverse)} {s} ."), path
+        raise UnsupportedShapes(f"the sh:path of {_n3(prop)}: only an IRI or [ sh:inversePath <iri> ] is supported")
+
+    def _var(self) -> str:
+        return f"?_v{next(self._names)}"
+
+    def _cardinalities(self, prop: Node) -> list[tuple[rdflib.URIRef, str, int, Callable[[str], str] | None]]:
+        """The count constraints of ``prop``: (component, "min" or "max", the bound, the condition a
+        value node must meet to be counted, for qualified counts)."""
+        out: list[tuple[rdflib.URIRef, str, int, Callable[[str], str] | None]] = []
+        low, high = self._one(prop, SH.minCount), self._one(prop, SH.maxCount)
+        if low is not None:
+            out.append((SH.MinCountConstraintComponent, "min", _count(prop, low), None))
+        if high is not None:
+            out.append((SH.MaxCountConstraintComponent, "max", _count(prop, high), None))
+        qualified = self._objects(prop, SH.qualifiedValueShape)
+        qlow, qhigh = self._one(prop, SH.qualifiedMinCount), self._one(prop, SH.qualifiedMaxCount)
+        if bool(qualified) != (qlow is not None or qhigh is not None):
+            raise UnsupportedShapes(f"{_n3(prop)}: sh:qualifiedValueShape needs sh:qualifiedMin/MaxCount and back")
+        for qshape in qualified:
+
+            def keep(var: str, qshape: Node = qshape) -> str:
+                return self._conforms(qshape, var)
+
+            if qhigh is not None:
+                out.append((SH.QualifiedMaxCountConstraintComponent, "max", _count(prop, qhigh), keep))
+            if qlow is not None:
+                out.append((SH.QualifiedMinCountConstraintComponent, "min", _count(prop, qlow), keep))
+        return out
+
+    def _minimums(self, prop: Node, owner: _Owner) -> list[tuple[Spec, str]]:
+        """The minimum counts of ``prop`` for the focus nodes of ``owner``: a test per focus node
+        for a minimum of one (returned), a grouped query for more (added to the queries)."""
+        step, path = self._path(prop)
+        out: list[tuple[Spec, str]] = []
+        for component, kind, n, keep in self._cardinalities(prop):
+            if kind != "min" or n < 1:
+                continue
+            v = self._var()
+            values = step("?this", v) + (f" FILTER({keep(v)})" if keep else "")
+            spec = self._spec(prop, component, path, "none")
+            if n == 1:
+                out.append((spec, f"EXISTS {{ {values} }}"))
+            else:
+                text = (
+                    f"SELECT ?this WHERE {{ {owner.generate} OPTIONAL {{ {values} }} }} "
+                    f"GROUP BY ?this HAVING (COUNT({v}) < {n})"
+                )
+                self.queries.append(_Query(text, _plain(spec), needs=owner.needs))
+        return out
+
+    def _paths(self, props: dict[Node, list[_Owner]]) -> list[_Query]:
+        """The queries driven by the triples of each path, for all the property shapes on it."""
+        groups: dict[str, list[Node]] = {}
+        for prop in props:
+            for p in (SH.property, SH.sparql):
+                if (prop, p, None) in self.g:
+                    raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
+            step, _path = self._path(prop)
+            groups.setdefault(step("?s", "?o"), []).append(prop)
+        return [q for members in groups.values() for q in self._along(members, props)]
+
+    def _along(self, members: list[Node], props: dict[Node, list[_Owner]]) -> list[_Query]:
+        """Value constraints, maximum counts, sh:uniqueLang and sh:lessThan(OrEquals) of the
+        property shapes ``members`` (one path), each query shared by all their parents: a finding
+        per parent whose focus nodes include ``?this`` (pySHACL validates a property shape once
+        per parent shape)."""
+        step, path = self._path(members[0])
+        predicate = str(path if isinstance(path, rdflib.URIRef) else self._one(path, SH.inversePath))
+        owners: list[_Owner] = []
+        for prop in members:
+            owners += [o for o in props[prop] if not any(o is known for known in owners)]
+        parents = {prop: tuple(i for i, o in enumerate(owners) if any(o is p for p in props[prop])) for prop in members}
+        flags = " ".join(f"?_in{i}" for i in range(len(owners)))
+        tests = " ".join(f"BIND(COALESCE({o.test('?this')}, false) AS ?_in{i})" for i, o in enumerate(owners))
+        keep = " || ".join(f"?_in{i}" for i in range(len(owners)))
+        queries: list[_Query] = []
+
+        def shared(inner: str, entries: list[tuple[Spec, tuple[int, ...]]]) -> None:
+            text = f"SELECT ?this ?value ?_m {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
+            queries.append(_Query(text, _shared(entries), needs=(("p", predicate),)))
+
+        def failing(pattern: str, checks: list[tuple[Spec, tuple[int, ...], str]], keep_vars: str) -> None:
+            """Rows of ``pattern`` failing any check, a bit set for each one failed."""
+            for start in range(0, len(checks), MASK_BITS):
+                chunk = checks[start : start + MASK_BITS]
+                mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, _p, ok) in enumerate(chunk))
+                rows = f"SELECT {keep_vars} ?_m WHERE {{ {pattern} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
+                shared(f"SELECT ?this ?value ?_m WHERE {{ {rows} }}", [(spec, owned) for spec, owned, _ok in chunk])
+
+        values: list[tuple[Spec, tuple[int, ...], str]] = []
+        instances: dict[tuple[str, ...], list[tuple[Spec, tuple[int, ...]]]] = {}
+        maxima: dict[int, list[tuple[Spec, tuple[int, ...]]]] = {}
+        pairs: dict[Node, list[tuple[Spec, tuple[int, ...], str]]] = {}
+        for prop in members:
+            _step, path = self._path(prop)
+            owned = parents[prop]
+            for component, ok, classes in self._values(prop, "?value"):
+                spec = self._spec(prop, component, path, "value")
+                if classes is None:
+                    values.append((spec, owned, ok))
+                else:
+                    instances.setdefault(tuple(str(c) for c in classes), []).append((spec, owned))
+            for component, kind, n, qualified in self._cardinalities(prop):
+                spec = self._spec(prop, component, path, "none")
+                if kind == "max" and qualified is None:
+                    maxima.setdefault(n, []).append((spec, owned))
+                elif kind == "max" and qualified is not None:  # counted over the path's triples
+                    v = self._var()
+                    inner = (
+                        f"SELECT ?this (1 AS ?_m) WHERE {{ {step('?this', v)} FILTER({qualified(v)}) }} "
+                        f"GROUP BY ?this HAVING (COUNT(*) > {n})"
+                    )
+                    shared(inner, [(spec, owned)])
+            unique = self._one(prop, SH.uniqueLang)
+            if unique is not None and not (isinstance(unique, rdflib.Literal) and isinstance(unique.value, bool)):
+                raise UnsupportedShapes(f"sh:uniqueLang of {_n3(prop)} is not a boolean")
+            if unique is not None and unique.value:  # one result per language tag used twice
+                a, b = self._var(), self._var()
+                same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
+                inner = (
+                    f"SELECT DISTINCT ?this (LCASE(LANG({a})) AS ?_lang) (1 AS ?_m) WHERE {{ {step('?this', a)} "
+                    f"{step('?this', b)} FILTER(isLiteral({a}) && isLiteral({b}) && {same}) }}"
+                )
+                shared(inner, [(self._spec(prop, SH.UniqueLangConstraintComponent, path, "none"), owned)])
+            for pred, op, component in (
+                (SH.lessThan, "<", SH.LessThanConstraintComponent),
+                (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent),
+            ):
+                for other in self._objects(prop, pred):
+                    if not isinstance(other, rdflib.URIRef):
+                        raise UnsupportedShapes(f"{_n3(pred)} {_n3(other)} of {_n3(prop)} is not an IRI")
+                    pairs.setdefault(other, []).append(
+                        (self._spec(prop, component, path, "value"), owned, _compare_ok("?value", "?_other", op))
+                    )
+        for classes, entries in instances.items():  # an instance test as an anti-join: faster than a test per value
+            union = " UNION ".join(f"{{ {self._class_mark('generate', '?value', c)} }}" for c in classes)
+            mask = (1 << len(entries)) - 1
+            shared(
+                f"SELECT ?this ?value ({mask} AS ?_m) WHERE {{ {step('?this', '?value')} MINUS {{ {union} }} }}",
+                entries,
+            )
+        failing(step("?this", "?value"), values, "?this ?value")
+        for n, entries in maxima.items():  # the store holds each triple once: COUNT(*) counts distinct values
+            mask = (1 << len(entries)) - 1
+            v = self._var()
+            shared(
+                f"SELECT ?this ({mask} AS ?_m) WHERE {{ {step('?this', v)} }} GROUP BY ?this HAVING (COUNT(*) > {n})",
+                entries,
+            )
+        for other, checks in pairs.items():  # one result per (value, other value) pair failing, as pySHACL
+            failing(f"?this {_iri(other)} ?_other . {step('?this', '?value')}", checks, "?this ?value ?_other")
+        return queries
+
+    def _masked(self, owner: _Owner, checks: list[tuple[Spec, str]]) -> list[_Query]:
+        """One pass over the focus nodes of ``owner`` deciding ``checks``: the focus nodes failing
+        any, then which (a bit each)."""
+        queries = []
+        for start in range(0, len(checks), MASK_BITS):
+            chunk = checks[start : start + MASK_BITS]
+            failing = " || ".join(f"!{ok}" for _s, ok in chunk)
+            mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, ok) in enumerate(chunk))
+            text = (
+                f"SELECT ?this ?_m WHERE {{ {{ SELECT ?this WHERE {{ {owner.generate} FILTER({failing}) }} }} "
+                f"BIND(({mask}) AS ?_m) }}"
+            )
+            queries.append(_Query(text, _masked_rows([s for s, _ok in chunk]), needs=owner.needs))
+        return queries
+
+    # -- SPARQL-based constraints ----------------------------------------------------------------
+
+    def _sparql(self, owner: _Owner, constraint: Node) -> _Query:
+        """A SPARQL-based constraint as one query over all focus nodes of ``owner``: the focus
+        nodes are joined first in the WHERE clause, where pySHACL pre-binds $this per node."""
+        where = "the SPARQL constraint " + _n3(constraint)
+        select = self._one(constraint, SH.select)
+        if not (isinstance(select, rdflib.Literal) and isinstance(select.value, str)):
+            raise UnsupportedShapes(f"{where} has no sh:select string")
+        text = str(select)
+        if re.search(r"\$PATH\b|[?$](currentShape|shapesGraph)\b", text):
+            raise UnsupportedShapes(f"{where}: $PATH, $currentShape and $shapesGraph are not supported")
+        prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(constraint).items()))
+        try:
+            parsed = parseQuery(prologue + text)
+            algebra = translateQuery(parsed).algebra
+        except Exception as exc:
+            raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
+        if algebra.name != "SelectQuery":
+            raise UnsupportedShapes(f"{where} is not a SELECT query")
+        projected = [str(v) for v in algebra["PV"]]
+        if "this" not in projected or "failure" in projected:
+            raise UnsupportedShapes(f"{where} must select $this (and ?failure is not supported)")
+        _check_where(parsed[1]["where"], where, top=True)
+        grouped = _check_algebra(algebra, where)
+        at = _where_start(text)
+        # without aggregates a focus node met twice only repeats solutions, which count once
+        focus = owner.generate if grouped else owner.inline
+        query = prologue + text[:at] + f" {focus} " + text[at:]
+        own = tuple(m for m in self._objects(owner.shape, SH.message) if isinstance(m, rdflib.Literal))
+        extra = tuple(m for m in self._objects(constraint, SH.message) if isinstance(m, rdflib.Literal))
+        messages = tuple(m for m in extra if m not in own) + own
+        spec = Spec(owner.shape, SH.SPARQLConstraintComponent, self._severity(owner.shape), messages, None, "focus")
+        return _Query(query, _sparql_rows(spec, projected, constraint), dedupe=projected, needs=owner.needs)
+
+    def _prefixes(self, constraint: Node) -> dict[str, str]:
+        """The prefixes pySHACL declares for a SPARQL constraint (its sh:prefixes' sh:declare, and
+        those of every owl:Ontology unless the sh:prefixes value is one with declarations)."""
+        ontologies = set(self.g.subjects(RDF.type, OWL.Ontology))
+        everywhere = {d for o in ontologies for d in self.g.objects(o, SH.declare)}
+        declared: dict[str, str] = {}
+        for holder in self._objects(constraint, SH.prefixes):
+            own = set(self.g.objects(holder, SH.declare))
+            for d in sorted(own if (own and holder in ontologies) else everywhere | own, key=str):
+                prefix, namespace = self._one(d, SH.prefix), self._one(d, SH.namespace)
+                if prefix is None or namespace is None or not _PN_PREFIX.match(str(prefix)):
+                    raise UnsupportedShapes(f"a malformed sh:declare of {_n3(holder)}")
+                declared[str(prefix)] = str(namespace)
+        return declared
+
+    def _probe(self) -> None:
+        """Let pyoxigraph parse every query once, on an empty store, so that a shapes graph it
+        cannot evaluate fails now and not in the middle of a validation."""
+        empty = ox.Store()
+        closures = {c: [ox.NamedNode(c)] for c in self.class_iris}
+        for q in self.queries:
+            try:
+                list(empty.query(self.render(q.text, closures)))
+            except SyntaxError as exc:
+                raise UnsupportedShapes(f"a compiled query does not parse ({exc}):\n{q.text}") from None
+        for pattern, flags in self._patterns:
+            probe = f'SELECT (REGEX("", {_literal(str(pattern))}, {_literal(flags)}) AS ?r) {{}}'
+            try:
+                re.compile(str(pattern))
+                valid = next(iter(empty.query(probe)))["r"] is not None
+            except re.error:
+                valid = False
+            if not valid:
+                raise UnsupportedShapes(f"the sh:pattern {_n3(pattern)} is not a regular expression both engines read")
+
+    # -- running -----------------------------------------------------------------------------
+
+    def validate(self, store: ox.Store, *, workers: int = 1) -> list[Finding]:
+        """The findings of every compiled query over ``store`` (the data and the ontology), the
+        queries run by ``workers`` threads (pyoxigraph evaluates without the GIL)."""
+        closures = self.closures(store)
+        present: dict[tuple[str, str], bool] = {}
+
+        def found(need: tuple[str, str]) -> bool:
+            if need not in present:
+                kind, iri = need
+                if kind == "p":
+                    present[need] = next(store.quads_for_pattern(None, ox.NamedNode(iri), None), None) is not None
+                else:
+                    present[need] = any(
+                        next(store.quads_for_pattern(None, RDF_TYPE_NODE, c), None) is not None for c in closures[iri]
+                    )
+            return present[need]
+
+        queries = [q for q in self.queries if not q.needs or any(found(n) for n in q.needs)]
+        texts = [self.render(q.text, closures) for q in queries]
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                answers = list(pool.map(lambda t: list(store.query(t)), texts))
+        else:
+            answers = [list(store.query(t)) for t in texts]
+        findings: list[Finding] = []
+        for q, rows in zip(queries, answers, strict=True):
+            seen: set[tuple[Any, ...]] = set()
+            for row in rows:
+                if q.dedupe is not None:
+                    key = tuple(row[name] for name in q.dedupe)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                findings.extend(q.rows(row))
+        return findings
+
+
+# -- rows into findings ------------------------------------------------------------------------
+
+
+def _finding(spec: Spec, focus: OxTerm, value: OxTerm | None) -> Finding:
+    shown = {"value": value, "focus": focus, "none": None}[spec.value]
+    return Finding(spec.severity, focus, spec.path, shown, spec.shape, spec.component, spec.messages)
+
+
+def _plain(spec: Spec) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        yield _finding(spec, row["this"], None)
+
+    return rows
+
+
+def _masked_rows(specs: list[Spec]) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        mask = int(row["_m"].value)
+        for i, spec in enumerate(specs):
+            if mask & (1 << i):
+                yield _finding(spec, row["this"], None)
+
+    return rows
+
+
+def _shared(entries: list[tuple[Spec, tuple[int, ...]]]) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    """Rows of a path-driven query: for each set bit of ``?_m``, a finding per parent of the
+    entry's property shape (``?_in<i>``) whose focus nodes include ``?this``."""
+
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        bits = int(row["_m"].value)
+        for j, (spec, owned) in enumerate(entries):
+            if bits & (1 << j):
+                for i in owned:
+                    if row[f"_in{i}"].value == "true":
+                        yield _finding(spec, row["this"], row["value"])
+
+    return rows
+
+
+def _sparql_rows(spec: Spec, projected: list[str], constraint: Node) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    """Rows of a SPARQL-based constraint, read as pySHACL reads them: ?this is the focus node,
+    ?value the value (the focus node when unbound), ?path the result path, and every variable
+    fills the messages' {?var} templates."""
+
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        bound = {name: row[name] for name in projected if row[name] is not None}
+        this = bound.pop("this")
+        path, value = bound.pop("path", None), bound.pop("value", None)
+        value = value if value is not None else this
+        names = {**bound, "this": this, **({"path": path} if path is not None else {}), "value": value}
+        messages = tuple(rdflib.Literal(_fill(str(m), names)) for m in spec.messages)
+        result_path = _rdflib(path) if path is not None else None
+        yield Finding(spec.severity, this, result_path, value, spec.shape, spec.component, messages, constraint)
+
+    return rows
+
+
+def _fill(message: str, names: dict[str, OxTerm]) -> str:
+    """pySHACL's message template: each {?var} / {$var} replaced by the term's string."""
+    for name, term in names.items():
+        message = re.sub(f"{{[?$]{name}}}", term.value, message)
+    return message
+
+
+# -- SPARQL text -------------------------------------------------------------------------------
+
+
+def _n3(term: Any) -> str:
+    return term.n3() if hasattr(term, "n3") else str(term)
+
+
+def _qname(g: rdflib.Graph, term: Any) -> str:
+    try:
+        return g.namespace_manager.normalizeUri(term)
+    except Exception:
+        return str(term)
+
+
+def _iri(term: Node) -> str:
+    return str(ox.NamedNode(str(term)))
+
+
+def _literal(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+def _term(term: Node, shape: Node) -> str:
+    """A shapes-graph IRI or literal as SPARQL (a blank node cannot be written)."""
+    if isinstance(term, rdflib.URIRef):
+        return _iri(term)
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+        return str(ox.Literal(str(term), datatype=datatype))
+    raise UnsupportedShapes(f"{_n3(shape)} names the blank node {_n3(term)} as a value")
+
+
+def _datatype_ok(shape: Node, datatype: Node, v: str) -> str:
+    if datatype in (XSD.string, RDF.langString):
+        return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {_iri(datatype)}), false)"
+    if datatype in CASTABLE:
+        dt = _iri(datatype)
+        return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {dt}) && isLiteral({dt}({v})), false)"
+    raise UnsupportedShapes(
+        f"sh:datatype {_n3(datatype)} of {_n3(shape)} (only {_n3(XSD.string)}, rdf:langString "
+        f"and {', '.join(sorted(_n3(c) for c in CASTABLE))} are supported)"
+    )
+
+
+# -- rdflib's literal order, which pySHACL's comparisons use (not SPARQL's operators) ----------------
+
+_X = "http://www.w3.org/2001/XMLSchema#"
+# literals whose rdflib value is a str (pySHACL compares them, and IRIs, as strings)
+STRING_VALUED = [f"{_X}{t}" for t in ("string", "normalizedString", "token", "language", "anyURI")] + [
+    str(RDF.langString)
+]
+ERROR = "(1/0)"  # an expression that fails: COALESCE moves on to its next argument
+
+
+def _listed(iris: Iterable[str]) -> str:
+    return ", ".join(str(ox.NamedNode(i)) for i in iris)
+
+
+@dataclass(frozen=True)
+class _Operand:
+    """A compared term as SPARQL expressions: the term, and what rdflib's order reads of it."""
+
+    term: str
+    literal: str  # is a literal
+    stringy: str  # pySHACL's "is a string": an IRI, or a literal with a str value
+    valued: str  # a literal rdflib gives a value to: a string, or a well-typed castable literal
+    numeric: str  # a well-typed number
+    datatype: str  # rdflib's datatype: plain and language-tagged literals count as xsd:string
+    lang: str
+
+    @classmethod
+    def variable(cls, v: str, compared_with: _Operand | None = None) -> _Operand:
+        """A variable's term. Compared with a constant, ``valued`` is only read where the two
+        share a datatype, so it is written for the constant's datatype only (far shorter)."""
+        casts = " || ".join(
+            f"(sameTerm(DATATYPE({v}), {_iri(d)}) && isLiteral({_iri(d)}({v})))" for d in sorted(CASTABLE)
+        )
+        strings = f"(DATATYPE({v}) IN ({_listed(STRING_VALUED)}))"
+        if compared_with is not None:
+            known = compared_with.datatype  # an IRI, as SPARQL
+            if known[1:-1] in STRING_VALUED:
+                valued = "true"
+            elif rdflib.URIRef(known[1:-1]) in CASTABLE:
+                valued = f"COALESCE(isLiteral({known}({v})), false)"
+            else:
+                valued = "false"
+        else:
+            valued = f"({strings} || COALESCE({casts}, false))"
+        return cls(
+            term=v,
+            literal=f"isLiteral({v})",
+            stringy=f"(isIRI({v}) || (isLiteral({v}) && {strings}))",
+            valued=valued,
+            numeric=f"isNumeric({v})",
+            datatype=f'IF(LANG({v}) != "", <{XSD_STRING}>, DATATYPE({v}))',
+            lang=f"LANG({v})",
+        )
+
+    @classmethod
+    def constant(cls, term: rdflib.Literal, shape: Node) -> _Operand:
+        """A shapes-graph literal, its facts worked out here (rdflib's own view of it)."""
+        datatype = XSD_STRING if term.language or term.datatype is None else str(term.datatype)
+        well_typed = getattr(term, "ill_typed", False) is not True and term.value is not None
+        valued = isinstance(term.value, str) or (well_typed and term.datatype in CASTABLE)
+        numeric = well_typed and isinstance(term.value, int | float | Decimal) and not isinstance(term.value, bool)
+        return cls(
+            term=_term(term, shape),
+            literal="true",
+            stringy=_bool(isinstance(term.value, str)),
+            valued=_bool(valued),
+            numeric=_bool(numeric),
+            datatype=_iri(datatype),
+            lang=_literal(term.language or ""),
+        )
+
+
+def _bool(b: bool) -> str:
+    return "true" if b else "false"
+
+
+def _rd_gt(a: _Operand, b: _Operand) -> str:
+    """rdflib's ``Literal.__gt__`` of two literals: numbers by value; else datatypes by IRI, then
+    language tags, then values (one datatype, both valued), then lexical forms."""
+    x, y = a.term, b.term
+    return (
+        f"COALESCE(IF({a.numeric} && {b.numeric}, {x} > {y}, IF({a.datatype} != {b.datatype}, "
+        f'STR({a.datatype}) > STR({b.datatype}), IF({a.lang} != {b.lang}, {a.lang} != "" && '
+        f'({b.lang} = "" || {a.lang} > {b.lang}), IF({a.valued} && {b.valued} && {a.datatype} != <{XSD_STRING}>, '
+        f"COALESCE({x} > {y}, STR({x}) > STR({y})), STR({x}) > STR({y}))))), false)"
+    )
+
+
+def _rd_eq(a: _Operand, b: _Operand) -> str:
+    """rdflib's ``Literal.eq``, where it answers (see :func:`_rd_undecided`)."""
+    x, y = a.term, b.term
+    strings = f"({a.datatype} = <{XSD_STRING}> && {b.datatype} = <{XSD_STRING}>)"
+    return (
+        f"COALESCE(IF({a.numeric} && {b.numeric}, {x} = {y}, IF(LCASE({a.lang}) != LCASE({b.lang}), false, "
+        f"IF({strings}, STR({x}) = STR({y}), IF({a.datatype} != {b.datatype}, false, "
+        f"IF({a.valued} && {b.valued}, {x} = {y}, STR({x}) = STR({y})))))), false)"
+    )
+
+
+def _rd_undecided(a: _Operand, b: _Operand) -> str:
+    """Where rdflib's ``Literal.eq`` raises TypeError: one datatype (not a string), not both
+    valued, different lexical forms (pySHACL then fails the value)."""
+    return (
+        f"COALESCE(!({a.numeric} && {b.numeric}) && LCASE({a.lang}) = LCASE({b.lang}) && {a.datatype} = {b.datatype} "
+        f"&& {a.datatype} != <{XSD_STRING}> && !({a.valued} && {b.valued}) && STR({a.term}) != STR({b.term}), false)"
+    )
+
+
+def _fast(a: _Operand, b: _Operand, op: str, exact: str) -> str:
+    """``a op b`` by SPARQL's operator where it agrees with rdflib's order (two numbers, or two
+    literals of one castable datatype: the operator fails on an ill-typed one), else ``exact``.
+    Checked first: the common case, and cheap."""
+    x, y = a.term, b.term
+    castable = _listed(str(d) for d in sorted(CASTABLE))
+    same = f"({a.literal} && {b.literal} && sameTerm(DATATYPE({x}), DATATYPE({y})) && DATATYPE({x}) IN ({castable}))"
+    return f"COALESCE(IF(({a.numeric} && {b.numeric}) || {same}, {x} {op} {y}, {ERROR}), {exact})"
+
+
+def _compare_ok(v: str, c: str, op: str) -> str:
+    """pySHACL's sh:lessThan ("<") / sh:lessThanOrEquals ("<=") test of a value ``v`` against
+    ``c``: two strings (IRIs included) compare as strings, a string with a non-string fails, other
+    literals by rdflib's order (``v < c`` is ``c > v``; ``v <= c`` is not ``v > c``); blank nodes fail."""
+    a, b = _Operand.variable(v), _Operand.variable(c)
+    ordered = _rd_gt(b, a) if op == "<" else f"!{_rd_gt(a, b)}"
+    exact = (
+        f"COALESCE(IF(isBlank({v}) || isBlank({c}), false, IF({a.stringy} && {b.stringy}, STR({v}) {op} STR({c}), "
+        f"IF({a.stringy} || {b.stringy}, false, {ordered}))), false)"
+    )
+    return _fast(a, b, op, exact)
+
+
+def _range_ok(v: str, limit: rdflib.Literal, shape: Node, minimum: bool) -> str:
+    """pySHACL's sh:minInclusive / sh:maxInclusive: a literal of the limit's kind (string or not)
+    whose rdflib comparison with the limit is decided and on the right side (a valid xsd:dateTime
+    or xsd:time compares by value, an incomparable pair failing)."""
+    b = _Operand.constant(limit, shape)
+    a = _Operand.variable(v, compared_with=b)
+    timed = " || ".join(
+        f"(sameTerm(DATATYPE({v}), {d}) && isLiteral({d}({v})))" for d in map(_iri, (XSD.dateTime, XSD.time))
+    )
+    force = f"COALESCE({timed}, false)"
+    side = (
+        f"IF({force}, COALESCE({v} > {b.term}, false), {_rd_gt(a, b)})"
+        if minimum
+        else f"IF({force}, COALESCE(!({v} > {b.term}), false), !{_rd_gt(a, b)})"
+    )
+    exact = (
+        f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} "
+        f"&& ({_rd_eq(a, b)} || {side}), false)"
+    )
+    return f"COALESCE(isLiteral({v}) && {_fast(a, b, '>=' if minimum else '<=', exact)}, false)"
+
+
+def _count(shape: Node, n: Node) -> int:
+    if not (isinstance(n, rdflib.Literal) and isinstance(n.value, int) and not isinstance(n.value, bool)):
+        raise UnsupportedShapes(f"a count of {_n3(shape)} is not an integer: {_n3(n)}")
+    return int(n.value)
+
+
+def _where_start(text: str) -> int:
+    """The position just after the ``{`` opening a SELECT's WHERE clause (strings, IRIs and
+    comments skipped)."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif ch in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else ch
+            i += len(quote)
+            while i < len(text) and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+            continue
+        elif ch == "<":
+            m = _IRIREF.match(text, i)
+            if m:
+                i = m.end()
+                continue
+        elif ch == "{":
+            return i + 1
+        i += 1
+    raise UnsupportedShapes("a SPARQL constraint without a WHERE clause")
+
+
+def _mentions_this(node: Any) -> bool:
+    if isinstance(node, rdflib.Variable):
+        return str(node) == "this"
+    if isinstance(node, CompValue):
+        return any(_mentions_this(v) for v in node.values())
+    if isinstance(node, list | tuple):
+        return any(_mentions_this(v) for v in node)
+    if hasattr(node, "asList") and not isinstance(node, str):
+        return any(_mentions_this(v) for v in node)
+    return False
+
+
+FORBIDDEN_PARTS = {"MinusGraphPattern", "GraphGraphPattern", "ServiceGraphPattern", "InlineData", "SubSelect"}
+
+
+def _check_where(group: Any, where: str, *, top: bool, optional: bool = False) -> None:
+    """Refuse the WHERE clauses whose solutions joining ?this at the start would change: MINUS,
+    GRAPH, SERVICE, VALUES, sub-SELECTs, and FILTER/BIND on $this inside nested groups (they are
+    evaluated before the join; an OPTIONAL's own filters are not)."""
+    parts = group.get("part") if isinstance(group, CompValue) else None
+    if group is not None and isinstance(group, CompValue) and group.name == "SubSelect":
+        raise UnsupportedShapes(f"{where}: a sub-SELECT is not supported")
+    for part in parts or []:
+        name = getattr(part, "name", None)
+        if name in FORBIDDEN_PARTS:
+            raise UnsupportedShapes(f"{where}: {name} is not supported")
+        if name == "Filter" and not top and not optional and _mentions_this(part):
+            raise UnsupportedShapes(f"{where}: a FILTER on $this inside a nested group is not supported")
+        if name == "Bind" and not top and _mentions_this(part):
+            raise UnsupportedShapes(f"{where}: a BIND on $this inside a nested group is not supported")
+        if name == "OptionalGraphPattern":
+            _check_where(part["graph"], where, top=False, optional=True)
+        elif name == "GroupOrUnionGraphPattern":
+            for g in part["graph"]:
+                _check_where(g, where, top=False)
+
+
+def _check_algebra(node: Any, where: str) -> bool:
+    """Refuse LIMIT/OFFSET and aggregates not grouped by $this (they would mix focus nodes);
+    True when the query groups."""
+    grouped = False
+    if isinstance(node, CompValue):
+        if node.name == "Slice":
+            raise UnsupportedShapes(f"{where}: LIMIT/OFFSET is not supported")
+        if node.name == "Group":
+            keys = node.get("expr") or []
+            if not any(isinstance(k, rdflib.Variable) and str(k) == "this" for k in keys):
+                raise UnsupportedShapes(f"{where}: aggregates must be grouped by $this")
+            grouped = True
+        for value in node.values():
+            grouped = _check_algebra(value, where) or grouped
+    elif isinstance(node, list | tuple):
+        for value in node:
+            grouped = _check_algebra(value, where) or grouped
+    return grouped
+
+
+# -- terms ---------------------------------------------------------------------------------------
+
+
+_rdflib = rdflib_term  # a pyoxigraph term as rdflib's
+
+
+def text(term: OxTerm | None) -> str | None:
+    """A data term as :func:`allianceld.validation.validator._text` writes rdflib's (N3 for typed and
+    language-tagged literals, the plain string otherwise, ``_:id`` for a blank node)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if term.language:
+        return f"{_quote(term.value)}@{term.language}"
+    if term.datatype.value == XSD_STRING:
+        return term.value
+    return f"{_quote(term.value)}^^<{term.datatype.value}>"
+
+
+def _quote(s: str) -> str:
+    """rdflib's Literal._quote_encode."""
+    if "\n" in s:
+        encoded = s.replace("\\", "\\\\")
+        if '"""' in s:
+            encoded = encoded.replace('"""', '\\"\\"\\"')
+        if encoded[-1] == '"' and encoded[-2] != "\\":
+            encoded = encoded[:-1] + "\\" + '"'
+        return '"""' + encoded.replace("\r", "\\r") + '"""'
+    return '"' + s.replace("\n", "\\n").replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
+    """Add ``triples`` to the default graph of ``store``: serialised and parsed again in Rust,
+    faster than a Python Quad per triple. The parser is lenient (it skips checking IRIs and
+    language tags, which pyoxigraph terms already are valid; literals are read as usual)."""
+    data = ox.serialize(triples if isinstance(triples, list) else list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+
+
+# -- the engine: stores in, reports out ------------------------------------------------------------
+
+RDFS_LABEL = ox.NamedNode(str(RDFS.label))
+
+
+class SparqlValidator:
+    """Compiled shapes and the ontology, ready to validate data given as pyoxigraph triples, an
+    rdflib graph or a store (the ontology is added to the data, as pySHACL's mixing does)."""
+
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
+        self.shapes = shapes
+        self.compiled = CompiledShapes(shapes)
+        self.ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
+
+    def store(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> ox.Store:
+        """A fresh in-memory store holding the ontology and ``parts`` in its default graph."""
+        store = ox.Store()
+        store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        for part in parts:
+            if isinstance(part, rdflib.Graph):
+                data = part.serialize(format="nt", encoding="utf-8")
+                if data.strip():
+                    store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            else:
+                load(store, part)
+        return store
+
+    def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> Report:
+        """The :class:`allianceld.validation.report.Report` of ``parts`` together (with the ontology)."""
+        parts = tuple(p if isinstance(p, rdflib.Graph | list) else list(p) for p in parts)
+        size = sum(len(p) for p in parts)  # type: ignore[arg-type]
+        return self.report(self.store(*parts), workers=WORKERS if size >= PARALLEL_FROM else 1)
+
+    def report(self, store: ox.Store, *, workers: int = 1) -> Report:
+        """Validate everything in ``store`` (which must hold the ontology) into a Report."""
+        return build_report(self.compiled.validate(store, workers=workers), store, self.shapes)
+
+
+def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Report:
+    """The findings as an :class:`allianceld.validation.report.Report`: its results now, and an
+    ``sh:ValidationReport`` graph shaped as pySHACL's when it is first read (``to_turtle``)."""
+    labels: dict[OxTerm, str | None] = {}
+    results = []
+    for f in findings:
+        if f.focus not in labels:
+            labels[f.focus] = _label(store, f.focus)
+        results.append(
+            Result(
+                severity=SEVERITIES.get(f.severity, "Violation"),
+                focus_node=text(f.focus) or "",
+                focus_label=labels[f.focus],
+                path=None if f.path is None else "(complex path)" if isinstance(f.path, rdflib.BNode) else str(f.path),
+                value=text(f.value),
+                source_shape=f"_:{f.shape}" if isinstance(f.shape, rdflib.BNode) else str(f.shape),
+                constraint=str(f.component),
+                message=str(f.messages[0]) if f.messages else "constraint not met",
+            )
+        )
+    return LazyReport(results, lambda: report_graph(findings, shapes))
+
+
+def report_graph(findings: list[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
+    """The ``sh:ValidationReport`` of ``findings``, with pySHACL's shape: a result node each with
+    its focus node, path, value, source shape and constraint (blank nodes copied from the shapes
+    graph), constraint component, severity and messages."""
+    graph = rdflib.Graph()
+    for prefix, namespace in shapes.namespaces():
+        graph.bind(prefix, namespace, override=False)
+    root = rdflib.BNode()
+    graph.add((root, RDF.type, SH.ValidationReport))
+    conforms = all(f.severity in (SH.Warning, SH.Info) for f in findings)
+    graph.add((root, SH.conforms, rdflib.Literal(conforms)))
+    for f in findings:
+        node = rdflib.BNode()
+        graph.add((root, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.focusNode, _rdflib(f.focus)))
+        graph.add((node, SH.resultSeverity, f.severity))
+        graph.add((node, SH.sourceConstraintComponent, f.component))
+        graph.add((node, SH.sourceShape, _copy(f.shape, shapes, graph)))
+        if f.path is not None:
+            graph.add((node, SH.resultPath, _copy(f.path, shapes, graph)))
+        if f.value is not None:
+            graph.add((node, SH.value, _rdflib(f.value)))
+        if f.constraint is not None:
+            graph.add((node, SH.sourceConstraint, _copy(f.constraint, shapes, graph)))
+        for m in f.messages:
+            graph.add((node, SH.resultMessage, m))
+    return graph
+
+
+def _label(store: ox.Store, focus: OxTerm) -> str | None:
+    """The focus node's rdfs:label: an English one if there is one."""
+    if isinstance(focus, ox.Literal):
+        return None
+    found = [q.object for q in store.quads_for_pattern(focus, RDFS_LABEL, None)]
+    if not found:
+        return None
+    english = [
+        o for o in found if isinstance(o, ox.Literal) and (o.language == "en" or (o.language or "").startswith("en-"))
+    ]
+    return sorted(o.value for o in english or found)[0]
+
+
+def _copy(term: Node, source: rdflib.Graph, target: rdflib.Graph) -> Node:
+    """A shapes-graph term for the report: a blank node is copied with what it describes."""
+    if not isinstance(term, rdflib.BNode):
+        return term
+    copy = rdflib.BNode()
+    for p, o in source.predicate_objects(term):
+        target.add((copy, p, _copy(o, source, target)))
+    return copy

@@ -1,0 +1,104 @@
+"""A SHACL validation report and its results, as every validation engine returns them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import rdflib
+
+from allianceld.vocab import SH
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, in the words a curator needs to act on it."""
+
+    severity: str
+    focus_node: str
+    focus_label: str | None
+    path: str | None
+    value: str | None
+    source_shape: str | None
+    constraint: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "focusNode": self.focus_node,
+            "focusLabel": self.focus_label,
+            "path": self.path,
+            "value": self.value,
+            "sourceShape": self.source_shape,
+            "constraint": self.constraint,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        focus = f"{self.focus_node}" + (f" ({self.focus_label})" if self.focus_label else "")
+        where = f" path {self.path}" if self.path else ""
+        value = f" value {self.value}" if self.value is not None else ""
+        return f"{self.severity}: {focus}{where}{value}: {self.message} [{self.source_shape}]"
+
+
+@dataclass
+class Report:
+    """A SHACL validation report: conforms when there is no Violation (Warnings are allowed)."""
+
+    results: list[Result]
+    graph: rdflib.Graph = field(repr=False)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Warning"]
+
+    @property
+    def violation_count(self) -> int:
+        return len(self.violations)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "violations": len(self.violations),
+            "warnings": len(self.warnings),
+            "results": [r.to_json() for r in self.results],
+        }
+
+    def to_turtle(self) -> str:
+        """The report as an ``sh:ValidationReport`` in Turtle."""
+        return self.graph.serialize(format="turtle")
+
+    def to_text(self) -> str:
+        head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
+        lines = [f"{head}, {len(self.warnings)} warning(s)"]
+        lines += [str(r) for r in sorted(self.results, key=lambda r: (r.severity, r.focus_node))]
+        return "\n".join(lines)
+
+
+class LazyReport(Report):
+    """A Report whose graph is built when first read: a refused bulk load needs its results,
+    seldom the graph of its many results."""
+
+    def __init__(self, results: list[Result], build: Callable[[], rdflib.Graph]) -> None:
+        self.results = results
+        self._build: Callable[[], rdflib.Graph] | None = build
+        self._graph: rdflib.Graph | None = None
+
+    @property  # type: ignore[override]
+    def graph(self) -> rdflib.Graph:
+        if self._graph is None:
+            assert self._build is not None
+            self._graph, self._build = self._build(), None
+        return self._graph

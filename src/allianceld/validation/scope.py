@@ -1,0 +1,298 @@
+"""What a write can change in a validation report, so that validating it costs what it changes.
+
+A shape reads the data around its focus node along paths: ``sh:path`` (forward or inverse), the
+value checks on the nodes a path reaches (``sh:class`` reads their ``rdf:type``), and the triple
+patterns of SPARQL constraints, measured from ``$this``. :class:`Reach` derives those read steps
+from the shapes themselves. When every shape reads at most two steps from its focus node (true of
+allianceld's shapes), a changed triple ``(a p b)`` can only change the results of
+
+* ``a`` and ``b`` themselves (a one-step read, or a target), and
+* the nodes one step away that read ``p`` as their second step: for a read ``q1`` then ``p``
+  (each forward or inverse), the nodes that reach ``a`` (or ``b``) by ``q1``.
+
+:func:`scope` finds those focus nodes with index look-ups in the store and gathers the triples
+their shapes read (two steps around them) as the context of a small validation run. When the
+shapes read further, or the ontology itself changes, it returns None: validate everything.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, RDFS
+from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from allianceld.rdf.formats import rdflib_term
+from allianceld.store import KnowledgeBase
+from allianceld.vocab import ONTOLOGY_GRAPH, SH
+
+ANY = "*"  # a read step whose predicate is a variable
+ONTOLOGY_STEPS = {str(RDFS.subClassOf), str(RDFS.subPropertyOf)}  # read in the ontology, always at hand
+Step = tuple[str, bool]  # (predicate IRI or ANY, forward?)
+VALUE_CHECKS = (SH["class"], SH.node, SH.qualifiedValueShape, SH["or"], SH["and"], SH.xone, SH["not"], SH.property)
+
+
+class Unbounded(Exception):
+    """A shape reads further than two steps from its focus node."""
+
+
+@dataclass
+class Reach:
+    """The read steps of a set of shapes: one-step reads and two-step reads ``(first, second)``."""
+
+    first: set[Step] = field(default_factory=set)
+    second: set[tuple[Step, Step]] = field(default_factory=set)
+    object_targets: set[str] = field(default_factory=set)  # sh:targetObjectsOf: one witness is enough
+    bounded: bool = True
+
+    @classmethod
+    def of(cls, shapes: rdflib.Graph) -> Reach:
+        """Derive the read steps of every shape in ``shapes``; ``bounded`` is False when one reads
+        more than two steps from its focus node (then only a full validation is exact)."""
+        reach = cls()
+        try:
+            declared = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+            for shape in declared:
+                reach._shape(shapes, shape, ())
+            prefixes = _declared_prefixes(shapes)
+            for select in shapes.objects(None, SH.select):
+                reach._sparql(str(select), prefixes)
+            for p in shapes.objects(None, SH.targetSubjectsOf):
+                reach.first.add((str(p), True))
+            reach.object_targets |= {str(p) for p in shapes.objects(None, SH.targetObjectsOf)}
+        except Unbounded:
+            reach.bounded = False
+        return reach
+
+    def _add(self, steps: tuple[Step, ...]) -> None:
+        steps = tuple(s for s in steps if s[0] not in ONTOLOGY_STEPS)
+        if len(steps) > 2:
+            raise Unbounded(steps)
+        if len(steps) == 1:
+            self.first.add(steps[0])
+        elif len(steps) == 2:
+            self.first.add(steps[0])
+            self.second.add((steps[0], steps[1]))
+
+    def _shape(self, g: rdflib.Graph, shape: Any, prefix: tuple[Step, ...]) -> None:
+        """Record the reads of a shape applied to nodes reached by ``prefix``."""
+        path = g.value(shape, SH.path)
+        here = prefix + (_path_steps(g, path) if path is not None else ())
+        if len(here) > len(prefix):
+            self._add(here)
+        for pred in (SH.lessThan, SH.lessThanOrEquals, SH.equals, SH.disjoint):
+            for other in g.objects(shape, pred):
+                self._add((*prefix, (str(other), True)))
+        if (shape, SH["class"], None) in g:
+            self._add((*here, (str(RDF.type), True)))
+        for check in (SH.node, SH.qualifiedValueShape, SH["not"], SH.property):
+            for nested in g.objects(shape, check):
+                self._shape(g, nested, here)
+        for combine in (SH["or"], SH["and"], SH.xone):
+            for members in g.objects(shape, combine):
+                for nested in rdflib.collection.Collection(g, members):
+                    self._shape(g, nested, here)
+
+    def _sparql(self, text: str, prefixes: dict[str, str]) -> None:
+        """Record the reads of a SPARQL constraint: each triple pattern, at its distance from $this."""
+        patterns = list(_patterns(prepareQuery(text, initNs=prefixes).algebra))
+        this = rdflib.Variable("this")
+        distance: dict[Any, tuple[Step, ...]] = {this: ()}
+        changed = True
+        while changed:  # shortest read sequence from $this to every term of the patterns
+            changed = False
+            for s, p, o in patterns:
+                for near, far, forward in ((s, o, True), (o, s, False)):
+                    if near in distance and not isinstance(far, rdflib.Literal):
+                        steps = distance[near] + tuple((iri, fwd == forward) for iri, fwd in _pattern_steps(p))
+                        if far not in distance or len(_data(steps)) < len(_data(distance[far])):
+                            distance[far] = steps
+                            changed = True
+        for s, p, o in patterns:
+            if s not in distance and o not in distance:
+                raise Unbounded(f"a pattern not connected to $this in {text!r}")
+            via = s if s in distance else o
+            forward = via is s
+            self._add(distance[via] + tuple((iri, fwd == forward) for iri, fwd in _pattern_steps(p)))
+
+
+def _data(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    return tuple(s for s in steps if s[0] not in ONTOLOGY_STEPS)
+
+
+def _declared_prefixes(g: rdflib.Graph) -> dict[str, str]:
+    return {str(g.value(d, SH.prefix)): str(g.value(d, SH.namespace)) for d in g.objects(None, SH.declare)}
+
+
+def _patterns(node: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """Every triple pattern anywhere in a SPARQL algebra tree (FILTER NOT EXISTS included)."""
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            yield from node["triples"]
+        for value in node.values():
+            yield from _patterns(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _patterns(value)
+
+
+def _pattern_steps(p: Any) -> tuple[Step, ...]:
+    """The forward steps of a pattern's predicate (a variable reads any predicate)."""
+    if isinstance(p, rdflib.Variable):
+        return ((ANY, True),)
+    if isinstance(p, Path):
+        return _rdflib_path_steps(p)
+    return ((str(p), True),)
+
+
+def _rdflib_path_steps(p: Any) -> tuple[Step, ...]:
+    if isinstance(p, SequencePath):
+        return tuple(s for part in p.args for s in _rdflib_path_steps(part))
+    if isinstance(p, InvPath):
+        return tuple((iri, not fwd) for iri, fwd in reversed(_rdflib_path_steps(p.arg)))
+    if isinstance(p, MulPath):
+        inner = _rdflib_path_steps(p.path)
+        if all(iri in ONTOLOGY_STEPS for iri, _ in inner):
+            return inner
+        raise Unbounded(f"a repeated path over data: {p}")
+    if isinstance(p, AlternativePath):
+        raise Unbounded(f"an alternative path: {p}")
+    if isinstance(p, rdflib.URIRef):
+        return ((str(p), True),)
+    raise Unbounded(f"a path allianceld cannot bound: {p}")
+
+
+def _path_steps(g: rdflib.Graph, path: Any) -> tuple[Step, ...]:
+    """The steps of a SHACL property path."""
+    if isinstance(path, rdflib.URIRef):
+        return ((str(path), True),)
+    inverse = g.value(path, SH.inversePath)
+    if inverse is not None:
+        return tuple((iri, not fwd) for iri, fwd in reversed(_path_steps(g, inverse)))
+    if (path, RDF.first, None) in g:
+        return tuple(s for part in rdflib.collection.Collection(g, path) for s in _path_steps(g, part))
+    raise Unbounded(f"a SHACL path allianceld cannot bound: {path}")
+
+
+# -- the scope of one write ---------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """The nodes whose results a write can change, the nodes it mentions, and what their shapes read."""
+
+    focus: set[rdflib.term.Node]
+    mentioned: set[rdflib.term.Node]
+    context: rdflib.Graph
+
+
+def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], reach: Reach) -> Scope | None:
+    """The scope of writing ``incoming`` in place of the graphs ``replacing`` in ``kb``; None when
+    only a full validation is exact (the shapes read too far, or the ontology is replaced)."""
+    replaced = set(replacing)
+    if not reach.bounded or ONTOLOGY_GRAPH in replaced:
+        return None
+    view = _View(kb, incoming, [g for g in kb.data_graphs() if g not in replaced])
+    changed = changed_triples(kb, incoming, replaced)
+
+    focus = mentioned(changed)
+    named = set(focus)
+    for (q1, fwd1), (q2, fwd2) in reach.second:
+        for s, p, o in changed:
+            if q2 not in (ANY, str(p)):
+                continue
+            middle = s if fwd2 else o
+            if isinstance(middle, rdflib.Literal):
+                continue
+            # the focus reached `middle` by q1: walk q1 back from it
+            focus |= view.neighbours([middle], None if q1 == ANY else q1, forward=not fwd1)
+
+    context = rdflib.Graph()
+    nodes = [n for n in focus if not isinstance(n, rdflib.Literal)]
+    firsts_in = {q for q, fwd in reach.first if not fwd}
+    via_out = {q1 for (q1, fwd1), _ in reach.second if fwd1}
+    via_in = {q1 for (q1, fwd1), _ in reach.second if not fwd1}
+    seconds_in = {q2 for _, (q2, fwd2) in reach.second if not fwd2}
+    middle: set[Any] = set()
+    for t in view.around(nodes, None, forward=True):
+        context.add(t)
+        if not isinstance(t[2], rdflib.Literal) and (ANY in via_out or str(t[1]) in via_out):
+            middle.add(t[2])
+    for t in view.around(nodes, firsts_in, forward=False):
+        context.add(t)
+        if ANY in via_in or str(t[1]) in via_in:
+            middle.add(t[0])
+    for node in nodes:  # a node is the target of sh:targetObjectsOf p when one triple has it as object
+        for pred in reach.object_targets:
+            for t in view.around([node], {pred}, forward=False, limit=1):
+                context.add(t)
+    for t in view.around(list(middle), None, forward=True):
+        context.add(t)
+    for t in view.around(list(middle), seconds_in, forward=False):
+        context.add(t)
+    return Scope(focus, named, context)
+
+
+def changed_triples(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str]) -> set[Any]:
+    """The triples the write adds or removes: ``incoming`` against the graphs it replaces."""
+    replaced = set(replacing) & set(kb.graphs())
+    old = {_rdflib_triple(q) for q in kb.quads(sorted(replaced))}
+    new = set(incoming)
+    return (old - new) | (new - old)
+
+
+def mentioned(triples: Iterable[tuple[Any, Any, Any]]) -> set[Any]:
+    """The nodes (not literals) that ``triples`` name as subject or object."""
+    return {n for s, _p, o in triples for n in (s, o) if not isinstance(n, rdflib.Literal)}
+
+
+class _View:
+    """The data as it would be after the write: the store's kept graphs plus the incoming triples."""
+
+    def __init__(self, kb: KnowledgeBase, incoming: rdflib.Graph, graphs: list[str]) -> None:
+        self.kb, self.incoming, self.graphs = kb, incoming, set(graphs)
+
+    def around(
+        self, nodes: list[Any], predicates: set[str] | None, *, forward: bool, limit: int | None = None
+    ) -> Iterator[tuple[Any, Any, Any]]:
+        """The triples with one of ``nodes`` as subject (object when not ``forward``); at most
+        ``limit`` from the incoming data and ``limit`` per node from the store, when given."""
+        if predicates is not None and ANY in predicates:
+            predicates = None
+        if predicates is not None and not predicates:
+            return
+        preds = None if predicates is None else [rdflib.URIRef(p) for p in sorted(predicates)]
+        for node in nodes:
+            for pred in preds or [None]:
+                found = self.incoming.triples((node, pred, None) if forward else (None, pred, node))
+                yield from itertools.islice(found, limit)
+        stored = [n for n in map(_ox_node, nodes) if n is not None]
+        ox_preds = None if preds is None else [ox.NamedNode(p) for p in preds]
+        for quad in self.kb.match(stored, ox_preds, incoming=not forward, graphs=self.graphs, limit=limit):
+            yield _rdflib_triple(quad)
+
+    def neighbours(self, nodes: list[Any], predicate: str | None, *, forward: bool) -> set[Any]:
+        """The nodes one ``predicate`` step from ``nodes`` (any predicate when None)."""
+        found = set()
+        for s, _p, o in self.around(nodes, None if predicate is None else {predicate}, forward=forward):
+            found.add(o if forward else s)
+        return {n for n in found if not isinstance(n, rdflib.Literal)}
+
+
+def _ox_node(node: Any) -> ox.NamedNode | ox.BlankNode | None:
+    if isinstance(node, rdflib.URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, rdflib.BNode):
+        return ox.BlankNode(str(node))
+    return None
+
+
+def _rdflib_triple(quad: ox.Quad | ox.Triple) -> tuple[Any, Any, Any]:
+    return (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))

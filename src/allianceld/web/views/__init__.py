@@ -1,0 +1,1 @@
+"""The Flask blueprints, one module per resource the service offers."""

@@ -1,0 +1,128 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol at /data: GET, HEAD, PUT, POST, DELETE.
+
+Graphs are identified indirectly: ``/data?graph=<IRI>`` names a graph, ``/data?default`` the
+default graph. allianceld keeps every triple in a named graph, so the graph store's default graph
+is the named graph ``https://w3id.org/allianceld/graph/default`` (``vocab.DEFAULT_GRAPH``):
+``?default`` and ``?graph=https://w3id.org/allianceld/graph/default`` are the same triples, and
+SPARQL queries see them in their union default graph like those of every other graph. The default
+graph always exists: GET ``?default`` answers 200 even when it is empty, DELETE empties it. A named
+graph exists while it has triples (a remote store lists no empty graph), so a PUT or POST that would
+leave one empty is refused with 400 rather than answered 201 for a graph a GET would not find.
+
+Who may write which graph is ``graph_policy``'s decision: a contributor writes the default graph
+and graphs of its own; the ontology and the curated data graphs (``…/graph/data/…``) need an admin;
+the derived graphs, contributions and provenance records are refused (403).
+
+``POST /data`` with neither parameter creates a graph ``…/graph/user/posted-<uuid>`` and answers
+``201 Created`` with its IRI in ``Location``. POST also takes ``multipart/form-data``: each file
+part is parsed by its own Content-Type and all are merged into the graph.
+
+Every write passes the same gate as /sparql updates and `allianceld load`: validated with the
+store's other data and committed with the recomputed inferences in one transaction, or refused
+whole (422 with the report).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+
+from allianceld.errors import BadRequest, NotFound, UnsupportedMediaType
+from allianceld.rdf import formats
+from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
+from allianceld.web.auth import require
+from allianceld.web.negotiation import choose
+from allianceld.web.services import get_kb, services
+from allianceld.write import gate, policy
+from allianceld.write.policy import Writer
+
+bp = Blueprint("graph_store", __name__)
+
+
+def _target(*, optional: bool = False) -> str | None:
+    """The graph IRI the request names (:data:`DEFAULT_GRAPH` for ``?default``); None when it names
+    none and ``optional``; 400 when it names both, none, or a graph that is not an absolute IRI."""
+    graph, default = request.args.get("graph"), "default" in request.args
+    if graph is not None and default:
+        raise BadRequest("name one of ?graph=<IRI> or ?default, not both", parameter="graph")
+    if default:
+        return DEFAULT_GRAPH
+    if graph is None:
+        if optional:
+            return None
+        raise BadRequest("name the graph with ?graph=<IRI> or ?default", parameter="graph")
+    try:
+        iri = ox.NamedNode(graph).value
+    except ValueError:
+        raise BadRequest(f"?graph is not an absolute IRI: {graph!r}", parameter="graph") from None
+    if {".", ".."} & set(urllib.parse.unquote(urllib.parse.urlsplit(iri).path).split("/")):
+        raise BadRequest(  # …/graph/data/../ontology would be a second name for another graph
+            f"?graph has a '.' or '..' segment in its path: {graph!r}; name the graph in its normal form",
+            parameter="graph",
+        )
+    return iri
+
+
+@bp.route("/data", methods=["GET", "HEAD"])
+def read() -> Response:
+    """The graph in the RDF syntax the client prefers (406 when it accepts none); 404 when absent.
+    A HEAD response has the same headers, its body dropped by the server."""
+    graph = _target()
+    kb = get_kb()
+    mime = choose(list(formats.OUTPUT_TYPES), "text/turtle")
+    if graph != DEFAULT_GRAPH and graph not in kb.graphs():
+        raise NotFound(f"no graph <{graph}> in the store")
+    body = ox.serialize(kb.triples(graph), format=formats.OUTPUT_TYPES[mime]) or b""
+    return Response(body, mimetype=mime)
+
+
+def _body() -> list[ox.Triple]:
+    """The triples of the request body; for POST, each file part of a multipart/form-data body."""
+    if request.mimetype != "multipart/form-data":
+        fmt = formats.format_for_media_type(request.content_type)
+        return formats.parse(request.get_data(), fmt, source="request body")
+    if request.method != "POST":
+        raise UnsupportedMediaType("multipart/form-data is taken by POST only (Graph Store Protocol, section 5.5)")
+    if request.form or not request.files:
+        raise BadRequest("each part of a multipart/form-data body must be a file part with its own Content-Type")
+    triples: list[ox.Triple] = []
+    for name, part in request.files.items(multi=True):
+        fmt = formats.format_for_media_type(part.content_type)
+        triples += formats.parse(part.read(), fmt, source=part.filename or name)
+    return triples
+
+
+@bp.route("/data", methods=["PUT", "POST", "DELETE"])
+def write() -> Response:
+    """PUT replaces a graph, POST adds to it (or, to /data itself, creates one), DELETE removes it;
+    each validated and atomic."""
+    writer = Writer.of(require("contributor"))
+    target = _target(optional=request.method == "POST")
+    graph = target or USER_GRAPH_BASE + f"posted-{uuid.uuid4().hex}"
+    policy.check_write(graph, writer)  # before reading the body (the gate asks again)
+    incoming = _body() if request.method != "DELETE" else []
+    svc = services()
+    with svc.kb.write_lock:  # no other write between reading the graph and committing it
+        existed = graph == DEFAULT_GRAPH or graph in svc.kb.graphs()
+        if request.method == "DELETE" and not existed:
+            raise NotFound(f"no graph <{graph}> in the store")
+        triples = svc.kb.triples(graph) + incoming if request.method == "POST" else incoming
+        if not triples and request.method != "DELETE" and graph != DEFAULT_GRAPH:
+            raise BadRequest(
+                f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
+                "it has some: send triples, or DELETE the graph"
+            )
+        gate.commit(svc.kb, svc.validator, [gate.Source(graph, triples, f"{request.method} /data")], writer=writer)
+    if target is None:
+        return _no_body(201, Location=graph)
+    return _no_body(201 if request.method != "DELETE" and not existed else 204)
+
+
+def _no_body(status: int, **headers: str) -> Response:
+    """A response without a body, and so without a Content-Type."""
+    resp = Response(status=status, headers=headers)
+    del resp.headers["Content-Type"]
+    return resp

@@ -1,0 +1,194 @@
+"""Pictures over time: an alliance's membership timeline, the network of states linked by shared
+alliances on a day (``/network``, ``/states/<slug>/network``) and the alliances founded per decade
+by type (``/charts``), each with its JSON twin; the drawing libraries (vis-timeline, cytoscape.js)
+are served from their npm packages (no CDN)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_from_directory
+
+from allianceld.browse import timelines
+from allianceld.errors import NotFound
+from allianceld.vocab import ID_BASE
+from allianceld.web.services import get_kb, services
+from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _vary, negotiate
+
+bp = Blueprint("pictures", __name__)
+
+#: the npm packages' folders served under /assets/vendor/<name>/, and the file each page loads
+VENDOR = {
+    "vis-timeline": ("vis-timeline/standalone/umd", "vis-timeline-graph2d.min.js"),
+    "cytoscape": ("cytoscape/dist", "cytoscape.min.js"),
+}
+PICTURE_TYPES = [JSON, HTML]
+#: the links a network page lists in its table (real data has a few thousand on a day: ATOP 5.0
+#: 2,399 on 2000-01-01; generated data at 200k triples, 37,000, which took seconds to render)
+TABLE_LIMIT = 5000
+IS_A = "ASK {{ {node} a {cls} }}"
+# the bar chart's geometry (SVG user units)
+CHART_WIDTH, CHART_HEIGHT, MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 760, 300, 40, 30, 10
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
+
+
+def _vendor_dir(name: str) -> Path:
+    return services().settings.home / "web-assets" / "node_modules" / VENDOR[name][0]
+
+
+def vendor_available(name: str) -> bool:
+    """Whether ``make assets`` installed the npm package ``name``."""
+    return (_vendor_dir(name) / VENDOR[name][1]).is_file()
+
+
+@bp.get("/assets/vendor/<name>/<path:filename>")
+def vendor_asset(name: str, filename: str) -> Response:
+    """A file of vis-timeline's or cytoscape.js's npm package (``make assets``)."""
+    if name not in VENDOR:
+        abort(404)
+    return send_from_directory(_vendor_dir(name), filename, max_age=3600)
+
+
+def _resource(kind: str, slug: str, cls: str) -> str:
+    """The IRI of the ``kind`` named ``slug``; 404 when the store has no such resource of ``cls``."""
+    if not SLUG.fullmatch(slug):
+        raise NotFound(f"no {kind} {slug!r}")
+    node = ox.NamedNode(f"{ID_BASE}{kind}/{slug}")
+    if not bool(get_kb().query(IS_A.format(node=node, cls=cls), prefixes=True)):
+        raise NotFound(f"the store has no {kind} {node.value}", iri=node.value)
+    return node.value
+
+
+def _day() -> dt.date:
+    """``date=YYYY-MM-DD`` (400 naming it when malformed), today when absent."""
+    return _date("date") or dt.date.today()
+
+
+def _with_range(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the days a slider may choose: the first membership's start to today (or
+    the latest date in the data, when that is later); read once per version of the store."""
+    kb = get_kb()
+    cache: dict[str, Any] = current_app.extensions.setdefault("allianceld.span", {})
+    if cache.get("version") != kb.version:  # read again after a write (version bumped)
+        cache.update(version=kb.version, span=timelines.span(kb))
+    first, latest = cache["span"]
+    today = dt.date.today().isoformat()
+    data["range"] = {"first": first or today, "last": max(latest or today, today)}
+    return data
+
+
+@bp.get("/alliances/<slug>/timeline")
+def alliance_timeline(slug: str) -> Response:
+    """The memberships of an alliance, one item each (member, role, start and end with their
+    precision): what the alliance page's timeline draws."""
+    alliance = _resource("alliance", slug, "ald:Alliance")
+    return _vary(jsonify(timelines.timeline(get_kb(), alliance)))
+
+
+def _network_answer(data: dict[str, Any], source: str, title: str) -> Response:
+    if negotiate(PICTURE_TYPES, JSON) == HTML:
+        page = render_template(
+            "network.html",
+            data=data,
+            source=source,
+            title=title,
+            cytoscape=vendor_available("cytoscape"),
+            table_limit=TABLE_LIMIT,
+        )
+        return _vary(Response(page))
+    return _vary(jsonify(data))
+
+
+@bp.get("/network")
+def network() -> Response:
+    """The states linked by the alliances they shared on ``date`` (default: today): a page with
+    a date slider, or JSON (by Accept or ``?format=json``) of nodes and edges."""
+    data = _with_range(timelines.network(get_kb(), _day()))
+    return _network_answer(data, "/network.json", "States linked by shared alliances")
+
+
+@bp.get("/network.json")
+def network_json() -> Response:
+    """The JSON of :func:`network`."""
+    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day()))))
+
+
+@bp.get("/states/<slug>/network")
+def state_network(slug: str) -> Response:
+    """A state and the states it shared an alliance with on ``date`` (default: today), with every
+    shared alliance between any two of them: JSON, or a page for browsers."""
+    state = _resource("state", slug, "ald:State")
+    data = _with_range(timelines.ego_network(get_kb(), state, _day()))
+    label = data["state"]["label"] or slug
+    return _network_answer(data, f"/states/{slug}/network?format=json", f"{label} and its allies")
+
+
+def chart_bars(data: dict[str, Any]) -> dict[str, Any]:
+    """The SVG geometry of the grouped bar chart of :func:`timelines.by_decade`: one group per
+    decade, one bar per type with alliances founded in it."""
+    colours = {t["id"]: PALETTE[i % len(PALETTE)] for i, t in enumerate(data["types"])}
+    names = {t["id"]: t["label"] or t["id"] for t in data["types"]}
+    top = max((n for d in data["decades"] for n in d["counts"].values()), default=1)
+    plot_w, plot_h = CHART_WIDTH - MARGIN_LEFT - 10, CHART_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+    group_w = plot_w / max(1, len(data["decades"]))
+    bars, groups = [], []
+    for i, decade in enumerate(data["decades"]):
+        x0 = MARGIN_LEFT + i * group_w
+        groups.append({"label": f"{decade['decade']}s", "x": x0 + group_w / 2})
+        present = list(decade["counts"].items())
+        bar_w = (group_w * 0.8) / max(1, len(present))
+        for j, (type_id, n) in enumerate(present):
+            h = plot_h * n / top
+            bars.append(
+                {
+                    "x": round(x0 + group_w * 0.1 + j * bar_w, 1),
+                    "y": round(MARGIN_TOP + plot_h - h, 1),
+                    "width": round(bar_w - 2, 1),
+                    "height": round(h, 1),
+                    "colour": colours[type_id],
+                    "type": type_id,
+                    "typeLabel": names[type_id],
+                    "decade": decade["decade"],
+                    "count": n,
+                }
+            )
+    ticks = [{"value": v, "y": round(MARGIN_TOP + plot_h - plot_h * v / top, 1)} for v in range(0, top + 1)]
+    legend = [{"label": names[t], "colour": colours[t]} for t in colours]
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": MARGIN_LEFT,
+        "baseline": MARGIN_TOP + plot_h,
+        "bars": bars,
+        "groups": groups,
+        "ticks": ticks,
+        "legend": legend,
+    }
+
+
+@bp.get("/charts")
+def charts() -> Response:
+    """The alliances founded per decade, by type: a bar chart (SVG drawn here, no script) and a
+    table, or the JSON of ``/charts/data``."""
+    data = timelines.by_decade(get_kb())
+    if negotiate(PICTURE_TYPES, JSON) == HTML:
+        return _vary(Response(render_template("charts.html", data=data, chart=chart_bars(data))))
+    return _vary(jsonify(data))
+
+
+@bp.get("/charts/data")
+def charts_data() -> Response:
+    """The alliances founded per decade, counted per type (JSON)."""
+    return _vary(jsonify(timelines.by_decade(get_kb())))
+
+
+@bp.app_context_processor
+def _templates() -> dict[str, Any]:
+    """Lets every template (the resource pages) ask whether a drawing library is installed."""
+    return {"vendor_available": vendor_available}
+
+
+__all__ = ["bp", "chart_bars", "vendor_available"]

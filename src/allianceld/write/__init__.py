@@ -1,0 +1,1 @@
+"""The write path: the one write gate, contributions, provenance records, the graph policy, SPARQL Update."""
