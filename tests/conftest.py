@@ -21,12 +21,12 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from allianceld import gate
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.web import create_app
+from allianceld.write import gate
 from w3c.replay import LiveServer
 
 # HermiT on every write costs ~1 s; the tests of that check turn it on (tests/test_dl_check.py,

@@ -5,10 +5,12 @@ copy of a read-only view); restore refuses what it should and never leaves a par
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import urllib.error
@@ -19,17 +21,19 @@ from typing import Any
 import pyoxigraph as ox
 from click.testing import CliRunner
 
-from allianceld import backup, contributions, rdfio
 from allianceld.cli import main
+from allianceld.operations import backup
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import CONTRIBUTION_GRAPH_BASE, INFERRED_GRAPH, PROVENANCE_GRAPH_BASE
+from allianceld.write import contributions
 from conftest import Site, free_port, wait_for
 from test_contributions import VALID
 
-MAX_WRITES = 200  # the writers stop when the backup is done, or after this many writes
+MAX_WRITES = 200  # the writer stops when the backup is done, or after this many writes
 
 
 def _triples(n: int, value: str = "") -> list[ox.Triple]:
@@ -52,18 +56,56 @@ def _alliance(n: int) -> bytes:
     return VALID.replace(b"test-pact", f"test-pact-{n}".encode()).replace(b"Q999999991", f"Q99999{n:04d}".encode())
 
 
-def _contribute(port: int, token: str, acked: list[str], stop: threading.Event, pause: float) -> None:
-    """POST contributions to the server on ``port`` until ``stop`` (or MAX_WRITES), recording
-    each acknowledged id in order; ``pause`` seconds between them: a trickle of writes, not a flood."""
-    while not stop.is_set() and len(acked) < MAX_WRITES:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/contributions",
-            data=_alliance(len(acked)),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
-        )
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            acked.append(json.load(resp)["id"])
-        time.sleep(pause)
+def _send_contribution(port: int, token: str, n: int) -> http.client.HTTPConnection:
+    """Send contribution ``n`` to the server on ``port`` without waiting for the answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
+    conn.request("POST", "/contributions", body=_alliance(n), headers=headers)
+    return conn
+
+
+def _acknowledged(conn: http.client.HTTPConnection) -> str:
+    """The id the server acknowledged for the contribution sent on ``conn``."""
+    with conn:
+        resp = conn.getresponse()
+        assert resp.status == 201, resp.read()
+        return json.load(resp)["id"]
+
+
+def _contribute(port: int, token: str, acked: list[str]) -> None:
+    """Contribute (and wait for the acknowledgement), recording the id in ``acked``."""
+    acked.append(_acknowledged(_send_contribution(port, token, len(acked))))
+
+
+# `allianceld backup`, paused once it has opened the store: it writes "open" to the file
+# $BACKUP_PROBE, then waits until $BACKUP_PROBE.go exists
+PAUSED_BACKUP_CLI = textwrap.dedent(
+    f"""
+    import importlib, os, sys, time
+    from pathlib import Path
+    backup = importlib.import_module({backup.__name__!r})
+    opened = backup.open_for_backup
+    def paused(path):
+        kb = opened(path)
+        probe = Path(os.environ["BACKUP_PROBE"])
+        probe.write_text("open")
+        deadline = time.monotonic() + 300
+        while not Path(str(probe) + ".go").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return kb
+    backup.open_for_backup = paused
+    from allianceld.cli import main
+    main(sys.argv[1:], prog_name="allianceld")
+    """
+)
+
+
+def _until(condition, seconds: float = 120) -> None:
+    """Wait until ``condition()`` holds (``seconds`` only guard against a hang)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
 
 
 def _dump(path: Path) -> bytes:
@@ -84,7 +126,7 @@ def test_a_checkpoint_taken_while_a_thread_writes_is_one_state_between_writes(
 
     def writer() -> None:
         while not stop.is_set() and len(states) <= MAX_WRITES:
-            triples = rdfio.parse(_alliance(len(states)), ox.RdfFormat.TURTLE, source="test")
+            triples = formats.parse(_alliance(len(states)), ox.RdfFormat.TURTLE, source="test")
             contributions.contribute(kb, validator, triples, agent="writer")
             states.append(kb.dump())
 
@@ -114,24 +156,31 @@ def test_a_backup_from_another_process_while_the_server_writes(tmp_path: Path, s
         [*cli, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
     acked: list[str] = []  # contribution ids, in the order the server acknowledged them
-    stop = threading.Event()
+    probe = tmp_path / "backup-probe"
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
-
-        thread = threading.Thread(target=_contribute, args=(port, token, acked, stop, 0.05))
-        thread.start()
-        while len(acked) < 2 and thread.is_alive():
-            time.sleep(0.01)
+        _contribute(port, token, acked)
+        _contribute(port, token, acked)
         before = list(acked)
-        made = subprocess.run([*cli, "backup", str(tmp_path / "backup")], capture_output=True, text=True, env=env)
-        during = len(acked) - len(before)
-        stop.set()
-        thread.join()
+        paused = subprocess.Popen(
+            [sys.executable, "-c", PAUSED_BACKUP_CLI, "--store", str(store), "backup", str(tmp_path / "backup")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**env, "BACKUP_PROBE": str(probe)},
+        )
+        _until(lambda: probe.exists() or paused.poll() is not None)
+        assert probe.exists(), paused.communicate()
+        _contribute(port, token, acked)  # acknowledged while the backup has the store open
+        pending = _send_contribution(port, token, len(acked))  # and one sent as it copies
+        Path(f"{probe}.go").touch()
+        stdout, stderr = paused.communicate(timeout=300)
+        made = subprocess.CompletedProcess(paused.args, paused.returncode, stdout, stderr)
+        acked.append(_acknowledged(pending))
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert made.returncode == 0, made.stderr
-    assert during > 0, "no write while the backup ran: nothing was tested"
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["method"] == "copy"
     assert "--server" in made.stderr  # the warning: consistent only if the read-only view is
     backup.restore(tmp_path / "backup", tmp_path / "restored")  # the CLI's restore is tested below
@@ -191,7 +240,6 @@ def test_the_server_backs_up_between_two_writes(tmp_path: Path, small_store: Kno
         env=env,
     )
     acked: list[str] = []
-    stop = threading.Event()
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
         assert _post_backup(port, None)[0] == 401
@@ -199,28 +247,25 @@ def test_the_server_backs_up_between_two_writes(tmp_path: Path, small_store: Kno
         assert refused[0] == 403 and "admin" in refused[1]["message"]
         assert not backups.exists()
 
-        thread = threading.Thread(target=_contribute, args=(port, contributor, acked, stop, 0.02))
-        thread.start()
-        while len(acked) < 2 and thread.is_alive():
-            time.sleep(0.01)
+        _contribute(port, contributor, acked)
+        _contribute(port, contributor, acked)
         before_http = len(acked)
+        pending = _send_contribution(port, contributor, len(acked))  # a write under way as each backup is asked
         status, made = _post_backup(port, admin)
+        acked.append(_acknowledged(pending))
         before_cli = len(acked)
+        pending = _send_contribution(port, contributor, len(acked))
         cli = runner.invoke(
             main,
             ["backup", "--server", f"http://127.0.0.1:{port}", str(tmp_path / "copy")],
             env={"ALLIANCELD_TOKEN": admin},
         )
-        during = len(acked) - before_http
-        stop.set()
-        thread.join()
+        acked.append(_acknowledged(pending))
     finally:
-        stop.set()
         server.terminate()
         server.wait(timeout=30)
     assert status == 201, made
     assert cli.exit_code == 0, cli.output
-    assert during > 0, "no write while the backups ran: nothing was tested"
     directory = Path(made["directory"])
     assert directory.parent == backups.resolve() and made["manifest"]["method"] == "checkpoint"
     assert backup.check(directory).quads == made["manifest"]["quads"]
@@ -230,21 +275,44 @@ def test_the_server_backs_up_between_two_writes(tmp_path: Path, small_store: Kno
     assert len(list(backups.iterdir())) == 2  # the two backups, no work directory left
 
 
-def test_the_server_backup_waits_for_the_write_under_way(site: Site) -> None:
+class _WatchedLock:
+    """A lock that notes (in ``asked``) when another thread asks for it."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock, self.asked = lock, threading.Event()
+
+    def acquire(self, *args: Any, **kwargs: Any) -> bool:
+        self.asked.set()
+        return self.lock.acquire(*args, **kwargs)
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def test_the_server_backup_waits_for_the_write_under_way(site: Site, monkeypatch) -> None:
     """The backup takes the KnowledgeBase's write lock: it starts only once the write holding it
     is done (so it falls between two writes)."""
     answers: list[Any] = []
-    site.kb.write_lock.acquire()  # a write under way
+    lock = site.kb.write_lock
+    lock.acquire()  # a write under way
     try:
+        watched = _WatchedLock(lock)
+        monkeypatch.setattr(site.kb, "write_lock", watched)
         thread = threading.Thread(
             target=lambda: answers.append(site.client.post("/admin/backup", headers=site.auth(site.admin, None)))
         )
         thread.start()
-        thread.join(0.5)
+        assert watched.asked.wait(120), "the backup did not ask for the write lock"
         assert thread.is_alive() and not answers, "the backup did not wait for the write"
     finally:
-        site.kb.write_lock.release()
-    thread.join(30)
+        lock.release()
+    thread.join(120)
     assert answers[0].status_code == 201, answers[0].get_data(as_text=True)
     assert Path(answers[0].get_json()["directory"]).parent == site.kb.path.with_name("store.backups").resolve()
 

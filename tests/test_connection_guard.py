@@ -22,10 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allianceld import federation
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, federation
 from allianceld.web import create_app
 from conftest import ROOT
 

@@ -35,8 +35,8 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import pytest
 
-from allianceld import reasoning, rules
 from allianceld.config import Settings
+from allianceld.reasoning import domain_rules, materialise
 from allianceld.store import KnowledgeBase
 from allianceld.tokens import TokenStore
 from allianceld.vocab import (
@@ -117,7 +117,7 @@ PROBED_CLI = textwrap.dedent(
 PAUSED_VALIDATION_CLI = textwrap.dedent(
     """
     import sys, threading
-    from allianceld.validation import Validator
+    from allianceld.validation.validator import Validator
     def paused(self, *args, **kwargs):
         print("validating", flush=True)
         threading.Event().wait()
@@ -194,7 +194,7 @@ def assert_inferences_recomputed(kb: KnowledgeBase, copy: Path) -> None:
     kb.snapshot(copy)
     fresh = KnowledgeBase(copy)
     try:
-        reasoning.materialise(fresh, rules.load_rules(Settings(store_path=None, home=ROOT).rules_dir))
+        materialise.materialise(fresh, domain_rules.load_rules(Settings(store_path=None, home=ROOT).rules_dir))
         stored, recomputed = inferred_graphs(kb), inferred_graphs(fresh)
     finally:
         fresh.close()

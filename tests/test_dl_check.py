@@ -14,12 +14,14 @@ import pytest
 import rdflib
 from flask import Flask
 
-from allianceld import dl_check, gate, rdfio, reasoning
 from allianceld.config import Settings
 from allianceld.errors import AllianceldError, Inconsistent
+from allianceld.rdf import formats
+from allianceld.reasoning import dl_check, materialise
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ONTOLOGY_GRAPH, data_graph_iri
 from allianceld.web import create_app
+from allianceld.write import gate
 from conftest import ROOT, requires_java
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -37,7 +39,7 @@ FRA, NATO, NAT = f"{ID}state/fra", f"{ID}alliance/nato", f"{ID}treaty/north-atla
 
 
 def turtle(text: str) -> list[ox.Triple]:
-    return rdfio.parse(PREFIXES + text, ox.RdfFormat.TURTLE, source="test")
+    return formats.parse(PREFIXES + text, ox.RdfFormat.TURTLE, source="test")
 
 
 def iri(value: str) -> ox.NamedNode:
@@ -194,8 +196,8 @@ def test_a_replaced_graph_does_not_count_against_its_replacement(settings: Setti
     triples (and the inferred types they gave) must not clash with the new ones."""
     kb = KnowledgeBase()
     old = turtle('thing:x a ald:State ; ald:iso3166Alpha2 "XX" .')
-    kb.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file), NEW_GRAPH: old})
-    reasoning.materialise(kb)
+    kb.replace_graphs({ONTOLOGY_GRAPH: formats.parse_file(settings.ontology_file), NEW_GRAPH: old})
+    materialise.materialise(kb)
     new = turtle('thing:x a ald:Alliance ; ald:foundingDate "2000-01-01"^^xsd:date .')
     assert dl_check.check_write(kb, None, new, [NEW_GRAPH]).consistent is True
     assert dl_check.check_write(kb, None, new, [data_graph_iri("other")]).consistent is False
@@ -217,7 +219,9 @@ def test_a_first_load_by_graph_is_checked_with_its_own_ontology(settings: Settin
 def test_the_check_stays_small_and_bounded_on_a_store_of_20k_triples(settings: Settings) -> None:
     kb = KnowledgeBase()
     triples = generate(20_000, seed=0)
-    kb.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file), data_graph_iri("synthetic"): triples})
+    kb.replace_graphs(
+        {ONTOLOGY_GRAPH: formats.parse_file(settings.ontology_file), data_graph_iri("synthetic"): triples}
+    )
     states = sorted({t.subject.value for t in triples if t.subject.value.startswith(ID + "state/")})[:13]
     text = 'alliance:dl-pact a ald:MultilateralAlliance ; ald:foundingDate "1990-01-01"^^xsd:date .\n'
     for i, state in enumerate(states):
@@ -330,7 +334,7 @@ def test_an_inconsistent_write_is_a_422_naming_individual_axiom_and_message(
 
 
 def test_inconsistent_carries_a_verdict_without_explanation() -> None:
-    verdict = reasoning.Consistency(False, "HermiT", "inconsistent: ")
+    verdict = materialise.Consistency(False, "HermiT", "inconsistent: ")
     error = Inconsistent(verdict)
     assert error.status == 422 and error.consistency is verdict
     assert error.to_json()["individuals"] == [] and "inconsistent" in error.message

@@ -6,10 +6,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from allianceld import explain, gate, rdfio
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import explain
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
+from allianceld.write import gate
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -74,7 +76,7 @@ def test_a_contributed_triple_names_its_contribution(kb: KnowledgeBase, validato
     from allianceld.vocab import contribution_graph_iri, provenance_graph_iri
 
     graph = contribution_graph_iri("test-explain")
-    data = rdfio.parse(
+    data = formats.parse(
         f"<{ID}membership/test-explain> <{ORG}member> <{ID}state/jpn> ; <{ORG}organization> <{ID}alliance/quad> .",
         ox.RdfFormat.TURTLE,
         source="test",
@@ -99,7 +101,7 @@ def test_each_domain_rule_explains_what_it_derived(kb: KnowledgeBase, validator:
     <{ID}membership/test-duo-kor> org:member <{ID}state/kor> ; org:organization {duo} ;
         ald:startDate "2000-01-01"^^xsd:date .
     """
-    data = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
+    data = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
     gate.commit(kb, validator, [gate.Source("urn:test:duo", data, "test")], force=True)
     asserted = {t for g in kb.knowledge_graphs() for t in kb.triples(g)}
     assert len(validator.rules) == 5

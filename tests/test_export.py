@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from allianceld import export
+from allianceld.operations import export
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, VOID, is_inferred_graph
 

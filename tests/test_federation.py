@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from allianceld import federation, gate
 from allianceld.config import Settings
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, federation
 from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
 from allianceld.web import create_app
+from allianceld.write import gate
 from conftest import ROOT, oxigraph_serve
 
 # real Wikidata statements: the United States (Q30) and Germany (Q183) are members of (P463) NATO (Q7184)

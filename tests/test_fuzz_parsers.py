@@ -26,11 +26,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from allianceld import contributions, rdfio
 from allianceld.errors import AllianceldError, RdfSyntaxError
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import is_contribution_graph, is_inferred_graph, is_provenance_graph
+from allianceld.write import contributions
 
 SECONDS = 10  # one parse (or one commit) that takes longer than this counts as a hang
 COMMON = {"deadline": None, "derandomize": True, "database": None}
@@ -114,7 +115,7 @@ def check_parse(data: bytes | str, fmt: ox.RdfFormat) -> None:
     """``rdfio.parse`` returns triples or raises RdfSyntaxError naming the source, in time."""
     try:
         with time_limit():
-            triples = rdfio.parse(data, fmt, source="fuzz.input")
+            triples = formats.parse(data, fmt, source="fuzz.input")
     except RdfSyntaxError as exc:
         assert str(exc).startswith("fuzz.input"), exc
         assert exc.status == 400 and exc.message
@@ -127,7 +128,7 @@ def check_parse(data: bytes | str, fmt: ox.RdfFormat) -> None:
 @pytest.mark.parametrize("syntax", SYNTAXES)
 def test_samples_parse(syntax: str) -> None:
     """The mutations start from documents that parse to the sample (so they are worth mutating)."""
-    got = rdfio.parse(VALID[syntax], SYNTAXES[syntax], source="sample")
+    got = formats.parse(VALID[syntax], SYNTAXES[syntax], source="sample")
     assert len(got) == len(_sample())
 
 

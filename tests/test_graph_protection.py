@@ -18,15 +18,13 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from allianceld import contributions, gate, graph_policy
+from allianceld.browse.describe import graph_source
 from allianceld.cli import main
 from allianceld.config import Settings
-from allianceld.describe import graph_source
-from allianceld.graph_policy import Kind, kind_of
 from allianceld.logs import json_handler
 from allianceld.store import KnowledgeBase
 from allianceld.tokens import TokenStore
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import (
     ALD,
     DEFAULT_GRAPH,
@@ -39,6 +37,8 @@ from allianceld.vocab import (
     rule_graph_iri,
 )
 from allianceld.web import create_app
+from allianceld.write import contributions, gate, policy
+from allianceld.write.policy import Kind, kind_of
 from conftest import ROOT
 
 PREFIXES = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
@@ -268,8 +268,8 @@ def test_statements_about_individuals_are_accepted(world: World, tmp_path: Path)
 
 def test_the_vocabulary_namespaces_come_from_the_ontology_file() -> None:
     onto = list(ox.parse(path=str(ROOT / "ontology" / "allianceld.ttl")))
-    found = graph_policy.vocabulary_namespaces(onto)
-    assert "http://xmlns.com/foaf/0.1/" in found - graph_policy.BASE_NAMESPACES  # used by the file only
+    found = policy.vocabulary_namespaces(onto)
+    assert "http://xmlns.com/foaf/0.1/" in found - policy.BASE_NAMESPACES  # used by the file only
     assert not any(ns.startswith(ID_BASE) for ns in found)
 
 

@@ -9,9 +9,9 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from allianceld import rdfio
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALDS
 
 ID = "https://w3id.org/allianceld/id/"
@@ -117,7 +117,7 @@ ALLIANCE = """
 
 def _report(validator: Validator, template: str, links: str):
     data = (PREFIXES + template.replace("{links}", links)).encode()
-    return validator.validate(rdfio.to_rdflib(rdfio.parse(data, ox.RdfFormat.TURTLE, source="test")))
+    return validator.validate(formats.to_rdflib(formats.parse(data, ox.RdfFormat.TURTLE, source="test")))
 
 
 def _violated(report) -> set[str]:

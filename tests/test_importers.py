@@ -10,7 +10,7 @@ import pytest
 from allianceld.cli import main
 from allianceld.importers import ImportFailed, ImportRejected, atop, commit_import, cow
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 
 EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 ID = "https://w3id.org/allianceld/id/"

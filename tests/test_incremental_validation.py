@@ -13,12 +13,14 @@ import pytest
 import rdflib
 from rdflib import RDF, XSD, Literal, URIRef
 
-from allianceld import gate, rdfio
 from allianceld.config import Settings
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Report, Validator
-from allianceld.validation_scope import Reach, scope
+from allianceld.validation.report import Report
+from allianceld.validation.scope import Reach, scope
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, ID_BASE, ORG, data_graph_iri
+from allianceld.write import gate
 from conftest import ROOT, TEST_DATA
 
 ID = rdflib.Namespace(ID_BASE)
@@ -65,14 +67,14 @@ def _agree(validator: Validator, kb: KnowledgeBase, data: rdflib.Graph, replacin
     incremental = validator.validate(data, kb, replacing=replacing)
     full = validator.validate(data, kb, replacing=replacing, full=True)
     assert _key(incremental) == _key(full), (incremental.to_text(), full.to_text())
-    bulk = validator.validate_bulk(rdfio.from_rdflib(data), kb, replacing=replacing)  # as a large write is
+    bulk = validator.validate_bulk(formats.from_rdflib(data), kb, replacing=replacing)  # as a large write is
     assert _key(bulk) == _key(full), (bulk.to_text(), full.to_text())
     return incremental
 
 
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}-{p.stem}" for p in CASES])
 def test_a_new_graph_is_judged_as_a_full_run_judges_it(path: Path, validator: Validator, disk_kb) -> None:
-    data = rdfio.to_rdflib(rdfio.parse_file(path))
+    data = formats.to_rdflib(formats.parse_file(path))
     report = _agree(validator, disk_kb, data, [data_graph_iri("new")])
     assert report.conforms == (path.parent.name == "valid"), report.to_text()
 
@@ -171,7 +173,7 @@ def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
         Validator, "validate_bulk", lambda self, ts, *a, **k: calls.append(len(ts)) or real(self, ts, *a, **k)
     )
     monkeypatch.setattr(gate, "is_large_write", lambda kb, size: size >= 10)
-    bad = rdfio.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])
+    bad = formats.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])
     before = kb.dump()
     with pytest.raises(gate.ValidationFailed) as refused:
         gate.commit(kb, validator, [gate.Source(data_graph_iri("bulk"), bad, "test")])

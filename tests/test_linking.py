@@ -1,4 +1,4 @@
-"""Link discovery (allianceld.linking, `allianceld link`): proposals for states and alliances that
+"""Link discovery (allianceld.linking.discovery, `allianceld link`): proposals for states and alliances that
 lack a link, scored by codes, labels and dates, against small external dumps built here
 (N-Triples and Turtle, with the right entities and decoys); the VoID linkset; accepting links
 above a threshold as a contribution with provenance; a second run proposing nothing new."""
@@ -15,12 +15,13 @@ import rdflib
 from click.testing import CliRunner
 from rdflib import RDF, URIRef
 
-from allianceld import contributions, gate, linking
 from allianceld.cli import main
 from allianceld.config import Settings
+from allianceld.linking import discovery
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import VOID
+from allianceld.write import contributions, gate
 
 STATE = "https://w3id.org/allianceld/id/state/"
 ALLIANCE = "https://w3id.org/allianceld/id/alliance/"
@@ -105,12 +106,12 @@ def kb(base: KnowledgeBase) -> KnowledgeBase:
     return copy
 
 
-def _pairs(proposals: list[linking.Proposal]) -> dict[str, str]:
+def _pairs(proposals: list[discovery.Proposal]) -> dict[str, str]:
     return {p.local.rsplit("/", 1)[1]: p.external for p in proposals}
 
 
 def test_geonames_proposals_by_codes_and_labels(kb: KnowledgeBase, dumps: dict[str, Path]) -> None:
-    proposals = linking.discover(kb, dumps["geonames"])
+    proposals = discovery.discover(kb, dumps["geonames"])
     assert _pairs(proposals) == {
         "fra": "https://sws.geonames.org/3017382/",
         "deu": "https://sws.geonames.org/2921044/",  # the http:// form, canonicalised
@@ -123,16 +124,16 @@ def test_geonames_proposals_by_codes_and_labels(kb: KnowledgeBase, dumps: dict[s
     assert by["esp"].codes is None and by["esp"].confidence == pytest.approx(0.7)
     assert [p.confidence for p in proposals] == sorted((p.confidence for p in proposals), reverse=True)
     # the decoys score lower than the real features for the same state
-    local, _ = linking.local_entities(kb)
-    dump = linking.read_dump(dumps["geonames"])
-    real = linking.score(local[STATE + "fra"], dump["https://sws.geonames.org/3017382/"])[0]
-    fake = linking.score(local[STATE + "fra"], dump["https://sws.geonames.org/4800000/"])
+    local, _ = discovery.local_entities(kb)
+    dump = discovery.read_dump(dumps["geonames"])
+    real = discovery.score(local[STATE + "fra"], dump["https://sws.geonames.org/3017382/"])[0]
+    fake = discovery.score(local[STATE + "fra"], dump["https://sws.geonames.org/4800000/"])
     assert fake[0] < 0.5 < real and fake[5] == ["iso2"]
     assert "ita" not in _pairs(proposals)  # only "Italy, Texas", in the US
 
 
 def test_wikidata_proposals_by_labels_and_dates(kb: KnowledgeBase, dumps: dict[str, Path]) -> None:
-    proposals = linking.discover(kb, dumps["wikidata"])
+    proposals = discovery.discover(kb, dumps["wikidata"])
     pairs = _pairs(proposals)
     assert pairs == {
         "admm-plus": "http://www.wikidata.org/entity/Q999999901",
@@ -143,38 +144,38 @@ def test_wikidata_proposals_by_labels_and_dates(kb: KnowledgeBase, dumps: dict[s
     # no codes for alliances (neutral 0.5): exact label and founding date give 0.4 + 0.225 + 0.15
     assert admm.date == 1.0 and admm.confidence == pytest.approx(0.775)
     assert quad.date is None and quad.confidence == pytest.approx(0.7)
-    local, _ = linking.local_entities(kb)
-    dump = linking.read_dump(dumps["wikidata"])
-    look_alike = linking.score(local[ALLIANCE + "admm-plus"], dump["http://www.wikidata.org/entity/Q999999902"])
+    local, _ = discovery.local_entities(kb)
+    dump = discovery.read_dump(dumps["wikidata"])
+    look_alike = discovery.score(local[ALLIANCE + "admm-plus"], dump["http://www.wikidata.org/entity/Q999999902"])
     assert look_alike[0] < admm.confidence and look_alike[3] < 0.5  # founded four years earlier
 
 
 def test_min_confidence_filters(kb: KnowledgeBase, dumps: dict[str, Path]) -> None:
-    assert _pairs(linking.discover(kb, dumps["geonames"], min_confidence=0.8)).keys() == {"fra", "deu"}
-    assert linking.discover(kb, dumps["geonames"], min_confidence=1.0) == []
+    assert _pairs(discovery.discover(kb, dumps["geonames"], min_confidence=0.8)).keys() == {"fra", "deu"}
+    assert discovery.discover(kb, dumps["geonames"], min_confidence=1.0) == []
 
 
 def test_void_linkset(kb: KnowledgeBase, dumps: dict[str, Path], tmp_path: Path) -> None:
-    proposals = linking.discover(kb, dumps["geonames"])
+    proposals = discovery.discover(kb, dumps["geonames"])
     out = tmp_path / "links.ttl"
-    out.write_text(linking.linkset(proposals, dumps["geonames"]).serialize(format="turtle"), encoding="utf-8")
+    out.write_text(discovery.linkset(proposals, dumps["geonames"]).serialize(format="turtle"), encoding="utf-8")
     g = rdflib.Graph().parse(out, format="turtle")
     (ls,) = list(g.subjects(RDF.type, VOID.Linkset))
     assert g.value(ls, VOID.linkPredicate) == rdflib.OWL.sameAs
-    assert g.value(ls, VOID.subjectsTarget) == URIRef(linking.DATASET)
+    assert g.value(ls, VOID.subjectsTarget) == URIRef(discovery.DATASET)
     target = g.value(ls, VOID.objectsTarget)
     assert target == URIRef(dumps["geonames"].resolve().as_uri())
     assert str(g.value(target, VOID.uriSpace)) == "https://sws.geonames.org/"
     assert int(g.value(ls, VOID.triples)) == len(proposals)
     links = {
-        (str(g.value(s, RDF.subject)), str(g.value(s, RDF.object))): float(g.value(s, linking.ALIGN.measure))
+        (str(g.value(s, RDF.subject)), str(g.value(s, RDF.object))): float(g.value(s, discovery.ALIGN.measure))
         for s in g.subjects(RDF.type, RDF.Statement)
         if g.value(s, VOID.inDataset) == ls and g.value(s, RDF.predicate) == rdflib.OWL.sameAs
     }
     assert links == {(p.local, p.external): pytest.approx(p.confidence, abs=1e-4) for p in proposals}
     assert (None, rdflib.OWL.sameAs, None) not in g  # reified only: loading it asserts no link
 
-    empty = linking.linkset([], dumps["geonames"])
+    empty = discovery.linkset([], dumps["geonames"])
     (ls,) = list(empty.subjects(RDF.type, VOID.Linkset))
     assert int(empty.value(ls, VOID.triples)) == 0
 
@@ -182,8 +183,8 @@ def test_void_linkset(kb: KnowledgeBase, dumps: dict[str, Path], tmp_path: Path)
 def test_accept_above_commits_only_those_with_provenance(
     kb: KnowledgeBase, validator: Validator, dumps: dict[str, Path]
 ) -> None:
-    proposals = linking.discover(kb, dumps["geonames"])
-    accepted, contribution, result = linking.accept(
+    proposals = discovery.discover(kb, dumps["geonames"])
+    accepted, contribution, result = discovery.accept(
         kb, validator, proposals, above=0.8, dump=dumps["geonames"], agent="curator"
     )
     assert _pairs(accepted).keys() == {"fra", "deu"}
@@ -199,21 +200,21 @@ def test_accept_above_commits_only_those_with_provenance(
     )
     assert esp == []  # 0.7: below the threshold, not written
 
-    again = linking.discover(kb, dumps["geonames"])
+    again = discovery.discover(kb, dumps["geonames"])
     assert _pairs(again) == {"esp": "https://sws.geonames.org/2510769/"}  # nothing new
-    assert linking.accept(kb, validator, again, above=0.8, dump=dumps["geonames"], agent="curator")[1] is None
+    assert discovery.accept(kb, validator, again, above=0.8, dump=dumps["geonames"], agent="curator")[1] is None
 
 
 def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, validator: Validator, tmp_path: Path) -> None:
     """An alliance is never owl:sameAs a GeoNames feature: the gate refuses it, nothing is written."""
     from allianceld.errors import ValidationFailed
 
-    bad = linking.Proposal(
+    bad = discovery.Proposal(
         ALLIANCE + "quad", "https://sws.geonames.org/1/", "https://sws.geonames.org/", 0.9, 1, None, None
     )
     before = kb.count()
     with pytest.raises(ValidationFailed) as failed:
-        linking.accept(kb, validator, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
+        discovery.accept(kb, validator, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
     assert any(r.source_shape.endswith("#NoGeoNamesFeature") for r in failed.value.report.violations)
     assert kb.count() == before
 
@@ -298,8 +299,8 @@ def test_cli_code_option_reads_another_predicate(store: Path, tmp_path: Path, ru
 
 
 def test_acronyms_count_only_when_equal_and_languages_are_kept_apart() -> None:
-    local = linking.Entity("https://w3id.org/allianceld/id/alliance/x", labels={("en", "asf"), ("fr", "force")})
-    assert linking.score(local, linking.Entity("http://example.org/a", labels={("en", "kasfv")}))[1] == 0.0
-    assert linking.score(local, linking.Entity("http://example.org/b", labels={("en", "asf")}))[1] == 1.0
-    assert linking.score(local, linking.Entity("http://example.org/c", labels={("de", "force")}))[1] == 0.0
-    assert linking.score(local, linking.Entity("http://example.org/d", labels={("", "force")}))[1] == 1.0
+    local = discovery.Entity("https://w3id.org/allianceld/id/alliance/x", labels={("en", "asf"), ("fr", "force")})
+    assert discovery.score(local, discovery.Entity("http://example.org/a", labels={("en", "kasfv")}))[1] == 0.0
+    assert discovery.score(local, discovery.Entity("http://example.org/b", labels={("en", "asf")}))[1] == 1.0
+    assert discovery.score(local, discovery.Entity("http://example.org/c", labels={("de", "force")}))[1] == 0.0
+    assert discovery.score(local, discovery.Entity("http://example.org/d", labels={("", "force")}))[1] == 1.0

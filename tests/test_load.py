@@ -1,6 +1,6 @@
 """A short load run (benchmarks/bench_load.py): 8 readers and 2 writers against a real
 ``allianceld serve --production`` on 127.0.0.1 for a few seconds: no server error, no
-connection error, no acknowledged write lost. The 60 s figures are in the README."""
+connection error, no acknowledged write lost. The 60 s figures are in docs/measurements.md."""
 
 from __future__ import annotations
 

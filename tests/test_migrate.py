@@ -13,14 +13,17 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from allianceld import contributions, migration, rdfio, reasoning, rules
-from allianceld.backup import ontology_digest
 from allianceld.cli import main
 from allianceld.config import Settings
 from allianceld.errors import ValidationFailed
+from allianceld.operations import migration
+from allianceld.operations.backup import ontology_digest
+from allianceld.rdf import formats
+from allianceld.reasoning import domain_rules, materialise
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_GRAPH_BASE
+from allianceld.write import contributions
 from conftest import ROOT
 from test_contributions import VALID
 
@@ -77,7 +80,7 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
     store = tmp_path / "store"
     small_store.snapshot(store)
     kb = KnowledgeBase(store)
-    triples = rdfio.parse(VALID, ox.RdfFormat.TURTLE, source="test")
+    triples = formats.parse(VALID, ox.RdfFormat.TURTLE, source="test")
     contribution, _ = contributions.contribute(kb, validator, triples, agent="alice")  # no headquarters
     before = kb.dump()
     kb.close()
@@ -93,7 +96,7 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
         contributions.retract(kb, validator, contribution.id, agent="root")  # the data is fixed
 
         new = new_validator
-        ontology = rdfio.parse_file(release / "ontology" / "allianceld.ttl")
+        ontology = formats.parse_file(release / "ontology" / "allianceld.ttl")
         fixed = kb.dump()
         dry = migration.migrate(kb, new, ontology, dry_run=True)
         assert dry.ontology_changed and dry.ontology_added == 4 and not dry.written
@@ -113,7 +116,7 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
         # the same as recomputing from scratch with the new release
         inferred = set(kb.triples(INFERRED_GRAPH))
         derived = {g: set(kb.triples(g)) for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE)}
-        reasoning.materialise(kb, rules.load_rules(release / "ontology" / "rules"))
+        materialise.materialise(kb, domain_rules.load_rules(release / "ontology" / "rules"))
         assert set(kb.triples(INFERRED_GRAPH)) == inferred
         assert {g: set(kb.triples(g)) for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE)} == derived
 
@@ -130,9 +133,9 @@ def test_migrate_force_writes_despite_violations_and_says_so(
     small_store.snapshot(store)
     kb = KnowledgeBase(store)
     try:
-        contributions.contribute(kb, validator, rdfio.parse(VALID, ox.RdfFormat.TURTLE, source="t"), agent="a")
+        contributions.contribute(kb, validator, formats.parse(VALID, ox.RdfFormat.TURTLE, source="t"), agent="a")
         new = new_validator
-        ontology = rdfio.parse_file(release / "ontology" / "allianceld.ttl")
+        ontology = formats.parse_file(release / "ontology" / "allianceld.ttl")
         with pytest.raises(ValidationFailed):
             migration.migrate(kb, new, ontology)
         done = migration.migrate(kb, new, ontology, force=True)

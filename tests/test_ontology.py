@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, RDFS
 
-from allianceld import reasoning
+from allianceld.reasoning import materialise
 from allianceld.vocab import ALD, ONTOLOGY_IRI, ORG, SKOS
 from conftest import ROOT, requires_java
 
@@ -81,7 +81,7 @@ def test_no_shipped_data_asserts_derived_membership_shortcuts() -> None:
 
 @requires_java
 def test_hermit_finds_the_ontology_consistent(onto: rdflib.Graph) -> None:
-    verdict = reasoning.ontology_consistency(onto)
+    verdict = materialise.ontology_consistency(onto)
     assert verdict.consistent is True, verdict.message
     assert verdict.message == "consistent"
 
@@ -101,7 +101,7 @@ ABOX = f"""
 @requires_java
 def test_hermit_classifies_collective_defence_alliances(onto: rdflib.Graph) -> None:
     data = rdflib.Graph().parse(data=ABOX, format="turtle")
-    verdict = reasoning.check_consistency([onto, data], watch=[str(ALD.CollectiveDefenceAlliance)])
+    verdict = materialise.check_consistency([onto, data], watch=[str(ALD.CollectiveDefenceAlliance)])
     assert verdict.consistent is True
     assert verdict.classified[str(ALD.CollectiveDefenceAlliance)] == [f"{A}alliance/x"]
 
@@ -117,7 +117,7 @@ def test_hermit_classifies_collective_defence_alliances(onto: rdflib.Graph) -> N
 )
 def test_hermit_detects_disjointness_violations(onto: rdflib.Graph, clash: str) -> None:
     data = rdflib.Graph().parse(data=f"@prefix ald: <{ALD}> .\n{clash}", format="turtle")
-    verdict = reasoning.check_consistency([onto, data])
+    verdict = materialise.check_consistency([onto, data])
     assert verdict.consistent is False
     assert "inconsistent" in verdict.message
 
@@ -128,7 +128,7 @@ def test_rl_derives_membership_shortcuts_and_defined_class(onto: rdflib.Graph) -
         + f"<{A}membership/m> a org:Membership ; org:member <{A}state/s> ; org:organization <{A}alliance/x> .",
         format="turtle",
     )
-    inferred, _name = reasoning.inferred_graph(onto + data)
+    inferred, _name = materialise.inferred_graph(onto + data)
     s, x = rdflib.URIRef(f"{A}state/s"), rdflib.URIRef(f"{A}alliance/x")
     assert (s, ORG.memberOf, x) in inferred  # the property chain
     assert (x, ORG.hasMember, s) in inferred  # its inverse

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from allianceld import rdfio
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.web.openapi import DOCUMENT, EXAMPLE_TURTLE
 from conftest import Site, open_site
@@ -49,7 +49,7 @@ FUZZ = settings(  # ALLIANCELD_FUZZ_EXAMPLES=200 for a longer hunt; CI runs the 
 )
 
 # the RDF syntaxes are text: send the generated strings as they are
-schemathesis.serializer.alias([m for m in rdfio.MEDIA_TYPES if m != "text/plain"], "text/plain")
+schemathesis.serializer.alias([m for m in formats.MEDIA_TYPES if m != "text/plain"], "text/plain")
 
 
 def openapi_path(rule: str) -> str:

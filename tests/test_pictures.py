@@ -204,7 +204,7 @@ def test_a_write_shows_in_the_network_and_its_range(site) -> None:
 
 
 def test_network_page_table_stops_at_its_limit(client, monkeypatch) -> None:
-    from allianceld.web import pictures
+    from allianceld.web.views import pictures
 
     monkeypatch.setattr(pictures, "TABLE_LIMIT", 10)
     page = client.get("/network?date=1990-01-01", headers=HTML).get_data(as_text=True)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from allianceld import gate
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.replica import Replica, Stale
 from allianceld.vocab import data_graph_iri
 from allianceld.web import create_app
 from allianceld.web.services import query_copies_fit
+from allianceld.write import gate
 from conftest import ROOT, load_shipped, until_in_memory
 from test_rule_context import ID, contribution
 

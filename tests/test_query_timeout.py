@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from allianceld import gate
 from allianceld.config import Settings
 from allianceld.errors import RemoteQueryTimeout
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.web import create_app
+from allianceld.write import gate
 from conftest import ROOT, load_shipped, oxigraph_serve, until_in_memory
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -164,9 +164,9 @@ def test_the_remote_backend_gives_up_after_the_limit(tmp_path: Path) -> None:
 
 
 def _triples(nt: str):
-    from allianceld import rdfio
+    from allianceld.rdf import formats
 
-    return rdfio.parse(nt.encode(), rdfio.MEDIA_TYPES["application/n-triples"], source="probe")
+    return formats.parse(nt.encode(), formats.MEDIA_TYPES["application/n-triples"], source="probe")
 
 
 def _held_worker_main(started, go, conn) -> None:

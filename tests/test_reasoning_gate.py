@@ -6,12 +6,14 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from allianceld import dl_check, gate, rdfio
 from allianceld.config import Settings
 from allianceld.errors import Inconsistent
-from allianceld.reasoning import Consistency
+from allianceld.rdf import formats
+from allianceld.reasoning import dl_check
+from allianceld.reasoning.materialise import Consistency
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
+from allianceld.write import gate
 from conftest import requires_java
 
 ID = "https://w3id.org/allianceld/id/"
@@ -27,7 +29,7 @@ def checking(settings: Settings) -> Validator:
 
 
 def write(kb: KnowledgeBase, validator: Validator, turtle: str, **kwargs: bool) -> gate.CommitResult:
-    triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
+    triples = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
     return gate.commit(kb, validator, [gate.Source("urn:test:g", triples, "test")], **kwargs)
 
 

@@ -19,11 +19,11 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT7
 from werkzeug.serving import make_server
 
-from allianceld.reconciliation import Reconciler
+from allianceld.linking.reconciliation import Reconciler
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ID_BASE
 from allianceld.web import create_app
-from conftest import free_port
+from conftest import ROOT, free_port
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "testsuites" / "reconciliation"
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/testsuites/reconciliation is not on this machine")
@@ -463,9 +463,9 @@ def test_openrefine_round_trip_over_a_real_server(settings, shared_kb, validate)
         thread.join(timeout=10)
 
 
-def test_readme_example_is_what_the_service_answers(client) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:sh)?\n(.*?)```", readme, re.S)
+def test_documented_example_is_what_the_service_answers(client) -> None:
+    doc = (ROOT / "docs" / "linking.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", doc, re.S)
     i = next(i for i, b in enumerate(blocks) if "/reconcile --data-urlencode 'queries=" in b)
     queries = re.search(r"'queries=(\{.*?\})' ", blocks[i]).group(1)
     body = client.post("/reconcile", data={"queries": queries}).get_json()

@@ -10,11 +10,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from allianceld import gate, rdfio, reasoning, rl_engine
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import materialise, rl_engine
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from allianceld.write import gate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import generate
@@ -26,13 +28,13 @@ TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 def full_inferred(kb: KnowledgeBase) -> set[ox.Triple]:
     """What a full recomputation with ``reasonable`` gives for the store as it is."""
-    inferred, name = reasoning.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
+    inferred, name = materialise.inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()))
     assert name == "reasonable"
-    return set(rdfio.from_rdflib(inferred))
+    return set(formats.from_rdflib(inferred))
 
 
 def write(kb: KnowledgeBase, graphs: dict[str, list[ox.Triple]]) -> rl_engine.InferenceChange:
-    change = reasoning.maintain(kb, graphs)
+    change = materialise.maintain(kb, graphs)
     kb.write(graphs, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added})
     return change
 
@@ -57,7 +59,7 @@ def test_random_writes_on_generated_data_match_a_full_recomputation(settings: Se
     data = generate(3000, seed=3)
     rng = random.Random(7)
     graphs: dict[str, list[ox.Triple]] = {"urn:g:a": data[: len(data) // 2], "urn:g:b": data[len(data) // 2 :]}
-    kb.replace_graphs({ONTOLOGY_GRAPH: rdfio.parse_file(settings.ontology_file), **graphs})
+    kb.replace_graphs({ONTOLOGY_GRAPH: formats.parse_file(settings.ontology_file), **graphs})
     kb.replace_graphs({INFERRED_GRAPH: list(full_inferred(kb))})
     for step in range(6):
         name = rng.choice(sorted(graphs))
@@ -85,7 +87,7 @@ def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase,
         org:organization <{ID}alliance/nato> ; org:role ald:Member ;
         ald:startDate "2030-01-01"^^xsd:date ; prov:wasDerivedFrom <{ID}source/nato-members> .
     """
-    triples = rdfio.parse(turtle, ox.RdfFormat.TURTLE, source="test")
+    triples = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
     result = gate.commit(loaded_kb, validator, [gate.Source("urn:test:g", triples, "test")], force=True)
     assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
     member_of = ox.Triple(
@@ -99,7 +101,7 @@ def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase,
 
 def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded_kb: KnowledgeBase) -> None:
     usa = ox.NamedNode(ID + "state/usa")
-    change = reasoning.maintain(
+    change = materialise.maintain(
         loaded_kb, {"urn:test:g": [ox.Triple(usa, TYPE, ox.NamedNode(ALD + "BilateralAlliance"))]}
     )
     assert change.clashes
@@ -126,7 +128,7 @@ def test_writes_the_rules_cannot_follow_ask_for_a_full_recomputation(
     loaded_kb: KnowledgeBase, triple: ox.Triple, reason: str
 ) -> None:
     with pytest.raises(rl_engine.NeedsFullRecompute, match=reason):
-        reasoning.maintain(loaded_kb, {"urn:test:g": [triple]})
+        materialise.maintain(loaded_kb, {"urn:test:g": [triple]})
 
 
 def test_a_write_large_for_the_store_is_reasoned_over_in_full(
@@ -142,7 +144,7 @@ def test_a_write_large_for_the_store_is_reasoned_over_in_full(
     monkeypatch.setattr(gate, "LARGE_WRITE_TRIPLES", 10)
     assert gate.is_large_write(loaded_kb, len(content))
     with pytest.raises(rl_engine.NeedsFullRecompute, match="large write"):
-        reasoning.maintain(loaded_kb, {graph: content}, large=True)
+        materialise.maintain(loaded_kb, {graph: content}, large=True)
     large = gate.commit(loaded_kb, validator, [gate.Source(graph, content, "test")], force=True)
     assert large.reasoning is not None and large.reasoning.reasoner != "incremental"
     assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)

@@ -13,8 +13,9 @@ import rdflib
 import reasonable
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
-from allianceld import rdfio, reasoning, rl_passthrough
 from allianceld.config import Settings
+from allianceld.rdf import formats
+from allianceld.reasoning import materialise, rl_passthrough
 from allianceld.store import KnowledgeBase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -30,7 +31,7 @@ def ex(name: str) -> URIRef:
 def unfiltered(graph: rdflib.Graph) -> set[tuple]:
     """The closure as computed before pass-through: ``reasonable`` reads every triple (but the
     functional and inverse-functional declarations), alternating with allianceld's own rules."""
-    rules = reasoning._Rules(graph)
+    rules = materialise._Rules(graph)
 
     def reasoned(triples: list[tuple]) -> set[tuple]:
         r = reasonable.PyReasoner()
@@ -51,7 +52,7 @@ def graph_of(*triples: tuple) -> rdflib.Graph:
 
 
 def assert_same_closure(graph: rdflib.Graph) -> set[tuple]:
-    closed, name = reasoning.rl_closure(graph)
+    closed, name = materialise.rl_closure(graph)
     assert name == "reasonable"
     expected = unfiltered(graph)
     assert closed - expected == set()
@@ -60,8 +61,8 @@ def assert_same_closure(graph: rdflib.Graph) -> set[tuple]:
 
 
 def test_shipped_data_closure_is_unchanged(shared_kb: KnowledgeBase) -> None:
-    graph = reasoning.without_identity_links(shared_kb.rdflib_graph(shared_kb.knowledge_graphs()))
-    rules = reasoning._Rules(graph)
+    graph = materialise.without_identity_links(shared_kb.rdflib_graph(shared_kb.knowledge_graphs()))
+    rules = materialise._Rules(graph)
     parts = rl_passthrough.split([t for t in graph if t not in rules.hidden])
     assert len(parts.passed) > len(graph) / 3  # the split does pass triples around the reasoner
     closed = assert_same_closure(graph)
@@ -73,10 +74,10 @@ def test_shipped_data_closure_is_unchanged(shared_kb: KnowledgeBase) -> None:
 
 
 def test_generated_data_closure_is_unchanged(settings: Settings) -> None:
-    graph = rdfio.to_rdflib(generate(3000, seed=5))
+    graph = formats.to_rdflib(generate(3000, seed=5))
     graph += rdflib.Graph().parse(settings.ontology_file)
-    graph = reasoning.without_identity_links(graph)
-    rules = reasoning._Rules(graph)
+    graph = materialise.without_identity_links(graph)
+    rules = materialise._Rules(graph)
     parts = rl_passthrough.split([t for t in graph if t not in rules.hidden])
     assert len(parts.passed) > len(parts.core)
     assert_same_closure(graph)
@@ -129,7 +130,7 @@ def test_the_check_on_the_closure_is_what_finds_a_derived_axiom(monkeypatch: pyt
         (ex("x"), ex("p"), ex("y")),
     )
     monkeypatch.setattr(rl_passthrough, "violations", lambda closure, parts: set())
-    closed, _ = reasoning.rl_closure(g)
+    closed, _ = materialise.rl_closure(g)
     assert (ex("x"), RDF.type, ex("D")) not in closed
     assert (ex("x"), RDF.type, ex("D")) in unfiltered(g)
 

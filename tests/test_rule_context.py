@@ -10,12 +10,13 @@ import random
 import pyoxigraph as ox
 import pytest
 
-from allianceld import gate, reasoning, rule_context, rules
 from allianceld.config import Settings
-from allianceld.rule_context import Overlay, Unsupported, gather, shape_of
+from allianceld.reasoning import domain_rule_scope, domain_rules, materialise
+from allianceld.reasoning.domain_rule_scope import Overlay, Unsupported, gather, shape_of
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
+from allianceld.write import gate
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -29,7 +30,7 @@ def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
     return load_shipped(KnowledgeBase(), settings, validator)
 
 
-def graphs_read_by(kb: KnowledgeBase, validator: Validator, rule: rules.DomainRule) -> list[str]:
+def graphs_read_by(kb: KnowledgeBase, validator: Validator, rule: domain_rules.DomainRule) -> list[str]:
     """What ``rule`` reads: the asserted graphs, the OWL 2 RL graph and the rules before it."""
     before = [r.graph for r in validator.rules[: validator.rules.index(rule)]]
     return [*kb.knowledge_graphs(), INFERRED_GRAPH, *before]
@@ -45,7 +46,7 @@ def on_gathered(kb: KnowledgeBase, using: list[str], query: str, known: dict[str
 
 def bound(query: str, known: dict[str, set]) -> str:
     for name, values in known.items():
-        query = rules._bind(query, name, sorted(values, key=str))
+        query = domain_rules._bind(query, name, sorted(values, key=str))
     return query
 
 
@@ -190,9 +191,9 @@ def test_a_write_updates_the_rule_graphs_with_data_operations_only(settings: Set
     results = {}
     for name, given in (("looked up", written), ("in the update", None)):
         kb = load_shipped(KnowledgeBase(), settings, validator)
-        change = reasoning.maintain(kb, written)
+        change = materialise.maintain(kb, written)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
-        ops = reasoning.rule_updates(kb, validator.rules, knowledge, change, given)
+        ops = materialise.rule_updates(kb, validator.rules, knowledge, change, given)
         assert ops
         looked_up = all(op.startswith(("DELETE DATA", "INSERT DATA")) for op in ops)
         assert looked_up == (given is not None), ops
@@ -210,9 +211,9 @@ def test_a_rule_that_cannot_be_followed_falls_back_to_the_sparql_update(
     kb = load_shipped(KnowledgeBase(), settings, validator)
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()}
-    change = reasoning.maintain(kb, written)
-    monkeypatch.setattr(rule_context, "shape_of", lambda query: (_ for _ in ()).throw(Unsupported("test")))
-    ops = reasoning.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    change = materialise.maintain(kb, written)
+    monkeypatch.setattr(domain_rule_scope, "shape_of", lambda query: (_ for _ in ()).throw(Unsupported("test")))
+    ops = materialise.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
     assert any("WHERE" in op for op in ops)
     kb.write(written, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
     jpn, ind = ox.NamedNode(ID + "state/jpn"), ox.NamedNode(ID + "state/ind")
@@ -233,8 +234,8 @@ def test_a_rule_that_derives_nothing_keeps_its_graph_and_is_then_followed(
     assert dissolved.graph not in kb.graphs()  # not listed (exports, /data, VoID): it holds no triple
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()[:3]}
-    change = reasoning.maintain(kb, written)
-    ops = reasoning.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    change = materialise.maintain(kb, written)
+    ops = materialise.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
     assert not any(f"DROP SILENT GRAPH <{dissolved.graph}>" in op for op in ops)
 
 

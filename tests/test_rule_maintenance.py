@@ -6,11 +6,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from allianceld import gate, rules
 from allianceld.config import Settings
+from allianceld.reasoning import domain_rules
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Validator
+from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
+from allianceld.write import gate
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -33,7 +34,7 @@ def recomputed(kb: KnowledgeBase, validator: Validator) -> dict[str, set[ox.Trip
     using = [*copy.knowledge_graphs(), INFERRED_GRAPH]
     ops = []
     for rule in validator.rules:
-        ops.append(rules.full_update(rule, using))
+        ops.append(domain_rules.full_update(rule, using))
         using.append(rule.graph)
     copy.write({}, then=ops)
     return rule_graphs(copy, validator)
@@ -126,19 +127,19 @@ def test_a_write_touching_many_subjects_recomputes_the_rules_in_full(
 ) -> None:
     """Past ``FOCUSED_RULE_LIMIT`` changed subjects a rule is recomputed in full (focused updates
     listing thousands of subjects cost more than the whole rule), with the same result."""
-    from allianceld import reasoning
+    from allianceld.reasoning import materialise
 
     kb = load_shipped(KnowledgeBase(), settings, validator)
     graph = data_graph_iri("nato")
     content = kb.triples(graph)
     full = []
-    real = rules.full_update
-    monkeypatch.setattr(rules, "full_update", lambda rule, using: full.append(rule.name) or real(rule, using))
+    real = domain_rules.full_update
+    monkeypatch.setattr(domain_rules, "full_update", lambda rule, using: full.append(rule.name) or real(rule, using))
     gate.commit(kb, validator, [gate.Source(graph, [], "test")], force=True)
     assert "allied-states" not in full  # a few dozen memberships: focused
     assert rule_graphs(kb, validator) == recomputed(kb, validator)
     full.clear()
-    monkeypatch.setattr(reasoning, "FOCUSED_RULE_LIMIT", 3)
+    monkeypatch.setattr(materialise, "FOCUSED_RULE_LIMIT", 3)
     gate.commit(kb, validator, [gate.Source(graph, content, "test")], force=True)
     assert "allied-states" in full
     assert rule_graphs(kb, validator) == recomputed(kb, validator)

@@ -11,13 +11,14 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from allianceld import rules, vocab
+from allianceld import vocab
+from allianceld.reasoning import domain_rules
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 from conftest import ROOT
 
 RULES_DIR = ROOT / "ontology" / "rules"
-RULES = {rule.name: rule for rule in rules.load_rules(RULES_DIR)}
+RULES = {rule.name: rule for rule in domain_rules.load_rules(RULES_DIR)}
 ONTOLOGY = [q.triple for q in ox.parse(path=str(ROOT / "ontology" / "allianceld.ttl"))]
 DATA = data_graph_iri("test")
 USING = [ONTOLOGY_GRAPH, DATA]
@@ -71,7 +72,7 @@ def make_kb(turtle: str) -> KnowledgeBase:
 def derive(kb: KnowledgeBase, name: str) -> set[ox.Triple]:
     """Recompute one rule fully; the content of its graph."""
     rule = RULES[name]
-    kb.backend.update(rules.full_update(rule, USING))
+    kb.backend.update(domain_rules.full_update(rule, USING))
     return set(kb.triples(rule.graph))
 
 
@@ -302,7 +303,7 @@ def write_then_recompute(
     change touches on the store after it. Returns the foci found before."""
     changed = changed_nodes(*remove, *add)
     chosen = [RULES[n] for n in names] if names else list(RULES.values())
-    foci = {rule.name: sorted(rules.affected_foci(kb, rule, changed), key=str) for rule in chosen}
+    foci = {rule.name: sorted(domain_rules.affected_foci(kb, rule, changed), key=str) for rule in chosen}
     parts = []
     if remove:
         parts.append(f"DELETE DATA {{ {data_block(remove)} }}")
@@ -310,7 +311,7 @@ def write_then_recompute(
         parts.append(f"INSERT DATA {{ {data_block(add)} }}")
     using = list(USING)
     for rule in chosen:
-        parts.append(rules.focus_update(rule, using, foci[rule.name], changed))
+        parts.append(domain_rules.focus_update(rule, using, foci[rule.name], changed))
         using.append(rule.graph)
     kb.backend.update(" ;\n".join(p for p in parts if p))
     return foci
@@ -320,7 +321,7 @@ def recompute_all(kb: KnowledgeBase, names: list[str] | None = None) -> dict[str
     using = list(USING)
     out = {}
     for rule in [RULES[n] for n in names] if names else RULES.values():
-        kb.backend.update(rules.full_update(rule, using))
+        kb.backend.update(domain_rules.full_update(rule, using))
         using.append(rule.graph)
         out[rule.name] = set(kb.triples(rule.graph))
     return out
@@ -379,8 +380,10 @@ def test_a_new_membership_is_found_on_the_store_after_the_write() -> None:
     # no foci from before the write: the membership does not exist yet, ald:affectedBy finds them after
     changed = [membership("pact-d")]
     rule = RULES["allied-states"]
-    assert rules.affected_foci(kb, rule, changed) == set()
-    kb.backend.update(f"INSERT DATA {{ {data_block(joined)} }} ;\n" + rules.focus_update(rule, USING, [], changed))
+    assert domain_rules.affected_foci(kb, rule, changed) == set()
+    kb.backend.update(
+        f"INSERT DATA {{ {data_block(joined)} }} ;\n" + domain_rules.focus_update(rule, USING, [], changed)
+    )
     assert set(kb.triples(rule.graph)) == PACT_AND_GONE | allied("a-d", "c-d", "d-g")
     assert recompute_all(kb, ["allied-states"])["allied-states"] == PACT_AND_GONE | allied("a-d", "c-d", "d-g")
 
@@ -397,7 +400,8 @@ def test_a_removed_state_record_needs_the_foci_found_before_the_write() -> None:
     late = make_kb(ALLIANCES)
     recompute_all(late)
     late.backend.update(
-        f"DELETE DATA {{ {data_block(removed)} }} ;\n" + rules.focus_update(rule, USING, [], changed_nodes(*removed))
+        f"DELETE DATA {{ {data_block(removed)} }} ;\n"
+        + domain_rules.focus_update(rule, USING, [], changed_nodes(*removed))
     )
     left = set(late.triples(rule.graph))
     # stale both ways: with a's memberships gone, no (a, b) pair is found after the write
@@ -461,18 +465,18 @@ def test_removals_give_what_a_full_recomputation_gives(turtle: str, removed_subj
 
 
 def test_focus_update_with_nothing_to_do_is_empty() -> None:
-    assert rules.focus_update(RULES["allied-states"], USING, [], []) == ""
+    assert domain_rules.focus_update(RULES["allied-states"], USING, [], []) == ""
 
 
 def test_terms_enter_update_texts_only_as_iris() -> None:
     with pytest.raises(TypeError):
-        rules.focus_update(RULES["dissolved-alliance"], USING, [ox.Literal("} ; DROP ALL ; {")], [])  # type: ignore[list-item]
+        domain_rules.focus_update(RULES["dissolved-alliance"], USING, [ox.Literal("} ; DROP ALL ; {")], [])  # type: ignore[list-item]
     with pytest.raises(TypeError):  # a rule that recomputes pairs takes pairs of terms
-        rules.focus_update(RULES["allied-states"], USING, [state("a")], [])  # type: ignore[list-item]
+        domain_rules.focus_update(RULES["allied-states"], USING, [state("a")], [])  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        rules.focus_update(RULES["allied-states"], USING, [(state("a"), "} ; DROP ALL ; {")], [])  # type: ignore[list-item]
+        domain_rules.focus_update(RULES["allied-states"], USING, [(state("a"), "} ; DROP ALL ; {")], [])  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        rules.affected_foci(KnowledgeBase(), RULES["allied-states"], ["} ; DROP ALL ; {"])  # type: ignore[list-item]
+        domain_rules.affected_foci(KnowledgeBase(), RULES["allied-states"], ["} ; DROP ALL ; {"])  # type: ignore[list-item]
     with pytest.raises(ValueError):  # pyoxigraph refuses what is not an IRI
         ox.NamedNode("http://x/> } ; DROP ALL ; {")
 
@@ -487,7 +491,7 @@ def store_triples(kb: KnowledgeBase) -> set[ox.Triple]:
 def test_premises_of_an_alliance_between_states() -> None:
     kb = make_kb(ALLIANCES)
     derive(kb, "allied-states")
-    found = set(rules.premises(kb, RULES["allied-states"], state("b"), state("g")))
+    found = set(domain_rules.premises(kb, RULES["allied-states"], state("b"), state("g")))
     assert found <= store_triples(kb)
     expected = data_triples("""
         s:b a ald:State . s:g a ald:State .
@@ -498,13 +502,13 @@ def test_premises_of_an_alliance_between_states() -> None:
         p:pact-1960-5 a ald:DefenceProvision .
     """)
     assert found == set(expected)
-    assert rules.premises(kb, RULES["allied-states"], state("b"), state("c")) == []  # not allied
+    assert domain_rules.premises(kb, RULES["allied-states"], state("b"), state("c")) == []  # not allied
 
 
 def test_premises_of_an_alliance_type() -> None:
     kb = make_kb(FOUNDINGS)
     found = set(
-        rules.premises(
+        domain_rules.premises(
             kb, RULES["alliance-type-by-founding-members"], alliance("duo"), ox.NamedNode(ALD + "BilateralAlliance")
         )
     )
@@ -520,7 +524,9 @@ def test_premises_of_an_alliance_type() -> None:
 def test_premises_of_a_regional_partnership() -> None:
     kb = make_kb(REGIONS)
     found = set(
-        rules.premises(kb, RULES["regional-partnership"], alliance("gulf"), ox.NamedNode(ALD + "RegionalPartnership"))
+        domain_rules.premises(
+            kb, RULES["regional-partnership"], alliance("gulf"), ox.NamedNode(ALD + "RegionalPartnership")
+        )
     )
     assert found == set(
         data_triples("""
@@ -532,14 +538,16 @@ def test_premises_of_a_regional_partnership() -> None:
 
 def test_premises_of_a_dissolved_alliance() -> None:
     kb = make_kb(ALLIANCES)
-    found = rules.premises(kb, RULES["dissolved-alliance"], alliance("gone"), ox.NamedNode(ALD + "DissolvedAlliance"))
+    found = domain_rules.premises(
+        kb, RULES["dissolved-alliance"], alliance("gone"), ox.NamedNode(ALD + "DissolvedAlliance")
+    )
     assert found == data_triples('al:gone ald:dissolutionDate "1970-01-01"^^xsd:date .')
 
 
 def test_premises_of_an_emerging_established_partnership() -> None:
     kb = make_kb(POWERS)
     found = set(
-        rules.premises(
+        domain_rules.premises(
             kb,
             RULES["emerging-established-partnership"],
             alliance("mix"),
@@ -558,7 +566,7 @@ def test_premises_of_an_emerging_established_partnership() -> None:
 
 
 def test_every_rule_is_loaded_in_order_with_label_comment_and_graph() -> None:
-    loaded = rules.load_rules(RULES_DIR)
+    loaded = domain_rules.load_rules(RULES_DIR)
     assert [r.name for r in loaded] == [
         "alliance-type-by-founding-members",
         "regional-partnership",
@@ -583,7 +591,7 @@ def test_every_rule_term_is_in_the_ontology() -> None:
     onto = rdflib.Graph().parse(ROOT / "ontology" / "allianceld.ttl")
     declared = set(onto.subjects())
     for rule in RULES.values():
-        texts = [rule.template, rule.where, *(rules._prefix_free(q) for q in (rule.premises, rule.affected_by))]
+        texts = [rule.template, rule.where, *(domain_rules._prefix_free(q) for q in (rule.premises, rule.affected_by))]
         for iri in re.findall(r"<(https://w3id.org/allianceld/ontology#[^>]+)>", " ".join(texts)):
             assert rdflib.URIRef(iri) in declared, (rule.name, iri)
 
@@ -637,10 +645,10 @@ def test_load_rules_refuses_a_bad_rule(tmp_path: Path, old: str, new: str, messa
     assert old in DISSOLVED
     (tmp_path / "dissolved-alliance.ttl").write_text(DISSOLVED.replace(old, new, 1), encoding="utf-8")
     if message is None:  # a variant that is still fine
-        assert [r.name for r in rules.load_rules(tmp_path)] == ["dissolved-alliance"]
+        assert [r.name for r in domain_rules.load_rules(tmp_path)] == ["dissolved-alliance"]
         return
     with pytest.raises(ValueError, match=r"dissolved-alliance\.ttl") as raised:
-        rules.load_rules(tmp_path)
+        domain_rules.load_rules(tmp_path)
     assert message in str(raised.value)
 
 
@@ -652,7 +660,7 @@ def test_load_rules_refuses_a_template_about_another_node(tmp_path: Path) -> Non
     with pytest.raises(
         ValueError, match=r"allied-states\.ttl: sh:construct: the template triple .* does not have \$this as subject"
     ):
-        rules.load_rules(tmp_path)
+        domain_rules.load_rules(tmp_path)
 
 
 @pytest.mark.parametrize("turtle", [ALLIANCES, FOUNDINGS, REGIONS, POWERS])
@@ -692,7 +700,7 @@ def shipped() -> KnowledgeBase:
     )
     reads = [*graphs, INFERRED_GRAPH]
     for rule in RULES.values():
-        kb.backend.update(rules.full_update(rule, reads))
+        kb.backend.update(domain_rules.full_update(rule, reads))
         reads.append(rule.graph)
     return kb
 
@@ -731,7 +739,7 @@ def test_every_shipped_inference_has_premises_in_the_store(shipped: KnowledgeBas
     present = store_triples(shipped)
     for rule in RULES.values():
         for t in shipped.triples(rule.graph):
-            found = rules.premises(shipped, rule, t.subject, t.object)
+            found = domain_rules.premises(shipped, rule, t.subject, t.object)
             assert found and set(found) <= present, (rule.name, t)
 
 

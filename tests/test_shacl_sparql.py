@@ -1,4 +1,4 @@
-"""The compiled SPARQL validator (allianceld.shacl_sparql) gives pySHACL's results, compared as
+"""The compiled SPARQL validator (allianceld.validation.compiled) gives pySHACL's results, compared as
 multisets of (severity, focus, path, value, source shape, constraint component, message), blank
 node labels left out: on every hand-made record alone and beside the shipped data, on the
 shipped data, and on generated alliance data, clean and with corrupted records.
@@ -6,7 +6,7 @@ shipped data, and on generated alliance data, clean and with corrupted records.
 pySHACL takes about a second per run over the shipped data, so a record beside the shipped data
 is compared with pySHACL's report composed from two smaller runs: the shipped data's own results
 for the nodes the record cannot affect, and a run over the record's scope (the nodes it can
-affect and the data their shapes read, :func:`allianceld.validation_scope.scope`) for the others.
+affect and the data their shapes read, :func:`allianceld.validation.scope.scope`) for the others.
 Two records are also compared with a full pySHACL run over shipped data + record.
 """
 
@@ -23,12 +23,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from allianceld import rdfio
 from allianceld.config import Settings
-from allianceld.shacl_sparql import CompiledShapes, UnsupportedShapes
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation import Report, Result, Validator, _text
-from allianceld.validation_scope import scope
+from allianceld.validation.compiled import CompiledShapes, UnsupportedShapes
+from allianceld.validation.scope import scope
+from allianceld.validation.report import Report, Result
+from allianceld.validation.validator import Validator, _text
 from allianceld.vocab import ALD, ID_BASE, ORG, data_graph_iri
 from conftest import ROOT, TEST_DATA
 
@@ -63,7 +64,7 @@ def pyshacl_validator(settings: Settings) -> Validator:
 
 @pytest.fixture(scope="module")
 def shipped(settings: Settings) -> list[ox.Triple]:
-    return [t for f in settings.data_files() for t in rdfio.parse_file(f)]
+    return [t for f in settings.data_files() for t in formats.parse_file(f)]
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +88,9 @@ def _read(data: bytes) -> list[ox.Triple]:
 def test_a_record_alone(path: Path, validator: Validator, pyshacl_validator: Validator) -> None:
     triples = _read(path.read_bytes())
     compiled = validator.validate_triples(triples)
-    _same(compiled, pyshacl_validator.validate(rdfio.to_rdflib(triples)).results)
+    _same(compiled, pyshacl_validator.validate(formats.to_rdflib(triples)).results)
     assert compiled.conforms == (path.parent.name == "valid")
-    graph = validator.validate(rdfio.to_rdflib(triples))  # the same through an rdflib graph
+    graph = validator.validate(formats.to_rdflib(triples))  # the same through an rdflib graph
     assert _key(graph.results) == _key(compiled.results)
 
 
@@ -99,7 +100,7 @@ def test_a_record_beside_the_shipped_data(
 ) -> None:
     triples = _read(path.read_bytes())
     compiled = validator.validate_triples(shipped + triples)
-    found = scope(shared_kb, rdfio.to_rdflib(triples), [data_graph_iri("new")], pyshacl_validator.reach)
+    found = scope(shared_kb, formats.to_rdflib(triples), [data_graph_iri("new")], pyshacl_validator.reach)
     assert found is not None
     near = {_text(n) for n in found.focus}
     reference = [r for r in shipped_reports[1].results if r.focus_node not in near]
@@ -150,14 +151,14 @@ def generated() -> list[ox.Triple]:
 
 def test_generated_data(generated, validator: Validator, pyshacl_validator: Validator) -> None:
     compiled = validator.validate_triples(generated)
-    _same(compiled, pyshacl_validator.validate(rdfio.to_rdflib(generated)).results)
+    _same(compiled, pyshacl_validator.validate(formats.to_rdflib(generated)).results)
     assert compiled.conforms
 
 
 def test_generated_data_with_corrupted_records(generated, validator: Validator, pyshacl_validator: Validator) -> None:
     corrupted = _corrupt(generated)
     compiled = validator.validate_triples(corrupted)
-    _same(compiled, pyshacl_validator.validate(rdfio.to_rdflib(corrupted)).results)
+    _same(compiled, pyshacl_validator.validate(formats.to_rdflib(corrupted)).results)
     found = {r.source_shape.rsplit("#", 1)[-1] + " " + r.constraint.rsplit("#", 1)[-1] for r in compiled.violations}
     assert {
         "Membership-role MinCountConstraintComponent",
@@ -195,7 +196,7 @@ def test_known_difference_an_ill_typed_literal_compared_in_a_sparql_constraint(
 
 def test_the_report_graph_is_a_shacl_validation_report(validator: Validator) -> None:
     data = f"""<{ID_BASE}provision/lost> a <{ALD.DefenceProvision}> ."""  # no treaty: an inverse path
-    report = validator.validate_triples(rdfio.parse(data.encode(), ox.RdfFormat.TURTLE, source="test"))
+    report = validator.validate_triples(formats.parse(data.encode(), ox.RdfFormat.TURTLE, source="test"))
     g = rdflib.Graph().parse(data=report.to_turtle(), format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     (root,) = g.subjects(rdflib.RDF.type, sh.ValidationReport)

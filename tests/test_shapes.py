@@ -10,8 +10,8 @@ import pytest
 import rdflib
 from rdflib import RDF
 
-from allianceld import rdfio
-from allianceld.validation import Validator
+from allianceld.rdf import formats
+from allianceld.validation.validator import Validator
 from allianceld.vocab import SH
 from conftest import ROOT, TEST_DATA
 
@@ -47,7 +47,7 @@ def test_shipped_data_conforms(shared_kb, validator: Validator) -> None:
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_bad_record_is_rejected_with_expected_shape_and_message(path: Path, validator: Validator) -> None:
     shape, message = _expectations(path)
-    report = validator.validate(rdfio.to_rdflib(_read(path)))
+    report = validator.validate(formats.to_rdflib(_read(path)))
     assert not report.conforms
     hits = [r for r in report.violations if r.source_shape == shape and message in r.message]
     assert hits, f"expected {shape} / {message!r}, got:\n{report.to_text()}"
@@ -56,13 +56,13 @@ def test_bad_record_is_rejected_with_expected_shape_and_message(path: Path, vali
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_bad_record_is_rejected_beside_the_shipped_data(path: Path, validator: Validator, shared_kb) -> None:
     shape, _message = _expectations(path)
-    report = validator.validate(rdfio.to_rdflib(_read(path)), shared_kb)
+    report = validator.validate(formats.to_rdflib(_read(path)), shared_kb)
     assert any(r.source_shape == shape for r in report.violations)
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
 def test_valid_record_conforms(path: Path, validator: Validator) -> None:
-    report = validator.validate(rdfio.to_rdflib(_read(path)))
+    report = validator.validate(formats.to_rdflib(_read(path)))
     assert report.conforms, report.to_text()
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from allianceld import memory
-from allianceld.admission import Admission
 from allianceld.errors import ServerBusy, TooManyRequests
 from allianceld.store import KnowledgeBase
+from allianceld.store.admission import Admission
 from allianceld.store.execution import QueryRequest
 from allianceld.store.query_pool import QueryPool
+from allianceld.web import memory
 from allianceld.web.request_framing import HEAD_LIMIT, ChunkWalk, Refused, parse_head, request_end
 from conftest import free_port, open_site, wait_for
 
@@ -148,7 +148,7 @@ def test_one_client_cannot_take_every_query_worker(tmp_path: Path) -> None:
 
 
 def test_validations_are_bounded_per_client_and_in_all(tmp_path: Path, small_store: KnowledgeBase) -> None:
-    from allianceld.web.validate_views import validations
+    from allianceld.web.views.validate import validations
 
     site = open_site(tmp_path, small_store, client_validations=1, validations=2)
 

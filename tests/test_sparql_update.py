@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from allianceld.errors import BadRequest, QuerySyntaxError
-from allianceld.sparql_update import operations, tokenize, with_dataset
+from allianceld.write.sparql_update import operations, tokenize, with_dataset
 
 D = "http://example.org/d"
 N = "http://example.org/n"

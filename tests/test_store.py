@@ -7,17 +7,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from allianceld import gate, rdfio
 from allianceld.errors import QuerySyntaxError, RdfSyntaxError, ValidationFailed
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
+from allianceld.write import gate
 from conftest import TEST_DATA
 
 T = b'<http://example.org/a> <http://example.org/p> "1" .\n<http://example.org/a> <http://example.org/q> "2" .\n'
 
 
 def _triples(data: bytes = T) -> list[ox.Triple]:
-    return rdfio.parse(data, ox.RdfFormat.N_TRIPLES, source="test")
+    return formats.parse(data, ox.RdfFormat.N_TRIPLES, source="test")
 
 
 def test_replace_graphs_writes_each_graph_and_replaces_old_content(kb: KnowledgeBase) -> None:
@@ -94,7 +95,7 @@ def test_gate_commits_valid_data_with_inferences(loaded_kb: KnowledgeBase, valid
 
 def test_parse_error_names_source_line_and_column() -> None:
     with pytest.raises(RdfSyntaxError) as err:
-        rdfio.parse(b"@prefix a: <http://x/> .\na:b a:c a:d ;;\n ] .", ox.RdfFormat.TURTLE, source="bad.ttl")
+        formats.parse(b"@prefix a: <http://x/> .\na:b a:c a:d ;;\n ] .", ox.RdfFormat.TURTLE, source="bad.ttl")
     assert err.value.details["line"] == 3
     assert err.value.message.startswith("bad.ttl:3:")
 
@@ -103,7 +104,7 @@ def test_unknown_extension_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "data.docx"
     f.write_text("x")
     with pytest.raises(RdfSyntaxError, match="unknown RDF file extension"):
-        rdfio.parse_file(f)
+        formats.parse_file(f)
 
 
 @pytest.mark.parametrize("fmt", [ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG])

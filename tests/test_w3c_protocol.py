@@ -2,7 +2,7 @@
 
 Deviation from the suite: it assumes anyone may update; allianceld needs a bearer token for every
 write, so every request carries an admin token. Every case that does not pass is listed here with
-its reason; a case that starts or stops passing fails this test, so the README's count stays true.
+its reason; a case that starts or stops passing fails this test, so the count in docs/conformance.md stays true.
 """
 
 from __future__ import annotations

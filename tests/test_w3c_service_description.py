@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 Service Description tests, run against /sparql on a live server.
 
 Every case that does not pass is listed here with its reason; a case that starts or stops passing
-fails this test, so the README's count stays true.
+fails this test, so the count in docs/conformance.md stays true.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from w3c.replay import LiveServer
 NOT_PASSING: dict[str, str] = {}
 SD = service_description.SD
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONFORMANCE = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
 
 pytestmark = [
     pytest.mark.server,
@@ -42,8 +42,8 @@ def test_service_description_suite(w3c_server: LiveServer) -> None:
     failing = {name: why for name, why in outcomes.items() if why is not None}
     assert sorted(failing) == sorted(NOT_PASSING), failing
     counts = (len(cases) - len(failing), len(cases))
-    stated = re.search(r"test_w3c_service_description\.py`[^*]*\*\*(\d+) of (\d+) pass\*\*", README)
-    assert stated is not None and tuple(map(int, stated.groups())) == counts, "the README states another count"
+    stated = re.search(r"test_w3c_service_description\.py`[^*]*\*\*(\d+) of (\d+) pass\*\*", CONFORMANCE)
+    assert stated is not None and tuple(map(int, stated.groups())) == counts, "docs/conformance.md states another count"
     assert counts == (3, 3)
 
 

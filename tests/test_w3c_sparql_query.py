@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 query-evaluation tests, sent to /sparql through the protocol.
 
 Every case that does not pass is listed here with its reason; a case that starts or stops
-passing fails this test, so the README's count stays true.
+passing fails this test, so the count in docs/conformance.md stays true.
 """
 
 from __future__ import annotations

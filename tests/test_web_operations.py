@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from allianceld.config import Settings
 from allianceld.web import create_app
-from allianceld.web.operations import HTML_HEADERS
+from allianceld.web.views.operations import HTML_HEADERS
 
 
 @pytest.mark.parametrize("path", ["/", "/sparql", "/reasoning", "/id/alliance/nato", "/ontology", "/id/state/nowhere"])

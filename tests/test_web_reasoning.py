@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from allianceld import reasoning
+from allianceld.reasoning import materialise
 from allianceld.vocab import INFERRED_GRAPH, RULES_BASE, rule_graph_iri
-from allianceld.web.reasoning_views import explain_url
+from allianceld.web.views.reasoning import explain_url
 from conftest import requires_java
 
 ID = "https://w3id.org/allianceld/id/"
@@ -283,13 +283,13 @@ def test_summary_page_has_the_tree_rules_and_why_links(web: FlaskClient, summary
 
 
 def test_without_java_the_page_says_why_there_is_no_classification(settings, shared_kb, monkeypatch) -> None:
-    from allianceld import dl_check
+    from allianceld.reasoning import dl_check
     from allianceld.web import create_app
 
     monkeypatch.setattr(dl_check, "java_missing", lambda: dl_check.NO_JAVA)
     app = create_app({"SETTINGS": settings, "KB": shared_kb, "TESTING": True})
     svc = app.extensions["allianceld"]
-    svc.consistency = lambda: reasoning.Consistency(None, "HermiT", dl_check.NO_JAVA)  # no second HermiT run
+    svc.consistency = lambda: materialise.Consistency(None, "HermiT", dl_check.NO_JAVA)  # no second HermiT run
     svc._rules = ([], "the domain rules could not be loaded: a broken file")
     client = app.test_client()
     data = client.get("/reasoning", headers=JSON).get_json()

@@ -421,9 +421,9 @@ def test_readme_listing_output_is_what_the_service_answers(client) -> None:
 
 def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, validator) -> None:
     """The same pages over the SPARQL backend (`oxigraph serve` on 127.0.0.1)."""
-    from allianceld import gate
     from allianceld.store.backends import SparqlBackend
     from allianceld.web import create_app
+    from allianceld.write import gate
     from conftest import SMALL_WORLD
 
     remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))

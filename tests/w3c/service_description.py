@@ -27,7 +27,7 @@ import rdflib
 from rdflib import RDF, URIRef
 from rdflib.term import Node
 
-from allianceld import rdfio
+from allianceld.rdf import formats
 from w3c.replay import MF, SUITE, LiveServer, manifest_entries
 
 MANIFEST = SUITE / "service-description" / "manifest.ttl"
@@ -92,7 +92,7 @@ def fetch(server: LiveServer, accept: str) -> tuple[rdflib.Graph | None, str | N
     if syntax is None:
         return None, f"Accept {accept!r}: Content-Type {resp.media_type!r} is not an RDF syntax"
     try:
-        return rdfio.to_rdflib(q.triple for q in ox.parse(resp.body, format=syntax)), None
+        return formats.to_rdflib(q.triple for q in ox.parse(resp.body, format=syntax)), None
     except (SyntaxError, ValueError) as exc:
         return None, f"Accept {accept!r}: the body does not parse as {resp.media_type}: {exc}"
 
