@@ -1,4 +1,5 @@
-"""The README's tour prints what the service answers: its outputs are checked here."""
+"""The README's tour (and the explanation drawn in docs/reasoning.md) prints what the service answers:
+its outputs are checked here."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import re
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+REASONING = (ROOT / "docs" / "reasoning.md").read_text(encoding="utf-8")
 BLOCK = re.compile(r"```(?:sh)?\n(.*?)```", re.S)
 
 
-def _output_after(command_fragment: str) -> str:
+def _output_after(command_fragment: str, text: str = README) -> str:
     """The first fenced block that follows the block containing ``command_fragment``."""
-    blocks = BLOCK.findall(README)
+    blocks = BLOCK.findall(text)
     for i, block in enumerate(blocks):
         if command_fragment in block:
             return blocks[i + 1]
-    raise AssertionError(f"README has no command containing {command_fragment!r}")
+    raise AssertionError(f"no command containing {command_fragment!r}")
 
 
 def _csv(client, query: str) -> str:
@@ -67,8 +69,8 @@ def test_every_example_query_runs_and_finds_something(client) -> None:
 def test_the_explanation_tree_is_what_the_service_answers(client) -> None:
     """Each line of the drawn tree: the rule and axiom (or the data file) of that premise."""
     url = "/reasoning/explain?s=id:state/usa&p=org:memberOf&o=id:alliance/nato"
-    assert url in README
-    lines = _output_after(url).strip().splitlines()
+    assert url in REASONING
+    lines = _output_after(url, REASONING).strip().splitlines()
     answer = client.get(url, headers={"Accept": "application/json"}).get_json()
     nodes = [answer, answer["premises"][0], answer["premises"][0]["premises"][0], answer["premises"][1]]
     assert len(lines) == len(nodes)
