@@ -66,10 +66,12 @@ def _send_contribution(port: int, token: str, n: int) -> http.client.HTTPConnect
 
 def _acknowledged(conn: http.client.HTTPConnection) -> str:
     """The id the server acknowledged for the contribution sent on ``conn``."""
-    with conn:
+    try:
         resp = conn.getresponse()
         assert resp.status == 201, resp.read()
         return json.load(resp)["id"]
+    finally:
+        conn.close()
 
 
 def _contribute(port: int, token: str, acked: list[str]) -> None:
