@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -230,12 +229,11 @@ def test_the_check_stays_small_and_bounded_on_a_store_of_20k_triples(settings: S
             " org:organization alliance:dl-pact ;"
             ' org:role ald:FoundingMember ; ald:startDate "1990-06-01"^^xsd:date .\n'
         )
-    start = time.perf_counter()
     verdict = dl_check.check_write(kb, None, turtle(text), [NEW_GRAPH])
-    seconds = time.perf_counter() - start
     assert verdict.consistent is True, verdict.message
-    assert verdict.module["dataTriples"] < 1000  # the size of the write's neighbourhood, not of the store
-    assert seconds < 20  # a smoke check only: measured figures are in benchmarks/bench_dl_check.py
+    # bounded by the size of the write's neighbourhood, not of the store (the time it takes is
+    # measured in benchmarks/bench_dl_check.py, not asserted here)
+    assert verdict.module["dataTriples"] < 1000
 
 
 def test_without_java_the_check_says_so_and_does_not_raise(
