@@ -50,3 +50,14 @@ def test_the_index_lists_every_page() -> None:
     for page in PAGES[1:]:
         if page.name != "index.md":
             assert f"]({page.name})" in index, page.name
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_named_files_exist(page: Path) -> None:
+    """Repository paths and test files the pages name exist (test files in any folder of tests/)."""
+    text = page.read_text(encoding="utf-8")
+    for path in re.findall(r"`((?:src|tests|docs|data|shapes|ontology|benchmarks)/[\w./-]*)`", text):
+        if not (path.startswith("tests/") and path.endswith("/")):  # the tests' folders, as architecture.md plans them
+            assert (ROOT / path).exists(), f"{page.name}: {path}"
+    for name in re.findall(r"`(test_\w+\.py)`", text):
+        assert any((ROOT / "tests").rglob(name)), f"{page.name}: {name}"
