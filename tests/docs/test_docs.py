@@ -61,3 +61,17 @@ def test_named_files_exist(page: Path) -> None:
             assert (ROOT / path).exists(), f"{page.name}: {path}"
     for name in re.findall(r"`(test_\w+\.py)`", text):
         assert any((ROOT / "tests").rglob(name)), f"{page.name}: {name}"
+
+
+def test_where_to_look_names_every_package_and_top_level_module() -> None:
+    """The README's table matches src/allianceld/: each subpackage and top-level module, no other."""
+    rows = [
+        line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `src/")
+    ]
+    named = {
+        name.rstrip("/") for row in rows for name in re.findall(r"`(?:src/allianceld/)?([\w.]+/?)`", row.split("|")[1])
+    }
+    package = ROOT / "src" / "allianceld"
+    present = {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    present |= {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    assert named == present
