@@ -246,6 +246,10 @@ def test_slow_clients_hold_no_thread_and_are_dropped_after_the_timeout(productio
             assert resp.status == 200
         with urllib.request.urlopen(production + "/sparql?query=ASK%7B%7D", timeout=10) as resp:
             assert resp.status == 200
+        for conn in conns:  # the order of events: none of them had been dropped yet
+            conn.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                conn.recv(1024)
         for conn in conns:  # and each slow one is closed by the server once its time is up
             conn.settimeout(60)
             with contextlib.suppress(ConnectionResetError):
