@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from allianceld.config import Settings
+from allianceld.config import Settings, parse_allowlist
 from allianceld.store import KnowledgeBase, federation
 from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
@@ -154,7 +154,7 @@ def ask(client, query: str):
 
 
 def test_allowlist_is_normalised_and_exact() -> None:
-    allowed = federation.parse_allowlist("HTTP://Example.ORG:80/sparql, https://q.example/sparql?x=1")
+    allowed = parse_allowlist("HTTP://Example.ORG:80/sparql, https://q.example/sparql?x=1")
     assert allowed == ("http://example.org/sparql", "https://q.example/sparql?x=1")
     assert federation.check_query("ASK { SERVICE <http://example.org/sparql> {} }", allowed) == [
         "http://example.org/sparql"
@@ -163,7 +163,7 @@ def test_allowlist_is_normalised_and_exact() -> None:
         with pytest.raises(federation.ServiceNotAllowed, match="not on the allowlist"):
             federation.check_query(f"ASK {{ SERVICE <{other}> {{}} }}", allowed)
     with pytest.raises(ValueError, match="not an http"):
-        federation.parse_allowlist("file:///etc/passwd")
+        parse_allowlist("file:///etc/passwd")
 
 
 @pytest.mark.parametrize(

@@ -32,13 +32,14 @@ from allianceld.vocab import (
     INFERRED_GRAPH,
     ONTOLOGY_GRAPH,
     USER_GRAPH_BASE,
+    Kind,
     agent_iri,
     data_graph_iri,
+    kind_of,
     rule_graph_iri,
 )
 from allianceld.web import create_app
 from allianceld.write import contributions, gate, policy
-from allianceld.write.policy import Kind, kind_of
 from conftest import ROOT
 
 PREFIXES = """PREFIX ald: <https://w3id.org/allianceld/ontology#>

@@ -184,7 +184,7 @@ def test_accept_above_commits_only_those_with_provenance(
     kb: KnowledgeBase, validator: Validator, dumps: dict[str, Path]
 ) -> None:
     proposals = discovery.discover(kb, dumps["geonames"])
-    accepted, contribution, result = discovery.accept(
+    accepted, contribution, result = contributions.accept_links(
         kb, validator, proposals, above=0.8, dump=dumps["geonames"], agent="curator"
     )
     assert _pairs(accepted).keys() == {"fra", "deu"}
@@ -202,7 +202,9 @@ def test_accept_above_commits_only_those_with_provenance(
 
     again = discovery.discover(kb, dumps["geonames"])
     assert _pairs(again) == {"esp": "https://sws.geonames.org/2510769/"}  # nothing new
-    assert discovery.accept(kb, validator, again, above=0.8, dump=dumps["geonames"], agent="curator")[1] is None
+    assert (
+        contributions.accept_links(kb, validator, again, above=0.8, dump=dumps["geonames"], agent="curator")[1] is None
+    )
 
 
 def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, validator: Validator, tmp_path: Path) -> None:
@@ -214,7 +216,7 @@ def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, validator: Val
     )
     before = kb.count()
     with pytest.raises(ValidationFailed) as failed:
-        discovery.accept(kb, validator, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
+        contributions.accept_links(kb, validator, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
     assert any(r.source_shape.endswith("#NoGeoNamesFeature") for r in failed.value.report.violations)
     assert kb.count() == before
 

@@ -172,7 +172,7 @@ def test_unknown_resources_are_404(client, url: str) -> None:
 
 
 def test_readme_network_output_is_what_the_service_answers(client) -> None:
-    from test_readme import _output_after
+    from docs.test_readme import _output_after
 
     shown = _output_after("/network.json?date=1990-01-01").strip()
     data = client.get("/network.json?date=1990-01-01").get_json()

@@ -27,8 +27,8 @@ from allianceld.config import Settings
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import CompiledShapes, UnsupportedShapes
-from allianceld.validation.scope import scope
 from allianceld.validation.report import Report, Result
+from allianceld.validation.scope import scope
 from allianceld.validation.validator import Validator, _text
 from allianceld.vocab import ALD, ID_BASE, ORG, data_graph_iri
 from conftest import ROOT, TEST_DATA

@@ -412,7 +412,7 @@ def test_the_home_page_links_to_the_listings_and_the_ontology(client) -> None:
 
 
 def test_readme_listing_output_is_what_the_service_answers(client) -> None:
-    from test_readme import _output_after
+    from docs.test_readme import _output_after
 
     items = client.get("/alliances?active_on=1990-01-01").json["items"]
     shown = "".join(f"{a['id']} {a['foundingDate']}\n" for a in items)

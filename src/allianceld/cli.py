@@ -15,7 +15,7 @@ import click
 import pyoxigraph as ox
 
 from allianceld import logs
-from allianceld.config import Settings
+from allianceld.config import Settings, parse_allowlist
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.linking import discovery
 from allianceld.operations import backup, export, migration
@@ -25,7 +25,7 @@ from allianceld.store import KnowledgeBase, federation
 from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_token_hashes
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD
-from allianceld.write import gate, policy
+from allianceld.write import contributions, gate, policy
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -389,7 +389,7 @@ def link(
         accepted: list[discovery.Proposal] = []
         contribution = None
         if accept_above is not None:
-            accepted, contribution, _ = discovery.accept(
+            accepted, contribution, _ = contributions.accept_links(
                 kb,
                 Validator.from_settings(settings),
                 proposals,
@@ -705,7 +705,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
     except ValueError as exc:
         raise Failure(str(exc)) from None
     try:
-        federation.parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
+        parse_allowlist(settings.service_allowlist)  # likewise a malformed SERVICE allowlist
     except ValueError as exc:
         raise Failure(f"ALLIANCELD_SERVICE_ALLOWLIST: {exc}") from None
     try:

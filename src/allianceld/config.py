@@ -5,7 +5,43 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+
+def normalise_endpoint(url: str) -> str:
+    """The form endpoints are compared in: scheme and host in lower case, the default port and any
+    fragment dropped, an empty path written ``/``; the path and query string are kept as they are.
+
+    >>> normalise_endpoint("HTTP://Example.org:80")
+    'http://example.org/'
+
+    Raises :class:`ValueError` for anything but an absolute http(s) URL with a host.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) endpoint URL: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"not an http(s) endpoint URL (bad port): {url!r}") from None
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    if parts.username or parts.password:
+        raise ValueError(f"an endpoint URL with credentials is not accepted: {url!r}")
+    return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+
+
+def parse_allowlist(text: str) -> tuple[str, ...]:
+    """The endpoints of a comma-separated allowlist, normalised (``ALLIANCELD_SERVICE_ALLOWLIST``).
+
+    >>> parse_allowlist(" http://127.0.0.1:7878/query , ")
+    ('http://127.0.0.1:7878/query',)
+    """
+    return tuple(normalise_endpoint(item) for item in text.split(",") if item.strip())
 
 
 def project_home() -> Path:
@@ -112,9 +148,7 @@ class Settings:
 
     @property
     def service_endpoints(self) -> tuple[str, ...]:
-        """The allowlisted SERVICE endpoints, normalised (``federation.parse_allowlist``)."""
-        from allianceld.store.federation import parse_allowlist
-
+        """The allowlisted SERVICE endpoints, normalised (:func:`parse_allowlist`)."""
         return parse_allowlist(self.service_allowlist)
 
     @property

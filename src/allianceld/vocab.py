@@ -1,5 +1,6 @@
 """Namespaces and the IRIs of the named graphs. Terms themselves live in ontology/allianceld.ttl."""
 
+from enum import StrEnum
 from urllib.parse import quote
 
 from rdflib import Namespace
@@ -28,7 +29,7 @@ RULES_BASE = "https://w3id.org/allianceld/ontology/rules#"
 DEFAULT_GRAPH = GRAPH_BASE + "default"
 DATA_GRAPH_BASE = GRAPH_BASE + "data/"
 # graphs contributors name for themselves (POST /data without a graph makes one here); any other IRI
-# that is not one of the service's own graphs is theirs too (graph_policy.Kind.OPEN)
+# that is not one of the service's own graphs is theirs too (Kind.OPEN)
 USER_GRAPH_BASE = GRAPH_BASE + "user/"
 # each contribution: its data in one graph, its PROV-O record in another (never validated, never reasoned over)
 CONTRIBUTION_GRAPH_BASE = GRAPH_BASE + "contribution/"
@@ -100,3 +101,37 @@ def rule_graph_iri(name: str) -> str:
 def is_inferred_graph(iri: str) -> bool:
     """True for the OWL 2 RL inferred graph and for the graph of every domain rule."""
     return iri == INFERRED_GRAPH or iri.startswith(RULE_GRAPH_BASE)
+
+
+class Kind(StrEnum):
+    """What a graph holds, which decides who may write it."""
+
+    ONTOLOGY = "ontology"
+    DERIVED = "derived"
+    CURATED = "curated"
+    CONTRIBUTION = "contribution"
+    PROVENANCE = "provenance"
+    OPEN = "open"
+
+
+def kind_of(graph: str) -> Kind:
+    """The kind of the graph called ``graph``.
+
+    >>> kind_of("https://w3id.org/allianceld/graph/inferred/rule/allied-states").value
+    'derived'
+    >>> kind_of("https://w3id.org/allianceld/graph/data/nato").value
+    'curated'
+    >>> kind_of("https://example.org/mine").value
+    'open'
+    """
+    if graph == ONTOLOGY_GRAPH:
+        return Kind.ONTOLOGY
+    if is_inferred_graph(graph):
+        return Kind.DERIVED
+    if graph.startswith(DATA_GRAPH_BASE):
+        return Kind.CURATED
+    if is_contribution_graph(graph):
+        return Kind.CONTRIBUTION
+    if is_provenance_graph(graph):
+        return Kind.PROVENANCE
+    return Kind.OPEN

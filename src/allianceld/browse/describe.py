@@ -19,9 +19,10 @@ from allianceld.vocab import (
     INFERRED_GRAPH,
     ORG,
     RULE_GRAPH_BASE,
+    Kind,
     is_inferred_graph,
+    kind_of,
 )
-from allianceld.write.policy import Kind, kind_of
 
 #: at most this many triples that point at a resource are described with it (a region has a few
 #: dozen states; a popular resource in a large store would have many more)
@@ -166,7 +167,7 @@ def labels(kb: KnowledgeBase, iris: Iterable[str]) -> dict[str, str]:
 def graph_source(graph: str) -> dict[str, str]:
     """Where the triples of ``graph`` come from, for a page: ``kind`` (file, contribution, ontology,
     owl-rl, rule or graph), a ``name`` and, where there is one, a ``url``. The label follows the
-    graph's kind (``graph_policy.kind_of``): only a curated graph, which an admin alone writes, is
+    graph's kind (``vocab.kind_of``): only a curated graph, which an admin alone writes, is
     shown as a data file; a graph a contributor wrote is a contribution or a plain graph.
 
     >>> graph_source("https://w3id.org/allianceld/graph/data/nato")

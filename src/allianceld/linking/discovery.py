@@ -1,7 +1,7 @@
 """Link discovery: propose ``owl:sameAs`` links from the knowledge base's states and alliances to
 the entities of an external graph (a Wikidata, DBpedia or GeoNames extract as N-Triples or
 Turtle), each with a confidence, for a curator to review; accepted links are committed as a
-contribution through the write gate.
+contribution through the write gate (``allianceld.write.contributions.accept_links``).
 
 A local entity is a candidate when it has no ``owl:sameAs`` link into the external entity's
 namespace (``http://www.wikidata.org/entity/``, ``http://dbpedia.org/resource/``,
@@ -57,10 +57,7 @@ from rdflib import RDF, RDFS, XSD, BNode, Literal, URIRef
 
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, DCTERMS, VOID
-from allianceld.write import contributions, gate
-from allianceld.write.contributions import Contribution
 
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 ALIGN = rdflib.Namespace("http://knowledgeweb.semanticweb.org/heterogeneity/alignment#")
@@ -468,33 +465,3 @@ def linkset(proposals: list[Proposal], dump: Path, *, linkset_id: str | None = N
             g.add((link, ALIGN.measure, Literal(f"{p.confidence:.4f}", datatype=XSD.float)))
             g.add((link, RDFS.comment, Literal(p.evidence())))
     return g
-
-
-def accept(
-    kb: KnowledgeBase,
-    validator: Validator,
-    proposals: list[Proposal],
-    *,
-    above: float,
-    dump: Path,
-    agent: str,
-) -> tuple[list[Proposal], Contribution | None, gate.CommitResult | None]:
-    """Commit the proposals whose confidence is above ``above`` as one contribution (validated
-    by the write gate, with its PROV-O record: ``agent``, the dump file as source). Returns the
-    accepted proposals and the contribution (None when nothing was above). Raises
-    :class:`ValidationFailed` (nothing written) when the links break a shape."""
-    accepted = [p for p in proposals if p.confidence > above]
-    if not accepted:
-        return [], None, None
-    same_as = ox.NamedNode(OWL_SAME_AS)
-    triples = [ox.Triple(ox.NamedNode(p.local), same_as, ox.NamedNode(p.external)) for p in accepted]
-    contribution, result = contributions.contribute(
-        kb,
-        validator,
-        triples,
-        agent=agent,
-        source=dump.resolve().as_uri(),
-        comment=f"{len(accepted)} owl:sameAs link(s) found by allianceld link in {dump.name}, "
-        f"accepted with confidence above {above}",
-    )
-    return accepted, contribution, result

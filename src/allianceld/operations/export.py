@@ -32,6 +32,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from allianceld.browse import descriptions
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
@@ -133,9 +134,7 @@ def void_description(kb: KnowledgeBase, base: str, graphs: Iterable[str]) -> rdf
     """The VoID description of ``/.well-known/void`` for ``kb`` (``base`` is the service's URL,
     ending in ``/``; ``void:dataDump`` is ``base`` + ``dump``), its subsets limited to the
     exported ``graphs``."""
-    from allianceld.web.views.metadata import void_description as describe
-
-    g = describe(kb, base)
+    g = descriptions.void_description(kb, base)
     dataset = rdflib.URIRef(base + ".well-known/void#dataset")
     keep = {rdflib.URIRef(x) for x in graphs}
     for subset in list(g.objects(dataset, VOID.subset)):

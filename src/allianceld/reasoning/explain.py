@@ -25,8 +25,9 @@ from allianceld.vocab import (
     DATA_GRAPH_BASE,
     INFERRED_GRAPH,
     PROVENANCE_GRAPH_BASE,
+    Kind,
+    kind_of,
 )
-from allianceld.write.policy import Kind, kind_of
 
 MAX_DEPTH = 24
 
@@ -171,7 +172,7 @@ class Explainer:
 
 def _source(graph: str) -> dict[str, str]:
     """Where an asserted triple comes from: its graph, and the contribution or data file (by the
-    graph's kind, ``graph_policy.kind_of``)."""
+    graph's kind, ``vocab.kind_of``)."""
     out = {"graph": graph}
     kind = kind_of(graph)
     if kind is Kind.CONTRIBUTION:

@@ -18,6 +18,7 @@ pyoxigraph everywhere else). Texts longer than :data:`MAX_GUARDED_CHARS` are ref
 rdflib parses data at about 10 µs a character but expressions at up to 0.3 ms. Verdicts are
 cached per exact text.
 
+>>> from allianceld.config import parse_allowlist
 >>> allowed = parse_allowlist("https://query.wikidata.org/sparql")
 >>> check_query("SELECT * WHERE { SERVICE <https://QUERY.wikidata.org:443/sparql> { ?s ?p ?o } }", allowed)
 ['https://query.wikidata.org/sparql']
@@ -30,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -41,6 +41,7 @@ from rdflib import Variable
 from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
 
+from allianceld.config import normalise_endpoint
 from allianceld.errors import AllianceldError, BadRequest, QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
 
 T = TypeVar("T")
@@ -96,42 +97,6 @@ class LoadCall:
     """One ``LOAD`` in an update: the IRI it would fetch."""
 
     url: str
-
-
-def normalise_endpoint(url: str) -> str:
-    """The form endpoints are compared in: scheme and host in lower case, the default port and any
-    fragment dropped, an empty path written ``/``; the path and query string are kept as they are.
-
-    >>> normalise_endpoint("HTTP://Example.org:80")
-    'http://example.org/'
-
-    Raises :class:`ValueError` for anything but an absolute http(s) URL with a host.
-    """
-    parts = urllib.parse.urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) endpoint URL: {url!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"not an http(s) endpoint URL (bad port): {url!r}") from None
-    host = parts.hostname.lower()
-    if ":" in host:  # an IPv6 address
-        host = f"[{host}]"
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        raise ValueError(f"an endpoint URL with credentials is not accepted: {url!r}")
-    return urllib.parse.urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
-
-
-def parse_allowlist(text: str) -> tuple[str, ...]:
-    """The endpoints of a comma-separated allowlist, normalised (``ALLIANCELD_SERVICE_ALLOWLIST``).
-
-    >>> parse_allowlist(" http://127.0.0.1:7878/query , ")
-    ('http://127.0.0.1:7878/query',)
-    """
-    return tuple(normalise_endpoint(item) for item in text.split(",") if item.strip())
 
 
 def check_query(sparql: str, allowlist: Collection[str]) -> list[str]:

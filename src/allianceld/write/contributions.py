@@ -8,11 +8,13 @@ import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from allianceld.errors import BadRequest, Conflict, NotFound
+from allianceld.linking.discovery import OWL_SAME_AS, Proposal
 from allianceld.store import KnowledgeBase
 from allianceld.validation.validator import Validator
 from allianceld.vocab import PROVENANCE_GRAPH_BASE, contribution_graph_iri, provenance_graph_iri
@@ -191,3 +193,33 @@ def data(kb: KnowledgeBase, contribution: Contribution) -> list[ox.Triple]:
 def record(kb: KnowledgeBase, contribution: Contribution) -> list[ox.Triple]:
     """The triples of the contribution's provenance record."""
     return kb.triples(contribution.record)
+
+
+def accept_links(
+    kb: KnowledgeBase,
+    validator: Validator,
+    proposals: list[Proposal],
+    *,
+    above: float,
+    dump: Path,
+    agent: str,
+) -> tuple[list[Proposal], Contribution | None, gate.CommitResult | None]:
+    """Commit the proposals whose confidence is above ``above`` as one contribution (validated
+    by the write gate, with its PROV-O record: ``agent``, the dump file as source). Returns the
+    accepted proposals and the contribution (None when nothing was above). Raises
+    :class:`ValidationFailed` (nothing written) when the links break a shape."""
+    accepted = [p for p in proposals if p.confidence > above]
+    if not accepted:
+        return [], None, None
+    same_as = ox.NamedNode(OWL_SAME_AS)
+    triples = [ox.Triple(ox.NamedNode(p.local), same_as, ox.NamedNode(p.external)) for p in accepted]
+    contribution, result = contribute(
+        kb,
+        validator,
+        triples,
+        agent=agent,
+        source=dump.resolve().as_uri(),
+        comment=f"{len(accepted)} owl:sameAs link(s) found by allianceld link in {dump.name}, "
+        f"accepted with confidence above {above}",
+    )
+    return accepted, contribution, result

@@ -16,9 +16,9 @@ from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
 from allianceld.validation.report import Report
 from allianceld.validation.validator import Validator
-from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
+from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, Kind, data_graph_iri, kind_of
 from allianceld.write import policy
-from allianceld.write.policy import LOCAL, Kind, Writer
+from allianceld.write.policy import LOCAL, Writer
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _check_policy(
         before = set(kb.triples(graph)) if graph in present else set()
         added = [t for t in dict.fromkeys(triples) if t not in before]  # what was there already stays allowed
         policy.check_no_schema(graph, added, namespaces)
-        if writer.agent is not None and policy.kind_of(graph) is Kind.CURATED:
+        if writer.agent is not None and kind_of(graph) is Kind.CURATED:
             removed = list(before - set(triples))
             if added or removed:
                 iri, record = policy.change_record(graph, writer, at=at, added=added, removed=removed)
@@ -225,7 +225,7 @@ def apply_update(
             after.setdefault(quad.graph_name.value, set()).add(quad)
         changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
         if not after:  # everything dropped: the derived graphs follow the asserted ones (recomputed: empty)
-            changed = [g for g in changed if policy.kind_of(g) is not Kind.DERIVED]
+            changed = [g for g in changed if kind_of(g) is not Kind.DERIVED]
         for g in changed:
             policy.check_write(g, writer)
         if authorize is not None:

@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import pyoxigraph as ox
 
@@ -32,17 +31,17 @@ from allianceld.tokens import Principal
 from allianceld.vocab import (
     ALD,
     CONTRIBUTION_GRAPH_BASE,
-    DATA_GRAPH_BASE,
     ID_BASE,
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
     PREFIXES,
     PROV,
     PROVENANCE_GRAPH_BASE,
+    Kind,
     agent_iri,
     is_contribution_graph,
-    is_inferred_graph,
     is_provenance_graph,
+    kind_of,
 )
 from allianceld.write.provenance import timestamp
 
@@ -51,40 +50,6 @@ RDFS = PREFIXES["rdfs"]
 OWL = PREFIXES["owl"]
 XSD = PREFIXES["xsd"]
 SH = "http://www.w3.org/ns/shacl#"
-
-
-class Kind(StrEnum):
-    """What a graph holds, which decides who may write it."""
-
-    ONTOLOGY = "ontology"
-    DERIVED = "derived"
-    CURATED = "curated"
-    CONTRIBUTION = "contribution"
-    PROVENANCE = "provenance"
-    OPEN = "open"
-
-
-def kind_of(graph: str) -> Kind:
-    """The kind of the graph called ``graph``.
-
-    >>> kind_of("https://w3id.org/allianceld/graph/inferred/rule/allied-states").value
-    'derived'
-    >>> kind_of("https://w3id.org/allianceld/graph/data/nato").value
-    'curated'
-    >>> kind_of("https://example.org/mine").value
-    'open'
-    """
-    if graph == ONTOLOGY_GRAPH:
-        return Kind.ONTOLOGY
-    if is_inferred_graph(graph):
-        return Kind.DERIVED
-    if graph.startswith(DATA_GRAPH_BASE):
-        return Kind.CURATED
-    if is_contribution_graph(graph):
-        return Kind.CONTRIBUTION
-    if is_provenance_graph(graph):
-        return Kind.PROVENANCE
-    return Kind.OPEN
 
 
 @dataclass(frozen=True)

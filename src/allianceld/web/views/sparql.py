@@ -6,6 +6,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 from rdflib import URIRef
 
+from allianceld.browse.descriptions import SD, service_description
 from allianceld.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from allianceld.rdf import formats
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
@@ -13,7 +14,7 @@ from allianceld.vocab import PREFIXES
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
-from allianceld.web.views.metadata import SD, public_url, rdf_response, service_description, wants_rdf
+from allianceld.web.views.metadata import public_url, rdf_response, wants_rdf
 from allianceld.write import gate, sparql_update
 from allianceld.write.policy import Writer
 
