@@ -29,8 +29,8 @@ from allianceld.web import create_app
 from allianceld.write import gate
 from w3c.replay import LiveServer
 
-# HermiT on every write costs ~1 s; the tests of that check turn it on (tests/test_dl_check.py,
-# tests/test_reasoning_gate.py), the others test everything else without it
+# HermiT on every write costs ~1 s; the tests of that check turn it on (tests/reasoning/test_dl_check.py,
+# tests/write/test_reasoning_gate.py), the others test everything else without it
 os.environ.setdefault("ALLIANCELD_DL_CHECKS", "off")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ then re-derive those that still follow from what is left). The cost follows the 
 consequences, not the size of the store.
 
 The result is the change to the inferred graph: it equals what a full recomputation by
-``reasonable`` gives (tests/test_rl_engine.py checks both on the same writes). Writes the rules
+``reasonable`` gives (tests/reasoning/test_rl_engine.py checks both on the same writes). Writes the rules
 cannot follow incrementally raise :class:`NeedsFullRecompute`: a change to the vocabulary, an
 owl:sameAs derived between two individuals (the RL equality rules rewrite everything), blank
 nodes (the inferred graph keeps no triple about them), or an empty inferred graph.

@@ -3,7 +3,7 @@
 The W3C protocols are described by their own specifications and are left out: ``/sparql`` (SPARQL
 1.1 Protocol; its Service Description is served there) and ``/data`` (Graph Store HTTP Protocol),
 as are the static files. Every other route is here, with its parameters, bodies, media types and
-status codes; ``tests/test_openapi.py`` checks that the app's route table and this document agree
+status codes; ``tests/web/test_openapi.py`` checks that the app's route table and this document agree
 and fuzzes every operation against it with schemathesis.
 """
 

@@ -17,7 +17,7 @@ from allianceld.vocab import ALDS, SH
 from conftest import TEST_DATA, requires_java
 
 BAD = TEST_DATA / "invalid" / "membership-start-before-founding.ttl"
-NATO_1990 = Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq"
+NATO_1990 = Path(__file__).resolve().parents[2] / "docs" / "queries" / "nato-members-on-1990-01-01.rq"
 
 
 @pytest.fixture(scope="module")

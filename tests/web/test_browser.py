@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from test_server import server, server_url  # noqa: F401 - the real-server fixtures
+from web.test_server import server, server_url  # noqa: F401 - the real-server fixtures
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -179,7 +179,7 @@ def test_a_contributed_javascript_iri_is_text_that_runs_nothing(server_url: str,
     import urllib.parse
     import urllib.request
 
-    from test_server import TOKENS
+    from web.test_server import TOKENS
 
     base, kind = server_url.split("#")
     evil = "javascript:document.title='pwned'"

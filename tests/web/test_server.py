@@ -26,7 +26,7 @@ from allianceld.tokens import TokenStore
 pytestmark = pytest.mark.server
 TOKENS: dict[str, str] = {}
 SERVERS: dict[str, subprocess.Popen] = {}
-NATO_1990 = (Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
+NATO_1990 = (Path(__file__).resolve().parents[2] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
 
 
 def _free_port() -> int:

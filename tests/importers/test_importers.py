@@ -12,7 +12,7 @@ from allianceld.importers import ImportFailed, ImportRejected, atop, commit_impo
 from allianceld.store import KnowledgeBase
 from allianceld.validation.validator import Validator
 
-EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
 ID = "https://w3id.org/allianceld/id/"
 
 ALLIANCES = """atopid,cowid,cow4id,begyr,begmo,begday,endyr,endmo,endday,bilat,defense,offense,neutral,nonagg,consul

@@ -18,7 +18,7 @@ from allianceld.web import create_app
 from allianceld.web.services import query_copies_fit
 from allianceld.write import gate
 from conftest import ROOT, load_shipped, until_in_memory
-from test_rule_context import ID, contribution
+from reasoning.test_rule_context import ID, contribution
 
 QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER (!isBlank(?s) && !isBlank(?o)) }"
 COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"

@@ -18,7 +18,7 @@ from allianceld.rdf import formats
 from allianceld.reasoning import materialise, rl_passthrough
 from allianceld.store import KnowledgeBase
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate
 
 EX = "http://example.org/"

@@ -18,7 +18,7 @@ from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from allianceld.write import gate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate
 
 ALD = "https://w3id.org/allianceld/ontology#"

@@ -117,7 +117,7 @@ def test_export_round_trips_every_graph(kb: KnowledgeBase, fmt: ox.RdfFormat) ->
 
 def test_the_write_gate_and_queries_work_on_both_backends(kb: KnowledgeBase, settings, validator) -> None:
     gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    query = (Path(__file__).resolve().parents[1] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
+    query = (Path(__file__).resolve().parents[2] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
     result = kb.query(query)
     assert len(list(result)) == 16
     assert bool(kb.query("ASK { ?s <http://www.w3.org/ns/org#memberOf> ?o }"))  # inferred graph written

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-QUERIES = Path(__file__).resolve().parents[1] / "docs" / "queries"
+QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 NATO_FOUNDERS = {"bel", "can", "dnk", "fra", "gbr", "isl", "ita", "lux", "nld", "nor", "prt", "usa"}
 
 

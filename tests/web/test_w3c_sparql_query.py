@@ -15,7 +15,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.web import create_app
 from w3c import sparql_query as w3c
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUP_CONCAT_LANG = "oxigraph keeps the shared language tag on GROUP_CONCAT, so a FILTER on a plain string is false"
 RESULT_SET_VOCAB = "expected results in the RDF result-set vocabulary are not compared by this driver"
 NOT_PASSING = {

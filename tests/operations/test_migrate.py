@@ -25,7 +25,7 @@ from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_GRAPH_BASE
 from allianceld.write import contributions
 from conftest import ROOT
-from test_contributions import VALID
+from write.test_contributions import VALID
 
 NEW_CLASS = """
 ald:UpgradeTestClass a owl:Class ;

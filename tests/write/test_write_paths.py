@@ -17,7 +17,7 @@ from allianceld.cli import main
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import SH
 from conftest import Site
-from test_contributions import VALID, nato_partnership
+from write.test_contributions import VALID, nato_partnership
 
 GRAPH = "https://w3id.org/allianceld/graph/user/mine"  # a contributor's own graph
 INVALID = nato_partnership("1949-01-01")

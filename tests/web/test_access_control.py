@@ -25,7 +25,7 @@ from werkzeug.test import TestResponse
 from allianceld.tokens import TokenStore
 from allianceld.vocab import ONTOLOGY_GRAPH
 from conftest import Site, open_site
-from test_contributions import VALID
+from write.test_contributions import VALID
 
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 # POST routes anyone may call, and why they write nothing

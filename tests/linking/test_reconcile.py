@@ -25,7 +25,7 @@ from allianceld.vocab import ALD, ID_BASE
 from allianceld.web import create_app
 from conftest import ROOT, free_port
 
-SUITE = Path(__file__).resolve().parents[2] / "shared" / "testsuites" / "reconciliation"
+SUITE = Path(__file__).resolve().parents[3] / "shared" / "testsuites" / "reconciliation"
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/testsuites/reconciliation is not on this machine")
 
 STATE, ALLIANCE = str(ALD.State), str(ALD.Alliance)

@@ -51,7 +51,7 @@ def test_the_rl_rules_refuse_a_state_typed_as_an_alliance_without_java(
 def test_hermit_verdicts_refuse_the_write(
     loaded_kb: KnowledgeBase, checking: Validator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What HermiT says is what the gate does (the check itself: tests/test_dl_check.py)."""
+    """What HermiT says is what the gate does (the check itself: tests/reasoning/test_dl_check.py)."""
     seen = []
 
     def verdict(loaded_kb: KnowledgeBase, ontology: object, written: object, replacing: object) -> Consistency:

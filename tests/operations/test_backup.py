@@ -31,7 +31,7 @@ from allianceld.validation.validator import Validator
 from allianceld.vocab import CONTRIBUTION_GRAPH_BASE, INFERRED_GRAPH, PROVENANCE_GRAPH_BASE
 from allianceld.write import contributions
 from conftest import Site, free_port, wait_for
-from test_contributions import VALID
+from write.test_contributions import VALID
 
 MAX_WRITES = 200  # the writer stops when the backup is done, or after this many writes
 

@@ -188,7 +188,7 @@ def test_explanations_need_the_embedded_store(settings) -> None:
 
 
 def test_a_contributed_premise_links_to_its_contribution(site) -> None:
-    from test_contributions import contribute, nato_partnership
+    from write.test_contributions import contribute, nato_partnership
 
     created = contribute(site, nato_partnership("2020-01-01"))
     assert created.status_code == 201, created.get_json()
@@ -323,7 +323,7 @@ def live(app) -> Iterator[str]:
 def test_why_link_opens_the_explanation_in_a_browser(live: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from test_browser import ARGS
+    from web.test_browser import ARGS
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -84,7 +84,7 @@ def test_ontology_changes_need_the_admin_role(setup) -> None:
     [
         (
             "INSERT DATA { GRAPH <https://w3id.org/allianceld/graph/inferred> { <http://a> <http://b> <http://c> } }",
-            403,  # derived graphs are read-only (tests/test_graph_protection.py)
+            403,  # derived graphs are read-only (tests/write/test_graph_protection.py)
         ),
         ("INSERT DATTA { }", 400),
     ],

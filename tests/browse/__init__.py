@@ -1,0 +1,1 @@
+"""Tests of what pages and listings read."""

@@ -1,0 +1,1 @@
+"""Tests of backup, export and migration."""

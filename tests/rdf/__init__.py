@@ -1,0 +1,1 @@
+"""Tests of parsing, literals and input limits."""

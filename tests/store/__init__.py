@@ -1,0 +1,1 @@
+"""Tests of the KnowledgeBase, its backends, query workers and the federation guard."""

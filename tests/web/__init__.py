@@ -1,0 +1,1 @@
+"""Tests of the Flask app and the real server."""

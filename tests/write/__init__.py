@@ -1,0 +1,1 @@
+"""Tests of the write gate, contributions, the graph policy and SPARQL Update."""
