@@ -120,7 +120,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
     sources = _read(files, graph)
     kb = _open_kb(settings)
     try:
-        # a change of curated data is recorded with the operator's name (graph_policy.change_record)
+        # a change of curated data is recorded with the operator's name (policy.change_record)
         operator = policy.Writer("admin", agent=getpass.getuser())
         result = gate.commit(kb, Validator.from_settings(settings), sources, force=force, writer=operator)
     except ValidationFailed as exc:

@@ -1,6 +1,6 @@
 """Hypothesis property tests of what every write goes through.
 
-(a) The RDF parsers (``rdfio.parse``), on random bytes and text and on valid Turtle, N-Triples,
+(a) The RDF parsers (``formats.parse``), on random bytes and text and on valid Turtle, N-Triples,
 JSON-LD and RDF/XML mutated at random, either return triples or raise :class:`RdfSyntaxError`
 naming the source; nothing else, and never for long.
 (b) The write gate: random graphs over the ontology's vocabulary (new and known states, alliances,
@@ -112,7 +112,7 @@ VALID = {name: ox.serialize(_sample(), format=fmt) or b"" for name, fmt in SYNTA
 
 
 def check_parse(data: bytes | str, fmt: ox.RdfFormat) -> None:
-    """``rdfio.parse`` returns triples or raises RdfSyntaxError naming the source, in time."""
+    """``formats.parse`` returns triples or raises RdfSyntaxError naming the source, in time."""
     try:
         with time_limit():
             triples = formats.parse(data, fmt, source="fuzz.input")

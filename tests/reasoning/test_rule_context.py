@@ -1,4 +1,4 @@
-"""Recomputing the domain rules on the triples reachable from their focus nodes (rule_context):
+"""Recomputing the domain rules on the triples reachable from their focus nodes (domain_rule_scope):
 the gathered triples give every rule and every ald:affectedBy query the same answer as the whole
 store, for random focus nodes; a query that cannot be followed is refused and the write falls
 back to the SPARQL update; and a write's rule operations are then only data."""

@@ -79,7 +79,7 @@ def test_the_shipped_data(shipped_reports) -> None:
 
 
 def _read(data: bytes) -> list[ox.Triple]:
-    """Turtle as pyoxigraph reads it, without rdfio's input checks (which refuse an impossible
+    """Turtle as pyoxigraph reads it, without formats' input checks (which refuse an impossible
     date before the shapes see it): the shapes must catch what an importer may build."""
     return [q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
 
@@ -182,7 +182,7 @@ def test_known_difference_an_ill_typed_literal_compared_in_a_sparql_constraint(
     org:organization alliance:test-duo ; org:role ald:Member ; ald:startDate "2023-02-30"^^xsd:date ;
     prov:wasDerivedFrom <https://example.org/test-source> ."""
     data = path.read_text(encoding="utf-8") + third
-    triples = _read(data.encode())  # rdfio.parse would refuse the impossible date before the shapes
+    triples = _read(data.encode())  # formats.parse would refuse the impossible date before the shapes
     compiled, reference = validator.validate_triples(triples), pyshacl_validator.validate_triples(triples)
     difference = _key(reference.results) - _key(compiled.results)
     message = "A bilateral alliance has exactly two members at any time: on 2023-02-30 it had 3."

@@ -20,8 +20,8 @@ VALID = sorted((TEST_DATA / "valid").glob("*.ttl"))
 
 
 def _read(path: Path) -> list[ox.Triple]:
-    """The file's triples as pyoxigraph reads them, without rdfio's input checks: the shapes must
-    catch what an importer may build (``rdfio.parse`` already refuses an impossible date, with its
+    """The file's triples as pyoxigraph reads them, without formats' input checks: the shapes must
+    catch what an importer may build (``formats.parse`` already refuses an impossible date, with its
     line and column: tests/test_corpus.py)."""
     return [q.triple for q in ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE)]
 

@@ -1,4 +1,4 @@
-"""Graphs are protected by what they are (``graph_policy``): every graph kind x every write path x
+"""Graphs are protected by what they are (``write.policy``): every graph kind x every write path x
 every role through the Flask test client, refusals changing nothing; schema triples only in the
 ontology graph; derived graphs read-only; curated graphs admin-only, each change recorded with the
 admin's agent; the request log names the token's agent."""

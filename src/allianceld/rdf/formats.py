@@ -80,7 +80,7 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
     """Parse a graph serialisation into triples (quads' graph names are dropped).
 
     Raises :class:`RdfSyntaxError` naming ``source``, the line and the column. Refused before
-    parsing: brackets nested deeper than ``nesting.MAX_DEPTH`` (Turtle, TriG, JSON-LD), and in
+    parsing: brackets nested deeper than ``depth.MAX_DEPTH`` (Turtle, TriG, JSON-LD), and in
     RDF/XML elements nested as deep, external entities or DTDs, nested entities and entity
     expansion out of proportion to the document (:mod:`allianceld.rdf.xml_guard`). JSON-LD remote
     contexts are never fetched. Ill-typed literals (``"2023-02-30"^^xsd:date``) and literals

@@ -1,6 +1,6 @@
 """RDF/XML checked before pyoxigraph parses it: well-formed (errors with line and column), no
 external DTD or entity, no entity defined by other entities, no expansion out of proportion to
-the document, and no element nesting past ``nesting.MAX_DEPTH``.
+the document, and no element nesting past ``depth.MAX_DEPTH``.
 
 pyoxigraph expands internal entities without any limit (the "billion laughs" document of ten
 nested entities asks for 3 GB) and its RDF/XML parser slows down steeply with the depth; Python's

@@ -342,7 +342,7 @@ def rule_updates(
     They run after the write's other operations, in the same transaction. A rule whose read
     triples changed for more than :data:`FOCUSED_RULE_LIMIT` subjects is recomputed in full.
     Given the write's graphs (``written``: graph -> its new triples), a rule's focus nodes are
-    recomputed on the triples reachable from them (:func:`rule_context.focused_update`) and the
+    recomputed on the triples reachable from them (:func:`domain_rule_scope.focused_update`) and the
     operations only delete and insert its changed outputs; otherwise, or where a rule's queries
     cannot be followed that way, the update recomputes them itself.
 
@@ -385,7 +385,7 @@ def _overlay(
     change: rl_engine.InferenceChange | None,
 ) -> domain_rule_scope.Overlay | None:
     """The graphs ``using`` as the write will leave them, for following the rules' patterns with
-    look-ups (:mod:`rule_context`): only on the embedded store, for a write whose graphs are
+    look-ups (:mod:`domain_rule_scope`): only on the embedded store, for a write whose graphs are
     known."""
     if written is None or change is None or not isinstance(kb.backend, EmbeddedBackend):
         return None

@@ -41,7 +41,7 @@ class KnowledgeBase:
     Queries see the union of all graphs by default.
 
     >>> kb = KnowledgeBase()            # in memory; KnowledgeBase("var/store") for a directory on disk
-    >>> kb.replace_graphs({"http://example.org/g": rdfio.parse(
+    >>> kb.replace_graphs({"http://example.org/g": formats.parse(
     ...     b'<http://example.org/a> <http://example.org/p> "x" .', ox.RdfFormat.N_TRIPLES, source="doc")})
     >>> bool(kb.query("ASK { ?s ?p 'x' }"))
     True

@@ -23,7 +23,7 @@ from allianceld.write import gate, provenance
 ID = re.compile(r"[0-9a-f]{12}")
 
 # one row per contribution record; GRAPH ?record ranges over the provenance graphs only (a curated
-# change's record, graph_policy.change_record, has no dcterms:identifier: it is not a contribution)
+# change's record, policy.change_record, has no dcterms:identifier: it is not a contribution)
 _RECORD = """
 SELECT ?id ?graph ?record ?agent ?agentName ?time ?source ?license ?comment ?triples
        ?retracted ?retractedBy ?retractedByName ?reason

@@ -82,13 +82,13 @@ def commit(
     when HermiT finds the knowledge base inconsistent on a module of the write (:mod:`dl_check`).
 
     ``writer`` (default: this process, run by its operator) may write only the graphs
-    ``graph_policy.check_write`` lets it; schema triples go into the ontology graph only
-    (``graph_policy.check_no_schema``); a token holder's change of a curated data graph is recorded
-    (``graph_policy.change_record``) in the same transaction.
+    ``policy.check_write`` lets it; schema triples go into the ontology graph only
+    (``policy.check_no_schema``); a token holder's change of a curated data graph is recorded
+    (``policy.change_record``) in the same transaction.
 
     Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``,
     :class:`Forbidden` for a graph ``writer`` may not write (a contribution or provenance graph
-    written without its record, a derived graph, …), ``graph_policy.SchemaOutsideOntology`` (422).
+    written without its record, a derived graph, …), ``policy.SchemaOutsideOntology`` (422).
     """
     with kb.write_lock:  # no other write between this validation and this commit
         return _commit(kb, validator, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer)
@@ -192,7 +192,7 @@ def apply_update(
 
     The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
     named graph ``vocab.DEFAULT_GRAPH``). The graphs it changes are checked for ``writer`` like
-    those of :func:`commit` (``graph_policy``), and then by ``authorize`` when given. The derived
+    those of :func:`commit` (``write.policy``), and then by ``authorize`` when given. The derived
     graphs (OWL 2 RL, domain rules) are read-only: an update that changes one is refused (403),
     except an update that empties the whole store (``DROP ALL``, ``CLEAR ALL``), whose inferences
     are recomputed from what is left, nothing.
@@ -231,6 +231,6 @@ def apply_update(
         if authorize is not None:
             authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
-        for s in sources:  # ill-typed or over-long literals, as rdfio.parse refuses them in files
+        for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
             literals.check(s.triples, source="SPARQL Update")
         return _commit(kb, validator, sources, force=False, reason=True, writer=writer)

@@ -9,7 +9,7 @@ graph always exists: GET ``?default`` answers 200 even when it is empty, DELETE 
 graph exists while it has triples (a remote store lists no empty graph), so a PUT or POST that would
 leave one empty is refused with 400 rather than answered 201 for a graph a GET would not find.
 
-Who may write which graph is ``graph_policy``'s decision: a contributor writes the default graph
+Who may write which graph is ``write.policy``'s decision: a contributor writes the default graph
 and graphs of its own; the ontology and the curated data graphs (``…/graph/data/…``) need an admin;
 the derived graphs, contributions and provenance records are refused (403).
 

@@ -93,7 +93,7 @@ def _editor() -> Response:
 
 
 def _update(update: str) -> Response:
-    """SPARQL 1.1 Update: needs a contributor token (and what ``graph_policy`` asks for the graphs it
+    """SPARQL 1.1 Update: needs a contributor token (and what ``write.policy`` asks for the graphs it
     changes: admin for the ontology and curated data); validated by the write gate like every other
     write, and refused whole with 422 when the result is invalid.
     ``using-graph-uri`` / ``using-named-graph-uri`` set the dataset of every WHERE clause."""

@@ -12,7 +12,7 @@ from flask import request
 from allianceld.errors import BadRequest
 from allianceld.rdf import formats
 
-FORMATS = {  # the syntaxes offered by the HTML forms (any of rdfio.MEDIA_TYPES is taken)
+FORMATS = {  # the syntaxes offered by the HTML forms (any of formats.MEDIA_TYPES is taken)
     "text/turtle": "Turtle",
     "application/n-triples": "N-Triples",
     "application/ld+json": "JSON-LD",
