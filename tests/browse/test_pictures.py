@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from conftest import ROOT
+
 JSON = {"Accept": "application/json"}
 HTML = {"Accept": "text/html"}
 NATO_FOUNDERS = {"bel", "can", "dnk", "fra", "gbr", "isl", "ita", "lux", "nld", "nor", "prt", "usa"}
@@ -171,10 +173,12 @@ def test_unknown_resources_are_404(client, url: str) -> None:
     assert client.get(url, headers=JSON).status_code == 404
 
 
-def test_readme_network_output_is_what_the_service_answers(client) -> None:
+def test_documented_network_output_is_what_the_service_answers(client) -> None:
     from docs.test_readme import _output_after
 
-    shown = _output_after("/network.json?date=1990-01-01").strip()
+    http_api = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
+
+    shown = _output_after("/network.json?date=1990-01-01", http_api).strip()
     data = client.get("/network.json?date=1990-01-01").get_json()
     assert shown == f"{len(data['nodes'])} states, {len(data['edges'])} links"
 

@@ -14,7 +14,7 @@ from rdflib import OWL, RDF, RDFS, Literal, URIRef
 
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH, ORG, data_graph_iri, is_inferred_graph
-from conftest import Site
+from conftest import ROOT, Site
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
@@ -411,12 +411,14 @@ def test_the_home_page_links_to_the_listings_and_the_ontology(client) -> None:
     assert links["alliances"] == "/alliances" and links["ontology"] == "/ontology"
 
 
-def test_readme_listing_output_is_what_the_service_answers(client) -> None:
+def test_documented_listing_output_is_what_the_service_answers(client) -> None:
     from docs.test_readme import _output_after
+
+    http_api = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
 
     items = client.get("/alliances?active_on=1990-01-01").json["items"]
     shown = "".join(f"{a['id']} {a['foundingDate']}\n" for a in items)
-    assert _output_after("/alliances?active_on=1990-01-01") == shown
+    assert _output_after("/alliances?active_on=1990-01-01", http_api) == shown
 
 
 def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, validator) -> None:
