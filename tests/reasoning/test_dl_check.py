@@ -251,13 +251,6 @@ def test_without_java_the_check_says_so_and_does_not_raise(
     assert classification.to_json()["tree"] is None
 
 
-def test_java_missing_follows_shutil_which(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dl_check.shutil, "which", lambda name, *a, **k: None)
-    assert dl_check.java_missing() == dl_check.NO_JAVA
-    monkeypatch.setattr(dl_check.shutil, "which", lambda name, *a, **k: "/usr/bin/java")
-    assert dl_check.java_missing() is None
-
-
 # -- classification ---------------------------------------------------------------------------
 
 

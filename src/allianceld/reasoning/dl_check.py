@@ -7,10 +7,8 @@ triples, what types or equates them, the same for their direct neighbours). Its 
 write and the records it touches, not the store; starting the JVM and loading HermiT is most of
 the time (owlready2 starts a new JVM for every run and has no way to keep one).
 
-HermiT runs through its command line (the ``HermiT.jar`` that owlready2 ships) with one action,
-``-k`` (consistency) or ``-c`` (classification), on N-Triples written by pyoxigraph, not through
-owlready2's world (``reasoning.check_consistency``), which copies the graph into SQLite and
-classifies classes, properties and instances on every run: twice the time on the same module.
+HermiT runs through :mod:`allianceld.reasoning.hermit` with one action, ``-k`` (consistency) or
+``-c`` (classification), on N-Triples written by pyoxigraph.
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +28,8 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 from allianceld.rdf import formats
-from allianceld.reasoning import materialise
+from allianceld.reasoning import hermit, materialise
+from allianceld.reasoning.hermit import NO_JAVA, java_missing
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
@@ -41,9 +37,7 @@ from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_I
 Node = ox.NamedNode | ox.BlankNode
 Triple = tuple[Any, Any, Any]
 
-NO_JAVA = "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs); install a JRE to enable them"
 THE_WRITE = "the write"  # where a triple of the module comes from, besides a stored graph's IRI
-HERMIT_TIMEOUT_S = 120.0
 _SCHEMA_NS = (str(OWL), str(RDF), str(RDFS), str(XSD))
 _SAME_AS = ox.NamedNode(str(OWL.sameAs))
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -54,60 +48,15 @@ _INDIVIDUAL_PREDICATES = {str(OWL.sameAs), str(OWL.differentFrom)}  # owl: predi
 _INDIVIDUAL_TYPES = {str(OWL.NamedIndividual), str(OWL.Thing), str(OWL.Nothing)}
 
 
-# -- Java --------------------------------------------------------------------------------------
+# -- HermiT -----------------------------------------------------------------------------------
 
 
-def java_missing() -> str | None:
-    """None when a Java runtime is on PATH (HermiT can run); otherwise the message that every DL
-    check here returns instead of a verdict."""
-    return NO_JAVA if shutil.which("java") is None else None
-
-
-def _hermit_jar() -> Path:
-    import owlready2
-
-    return Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
-
-
-@dataclass(frozen=True)
-class _Run:
-    """One HermiT command-line run: ``ok`` is None when HermiT could not give an answer."""
-
-    ok: bool | None
-    output: str
-    seconds: float
-
-
-def _hermit(source: rdflib.Graph | bytes, action: list[str], *, memory_mb: int = 1000) -> _Run:
-    """Run HermiT's command line with ``action`` (``["-k"]``, ``["-c"]``) on a graph (mapped by
-    :func:`reasoning.dl_graph`) or on N-Triples ready for it. ``ok`` is False when HermiT finds the
-    ontology inconsistent."""
-    java = shutil.which("java")
-    if java is None:
-        return _Run(None, NO_JAVA, 0.0)
-    start = time.perf_counter()
+def _hermit(source: rdflib.Graph | bytes, action: list[str], *, memory_mb: int = 1000) -> hermit.Run:
+    """Run HermiT with ``action`` (``["-k"]``, ``["-c"]``) on a graph (mapped by
+    :func:`materialise.dl_graph`) or on N-Triples ready for it (:func:`hermit.run`)."""
     if isinstance(source, rdflib.Graph):
         source = materialise.dl_graph(source).serialize(format="nt", encoding="utf-8")
-    with tempfile.TemporaryDirectory(prefix="allianceld-dl-") as tmp:
-        path = Path(tmp) / "module.nt"
-        path.write_bytes(source)
-        # C1 only: HermiT runs for a second or so, and the C2 compiler competes with it for the CPU
-        command = [java, f"-Xmx{memory_mb}M", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-        command += ["-cp", str(_hermit_jar()), "org.semanticweb.HermiT.cli.CommandLine", *action, path.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=HERMIT_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired:
-            return _Run(None, f"HermiT did not finish within {HERMIT_TIMEOUT_S:.0f} s", time.perf_counter() - start)
-        except OSError as exc:
-            return _Run(None, f"HermiT could not start: {exc}", time.perf_counter() - start)
-    seconds = time.perf_counter() - start
-    out, err = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-    if done.returncode == 0:
-        return _Run(True, out, seconds)
-    if "InconsistentOntologyException" in err or "Inconsistent ontology" in err:
-        return _Run(False, "HermiT: inconsistent ontology", seconds)
-    last = [line for line in err.strip().splitlines() if line.strip()][:3]
-    return _Run(None, "HermiT failed: " + (" / ".join(last) or f"exit status {done.returncode}"), seconds)
+    return hermit.run(source, action, memory_mb=memory_mb)
 
 
 # -- the terms of the ontology -----------------------------------------------------------------

@@ -7,7 +7,6 @@ import functools
 import gc
 import itertools
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,7 +19,7 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
 
 from allianceld.rdf import formats
-from allianceld.reasoning import domain_rule_scope, rl_engine, rl_passthrough, rl_rules
+from allianceld.reasoning import domain_rule_scope, hermit, rl_engine, rl_passthrough, rl_rules
 from allianceld.reasoning import domain_rules as rules
 from allianceld.reasoning.domain_rules import DomainRule
 from allianceld.store import KnowledgeBase
@@ -32,7 +31,7 @@ Triple = tuple[Any, Any, Any]
 
 @dataclass(frozen=True)
 class Materialisation:
-    """What an OWL 2 RL run produced: the whole inferred graph (``reasonable`` or ``owlrl``; ``why``
+    """What an OWL 2 RL run produced: the whole inferred graph (by ``reasonable``; ``why``
     a full run was needed), or the change an incremental run made (``incremental``: ``inferred``
     triples added, ``removed`` taken away)."""
 
@@ -66,7 +65,7 @@ class Consistency:
 def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     """The OWL 2 RL closure of ``graph`` (input included), and the name of the reasoner used.
 
-    Uses the ``reasonable`` reasoner, falling back to ``owlrl`` only where it is not installed.
+    Uses the ``reasonable`` reasoner.
     Three RL rules are applied here instead, alternating with the reasoner until nothing new is
     derived: property chains (prp-spo2), which ``reasonable`` 0.4 does not apply; inverse-
     functional properties (prp-ifp), which it applies without comparing the objects (it made
@@ -84,15 +83,7 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     closure computed again). Of 20k generated triples, 6k reach the reasoner (with 3k of summary
     and chain conclusions) and 14k pass around it.
     """
-    try:
-        import reasonable
-    except ImportError:  # pragma: no cover - depends on the platform's wheels
-        import owlrl
-
-        closed = rdflib.Graph()
-        closed += graph
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
-        return set(closed), "owlrl"
+    import reasonable
 
     with _collector_paused():
         return _reasonable_closure(reasonable, graph)
@@ -436,10 +427,6 @@ class RLExplanation:
     axioms: list[str]
 
 
-def java_available() -> bool:
-    return shutil.which("java") is not None
-
-
 def dl_graph(graph: rdflib.Graph) -> rdflib.Graph:
     """The graph as HermiT can read it. xsd:date is outside the OWL 2 datatype map, so dates are
     mapped one-to-one to xsd:dateTimeStamp at midnight UTC (order and equality are kept)."""
@@ -454,41 +441,62 @@ def dl_graph(graph: rdflib.Graph) -> rdflib.Graph:
 
 
 def check_consistency(graphs: Iterable[rdflib.Graph], *, watch: Iterable[str] = ()) -> Consistency:
-    """OWL 2 DL consistency of the union of ``graphs`` with HermiT (via owlready2).
+    """OWL 2 DL consistency of the union of ``graphs`` with HermiT (classification and realisation).
 
     ``watch`` names defined classes whose inferred members are reported in ``classified``.
     """
-    if not java_available():
-        return Consistency(None, "HermiT", "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs)")
-    import owlready2
-
+    missing = hermit.java_missing()
+    if missing is not None:
+        return Consistency(None, "HermiT", missing)
     union = rdflib.Graph()
     for g in graphs:
         union += g
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "kb.nt"
-        dl_graph(union).serialize(path, format="nt", encoding="utf-8")
-        world = owlready2.World()
-        onto = world.get_ontology(path.as_uri()).load()
-        try:
-            with onto:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-        except owlready2.OwlReadyInconsistentOntologyError as exc:
-            return Consistency(False, "HermiT", f"inconsistent: {exc}", time.perf_counter() - start)
-        except owlready2.OwlReadyJavaError as exc:
-            return Consistency(None, "HermiT", f"HermiT failed: {exc}", time.perf_counter() - start)
-        classified: dict[str, list[str]] = {}
-        for iri in watch:
-            cls = world[iri]
-            found = cls.instances() if cls is not None else []
-            classified[iri] = sorted(i.iri for i in found if i.iri.startswith(ID_BASE))
-        unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
-        seconds = time.perf_counter() - start
-        world.close()
+    text = dl_graph(union).serialize(format="nt", encoding="utf-8")
+    run = hermit.run(text, ["-c", "-I"], memory_mb=2000, timeout_s=None, short=False)
+    if run.ok is None:
+        return Consistency(None, "HermiT", run.output, run.seconds)
+    if run.ok is False:
+        return Consistency(False, "HermiT", f"inconsistent: {run.output}", run.seconds)
+    subclasses, types = _realisation(run.output)
+    classified: dict[str, list[str]] = {}
+    for iri in watch:
+        below = _below(iri, subclasses)
+        classified[iri] = sorted(i for i, c in types if c in below and i.startswith(ID_BASE))
+    unsat = sorted(c for c in _below(str(OWL.Nothing), subclasses) if not c.startswith(str(OWL)))
     if unsat:
-        return Consistency(True, "HermiT", f"consistent, but unsatisfiable classes: {unsat}", seconds, classified)
-    return Consistency(True, "HermiT", "consistent", seconds, classified)
+        return Consistency(True, "HermiT", f"consistent, but unsatisfiable classes: {unsat}", run.seconds, classified)
+    return Consistency(True, "HermiT", "consistent", run.seconds, classified)
+
+
+_HERMIT_LINE = re.compile(r"^(SubClassOf|EquivalentClasses|Type)\( ((?:<[^>]+>\s*)+)\)$", re.MULTILINE)
+
+
+def _realisation(output: str) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+    """HermiT's ``-c -I`` output: each class's direct subclasses (equivalent classes are each
+    other's) and the (individual, class) pairs of its realisation."""
+    subclasses: dict[str, set[str]] = {}
+    types: list[tuple[str, str]] = []
+    for kind, iris in _HERMIT_LINE.findall(output):
+        members = re.findall(r"<([^>]+)>", iris)
+        if kind == "Type":
+            types.append((members[0], members[1]))
+        elif kind == "SubClassOf":
+            subclasses.setdefault(members[1], set()).add(members[0])
+        else:
+            for a in members:
+                subclasses.setdefault(a, set()).update(m for m in members if m != a)
+    return subclasses, types
+
+
+def _below(iri: str, subclasses: Mapping[str, set[str]]) -> set[str]:
+    """``iri``, its equivalent classes and every class under them."""
+    found, todo = {iri}, [iri]
+    while todo:
+        for sub in subclasses.get(todo.pop(), ()):
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
 
 
 def kb_consistency(kb: KnowledgeBase, *, watch: Iterable[str] = ()) -> Consistency:

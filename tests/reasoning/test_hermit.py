@@ -1,0 +1,47 @@
+"""HermiT runs one way: reasoning.hermit finds Java and starts HermiT for every DL check."""
+
+from __future__ import annotations
+
+import pytest
+import rdflib
+
+from allianceld.reasoning import dl_check, hermit, materialise
+from conftest import ROOT
+
+ONTOLOGY = ROOT / "ontology" / "allianceld.ttl"
+
+
+def test_java_missing_follows_shutil_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hermit.shutil, "which", lambda name, *a, **k: None)
+    assert hermit.java_missing() == hermit.NO_JAVA
+    monkeypatch.setattr(hermit.shutil, "which", lambda name, *a, **k: "/usr/bin/java")
+    assert hermit.java_missing() is None
+
+
+def test_every_dl_check_says_the_same_when_java_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    onto = rdflib.Graph().parse(ONTOLOGY, format="turtle")
+    assert materialise.check_consistency([onto]).message == hermit.NO_JAVA
+    assert dl_check.classify(onto).message == hermit.NO_JAVA
+    assert hermit.run(b"", ["-k"]) == hermit.Run(None, hermit.NO_JAVA, 0.0)
+
+
+def test_the_whole_store_check_and_the_classification_both_run_through_hermit_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hermit, "java_missing", lambda: None)
+    actions: list[list[str]] = []
+
+    def run(ntriples: bytes, action: list[str], **_: object) -> hermit.Run:
+        actions.append(action)
+        return hermit.Run(None, "HermiT failed: not run in this test", 0.0)
+
+    monkeypatch.setattr(hermit, "run", run)
+    onto = rdflib.Graph().parse(ONTOLOGY, format="turtle")
+    onto.add((rdflib.URIRef("urn:x:this-test"), rdflib.RDFS.label, rdflib.Literal("not cached")))
+    verdict = materialise.check_consistency([onto])
+    assert (verdict.consistent, verdict.message) == (None, "HermiT failed: not run in this test")
+    classification = dl_check.classify(onto)
+    assert (classification.available, classification.message) == (False, "HermiT failed: not run in this test")
+    assert actions == [["-c", "-I"], ["-c"]]
+
