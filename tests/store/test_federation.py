@@ -368,3 +368,16 @@ def test_service_description_says_federation_is_on(memory_app, external: str) ->
     assert f"<{endpoint}> <http://www.w3.org/ns/sparql-service-description#feature> {feature} ." in (
         on.get_data(as_text=True)
     )
+
+
+def test_rdflib_evaluates_its_own_service_calls_after_the_guard_ran(external: str) -> None:
+    """The guard parses with its own copy of rdflib's grammar: rdflib's SERVICE rule (which keeps
+    the SERVICE's text, what rdflib sends to the endpoint) is left as it is in this process."""
+    import rdflib
+    from rdflib.plugins.sparql import parser as sparql_parser
+
+    text = f"SELECT ?label WHERE {{ SERVICE <{external}> {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }} }}"
+    assert federation.connections(text) == (federation.ServiceCall(external),)
+    assert "postParse" not in vars(sparql_parser.ServiceGraphPattern)
+    found = sorted(str(row[0]) for row in rdflib.Graph().query(text))
+    assert found == ["Germany", "United States of America"]

@@ -28,6 +28,8 @@ cached per exact text.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import re
 import threading
@@ -239,10 +241,10 @@ def _parse_calls(sparql: str, update: bool) -> tuple[Call, ...]:
     text = sparql.replace("\r", "\n")  # pyoxigraph ends a comment at either; rdflib only at \n
     try:
         if update:  # not parser.parseUpdate/parseQuery: they expand \u escapes everywhere first
-            tree = sparql_parser.UpdateUnit.parse_string(text, parse_all=True)[0]
+            tree = _grammar()[1].parse_string(text, parse_all=True)[0]
             units = list(zip(tree.prologue, tree.request, strict=False)) if tree.request else []
         else:
-            tree = sparql_parser.Query.parse_string(text, parse_all=True)
+            tree = _grammar()[0].parse_string(text, parse_all=True)
             units = [(tree[0], tree[1])]
     except RecursionError:
         raise QuerySyntaxError(
@@ -279,13 +281,21 @@ def _service_tokens(instring: str, loc: int, tokens: Any) -> CompValue:
     return node
 
 
-# rdflib's SERVICE rule also searches the whole text again for the SERVICE's own text (its
-# ``service_string``, used only when rdflib itself evaluates a SERVICE), once per SERVICE: seconds
-# for a few dozen, and the search takes a ``#`` anywhere on the line before it (in an IRI such as
-# ``rdfs:``'s) for a comment, so the SERVICE is not found and a valid query fails to parse. The
-# rule keeps only the parsed tokens instead (in this process; rdflib then cannot evaluate a SERVICE
-# itself, which nothing here should do). Done at import, so a query worker is ready to parse.
-sparql_parser.ServiceGraphPattern.postParse = _service_tokens
+@functools.cache
+def _grammar() -> tuple[Any, Any]:
+    """The guard's own copy of rdflib's ``Query`` and ``UpdateUnit`` rules, built on first use.
+
+    rdflib's SERVICE rule also searches the whole text again for the SERVICE's own text (its
+    ``service_string``, used only when rdflib itself evaluates a SERVICE), once per SERVICE: seconds
+    for a few dozen, and the search takes a ``#`` anywhere on the line before it (in an IRI such as
+    ``rdfs:``'s) for a comment, so the SERVICE is not found and a valid query fails to parse. In the
+    copy, the SERVICE rule keeps only the parsed tokens. The copy is deep (one copy of each rule,
+    shared as in the original, recursion kept) so rdflib's own grammar is left as it is."""
+    memo: dict[int, Any] = {}
+    query, update = copy.deepcopy((sparql_parser.Query, sparql_parser.UpdateUnit), memo)
+    service = memo[id(sparql_parser.ServiceGraphPattern)]
+    service.postParse = _service_tokens
+    return query, update
 
 
 def _calls(tree: Any, prefixes: dict[str, str | None], what: str) -> list[Call]:
