@@ -13,7 +13,6 @@ import rdflib
 from rdflib import RDF, RDFS, Literal
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 
 from allianceld.rdf import formats
@@ -30,31 +29,26 @@ def _prepared(text: str, base: str | None, namespaces: frozenset[tuple[str, Any]
     return translateQuery(parseQuery(text), base, dict(namespaces))
 
 
-def _parse_each_query_once() -> None:
-    """pySHACL runs a SPARQL constraint once per focus node, with the same text and ``$this``
-    bound, and rdflib parses the text every time (25 ms a run: most of a small validation).
-    rdflib's processor is made to parse each text once; a prepared query is meant for reuse."""
-    original = SPARQLProcessor.query
-    if getattr(original, "parses_once", False):
-        return
+class _ParsedOnce(rdflib.Graph):
+    """A graph whose SPARQL queries are parsed once per text. pySHACL runs a SPARQL constraint once
+    per focus node, with the same text and ``$this`` bound, and rdflib parses the text every time
+    (25 ms a run: most of a small validation). Only the graphs given to pySHACL here are of this
+    class; rdflib itself is left as it is."""
 
-    def query(
-        self: SPARQLProcessor,
-        q: Any,
-        initBindings: Any = None,
+    def query(  # type: ignore[override]
+        self,
+        query_object: Any,
+        processor: Any = "sparql",
+        result: Any = "sparql",
         initNs: Any = None,
-        base: Any = None,
-        DEBUG: bool = False,
+        initBindings: Any = None,
+        use_store_provided: bool = True,
+        **kwargs: Any,
     ) -> Any:
-        if isinstance(q, str):
-            q = _prepared(q, base, frozenset((initNs or {}).items()))
-        return original(self, q, initBindings, initNs, base, DEBUG)
-
-    query.parses_once = True  # type: ignore[attr-defined]
-    SPARQLProcessor.query = query  # type: ignore[method-assign]
-
-
-_parse_each_query_once()
+        if isinstance(query_object, str) and processor == "sparql":
+            namespaces = initNs or dict(self.namespaces())
+            query_object = _prepared(query_object, kwargs.get("base"), frozenset(namespaces.items()))
+        return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
 
 
 class Validator:
@@ -192,7 +186,7 @@ class Validator:
     def _pyshacl(self, data: rdflib.Graph) -> Report:
         """pySHACL over ``data``, the ontology already mixed in."""
         _conforms, graph, _text = pyshacl.validate(
-            data_graph=data,
+            data_graph=_ParsedOnce(store=data.store, identifier=data.identifier),
             shacl_graph=self.shapes,
             inference="none",
             advanced=True,
