@@ -2,7 +2,7 @@
 
 The protocol (section 2.2.3) lets a request name the RDF dataset of the WHERE clause of every
 DELETE/INSERT operation in it; pyoxigraph takes no dataset for an update, so the request is
-rewritten: a small tokenizer (strings, long strings, IRIs, comments, braces) splits it into
+rewritten: the SPARQL tokeniser (:mod:`allianceld.rdf.sparql_text`) splits it into
 operations at top-level ``;`` and writes ``USING <iri>`` / ``USING NAMED <iri>`` before the
 WHERE of each modify operation (``DELETE WHERE {P}`` becomes ``DELETE {P} USING … WHERE {P}``).
 The IRIs are checked and written by pyoxigraph, never pasted from the request.
@@ -13,77 +13,47 @@ The IRIs are checked and written by pyoxigraph, never pasted from the request.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from allianceld.errors import BadRequest, QuerySyntaxError
-
-_TOKEN = re.compile(
-    r"""
-      (?P<space>\s+)
-    | (?P<comment>\#[^\n\r]*)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''
-               |\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'
-               |"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<open>\{)
-    | (?P<close>\})
-    | (?P<semicolon>;)
-    | (?P<word>(?:[^\s{};\#'"<>\\]|\\.)+)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # space, comment, string, iri, open, close, semicolon, word, other
-    text: str
-    start: int
-    end: int
-    depth: int  # brace depth before the token
-
-    def keyword(self, *names: str) -> bool:
-        """True for a top-level word that is one of the keywords ``names`` (any case)."""
-        return self.kind == "word" and self.depth == 0 and self.text.upper() in names
+from allianceld.rdf import sparql_text
+from allianceld.rdf.sparql_text import Token
 
 
 def tokenize(update: str) -> list[Token]:
-    """The tokens of ``update`` (whitespace and comments dropped), each with its brace depth.
+    """The significant tokens of ``update`` (white space and comments dropped).
 
     Raises :class:`QuerySyntaxError` for an unterminated string or unbalanced braces.
     """
-    tokens, depth, pos = [], 0, 0
-    while pos < len(update):
-        m = _TOKEN.match(update, pos)
-        assert m is not None  # the last alternative matches any character
-        kind = m.lastgroup or "other"
-        if kind == "other" and m.group() in "'\"":
-            raise QuerySyntaxError(f"SPARQL Update syntax error: unterminated string at offset {pos}")
-        if kind not in ("space", "comment"):
-            tokens.append(Token(kind, m.group(), m.start(), m.end(), depth))
-        if kind == "open":
-            depth += 1
-        elif kind == "close":
-            depth -= 1
-            if depth < 0:
-                raise QuerySyntaxError(f"SPARQL Update syntax error: unbalanced '}}' at offset {pos}")
-        pos = m.end()
-    if depth:
+    found, braces = [], 0
+    for token in sparql_text.tokens(update):
+        if token.kind == "error" and token.text in "'\"":
+            raise QuerySyntaxError(f"SPARQL Update syntax error: unterminated string at offset {token.start}")
+        if token.text == "{":
+            braces += 1
+        elif token.text == "}":
+            braces -= 1
+            if braces < 0:
+                raise QuerySyntaxError(f"SPARQL Update syntax error: unbalanced '}}' at offset {token.start}")
+        if token.significant:
+            found.append(token)
+    if braces:
         raise QuerySyntaxError("SPARQL Update syntax error: a '{' is never closed")
-    return tokens
+    return found
+
+
+def _top(token: Token, *names: str) -> bool:
+    """True for a top-level word that is one of the keywords ``names`` (any case)."""
+    return token.depth == 0 and token.keyword(*names)
 
 
 def operations(update: str) -> list[list[Token]]:
     """The tokens of each operation of the request (split at top-level ``;``), prologues included."""
     ops: list[list[Token]] = [[]]
     for token in tokenize(update):
-        if token.kind == "semicolon" and token.depth == 0:
+        if token.text == ";" and token.depth == 0:
             ops.append([])
         else:
             ops[-1].append(token)
@@ -94,9 +64,9 @@ def _body(op: list[Token]) -> list[Token]:
     """The operation without its prologue (PREFIX and BASE declarations)."""
     i = 0
     while i < len(op):
-        if op[i].keyword("PREFIX"):
+        if _top(op[i], "PREFIX"):
             i += 3  # PREFIX pname: <iri>
-        elif op[i].keyword("BASE"):
+        elif _top(op[i], "BASE"):
             i += 2  # BASE <iri>
         else:
             break
@@ -131,21 +101,21 @@ def with_dataset(update: str, graphs: Sequence[str], named: Sequence[str]) -> st
         body = _body(op)
         if not body:
             continue
-        if body[0].keyword("WITH") or any(t.keyword("USING") for t in body):
+        if _top(body[0], "WITH") or any(_top(t, "USING") for t in body):
             raise BadRequest(
                 "the update has a USING, USING NAMED or WITH clause and the request gives using-graph-uri or "
                 "using-named-graph-uri: give the dataset one way only (SPARQL 1.1 Protocol, section 2.2.3)",
                 parameter="using-graph-uri",
             )
         first, second = body[0], (body[1] if len(body) > 1 else None)
-        if first.keyword("DELETE") and second is not None and second.keyword("WHERE"):
+        if _top(first, "DELETE") and second is not None and _top(second, "WHERE"):
             # DELETE WHERE {P}  ->  DELETE {P} USING … WHERE {P}
             span = _group(body, 2)
             if span is not None:
                 pattern = update[span[0] : span[1]]
                 edits.append((second.start, span[1], f"{pattern} {clause} WHERE {pattern}"))
-        elif first.keyword("DELETE", "INSERT") and not (second is not None and second.keyword("DATA")):
-            where = next((t for t in body if t.keyword("WHERE")), None)
+        elif _top(first, "DELETE", "INSERT") and not (second is not None and _top(second, "DATA")):
+            where = next((t for t in body if _top(t, "WHERE")), None)
             if where is not None:
                 edits.append((where.start, where.start, f"{clause} "))
     for start, end, replacement in sorted(edits, reverse=True):
@@ -155,10 +125,10 @@ def with_dataset(update: str, graphs: Sequence[str], named: Sequence[str]) -> st
 
 def _group(tokens: list[Token], i: int) -> tuple[int, int] | None:
     """The text span of the ``{ … }`` group starting at ``tokens[i]``, or None if there is none."""
-    if i >= len(tokens) or tokens[i].kind != "open":
+    if i >= len(tokens) or tokens[i].text != "{":
         return None
     depth = tokens[i].depth
     for t in tokens[i + 1 :]:
-        if t.kind == "close" and t.depth == depth + 1:
+        if t.text == "}" and t.depth == depth + 1:
             return tokens[i].start, t.end
     return None
