@@ -1,42 +1,9 @@
-"""Link discovery: propose ``owl:sameAs`` links from the knowledge base's states and alliances to
-the entities of an external graph (a Wikidata, DBpedia or GeoNames extract as N-Triples or
-Turtle), each with a confidence, for a curator to review; accepted links are committed as a
-contribution through the write gate (``allianceld.write.contributions.accept_links``).
-
-A local entity is a candidate when it has no ``owl:sameAs`` link into the external entity's
-namespace (``http://www.wikidata.org/entity/``, ``http://dbpedia.org/resource/``,
-``https://sws.geonames.org/``, or one given). External entities already claimed by a local
-resource are never proposed again. Evidence, each scored 0..1:
-
-* **codes**: ISO 3166-1 alpha-2 and alpha-3 and Correlates of War codes that both sides carry
-  (the share that agree; Wikidata ``wdt:P297``/``wdt:P298``, GeoNames ``gn:countryCode``,
-  allianceld's own properties, and any predicate given for a kind);
-* **labels**: the best rapidfuzz ``WRatio`` between normalised labels (accents, case,
-  punctuation and a trailing disambiguation such as ``(country)`` removed; a label inside a
-  longer one, "Germany" in "Federal Republic of Germany", is 0.9; labels in two different
-  languages are not compared, a label without a language tag is compared with all; labels of
-  four letters or fewer, acronyms, count only when equal), rescaled so that 0.5 and below
-  (chance resemblance) score 0 and 1 stays 1;
-* **dates**: founding dates (``ald:foundingDate`` against ``wdt:P571`` inception or
-  ``dbo:foundingDate``): the same day 1, the same year 0.75, less the further apart.
-
-The confidence is ``0.4 * labels + 0.45 * codes + 0.15 * dates``, a missing kind of evidence
-counting 0.5 (neither for nor against): an exact label alone gives 0.7, an exact label with
-every code agreeing 0.925, codes that disagree pull a look-alike below 0.5; alliances, which
-have no codes, reach 0.775 at most (label and founding date). Each local entity gets its best
-candidate of at least the minimum confidence (0.6 by default), one to one (a greedy assignment
-by confidence). GeoNames features are proposed for states only (an alliance is not a place).
-
-Candidates are retrieved before they are scored: entities sharing a code, labels similar as
-whole strings (rapidfuzz ``ratio``) and labels holding every word of a local label.
-
-The proposals are written as a VoID linkset in Turtle: a ``void:Linkset`` (``void:linkPredicate
-owl:sameAs``, ``void:subjectsTarget`` the allianceld dataset, ``void:objectsTarget`` the dump)
-and every link as an RDF reification (``rdf:Statement`` with ``rdf:subject``, ``rdf:predicate``,
-``rdf:object``, ``void:inDataset`` the linkset) carrying its confidence as ``align:measure``
-(an ``xsd:float`` from the Alignment format that ontology and instance matchers such as those
-of the OAEI write) and the evidence as an ``rdfs:comment``. Reification keeps the unreviewed
-links out of anyone's data: loading the file asserts no ``owl:sameAs`` at all.
+"""Link discovery: propose ``owl:sameAs`` links from the knowledge base's states and alliances to the
+entities of an external graph (a Wikidata, DBpedia or GeoNames extract), each with a confidence
+from the codes, labels and founding dates of both sides, written as a VoID linkset of reified
+statements for a curator to review; accepted links are committed as a contribution through the
+write gate (``allianceld.write.contributions.accept_links``). The scores are described in
+docs/linking.md and docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations

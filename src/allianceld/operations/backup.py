@@ -1,24 +1,9 @@
 """Backups of the store and their restoration (``allianceld backup DIR`` / ``restore DIR``).
 
-A backup is a directory holding ``manifest.json`` (when, which allianceld, how, how many quads
-and graphs, the stored ontology's digest) and either ``store/``, an embedded store that opens as
-it is, or ``dataset.nq``, an N-Quads dump (from a remote store). Every backup holds the store at
-one point between two writes:
-
-- a store this process holds (no server running, or the server's own KnowledgeBase: ``POST
-  /admin/backup``, ``allianceld backup --server URL``) is copied by a RocksDB checkpoint
-  (:meth:`KnowledgeBase.snapshot`: hard links, cheap); the server takes it under the write lock, so
-  between two writes. This is the consistent online backup;
-- a store another process writes (the server, when ``--server`` is not given) is opened
-  read-only and its quads copied from that view into a new store (a checkpoint of a read-only view
-  would miss the writes not yet flushed to its files). A fallback: pyoxigraph does not promise
-  what a read-only view sees while another process writes, so it is consistent only if that view
-  is (the CLI warns);
-- a remote store is dumped as N-Quads, graph after graph: consistent only if no other client writes
-  meanwhile (the SPARQL protocol offers no snapshot), which the manifest says.
-
-A backup is written beside its target and renamed into place when complete, so a failed backup
-leaves nothing; a restore is built beside the store, checked, and then swapped in.
+A backup is a directory holding ``manifest.json`` and either an embedded store (a RocksDB
+checkpoint, or a copy of a read-only view) or an N-Quads dump of a remote store, written beside its
+target and renamed into place when complete. How each kind is consistent: docs/operations.md
+("Backup and restore").
 """
 
 from __future__ import annotations

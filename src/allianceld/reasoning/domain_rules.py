@@ -1,32 +1,7 @@
-"""Domain rules beyond OWL: SHACL-AF ``sh:SPARQLRule`` files in ontology/rules/, and the SPARQL
-Update texts that keep each rule's derived triples in a named graph of its own.
-
-A rule file ``ontology/rules/<name>.ttl`` holds one node shape (``sh:targetClass`` the focus
-class, ``sh:rule`` the rule) and the rule ``<https://w3id.org/allianceld/ontology/rules#<name>>``
-with ``rdfs:label``, ``rdfs:comment``, ``ald:order`` and three queries, each written with its own
-PREFIX lines so that it runs as it is in a SPARQL editor:
-
-* ``sh:construct``: the CONSTRUCT that derives the rule's triples, every template triple having
-  the focus node ``$this`` as subject (a focus node's outputs are cleared and recomputed by
-  subject);
-* ``ald:premises``: a CONSTRUCT that, with ``$this`` and ``?object`` bound to one derived triple,
-  returns the triples that derivation rests on;
-* ``ald:affectedBy``: a SELECT ``?this`` that, with ``?changed`` bound to a node that is the
-  subject or object of a changed triple, returns every focus node whose outputs may change; or a
-  SELECT ``?this ?object`` that returns every (focus node, object) pair whose derived triples may
-  change, when every template triple has the variable ``?object`` as its object. Pairs are much
-  cheaper where a focus node has many outputs and a change touches few of them (a new membership
-  changes who is allied with its member, not all of that member's other alliances).
-
-Variables are bound by a ``VALUES`` block placed first in the query's WHERE group. The queries are
-written so that they would also be right with the block appended after the query (SPARQL's
-bottom-up semantics): ``$this``, ``?object`` and ``?changed`` are bound by triple patterns of the
-group (or of each UNION branch) that uses them, never only by the block. The same holds for a
-rule's WHERE group, which must bind ``$this`` itself: the focus class is joined from outside.
-
-The texts this module builds expand every prefixed name into a full IRI, so that they can follow
-other operations in one ``Store.update`` request (pyoxigraph accepts a prologue only at the start
-of a request), and put terms into them only as pyoxigraph serialises them.
+"""Domain rules beyond OWL: SHACL-AF ``sh:SPARQLRule`` files in ontology/rules/ (each with its
+CONSTRUCT, a premises query and an ``ald:affectedBy`` query), and the SPARQL Update texts that keep
+each rule's derived triples in a named graph of its own. The rule file format, and how the queries
+must bind their variables, are described in docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations

@@ -1,55 +1,10 @@
 """Which triples the OWL 2 RL reasoner has to read, and which can pass around it.
 
-Most data triples take part in no rule except through their property's domain and range: a
-label, a date, a source. :func:`split` gives the reasoner those triples' *summary* instead (the
-types their domain and range give, and ``owl:Thing`` for the subject) and adds the triples
-themselves to the closure unchanged; :func:`violations` checks afterwards, on the closure, that
-nothing was lost, and names the triples that must be reasoned over after all.
-
-Why the closure is unchanged. Call a property ``p`` *simple* in a set of triples when ``p``
-occurs there as a subject or object only in
-
-* ``p rdf:type K`` with ``K`` one of :data:`DECLARATIONS` (functional and inverse-functional
-  declarations are not given to ``reasonable`` at all: allianceld applies those two rules
-  itself, to every triple);
-* ``p rdfs:domain D`` and ``p rdfs:range R``;
-* ``_:l rdf:first p``, a list member: ``reasonable`` reads lists only as the classes of
-  ``owl:intersectionOf`` and ``owl:unionOf`` (through ``rdf:type`` triples, which are never
-  passed); property chains are allianceld's rule, which reads passed triples too; keys and
-  ``owl:AllDisjointProperties`` have no rule in either;
-* triples whose predicate no rule reads (:func:`is_rule_predicate`: everything in the RDF and OWL
-  namespaces and ``rdfs:subClassOf``, ``subPropertyOf``, ``domain``, ``range`` are rule
-  predicates; ``rdfs:label``, ``skos:definition`` and the data's own properties are not).
-
-So nothing says, for ``reasonable``, that ``p`` is symmetric, transitive, (inverse-)functional,
-irreflexive or asymmetric, an inverse, sub- or equivalent property of anything, the property of
-a restriction, disjoint with a property, or the same as anything. Every rule of ``reasonable``
-0.4 that reads a triple ``x p y`` whose predicate is a variable reads such an axiom about ``p``,
-except:
-
-* prp-dom and prp-rng: ``x rdf:type D`` for every domain, ``y rdf:type R`` for every range;
-* its "every subject is an ``owl:Thing``": ``x rdf:type owl:Thing``;
-* eq-rep-s and eq-rep-o: ``x`` or ``y`` is ``owl:sameAs`` another resource.
-
-allianceld's own rules (prp-spo2, prp-fp, prp-ifp) read every triple, passed or not (see
-:func:`allianceld.reasoning.materialise.rl_closure`).
-
-Let ``T`` be the input, ``P`` the passed triples (simple predicate, subject not a literal), ``S``
-their summary (the types above) and ``C`` the closure of ``(T - P) | S``. If, in ``C``, every
-passed triple's predicate is still simple with the same domains and ranges, no passed triple's
-subject or object is ``owl:sameAs`` another resource, and the classes a literal object would be
-typed with (the ranges of ``p``, and then ``owl:Thing``) lead nowhere (:func:`leads_somewhere`
-finds none: ``reasonable`` keeps ``"lit" rdf:type R`` to itself, as a triple cannot have a
-literal subject, and no rule reads it), then ``X = C | P | conv(P)`` is closed under every
-rule: a rule application without a passed premise is one ``C`` is closed under; one with a
-passed premise is one of the three above, whose conclusions are in ``S``, or are about a literal
-and lead nowhere, or cannot happen, or it is allianceld's, applied to ``X``. ``X`` holds ``T``
-and is derivable from it (``S`` is), so ``X`` is the closure of ``T``. ``conv`` is
-``reasonable``'s reading of a literal (:func:`as_reasoned`): a plain literal ``"x"`` comes back
-as ``"x"^^xsd:string``, which the closure has held beside ``"x"`` ever since ``reasonable`` was
-used. The conditions are checked on ``C`` (:func:`violations`), not assumed, because ``C`` may
-derive an axiom the input does not state; when one fails, the properties concerned are reasoned
-over in full and the closure computed again.
+:func:`split` gives ``reasonable`` a *summary* of the triples that take part in no rule but prp-dom
+and prp-rng (the types their properties' domains and ranges give, and ``owl:Thing``) and adds those
+triples to the closure unchanged; :func:`violations` checks on the closure that nothing was lost
+and names the triples that must be reasoned over after all. Why the closure is the same is argued
+in docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations

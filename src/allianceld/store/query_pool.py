@@ -1,22 +1,10 @@
 """Query worker processes: a time limit that really stops a runaway query, and reads on every core.
 
-pyoxigraph cannot cancel a running query, so user queries against an on-disk store run in worker
-processes, which are killed when a query passes the time limit (the request gets 503, every other
-request goes on). A worker never opens the live store (RocksDB leaves a reader beside another
-process's writer undefined); it opens a *snapshot*: a RocksDB checkpoint of the store, made of
-hard links, taken when the first query after a write arrives (~10 ms) and deleted once no query
-uses it. A query therefore sees every write acknowledged before it started.
-
-With ``memory`` on, each worker also loads a copy of the store into memory (``store.replica``),
-several times faster to query, and the pool keeps the updates of the writes since the oldest copy:
-a query goes to a worker with the updates its copy lacks, run there first. A worker whose copy is
-loading, or too far behind (updates dropped, or one that cannot be replayed), answers from a
-snapshot while a new copy loads.
-
-No client can take every worker: a client (the caller names it, e.g. by its remote address) runs
-at most ``workers - 1`` queries at once (one, with two workers) and has at most ``client_queries``
-under way, the rest waiting for its turn; more are refused with 429 (:mod:`allianceld.store.admission`).
-A query from anyone else therefore always finds a worker that no single client holds.
+pyoxigraph cannot cancel a running query, so queries run in workers that are killed at the time
+limit. Each answers from a snapshot (a RocksDB checkpoint) or from its in-memory copy of the store
+(``store.replica``), brought up to date first; no client may hold every worker
+(:mod:`allianceld.store.admission`). See docs/operations.md ("Settings and limits") and
+docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations

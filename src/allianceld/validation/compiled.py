@@ -1,50 +1,8 @@
 """SHACL validation compiled to SPARQL: the shapes graph is read once into SELECT queries that
-pyoxigraph evaluates (in Rust) over one store holding the data and the ontology.
-
-A query finds the *failures* only, so valid data costs a few index scans per shape and no Python
-work per triple. The results are those pySHACL gives (``inference="none"``, ``advanced=True``,
-``allow_warnings=True``, the ontology mixed into the data graph) for the features compiled here:
-
-* targets: ``sh:targetClass`` (instances of the class and of its subclasses, ``rdfs:subClassOf*``
-  as the data states it) and ``sh:targetObjectsOf``;
-* property shapes (``sh:property``) whose ``sh:path`` is an IRI or ``[ sh:inversePath <iri> ]``;
-* value constraints on the focus node (node shapes) or on each value node (property shapes):
-  ``sh:class``, ``sh:datatype`` (``xsd:string``, ``rdf:langString`` and the XSD types pyoxigraph
-  can cast, an ill-typed literal failing), ``sh:nodeKind``, ``sh:pattern`` (with ``sh:flags``),
-  ``sh:in``, ``sh:languageIn``, ``sh:minInclusive``, ``sh:maxInclusive``, ``sh:or`` and ``sh:not``
-  of shapes made of these;
-* on property shapes: ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``, ``sh:lessThan``,
-  ``sh:lessThanOrEquals``, ``sh:qualifiedValueShape`` with ``sh:qualifiedMinCount`` /
-  ``sh:qualifiedMaxCount``;
-* SPARQL-based constraints (``sh:sparql`` / ``sh:select`` with ``sh:prefixes`` and ``sh:declare``)
-  on node shapes: one query over all focus nodes, ``$this`` joined to the targets at the start of
-  the WHERE clause (the same solutions as pre-binding it for SELECTs of the supported form);
-* ``sh:severity`` (default ``sh:Violation``), ``sh:message`` (with ``{?var}`` / ``{$var}`` filled
-  from a SPARQL solution).
-
-Anything else in a shapes graph raises :class:`UnsupportedShapes` naming it when compiled (so
-does a constraint without ``sh:message`` other than ``sh:nodeKind``: pySHACL's generated
-messages are not reproduced). Comparisons (``sh:lessThan``, ``sh:lessThanOrEquals``, ranges)
-follow what pySHACL does, rdflib's literal order (lexical for an ill-typed literal, datatype IRIs
-for mixed types), with SPARQL's operator as the fast path where the two agree.
-
-Known differences from pySHACL, all about unusual literals or pySHACL errors:
-
-* pyoxigraph stores a well-typed literal in canonical form (``"+5"^^xsd:integer`` is ``"5"``,
-  ``"1.0"^^xsd:double`` is ``"1"``, language tags in lower case) and the integer-derived XSD types
-  as ``xsd:integer`` (``"3"^^xsd:int``), as the knowledge base itself does: such values are
-  counted and shown in that form, and ``sh:datatype xsd:integer`` accepts ``"3"^^xsd:int``;
-* a literal is well-typed by XSD's rules as pyoxigraph reads them: rdflib also accepts
-  ``"1e3"^^xsd:decimal``, ``" 5"^^xsd:integer`` or ``"2020-01-01T00:00:00"^^xsd:date``;
-* SPARQL-based constraints run on pyoxigraph's SPARQL engine, which follows SPARQL 1.1:
-  comparing an ill-typed literal (``?start <= "2023-02-30"^^xsd:date``) is an error and drops the
-  solution, where rdflib's engine orders it lexically, so such a constraint can miss a result
-  pySHACL reports (sh:datatype reports the ill-typed value itself either way);
-* where pySHACL stops with an error (rdflib cannot decide ``<=`` for some pairs with an
-  ill-typed literal, in ``sh:lessThanOrEquals``; a blank node compared by ``sh:lessThan`` or
-  ``sh:lessThanOrEquals``), the value fails;
-* a pattern's ``$`` does not match before a final newline (Python's does), and a pattern must be
-  a regular expression both Python and pyoxigraph read.
+pyoxigraph evaluates over one store holding the data and the ontology, each finding the failures
+only. The results are pySHACL's for the features compiled here; anything else in a shapes graph
+raises :class:`UnsupportedShapes` naming it. The features and the known differences from pySHACL
+are listed in docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations

@@ -1,25 +1,7 @@
-"""SPARQL 1.1 Graph Store HTTP Protocol at /data: GET, HEAD, PUT, POST, DELETE.
-
-Graphs are identified indirectly: ``/data?graph=<IRI>`` names a graph, ``/data?default`` the
-default graph. allianceld keeps every triple in a named graph, so the graph store's default graph
-is the named graph ``https://w3id.org/allianceld/graph/default`` (``vocab.DEFAULT_GRAPH``):
-``?default`` and ``?graph=https://w3id.org/allianceld/graph/default`` are the same triples, and
-SPARQL queries see them in their union default graph like those of every other graph. The default
-graph always exists: GET ``?default`` answers 200 even when it is empty, DELETE empties it. A named
-graph exists while it has triples (a remote store lists no empty graph), so a PUT or POST that would
-leave one empty is refused with 400 rather than answered 201 for a graph a GET would not find.
-
-Who may write which graph is ``write.policy``'s decision: a contributor writes the default graph
-and graphs of its own; the ontology and the curated data graphs (``…/graph/data/…``) need an admin;
-the derived graphs, contributions and provenance records are refused (403).
-
-``POST /data`` with neither parameter creates a graph ``…/graph/user/posted-<uuid>`` and answers
-``201 Created`` with its IRI in ``Location``. POST also takes ``multipart/form-data``: each file
-part is parsed by its own Content-Type and all are merged into the graph.
-
-Every write passes the same gate as /sparql updates and `allianceld load`: validated with the
-store's other data and committed with the recomputed inferences in one transaction, or refused
-whole (422 with the report).
+"""SPARQL 1.1 Graph Store HTTP Protocol at /data (``?graph=<IRI>`` or ``?default``): GET, HEAD, PUT,
+POST, DELETE. Every write passes the same gate as /sparql updates and ``allianceld load``, and
+``write.policy`` decides who may write which graph. The protocol as users see it is in
+docs/http-api.md; the default graph and empty graphs in docs/architecture.md ("Design notes").
 """
 
 from __future__ import annotations
