@@ -127,9 +127,9 @@ def may_be_less_than(previous: Token | None, iri: Token) -> bool:
     return previous.kind in _OPERAND_ENDS or previous.text == ")" or previous.keyword("TRUE", "FALSE")
 
 
-def where_start(text: str) -> int | None:
-    """The offset just after the ``{`` that opens the WHERE group of a query, or None if it has
-    none: the first top-level group, or the second of a CONSTRUCT with a template.
+def where_start(text: str) -> int:
+    """The offset just after the ``{`` that opens the WHERE group of a query: the first top-level
+    group, or the second of a CONSTRUCT with a template. ValueError if there is none.
 
     >>> q = "PREFIX e: <http://e/> CONSTRUCT { ?s e:p '{' } WHERE { ?s e:q ?o }"
     >>> q[where_start(q):]
@@ -148,4 +148,4 @@ def where_start(text: str) -> int | None:
             if skip == 0:
                 return t.end
             skip -= 1
-    return None
+    raise ValueError("the query has no WHERE group")

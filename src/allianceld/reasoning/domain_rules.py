@@ -17,6 +17,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.sparql import prepareQuery
 
+from allianceld.rdf import sparql_text
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, GRAPH_BASE, RULES_BASE, SH, rule_graph_iri
 
@@ -315,35 +316,11 @@ def _construct_parts(construct: str, fail) -> tuple[str, str]:
 
 # -- taking queries apart ------------------------------------------------------------------------
 
-_PN_CHARS = r"\w\-\u00B7\u00C0-\uFFFF"
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?:"""
-    rf"""(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?\#@%]|\.(?=[{_PN_CHARS}:%\\]))*)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<word>[A-Za-z_]\w*)
-  | (?P<open>\{{)
-  | (?P<close>\}})
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
 
 def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
     """(kind, text, start, end) of each token of a SPARQL text, spaces and comments included."""
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        assert m is not None and m.lastgroup is not None  # `other` matches any character
-        yield m.lastgroup, m.group(), m.start(), m.end()
-        pos = m.end()
+    for t in sparql_text.tokens(text):
+        yield t.kind, t.text, t.start, t.end
 
 
 def _prologue(text: str) -> tuple[dict[str, str], int]:
@@ -388,12 +365,12 @@ def _groups(body: str) -> list[tuple[int, int]]:
     """(start, end) of each top-level ``{ … }`` group of a query body (end after the brace)."""
     found: list[tuple[int, int]] = []
     depth, start = 0, 0
-    for kind, _tok, s, e in _tokens(body):
-        if kind == "open":
+    for _kind, tok, s, e in _tokens(body):
+        if tok == "{":
             if depth == 0:
                 start = s
             depth += 1
-        elif kind == "close":
+        elif tok == "}":
             depth -= 1
             if depth == 0:
                 found.append((start, e))
@@ -408,17 +385,6 @@ def _form(body: str) -> str:
     return ""
 
 
-def _where_start(query: str) -> int:
-    """The offset just after the opening brace of the query's WHERE group: the first top-level
-    group of a SELECT, the second of a CONSTRUCT (the first is its template)."""
-    _, body = _prologue(query)
-    index = 1 if _form(query[body:]) == "CONSTRUCT" else 0
-    groups = _groups(query[body:])
-    if len(groups) <= index:
-        raise ValueError("the query has no WHERE group")
-    return body + groups[index][0] + 1
-
-
 def _bind(query: str, variable: str, values: Iterable[ox.NamedNode]) -> str:
     """``query`` with ``VALUES ?variable { … }`` first in its WHERE group, and again first in each
     group of a UNION at the top of it. The same solutions (every branch binds the variable
@@ -426,7 +392,7 @@ def _bind(query: str, variable: str, values: Iterable[ox.NamedNode]) -> str:
     outer block into the branches: an ``ald:affectedBy`` query of seven branches took 0.5 s at
     200k triples with the block outside only, and 0.004 s with it in each branch."""
     block = f"\n  VALUES ?{variable} {{ {_terms(values)} }}"
-    at = _where_start(query)
+    at = sparql_text.where_start(query)
     inner = [open_at + 1 for open_at in _union_branches(query, at)]
     out, last = [], 0
     for cut in [at, *inner]:
@@ -445,12 +411,12 @@ def _union_branches(query: str, start: int) -> list[int]:
     for kind, tok, s, _e in _tokens(query[start:]):
         if kind in ("space", "comment"):
             continue
-        if kind == "open":
+        if tok == "{":
             if depth == 0:
                 opened = s
                 words.append(("group", str(len(groups))))
             depth += 1
-        elif kind == "close":
+        elif tok == "}":
             depth -= 1
             if depth < 0:
                 break
@@ -476,7 +442,7 @@ def _bind_row(query: str, variables: tuple[str, ...], row: tuple[ox.NamedNode | 
     for term in row:
         if not isinstance(term, ox.NamedNode | ox.Literal):
             raise TypeError(f"expected a pyoxigraph NamedNode or Literal, got {term!r}")
-    at = _where_start(query)
+    at = sparql_text.where_start(query)
     names = " ".join("?" + v for v in variables)
     return f"{query[:at]}\n  VALUES ({names}) {{ ({' '.join(str(t) for t in row)}) }}{query[at:]}"
 

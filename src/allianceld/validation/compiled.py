@@ -24,6 +24,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.rdf import sparql_text
 from allianceld.rdf.formats import rdflib_term
 from allianceld.validation.report import SEVERITIES, LazyReport, Report, Result
 from allianceld.vocab import SH
@@ -102,7 +103,6 @@ RDF_TYPE_NODE = ox.NamedNode(str(RDF.type))
 RDF_TYPE = str(RDF_TYPE_NODE)
 SUBCLASS = str(ox.NamedNode(str(RDFS.subClassOf)))
 _MARK = re.compile("\x00(\\d+)\x00")
-_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _PN_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^[A-Za-z]$")
 MASK_BITS = 60  # pyoxigraph integers are 64-bit
 WORKERS = min(4, os.cpu_count() or 1)  # threads running the queries of one large validation
@@ -604,7 +604,10 @@ class CompiledShapes:
             raise UnsupportedShapes(f"{where} must select $this (and ?failure is not supported)")
         _check_where(parsed[1]["where"], where, top=True)
         grouped = _check_algebra(algebra, where)
-        at = _where_start(text)
+        try:
+            at = sparql_text.where_start(text)
+        except ValueError:
+            raise UnsupportedShapes(f"{where} has no WHERE clause") from None
         # without aggregates a focus node met twice only repeats solutions, which count once
         focus = owner.generate if grouped else owner.inline
         query = prologue + text[:at] + f" {focus} " + text[at:]
@@ -956,33 +959,6 @@ def _count(shape: Node, n: Node) -> int:
     if not (isinstance(n, rdflib.Literal) and isinstance(n.value, int) and not isinstance(n.value, bool)):
         raise UnsupportedShapes(f"a count of {_n3(shape)} is not an integer: {_n3(n)}")
     return int(n.value)
-
-
-def _where_start(text: str) -> int:
-    """The position just after the ``{`` opening a SELECT's WHERE clause (strings, IRIs and
-    comments skipped)."""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-        elif ch in "\"'":
-            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else ch
-            i += len(quote)
-            while i < len(text) and not text.startswith(quote, i):
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote)
-            continue
-        elif ch == "<":
-            m = _IRIREF.match(text, i)
-            if m:
-                i = m.end()
-                continue
-        elif ch == "{":
-            return i + 1
-        i += 1
-    raise UnsupportedShapes("a SPARQL constraint without a WHERE clause")
 
 
 def _mentions_this(node: Any) -> bool:
