@@ -88,7 +88,12 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
     """The memberships of ``alliance``, one item each, by start date: the member, the role, the
     start and end dates (``end`` None while it lasts) with their precision.
 
-    >>> timeline(kb, "https://w3id.org/allianceld/id/alliance/nato")["items"][0]["state"]["id"]  # doctest: +SKIP
+    >>> from allianceld.config import Settings
+    >>> from allianceld.rdf import formats
+    >>> nato = (Settings().data_dir / "nato.ttl").read_bytes()  # the shipped NATO records
+    >>> kb = KnowledgeBase()
+    >>> kb.replace_graphs({"http://example.org/nato": formats.parse(nato, ox.RdfFormat.TURTLE, source="nato.ttl")})
+    >>> timeline(kb, "https://w3id.org/allianceld/id/alliance/nato")["items"][0]["state"]["id"]
     'bel'
     """
     rows = [r for r in memberships(kb, alliance) if r["alliance"] == alliance]
