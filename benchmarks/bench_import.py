@@ -31,8 +31,8 @@ def main() -> None:
     from allianceld.config import Settings
     from allianceld.importers import atop, commit_import, cow
     from allianceld.store import KnowledgeBase
-    from allianceld.validation.validator import Validator
     from allianceld.write import gate
+    from allianceld.write.write_policy import WritePolicy
 
     x = args.external
     crosswalk = x / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"
@@ -43,23 +43,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         settings = Settings(store_path=Path(tmp) / "store", home=ROOT)
         kb = KnowledgeBase(settings.store_path)
-        validator = Validator.from_settings(settings)
+        write_policy = WritePolicy.from_settings(settings)
         start = time.perf_counter()
-        gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+        gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
         print(
             f"shipped data loaded in {time.perf_counter() - start:.1f} s ({kb.count()} quads); "
-            f"DL checks {'on' if validator.dl_checks else 'off'}"
+            f"DL checks {'on' if write_policy.dl_checks else 'off'}"
         )
         for name, (module, files) in jobs.items():
             start = time.perf_counter()
             imp = module.build(kb, files)
             built = time.perf_counter() - start
             start = time.perf_counter()
-            result = commit_import(kb, validator, imp)
+            result = commit_import(kb, write_policy, imp)
             written = time.perf_counter() - start
             dump = kb.dump()
             start = time.perf_counter()
-            commit_import(kb, validator, module.build(kb, files))
+            commit_import(kb, write_policy, module.build(kb, files))
             again = time.perf_counter() - start
             same = kb.dump() == dump
             rows = kb.select(

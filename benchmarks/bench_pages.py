@@ -20,10 +20,10 @@ from pathlib import Path
 
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
 from allianceld.web import create_app
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
@@ -78,14 +78,14 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[200_000], help="generated triples (default 200000)")
     args = parser.parse_args()
     settings = Settings(store_path=None, home=ROOT)
-    validator = Validator.from_settings(settings)
+    write_policy = WritePolicy.from_settings(settings)
     shipped = gate.shipped_sources(settings.ontology_file, settings.data_files())
     kb = KnowledgeBase()
-    gate.commit(kb, validator, shipped)
+    gate.commit(kb, write_policy, shipped)
     report("shipped data", kb, settings)
     for size in args.sizes:
         kb = KnowledgeBase()
-        gate.commit(kb, validator, shipped)
+        gate.commit(kb, write_policy, shipped)
         graph = data_graph_iri("generated")
         kb.write({graph: generate(size, seed=0)})
         kb.write({}, then=[SUBCLASS_TYPES.format(inferred=INFERRED_GRAPH, graph=graph)])

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
 from allianceld.web import create_app
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 ATOP_DIR = ROOT.parent / "shared" / "data" / "external"
@@ -95,12 +95,12 @@ def main() -> None:
     parser.add_argument("--no-atop", action="store_true", help="leave out the ATOP import")
     args = parser.parse_args()
     settings = Settings(store_path=None, home=ROOT)
-    validator = Validator.from_settings(settings)
+    write_policy = WritePolicy.from_settings(settings)
     shipped = gate.shipped_sources(settings.ontology_file, settings.data_files())
 
     def fresh() -> KnowledgeBase:
         kb = KnowledgeBase()
-        gate.commit(kb, validator, shipped)
+        gate.commit(kb, write_policy, shipped)
         return kb
 
     report("shipped data", fresh(), settings)

@@ -35,9 +35,9 @@ from allianceld.config import Settings
 from allianceld.rdf import formats
 from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
@@ -83,7 +83,7 @@ def closure_row(size: int, ontology: rdflib.Graph, cap: float) -> dict[str, obje
     return row
 
 
-def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) -> dict[str, object]:
+def upkeep_row(size: int, settings: Settings, write_policy: WritePolicy, work: Path) -> dict[str, object]:
     from bench_validation import contribution  # it imports timed() from here
 
     triples = generate(size, seed=0)
@@ -106,7 +106,7 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH)) for t in inferred_triples)
     kb.version += 1
     start = time.perf_counter()
-    kb.write({}, then=materialise.rule_updates(kb, validator.rules, kb.knowledge_graphs(), None))
+    kb.write({}, then=materialise.rule_updates(kb, write_policy.rules, kb.knowledge_graphs(), None))
     rules_full = time.perf_counter() - start
     store.optimize()
     gc.collect()
@@ -123,13 +123,13 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
         rl.append(time.perf_counter() - start)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
         start = time.perf_counter()
-        ops = materialise.rule_updates(kb, validator.rules, knowledge, change, {graph: data})
+        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, {graph: data})
         plan.append(time.perf_counter() - start)
         start = time.perf_counter()
         kb.write({graph: data}, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
         write_with.append(time.perf_counter() - start)
         start = time.perf_counter()
-        gate.commit(kb, validator, retract)
+        gate.commit(kb, write_policy, retract)
         retraction.append(time.perf_counter() - start)
         # the same write without the rules' updates, undone
         start = time.perf_counter()
@@ -138,9 +138,9 @@ def upkeep_row(size: int, settings: Settings, validator: Validator, work: Path) 
         kb.write({graph: []}, remove={INFERRED_GRAPH: change.added}, add={INFERRED_GRAPH: change.removed})
         # the whole validated, reasoned write through the gate, undone
         start = time.perf_counter()
-        gate.commit(kb, validator, source)
+        gate.commit(kb, write_policy, source)
         total.append(time.perf_counter() - start)
-        gate.commit(kb, validator, retract)
+        gate.commit(kb, write_policy, retract)
     med = statistics.median
     reasoning_s = med(rl) + med(plan) + max(0.0, med(write_with) - med(write_without))
     kb.close()
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--owlrl-cap", type=float, default=1800.0, help="seconds owlrl may run per size")
     args = parser.parse_args(argv)
     settings = Settings(store_path=None, home=ROOT)
-    validator = Validator.from_settings(settings)
+    write_policy = WritePolicy.from_settings(settings)
     ontology = rdflib.Graph().parse(settings.ontology_file)
 
     print("OWL 2 RL closure of ontology + generated data (seconds, median)")
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     print(" ".join(f"{c:>12}" for c in [*cols, "rl full", "rules full"]))
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.upkeep if args.upkeep is not None else args.sizes:
-            r = upkeep_row(size, settings, validator, Path(tmp))
+            r = upkeep_row(size, settings, write_policy, Path(tmp))
             print(
                 " ".join(
                     f"{r[c]:>12,}" if isinstance(r[c], int) else f"{r[c]:>12.3f}"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.web import create_app
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 COW = ROOT.parent / "shared" / "data" / "external" / "cow-states" / "cow_country_codes.csv"
@@ -44,7 +44,7 @@ def main() -> None:
     settings = Settings(store_path=None, home=ROOT)
     kb = KnowledgeBase()
     gate.commit(
-        kb, Validator.from_settings(settings), gate.shipped_sources(settings.ontology_file, settings.data_files())
+        kb, WritePolicy.from_settings(settings), gate.shipped_sources(settings.ontology_file, settings.data_files())
     )
     app = create_app({"SETTINGS": settings, "KB": kb})
     client = app.test_client()

@@ -27,6 +27,7 @@ from allianceld.store.backends import SparqlBackend
 from allianceld.validation.validator import Validator
 from allianceld.web import create_app
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from w3c.replay import LiveServer
 
 # HermiT on every write costs ~1 s; the tests of that check turn it on (tests/reasoning/test_dl_check.py,
@@ -47,6 +48,12 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def validator(settings: Settings) -> Validator:
     return Validator.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def write_policy(settings: Settings, validator: Validator) -> WritePolicy:
+    """What the gate checks writes against: the shipped shapes (:func:`validator`) and domain rules."""
+    return WritePolicy.from_settings(settings, validator=validator)
 
 
 def free_port() -> int:
@@ -109,21 +116,21 @@ def kb(request) -> KnowledgeBase:
     return remote
 
 
-def load_shipped(kb: KnowledgeBase, settings: Settings, validator: Validator) -> KnowledgeBase:
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+def load_shipped(kb: KnowledgeBase, settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
+    gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
     return kb
 
 
 @pytest.fixture
-def loaded_kb(settings: Settings, validator: Validator) -> KnowledgeBase:
+def loaded_kb(settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
     """A fresh in-memory store with the ontology and the shipped data (for tests that write)."""
-    return load_shipped(KnowledgeBase(), settings, validator)
+    return load_shipped(KnowledgeBase(), settings, write_policy)
 
 
 @pytest.fixture(scope="session")
-def shared_kb(settings: Settings, validator: Validator) -> KnowledgeBase:
+def shared_kb(settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
     """One loaded store shared by read-only tests (never write to it)."""
-    return load_shipped(KnowledgeBase(), settings, validator)
+    return load_shipped(KnowledgeBase(), settings, write_policy)
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +154,10 @@ def store_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shipped_store(tmp_path_factory, settings: Settings, validator: Validator) -> Iterator[KnowledgeBase]:
+def shipped_store(tmp_path_factory, settings: Settings, write_policy: WritePolicy) -> Iterator[KnowledgeBase]:
     """An on-disk store with the ontology and all the shipped data, loaded once; never written
     to: :func:`setup` gives each test a checkpoint of it."""
-    kb = load_shipped(KnowledgeBase(tmp_path_factory.mktemp("shipped") / "store"), settings, validator)
+    kb = load_shipped(KnowledgeBase(tmp_path_factory.mktemp("shipped") / "store"), settings, write_policy)
     yield kb
     kb.close()
 
@@ -176,13 +183,13 @@ SMALL_WORLD = ("regions", "sources", "states", "nato")  # shipped files: enough 
 
 
 @pytest.fixture(scope="session")
-def small_store(tmp_path_factory, settings: Settings, validator: Validator) -> Iterator[KnowledgeBase]:
+def small_store(tmp_path_factory, settings: Settings, write_policy: WritePolicy) -> Iterator[KnowledgeBase]:
     """An on-disk store with the ontology and the shipped NATO, states, regions and sources files,
     loaded once (a write is validated with far less data than the whole shipped set). Never
     written to: tests write to checkpoints of it (:func:`site`)."""
     kb = KnowledgeBase(tmp_path_factory.mktemp("small-world") / "store")
     files = [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, files))
+    gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, files))
     yield kb
     kb.close()
 

@@ -33,7 +33,6 @@ LAYERS = {
 # Imports between different parts of one layer that are allowed, each with the reason.
 SIBLINGS = {
     ("cli", "web"): "`allianceld serve` starts the web application",
-    ("validation", "reasoning"): "the Validator is given the domain rules it checks writes against",
 }
 # The bottom layer's modules are the shared base: they may import one another.
 BASE = 6

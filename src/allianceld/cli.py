@@ -26,6 +26,7 @@ from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_tok
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD
 from allianceld.write import contributions, gate, policy
+from allianceld.write.write_policy import WritePolicy
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -98,7 +99,7 @@ def init(ctx: click.Context) -> None:
         raise Failure(exc.message) from None
     location = kb.location
     try:
-        result = gate.commit(kb, Validator.from_settings(settings), sources)
+        result = gate.commit(kb, WritePolicy.from_settings(settings), sources)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)
         sys.exit(1)
@@ -122,7 +123,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
     try:
         # a change of curated data is recorded with the operator's name (policy.change_record)
         operator = policy.Writer("admin", agent=getpass.getuser())
-        result = gate.commit(kb, Validator.from_settings(settings), sources, force=force, writer=operator)
+        result = gate.commit(kb, WritePolicy.from_settings(settings), sources, force=force, writer=operator)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)
         click.echo("refused: nothing was written (use --force to load invalid data anyway)", err=True)
@@ -391,7 +392,7 @@ def link(
         if accept_above is not None:
             accepted, contribution, _ = contributions.accept_links(
                 kb,
-                Validator.from_settings(settings),
+                WritePolicy.from_settings(settings),
                 proposals,
                 above=accept_above,
                 dump=dump,
@@ -444,7 +445,7 @@ def _import(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
         with click.progressbar(length=total, label=f"reading {kind}", file=sys.stderr, show_pos=True) as bar:
             imp = (atop if kind == "atop" else cow).build(kb, paths, tick=lambda: bar.update(1))
         click.echo(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", err=True)
-        result = importers.commit_import(kb, Validator.from_settings(settings), imp)
+        result = importers.commit_import(kb, WritePolicy.from_settings(settings), imp)
     except importers.ImportRejected as exc:
         click.echo(exc.to_text(), err=True)
         click.echo("refused: nothing was written", err=True)
@@ -641,14 +642,14 @@ def migrate(ctx: click.Context, with_data: bool, dry_run: bool, force: bool, fmt
     domain rules' graphs. Back up first ('allianceld backup'); stop the server meanwhile."""
     settings = _settings(ctx)
     try:
-        validator = Validator.from_settings(settings)
+        write_policy = WritePolicy.from_settings(settings)
         ontology = formats.parse_file(settings.ontology_file)
         data = [gate.read_file(f) for f in settings.data_files()] if with_data else []
     except (AllianceldError, OSError, ValueError) as exc:
         raise Failure(f"migrate: {getattr(exc, 'message', None) or exc}") from None
     kb = _open_kb(settings)
     try:
-        done = migration.migrate(kb, validator, ontology, data=data, force=force, dry_run=dry_run)
+        done = migration.migrate(kb, write_policy, ontology, data=data, force=force, dry_run=dry_run)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)
         click.echo(

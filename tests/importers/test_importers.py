@@ -10,7 +10,7 @@ import pytest
 from allianceld.cli import main
 from allianceld.importers import ImportFailed, ImportRejected, atop, commit_import, cow
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
+from allianceld.write.write_policy import WritePolicy
 
 EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
 ID = "https://w3id.org/allianceld/id/"
@@ -83,9 +83,9 @@ def ask(kb: KnowledgeBase, where: str) -> bool:
     )
 
 
-def test_atop_sample_gives_the_ontologys_records(loaded_kb: KnowledgeBase, validator: Validator, sample):
+def test_atop_sample_gives_the_ontologys_records(loaded_kb: KnowledgeBase, write_policy: WritePolicy, sample):
     imp = atop.build(loaded_kb, sample)
-    commit_import(loaded_kb, validator, imp)
+    commit_import(loaded_kb, write_policy, imp)
     graph = "https://w3id.org/allianceld/graph/import/atop-5.0"
     assert graph in loaded_kb.graphs()
     # a bilateral alliance whose day of signing is unknown: month precision, no signing date invented
@@ -131,14 +131,14 @@ def test_atop_sample_gives_the_ontologys_records(loaded_kb: KnowledgeBase, valid
     assert imp.counts["alliances"] == 2 and imp.counts["linked to curated"] == 1 and imp.counts["memberships"] == 5
 
 
-def test_reimport_changes_nothing(loaded_kb: KnowledgeBase, validator: Validator, sample):
-    commit_import(loaded_kb, validator, atop.build(loaded_kb, sample))
+def test_reimport_changes_nothing(loaded_kb: KnowledgeBase, write_policy: WritePolicy, sample):
+    commit_import(loaded_kb, write_policy, atop.build(loaded_kb, sample))
     before = loaded_kb.dump()
-    commit_import(loaded_kb, validator, atop.build(loaded_kb, sample))
+    commit_import(loaded_kb, write_policy, atop.build(loaded_kb, sample))
     assert loaded_kb.dump() == before
 
 
-def test_a_bad_row_is_refused_naming_file_and_line(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
+def test_a_bad_row_is_refused_naming_file_and_line(loaded_kb: KnowledgeBase, write_policy: WritePolicy, tmp_path):
     # Peru leaves (1960) before it joins (1970): the shapes refuse it; the report names line 7
     bad = MEMBERS.replace("3500,,,135,1970,6,12,1975,1,1,1", "3500,,,135,1970,6,12,1960,1,1,1")
     files = write(
@@ -146,7 +146,7 @@ def test_a_bad_row_is_refused_naming_file_and_line(loaded_kb: KnowledgeBase, val
     )
     before = loaded_kb.dump()
     with pytest.raises(ImportRejected) as caught:
-        commit_import(loaded_kb, validator, atop.build(loaded_kb, files))
+        commit_import(loaded_kb, write_policy, atop.build(loaded_kb, files))
     assert f"{files[1]}:7: Violation: {ID}membership/atop-3500-135" in caught.value.to_text()
     assert loaded_kb.dump() == before
     # a cell that is not a number
@@ -157,10 +157,10 @@ def test_a_bad_row_is_refused_naming_file_and_line(loaded_kb: KnowledgeBase, val
         atop.build(loaded_kb, files)
 
 
-def test_cow_dyads(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
+def test_cow_dyads(loaded_kb: KnowledgeBase, write_policy: WritePolicy, tmp_path):
     files = write(tmp_path, dyads=DYADS, crosswalk=CROSSWALK)
     imp = cow.build(loaded_kb, files)
-    commit_import(loaded_kb, validator, imp)
+    commit_import(loaded_kb, write_policy, imp)
     assert ask(
         loaded_kb,
         f"""<{ID}alliance/cow-9> a ald:BilateralAlliance ; ald:cowAllianceId 9 ;
@@ -171,10 +171,10 @@ def test_cow_dyads(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
     assert "https://w3id.org/allianceld/graph/import/cow-4.1" in loaded_kb.graphs()
 
 
-def test_cow_member_level_file(loaded_kb: KnowledgeBase, validator: Validator, tmp_path):
+def test_cow_member_level_file(loaded_kb: KnowledgeBase, write_policy: WritePolicy, tmp_path):
     files = write(tmp_path, alliance_v4_1_by_member=COW_MEMBERS, crosswalk=CROSSWALK)
     imp = cow.build(loaded_kb, files)
-    commit_import(loaded_kb, validator, imp)
+    commit_import(loaded_kb, write_policy, imp)
     xsd = "<http://www.w3.org/2001/XMLSchema#date>"
     assert ask(
         loaded_kb,
@@ -220,8 +220,8 @@ def test_real_atop_files_build(loaded_kb: KnowledgeBase):
 
 @needs_external
 @pytest.mark.slow
-def test_real_atop_import(loaded_kb: KnowledgeBase, validator: Validator):
-    result = commit_import(loaded_kb, validator, atop.build(loaded_kb, ATOP_FILES))
+def test_real_atop_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
+    result = commit_import(loaded_kb, write_policy, atop.build(loaded_kb, ATOP_FILES))
     assert result.report.conforms
     query = "SELECT (COUNT(*) AS ?ids) (COUNT(DISTINCT ?a) AS ?alliances) WHERE { ?a ald:atopId ?id }"
     rows = loaded_kb.select(query, inference=False)
@@ -240,9 +240,9 @@ def test_real_cow_dyad_file_builds(loaded_kb: KnowledgeBase):
 
 @needs_external
 @pytest.mark.slow
-def test_real_cow_dyad_file_import(loaded_kb: KnowledgeBase, validator: Validator):
+def test_real_cow_dyad_file_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
     """The terminated-only COW dyad file through the gate (15-25 s)."""
-    result = commit_import(loaded_kb, validator, cow.build(loaded_kb, COW_FILES))
+    result = commit_import(loaded_kb, write_policy, cow.build(loaded_kb, COW_FILES))
     assert result.report.conforms
     assert ask(loaded_kb, f"<{ID}alliance/nato> ald:cowAllianceId 227")
     assert not ask(loaded_kb, f"<{ID}alliance/cow-227> ?p ?o")

@@ -19,9 +19,9 @@ from allianceld.cli import main
 from allianceld.config import Settings
 from allianceld.linking import discovery
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import VOID
 from allianceld.write import contributions, gate
+from allianceld.write.write_policy import WritePolicy
 
 STATE = "https://w3id.org/allianceld/id/state/"
 ALLIANCE = "https://w3id.org/allianceld/id/alliance/"
@@ -76,9 +76,9 @@ def _without_some_links(source: gate.Source) -> gate.Source:
     return gate.Source(source.graph, kept, source.name)
 
 
-def _load(kb: KnowledgeBase, settings: Settings, validator: Validator) -> KnowledgeBase:
+def _load(kb: KnowledgeBase, settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
     sources = gate.shipped_sources(settings.ontology_file, settings.data_files())
-    gate.commit(kb, validator, [_without_some_links(s) for s in sources])
+    gate.commit(kb, write_policy, [_without_some_links(s) for s in sources])
     return kb
 
 
@@ -91,9 +91,9 @@ def dumps(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, settings: Settings, validator: Validator) -> Iterator[KnowledgeBase]:
+def base(tmp_path_factory, settings: Settings, write_policy: WritePolicy) -> Iterator[KnowledgeBase]:
     """An on-disk store of the shipped data without some GeoNames links, loaded once; tests get copies."""
-    kb = _load(KnowledgeBase(tmp_path_factory.mktemp("linking") / "store"), settings, validator)
+    kb = _load(KnowledgeBase(tmp_path_factory.mktemp("linking") / "store"), settings, write_policy)
     yield kb
     kb.close()
 
@@ -181,11 +181,11 @@ def test_void_linkset(kb: KnowledgeBase, dumps: dict[str, Path], tmp_path: Path)
 
 
 def test_accept_above_commits_only_those_with_provenance(
-    kb: KnowledgeBase, validator: Validator, dumps: dict[str, Path]
+    kb: KnowledgeBase, write_policy: WritePolicy, dumps: dict[str, Path]
 ) -> None:
     proposals = discovery.discover(kb, dumps["geonames"])
     accepted, contribution, result = contributions.accept_links(
-        kb, validator, proposals, above=0.8, dump=dumps["geonames"], agent="curator"
+        kb, write_policy, proposals, above=0.8, dump=dumps["geonames"], agent="curator"
     )
     assert _pairs(accepted).keys() == {"fra", "deu"}
     assert contribution is not None and result is not None
@@ -203,11 +203,12 @@ def test_accept_above_commits_only_those_with_provenance(
     again = discovery.discover(kb, dumps["geonames"])
     assert _pairs(again) == {"esp": "https://sws.geonames.org/2510769/"}  # nothing new
     assert (
-        contributions.accept_links(kb, validator, again, above=0.8, dump=dumps["geonames"], agent="curator")[1] is None
+        contributions.accept_links(kb, write_policy, again, above=0.8, dump=dumps["geonames"], agent="curator")[1]
+        is None
     )
 
 
-def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, validator: Validator, tmp_path: Path) -> None:
+def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, write_policy: WritePolicy, tmp_path: Path) -> None:
     """An alliance is never owl:sameAs a GeoNames feature: the gate refuses it, nothing is written."""
     from allianceld.errors import ValidationFailed
 
@@ -216,7 +217,7 @@ def test_an_accepted_link_must_pass_the_shapes(kb: KnowledgeBase, validator: Val
     )
     before = kb.count()
     with pytest.raises(ValidationFailed) as failed:
-        contributions.accept_links(kb, validator, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
+        contributions.accept_links(kb, write_policy, [bad], above=0.5, dump=tmp_path / "x.nt", agent="curator")
     assert any(r.source_shape.endswith("#NoGeoNamesFeature") for r in failed.value.report.violations)
     assert kb.count() == before
 

@@ -27,9 +27,9 @@ from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.tokens import TokenStore
-from allianceld.validation.validator import Validator
 from allianceld.vocab import CONTRIBUTION_GRAPH_BASE, INFERRED_GRAPH, PROVENANCE_GRAPH_BASE
 from allianceld.write import contributions
+from allianceld.write.write_policy import WritePolicy
 from conftest import Site, free_port, wait_for
 from write.test_contributions import VALID
 
@@ -119,7 +119,7 @@ def _dump(path: Path) -> bytes:
 
 
 def test_a_checkpoint_taken_while_a_thread_writes_is_one_state_between_writes(
-    tmp_path: Path, small_store: KnowledgeBase, validator: Validator
+    tmp_path: Path, small_store: KnowledgeBase, write_policy: WritePolicy
 ) -> None:
     small_store.snapshot(tmp_path / "store")
     kb = KnowledgeBase(tmp_path / "store")
@@ -129,7 +129,7 @@ def test_a_checkpoint_taken_while_a_thread_writes_is_one_state_between_writes(
     def writer() -> None:
         while not stop.is_set() and len(states) <= MAX_WRITES:
             triples = formats.parse(_alliance(len(states)), ox.RdfFormat.TURTLE, source="test")
-            contributions.contribute(kb, validator, triples, agent="writer")
+            contributions.contribute(kb, write_policy, triples, agent="writer")
             states.append(kb.dump())
 
     thread = threading.Thread(target=writer)

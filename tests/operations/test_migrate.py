@@ -24,6 +24,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_GRAPH_BASE
 from allianceld.write import contributions
+from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT
 from write.test_contributions import VALID
 
@@ -71,7 +72,7 @@ def new_validator(release: Path) -> Validator:
 def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
     tmp_path: Path,
     small_store: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     new_validator: Validator,
     release: Path,
     runner: CliRunner,
@@ -81,7 +82,7 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
     small_store.snapshot(store)
     kb = KnowledgeBase(store)
     triples = formats.parse(VALID, ox.RdfFormat.TURTLE, source="test")
-    contribution, _ = contributions.contribute(kb, validator, triples, agent="alice")  # no headquarters
+    contribution, _ = contributions.contribute(kb, write_policy, triples, agent="alice")  # no headquarters
     before = kb.dump()
     kb.close()
 
@@ -93,9 +94,9 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
     kb = KnowledgeBase(store)
     try:
         assert kb.dump() == before
-        contributions.retract(kb, validator, contribution.id, agent="root")  # the data is fixed
+        contributions.retract(kb, write_policy, contribution.id, agent="root")  # the data is fixed
 
-        new = new_validator
+        new = WritePolicy.from_settings(Settings(store_path=None, home=release), validator=new_validator)
         ontology = formats.parse_file(release / "ontology" / "allianceld.ttl")
         fixed = kb.dump()
         dry = migration.migrate(kb, new, ontology, dry_run=True)
@@ -127,14 +128,14 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
 
 
 def test_migrate_force_writes_despite_violations_and_says_so(
-    tmp_path: Path, small_store: KnowledgeBase, validator: Validator, new_validator: Validator, release: Path
+    tmp_path: Path, small_store: KnowledgeBase, write_policy: WritePolicy, new_validator: Validator, release: Path
 ) -> None:
     store = tmp_path / "store"
     small_store.snapshot(store)
     kb = KnowledgeBase(store)
     try:
-        contributions.contribute(kb, validator, formats.parse(VALID, ox.RdfFormat.TURTLE, source="t"), agent="a")
-        new = new_validator
+        contributions.contribute(kb, write_policy, formats.parse(VALID, ox.RdfFormat.TURTLE, source="t"), agent="a")
+        new = WritePolicy.from_settings(Settings(store_path=None, home=release), validator=new_validator)
         ontology = formats.parse_file(release / "ontology" / "allianceld.ttl")
         with pytest.raises(ValidationFailed):
             migration.migrate(kb, new, ontology)

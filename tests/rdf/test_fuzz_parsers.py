@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from allianceld.errors import AllianceldError, RdfSyntaxError
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import is_contribution_graph, is_inferred_graph, is_provenance_graph
 from allianceld.write import contributions
+from allianceld.write.write_policy import WritePolicy
 
 SECONDS = 10  # one parse (or one commit) that takes longer than this counts as a hang
 COMMON = {"deadline": None, "derandomize": True, "database": None}
@@ -303,13 +303,13 @@ OUTCOMES: dict[str, int] = {}
 
 @GATE
 @given(triples=graphs())
-def test_gate_commits_wholly_or_not_at_all(gate_store: KnowledgeBase, validator: Validator, triples) -> None:
+def test_gate_commits_wholly_or_not_at_all(gate_store: KnowledgeBase, write_policy: WritePolicy, triples) -> None:
     kb = gate_store
     before, others = kb.dump(), asserted(kb)
     graphs_before = set(kb.graphs())
     try:
         with time_limit(30):
-            found, _ = contributions.contribute(kb, validator, triples, agent="fuzz")
+            found, _ = contributions.contribute(kb, write_policy, triples, agent="fuzz")
     except AllianceldError as exc:
         assert 400 <= exc.status < 500, f"{type(exc).__name__} ({exc.status}): {exc}"
         assert exc.message

@@ -10,8 +10,8 @@ from allianceld.config import Settings
 from allianceld.rdf import formats
 from allianceld.reasoning import explain
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -25,8 +25,8 @@ def triple(s: str, p: str, o: str) -> ox.Triple:
 
 
 @pytest.fixture(scope="module")
-def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    return load_shipped(KnowledgeBase(), settings, validator)
+def kb(settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
+    return load_shipped(KnowledgeBase(), settings, write_policy)
 
 
 def leaves(e: explain.Explanation) -> set[ox.Triple]:
@@ -72,7 +72,7 @@ def test_asserted_and_unknown_triples(kb: KnowledgeBase) -> None:
     assert explain.explain(kb, triple(ID + "state/usa", ORG + "memberOf", ID + "alliance/csto")).status == "unknown"
 
 
-def test_a_contributed_triple_names_its_contribution(kb: KnowledgeBase, validator: Validator) -> None:
+def test_a_contributed_triple_names_its_contribution(kb: KnowledgeBase, write_policy: WritePolicy) -> None:
     from allianceld.vocab import contribution_graph_iri, provenance_graph_iri
 
     graph = contribution_graph_iri("test-explain")
@@ -82,13 +82,13 @@ def test_a_contributed_triple_names_its_contribution(kb: KnowledgeBase, validato
         source="test",
     )
     record = provenance_graph_iri("test-explain")
-    gate.commit(kb, validator, [gate.Source(graph, data, "test")], force=True, provenance={record: []})
+    gate.commit(kb, write_policy, [gate.Source(graph, data, "test")], force=True, provenance={record: []})
     e = explain.explain(kb, triple(ID + "state/jpn", ORG + "memberOf", ID + "alliance/quad"))
     sources = [s for leaf in e.asserted_leaves() for s in leaf.sources]
     assert {"graph": graph, "contribution": "test-explain", "provenance": record} in sources
 
 
-def test_each_domain_rule_explains_what_it_derived(kb: KnowledgeBase, validator: Validator) -> None:
+def test_each_domain_rule_explains_what_it_derived(kb: KnowledgeBase, write_policy: WritePolicy) -> None:
     """One derived (not also asserted) triple of every rule of ontology/rules/, about an alliance
     of Japan and South Korea written for the test where the shipped data gives none: the rule, and
     premises that end in asserted triples about the triple's subject."""
@@ -102,25 +102,27 @@ def test_each_domain_rule_explains_what_it_derived(kb: KnowledgeBase, validator:
         ald:startDate "2000-01-01"^^xsd:date .
     """
     data = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
-    gate.commit(kb, validator, [gate.Source("urn:test:duo", data, "test")], force=True)
+    gate.commit(kb, write_policy, [gate.Source("urn:test:duo", data, "test")], force=True)
     asserted = {t for g in kb.knowledge_graphs() for t in kb.triples(g)}
-    assert len(validator.rules) == 5
-    for rule in validator.rules:
+    assert len(write_policy.rules) == 5
+    for rule in write_policy.rules:
         derived = sorted(
             (t for t in kb.triples(rule.graph) if t not in asserted), key=lambda t: (duo not in str(t), str(t))
         )
         assert derived, rule.name
-        e = explain.explain(kb, derived[0], validator.rules)
+        e = explain.explain(kb, derived[0], write_policy.rules)
         assert e.status == "derived" and e.rule == rule.iri, rule.name
         assert e.rule_label == rule.label and e.axiom == rule.comment
         found = leaves(e)
         assert found and all(leaf.status == "asserted" for leaf in e.asserted_leaves()), rule.name
         assert any(derived[0].subject in (t.subject, t.object) for t in found), (rule.name, found)
-    gate.commit(kb, validator, [gate.Source("urn:test:duo", [], "test")], force=True)
+    gate.commit(kb, write_policy, [gate.Source("urn:test:duo", [], "test")], force=True)
 
 
-def test_allies_rest_on_both_memberships_and_the_defence_provision(kb: KnowledgeBase, validator: Validator) -> None:
-    e = explain.explain(kb, triple(ID + "state/jpn", ALD + "alliedWith", ID + "state/usa"), validator.rules)
+def test_allies_rest_on_both_memberships_and_the_defence_provision(
+    kb: KnowledgeBase, write_policy: WritePolicy
+) -> None:
+    e = explain.explain(kb, triple(ID + "state/jpn", ALD + "alliedWith", ID + "state/usa"), write_policy.rules)
     assert e.status == "derived" and e.rule and e.rule.endswith("#allied-states")
     found = leaves(e)
     members = {t.object.value for t in found if t.predicate.value == ORG + "member"}

@@ -44,4 +44,3 @@ def test_the_whole_store_check_and_the_classification_both_run_through_hermit_ru
     classification = dl_check.classify(onto)
     assert (classification.available, classification.message) == (False, "HermiT failed: not run in this test")
     assert actions == [["-c", "-I"], ["-c"]]
-

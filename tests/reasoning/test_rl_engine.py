@@ -14,9 +14,9 @@ from allianceld.config import Settings
 from allianceld.rdf import formats
 from allianceld.reasoning import materialise, rl_engine
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate
@@ -79,7 +79,7 @@ def test_random_writes_on_generated_data_match_a_full_recomputation(settings: Se
         assert change.added or change.removed
 
 
-def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase, validator: Validator) -> None:
+def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase, write_policy: WritePolicy) -> None:
     turtle = f"""
     @prefix ald: <{ALD}> . @prefix org: <http://www.w3.org/ns/org#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
     @prefix prov: <http://www.w3.org/ns/prov#> .
@@ -88,7 +88,7 @@ def test_a_contribution_is_reasoned_over_incrementally(loaded_kb: KnowledgeBase,
         ald:startDate "2030-01-01"^^xsd:date ; prov:wasDerivedFrom <{ID}source/nato-members> .
     """
     triples = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
-    result = gate.commit(loaded_kb, validator, [gate.Source("urn:test:g", triples, "test")], force=True)
+    result = gate.commit(loaded_kb, write_policy, [gate.Source("urn:test:g", triples, "test")], force=True)
     assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
     member_of = ox.Triple(
         ox.NamedNode(ID + "state/jpn"),
@@ -132,19 +132,19 @@ def test_writes_the_rules_cannot_follow_ask_for_a_full_recomputation(
 
 
 def test_a_write_large_for_the_store_is_reasoned_over_in_full(
-    loaded_kb: KnowledgeBase, validator: Validator, monkeypatch: pytest.MonkeyPatch
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past ``LARGE_WRITE_TRIPLES`` (and a tenth of the store) the closure is recomputed, which
     is faster for a bulk load than following every new triple; the result is the same."""
     graph = max(loaded_kb.data_graphs(), key=lambda g: len(loaded_kb.triples(g)))  # the states
     content = loaded_kb.triples(graph)
     assert len(content) * 10 >= loaded_kb.count()
-    small = gate.commit(loaded_kb, validator, [gate.Source(graph, content[:-1], "test")], force=True)
+    small = gate.commit(loaded_kb, write_policy, [gate.Source(graph, content[:-1], "test")], force=True)
     assert small.reasoning is not None and small.reasoning.reasoner == "incremental"
     monkeypatch.setattr(gate, "LARGE_WRITE_TRIPLES", 10)
     assert gate.is_large_write(loaded_kb, len(content))
     with pytest.raises(rl_engine.NeedsFullRecompute, match="large write"):
         materialise.maintain(loaded_kb, {graph: content}, large=True)
-    large = gate.commit(loaded_kb, validator, [gate.Source(graph, content, "test")], force=True)
+    large = gate.commit(loaded_kb, write_policy, [gate.Source(graph, content, "test")], force=True)
     assert large.reasoning is not None and large.reasoning.reasoner != "incremental"
     assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)

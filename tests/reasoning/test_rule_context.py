@@ -14,9 +14,9 @@ from allianceld.config import Settings
 from allianceld.reasoning import domain_rule_scope, domain_rules, materialise
 from allianceld.reasoning.domain_rule_scope import Overlay, Unsupported, gather, shape_of
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -26,13 +26,13 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 @pytest.fixture(scope="module")
-def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    return load_shipped(KnowledgeBase(), settings, validator)
+def kb(settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
+    return load_shipped(KnowledgeBase(), settings, write_policy)
 
 
-def graphs_read_by(kb: KnowledgeBase, validator: Validator, rule: domain_rules.DomainRule) -> list[str]:
+def graphs_read_by(kb: KnowledgeBase, write_policy: WritePolicy, rule: domain_rules.DomainRule) -> list[str]:
     """What ``rule`` reads: the asserted graphs, the OWL 2 RL graph and the rules before it."""
-    before = [r.graph for r in validator.rules[: validator.rules.index(rule)]]
+    before = [r.graph for r in write_policy.rules[: write_policy.rules.index(rule)]]
     return [*kb.knowledge_graphs(), INFERRED_GRAPH, *before]
 
 
@@ -63,12 +63,12 @@ def instances(kb: KnowledgeBase, cls: str) -> list[ox.NamedNode]:
     )
 
 
-def test_every_rule_gives_the_same_answer_on_the_gathered_triples(kb: KnowledgeBase, validator: Validator) -> None:
+def test_every_rule_gives_the_same_answer_on_the_gathered_triples(kb: KnowledgeBase, write_policy: WritePolicy) -> None:
     """For random focus nodes (and, for allied-states, random objects), each rule's CONSTRUCT gives
     the same triples on what is gathered from them as on the whole store."""
     rng = random.Random(5)
-    for rule in validator.rules:
-        using = graphs_read_by(kb, validator, rule)
+    for rule in write_policy.rules:
+        using = graphs_read_by(kb, write_policy, rule)
         foci = instances(kb, rule.focus_class)
         assert foci, rule.name
         for size in (1, 3, 12):
@@ -81,7 +81,7 @@ def test_every_rule_gives_the_same_answer_on_the_gathered_triples(kb: KnowledgeB
 
 
 def test_every_affected_by_query_gives_the_same_units_on_the_gathered_triples(
-    kb: KnowledgeBase, validator: Validator
+    kb: KnowledgeBase, write_policy: WritePolicy
 ) -> None:
     rng = random.Random(8)
     nodes = sorted(
@@ -92,8 +92,8 @@ def test_every_affected_by_query_gives_the_same_units_on_the_gathered_triples(
         },
         key=str,
     )
-    for rule in validator.rules:
-        using = graphs_read_by(kb, validator, rule)
+    for rule in write_policy.rules:
+        using = graphs_read_by(kb, write_policy, rule)
         found_any = False
         for _ in range(6):
             known = {"changed": set(rng.sample(nodes, 15))}
@@ -183,22 +183,24 @@ def contribution() -> list[ox.Triple]:
     return triples
 
 
-def test_a_write_updates_the_rule_graphs_with_data_operations_only(settings: Settings, validator: Validator) -> None:
+def test_a_write_updates_the_rule_graphs_with_data_operations_only(
+    settings: Settings, write_policy: WritePolicy
+) -> None:
     """The rules' part of a write is DELETE DATA / INSERT DATA computed by look-ups (no rule
     query runs in the update), and leaves the same rule graphs as the SPARQL update would."""
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()}
     results = {}
     for name, given in (("looked up", written), ("in the update", None)):
-        kb = load_shipped(KnowledgeBase(), settings, validator)
+        kb = load_shipped(KnowledgeBase(), settings, write_policy)
         change = materialise.maintain(kb, written)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
-        ops = materialise.rule_updates(kb, validator.rules, knowledge, change, given)
+        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, given)
         assert ops
         looked_up = all(op.startswith(("DELETE DATA", "INSERT DATA")) for op in ops)
         assert looked_up == (given is not None), ops
         kb.write(written, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
-        results[name] = {r.name: set(kb.triples(r.graph)) for r in validator.rules}
+        results[name] = {r.name: set(kb.triples(r.graph)) for r in write_policy.rules}
     assert results["looked up"] == results["in the update"]
     allied = results["looked up"]["allied-states"]
     jpn, ind = ox.NamedNode(ID + "state/jpn"), ox.NamedNode(ID + "state/ind")
@@ -206,36 +208,36 @@ def test_a_write_updates_the_rule_graphs_with_data_operations_only(settings: Set
 
 
 def test_a_rule_that_cannot_be_followed_falls_back_to_the_sparql_update(
-    settings: Settings, validator: Validator, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kb = load_shipped(KnowledgeBase(), settings, validator)
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()}
     change = materialise.maintain(kb, written)
     monkeypatch.setattr(domain_rule_scope, "shape_of", lambda query: (_ for _ in ()).throw(Unsupported("test")))
-    ops = materialise.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
     assert any("WHERE" in op for op in ops)
     kb.write(written, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
     jpn, ind = ox.NamedNode(ID + "state/jpn"), ox.NamedNode(ID + "state/ind")
-    assert ox.Triple(jpn, ox.NamedNode(ALD + "alliedWith"), ind) in set(kb.triples(validator.rules[-1].graph))
+    assert ox.Triple(jpn, ox.NamedNode(ALD + "alliedWith"), ind) in set(kb.triples(write_policy.rules[-1].graph))
 
 
 def test_a_rule_that_derives_nothing_keeps_its_graph_and_is_then_followed(
-    settings: Settings, validator: Validator
+    settings: Settings, write_policy: WritePolicy
 ) -> None:
     """A full recomputation creates the rule's graph even when empty, so the next write follows
     the rule for the nodes it touches instead of recomputing it in full every time (at 20k
     generated triples, where no state is an emerging power, that full recomputation was 0.16 s
     of every write)."""
     kb = KnowledgeBase()  # the shipped data has no dissolved alliance
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
-    dissolved = next(r for r in validator.rules if r.name == "dissolved-alliance")
+    gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+    dissolved = next(r for r in write_policy.rules if r.name == "dissolved-alliance")
     assert kb.has_graph(dissolved.graph) and kb.triples(dissolved.graph) == []
     assert dissolved.graph not in kb.graphs()  # not listed (exports, /data, VoID): it holds no triple
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()[:3]}
     change = materialise.maintain(kb, written)
-    ops = materialise.rule_updates(kb, validator.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
     assert not any(f"DROP SILENT GRAPH <{dissolved.graph}>" in op for op in ops)
 
 

@@ -9,9 +9,9 @@ import pytest
 from allianceld.config import Settings
 from allianceld.reasoning import domain_rules
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, data_graph_iri
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from conftest import load_shipped
 
 ID = "https://w3id.org/allianceld/id/"
@@ -19,31 +19,31 @@ ALD = "https://w3id.org/allianceld/ontology#"
 
 
 @pytest.fixture(scope="module")
-def kb(settings: Settings, validator: Validator) -> KnowledgeBase:
-    return load_shipped(KnowledgeBase(), settings, validator)
+def kb(settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
+    return load_shipped(KnowledgeBase(), settings, write_policy)
 
 
-def rule_graphs(kb: KnowledgeBase, validator: Validator) -> dict[str, set[ox.Triple]]:
-    return {r.name: set(kb.triples(r.graph)) for r in validator.rules}
+def rule_graphs(kb: KnowledgeBase, write_policy: WritePolicy) -> dict[str, set[ox.Triple]]:
+    return {r.name: set(kb.triples(r.graph)) for r in write_policy.rules}
 
 
-def recomputed(kb: KnowledgeBase, validator: Validator) -> dict[str, set[ox.Triple]]:
+def recomputed(kb: KnowledgeBase, write_policy: WritePolicy) -> dict[str, set[ox.Triple]]:
     """The rule graphs of a full recomputation, run on a copy of the store."""
     copy = KnowledgeBase()
     copy.load_dataset(kb.dump())
     using = [*copy.knowledge_graphs(), INFERRED_GRAPH]
     ops = []
-    for rule in validator.rules:
+    for rule in write_policy.rules:
         ops.append(domain_rules.full_update(rule, using))
         using.append(rule.graph)
     copy.write({}, then=ops)
-    return rule_graphs(copy, validator)
+    return rule_graphs(copy, write_policy)
 
 
 def test_every_rule_derives_something_from_the_shipped_data_but_dissolution(
-    kb: KnowledgeBase, validator: Validator
+    kb: KnowledgeBase, write_policy: WritePolicy
 ) -> None:
-    counts = {name: len(ts) for name, ts in rule_graphs(kb, validator).items()}
+    counts = {name: len(ts) for name, ts in rule_graphs(kb, write_policy).items()}
     assert set(counts) == {
         "allied-states",
         "alliance-type-by-founding-members",
@@ -56,48 +56,48 @@ def test_every_rule_derives_something_from_the_shipped_data_but_dissolution(
 
 @pytest.mark.parametrize("name", ["nato", "states", "gcc", "us-japan"])
 def test_removing_and_restoring_a_graph_keeps_the_rules_current(
-    kb: KnowledgeBase, validator: Validator, name: str
+    kb: KnowledgeBase, write_policy: WritePolicy, name: str
 ) -> None:
     graph = data_graph_iri(name)
-    before = rule_graphs(kb, validator)
+    before = rule_graphs(kb, write_policy)
     content = kb.triples(graph)
-    result = gate.commit(kb, validator, [gate.Source(graph, [], "test")], force=True)
+    result = gate.commit(kb, write_policy, [gate.Source(graph, [], "test")], force=True)
     assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
-    removed = rule_graphs(kb, validator)
+    removed = rule_graphs(kb, write_policy)
     assert removed != before
-    assert removed == recomputed(kb, validator)
-    gate.commit(kb, validator, [gate.Source(graph, content, "test")], force=True)
-    assert rule_graphs(kb, validator) == before
+    assert removed == recomputed(kb, write_policy)
+    gate.commit(kb, write_policy, [gate.Source(graph, content, "test")], force=True)
+    assert rule_graphs(kb, write_policy) == before
 
 
-def test_a_dissolution_date_is_followed_by_the_dissolved_rule(kb: KnowledgeBase, validator: Validator) -> None:
+def test_a_dissolution_date_is_followed_by_the_dissolved_rule(kb: KnowledgeBase, write_policy: WritePolicy) -> None:
     triple = ox.Triple(
         ox.NamedNode(ID + "alliance/quad"),
         ox.NamedNode(ALD + "dissolutionDate"),
         ox.Literal("2030-01-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
     )
-    gate.commit(kb, validator, [gate.Source("urn:test:dissolution", [triple], "test")], force=True)
+    gate.commit(kb, write_policy, [gate.Source("urn:test:dissolution", [triple], "test")], force=True)
     dissolved = ox.Triple(
         triple.subject,
         ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
         ox.NamedNode(ALD + "DissolvedAlliance"),
     )
-    graphs = rule_graphs(kb, validator)
+    graphs = rule_graphs(kb, write_policy)
     assert graphs["dissolved-alliance"] == {dissolved}
-    assert graphs == recomputed(kb, validator)
-    gate.commit(kb, validator, [gate.Source("urn:test:dissolution", [], "test")], force=True)
-    assert rule_graphs(kb, validator)["dissolved-alliance"] == set()
+    assert graphs == recomputed(kb, write_policy)
+    gate.commit(kb, write_policy, [gate.Source("urn:test:dissolution", [], "test")], force=True)
+    assert rule_graphs(kb, write_policy)["dissolved-alliance"] == set()
 
 
 def test_random_membership_changes_keep_the_rules_equal_to_a_full_recomputation(
-    settings: Settings, validator: Validator
+    settings: Settings, write_policy: WritePolicy
 ) -> None:
     """Memberships removed, shortened to a day and restored at random, in several graphs at once:
     after each write, the rule graphs (allied-states recomputed by (state, state) pairs, the
     others by focus node) equal a full recomputation."""
     import random
 
-    kb = load_shipped(KnowledgeBase(), settings, validator)
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
     member, start, end = (
         ox.NamedNode(u) for u in ("http://www.w3.org/ns/org#member", ALD + "startDate", ALD + "endDate")
     )
@@ -116,30 +116,30 @@ def test_random_membership_changes_keep_the_rules_equal_to_a_full_recomputation(
             new = [t for t in triples if t.subject not in gone and not (t.subject in short and t.predicate == end)]
             new += [ox.Triple(m, end, starts[m]) for m in short if m in starts]
             sources.append(gate.Source(graph, new, "test"))
-        gate.commit(kb, validator, sources, force=True)
-        assert rule_graphs(kb, validator) == recomputed(kb, validator)
-    gate.commit(kb, validator, [gate.Source(g, ts, "test") for g, ts in original.items()], force=True)
-    assert rule_graphs(kb, validator) == recomputed(kb, validator)
+        gate.commit(kb, write_policy, sources, force=True)
+        assert rule_graphs(kb, write_policy) == recomputed(kb, write_policy)
+    gate.commit(kb, write_policy, [gate.Source(g, ts, "test") for g, ts in original.items()], force=True)
+    assert rule_graphs(kb, write_policy) == recomputed(kb, write_policy)
 
 
 def test_a_write_touching_many_subjects_recomputes_the_rules_in_full(
-    settings: Settings, validator: Validator, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past ``FOCUSED_RULE_LIMIT`` changed subjects a rule is recomputed in full (focused updates
     listing thousands of subjects cost more than the whole rule), with the same result."""
     from allianceld.reasoning import materialise
 
-    kb = load_shipped(KnowledgeBase(), settings, validator)
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
     graph = data_graph_iri("nato")
     content = kb.triples(graph)
     full = []
     real = domain_rules.full_update
     monkeypatch.setattr(domain_rules, "full_update", lambda rule, using: full.append(rule.name) or real(rule, using))
-    gate.commit(kb, validator, [gate.Source(graph, [], "test")], force=True)
+    gate.commit(kb, write_policy, [gate.Source(graph, [], "test")], force=True)
     assert "allied-states" not in full  # a few dozen memberships: focused
-    assert rule_graphs(kb, validator) == recomputed(kb, validator)
+    assert rule_graphs(kb, write_policy) == recomputed(kb, write_policy)
     full.clear()
     monkeypatch.setattr(materialise, "FOCUSED_RULE_LIMIT", 3)
-    gate.commit(kb, validator, [gate.Source(graph, content, "test")], force=True)
+    gate.commit(kb, write_policy, [gate.Source(graph, content, "test")], force=True)
     assert "allied-states" in full
-    assert rule_graphs(kb, validator) == recomputed(kb, validator)
+    assert rule_graphs(kb, write_policy) == recomputed(kb, write_policy)

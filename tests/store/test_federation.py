@@ -299,10 +299,10 @@ def test_load_refused_over_http(disk_app, external: str, trap: Trap) -> None:
     assert trap.connections() == 0
 
 
-def test_load_refused_on_the_remote_backend(oxigraph_server: str, settings, validator, trap: Trap) -> None:
+def test_load_refused_on_the_remote_backend(oxigraph_server: str, settings, write_policy, trap: Trap) -> None:
     remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
     with pytest.raises(federation.LoadNotAllowed):
-        gate.apply_update(remote, validator, f"LOAD <{trap.url}>", authorize=lambda changed: None)
+        gate.apply_update(remote, write_policy, f"LOAD <{trap.url}>", authorize=lambda changed: None)
     assert trap.connections() == 0
 
 
@@ -376,7 +376,9 @@ def test_rdflib_evaluates_its_own_service_calls_after_the_guard_ran(external: st
     import rdflib
     from rdflib.plugins.sparql import parser as sparql_parser
 
-    text = f"SELECT ?label WHERE {{ SERVICE <{external}> {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }} }}"
+    text = (
+        f"SELECT ?label WHERE {{ SERVICE <{external}> {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }} }}"
+    )
     assert federation.connections(text) == (federation.ServiceCall(external),)
     assert "postParse" not in vars(sparql_parser.ServiceGraphPattern)
     found = sorted(str(row[0]) for row in rdflib.Graph().query(text))

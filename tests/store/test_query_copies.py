@@ -26,11 +26,11 @@ PROBE = "https://example.org/graph/probe"
 
 
 @pytest.fixture
-def pooled(tmp_path: Path, validator):
+def pooled(tmp_path: Path, write_policy):
     """An app over the shipped data on disk with one query worker holding an in-memory copy."""
     path = tmp_path / "store"
     settings = Settings(store_path=path, home=ROOT, query_timeout=30, query_workers=1, query_memory="on")
-    kb = load_shipped(KnowledgeBase(path), settings, validator)
+    kb = load_shipped(KnowledgeBase(path), settings, write_policy)
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
     client = app.test_client()
@@ -60,7 +60,7 @@ def _new_snapshots(svc, kb) -> list[str]:
     return [p.name for p in svc.pool.snapshot_dir.iterdir() if p.name.startswith(f"v{kb.version}-")]
 
 
-def test_the_copy_follows_every_write_without_a_snapshot(pooled, validator) -> None:
+def test_the_copy_follows_every_write_without_a_snapshot(pooled, write_policy) -> None:
     """A contribution (with its inferences and domain rules), a retraction and a raw write: after
     each, the worker answers from its copy, brought up to date by replaying the write, and sees
     exactly the store's quads."""
@@ -68,9 +68,9 @@ def test_the_copy_follows_every_write_without_a_snapshot(pooled, validator) -> N
     graph = data_graph_iri("test-pact")
     writes = [
         lambda: gate.commit(
-            kb, validator, [gate.Source(graph, contribution(), "test")], force=True
+            kb, write_policy, [gate.Source(graph, contribution(), "test")], force=True
         ),  # not a full record
-        lambda: gate.commit(kb, validator, [gate.Source(graph, [], "retraction")]),
+        lambda: gate.commit(kb, write_policy, [gate.Source(graph, [], "retraction")]),
         lambda: kb.write({PROBE: [ox.Triple(ox.NamedNode(ID + "x"), ox.NamedNode(ID + "p"), ox.Literal("y"))]}),
     ]
     for write in writes:

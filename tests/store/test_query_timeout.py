@@ -27,12 +27,12 @@ LIMIT_S = 4.0  # far above what answering FINLAND takes, even on a busy machine
 
 
 @pytest.fixture(scope="module", params=["off", "on"], ids=["snapshots", "in-memory"])
-def pooled(request, tmp_path_factory, validator):
+def pooled(request, tmp_path_factory, write_policy):
     """An app over an on-disk store whose queries run in two worker processes, LIMIT_S limit; the
     workers answer from snapshots on disk, or from in-memory copies once loaded."""
     path = tmp_path_factory.mktemp("pooled") / "store"
     settings = Settings(store_path=path, home=ROOT, query_timeout=LIMIT_S, query_workers=2, query_memory=request.param)
-    kb = load_shipped(KnowledgeBase(path), settings, validator)
+    kb = load_shipped(KnowledgeBase(path), settings, write_policy)
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
     if request.param == "on":
@@ -114,13 +114,13 @@ def _both_workers_ready(pool) -> None:
     _until(lambda: len(pool._idle) == 2 and all(w.ready for w in list(pool._idle)), pool.status())
 
 
-def test_queries_see_every_acknowledged_write(pooled, validator) -> None:
+def test_queries_see_every_acknowledged_write(pooled, write_policy) -> None:
     client, kb, svc = pooled
     query = "ASK { <https://example.org/probe> <https://example.org/p> 'x' }"
     assert _ask(client, query).get_json()["boolean"] is False
     data = '<https://example.org/probe> <https://example.org/p> "x" .'
     source = gate.Source("https://example.org/graph/probe", _triples(data), "probe")
-    gate.commit(kb, validator, [source], reason=False)
+    gate.commit(kb, write_policy, [source], reason=False)
     assert _ask(client, query).get_json()["boolean"] is True
     if svc.pool.memory:  # the write was replayed on the copy: no snapshot of it was needed
         assert svc.pool.status()["in_memory"] >= 1
@@ -137,7 +137,7 @@ def test_errors_cross_from_the_worker_intact(pooled) -> None:
     assert resp.status_code == 406 and "boolean" in resp.get_json()["message"]
 
 
-def test_closing_stops_the_workers_and_removes_the_snapshots(tmp_path: Path, validator) -> None:
+def test_closing_stops_the_workers_and_removes_the_snapshots(tmp_path: Path, write_policy) -> None:
     settings = Settings(store_path=tmp_path / "store", home=ROOT, query_timeout=5, query_workers=1)
     kb = KnowledgeBase(settings.store_path)
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
@@ -178,7 +178,7 @@ def _held_worker_main(started, go, conn) -> None:
     query_pool._worker_main(conn)
 
 
-def test_a_new_workers_start_up_does_not_count_against_the_limit(tmp_path: Path, validator, monkeypatch) -> None:
+def test_a_new_workers_start_up_does_not_count_against_the_limit(tmp_path: Path, write_policy, monkeypatch) -> None:
     """A fresh worker (a new interpreter importing pyoxigraph) may take longer to start than the
     limit; the query's clock starts when a ready worker gets it, so a quick query is answered. The
     worker here is held at its start until the limit has passed since the query was sent."""
@@ -189,7 +189,7 @@ def test_a_new_workers_start_up_does_not_count_against_the_limit(tmp_path: Path,
     monkeypatch.setattr(query_pool, "_worker_main", functools.partial(_held_worker_main, started, go))
     path = tmp_path / "store"
     settings = Settings(store_path=path, home=ROOT, query_timeout=LIMIT_S, query_workers=1)
-    kb = load_shipped(KnowledgeBase(path), settings, validator)
+    kb = load_shipped(KnowledgeBase(path), settings, write_policy)
     app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
     svc = app.extensions["allianceld"]
     try:

@@ -75,18 +75,18 @@ def test_shipped_data_loads_into_graphs_of_their_own(shared_kb: KnowledgeBase, s
         assert shared_kb.count(data_graph_iri(f.stem)) > 0
 
 
-def test_gate_refuses_invalid_data_and_writes_nothing(loaded_kb: KnowledgeBase, validator) -> None:
+def test_gate_refuses_invalid_data_and_writes_nothing(loaded_kb: KnowledgeBase, write_policy) -> None:
     before = loaded_kb.dump()
     bad = gate.read_file(TEST_DATA / "invalid" / "membership-start-before-founding.ttl")
     with pytest.raises(ValidationFailed) as err:
-        gate.commit(loaded_kb, validator, [bad])
+        gate.commit(loaded_kb, write_policy, [bad])
     assert err.value.status == 422
     assert loaded_kb.dump() == before
 
 
-def test_gate_commits_valid_data_with_inferences(loaded_kb: KnowledgeBase, validator) -> None:
+def test_gate_commits_valid_data_with_inferences(loaded_kb: KnowledgeBase, write_policy) -> None:
     valid = sorted((TEST_DATA / "valid").glob("*.ttl"))
-    result = gate.commit(loaded_kb, validator, [gate.read_file(f) for f in valid])
+    result = gate.commit(loaded_kb, write_policy, [gate.read_file(f) for f in valid])
     assert result.report.conforms
     assert result.reasoning is not None and result.reasoning.inferred > 0
     for f in valid:
@@ -115,15 +115,15 @@ def test_export_round_trips_every_graph(kb: KnowledgeBase, fmt: ox.RdfFormat) ->
     assert copy.dump() == kb.dump()
 
 
-def test_the_write_gate_and_queries_work_on_both_backends(kb: KnowledgeBase, settings, validator) -> None:
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+def test_the_write_gate_and_queries_work_on_both_backends(kb: KnowledgeBase, settings, write_policy) -> None:
+    gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
     query = (Path(__file__).resolve().parents[2] / "docs" / "queries" / "nato-members-on-1990-01-01.rq").read_text()
     result = kb.query(query)
     assert len(list(result)) == 16
     assert bool(kb.query("ASK { ?s <http://www.w3.org/ns/org#memberOf> ?o }"))  # inferred graph written
     before = kb.dump()
     with pytest.raises(ValidationFailed):
-        gate.commit(kb, validator, [gate.read_file(TEST_DATA / "invalid" / "membership-start-before-founding.ttl")])
+        gate.commit(kb, write_policy, [gate.read_file(TEST_DATA / "invalid" / "membership-start-before-founding.ttl")])
     assert kb.dump() == before
 
 

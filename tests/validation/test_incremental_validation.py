@@ -21,6 +21,7 @@ from allianceld.validation.scope import Reach, scope
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, ID_BASE, ORG, data_graph_iri
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT, TEST_DATA
 
 ID = rdflib.Namespace(ID_BASE)
@@ -44,11 +45,11 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def disk_kb(tmp_path_factory, validator: Validator, settings: Settings) -> KnowledgeBase:
+def disk_kb(tmp_path_factory, write_policy: WritePolicy, settings: Settings) -> KnowledgeBase:
     """The ontology and the data files the cases touch (a full run over all of them takes longer)."""
     kb = KnowledgeBase(tmp_path_factory.mktemp("incremental") / "store")
     files = [f for f in settings.data_files() if f.stem in {"sources", "regions", "states", "nato", "us-japan", "quad"}]
-    gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, files), reason=False)
+    gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, files), reason=False)
     return kb
 
 
@@ -157,13 +158,13 @@ def test_shapes_that_read_further_than_two_steps_fall_back_to_a_full_run() -> No
 
 
 def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
-    validator: Validator, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    write_policy: WritePolicy, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A write large for its store is validated by ``validate_bulk`` (no scope, no rdflib copy):
     an invalid one is refused with nothing written, a valid one committed."""
     from conftest import load_shipped
 
-    kb = load_shipped(KnowledgeBase(), settings, validator)
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
     stored = kb.count()
     assert gate.is_large_write(kb, max(2000, stored // 10)) and not gate.is_large_write(kb, 1999)
     assert not gate.is_large_write(kb, stored // 10 - 1)
@@ -176,10 +177,10 @@ def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
     bad = formats.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])
     before = kb.dump()
     with pytest.raises(gate.ValidationFailed) as refused:
-        gate.commit(kb, validator, [gate.Source(data_graph_iri("bulk"), bad, "test")])
+        gate.commit(kb, write_policy, [gate.Source(data_graph_iri("bulk"), bad, "test")])
     assert calls == [len(bad)]
     assert not refused.value.report.conforms
     assert kb.dump() == before
     good = kb.triples(data_graph_iri("quad"))
-    gate.commit(kb, validator, [gate.Source(data_graph_iri("quad"), good[:-1] + good[-1:], "test")])
+    gate.commit(kb, write_policy, [gate.Source(data_graph_iri("quad"), good[:-1] + good[-1:], "test")])
     assert len(calls) == 2

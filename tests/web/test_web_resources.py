@@ -421,7 +421,7 @@ def test_documented_listing_output_is_what_the_service_answers(client) -> None:
     assert _output_after("/alliances?active_on=1990-01-01", http_api) == shown
 
 
-def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, validator) -> None:
+def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, write_policy) -> None:
     """The same pages over the SPARQL backend (`oxigraph serve` on 127.0.0.1)."""
     from allianceld.store.backends import SparqlBackend
     from allianceld.web import create_app
@@ -431,7 +431,7 @@ def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, 
     remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
     remote.backend.update("DROP SILENT ALL")
     files = [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]  # NATO's records
-    gate.commit(remote, validator, gate.shipped_sources(settings.ontology_file, files))
+    gate.commit(remote, write_policy, gate.shipped_sources(settings.ontology_file, files))
     client = create_app({"SETTINGS": settings, "KB": remote, "TESTING": True}).test_client()
     page = client.get("/id/state/usa", headers=JSON).json
     assert page["label"] == "United States"

@@ -24,7 +24,6 @@ from allianceld.config import Settings
 from allianceld.logs import json_handler
 from allianceld.store import KnowledgeBase
 from allianceld.tokens import TokenStore
-from allianceld.validation.validator import Validator
 from allianceld.vocab import (
     ALD,
     DEFAULT_GRAPH,
@@ -40,6 +39,7 @@ from allianceld.vocab import (
 )
 from allianceld.web import create_app
 from allianceld.write import contributions, gate, policy
+from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT
 
 PREFIXES = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
@@ -89,15 +89,15 @@ def _open(path: Path, tmp: Path) -> tuple[KnowledgeBase, FlaskClient, dict[str, 
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, small_store: KnowledgeBase, validator: Validator) -> Iterator[World]:
+def world(tmp_path_factory, small_store: KnowledgeBase, write_policy: WritePolicy) -> Iterator[World]:
     """The small shipped store with a contribution, a graph of a contributor's own and a default
     graph; only refused writes are sent to it (each test checks that nothing changed)."""
     tmp = tmp_path_factory.mktemp("protected")
     small_store.snapshot(tmp / "store")
     kb, client, tokens = _open(tmp / "store", tmp)
-    made, _ = contributions.contribute(kb, validator, [THING], agent="carol")
+    made, _ = contributions.contribute(kb, write_policy, [THING], agent="carol")
     for graph in (OPEN, DEFAULT_GRAPH):
-        gate.commit(kb, validator, [gate.Source(graph, [THING], "test")])
+        gate.commit(kb, write_policy, [gate.Source(graph, [THING], "test")])
     graphs = {
         "ontology": ONTOLOGY_GRAPH,
         "inferred": INFERRED_GRAPH,

@@ -3,17 +3,18 @@ found by the OWL 2 RL rules (disjoint classes; no Java needed) or by HermiT on t
 
 from __future__ import annotations
 
+import dataclasses
+
 import pyoxigraph as ox
 import pytest
 
-from allianceld.config import Settings
 from allianceld.errors import Inconsistent
 from allianceld.rdf import formats
 from allianceld.reasoning import dl_check
 from allianceld.reasoning.materialise import Consistency
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 from conftest import requires_java
 
 ID = "https://w3id.org/allianceld/id/"
@@ -22,34 +23,32 @@ ALSO_AN_ALLIANCE = f'<{ID}state/fra> <{ALD}headquarters> "Paris" .'  # the domai
 
 
 @pytest.fixture
-def checking(settings: Settings) -> Validator:
-    v = Validator.from_settings(settings)
-    v.dl_checks = True
-    return v
+def checking(write_policy: WritePolicy) -> WritePolicy:
+    return dataclasses.replace(write_policy, dl_checks=True)
 
 
-def write(kb: KnowledgeBase, validator: Validator, turtle: str, **kwargs: bool) -> gate.CommitResult:
+def write(kb: KnowledgeBase, write_policy: WritePolicy, turtle: str, **kwargs: bool) -> gate.CommitResult:
     triples = formats.parse(turtle, ox.RdfFormat.TURTLE, source="test")
-    return gate.commit(kb, validator, [gate.Source("urn:test:g", triples, "test")], **kwargs)
+    return gate.commit(kb, write_policy, [gate.Source("urn:test:g", triples, "test")], **kwargs)
 
 
 def test_the_rl_rules_refuse_a_state_typed_as_an_alliance_without_java(
-    loaded_kb: KnowledgeBase, validator: Validator
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy
 ) -> None:
-    assert not validator.dl_checks
+    assert not write_policy.dl_checks
     before = loaded_kb.dump()
     with pytest.raises(Inconsistent) as err:
-        write(loaded_kb, validator, ALSO_AN_ALLIANCE)
+        write(loaded_kb, write_policy, ALSO_AN_ALLIANCE)
     assert err.value.status == 422
     assert err.value.details["individuals"] == [ID + "state/fra"]
     assert any("disjoint" in a.lower() and "ald:State" in a for a in err.value.details["axioms"])
     assert "OWL 2 RL" in str(err.value)
     assert loaded_kb.dump() == before
-    write(loaded_kb, validator, ALSO_AN_ALLIANCE, force=True)  # forced writes are let through
+    write(loaded_kb, write_policy, ALSO_AN_ALLIANCE, force=True)  # forced writes are let through
 
 
 def test_hermit_verdicts_refuse_the_write(
-    loaded_kb: KnowledgeBase, checking: Validator, monkeypatch: pytest.MonkeyPatch
+    loaded_kb: KnowledgeBase, checking: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What HermiT says is what the gate does (the check itself: tests/reasoning/test_dl_check.py)."""
     seen = []
@@ -67,7 +66,7 @@ def test_hermit_verdicts_refuse_the_write(
 
 @requires_java
 def test_with_hermit_a_consistent_write_passes_and_an_inconsistent_one_is_refused(
-    loaded_kb: KnowledgeBase, checking: Validator
+    loaded_kb: KnowledgeBase, checking: WritePolicy
 ) -> None:
     result = write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
     assert result.triples == 1

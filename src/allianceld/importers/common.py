@@ -15,9 +15,9 @@ import pyoxigraph as ox
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Report
-from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, DCTERMS, GRAPH_BASE, ID_BASE, ORG, PROV
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -322,13 +322,13 @@ def membership(
     imp.counts["memberships"] = imp.counts.get("memberships", 0) + 1
 
 
-def commit_import(kb: KnowledgeBase, validator: Validator, imp: Import) -> gate.CommitResult:
+def commit_import(kb: KnowledgeBase, write_policy: WritePolicy, imp: Import) -> gate.CommitResult:
     """Write the import's graph through the gate (validated with the store's data, reasoned over),
     replacing what an earlier import of the same data set wrote. Raises :class:`ImportRejected`,
     naming the rows behind each violation, when the records violate the shapes."""
     triples = sorted(set(imp.triples), key=str)
     try:
-        return gate.commit(kb, validator, [gate.Source(imp.graph, triples, imp.graph)])
+        return gate.commit(kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)])
     except ValidationFailed as exc:
         raise ImportRejected(exc.report, imp.origins) from None
 

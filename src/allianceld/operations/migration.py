@@ -28,9 +28,9 @@ from allianceld.rdf import formats
 from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Report
-from allianceld.validation.validator import Validator
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_GRAPH_BASE
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 
 @dataclass
@@ -74,14 +74,14 @@ def _ground(triples: list[ox.Triple]) -> set[ox.Triple]:
 
 def migrate(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     ontology: list[ox.Triple],
     *,
     data: Sequence[gate.Source] = (),
     force: bool = False,
     dry_run: bool = False,
 ) -> Migration:
-    """Bring the store of ``kb`` to ``ontology`` and the shapes and rules of ``validator`` (and
+    """Bring the store of ``kb`` to ``ontology`` and the shapes and rules of ``write_policy`` (and
     the shipped ``data`` sources), as the module says, in one transaction under the store's write
     lock. Raises :class:`ValidationFailed` (nothing written) when the data violates the new shapes
     and not ``force``; ``dry_run`` validates and reports without writing."""
@@ -92,7 +92,7 @@ def migrate(
         reloaded = {s.graph: s.triples for s in data}
         graphs = sorted(set(kb.data_graphs()) | set(reloaded))
         asserted = [t for g in graphs for t in (reloaded[g] if g in reloaded else kb.triples(g))]
-        report = validator.validate_triples(asserted)
+        report = write_policy.validator.validate_triples(asserted)
         found = Migration(
             ontology_changed=ontology_digest(stored) != ontology_digest(ontology),
             ontology_added=len(new - old),
@@ -108,10 +108,10 @@ def migrate(
             return found
         inferred, _ = materialise.inferred_graph(formats.to_rdflib([*ontology, *asserted]))
         knowledge = [ONTOLOGY_GRAPH, *graphs]
-        current = {r.graph for r in validator.rules}
+        current = {r.graph for r in write_policy.rules}
         found.dropped = [g for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE) and g not in current]
         drops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in found.dropped]
-        rule_ops = materialise.rule_updates(kb, validator.rules, knowledge, None)  # every rule in full
+        rule_ops = materialise.rule_updates(kb, write_policy.rules, knowledge, None)  # every rule in full
         replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: formats.from_rdflib(inferred), **reloaded}
         kb.write(replace, then=[*drops, *rule_ops])
         found.inferred, found.rules, found.written = len(inferred), sorted(current), True

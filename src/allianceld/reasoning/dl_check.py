@@ -5,7 +5,7 @@ HermiT over the whole store grows with the data, so a write is checked on :func:
 ontology, the triples the write adds, and the data around the individuals they name (their own
 triples, what types or equates them, the same for their direct neighbours). Its size follows the
 write and the records it touches, not the store; starting the JVM and loading HermiT is most of
-the time (owlready2 starts a new JVM for every run and has no way to keep one).
+the time (each run starts a new JVM: HermiT has no way to keep one).
 
 HermiT runs through :mod:`allianceld.reasoning.hermit` with one action, ``-k`` (consistency) or
 ``-c`` (classification), on N-Triples written by pyoxigraph.

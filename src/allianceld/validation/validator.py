@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from allianceld.rdf import formats
-from allianceld.reasoning.domain_rules import DomainRule, load_rules
 from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import SparqlValidator, text
 from allianceld.validation.report import SEVERITIES, Report, Result
@@ -64,8 +63,6 @@ class Validator:
         ontology: rdflib.Graph,
         *,
         engine: str = "sparql",
-        rules: Sequence[DomainRule] = (),
-        dl_checks: bool = False,
     ) -> None:
         if not shape_files:
             raise FileNotFoundError("no SHACL shapes files found")
@@ -75,8 +72,6 @@ class Validator:
         for f in shape_files:
             self.shapes.parse(f, format="turtle")
         self.ontology = ontology
-        self.rules = list(rules)  # the domain rules the gate applies after a write passes
-        self.dl_checks = dl_checks  # whether the gate checks each write with HermiT (dl_check)
         self.reach = Reach.of(self.shapes)
         self.engine = engine
         if engine == "sparql":
@@ -89,10 +84,9 @@ class Validator:
 
     @classmethod
     def from_settings(cls, settings: Any, *, engine: str = "sparql") -> Validator:
+        """The settings' shapes files and ontology."""
         ontology = rdflib.Graph().parse(settings.ontology_file, format="turtle")
-        rules = load_rules(settings.rules_dir) if settings.rules_dir.is_dir() else []
-        dl = getattr(settings, "dl_checks", False)
-        return cls(settings.shape_files(), ontology, engine=engine, rules=rules, dl_checks=dl)
+        return cls(settings.shape_files(), ontology, engine=engine)
 
     def validate_triples(self, triples: Iterable[ox.Triple], *, written: bool = False) -> Report:
         """Validate ``triples`` alone (with the ontology), as :meth:`validate` does a graph

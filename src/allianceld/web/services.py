@@ -1,4 +1,4 @@
-"""The services an app holds: its KnowledgeBase, the validator and cached reasoning verdicts."""
+"""The services an app holds: its KnowledgeBase, the write policy and cached reasoning verdicts."""
 
 from __future__ import annotations
 
@@ -22,13 +22,14 @@ from allianceld.tokens import TokenStore
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD, ONTOLOGY_GRAPH
 from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
 
 
 @dataclass
 class Services:
     settings: Settings
     kb: KnowledgeBase
-    validator: Validator
+    write_policy: WritePolicy  # the shapes, the domain rules and the DL checks every write goes through
     tokens: TokenStore
     pool: QueryPool | None = None
     _verdict: tuple[int, materialise.Consistency] | None = None
@@ -47,18 +48,17 @@ class Services:
                 self._verdict = (self.kb.version, verdict)
             return self._verdict[1]
 
-    def rules_dir(self) -> Path:
-        """Where the domain rules are: ``settings.rules_dir`` when the settings have one, else
-        ontology/rules/ under the project home."""
-        configured = getattr(self.settings, "rules_dir", None)
-        return Path(configured) if configured is not None else self.settings.home / "ontology" / "rules"
+    @property
+    def validator(self) -> Validator:
+        """The shapes' validator (the write policy's)."""
+        return self.write_policy.validator
 
     def domain_rules(self) -> list[Any]:
-        """The domain rules (``allianceld.reasoning.domain_rules.DomainRule``) of :meth:`rules_dir`, loaded once per
-        app; empty when there are none or they cannot be loaded (:meth:`rules_problem` says why)."""
+        """The domain rules (``allianceld.reasoning.domain_rules.DomainRule``) of the write policy, loaded
+        once with it; :meth:`rules_problem` says why there are none when rules were expected."""
         with self._rules_lock:
             if self._rules is None:
-                self._rules = _load_domain_rules(self.rules_dir())
+                self._rules = (list(self.write_policy.rules), None)
             return self._rules[0]
 
     def rules_problem(self) -> str | None:
@@ -101,11 +101,11 @@ class Services:
 
 
 def init_services(app: Flask, settings: Settings) -> None:
-    """Open the KnowledgeBase (or take the one given in ``KB``) and the validator, once per app."""
+    """Open the KnowledgeBase (or take the one given in ``KB``) and build the write policy, once per app."""
     kb = app.config.get("KB") or KnowledgeBase.from_settings(settings)
-    validator = Validator.from_settings(settings)
+    write_policy = WritePolicy.from_settings(settings)
     if app.config.get("LOAD_SHIPPED"):
-        gate.commit(kb, validator, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+        gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
     pool = None
     if kb.path is not None and not kb.read_only and settings.query_timeout > 0:
         memory = query_copies_fit(settings, kb.path)
@@ -119,7 +119,7 @@ def init_services(app: Flask, settings: Settings) -> None:
         atexit.register(pool.close)
         if app.config.get("WARM_QUERY_POOL"):
             pool.warm()
-    app.extensions["allianceld"] = Services(settings, kb, validator, TokenStore.from_settings(settings), pool)
+    app.extensions["allianceld"] = Services(settings, kb, write_policy, TokenStore.from_settings(settings), pool)
 
 
 def request_client() -> str | None:
@@ -145,20 +145,6 @@ def query_copies_fit(settings: Settings, path: Path) -> bool:
     on_disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return on_disk * max(1, settings.query_workers) <= memory // 2
-
-
-def _load_domain_rules(directory: Path) -> tuple[list[Any], str | None]:
-    """The rules of ``directory`` and None, or no rules and why (a rule file that does not load)."""
-    if not directory.is_dir():
-        return [], None
-    try:
-        from allianceld.reasoning import domain_rules as rules
-    except ImportError as exc:  # the domain rules are not part of this version
-        return [], f"domain rules are not available: {exc}"
-    try:
-        return list(rules.load_rules(directory)), None
-    except ValueError as exc:
-        return [], f"the domain rules could not be loaded: {exc}"
 
 
 def services() -> Services:

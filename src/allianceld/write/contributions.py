@@ -16,9 +16,9 @@ import pyoxigraph as ox
 from allianceld.errors import BadRequest, Conflict, NotFound
 from allianceld.linking.discovery import OWL_SAME_AS, Proposal
 from allianceld.store import KnowledgeBase
-from allianceld.validation.validator import Validator
 from allianceld.vocab import PROVENANCE_GRAPH_BASE, contribution_graph_iri, provenance_graph_iri
 from allianceld.write import gate, provenance
+from allianceld.write.write_policy import WritePolicy
 
 ID = re.compile(r"[0-9a-f]{12}")
 
@@ -129,7 +129,7 @@ def page(kb: KnowledgeBase, *, limit: int, offset: int) -> tuple[list[Contributi
 
 def contribute(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     triples: list[ox.Triple],
     *,
     agent: str,
@@ -150,7 +150,7 @@ def contribute(
     )
     result = gate.commit(
         kb,
-        validator,
+        write_policy,
         [gate.Source(contribution_graph_iri(cid), distinct, f"contribution {cid}")],
         provenance={provenance_graph_iri(cid): record},
     )
@@ -160,7 +160,7 @@ def contribute(
 
 
 def retract(
-    kb: KnowledgeBase, validator: Validator, contribution_id: str, *, agent: str, reason: str | None = None
+    kb: KnowledgeBase, write_policy: WritePolicy, contribution_id: str, *, agent: str, reason: str | None = None
 ) -> Contribution:
     """Remove the contribution's data through the gate and add the retraction to its record.
     Raises :class:`NotFound`, :class:`Conflict` (already retracted) or :class:`ValidationFailed`
@@ -176,7 +176,7 @@ def retract(
         )
         gate.commit(
             kb,
-            validator,
+            write_policy,
             [gate.Source(found.graph, [], f"retraction of contribution {contribution_id}")],
             provenance={found.record: list(dict.fromkeys(record))},
         )
@@ -197,7 +197,7 @@ def record(kb: KnowledgeBase, contribution: Contribution) -> list[ox.Triple]:
 
 def accept_links(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     proposals: list[Proposal],
     *,
     above: float,
@@ -215,7 +215,7 @@ def accept_links(
     triples = [ox.Triple(ox.NamedNode(p.local), same_as, ox.NamedNode(p.external)) for p in accepted]
     contribution, result = contribute(
         kb,
-        validator,
+        write_policy,
         triples,
         agent=agent,
         source=dump.resolve().as_uri(),

@@ -15,10 +15,10 @@ from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
 from allianceld.validation.report import Report
-from allianceld.validation.validator import Validator
 from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, Kind, data_graph_iri, kind_of
 from allianceld.write import policy
 from allianceld.write.policy import LOCAL, Writer
+from allianceld.write.write_policy import WritePolicy
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def is_large_write(kb: KnowledgeBase, size: int) -> bool:
 
 def commit(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     sources: list[Source],
     *,
     force: bool = False,
@@ -70,15 +70,16 @@ def commit(
     provenance: Mapping[str, list[ox.Triple]] | None = None,
     writer: Writer = LOCAL,
 ) -> CommitResult:
-    """Validate ``sources`` with the store's other data and, if they conform (or ``force``),
-    replace their graphs and the inferred graph (recomputed) in one transaction.
+    """Validate ``sources`` with the store's other data (``write_policy.validator``) and, if they
+    conform (or ``force``), replace their graphs and the inferred graph (recomputed) in one
+    transaction, with the domain rules' updates (``write_policy.rules``).
 
     ``provenance`` maps provenance graphs (``vocab.provenance_graph_iri``) to their new content,
     written in the same transaction without shape validation or reasoning. Contribution graphs
     and provenance graphs are written only this way, each contribution with its record.
 
     Unless ``force``, the write is also refused with :class:`Inconsistent` (nothing written) when
-    the OWL 2 RL rules find an individual in two disjoint classes, or, with ``validator.dl_checks``,
+    the OWL 2 RL rules find an individual in two disjoint classes, or, with ``write_policy.dl_checks``,
     when HermiT finds the knowledge base inconsistent on a module of the write (:mod:`dl_check`).
 
     ``writer`` (default: this process, run by its operator) may write only the graphs
@@ -91,7 +92,9 @@ def commit(
     written without its record, a derived graph, …), ``policy.SchemaOutsideOntology`` (422).
     """
     with kb.write_lock:  # no other write between this validation and this commit
-        return _commit(kb, validator, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer)
+        return _commit(
+            kb, write_policy, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer
+        )
 
 
 def _check_policy(
@@ -117,7 +120,7 @@ def _check_policy(
 
 def _commit(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     sources: list[Source],
     *,
     force: bool,
@@ -126,6 +129,7 @@ def _commit(
     writer: Writer = LOCAL,
 ) -> CommitResult:
     provenance = dict(provenance or {})
+    validator = write_policy.validator
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
@@ -142,7 +146,7 @@ def _commit(
         report = validator.validate_triples(triples, written=True)
     if not report.conforms and not force:
         raise ValidationFailed(report)
-    if validator.dl_checks and not force:
+    if write_policy.dl_checks and not force:
         verdict = dl_check.check_write(kb, None, graphs, graphs)
         if verdict.consistent is False:
             raise Inconsistent(verdict)
@@ -169,7 +173,7 @@ def _commit(
             (set(kb.knowledge_graphs()) | {g for g, ts in graphs.items() if ts})
             - {g for g, ts in graphs.items() if not ts}
         )
-        after = materialise.rule_updates(kb, validator.rules, knowledge, change, graphs)
+        after = materialise.rule_updates(kb, write_policy.rules, knowledge, change, graphs)
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
     kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)
@@ -178,7 +182,7 @@ def _commit(
 
 def apply_update(
     kb: KnowledgeBase,
-    validator: Validator,
+    write_policy: WritePolicy,
     update: str,
     *,
     writer: Writer = LOCAL,
@@ -233,4 +237,4 @@ def apply_update(
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
             literals.check(s.triples, source="SPARQL Update")
-        return _commit(kb, validator, sources, force=False, reason=True, writer=writer)
+        return _commit(kb, write_policy, sources, force=False, reason=True, writer=writer)

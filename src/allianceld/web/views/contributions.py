@@ -35,7 +35,7 @@ def create() -> Response:
     triples = uploads.read_triples()
     svc = services()
     found, result = contributions.contribute(
-        svc.kb, svc.validator, triples, agent=principal.name, source=source, license=license, comment=comment
+        svc.kb, svc.write_policy, triples, agent=principal.name, source=source, license=license, comment=comment
     )
     body = {**found.to_json(), "warnings": [r.to_json() for r in result.report.warnings]}
     resp = jsonify(body)
@@ -128,6 +128,6 @@ def retract(contribution_id: str) -> Response:
     _find(contribution_id)
     svc = services()
     retracted = contributions.retract(
-        svc.kb, svc.validator, contribution_id, agent=principal.name, reason=uploads.field("reason")
+        svc.kb, svc.write_policy, contribution_id, agent=principal.name, reason=uploads.field("reason")
     )
     return jsonify(retracted.to_json())

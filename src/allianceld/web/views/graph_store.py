@@ -97,7 +97,7 @@ def write() -> Response:
                 f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
                 "it has some: send triples, or DELETE the graph"
             )
-        gate.commit(svc.kb, svc.validator, [gate.Source(graph, triples, f"{request.method} /data")], writer=writer)
+        gate.commit(svc.kb, svc.write_policy, [gate.Source(graph, triples, f"{request.method} /data")], writer=writer)
     if target is None:
         return _no_body(201, Location=graph)
     return _no_body(201 if request.method != "DELETE" and not existed else 204)

@@ -108,7 +108,7 @@ def _update(update: str) -> Response:
 
     svc = services()
     # relative IRIs resolve against the endpoint's URL, as the protocol suggests
-    result = gate.apply_update(svc.kb, svc.validator, update, writer=writer, base_iri=public_url("sparql"))
+    result = gate.apply_update(svc.kb, svc.write_policy, update, writer=writer, base_iri=public_url("sparql"))
     return jsonify(
         {
             "graphs": result.graphs,

@@ -1,0 +1,32 @@
+"""The write policy: what every write through the gate is checked against and what follows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from allianceld.reasoning.domain_rules import DomainRule, load_rules
+from allianceld.validation.validator import Validator
+
+
+@dataclass(frozen=True)
+class WritePolicy:
+    """The shapes a write must conform to (``validator``), the domain rules recomputed after it
+    (``rules``), and whether HermiT checks its consistency (``dl_checks``). Built once per process
+    (the command line, an app) and given to :func:`allianceld.write.gate.commit`."""
+
+    validator: Validator
+    rules: tuple[DomainRule, ...] = ()
+    dl_checks: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, validator: Validator | None = None) -> WritePolicy:
+        """The policy the settings describe: their shapes and ontology (or ``validator``), the
+        domain rules of ``settings.rules_dir`` (none when it is missing), ``settings.dl_checks``."""
+        if validator is None:
+            validator = Validator.from_settings(settings)
+        rules = load_rules(settings.rules_dir) if settings.rules_dir.is_dir() else []
+        return cls(validator, tuple(rules), bool(getattr(settings, "dl_checks", False)))
+
+
+__all__ = ["WritePolicy"]
