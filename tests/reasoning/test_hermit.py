@@ -6,7 +6,7 @@ import pytest
 import rdflib
 
 from allianceld.reasoning import dl_check, hermit, materialise
-from conftest import ROOT
+from conftest import ROOT, requires_java
 
 ONTOLOGY = ROOT / "ontology" / "allianceld.ttl"
 
@@ -44,3 +44,22 @@ def test_the_whole_store_check_and_the_classification_both_run_through_hermit_ru
     classification = dl_check.classify(onto)
     assert (classification.available, classification.message) == (False, "HermiT failed: not run in this test")
     assert actions == [["-c", "-I"], ["-c"]]
+
+
+UNSATISFIABLE = """
+@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <http://example.org/> .
+ex:A a owl:Class . ex:B a owl:Class ; owl:disjointWith ex:A .
+ex:C a owl:Class ; rdfs:subClassOf ex:A, ex:B . ex:D a owl:Class ; rdfs:subClassOf ex:C .
+"""
+
+
+@requires_java
+def test_the_whole_store_check_names_unsatisfiable_classes_and_refuses_their_members() -> None:
+    onto = rdflib.Graph().parse(data=UNSATISFIABLE, format="turtle")
+    verdict = materialise.check_consistency([onto])
+    assert verdict.consistent is True
+    assert verdict.message == "consistent, but unsatisfiable classes: ['http://example.org/C', 'http://example.org/D']"
+    member = rdflib.Graph().parse(data="<http://example.org/i> a <http://example.org/D> .", format="turtle")
+    verdict = materialise.check_consistency([onto, member])
+    assert verdict.consistent is False and verdict.message.startswith("inconsistent")
