@@ -25,7 +25,7 @@ from allianceld.store import KnowledgeBase, federation
 from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_token_hashes
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD
-from allianceld.write import contributions, gate, policy
+from allianceld.write import contributions, gate, graph_policy
 from allianceld.write.write_policy import WritePolicy
 
 RESULT_FORMATS = {
@@ -121,8 +121,8 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
     sources = _read(files, graph)
     kb = _open_kb(settings)
     try:
-        # a change of curated data is recorded with the operator's name (policy.change_record)
-        operator = policy.Writer("admin", agent=getpass.getuser())
+        # a change of curated data is recorded with the operator's name (graph_policy.change_record)
+        operator = graph_policy.Writer("admin", agent=getpass.getuser())
         result = gate.commit(kb, WritePolicy.from_settings(settings), sources, force=force, writer=operator)
     except ValidationFailed as exc:
         click.echo(exc.report.to_text(), err=True)

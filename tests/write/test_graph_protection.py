@@ -1,4 +1,4 @@
-"""Graphs are protected by what they are (``write.policy``): every graph kind x every write path x
+"""Graphs are protected by what they are (``write.graph_policy``): every graph kind x every write path x
 every role through the Flask test client, refusals changing nothing; schema triples only in the
 ontology graph; derived graphs read-only; curated graphs admin-only, each change recorded with the
 admin's agent; the request log names the token's agent."""
@@ -38,7 +38,7 @@ from allianceld.vocab import (
     rule_graph_iri,
 )
 from allianceld.web import create_app
-from allianceld.write import contributions, gate, policy
+from allianceld.write import contributions, gate, graph_policy
 from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT
 
@@ -269,8 +269,8 @@ def test_statements_about_individuals_are_accepted(world: World, tmp_path: Path)
 
 def test_the_vocabulary_namespaces_come_from_the_ontology_file() -> None:
     onto = list(ox.parse(path=str(ROOT / "ontology" / "allianceld.ttl")))
-    found = policy.vocabulary_namespaces(onto)
-    assert "http://xmlns.com/foaf/0.1/" in found - policy.BASE_NAMESPACES  # used by the file only
+    found = graph_policy.vocabulary_namespaces(onto)
+    assert "http://xmlns.com/foaf/0.1/" in found - graph_policy.BASE_NAMESPACES  # used by the file only
     assert not any(ns.startswith(ID_BASE) for ns in found)
 
 

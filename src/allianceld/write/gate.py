@@ -16,8 +16,8 @@ from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
 from allianceld.validation.report import Report
 from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, Kind, data_graph_iri, kind_of
-from allianceld.write import policy
-from allianceld.write.policy import LOCAL, Writer
+from allianceld.write import graph_policy
+from allianceld.write.graph_policy import LOCAL, Writer
 from allianceld.write.write_policy import WritePolicy
 
 
@@ -83,13 +83,13 @@ def commit(
     when HermiT finds the knowledge base inconsistent on a module of the write (:mod:`dl_check`).
 
     ``writer`` (default: this process, run by its operator) may write only the graphs
-    ``policy.check_write`` lets it; schema triples go into the ontology graph only
-    (``policy.check_no_schema``); a token holder's change of a curated data graph is recorded
-    (``policy.change_record``) in the same transaction.
+    ``graph_policy.check_write`` lets it; schema triples go into the ontology graph only
+    (``graph_policy.check_no_schema``); a token holder's change of a curated data graph is recorded
+    (``graph_policy.change_record``) in the same transaction.
 
     Raises :class:`ValidationFailed` (nothing written) when a Violation is found and not ``force``,
     :class:`Forbidden` for a graph ``writer`` may not write (a contribution or provenance graph
-    written without its record, a derived graph, …), ``policy.SchemaOutsideOntology`` (422).
+    written without its record, a derived graph, …), ``graph_policy.SchemaOutsideOntology`` (422).
     """
     with kb.write_lock:  # no other write between this validation and this commit
         return _commit(
@@ -102,19 +102,19 @@ def _check_policy(
 ) -> None:
     """Refuse what ``writer`` may not write (403) and schema triples outside the ontology graph (422);
     add to ``provenance`` the record of each change of a curated graph by a token holder."""
-    policy.check_writes(graphs, writer, provenance)
+    graph_policy.check_writes(graphs, writer, provenance)
     ontology = graphs[ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in graphs else kb.triples(ONTOLOGY_GRAPH)
-    namespaces = policy.vocabulary_namespaces(ontology)
+    namespaces = graph_policy.vocabulary_namespaces(ontology)
     present = set(kb.graphs())
     at = datetime.now(UTC)
     for graph, triples in graphs.items():
         before = set(kb.triples(graph)) if graph in present else set()
         added = [t for t in dict.fromkeys(triples) if t not in before]  # what was there already stays allowed
-        policy.check_no_schema(graph, added, namespaces)
+        graph_policy.check_no_schema(graph, added, namespaces)
         if writer.agent is not None and kind_of(graph) is Kind.CURATED:
             removed = list(before - set(triples))
             if added or removed:
-                iri, record = policy.change_record(graph, writer, at=at, added=added, removed=removed)
+                iri, record = graph_policy.change_record(graph, writer, at=at, added=added, removed=removed)
                 provenance[iri] = record
 
 
@@ -196,7 +196,7 @@ def apply_update(
 
     The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
     named graph ``vocab.DEFAULT_GRAPH``). The graphs it changes are checked for ``writer`` like
-    those of :func:`commit` (``write.policy``), and then by ``authorize`` when given. The derived
+    those of :func:`commit` (``write.graph_policy``), and then by ``authorize`` when given. The derived
     graphs (OWL 2 RL, domain rules) are read-only: an update that changes one is refused (403),
     except an update that empties the whole store (``DROP ALL``, ``CLEAR ALL``), whose inferences
     are recomputed from what is left, nothing.
@@ -231,7 +231,7 @@ def apply_update(
         if not after:  # everything dropped: the derived graphs follow the asserted ones (recomputed: empty)
             changed = [g for g in changed if kind_of(g) is not Kind.DERIVED]
         for g in changed:
-            policy.check_write(g, writer)
+            graph_policy.check_write(g, writer)
         if authorize is not None:
             authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]

@@ -1,6 +1,6 @@
 """SPARQL 1.1 Graph Store HTTP Protocol at /data (``?graph=<IRI>`` or ``?default``): GET, HEAD, PUT,
 POST, DELETE. Every write passes the same gate as /sparql updates and ``allianceld load``, and
-``write.policy`` decides who may write which graph. The protocol as users see it is in
+``write.graph_policy`` decides who may write which graph. The protocol as users see it is in
 docs/http-api.md; the default graph and empty graphs in docs/architecture.md ("Design notes").
 """
 
@@ -18,8 +18,8 @@ from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
-from allianceld.write import gate, policy
-from allianceld.write.policy import Writer
+from allianceld.write import gate, graph_policy
+from allianceld.write.graph_policy import Writer
 
 bp = Blueprint("graph_store", __name__)
 
@@ -84,7 +84,7 @@ def write() -> Response:
     writer = Writer.of(require("contributor"))
     target = _target(optional=request.method == "POST")
     graph = target or USER_GRAPH_BASE + f"posted-{uuid.uuid4().hex}"
-    policy.check_write(graph, writer)  # before reading the body (the gate asks again)
+    graph_policy.check_write(graph, writer)  # before reading the body (the gate asks again)
     incoming = _body() if request.method != "DELETE" else []
     svc = services()
     with svc.kb.write_lock:  # no other write between reading the graph and committing it

@@ -16,7 +16,7 @@ from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 from allianceld.web.views.metadata import public_url, rdf_response, wants_rdf
 from allianceld.write import gate, sparql_update
-from allianceld.write.policy import Writer
+from allianceld.write.graph_policy import Writer
 
 bp = Blueprint("sparql", __name__)
 
@@ -93,7 +93,7 @@ def _editor() -> Response:
 
 
 def _update(update: str) -> Response:
-    """SPARQL 1.1 Update: needs a contributor token (and what ``write.policy`` asks for the graphs it
+    """SPARQL 1.1 Update: needs a contributor token (and what ``write.graph_policy`` asks for the graphs it
     changes: admin for the ontology and curated data); validated by the write gate like every other
     write, and refused whole with 422 when the result is invalid.
     ``using-graph-uri`` / ``using-named-graph-uri`` set the dataset of every WHERE clause."""
