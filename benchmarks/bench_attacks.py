@@ -34,9 +34,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from bench_sparql import BIN, Server, free_port
+from bench_sparql import BIN, allianceld_server
 
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -205,23 +204,14 @@ def main() -> None:
         work = Path(tmp)
         store = work / "store"
         subprocess.run([str(BIN / "allianceld"), "--store", str(store), "init"], check=True, capture_output=True)
-        port = free_port()
-        env: dict[str, Any] = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCELD_")}
-        env.update(
-            ALLIANCELD_STORE=str(store),
-            ALLIANCELD_TOKENS=str(work / "tokens.json"),
+        server = allianceld_server(
+            store,
+            work,
             ALLIANCELD_REQUEST_TIMEOUT=str(args.request_timeout),
             ALLIANCELD_QUERY_TIMEOUT=str(args.query_timeout),
             ALLIANCELD_DL_CHECKS="off",
         )
-        server = Server(
-            "allianceld",
-            [str(BIN / "allianceld"), "serve", "--production", "--host", "127.0.0.1", "--port", str(port)],
-            f"http://127.0.0.1:{port}/sparql",
-            work / "server.log",
-            env=env,
-            cwd=str(work),
-        )
+        port = int(urllib.parse.urlsplit(server.url).port or 0)
         server.start(120)
         results: list[str] = []
 

@@ -226,10 +226,12 @@ class Server:
         self.process = None
 
 
-def allianceld_server(store: Path, work: Path) -> Server:
+def allianceld_server(store: Path, work: Path, **settings: str) -> Server:
+    """``allianceld serve --production`` over ``store`` with the default configuration, but for
+    ``settings`` (ALLIANCELD_* variables)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCELD_")}  # the default configuration
-    env.update(ALLIANCELD_STORE=str(store), ALLIANCELD_TOKENS=str(work / "tokens.json"))
+    env.update(ALLIANCELD_STORE=str(store), ALLIANCELD_TOKENS=str(work / "tokens.json"), **settings)
     return Server(
         "allianceld",
         [str(BIN / "allianceld"), "serve", "--production", "--host", "127.0.0.1", "--port", str(port)],

@@ -75,6 +75,17 @@ class _Conn(TConn):  # type: ignore[misc]
         self.draining = -1  # bytes dropped after a refusal (-1: not refused)
 
 
+def _receive(conn: _Conn) -> bytes | None:
+    """What the client sent next: b"" when it closed (or the connection broke), None when nothing
+    is there yet."""
+    try:
+        return conn.sock.recv(RECV_BYTES)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     """gthread, with requests read whole by the event loop (see the module's docstring)."""
 
@@ -125,12 +136,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         if conn.draining >= 0:
             self._drain(conn)
             return
-        try:
-            data = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._close(conn)
             return
@@ -194,12 +202,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
     def _drain(self, conn: _Conn) -> None:
-        try:
-            data = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn)
+        if data is None:
             return
-        except OSError:
-            data = b""
         conn.draining += len(data)
         if not data or conn.draining > DRAIN_BYTES:
             self._close(conn)
