@@ -382,28 +382,15 @@ def _refused_or_harmless(listener: Listener, text: str, update: bool) -> None:
     assert listener.connections == before, f"the guard let through a text that connected: {text!r}"
 
 
-def test_fuzz_no_query_connects_unless_the_guard_allows_it() -> None:
+@pytest.mark.parametrize("update", [False, True], ids=["query", "update"])
+def test_fuzz_nothing_connects_unless_the_guard_allows_it(update: bool) -> None:
     listener = Listener()
     try:
 
         @FUZZ
-        @given(queries(listener.url))
+        @given((updates if update else queries)(listener.url))
         def prop(text: str) -> None:
-            _refused_or_harmless(listener, text, update=False)
-
-        prop()
-    finally:
-        listener.close()
-
-
-def test_fuzz_no_update_connects() -> None:
-    listener = Listener()
-    try:
-
-        @FUZZ
-        @given(updates(listener.url))
-        def prop(text: str) -> None:
-            _refused_or_harmless(listener, text, update=True)
+            _refused_or_harmless(listener, text, update=update)
 
         prop()
     finally:
