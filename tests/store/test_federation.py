@@ -302,7 +302,7 @@ def test_load_refused_over_http(disk_app, external: str, trap: Trap) -> None:
 def test_load_refused_on_the_remote_backend(oxigraph_server: str, settings, write_policy, trap: Trap) -> None:
     remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
     with pytest.raises(federation.LoadNotAllowed):
-        gate.apply_update(remote, write_policy, f"LOAD <{trap.url}>", authorize=lambda changed: None)
+        gate.apply_update(remote, write_policy, f"LOAD <{trap.url}>")
     assert trap.connections() == 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,17 +186,16 @@ def apply_update(
     update: str,
     *,
     writer: Writer = LOCAL,
-    authorize: Callable[[list[str]], None] | None = None,
     base_iri: str | None = None,
 ) -> CommitResult:
     """Run a SPARQL Update through the gate: it is applied to a scratch copy of the store, the
-    graphs it changes are validated like any other write (``authorize`` sees their IRIs first),
+    graphs it changes are checked for ``writer`` and validated like any other write,
     and only then are they replaced in the store, with the inferences, in one transaction.
     Relative IRIs in ``update`` resolve against ``base_iri``.
 
     The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
     named graph ``vocab.DEFAULT_GRAPH``). The graphs it changes are checked for ``writer`` like
-    those of :func:`commit` (``write.graph_policy``), and then by ``authorize`` when given. The derived
+    those of :func:`commit` (``write.graph_policy``). The derived
     graphs (OWL 2 RL, domain rules) are read-only: an update that changes one is refused (403),
     except an update that empties the whole store (``DROP ALL``, ``CLEAR ALL``), whose inferences
     are recomputed from what is left, nothing.
@@ -232,8 +231,6 @@ def apply_update(
             changed = [g for g in changed if kind_of(g) is not Kind.DERIVED]
         for g in changed:
             graph_policy.check_write(g, writer)
-        if authorize is not None:
-            authorize(changed)
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
             literals.check(s.triples, source="SPARQL Update")
