@@ -8,7 +8,7 @@ import pytest
 import rdflib
 from rdflib.plugins.sparql import processor
 
-from allianceld.validation import validator
+from allianceld.validation import fallback, validator
 from allianceld.validation.validator import Validator
 
 SHAPES = """
@@ -43,7 +43,7 @@ def test_the_pyshacl_engine_parses_a_constraint_once_whatever_the_focus_nodes(
     monkeypatch.setattr(processor, "parseQuery", lambda q: parsed.append(q) or real(q))
     counts = []
     for n in (2, 20):
-        validator._prepared.cache_clear()
+        fallback._prepared.cache_clear()
         before = len(parsed)
         report = engine.validate(_things(n))
         assert len(report.violations) == n

@@ -36,6 +36,9 @@ OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 SUPPORTED = {
     SH.targetClass,
     SH.targetObjectsOf,
+    SH.targetNode,
+    SH.targetSubjectsOf,
+    SH.deactivated,
     SH.property,
     SH.path,
     SH.inversePath,
@@ -113,6 +116,83 @@ class UnsupportedShapes(ValueError):
     """The shapes graph uses a SHACL feature this compiler does not evaluate (named in the message)."""
 
 
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target)
+CLASS_TYPES = (RDFS.Class, OWL.Class)
+# the predicates along which a shape reaches the nodes that describe it (nested shapes, paths, lists)
+DESCRIBING = {
+    SH.property,
+    SH.node,
+    SH["not"],
+    SH.qualifiedValueShape,
+    SH.sparql,
+    SH.path,
+    SH["or"],
+    SH["and"],
+    SH.xone,
+    SH["in"],
+    SH.languageIn,
+    SH.ignoredProperties,
+    SH.inversePath,
+    SH.alternativePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+    SH.prefixes,
+    SH.declare,
+    SH.target,
+    RDF.first,
+    RDF.rest,
+}
+
+
+def implicit_class(g: rdflib.Graph, shape: Node) -> bool:
+    """Is ``shape`` also a class (an implicit class target: SHACL 2.1.3.3)?"""
+    kinds = set(g.objects(shape, RDF.type))
+    is_shape = bool(kinds & {SH.NodeShape, SH.PropertyShape})
+    return is_shape and any(k in CLASS_TYPES or (k, RDFS.subClassOf, RDFS.Class) in g for k in kinds)
+
+
+def targeted(g: rdflib.Graph) -> list[Node]:
+    """Every shape of ``g`` with a target, explicit or implicit, in a stable order."""
+    found = {s for p in TARGETS for s in g.subjects(p, None)}
+    found |= {s for t in (SH.NodeShape, SH.PropertyShape) for s in g.subjects(RDF.type, t) if implicit_class(g, s)}
+    return sorted(found, key=lambda n: (isinstance(n, rdflib.BNode), str(n)))
+
+
+def reachable(g: rdflib.Graph, shapes: Iterable[Node]) -> set[Node]:
+    """``shapes`` and every node that describes them (nested shapes, paths, lists, SPARQL constraints)."""
+    seen: set[Node] = set()
+    todo = list(shapes)
+    while todo:
+        node = todo.pop()
+        if node in seen or isinstance(node, rdflib.Literal):
+            continue
+        seen.add(node)
+        todo += [o for p, o in g.predicate_objects(node) if p in DESCRIBING]
+    return seen
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which shapes with targets compile, and why each of the others falls back."""
+
+    compiled: tuple[Node, ...]
+    fallback: dict[Node, str]
+
+
+def plan(g: rdflib.Graph) -> Plan:
+    """Try each shape with targets alone: those that compile, and the reason each other one does not."""
+    compiled, fallback = [], {}
+    for shape in targeted(g):
+        try:
+            CompiledShapes(g, only=[shape])
+        except UnsupportedShapes as exc:
+            fallback[shape] = str(exc)
+        else:
+            compiled.append(shape)
+    return Plan(tuple(compiled), fallback)
+
+
 @dataclass(frozen=True)
 class Spec:
     """What the results of one compiled constraint report."""
@@ -163,17 +243,21 @@ class _Owner:
 class CompiledShapes:
     """A shapes graph compiled into SPARQL queries; :meth:`validate` runs them over a store."""
 
-    def __init__(self, shapes: rdflib.Graph) -> None:
+    def __init__(self, shapes: rdflib.Graph, only: Iterable[Node] | None = None) -> None:
+        """Compile the shapes with targets in ``shapes`` (those in ``only``, when given); raises
+        UnsupportedShapes naming the first feature it cannot compile."""
         self.g = shapes
         self._names = itertools.count()
         self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
         self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
-        self._refuse_unsupported()
+        chosen = targeted(shapes) if only is None else list(only)
+        self.shapes = [s for s in chosen if not self._deactivated(s)]
+        self._refuse_unsupported(self.shapes)
         self.queries: list[_Query] = []
         props: dict[Node, list[_Owner]] = {}
-        for owner in self._owners():
+        for owner in self._owners(self.shapes):
             checks: list[tuple[Spec, str]] = []
-            mine = list(self._objects(owner.shape, SH.property))
+            mine = [p for p in self._objects(owner.shape, SH.property) if not self._deactivated(p)]
             if (owner.shape, SH.path, None) in self.g:
                 mine.append(owner.shape)  # a property shape with targets of its own
             else:
@@ -209,45 +293,59 @@ class CompiledShapes:
             raise UnsupportedShapes(f"{_n3(head)} is not an RDF list")
         return list(Collection(self.g, head))
 
-    def _refuse_unsupported(self) -> None:
-        """Refuse any SHACL term this compiler does not evaluate, wherever it appears."""
-        for s, p, o in self.g:
-            if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
-                if o not in SUPPORTED_TYPES:
-                    raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
-            elif str(p).startswith(str(SH)) and p not in SUPPORTED:
-                raise UnsupportedShapes(f"{_n3(p)} (on {_n3(s)}) is not supported")
-        for d in self.g.objects(None, SH.qualifiedValueShapesDisjoint):
-            if not (isinstance(d, rdflib.Literal) and d.value is False):
-                raise UnsupportedShapes("sh:qualifiedValueShapesDisjoint true is not supported")
-        shapes = set(self.g.subjects(RDF.type, SH.NodeShape)) | set(self.g.subjects(RDF.type, SH.PropertyShape))
-        for shape in shapes | set(self.g.subjects(SH.targetClass, None)):
-            for t in self.g.objects(shape, RDF.type):
-                if t in (RDFS.Class, OWL.Class) or (t, RDFS.subClassOf, RDFS.Class) in self.g:
-                    raise UnsupportedShapes(f"implicit class targets ({_n3(shape)} is a class) are not supported")
+    def _deactivated(self, shape: Node) -> bool:
+        flag = self._one(shape, SH.deactivated)
+        if flag is not None and not (isinstance(flag, rdflib.Literal) and isinstance(flag.value, bool)):
+            raise UnsupportedShapes(f"sh:deactivated of {_n3(shape)} is not a boolean")
+        return flag is not None and flag.value is True
 
-    def _owners(self) -> list[_Owner]:
-        """Every shape with targets, with its focus nodes as SPARQL."""
+    def _refuse_unsupported(self, shapes: list[Node]) -> None:
+        """Refuse any SHACL term this compiler does not evaluate in ``shapes`` and what they reach."""
+        for s in sorted(reachable(self.g, shapes), key=str):
+            for p, o in self.g.predicate_objects(s):
+                if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
+                    if o not in SUPPORTED_TYPES:
+                        raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
+                elif str(p).startswith(str(SH)) and p not in SUPPORTED:
+                    raise UnsupportedShapes(f"{_n3(p)} (on {_n3(s)}) is not supported")
+                elif p == SH.qualifiedValueShapesDisjoint and not (isinstance(o, rdflib.Literal) and o.value is False):
+                    raise UnsupportedShapes("sh:qualifiedValueShapesDisjoint true is not supported")
+
+    def _owners(self, shapes: list[Node]) -> list[_Owner]:
+        """Each of ``shapes`` (shapes with targets), with its focus nodes as SPARQL."""
         owners = []
-        targeted = set(self.g.subjects(SH.targetClass, None)) | set(self.g.subjects(SH.targetObjectsOf, None))
-        for shape in sorted(targeted, key=str):
-            classes = self._objects(shape, SH.targetClass)
+        for shape in sorted(shapes, key=str):
+            classes = self._objects(shape, SH.targetClass) + ([shape] if implicit_class(self.g, shape) else [])
             objects_of = self._objects(shape, SH.targetObjectsOf)
-            for t in classes + objects_of:
+            subjects_of = self._objects(shape, SH.targetSubjectsOf)
+            nodes = self._objects(shape, SH.targetNode)
+            for t in classes + objects_of + subjects_of:
                 if not isinstance(t, rdflib.URIRef):
                     raise UnsupportedShapes(f"a target of {_n3(shape)} is not an IRI: {_n3(t)}")
+            written = [_term(n, shape) for n in nodes]
             branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
             branches += [f"{{ [] {_iri(p)} ?this }}" for p in objects_of]
+            branches += [f"{{ ?this {_iri(p)} [] }}" for p in subjects_of]
+            if written:
+                branches.append(f"{{ VALUES ?this {{ {' '.join(written)} }} }}")
             generate = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(branches) + " } }"
             inline = branches[0][1:-1] if len(branches) == 1 else "{ " + " UNION ".join(branches) + " }"
 
-            def test(var: str, classes: list[Node] = classes, objects_of: list[Node] = objects_of) -> str:
+            def test(
+                var: str,
+                classes: list[Node] = classes,
+                objects_of: list[Node] = objects_of,
+                subjects_of: list[Node] = subjects_of,
+                written: list[str] = written,
+            ) -> str:
                 parts = [self._class_mark("test", var, c) for c in classes]
                 parts += [f"EXISTS {{ [] {_iri(p)} {var} }}" for p in objects_of]
+                parts += [f"EXISTS {{ {var} {_iri(p)} [] }}" for p in subjects_of]
+                parts += [f"sameTerm({var}, {n})" for n in written]
                 return "(" + " || ".join(parts) + ")"
 
-            needs = tuple(("c", str(c)) for c in classes) + tuple(("p", str(p)) for p in objects_of)
-            owners.append(_Owner(shape, generate, inline, test, needs))
+            needs = tuple(("c", str(c)) for c in classes) + tuple(("p", str(p)) for p in objects_of + subjects_of)
+            owners.append(_Owner(shape, generate, inline, test, () if written else needs))
         return owners
 
     def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
@@ -356,8 +454,10 @@ class CompiledShapes:
         """A boolean expression (never an error): does the term in ``v`` conform to ``shape``, a
         shape nested in sh:or, sh:not or sh:qualifiedValueShape?"""
         for p in set(self.g.predicates(shape, None)):
-            if str(p).startswith(str(SH)) and p not in VALUE_PREDICATES | ANNOTATIONS:
+            if str(p).startswith(str(SH)) and p not in VALUE_PREDICATES | ANNOTATIONS | {SH.deactivated}:
                 raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
+        if self._deactivated(shape):
+            return "true"
         if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
             return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
         parts = [ok for _c, ok, _cls in self._values(shape, v)]
@@ -594,6 +694,11 @@ class CompiledShapes:
         prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(constraint).items()))
         try:
             parsed = parseQuery(prologue + text)
+        except Exception as exc:
+            raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
+        # checked before the translation, which moves FILTERs out of the parse tree
+        _check_where(parsed[1].get("where"), where, top=True)
+        try:
             algebra = translateQuery(parsed).algebra
         except Exception as exc:
             raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
@@ -602,7 +707,6 @@ class CompiledShapes:
         projected = [str(v) for v in algebra["PV"]]
         if "this" not in projected or "failure" in projected:
             raise UnsupportedShapes(f"{where} must select $this (and ?failure is not supported)")
-        _check_where(parsed[1]["where"], where, top=True)
         grouped = _check_algebra(algebra, where)
         try:
             at = sparql_text.where_start(text)
@@ -1070,9 +1174,9 @@ class SparqlValidator:
     """Compiled shapes and the ontology, ready to validate data given as pyoxigraph triples, an
     rdflib graph or a store (the ontology is added to the data, as pySHACL's mixing does)."""
 
-    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph, only: Iterable[Node] | None = None) -> None:
         self.shapes = shapes
-        self.compiled = CompiledShapes(shapes)
+        self.compiled = CompiledShapes(shapes, only)
         self.ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
 
     def store(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> ox.Store:

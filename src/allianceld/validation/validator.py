@@ -2,59 +2,31 @@
 
 from __future__ import annotations
 
-import functools
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import pyshacl
 import rdflib
-from rdflib import RDF, RDFS, Literal
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.sparql import Query
 
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation.compiled import SparqlValidator, text
-from allianceld.validation.report import SEVERITIES, Report, Result
+from allianceld.validation.compiled import SparqlValidator, plan, targeted, text
+from allianceld.validation.fallback import Fallback, merge
+from allianceld.validation.fallback import text as _text
+from allianceld.validation.report import Report
 from allianceld.validation.scope import Reach, changed_triples, mentioned, scope
-from allianceld.vocab import SH
 
-
-@functools.lru_cache(maxsize=256)
-def _prepared(text: str, base: str | None, namespaces: frozenset[tuple[str, Any]]) -> Query:
-    return translateQuery(parseQuery(text), base, dict(namespaces))
-
-
-class _ParsedOnce(rdflib.Graph):
-    """A graph whose SPARQL queries are parsed once per text. pySHACL runs a SPARQL constraint once
-    per focus node, with the same text and ``$this`` bound, and rdflib parses the text every time
-    (25 ms a run: most of a small validation). Only the graphs given to pySHACL here are of this
-    class; rdflib itself is left as it is."""
-
-    def query(  # type: ignore[override]
-        self,
-        query_object: Any,
-        processor: Any = "sparql",
-        result: Any = "sparql",
-        initNs: Any = None,
-        initBindings: Any = None,
-        use_store_provided: bool = True,
-        **kwargs: Any,
-    ) -> Any:
-        if isinstance(query_object, str) and processor == "sparql":
-            namespaces = initNs or dict(self.namespaces())
-            query_object = _prepared(query_object, kwargs.get("base"), frozenset(namespaces.items()))
-        return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
+log = logging.getLogger(__name__)
 
 
 class Validator:
     """The shapes and the ontology, parsed once; validates graphs against them.
 
-    ``engine`` runs the validations: "sparql" (the shapes compiled into SPARQL queries evaluated
-    by pyoxigraph, :mod:`allianceld.validation.compiled`) or "pyshacl" (the same results, far slower).
+    ``engine`` runs the validations: "sparql" (each shape the compiler can evaluate compiled into
+    SPARQL queries run by pyoxigraph, :mod:`allianceld.validation.compiled`, and the others by
+    pySHACL, :mod:`allianceld.validation.fallback`) or "pyshacl" (every shape by pySHACL: slower).
     """
 
     def __init__(
@@ -70,17 +42,26 @@ class Validator:
             raise ValueError(f"unknown validation engine {engine!r} (sparql or pyshacl)")
         self.shapes = rdflib.Graph()
         for f in shape_files:
-            self.shapes.parse(f, format="turtle")
+            self.shapes.parse(f, format="turtle", publicID=Path(f).resolve().as_uri())
         self.ontology = ontology
         self.reach = Reach.of(self.shapes)
         self.engine = engine
         if engine == "sparql":
-            self.compiled  # noqa: B018 -- compile now: unsupported shapes fail here, not on a write
+            self.plan = plan(self.shapes)
+            self.compiled = SparqlValidator(self.shapes, self.ontology, only=self.plan.compiled)
+            self.fallback = Fallback(self.shapes, self.plan.fallback, compiled=self.plan.compiled)
+            for shape, reason in self.plan.fallback.items():
+                log.warning("SHACL shape %s is validated by pySHACL, not compiled: %s", _text(shape), reason)
+        else:
+            self.fallback = Fallback(self.shapes, {s: "engine pyshacl" for s in targeted(self.shapes)})
 
-    @functools.cached_property
-    def compiled(self) -> SparqlValidator:
-        """The shapes compiled into SPARQL (raises UnsupportedShapes naming what it cannot compile)."""
-        return SparqlValidator(self.shapes, self.ontology)
+    def shape_plan(self) -> list[tuple[str, str, str]]:
+        """Each shape with targets: (shape, "compiled" or "fallback", why it falls back)."""
+        if self.engine != "sparql":
+            return [(_text(s) or "", "fallback", r) for s, r in self.fallback.reasons.items()]
+        rows = [(_text(s) or "", "compiled", "") for s in self.plan.compiled]
+        rows += [(_text(s) or "", "fallback", r) for s, r in self.plan.fallback.items()]
+        return sorted(rows)
 
     @classmethod
     def from_settings(cls, settings: Any, *, engine: str = "sparql") -> Validator:
@@ -97,6 +78,8 @@ class Validator:
             report = self.validate(formats.to_rdflib(triples))
         else:
             report = self.compiled.validate(triples)
+            if self.fallback:
+                report = merge([report, self.fallback.validate(formats.to_rdflib(triples) + self.ontology)])
         if written and report.warnings:
             named = {text(n) for t in triples for n in (t.subject, t.object) if not isinstance(n, ox.Literal)}
             report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
@@ -109,8 +92,13 @@ class Validator:
         replaced = set(replacing)
         if self.engine == "pyshacl":
             return self.validate(formats.to_rdflib(triples), kb, replacing=replaced, full=True)
-        stored = [q.triple for q in kb.quads([g for g in kb.data_graphs() if g not in replaced])]
+        kept = [g for g in kb.data_graphs() if g not in replaced]
+        stored = [q.triple for q in kb.quads(kept)]
         report = self.compiled.validate(stored, triples)
+        if self.fallback:
+            combined = kb.rdflib_graph(kept)
+            combined += formats.to_rdflib(triples)
+            report = merge([report, self.fallback.validate(combined + self.ontology)])
         if not report.warnings:
             return report
         # a Warning is kept when the triples naming its focus node change: compared node by node
@@ -168,50 +156,15 @@ class Validator:
 
     def _run(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, graphs: Iterable[str] = ()) -> Report:
         """Validate ``data`` with the ``graphs`` of ``kb`` and the ontology, by the engine."""
+        graphs = list(graphs)
+        reports = []
         if self.engine == "sparql":
             stored = [q.triple for q in kb.quads(graphs)] if kb is not None else []
-            return self.compiled.validate(stored, data)
-        combined = data
-        if kb is not None:
-            combined = kb.rdflib_graph(graphs)
-            combined += data
-        return self._pyshacl(combined + self.ontology)
-
-    def _pyshacl(self, data: rdflib.Graph) -> Report:
-        """pySHACL over ``data``, the ontology already mixed in."""
-        _conforms, graph, _text = pyshacl.validate(
-            data_graph=_ParsedOnce(store=data.store, identifier=data.identifier),
-            shacl_graph=self.shapes,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-            inplace=True,
-        )
-        results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
-        return Report(results=results, graph=graph)
-
-
-def _text(term: Any) -> str | None:
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        return term.n3() if term.datatype or term.language else str(term)
-    if isinstance(term, rdflib.BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def _result(report: rdflib.Graph, node: Any, labels: rdflib.Graph) -> Result:
-    focus = report.value(node, SH.focusNode)
-    label = labels.value(focus, RDFS.label) if focus is not None else None
-    path = report.value(node, SH.resultPath)
-    return Result(
-        severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
-        focus_node=_text(focus) or "",
-        focus_label=str(label) if label is not None else None,
-        path=_text(path) if not isinstance(path, rdflib.BNode) else "(complex path)",
-        value=_text(report.value(node, SH.value)),
-        source_shape=_text(report.value(node, SH.sourceShape)),
-        constraint=_text(report.value(node, SH.sourceConstraintComponent)),
-        message=str(report.value(node, SH.resultMessage) or "constraint not met"),
-    )
+            reports.append(self.compiled.validate(stored, data))
+        if self.fallback:
+            combined = data
+            if kb is not None:
+                combined = kb.rdflib_graph(graphs)
+                combined += data
+            reports.append(self.fallback.validate(combined + self.ontology))
+        return merge(reports)
