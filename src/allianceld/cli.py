@@ -132,7 +132,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
         raise Failure(f"refused: {exc.message}; nothing was written") from None
     finally:
         kb.close()
-    if not result.report.conforms:
+    if not result.report.accepted:
         click.echo(f"--force: loaded despite {result.report.violation_count} violation(s)", err=True)
     click.echo(f"loaded {result.triples} triples into {', '.join(result.graphs)}")
 
@@ -281,7 +281,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool)
         click.echo(report.to_turtle())
     else:
         click.echo(report.to_text())
-    sys.exit(0 if report.conforms else 1)
+    sys.exit(0 if report.accepted else 1)
 
 
 @main.command()

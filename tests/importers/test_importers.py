@@ -222,7 +222,7 @@ def test_real_atop_files_build(loaded_kb: KnowledgeBase):
 @pytest.mark.slow
 def test_real_atop_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
     result = commit_import(loaded_kb, write_policy, atop.build(loaded_kb, ATOP_FILES))
-    assert result.report.conforms
+    assert result.report.accepted
     query = "SELECT (COUNT(*) AS ?ids) (COUNT(DISTINCT ?a) AS ?alliances) WHERE { ?a ald:atopId ?id }"
     rows = loaded_kb.select(query, inference=False)
     assert int(rows[0]["ids"]) == 765  # every ATOP alliance, once
@@ -243,6 +243,6 @@ def test_real_cow_dyad_file_builds(loaded_kb: KnowledgeBase):
 def test_real_cow_dyad_file_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
     """The terminated-only COW dyad file through the gate (15-25 s)."""
     result = commit_import(loaded_kb, write_policy, cow.build(loaded_kb, COW_FILES))
-    assert result.report.conforms
+    assert result.report.accepted
     assert ask(loaded_kb, f"<{ID}alliance/nato> ald:cowAllianceId 227")
     assert not ask(loaded_kb, f"<{ID}alliance/cow-227> ?p ?o")

@@ -108,7 +108,7 @@ def test_migrate_refuses_invalid_stored_data_then_upgrades_in_one_write(
         write = kb.write
         monkeypatch.setattr(kb, "write", lambda *a, **k: (writes.append(a), write(*a, **k))[1])
         done = migration.migrate(kb, new, ontology)
-        assert len(writes) == 1 and done.written and done.report.conforms
+        assert len(writes) == 1 and done.written and done.report.accepted
         assert ontology_digest(kb.triples(ONTOLOGY_GRAPH)) == ontology_digest(ontology)
         nato_types = {t.object for t in kb.triples(INFERRED_GRAPH) if t.subject == NATO}
         assert ox.NamedNode(str(ALD.UpgradeTestClass)) in nato_types

@@ -109,7 +109,7 @@ def test_a_chunked_body_within_the_limit_is_read_whole(small_site: Site) -> None
         headers={"Content-Type": "text/turtle", "Transfer-Encoding": "chunked", "Accept": "application/json"},
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
-    assert resp.get_json()["conforms"] is True
+    assert resp.get_json()["accepted"] is True
 
 
 # -- real servers, raw sockets ------------------------------------------------------------------

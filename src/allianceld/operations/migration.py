@@ -101,7 +101,7 @@ def migrate(
             data_reloaded=sorted(reloaded),
             report=report,
         )
-        if not report.conforms and not force:
+        if not report.accepted and not force:
             raise ValidationFailed(report)
         if dry_run:
             found.seconds = time.perf_counter() - start

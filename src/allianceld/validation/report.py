@@ -47,7 +47,9 @@ class Result:
 
 @dataclass
 class Report:
-    """A SHACL validation report: conforms when there is no Violation (Warnings are allowed)."""
+    """A SHACL validation report. ``conforms`` as SHACL 1.0 defines it: there is no result at all
+    (a Warning or an Info makes it false). ``accepted``: there is no Violation, so a write with
+    this report is committed (writes are refused for Violations only)."""
 
     results: list[Result]
     graph: rdflib.Graph = field(repr=False)
@@ -61,18 +63,30 @@ class Report:
         return [r for r in self.results if r.severity == "Warning"]
 
     @property
+    def infos(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Info"]
+
+    @property
     def violation_count(self) -> int:
         return len(self.violations)
 
     @property
     def conforms(self) -> bool:
+        """SHACL's ``sh:conforms``: true only when there is no result of any severity."""
+        return not self.results
+
+    @property
+    def accepted(self) -> bool:
+        """No Violation: the write gate commits a write with this report (Warnings and Infos allowed)."""
         return not self.violations
 
     def to_json(self) -> dict[str, Any]:
         return {
             "conforms": self.conforms,
+            "accepted": self.accepted,
             "violations": len(self.violations),
             "warnings": len(self.warnings),
+            "infos": len(self.infos),
             "results": [r.to_json() for r in self.results],
         }
 
@@ -81,8 +95,14 @@ class Report:
         return self.graph.serialize(format="turtle")
 
     def to_text(self) -> str:
-        head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
-        lines = [f"{head}, {len(self.warnings)} warning(s)"]
+        """A summary line (conforms, or the counts and whether a write would be accepted), then the results."""
+        counts = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s), {len(self.infos)} info(s)"
+        if self.conforms:
+            head = "conforms"
+        else:
+            verdict = "a write would be accepted" if self.accepted else "a write would be refused"
+            head = f"does not conform: {counts}; {verdict}"
+        lines = [head]
         lines += [str(r) for r in sorted(self.results, key=lambda r: (r.severity, r.focus_node))]
         return "\n".join(lines)
 

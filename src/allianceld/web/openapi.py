@@ -550,7 +550,14 @@ COMPONENTS: dict[str, Any] = {
             required={"description": "matchType property: a candidate must have the value."},
         ),
         "Report": obj(
-            {"conforms": BOOLEAN, "violations": INTEGER, "warnings": INTEGER, "results": array(ref("Result"))}
+            {
+                "conforms": BOOLEAN,
+                "accepted": BOOLEAN,
+                "violations": INTEGER,
+                "warnings": INTEGER,
+                "infos": INTEGER,
+                "results": array(ref("Result")),
+            }
         ),
         "Result": obj(
             {

@@ -144,7 +144,7 @@ def _commit(
         report = validator.validate(incoming, kb, replacing=graphs)
     else:  # a load into an empty store: validated as they are, without an rdflib copy
         report = validator.validate_triples(triples, written=True)
-    if not report.conforms and not force:
+    if not report.accepted and not force:
         raise ValidationFailed(report)
     if write_policy.dl_checks and not force:
         verdict = dl_check.check_write(kb, None, graphs, graphs)
