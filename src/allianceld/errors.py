@@ -77,6 +77,13 @@ class ValidationFailed(AllianceldError):
         self.report = report
 
 
+class InvalidShapes(AllianceldError):
+    """The shapes graph is not well-formed SHACL (e.g. a SPARQL constraint the spec forbids, a
+    malformed path or list): no data is validated against it."""
+
+    kind = "invalid-shapes"
+
+
 class Inconsistent(AllianceldError):
     """The write would make the knowledge base inconsistent (OWL 2 DL); carries the verdict
     (``reasoning.Consistency``, with its explanation when ``dl_check`` made one). Nothing was written."""

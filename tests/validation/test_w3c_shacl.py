@@ -1,0 +1,104 @@
+"""The W3C SHACL 1.0 core and SHACL-SPARQL tests, run through the validator every write path uses.
+
+Each test is run on both engines of :class:`allianceld.validation.validator.Validator`: the default
+("sparql", the shapes compiled into SPARQL) and "pyshacl". Every test that does not pass is listed
+below with its reason, as "wrong: …" (a report other than the expected one: the worst outcome) or
+"error: …" (a refusal or a crash); a test that starts or stops passing, or fails in another way,
+fails here, so the counts in docs/conformance.md stay true.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+from w3c import shacl
+
+_WARNING_CONFORMS = (
+    "wrong: the report graph says sh:conforms true when the only results are Warnings; SHACL 1.0 says "
+    "conforms is false whenever there is a result"
+)
+_UNIQUE_LANG = 'wrong: sh:uniqueLang "1"^^xsd:boolean is taken as true; only the literal true turns it on'
+_SHAPES_GRAPH = "error: pySHACL does not support $shapesGraph in SPARQL constraints (NotImplementedError)"
+_FAILURE = (
+    "error: pySHACL returns a ValidationFailure for the malformed shapes graph and the validator reads it "
+    "as a report (AttributeError) instead of raising InvalidShapes"
+)
+_COMPONENT = (
+    "wrong: SPARQL-based constraint components (sh:ConstraintComponent with sh:validator or "
+    "sh:propertyValidator) are not validated at all: no result where the expected report has some"
+)
+# the tests each engine does not pass, with the reason
+NOT_PASSING: dict[str, dict[str, str]] = {
+    "sparql": {
+        "sparql/node/sparql-003": _WARNING_CONFORMS,
+        "core/property/uniqueLang-002": _UNIQUE_LANG,
+        "sparql/component/optional-001": _COMPONENT,
+        "sparql/component/propertyValidator-select-001": _COMPONENT,
+        "sparql/component/validator-001": _COMPONENT,
+        "sparql/pre-binding/unsupported-sparql-006": (
+            "wrong: a report where the shapes graph should be refused: its constraint component (an ASK "
+            "validator that binds ?value) is not read at all, so the malformed query is not seen"
+        ),
+        "sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH,
+        "sparql/pre-binding/pre-binding-006": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-001": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-002": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-003": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-004": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-005": _FAILURE,
+    },
+    "pyshacl": {
+        "core/misc/severity-001": _WARNING_CONFORMS + " (pySHACL is run with allow_warnings)",
+        "sparql/node/sparql-003": _WARNING_CONFORMS + " (pySHACL is run with allow_warnings)",
+        "core/property/uniqueLang-002": _UNIQUE_LANG,
+        "sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH,
+        "sparql/pre-binding/pre-binding-006": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-001": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-002": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-003": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-004": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-005": _FAILURE,
+        "sparql/pre-binding/unsupported-sparql-006": _FAILURE,
+    },
+}
+ENGINES = ("sparql", "pyshacl")
+CONFORMANCE = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+
+pytestmark = pytest.mark.skipif(not shacl.SUITE.is_dir(), reason="../shared/testsuites/shacl is not on this machine")
+CASES = shacl.cases() if shacl.SUITE.is_dir() else []
+
+
+def _kind(outcome: str | None) -> str | None:
+    return None if outcome is None else outcome.split(":", 1)[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_w3c_shacl(case: shacl.Case, engine: str) -> None:
+    outcome = shacl.run(case, engine)
+    pinned = NOT_PASSING[engine].get(case.name)
+    if pinned is None:
+        assert outcome is None, outcome
+    else:  # still failing, and the same way: a wrong answer that becomes a refusal shows too
+        assert outcome is not None, f"passes now: remove it from NOT_PASSING[{engine!r}] and update the docs"
+        assert _kind(outcome) == _kind(pinned), outcome
+
+
+def test_the_suite_is_all_there() -> None:
+    assert len(CASES) == 120
+    assert sum(c.name.startswith("core/") for c in CASES) == 98
+    for engine in ENGINES:
+        assert set(NOT_PASSING[engine]) <= {c.name for c in CASES}
+        assert all(_kind(why) in ("wrong", "error") for why in NOT_PASSING[engine].values())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_conformance_doc_states_the_counts(engine: str) -> None:
+    failing = NOT_PASSING[engine]
+    wrong = sum(_kind(why) == "wrong" for why in failing.values())
+    counts = (len(CASES) - len(failing), len(CASES), wrong)
+    stated = re.search(rf'`engine="{engine}"`[^*]*\*\*(\d+) of (\d+) pass\*\*[^*]*\*\*(\d+) wrong\*\*', CONFORMANCE)
+    assert stated is not None and tuple(map(int, stated.groups())) == counts, "docs/conformance.md states another count"
