@@ -257,13 +257,22 @@ def _format(result: Any, fmt: str) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
 @click.option("--alone", is_flag=True, help="Validate the files by themselves, not with the store's data.")
+@click.option(
+    "--list-shapes", is_flag=True, help="List the shapes instead: which are compiled, which pySHACL validates and why."
+)
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool) -> None:
+def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, alone: bool, list_shapes: bool) -> None:
     """Validate FILES against the shapes (with the store's data); exit 1 on violations."""
     settings = _settings(ctx)
+    if list_shapes:
+        for shape, kind, reason in Validator.from_settings(settings).shape_plan():
+            click.echo(f"{kind:<8}  {shape}" + (f"  ({reason})" if reason else ""))
+        return
+    if not files:
+        raise click.UsageError("give the FILES to validate, or --list-shapes")
     sources = _read(files)
     data = formats.to_rdflib(t for s in sources for t in s.triples)
     validator = Validator.from_settings(settings)
