@@ -150,9 +150,10 @@ def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: 
 @click.option("--no-inference", is_flag=True, help="Query asserted triples only.")
 @click.pass_context
 def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
-    """Run a SPARQL QUERY (the text, or a file holding it)."""
+    """Run a SPARQL QUERY (the text, or a file holding it, whose relative IRIs resolve against the file's)."""
     path = Path(query)
-    text = path.read_text(encoding="utf-8") if len(query) < 4096 and path.is_file() else query
+    from_file = len(query) < 4096 and path.is_file()
+    text = path.read_text(encoding="utf-8") if from_file else query
     settings = _settings(ctx)
     try:
         allowlist = settings.service_endpoints
@@ -163,7 +164,8 @@ def query(ctx: click.Context, query: str, fmt: str, no_inference: bool) -> None:
         endpoints = federation.check_query(text, allowlist)  # before anything connects
 
         def run() -> str:
-            return _format(kb.query(text, inference=not no_inference), fmt)
+            base = formats.file_iri(path) if from_file else None
+            return _format(kb.query(text, inference=not no_inference, base_iri=base), fmt)
 
         out = federation.run_with_deadline(run, settings.service_timeout, endpoints) if endpoints else run()
         click.echo(out, nl=False)

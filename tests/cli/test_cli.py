@@ -115,3 +115,51 @@ def test_load_force_writes_invalid_data_and_says_so(tmp_path: Path, initialised:
     assert re.search(r"--force: loaded despite [1-9]\d* violation\(s\)", forced.output)
     listed = run(store, "query", "--format", "json", f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     assert json.loads(listed.stdout) == {"boolean": True}
+
+
+RELATIVE = (
+    "@prefix prov: <http://www.w3.org/ns/prov#> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+    '<> prov:wasDerivedFrom <#x> .\n<#x> a prov:Entity ; dcterms:publisher "tests" {title}.\n'
+)
+
+
+def test_validate_and_load_resolve_relative_iris_against_the_file(tmp_path: Path, initialised: Path) -> None:
+    untitled = tmp_path / "untitled.ttl"
+    untitled.write_text(RELATIVE.format(title=""), encoding="utf-8")
+    report = run(initialised, "validate", str(untitled), "--format", "json")
+    assert report.exit_code == 1, report.output
+    assert [r["focusNode"] for r in json.loads(report.output)["results"]] == [untitled.resolve().as_uri() + "#x"]
+
+    titled = tmp_path / "titled.ttl"
+    titled.write_text(RELATIVE.format(title='; dcterms:title "A source"@en '), encoding="utf-8")
+    store = shutil.copytree(initialised, tmp_path / "store")  # not written by the other tests
+    graph = "https://w3id.org/allianceld/graph/data/relative"
+    loaded = run(store, "load", "--graph", graph, str(titled))
+    assert loaded.exit_code == 0, loaded.output
+    iri = titled.resolve().as_uri()
+    stored = run(
+        store,
+        "query",
+        f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <http://www.w3.org/ns/prov#wasDerivedFrom> ?o }} }}",
+        "--format",
+        "json",
+    )
+    rows = json.loads(stored.output)["results"]["bindings"]
+    assert [(r["s"]["value"], r["o"]["value"]) for r in rows] == [(iri, iri + "#x")]
+
+
+def test_a_file_with_its_own_base_keeps_it(tmp_path: Path, initialised: Path) -> None:
+    based = tmp_path / "based.ttl"
+    based.write_text("@base <https://example.org/doc/> .\n" + RELATIVE.format(title=""), encoding="utf-8")
+    report = run(initialised, "validate", str(based), "--format", "json")
+    assert [r["focusNode"] for r in json.loads(report.output)["results"]] == ["https://example.org/doc/#x"]
+
+
+def test_a_query_file_resolves_against_its_own_iri(tmp_path: Path, initialised: Path) -> None:
+    query = tmp_path / "relative.rq"
+    query.write_text("SELECT (<#x> AS ?x) WHERE {}\n", encoding="utf-8")
+    result = run(initialised, "query", str(query), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["results"]["bindings"] == [
+        {"x": {"type": "uri", "value": query.resolve().as_uri() + "#x"}}
+    ]

@@ -79,6 +79,9 @@ def format_for_path(path: Path) -> ox.RdfFormat:
 def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | None = None) -> list[ox.Triple]:
     """Parse a graph serialisation into triples (quads' graph names are dropped).
 
+    Relative IRIs resolve against ``base_iri`` unless the text declares its own base; without
+    either, a relative IRI is a syntax error (N-Triples and N-Quads never take one).
+
     Raises :class:`RdfSyntaxError` naming ``source``, the line and the column. Refused before
     parsing: brackets nested deeper than ``depth.MAX_DEPTH`` (Turtle, TriG, JSON-LD), and in
     RDF/XML elements nested as deep, external entities or DTDs, nested entities and entity
@@ -153,10 +156,17 @@ def _remote_context_at(raw: bytes) -> tuple[int | None, int | None]:
     return depth.line_column(text, found.start()) if found else (None, None)
 
 
+def file_iri(path: Path) -> str:
+    """The ``file:`` IRI of ``path`` (made absolute): the base of the relative IRIs in the file."""
+    return path.resolve().as_uri()
+
+
 def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple]:
-    """Parse an RDF file, its syntax chosen by extension."""
+    """Parse an RDF file, its syntax chosen by extension. Relative IRIs resolve against ``base_iri``,
+    by default the file's own IRI (:func:`file_iri`), unless the file declares its own base
+    (``@base``, ``BASE``, ``xml:base``, ``@base`` in a JSON-LD context)."""
     fmt = format_for_path(path)
-    return parse(path.read_bytes(), fmt, source=str(path), base_iri=base_iri)
+    return parse(path.read_bytes(), fmt, source=str(path), base_iri=base_iri or file_iri(path))
 
 
 def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:

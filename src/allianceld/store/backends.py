@@ -55,6 +55,7 @@ class Backend(Protocol):
         named_graphs: list[str] | None,
         union: bool,
         prefixes: dict[str, str] | None,
+        base_iri: str | None = None,
     ) -> QueryResult: ...
 
     def match(
@@ -119,6 +120,7 @@ class EmbeddedBackend:
         named_graphs: list[str] | None,
         union: bool,
         prefixes: dict[str, str] | None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         kwargs: dict[str, Any] = {}
         if default_graphs is not None:
@@ -129,6 +131,8 @@ class EmbeddedBackend:
             kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graphs]
         if prefixes:
             kwargs["prefixes"] = prefixes
+        if base_iri:
+            kwargs["base_iri"] = base_iri
         depth.check_sparql(sparql)  # pyoxigraph's parser would overflow the stack and crash
         try:
             return self.store.query(sparql, **kwargs)
@@ -233,9 +237,12 @@ class SparqlBackend:
         named_graphs: list[str] | None,
         union: bool,
         prefixes: dict[str, str] | None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         if prefixes:
             sparql = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + sparql
+        if base_iri:
+            sparql = with_base(sparql, base_iri)
         params: dict[str, str | list[str]] = {"query": sparql}
         if default_graphs is None and union:
             default_graphs = self.named_graphs()
@@ -283,6 +290,18 @@ class SparqlBackend:
 
     def close(self) -> None:
         pass
+
+
+def with_base(sparql: str, base_iri: str) -> str:
+    """``sparql`` with ``BASE <base_iri>`` put before it, for an endpoint that takes no base
+    parameter. A ``BASE`` of the text's own comes later and so wins; a relative one resolves against
+    ``base_iri``, as it does when the base is given to pyoxigraph. ValueError when ``base_iri`` is not
+    an absolute IRI.
+
+    >>> with_base("SELECT * { <s> ?p ?o }", "http://example.org/sparql")
+    'BASE <http://example.org/sparql>\\nSELECT * { <s> ?p ?o }'
+    """
+    return f"BASE {ox.NamedNode(base_iri)}\n{sparql}"
 
 
 def iter_quads(backend: Backend, graphs: Iterable[str]) -> list[ox.Quad]:

@@ -32,7 +32,8 @@ class QueryRequest:
     """A query and how to answer it: ``results_type`` for SELECT/ASK and ``graph_type`` for
     CONSTRUCT/DESCRIBE are the negotiated media types (None when the client accepts none).
     ``services`` are the endpoints SERVICE may call (normalised; empty: none may), and
-    ``service_timeout`` the seconds a query that calls one may take."""
+    ``service_timeout`` the seconds a query that calls one may take. Relative IRIs in the query
+    resolve against ``base_iri`` unless it declares its own ``BASE``."""
 
     sparql: str
     results_type: str | None
@@ -43,6 +44,7 @@ class QueryRequest:
     named_graph_uris: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     service_timeout: float = 30.0
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def _execute(kb: KnowledgeBase, request: QueryRequest) -> Answer:
         inference=request.inference,
         default_graph_uris=list(request.default_graph_uris) or None,
         named_graph_uris=list(request.named_graph_uris) or None,
+        base_iri=request.base_iri,
     )
     if isinstance(result, ox.QueryBoolean):
         kind, media_type = "boolean", _needed(request.results_type, "a boolean", list(RESULT_TYPES))

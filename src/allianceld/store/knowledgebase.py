@@ -129,10 +129,12 @@ class KnowledgeBase:
         default_graph_uris: list[str] | None = None,
         named_graph_uris: list[str] | None = None,
         prefixes: bool = False,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Run a SPARQL query. The default graph is the union of all graphs (asserted + inferred);
         ``inference=False`` leaves out the inferred graph. Values are bound with ``substitutions``
-        (variable name -> term), never pasted into the query text.
+        (variable name -> term), never pasted into the query text. Relative IRIs resolve against
+        ``base_iri`` unless the query declares its own ``BASE``.
         """
         if substitutions:
             sparql = _with_values(sparql, substitutions)
@@ -148,6 +150,7 @@ class KnowledgeBase:
             named_graphs=named_graph_uris or None,
             union=True,
             prefixes=PREFIXES if prefixes else None,
+            base_iri=base_iri,
         )
 
     def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
+from allianceld.web.views.metadata import request_base
 from allianceld.write import gate, graph_policy
 from allianceld.write.graph_policy import Writer
 
@@ -65,7 +66,7 @@ def _body() -> list[ox.Triple]:
     """The triples of the request body; for POST, each file part of a multipart/form-data body."""
     if request.mimetype != "multipart/form-data":
         fmt = formats.format_for_media_type(request.content_type)
-        return formats.parse(request.get_data(), fmt, source="request body")
+        return formats.parse(request.get_data(), fmt, source="request body", base_iri=request_base())
     if request.method != "POST":
         raise UnsupportedMediaType("multipart/form-data is taken by POST only (Graph Store Protocol, section 5.5)")
     if request.form or not request.files:
@@ -73,7 +74,7 @@ def _body() -> list[ox.Triple]:
     triples: list[ox.Triple] = []
     for name, part in request.files.items(multi=True):
         fmt = formats.format_for_media_type(part.content_type)
-        triples += formats.parse(part.read(), fmt, source=part.filename or name)
+        triples += formats.parse(part.read(), fmt, source=part.filename or name, base_iri=request_base())
     return triples
 
 

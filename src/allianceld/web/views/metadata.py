@@ -20,6 +20,13 @@ def public_url(path: str = "") -> str:
     return services().settings.public_url + path.lstrip("/")
 
 
+def request_base() -> str:
+    """The base IRI of the relative IRIs in a request's RDF body or SPARQL text: the public URL of
+    the path the request was sent to (:func:`public_url`, so the configured base when one is set),
+    without its query string."""
+    return public_url(request.path)
+
+
 def rdf_response(graph: rdflib.Graph) -> Response:
     """Serialise ``graph`` in the RDF syntax the client prefers (Turtle by default)."""
     mime = choose(list(formats.OUTPUT_TYPES), "text/turtle")

@@ -14,7 +14,7 @@ from allianceld.vocab import PREFIXES
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
-from allianceld.web.views.metadata import public_url, rdf_response, wants_rdf
+from allianceld.web.views.metadata import public_url, rdf_response, request_base, wants_rdf
 from allianceld.write import gate, sparql_update
 from allianceld.write.graph_policy import Writer
 
@@ -49,6 +49,7 @@ def endpoint() -> Response:
             named_graph_uris=tuple(request.values.getlist("named-graph-uri")),
             services=services().settings.service_endpoints,
             service_timeout=services().settings.service_timeout,
+            base_iri=request_base(),  # relative IRIs resolve against the endpoint, as in an update
         )
     )
     if html and answer.kind != "graph":
@@ -107,8 +108,8 @@ def _update(update: str) -> Response:
     )
 
     svc = services()
-    # relative IRIs resolve against the endpoint's URL, as the protocol suggests
-    result = gate.apply_update(svc.kb, svc.write_policy, update, writer=writer, base_iri=public_url("sparql"))
+    # relative IRIs resolve against the endpoint's URL, as in a query
+    result = gate.apply_update(svc.kb, svc.write_policy, update, writer=writer, base_iri=request_base())
     return jsonify(
         {
             "graphs": result.graphs,

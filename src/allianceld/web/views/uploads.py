@@ -11,6 +11,7 @@ from flask import request
 
 from allianceld.errors import BadRequest
 from allianceld.rdf import formats
+from allianceld.web.views.metadata import request_base
 
 FORMATS = {  # the syntaxes offered by the HTML forms (any of formats.MEDIA_TYPES is taken)
     "text/turtle": "Turtle",
@@ -29,24 +30,26 @@ def is_form() -> bool:
 
 
 def read_triples() -> list[ox.Triple]:
-    """The posted RDF. 415 (listing the accepted types) for a syntax this service does not read,
-    400 for an empty body or bad syntax (with line and column)."""
+    """The posted RDF, its relative IRIs resolved against the request's URL (``request_base``).
+    415 (listing the accepted types) for a syntax this service does not read, 400 for an empty body
+    or bad syntax (with line and column)."""
     if not is_form():
         fmt = formats.format_for_media_type(request.content_type)
         body = request.get_data()
         if not body.strip():
             raise BadRequest("the request body is empty: post the RDF", parameter="body")
-        return formats.parse(body, fmt, source="request body")
+        return formats.parse(body, fmt, source="request body", base_iri=request_base())
     chosen = request.form.get("format", "").strip()
     upload = request.files.get("file")
     content = upload.read() if upload is not None else b""
     if upload is not None and content.strip():
         name = upload.filename or "file"
-        return formats.parse(content, _file_format(chosen, upload.mimetype, name), source=name)
+        return formats.parse(content, _file_format(chosen, upload.mimetype, name), source=name, base_iri=request_base())
     text = request.form.get("data", "")
     if not text.strip():
         raise BadRequest("nothing to read: upload a file (field 'file') or paste RDF (field 'data')", parameter="data")
-    return formats.parse(text.encode("utf-8"), formats.format_for_media_type(chosen or "text/turtle"), source="data")
+    fmt = formats.format_for_media_type(chosen or "text/turtle")
+    return formats.parse(text.encode("utf-8"), fmt, source="data", base_iri=request_base())
 
 
 def _file_format(chosen: str, media_type: str | None, filename: str) -> ox.RdfFormat:
