@@ -324,8 +324,8 @@ class CompiledShapes:
                     raise UnsupportedShapes(f"a target of {_n3(shape)} is not an IRI: {_n3(t)}")
             written = [_term(n, shape) for n in nodes]
             branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
-            branches += [f"{{ [] {_iri(p)} ?this }}" for p in objects_of]
-            branches += [f"{{ ?this {_iri(p)} [] }}" for p in subjects_of]
+            branches += [f"{{ [] {_iri(p)} ?this . }}" for p in objects_of]  # "." ends it when inlined
+            branches += [f"{{ ?this {_iri(p)} [] . }}" for p in subjects_of]
             if written:
                 branches.append(f"{{ VALUES ?this {{ {' '.join(written)} }} }}")
             generate = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(branches) + " } }"
