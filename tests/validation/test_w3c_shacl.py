@@ -16,52 +16,13 @@ import pytest
 from conftest import ROOT
 from w3c import shacl
 
-_WARNING_CONFORMS = (
-    "wrong: the report graph says sh:conforms true when the only results are Warnings; SHACL 1.0 says "
-    "conforms is false whenever there is a result"
-)
-_UNIQUE_LANG = 'wrong: sh:uniqueLang "1"^^xsd:boolean is taken as true; only the literal true turns it on'
 _SHAPES_GRAPH = "error: pySHACL does not support $shapesGraph in SPARQL constraints (NotImplementedError)"
-_FAILURE = (
-    "error: pySHACL returns a ValidationFailure for the malformed shapes graph and the validator reads it "
-    "as a report (AttributeError) instead of raising InvalidShapes"
-)
-_COMPONENT = (
-    "wrong: SPARQL-based constraint components (sh:ConstraintComponent with sh:validator or "
-    "sh:propertyValidator) are not validated at all: no result where the expected report has some"
-)
 # the tests each engine does not pass, with the reason
 NOT_PASSING: dict[str, dict[str, str]] = {
-    "sparql": {
-        "sparql/node/sparql-003": _WARNING_CONFORMS,
-        "core/property/uniqueLang-002": _UNIQUE_LANG,
-        "sparql/component/optional-001": _COMPONENT,
-        "sparql/component/propertyValidator-select-001": _COMPONENT,
-        "sparql/component/validator-001": _COMPONENT,
-        "sparql/pre-binding/unsupported-sparql-006": (
-            "wrong: a report where the shapes graph should be refused: its constraint component (an ASK "
-            "validator that binds ?value) is not read at all, so the malformed query is not seen"
-        ),
-        "sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH,
-        "sparql/pre-binding/pre-binding-006": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-001": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-002": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-003": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-004": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-005": _FAILURE,
-    },
+    "sparql": {"sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH},
     "pyshacl": {
-        "core/misc/severity-001": _WARNING_CONFORMS + " (pySHACL is run with allow_warnings)",
-        "sparql/node/sparql-003": _WARNING_CONFORMS + " (pySHACL is run with allow_warnings)",
-        "core/property/uniqueLang-002": _UNIQUE_LANG,
+        "core/property/uniqueLang-002": 'wrong: pySHACL takes sh:uniqueLang "1"^^xsd:boolean as true',
         "sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH,
-        "sparql/pre-binding/pre-binding-006": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-001": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-002": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-003": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-004": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-005": _FAILURE,
-        "sparql/pre-binding/unsupported-sparql-006": _FAILURE,
     },
 }
 ENGINES = ("sparql", "pyshacl")

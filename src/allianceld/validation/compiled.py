@@ -7,6 +7,7 @@ are listed in docs/architecture.md ("Design notes").
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -34,6 +35,17 @@ OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 
 # shapes-graph predicates this compiler reads (or may ignore: sh:name, sh:description, sh:order, sh:group)
 SUPPORTED = {
+    SH.disjoint,
+    SH.equals,
+    SH.ignoredProperties,
+    SH.closed,
+    SH.xone,
+    SH["and"],
+    SH.node,
+    SH.zeroOrOnePath,
+    SH.oneOrMorePath,
+    SH.zeroOrMorePath,
+    SH.alternativePath,
     SH.targetClass,
     SH.targetObjectsOf,
     SH.targetNode,
@@ -58,6 +70,11 @@ SUPPORTED = {
     SH.lessThanOrEquals,
     SH.minInclusive,
     SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.minLength,
+    SH.maxLength,
+    SH.hasValue,
     SH["or"],
     SH["not"],
     SH.qualifiedValueShape,
@@ -87,10 +104,39 @@ VALUE_PREDICATES = {
     SH.languageIn,
     SH.minInclusive,
     SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.minLength,
+    SH.maxLength,
+    SH.hasValue,
     SH["or"],
     SH["not"],
+    SH.node,
+    SH["and"],
+    SH.xone,
 }
 ANNOTATIONS = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group}
+# constraints that need a path (refused on a node shape)
+NEEDS_PATH = (
+    SH.minCount,
+    SH.maxCount,
+    SH.uniqueLang,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    SH.qualifiedValueShape,
+    SH.equals,
+    SH.disjoint,
+)
+# what a nested shape (a value of sh:node, sh:or, sh:property...) may hold
+NESTED = (
+    VALUE_PREDICATES
+    | ANNOTATIONS
+    | set(NEEDS_PATH)
+    | {SH.deactivated, SH.property, SH.closed, SH.ignoredProperties, SH.path, SH.qualifiedMinCount}
+    | {SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint, SH.targetClass, SH.targetNode, SH.targetObjectsOf}
+    | {SH.targetSubjectsOf}
+)
+MAX_NESTED_COUNT = 5  # a nested count is written as that many distinct values: n(n-1)/2 tests
 NODE_KINDS = {
     SH.IRI: "isIRI({v})",
     SH.BlankNode: "isBlank({v})",
@@ -116,6 +162,43 @@ class UnsupportedShapes(ValueError):
     """The shapes graph uses a SHACL feature this compiler does not evaluate (named in the message)."""
 
 
+DEFAULT_MESSAGES = {
+    SH.MinCountConstraintComponent: "Fewer than {} values",
+    SH.MaxCountConstraintComponent: "More than {} values",
+    SH.ClassConstraintComponent: "Value is not an instance of {}",
+    SH.DatatypeConstraintComponent: "Value is not a literal of datatype {}",
+    SH.NodeKindConstraintComponent: "Value is not of Node Kind {}",
+    SH.PatternConstraintComponent: "Value does not match the pattern {}",
+    SH.InConstraintComponent: "Value is not in {}",
+    SH.LanguageInConstraintComponent: "Language tag is not in {}",
+    SH.UniqueLangConstraintComponent: "More than one value has the same language tag",
+    SH.LessThanConstraintComponent: "Value is not less than the values of {}",
+    SH.LessThanOrEqualsConstraintComponent: "Value is not less than or equal to the values of {}",
+    SH.MinInclusiveConstraintComponent: "Value is not >= {}",
+    SH.MaxInclusiveConstraintComponent: "Value is not <= {}",
+    SH.MinExclusiveConstraintComponent: "Value is not > {}",
+    SH.MaxExclusiveConstraintComponent: "Value is not < {}",
+    SH.MinLengthConstraintComponent: "Value is shorter than {} characters",
+    SH.MaxLengthConstraintComponent: "Value is longer than {} characters",
+    SH.OrConstraintComponent: "Value conforms to none of the shapes {}",
+    SH.AndConstraintComponent: "Value does not conform to every shape of {}",
+    SH.XoneConstraintComponent: "Value does not conform to exactly one shape of {}",
+    SH.NotConstraintComponent: "Value conforms to the shape it must not",
+    SH.NodeConstraintComponent: "Value does not conform to the shape {}",
+    SH.QualifiedMinCountConstraintComponent: "Fewer than {} values conform to the qualified value shape",
+    SH.QualifiedMaxCountConstraintComponent: "More than {} values conform to the qualified value shape",
+    SH.HasValueConstraintComponent: "Missing the value {}",
+    SH.EqualsConstraintComponent: "Values differ from the values of {}",
+    SH.DisjointConstraintComponent: "Value is also a value of {}",
+    SH.ClosedConstraintComponent: "Predicate not allowed by the closed shape",
+}
+PATH_FORMS = {
+    SH.inversePath: "^{}",
+    SH.alternativePath: "({})",
+    SH.zeroOrMorePath: "({})*",
+    SH.oneOrMorePath: "({})+",
+    SH.zeroOrOnePath: "({})?",
+}
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target)
 CLASS_TYPES = (RDFS.Class, OWL.Class)
 # the predicates along which a shape reaches the nodes that describe it (nested shapes, paths, lists)
@@ -250,6 +333,7 @@ class CompiledShapes:
         self._names = itertools.count()
         self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
         self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
+        self._nesting: list[Node] = []  # the nested shapes being written out (recursion is refused)
         chosen = targeted(shapes) if only is None else list(only)
         self.shapes = [s for s in chosen if not self._deactivated(s)]
         self._refuse_unsupported(self.shapes)
@@ -266,7 +350,12 @@ class CompiledShapes:
                     (self._spec(owner.shape, c, None, "focus"), ok)
                     for c, ok, _cls in self._values(owner.shape, "?this")
                 ]
+                checks += [
+                    (self._spec(owner.shape, SH.HasValueConstraintComponent, None, "none"), ok)
+                    for ok in self._has_value(owner.shape, "?this", None)
+                ]
                 self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
+                self.queries += self._closed(owner)
             for prop in mine:
                 if (prop, SH.path, None) not in self.g:
                     raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
@@ -300,9 +389,19 @@ class CompiledShapes:
         return flag is not None and flag.value is True
 
     def _refuse_unsupported(self, shapes: list[Node]) -> None:
-        """Refuse any SHACL term this compiler does not evaluate in ``shapes`` and what they reach."""
+        """Refuse any SHACL term this compiler does not evaluate in ``shapes`` and what they reach,
+        and the parameters of constraint components the shapes graph declares (SHACL-SPARQL 6)."""
+        parameters = {
+            path
+            for parameter in self.g.objects(None, SH.parameter)  # of a constraint component, whatever its type
+            for path in self.g.objects(parameter, SH.path)
+        }
         for s in sorted(reachable(self.g, shapes), key=str):
             for p, o in self.g.predicate_objects(s):
+                if p in parameters:
+                    raise UnsupportedShapes(
+                        f"{_n3(p)} (on {_n3(s)}) is a parameter of a SPARQL-based constraint component"
+                    )
                 if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
                     if o not in SUPPORTED_TYPES:
                         raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
@@ -350,15 +449,22 @@ class CompiledShapes:
 
     def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
         messages = tuple(m for m in self._objects(shape, SH.message) if isinstance(m, rdflib.Literal))
-        if not messages and component == SH.NodeKindConstraintComponent:
-            kind = self._one(shape, SH.nodeKind)
-            assert isinstance(kind, rdflib.URIRef)
-            messages = (rdflib.Literal(f"Value is not of Node Kind {kind.n3(self.g.namespace_manager)}"),)
-        elif not messages:
-            raise UnsupportedShapes(
-                f"{_n3(shape)} has no sh:message for {_n3(component)} (pySHACL's own messages are not reproduced)"
-            )
+        messages = messages or (self._default(shape, component),)
         return Spec(shape, component, self._severity(shape), messages, path, value)
+
+    def _default(self, shape: Node, component: rdflib.URIRef) -> rdflib.Literal:
+        """The message of a result whose shape gives none: what the constraint asks, with its parameter."""
+        name = str(component).removeprefix(str(SH)).removesuffix("ConstraintComponent")
+        lowered = name.lower() if name in ("Class", "In", "Or", "Not", "And") else name[0].lower() + name[1:]
+        parameter = SH[lowered]
+        values = self._objects(shape, parameter)
+        shown = " ".join(self._show(v) for v in values)
+        return rdflib.Literal(DEFAULT_MESSAGES.get(component, "Value does not satisfy sh:" + name).format(shown))
+
+    def _show(self, term: Node) -> str:
+        if (term, RDF.first, None) in self.g or term == RDF.nil:
+            return "(" + " ".join(self._show(m) for m in Collection(self.g, term)) + ")"
+        return term.n3(self.g.namespace_manager) if isinstance(term, rdflib.URIRef | rdflib.Literal) else "a shape"
 
     def _severity(self, shape: Node) -> rdflib.URIRef:
         severity = self._one(shape, SH.severity) or SH.Violation
@@ -368,7 +474,7 @@ class CompiledShapes:
 
     def _node_shape_only(self, shape: Node) -> None:
         """Refuse on a node shape the constraints that need a path."""
-        for p in (SH.minCount, SH.maxCount, SH.uniqueLang, SH.lessThan, SH.lessThanOrEquals, SH.qualifiedValueShape):
+        for p in NEEDS_PATH:
             if (shape, p, None) in self.g:
                 raise UnsupportedShapes(f"{_n3(p)} on the node shape {_n3(shape)} is not supported")
 
@@ -409,11 +515,21 @@ class CompiledShapes:
         for bound, op, component in (
             (SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
             (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent),
+            (SH.minExclusive, ">", SH.MinExclusiveConstraintComponent),
+            (SH.maxExclusive, "<", SH.MaxExclusiveConstraintComponent),
         ):
             for limit in self._objects(shape, bound):
                 if not isinstance(limit, rdflib.Literal):
                     raise UnsupportedShapes(f"{_n3(bound)} {_n3(limit)} of {_n3(shape)} is not a literal")
-                out.append((component, _range_ok(v, limit, shape, op == ">="), None))
+                out.append((component, _range_ok(v, limit, shape, op), None))
+        for length, op, component in (
+            (SH.minLength, ">=", SH.MinLengthConstraintComponent),
+            (SH.maxLength, "<=", SH.MaxLengthConstraintComponent),
+        ):
+            for n in self._objects(shape, length):
+                count = _count(shape, n)
+                fits = "true" if op == ">=" and count == 0 else f"!isBlank({v}) && STRLEN(STR({v})) {op} {count}"
+                out.append((component, f"COALESCE({fits}, false)", None))
         for members in self._objects(shape, SH["or"]):
             shapes = self._list(members)
             alternatives = [self._conforms(m, v) for m in shapes]
@@ -422,7 +538,24 @@ class CompiledShapes:
             out.append((SH.OrConstraintComponent, "(" + (" || ".join(alternatives) or "true") + ")", only))
         for negated in self._objects(shape, SH["not"]):
             out.append((SH.NotConstraintComponent, f"!{self._conforms(negated, v)}", None))
+        for node in self._objects(shape, SH.node):
+            out.append((SH.NodeConstraintComponent, self._conforms(node, v), None))
+        for members in self._objects(shape, SH["and"]):
+            every = [self._conforms(m, v) for m in self._list(members)]
+            out.append((SH.AndConstraintComponent, "(" + (" && ".join(every) or "true") + ")", None))
+        for members in self._objects(shape, SH.xone):
+            ones = [f"IF({self._conforms(m, v)}, 1, 0)" for m in self._list(members)]
+            out.append((SH.XoneConstraintComponent, "((" + (" + ".join(ones) or "0") + ") = 1)", None))
         return out
+
+    def _has_value(self, shape: Node, v: str, step: Callable[[str, str], str] | None) -> list[str]:
+        """Each sh:hasValue of ``shape`` as a boolean expression on the node in ``v``: is it the
+        value (a node shape, ``step`` None) or among the values ``step`` reaches (a property shape)?"""
+        tests = []
+        for value in self._objects(shape, SH.hasValue):
+            term = _term(value, shape)
+            tests.append(f"sameTerm({v}, {term})" if step is None else f"EXISTS {{ {step(v, term)} }}")
+        return tests
 
     def _only_class(self, shape: Node) -> Node | None:
         """The class of a nested shape that is just ``[ sh:class C ]`` (None for any other)."""
@@ -452,16 +585,107 @@ class CompiledShapes:
 
     def _conforms(self, shape: Node, v: str) -> str:
         """A boolean expression (never an error): does the term in ``v`` conform to ``shape``, a
-        shape nested in sh:or, sh:not or sh:qualifiedValueShape?"""
+        shape nested in sh:node, sh:or, sh:and, sh:xone, sh:not or sh:qualifiedValueShape?"""
+        if shape in self._nesting:
+            raise UnsupportedShapes(f"the shape {_n3(shape)} refers to itself (recursive shapes)")
         for p in set(self.g.predicates(shape, None)):
-            if str(p).startswith(str(SH)) and p not in VALUE_PREDICATES | ANNOTATIONS | {SH.deactivated}:
+            if str(p).startswith(str(SH)) and p not in NESTED:
                 raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
         if self._deactivated(shape):
             return "true"
         if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
             return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
-        parts = [ok for _c, ok, _cls in self._values(shape, v)]
+        self._nesting.append(shape)
+        try:
+            if (shape, SH.path, None) in self.g:
+                parts = self._property_conforms(shape, v)
+            else:
+                self._node_shape_only(shape)
+                parts = [ok for _c, ok, _cls in self._values(shape, v)] + self._has_value(shape, v, None)
+                parts += [self._conforms(prop, v) for prop in self._objects(shape, SH.property)]
+                parts += [f"NOT EXISTS {{ {pattern} }}" for pattern, _p, _o in self._closed_patterns(shape, v)]
+        finally:
+            self._nesting.pop()
         return "(" + (" && ".join(parts) or "true") + ")"
+
+    def _property_conforms(self, prop: Node, v: str) -> list[str]:
+        """Boolean expressions, all true when the node in ``v`` conforms to the property shape ``prop``."""
+        for p in (SH.property, SH.sparql, SH.closed):
+            if (prop, p, None) in self.g:
+                raise UnsupportedShapes(f"{_n3(p)} on the nested property shape {_n3(prop)} is not supported")
+        step, _path = self._path(prop)
+        parts = self._has_value(prop, v, step)
+        for _component, kind, n, keep in self._cardinalities(prop):
+            if kind == "min" and n >= 1:
+                parts.append(self._at_least(prop, step, v, n, keep))
+            elif kind == "max":
+                parts.append(f"!{self._at_least(prop, step, v, n + 1, keep)}")
+        x = self._var()
+        oks = [ok for _c, ok, _cls in self._values(prop, x)]
+        if oks:
+            parts.append(f"NOT EXISTS {{ {step(v, x)} FILTER(!({' && '.join(oks)})) }}")
+        if self._one(prop, SH.uniqueLang) == rdflib.Literal(True):
+            a, b = self._var(), self._var()
+            same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
+            parts.append(
+                f"NOT EXISTS {{ {step(v, a)} {step(v, b)} FILTER(isLiteral({a}) && isLiteral({b}) && {same}) }}"
+            )
+        for pred, op in ((SH.lessThan, "<"), (SH.lessThanOrEquals, "<=")):
+            for other in self._objects(prop, pred):
+                y = self._var()
+                o = _iri(_pair(prop, pred, other))
+                parts.append(f"NOT EXISTS {{ {step(v, x)} {v} {o} {y} FILTER(!{_compare_ok(x, y, op)}) }}")
+        for other in self._objects(prop, SH.equals):
+            o = _iri(_pair(prop, SH.equals, other))
+            parts.append(f"NOT EXISTS {{ {step(v, x)} FILTER NOT EXISTS {{ {v} {o} {x} }} }}")
+            parts.append(f"NOT EXISTS {{ {v} {o} {x} FILTER NOT EXISTS {{ {step(v, x)} }} }}")
+        for other in self._objects(prop, SH.disjoint):
+            parts.append(f"NOT EXISTS {{ {step(v, x)} {v} {_iri(_pair(prop, SH.disjoint, other))} {x} }}")
+        return parts
+
+    def _at_least(
+        self, prop: Node, step: Callable[[str, str], str], v: str, n: int, keep: Callable[[str], str] | None
+    ) -> str:
+        """Does the node in ``v`` have at least ``n`` distinct values (meeting ``keep``) by ``step``?"""
+        if n > MAX_NESTED_COUNT:
+            raise UnsupportedShapes(f"a count above {MAX_NESTED_COUNT - 1} in the nested shape {_n3(prop)}")
+        xs = [self._var() for _ in range(n)]
+        tests = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(xs, 2)]
+        tests += [keep(x) for x in xs] if keep is not None else []
+        where = " ".join(step(v, x) for x in xs) + (f" FILTER({' && '.join(tests)})" if tests else "")
+        return f"EXISTS {{ {where} }}"
+
+    def _closed_patterns(self, shape: Node, v: str) -> list[tuple[str, str, str]]:
+        """For a closed ``shape``: a pattern matching each triple of ``v`` whose predicate it does not allow."""
+        flag = self._one(shape, SH.closed)
+        if flag is None:
+            return []
+        if not (isinstance(flag, rdflib.Literal) and isinstance(flag.value, bool)):
+            raise UnsupportedShapes(f"sh:closed of {_n3(shape)} is not a boolean")
+        if not flag.value:
+            return []
+        allowed = {
+            path
+            for prop in self._objects(shape, SH.property)
+            if isinstance(path := self._one(prop, SH.path), rdflib.URIRef)
+        }
+        ignored = self._one(shape, SH.ignoredProperties)
+        for iri in self._list(ignored) if ignored is not None else []:
+            if not isinstance(iri, rdflib.URIRef):
+                raise UnsupportedShapes(f"sh:ignoredProperties of {_n3(shape)} holds {_n3(iri)}, not an IRI")
+            allowed.add(iri)
+        p, o = self._var(), self._var()
+        listed = ", ".join(_iri(a) for a in sorted(allowed))
+        return [(f"{v} {p} {o} ." + (f" FILTER({p} NOT IN ({listed}))" if listed else ""), p, o)]
+
+    def _closed(self, owner: _Owner) -> list[_Query]:
+        """The triples of the focus nodes of a closed node shape whose predicates it does not allow."""
+        queries = []
+        for pattern, p, o in self._closed_patterns(owner.shape, "?this"):
+            spec = self._spec(owner.shape, SH.ClosedConstraintComponent, None, "value")
+            text = f"SELECT ?this ({p} AS ?_p) ({o} AS ?value) WHERE {{ {owner.generate} {pattern} }}"
+            queries.append(_Query(text, _closed_rows(spec), needs=owner.needs))
+        return queries
 
     # -- classes: the subclass closure is the data's, computed at each validation ---------------
 
@@ -511,7 +735,38 @@ class CompiledShapes:
         other = set(self.g.predicates(path, None)) - {SH.inversePath}
         if isinstance(path, rdflib.BNode) and isinstance(inverse, rdflib.URIRef) and not other:
             return (lambda s, o: f"{o} {_iri(inverse)} {s} ."), path
-        raise UnsupportedShapes(f"the sh:path of {_n3(prop)}: only an IRI or [ sh:inversePath <iri> ] is supported")
+        text = self._path_text(path, set())
+        return (lambda s, o: f"{s} {text} {o} ."), path
+
+    def _complex(self, prop: Node) -> bool:
+        """Is the path of ``prop`` more than an IRI or its inverse (its solutions may repeat a value)?"""
+        path = self._one(prop, SH.path)
+        return not isinstance(path, rdflib.URIRef) and not isinstance(self._one(path, SH.inversePath), rdflib.URIRef)
+
+    def _path_text(self, path: Node, seen: set[Node]) -> str:
+        """A SHACL property path as a SPARQL property path (SHACL 2.3.1)."""
+        if isinstance(path, rdflib.URIRef):
+            return _iri(path)
+        if not isinstance(path, rdflib.BNode) or path in seen:
+            raise UnsupportedShapes(f"the path {_n3(path)} is not a well-formed SHACL path")
+        seen = seen | {path}
+        if (path, RDF.first, None) in self.g:
+            steps = self._list(path)
+            if len(steps) < 2:
+                raise UnsupportedShapes(f"the sequence path {_n3(path)} has fewer than two members")
+            return "(" + " / ".join(self._path_text(m, seen) for m in steps) + ")"
+        kinds = [p for p in self.g.predicates(path, None) if p in PATH_FORMS]
+        if len(kinds) != 1 or len(set(self.g.predicates(path, None))) != 1:
+            raise UnsupportedShapes(f"the path {_n3(path)} is not a well-formed SHACL path")
+        kind = kinds[0]
+        inner = self._one(path, kind)
+        assert inner is not None
+        if kind == SH.alternativePath:
+            members = self._list(inner)
+            if len(members) < 2:
+                raise UnsupportedShapes(f"the alternative path {_n3(path)} has fewer than two members")
+            return "(" + " | ".join(self._path_text(m, seen) for m in members) + ")"
+        return PATH_FORMS[kind].format(self._path_text(inner, seen))
 
     def _var(self) -> str:
         return f"?_v{next(self._names)}"
@@ -544,7 +799,10 @@ class CompiledShapes:
         """The minimum counts of ``prop`` for the focus nodes of ``owner``: a test per focus node
         for a minimum of one (returned), a grouped query for more (added to the queries)."""
         step, path = self._path(prop)
-        out: list[tuple[Spec, str]] = []
+        out: list[tuple[Spec, str]] = [
+            (self._spec(prop, SH.HasValueConstraintComponent, path, "none"), ok)
+            for ok in self._has_value(prop, "?this", step)
+        ]
         for component, kind, n, keep in self._cardinalities(prop):
             if kind != "min" or n < 1:
                 continue
@@ -556,7 +814,7 @@ class CompiledShapes:
             else:
                 text = (
                     f"SELECT ?this WHERE {{ {owner.generate} OPTIONAL {{ {values} }} }} "
-                    f"GROUP BY ?this HAVING (COUNT({v}) < {n})"
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT {v}) < {n})"
                 )
                 self.queries.append(_Query(text, _plain(spec), needs=owner.needs))
         return out
@@ -565,7 +823,7 @@ class CompiledShapes:
         """The queries driven by the triples of each path, for all the property shapes on it."""
         groups: dict[str, list[Node]] = {}
         for prop in props:
-            for p in (SH.property, SH.sparql):
+            for p in (SH.property, SH.sparql, SH.closed):
                 if (prop, p, None) in self.g:
                     raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
             step, _path = self._path(prop)
@@ -578,26 +836,39 @@ class CompiledShapes:
         per parent whose focus nodes include ``?this`` (pySHACL validates a property shape once
         per parent shape)."""
         step, path = self._path(members[0])
-        predicate = str(path if isinstance(path, rdflib.URIRef) else self._one(path, SH.inversePath))
         owners: list[_Owner] = []
         for prop in members:
             owners += [o for o in props[prop] if not any(o is known for known in owners)]
+        complex_path = self._complex(members[0])
+        distinct = "DISTINCT " if complex_path else ""
+        if complex_path:  # driven by the focus nodes: a zero-length path reaches a node with no triples
+            path_step = step
+            anchor = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(o.generate for o in owners) + " } }"
+
+            def step(s: str, o: str) -> str:
+                assert s == "?this"
+                return f"{anchor} {path_step(s, o)}"
+
+            needs: tuple[tuple[str, str], ...] = ()
+        else:
+            needs = (("p", str(path if isinstance(path, rdflib.URIRef) else self._one(path, SH.inversePath))),)
         parents = {prop: tuple(i for i, o in enumerate(owners) if any(o is p for p in props[prop])) for prop in members}
         flags = " ".join(f"?_in{i}" for i in range(len(owners)))
         tests = " ".join(f"BIND(COALESCE({o.test('?this')}, false) AS ?_in{i})" for i, o in enumerate(owners))
         keep = " || ".join(f"?_in{i}" for i in range(len(owners)))
         queries: list[_Query] = []
 
-        def shared(inner: str, entries: list[tuple[Spec, tuple[int, ...]]]) -> None:
+        def shared(inner: str, entries: list[tuple[Spec, tuple[int, ...]]], driven: Node | None = None) -> None:
             text = f"SELECT ?this ?value ?_m {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
-            queries.append(_Query(text, _shared(entries), needs=(("p", predicate),)))
+            by = needs if driven is None else (("p", str(driven)),)
+            queries.append(_Query(text, _shared(entries), needs=by))
 
         def failing(pattern: str, checks: list[tuple[Spec, tuple[int, ...], str]], keep_vars: str) -> None:
             """Rows of ``pattern`` failing any check, a bit set for each one failed."""
             for start in range(0, len(checks), MASK_BITS):
                 chunk = checks[start : start + MASK_BITS]
                 mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, _p, ok) in enumerate(chunk))
-                rows = f"SELECT {keep_vars} ?_m WHERE {{ {pattern} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
+                rows = f"SELECT {distinct}{keep_vars} ?_m WHERE {{ {pattern} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
                 shared(f"SELECT ?this ?value ?_m WHERE {{ {rows} }}", [(spec, owned) for spec, owned, _ok in chunk])
 
         values: list[tuple[Spec, tuple[int, ...], str]] = []
@@ -621,13 +892,13 @@ class CompiledShapes:
                     v = self._var()
                     inner = (
                         f"SELECT ?this (1 AS ?_m) WHERE {{ {step('?this', v)} FILTER({qualified(v)}) }} "
-                        f"GROUP BY ?this HAVING (COUNT(*) > {n})"
+                        f"GROUP BY ?this HAVING (COUNT(DISTINCT {v}) > {n})"
                     )
                     shared(inner, [(spec, owned)])
             unique = self._one(prop, SH.uniqueLang)
             if unique is not None and not (isinstance(unique, rdflib.Literal) and isinstance(unique.value, bool)):
                 raise UnsupportedShapes(f"sh:uniqueLang of {_n3(prop)} is not a boolean")
-            if unique is not None and unique.value:  # one result per language tag used twice
+            if unique == rdflib.Literal(True):  # only the literal true; one result per language tag used twice
                 a, b = self._var(), self._var()
                 same = f'LANG({a}) != "" && !sameTerm({a}, {b}) && LCASE(LANG({a})) = LCASE(LANG({b}))'
                 inner = (
@@ -649,7 +920,8 @@ class CompiledShapes:
             union = " UNION ".join(f"{{ {self._class_mark('generate', '?value', c)} }}" for c in classes)
             mask = (1 << len(entries)) - 1
             shared(
-                f"SELECT ?this ?value ({mask} AS ?_m) WHERE {{ {step('?this', '?value')} MINUS {{ {union} }} }}",
+                f"SELECT {distinct}?this ?value ({mask} AS ?_m) WHERE {{ {step('?this', '?value')} "
+                f"MINUS {{ {union} }} }}",
                 entries,
             )
         failing(step("?this", "?value"), values, "?this ?value")
@@ -657,9 +929,29 @@ class CompiledShapes:
             mask = (1 << len(entries)) - 1
             v = self._var()
             shared(
-                f"SELECT ?this ({mask} AS ?_m) WHERE {{ {step('?this', v)} }} GROUP BY ?this HAVING (COUNT(*) > {n})",
+                f"SELECT ?this ({mask} AS ?_m) WHERE {{ {step('?this', v)} }} GROUP BY ?this "
+                f"HAVING (COUNT({distinct}{v}) > {n})",
                 entries,
             )
+        for prop in members:
+            plain, path = self._path(prop)
+            for other in self._objects(prop, SH.equals):  # the values of the path and of ``other`` differ
+                spec = self._spec(prop, SH.EqualsConstraintComponent, path, "value")
+                o = _iri(_pair(prop, SH.equals, other))
+                shared(
+                    f"SELECT {distinct}?this ?value (1 AS ?_m) WHERE {{ {step('?this', '?value')} "
+                    f"FILTER NOT EXISTS {{ ?this {o} ?value }} }}",
+                    [(spec, parents[prop])],
+                )
+                only_other = f"?this {o} ?value FILTER NOT EXISTS {{ {plain('?this', '?value')} }}"
+                shared(f"SELECT ?this ?value (1 AS ?_m) WHERE {{ {only_other} }}", [(spec, parents[prop])], other)
+            for other in self._objects(prop, SH.disjoint):
+                spec = self._spec(prop, SH.DisjointConstraintComponent, path, "value")
+                o = _iri(_pair(prop, SH.disjoint, other))
+                shared(
+                    f"SELECT {distinct}?this ?value (1 AS ?_m) WHERE {{ {step('?this', '?value')} ?this {o} ?value }}",
+                    [(spec, parents[prop])],
+                )
         for other, checks in pairs.items():  # one result per (value, other value) pair failing, as pySHACL
             failing(f"?this {_iri(other)} ?_other . {step('?this', '?value')}", checks, "?this ?value ?_other")
         return queries
@@ -835,6 +1127,14 @@ def _shared(entries: list[tuple[Spec, tuple[int, ...]]]) -> Callable[[ox.QuerySo
     return rows
 
 
+def _closed_rows(spec: Spec) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        path = _rdflib(row["_p"])
+        yield Finding(spec.severity, row["this"], path, row["value"], spec.shape, spec.component, spec.messages)
+
+    return rows
+
+
 def _sparql_rows(spec: Spec, projected: list[str], constraint: Node) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
     """Rows of a SPARQL-based constraint, read as pySHACL reads them: ?this is the focus node,
     ?value the value (the focus node when unbound), ?path the result path, and every variable
@@ -890,8 +1190,22 @@ def _term(term: Node, shape: Node) -> str:
         if term.language:
             return str(ox.Literal(str(term), language=term.language))
         datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
-        return str(ox.Literal(str(term), datatype=datatype))
+        literal = ox.Literal(str(term), datatype=datatype)
+        if _canonical(literal) != literal:
+            raise UnsupportedShapes(
+                f"{_n3(shape)} names {_n3(term)}, which pyoxigraph reads as {_canonical(literal)} (its canonical form)"
+            )
+        return str(literal)
     raise UnsupportedShapes(f"{_n3(shape)} names the blank node {_n3(term)} as a value")
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(literal: ox.Literal) -> ox.Literal:
+    """The literal as pyoxigraph evaluates it (numbers in their canonical form: "4.0" is "4")."""
+    row = next(iter(ox.Store().query(f"SELECT ?x {{ VALUES ?x {{ {literal} }} }}")))
+    found = row["x"]
+    assert isinstance(found, ox.Literal)
+    return found
 
 
 def _datatype_ok(shape: Node, datatype: Node, v: str) -> str:
@@ -900,6 +1214,8 @@ def _datatype_ok(shape: Node, datatype: Node, v: str) -> str:
     if datatype in CASTABLE:
         dt = _iri(datatype)
         return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {dt}) && isLiteral({dt}({v})), false)"
+    if isinstance(datatype, rdflib.URIRef) and not str(datatype).startswith((str(XSD), str(RDF))):
+        return f"COALESCE(isLiteral({v}) && sameTerm(DATATYPE({v}), {_iri(datatype)}), false)"  # not checkable
     raise UnsupportedShapes(
         f"sh:datatype {_n3(datatype)} of {_n3(shape)} (only {_n3(XSD.string)}, rdf:langString "
         f"and {', '.join(sorted(_n3(c) for c in CASTABLE))} are supported)"
@@ -1037,26 +1353,30 @@ def _compare_ok(v: str, c: str, op: str) -> str:
     return _fast(a, b, op, exact)
 
 
-def _range_ok(v: str, limit: rdflib.Literal, shape: Node, minimum: bool) -> str:
-    """pySHACL's sh:minInclusive / sh:maxInclusive: a literal of the limit's kind (string or not)
-    whose rdflib comparison with the limit is decided and on the right side (a valid xsd:dateTime
-    or xsd:time compares by value, an incomparable pair failing)."""
+def _range_ok(v: str, limit: rdflib.Literal, shape: Node, op: str) -> str:
+    """pySHACL's sh:minInclusive (``op`` ">="), sh:maxInclusive ("<="), sh:minExclusive (">") and
+    sh:maxExclusive ("<"): a literal of the limit's kind (string or not) whose rdflib comparison with
+    the limit is decided and on the right side (a valid xsd:dateTime or xsd:time compares by value,
+    an incomparable pair failing)."""
     b = _Operand.constant(limit, shape)
     a = _Operand.variable(v, compared_with=b)
     timed = " || ".join(
         f"(sameTerm(DATATYPE({v}), {d}) && isLiteral({d}({v})))" for d in map(_iri, (XSD.dateTime, XSD.time))
     )
     force = f"COALESCE({timed}, false)"
-    side = (
-        f"IF({force}, COALESCE({v} > {b.term}, false), {_rd_gt(a, b)})"
-        if minimum
-        else f"IF({force}, COALESCE(!({v} > {b.term}), false), !{_rd_gt(a, b)})"
-    )
-    exact = (
-        f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} "
-        f"&& ({_rd_eq(a, b)} || {side}), false)"
-    )
-    return f"COALESCE(isLiteral({v}) && {_fast(a, b, '>=' if minimum else '<=', exact)}, false)"
+    above = f"IF({force}, COALESCE({v} > {b.term}, false), {_rd_gt(a, b)})"  # an incomparable pair: false
+    not_above = f"IF({force}, COALESCE(!({v} > {b.term}), false), !{_rd_gt(a, b)})"  # and false here too
+    equal = _rd_eq(a, b)
+    side = {">=": f"({equal} || {above})", "<=": f"({equal} || {not_above})", ">": f"(!{equal} && {above})"}
+    side["<"] = f"(!{equal} && {not_above})"
+    exact = f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} && {side[op]}, false)"
+    return f"COALESCE(isLiteral({v}) && {_fast(a, b, op, exact)}, false)"
+
+
+def _pair(shape: Node, parameter: Node, other: Node) -> rdflib.URIRef:
+    if not isinstance(other, rdflib.URIRef):
+        raise UnsupportedShapes(f"{_n3(parameter)} {_n3(other)} of {_n3(shape)} is not an IRI")
+    return other
 
 
 def _count(shape: Node, n: Node) -> int:
@@ -1223,10 +1543,10 @@ def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph)
                 message=str(f.messages[0]) if f.messages else "constraint not met",
             )
         )
-    return LazyReport(results, lambda: report_graph(findings, shapes))
+    return LazyReport(results, lambda: report_graph(findings, shapes, store))
 
 
-def report_graph(findings: list[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
+def report_graph(findings: list[Finding], shapes: rdflib.Graph, store: ox.Store | None = None) -> rdflib.Graph:
     """The ``sh:ValidationReport`` of ``findings``, with pySHACL's shape: a result node each with
     its focus node, path, value, source shape and constraint (blank nodes copied from the shapes
     graph), constraint component, severity and messages."""
@@ -1235,8 +1555,7 @@ def report_graph(findings: list[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
         graph.bind(prefix, namespace, override=False)
     root = rdflib.BNode()
     graph.add((root, RDF.type, SH.ValidationReport))
-    conforms = all(f.severity in (SH.Warning, SH.Info) for f in findings)
-    graph.add((root, SH.conforms, rdflib.Literal(conforms)))
+    graph.add((root, SH.conforms, rdflib.Literal(not findings)))  # SHACL 1.0: any result, any severity
     for f in findings:
         node = rdflib.BNode()
         graph.add((root, SH.result, node))
@@ -1253,7 +1572,24 @@ def report_graph(findings: list[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
             graph.add((node, SH.sourceConstraint, _copy(f.constraint, shapes, graph)))
         for m in f.messages:
             graph.add((node, SH.resultMessage, m))
+    if store is not None:
+        _describe(graph, [t for f in findings for t in (f.focus, f.value) if isinstance(t, ox.BlankNode)], store)
     return graph
+
+
+def _describe(graph: rdflib.Graph, nodes: list[ox.BlankNode], store: ox.Store) -> None:
+    """Copy the data's triples about the blank nodes ``nodes`` (and those they lead to) into ``graph``:
+    a blank node in a report is known by what is said about it."""
+    seen: set[ox.BlankNode] = set()
+    while nodes:
+        node = nodes.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for q in store.quads_for_pattern(node, None, None):
+            graph.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
+            if isinstance(q.object, ox.BlankNode):
+                nodes.append(q.object)
 
 
 def _label(store: ox.Store, focus: OxTerm) -> str | None:

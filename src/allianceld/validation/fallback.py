@@ -13,21 +13,18 @@ from typing import Any
 
 import pyshacl
 import rdflib
-from pyshacl.errors import ReportableRuntimeError, ShapeLoadError
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import RDF, RDFS, Literal
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 
+from allianceld.errors import InvalidShapes
 from allianceld.validation.compiled import CLASS_TYPES, TARGETS, implicit_class
 from allianceld.validation.report import SEVERITIES, Report, Result
 from allianceld.vocab import SH
 
 Node = rdflib.term.Node
-
-
-class ShapesError(ValueError):
-    """The shapes graph is not well-formed SHACL (pySHACL's words, naming the shape)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -83,7 +80,7 @@ class Fallback:
         return bool(self.reasons)
 
     def validate(self, data: rdflib.Graph) -> Report:
-        """pySHACL's report over ``data`` (the ontology already mixed in); ShapesError when a
+        """pySHACL's report over ``data`` (the ontology already mixed in); InvalidShapes when a
         fallback shape is not well-formed."""
         try:
             _conforms, graph, _text = pyshacl.validate(
@@ -94,9 +91,13 @@ class Fallback:
                 allow_warnings=True,
                 inplace=True,
             )
-        except (ReportableRuntimeError, ShapeLoadError) as exc:
-            raise ShapesError(f"the shapes graph is not well-formed: {_message(exc)}") from None
+        except ReportableRuntimeError as exc:  # ValidationFailure, ShapeLoadError, ConstraintLoadError...
+            raise InvalidShapes(f"the shapes graph is not well-formed: {_message(exc)}") from None
+        if not isinstance(graph, rdflib.Graph):  # pySHACL returns some failures instead of raising them
+            raise InvalidShapes(f"the shapes graph is not well-formed: {_message(graph)}")
         results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
+        for report in graph.subjects(RDF.type, SH.ValidationReport):  # SHACL 1.0: any result, any severity
+            graph.set((report, SH.conforms, Literal(not results)))
         describe_blank_nodes(graph, data)
         return Report(results=results, graph=graph)
 
