@@ -291,13 +291,12 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; {} .
     ("body", "named"),
     [
         ("sh:property [ sh:path ex:p ; sh:datatype xsd:byte ]", "XMLSchema#byte"),
-        ("sh:equals ex:p", "equals"),
+        ("sh:property [ sh:path ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] ]", "on the property shape"),
         ("sh:node ex:S", "recursive"),
         ("sh:property [ sh:path ex:p ; sh:in ( 4.0 ) ]", "canonical"),
         (
-            "sh:property [ sh:path ex:p ; sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1 ; "
-            "sh:qualifiedValueShapesDisjoint true ]",
-            "qualifiedValueShapesDisjoint",
+            'sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o . FILTER EXISTS { $shapesGraph ?a ?b } }" ]',
+            "shapesGraph",
         ),
         ("ex:param 1 . [] sh:parameter [ sh:path ex:param ]", "constraint component"),
         ("sh:property [ sh:path [ sh:zeroOrMorePath ex:p ; sh:inversePath ex:q ] ]", "well-formed SHACL path"),

@@ -117,16 +117,7 @@ VALUE_PREDICATES = {
 }
 ANNOTATIONS = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group}
 # constraints that need a path (refused on a node shape)
-NEEDS_PATH = (
-    SH.minCount,
-    SH.maxCount,
-    SH.uniqueLang,
-    SH.lessThan,
-    SH.lessThanOrEquals,
-    SH.qualifiedValueShape,
-    SH.equals,
-    SH.disjoint,
-)
+NEEDS_PATH = (SH.minCount, SH.maxCount, SH.uniqueLang, SH.lessThan, SH.lessThanOrEquals, SH.qualifiedValueShape)
 # what a nested shape (a value of sh:node, sh:or, sh:property...) may hold
 NESTED = (
     VALUE_PREDICATES
@@ -356,6 +347,7 @@ class CompiledShapes:
                 ]
                 self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
                 self.queries += self._closed(owner)
+                self.queries += self._node_pairs(owner)
             for prop in mine:
                 if (prop, SH.path, None) not in self.g:
                     raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
@@ -407,8 +399,6 @@ class CompiledShapes:
                         raise UnsupportedShapes(f"{_n3(o)} (on {_n3(s)}) is not supported")
                 elif str(p).startswith(str(SH)) and p not in SUPPORTED:
                     raise UnsupportedShapes(f"{_n3(p)} (on {_n3(s)}) is not supported")
-                elif p == SH.qualifiedValueShapesDisjoint and not (isinstance(o, rdflib.Literal) and o.value is False):
-                    raise UnsupportedShapes("sh:qualifiedValueShapesDisjoint true is not supported")
 
     def _owners(self, shapes: list[Node]) -> list[_Owner]:
         """Each of ``shapes`` (shapes with targets), with its focus nodes as SPARQL."""
@@ -604,6 +594,14 @@ class CompiledShapes:
                 parts = [ok for _c, ok, _cls in self._values(shape, v)] + self._has_value(shape, v, None)
                 parts += [self._conforms(prop, v) for prop in self._objects(shape, SH.property)]
                 parts += [f"NOT EXISTS {{ {pattern} }}" for pattern, _p, _o in self._closed_patterns(shape, v)]
+                x = self._var()
+                for other in self._objects(shape, SH.equals):  # the node itself is its one value
+                    o = _iri(_pair(shape, SH.equals, other))
+                    parts.append(
+                        f"(EXISTS {{ {v} {o} {v} }} && NOT EXISTS {{ {v} {o} {x} FILTER(!sameTerm({x}, {v})) }})"
+                    )
+                for other in self._objects(shape, SH.disjoint):
+                    parts.append(f"NOT EXISTS {{ {v} {_iri(_pair(shape, SH.disjoint, other))} {v} }}")
         finally:
             self._nesting.pop()
         return "(" + (" && ".join(parts) or "true") + ")"
@@ -677,6 +675,29 @@ class CompiledShapes:
         p, o = self._var(), self._var()
         listed = ", ".join(_iri(a) for a in sorted(allowed))
         return [(f"{v} {p} {o} ." + (f" FILTER({p} NOT IN ({listed}))" if listed else ""), p, o)]
+
+    def _node_pairs(self, owner: _Owner) -> list[_Query]:
+        """sh:equals and sh:disjoint on a node shape: its focus node is its one value node."""
+        queries = []
+        for other in self._objects(owner.shape, SH.equals):
+            o = _iri(_pair(owner.shape, SH.equals, other))
+            spec = self._spec(owner.shape, SH.EqualsConstraintComponent, None, "value")
+            missing = (
+                f"SELECT ?this (?this AS ?value) WHERE {{ {owner.generate} FILTER NOT EXISTS {{ ?this {o} ?this }} }}"
+            )
+            extra = (
+                f"SELECT ?this ?value WHERE {{ {owner.generate} ?this {o} ?value FILTER(!sameTerm(?value, ?this)) }}"
+            )
+            queries += [
+                _Query(missing, _valued_rows(spec), needs=owner.needs),
+                _Query(extra, _valued_rows(spec), needs=owner.needs),
+            ]
+        for other in self._objects(owner.shape, SH.disjoint):
+            o = _iri(_pair(owner.shape, SH.disjoint, other))
+            spec = self._spec(owner.shape, SH.DisjointConstraintComponent, None, "value")
+            both = f"SELECT ?this (?this AS ?value) WHERE {{ {owner.generate} ?this {o} ?this }}"
+            queries.append(_Query(both, _valued_rows(spec), needs=owner.needs))
+        return queries
 
     def _closed(self, owner: _Owner) -> list[_Query]:
         """The triples of the focus nodes of a closed node shape whose predicates it does not allow."""
@@ -784,16 +805,32 @@ class CompiledShapes:
         qlow, qhigh = self._one(prop, SH.qualifiedMinCount), self._one(prop, SH.qualifiedMaxCount)
         if bool(qualified) != (qlow is not None or qhigh is not None):
             raise UnsupportedShapes(f"{_n3(prop)}: sh:qualifiedValueShape needs sh:qualifiedMin/MaxCount and back")
+        disjoint = self._one(prop, SH.qualifiedValueShapesDisjoint)
+        if disjoint is not None and not (isinstance(disjoint, rdflib.Literal) and isinstance(disjoint.value, bool)):
+            raise UnsupportedShapes(f"sh:qualifiedValueShapesDisjoint of {_n3(prop)} is not a boolean")
         for qshape in qualified:
+            siblings = self._siblings(prop, qshape) if disjoint is not None and disjoint.value else []
 
-            def keep(var: str, qshape: Node = qshape) -> str:
-                return self._conforms(qshape, var)
+            def keep(var: str, qshape: Node = qshape, siblings: list[Node] = siblings) -> str:
+                return " && ".join([self._conforms(qshape, var)] + [f"!{self._conforms(s, var)}" for s in siblings])
 
             if qhigh is not None:
                 out.append((SH.QualifiedMaxCountConstraintComponent, "max", _count(prop, qhigh), keep))
             if qlow is not None:
                 out.append((SH.QualifiedMinCountConstraintComponent, "min", _count(prop, qlow), keep))
         return out
+
+    def _siblings(self, prop: Node, qshape: Node) -> list[Node]:
+        """The sibling shapes of a qualified value shape (SHACL 4.7.3): the qualified value shapes of
+        the other property shapes of the shapes that have ``prop`` as a property."""
+        parents = set(self.g.subjects(SH.property, prop))
+        found = {
+            q
+            for parent in parents
+            for other in self.g.objects(parent, SH.property)
+            for q in self.g.objects(other, SH.qualifiedValueShape)
+        }
+        return sorted(found - {qshape}, key=str)
 
     def _minimums(self, prop: Node, owner: _Owner) -> list[tuple[Spec, str]]:
         """The minimum counts of ``prop`` for the focus nodes of ``owner``: a test per focus node
@@ -1123,6 +1160,13 @@ def _shared(entries: list[tuple[Spec, tuple[int, ...]]]) -> Callable[[ox.QuerySo
                 for i in owned:
                     if row[f"_in{i}"].value == "true":
                         yield _finding(spec, row["this"], row["value"])
+
+    return rows
+
+
+def _valued_rows(spec: Spec) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+    def rows(row: ox.QuerySolution) -> Iterator[Finding]:
+        yield _finding(spec, row["this"], row["value"])
 
     return rows
 
