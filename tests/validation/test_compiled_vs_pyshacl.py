@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyoxigraph as ox
+import pyshacl
 import pytest
 import rdflib
 from hypothesis import HealthCheck, given, note, reject, settings
@@ -29,8 +30,7 @@ from rdflib import RDF, RDFS, XSD, BNode, Literal, Namespace
 from rdflib.collection import Collection
 
 from allianceld.rdf.formats import rdflib_term
-from allianceld.validation.compiled import CompiledShapes, plan, targeted
-from allianceld.validation.fallback import Fallback
+from allianceld.validation.compiled import SUPPORTED, CompiledShapes, plan
 from allianceld.vocab import SH
 
 EX = Namespace("http://example.org/")
@@ -158,13 +158,27 @@ NODE_VALUE: dict[str, st.SearchStrategy[Piece]] = {
     "languageIn": LANGS.map(lambda ls: _listed(SH.languageIn, [Literal(x) for x in ls])),
     "minInclusive": LIMITS.map(lambda v: _set(SH.minInclusive, v)),
     "maxInclusive": LIMITS.map(lambda v: _set(SH.maxInclusive, v)),
+    "minExclusive": LIMITS.map(lambda v: _set(SH.minExclusive, v)),
+    "maxExclusive": LIMITS.map(lambda v: _set(SH.maxExclusive, v)),
+    "minLength": st.integers(0, 3).map(lambda n: _set(SH.minLength, Literal(n))),
+    "maxLength": st.integers(0, 3).map(lambda n: _set(SH.maxLength, Literal(n))),
+    "hasValue": st.sampled_from(IRIS + CONSTANTS).map(lambda v: _set(SH.hasValue, v)),
 }
+
+
+def _supported(features: dict[str, Any], terms: dict[str, Node]) -> dict[str, Any]:
+    """The ``features`` whose SHACL term the compiler supports (a feature it learns is drawn then)."""
+    return {k: v for k, v in features.items() if (terms[k] if k in terms else SH[k]) in SUPPORTED}
+
+
+NODE_VALUE = _supported(NODE_VALUE, {})
+LOGICAL = [k for k in ("or", "not", "and", "xone", "node") if SH[k] in SUPPORTED]  # nested shapes
 
 
 def _nested_shapes(depth: int) -> st.SearchStrategy[list[Piece]]:
     """A nested shape: one or two value constraints (logical ones nest while ``depth`` lasts),
     sometimes a Warning severity or sh:deactivated."""
-    keys = list(NODE_VALUE) + (["or", "not"] if depth > 0 else [])
+    keys = list(NODE_VALUE) + (LOGICAL if depth > 0 else [])
     return st.tuples(
         st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True).flatmap(
             lambda ks: st.tuples(*[_value_strategy(k, depth) for k in ks])
@@ -174,16 +188,16 @@ def _nested_shapes(depth: int) -> st.SearchStrategy[list[Piece]]:
 
 
 def _value_strategy(key: str, depth: int) -> st.SearchStrategy[Piece]:
-    if key == "or":
-        return st.lists(_nested_shapes(depth - 1), min_size=1, max_size=2).map(
-            lambda shapes: _nested(SH["or"], shapes, as_list=True)
+    if key in ("or", "and", "xone"):
+        return st.lists(_nested_shapes(depth - 1), min_size=1, max_size=3).map(
+            lambda shapes: _nested(SH[key], shapes, as_list=True)
         )
-    if key == "not":
-        return _nested_shapes(depth - 1).map(lambda shape: _nested(SH["not"], [shape], as_list=False))
+    if key in ("not", "node"):
+        return _nested_shapes(depth - 1).map(lambda shape: _nested(SH[key], [shape], as_list=False))
     return NODE_VALUE[key]
 
 
-VALUE_KEYS = list(NODE_VALUE) + ["or", "not"]
+VALUE_KEYS = [*NODE_VALUE, *LOGICAL]
 COUNTS = st.integers(min_value=0, max_value=2)
 # constraints that need a path: on property shapes only
 PROPERTY_ONLY: dict[str, st.SearchStrategy[Piece]] = {
@@ -193,30 +207,70 @@ PROPERTY_ONLY: dict[str, st.SearchStrategy[Piece]] = {
     "lessThan": st.sampled_from(PREDICATES).map(lambda p: _set(SH.lessThan, p)),
     "lessThanOrEquals": st.sampled_from(PREDICATES).map(lambda p: _set(SH.lessThanOrEquals, p)),
     "qualifiedValueShape": st.tuples(
-        _nested_shapes(1), st.sampled_from([(0, None), (1, None), (None, 0), (None, 1), (1, 2)]), st.booleans()
+        _nested_shapes(1),
+        st.sampled_from([(0, None), (1, None), (None, 0), (None, 1), (1, 2)]),
+        st.sampled_from([None, False, True] if SH.qualifiedValueShapesDisjoint in SUPPORTED else [None]),
     ).map(
         lambda t: _both(
             _nested(SH.qualifiedValueShape, [t[0]], as_list=False),
             *([_set(SH.qualifiedMinCount, Literal(t[1][0]))] if t[1][0] is not None else []),
             *([_set(SH.qualifiedMaxCount, Literal(t[1][1]))] if t[1][1] is not None else []),
-            *([_set(SH.qualifiedValueShapesDisjoint, Literal(False))] if t[2] else []),
+            *([_set(SH.qualifiedValueShapesDisjoint, Literal(t[2]))] if t[2] is not None else []),
         )
     ),
+    "equals": st.sampled_from(PREDICATES).map(lambda p: _set(SH.equals, p)),
+    "disjoint": st.sampled_from(PREDICATES).map(lambda p: _set(SH.disjoint, p)),
 }
+PROPERTY_ONLY = _supported(PROPERTY_ONLY, {})
 
-PATHS: dict[str, st.SearchStrategy[Piece]] = {
-    "predicate": st.sampled_from(PREDICATES).map(lambda p: _set(SH.path, p)),
-    "inverse": st.sampled_from(PREDICATES).map(lambda p: _nested(SH.path, [[_set(SH.inversePath, p)]], as_list=False)),
-}
+
+def _path_node(g: rdflib.Graph, form: Any) -> Node:
+    """A SHACL path from its form: an IRI, a list (a sequence), or (path predicate, form)."""
+    if isinstance(form, rdflib.URIRef):
+        return form
+    if isinstance(form, list):
+        head = BNode()
+        Collection(g, head, [_path_node(g, f) for f in form])
+        return head
+    kind, inner = form
+    node = BNode()
+    g.add((node, kind, _path_node(g, inner) if kind != SH.alternativePath else _path_node(g, list(inner))))
+    return node
+
+
+def _path_piece(form: Any) -> Piece:
+    def add(g: rdflib.Graph, shape: Node) -> None:
+        g.add((shape, SH.path, _path_node(g, form)))
+
+    return add
+
+
+P = st.sampled_from(PREDICATES)
+PATHS: dict[str, st.SearchStrategy[Piece]] = _supported(
+    {
+        "predicate": P.map(_path_piece),
+        "inversePath": P.map(lambda p: _path_piece((SH.inversePath, p))),
+        "sequencePath": st.lists(P, min_size=2, max_size=2).map(_path_piece),
+        "alternativePath": st.lists(P, min_size=2, max_size=2).map(lambda ps: _path_piece((SH.alternativePath, ps))),
+        "zeroOrMorePath": P.map(lambda p: _path_piece((SH.zeroOrMorePath, p))),
+        "oneOrMorePath": P.map(lambda p: _path_piece((SH.oneOrMorePath, p))),
+        "zeroOrOnePath": P.map(lambda p: _path_piece((SH.zeroOrOnePath, p))),
+        # not drawn: an inverse sequence, which pySHACL walks in the wrong order (see REGRESSIONS)
+    },
+    {"predicate": SH.path, "sequencePath": SH.alternativePath},
+)
 
 TARGETS: dict[str, st.SearchStrategy[Piece]] = {
     "targetClass": st.sampled_from(CLASSES).map(lambda c: _set(SH.targetClass, c)),
-    "targetNode": st.sampled_from(IRIS + [EX.lonely] + LITERALS[:2]).map(lambda n: _set(SH.targetNode, n)),
+    "targetNode": st.sampled_from([*IRIS, EX.lonely, *LITERALS[:2]]).map(lambda n: _set(SH.targetNode, n)),
     "targetObjectsOf": st.sampled_from(PREDICATES).map(lambda p: _set(SH.targetObjectsOf, p)),
     "targetSubjectsOf": st.sampled_from(PREDICATES).map(lambda p: _set(SH.targetSubjectsOf, p)),
     "implicit": st.just(_set(RDF.type, RDFS.Class)),  # the shape is a class: its instances are targets
 }
 
+CLOSED = st.tuples(st.booleans(), st.lists(st.sampled_from([RDF.type, EX.q]), max_size=2, unique=True)).map(
+    lambda t: _both(_set(SH.closed, Literal(t[0])), *([_listed(SH.ignoredProperties, t[1])] if t[1] else []))
+)
 SPARQL = [  # SPARQL-based constraints ($this pre-bound)
     "SELECT $this ?value WHERE { $this <http://example.org/p> ?value . FILTER(isLiteral(?value)) }",
     "SELECT $this WHERE { FILTER NOT EXISTS { $this <http://example.org/q> ?x } }",
@@ -272,6 +326,8 @@ def shapes_graphs(draw: st.DrawFn) -> rdflib.Graph:
                 prop = EX[f"S{i}P{j}"]
                 g.add((shape, SH.property, prop))
                 g += draw(property_shapes(prop))
+            if SH.closed in SUPPORTED and draw(st.booleans()):
+                draw(CLOSED)(g, shape)
             for k, select in enumerate(draw(st.lists(st.sampled_from(SPARQL), max_size=1))):
                 constraint = EX[f"S{i}Q{k}"]
                 g.add((shape, SH.sparql, constraint))
@@ -345,11 +401,16 @@ def compiled_results(shapes: rdflib.Graph, data: rdflib.Graph) -> Counter[Key]:
 
 
 def pyshacl_results(shapes: rdflib.Graph, data: rdflib.Graph) -> Counter[Key]:
-    """pySHACL's results (the fallback engine, given every shape) over ``data`` as stored."""
+    """pySHACL's results over ``data`` as stored. Warnings not allowed: a node conforms to a nested
+    shape when it gives no result, whatever that shape's severity (SHACL 1.0, 3.4 "Conformance
+    Checking"); pySHACL's allow_warnings=True counts a failing nested Warning shape as conforming
+    in sh:or, sh:not and qualified counts (not in sh:node)."""
     copy = rdflib.Graph()
     for q in stored(data):
         copy.add((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)))
-    report = Fallback(shapes, {s: "all" for s in targeted(shapes)}).validate(copy).graph
+    _conforms, report, _text = pyshacl.validate(
+        copy, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False
+    )
     return Counter(
         (
             _term(report.value(r, SH.focusNode)),
@@ -359,7 +420,7 @@ def pyshacl_results(shapes: rdflib.Graph, data: rdflib.Graph) -> Counter[Key]:
             report.value(r, SH.sourceConstraintComponent),
             report.value(r, SH.resultSeverity),
         )
-        for r in report.subjects(RDF.type, SH.ValidationResult)
+        for r in report.objects(None, SH.result)  # not the nested ones under sh:detail
     )
 
 
@@ -374,7 +435,7 @@ def assert_same(shapes: rdflib.Graph, data: rdflib.Graph) -> None:
     compiled = compiled_results(shapes, data)
     try:
         reference = pyshacl_results(shapes, data)
-    except Exception as exc:  # the fallback's "not well-formed" error, pySHACL's words in it
+    except Exception as exc:  # pySHACL's ReportableRuntimeError
         if "to compare a BlankNode" in str(exc):
             raise PyshaclRefuses(str(exc)) from None
         raise
@@ -384,24 +445,35 @@ def assert_same(shapes: rdflib.Graph, data: rdflib.Graph) -> None:
     )
 
 
+def _lonely_focus_on_a_zero_length_path(shapes: rdflib.Graph, data: rdflib.Graph) -> bool:
+    """A sh:targetNode the data does not mention, and a path that may have length zero."""
+    nullable = any(True for p in (SH.zeroOrMorePath, SH.zeroOrOnePath) for _t in shapes.triples((None, p, None)))
+    mentioned = {n for s, _p, o in data for n in (s, o)}
+    return nullable and any(n not in mentioned for n in shapes.objects(None, SH.targetNode))
+
+
 @PROFILE
 @given(shapes=shapes_graphs(), data=data_graphs())
 def test_the_compiled_engine_gives_pyshacls_results(shapes: rdflib.Graph, data: rdflib.Graph) -> None:
     note(shapes.serialize(format="turtle"))
     note(data.serialize(format="turtle"))
+    if _lonely_focus_on_a_zero_length_path(shapes, data):
+        reject()  # a known difference, pinned by test_a_known_difference
     try:
         assert_same(shapes, data)
     except PyshaclRefuses:
         reject()  # pinned by test_a_blank_node_is_not_less_than_anything
 
 
-def test_every_drawn_feature_is_one_the_compiler_reads() -> None:
-    """The strategies draw only terms the compiler supports (a typo would fall back, or fail)."""
-    from allianceld.validation.compiled import SUPPORTED
-
-    drawn = {SH[k] for k in list(NODE_VALUE) + list(PROPERTY_ONLY) + list(TARGETS) if k != "implicit"}
-    drawn |= {SH["or"], SH["not"], SH.flags, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.inversePath}
-    assert drawn <= SUPPORTED, drawn - SUPPORTED
+def test_every_feature_the_compiler_reads_is_drawn() -> None:
+    """A SHACL term the compiler learns must be drawn here too (else its results go unchecked)."""
+    drawn = {SH[k] for k in [*NODE_VALUE, *LOGICAL, *PROPERTY_ONLY, *TARGETS, *PATHS] if " " not in k}
+    drawn |= {SH.flags, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint}
+    drawn |= {SH.closed, SH.ignoredProperties, SH.property, SH.sparql, SH.select, SH.severity, SH.deactivated}
+    drawn |= {SH.path}
+    not_constraints = {SH.message, SH.name, SH.description, SH.order, SH.group, SH.prefixes, SH.declare}
+    not_constraints |= {SH.prefix, SH.namespace}
+    assert SUPPORTED - not_constraints - drawn == set()
 
 
 # -- the differences found, kept as regressions ---------------------------------------------------
@@ -425,7 +497,8 @@ REGRESSIONS: dict[str, tuple[str, str]] = {
     "targetObjectsOf and a SPARQL constraint": (
         "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:message 'm' ; sh:sparql [ sh:select "
         "'SELECT $this ?value WHERE { $this ex:p ?value . FILTER(isLiteral(?value)) }' ; "
-        "sh:prefixes ex:ontology ] . ex:ontology sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] .",
+        "sh:prefixes ex:ontology ] . "
+        "ex:ontology sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] .",
         "ex:n0 ex:p ex:n1 . ex:n1 ex:p 1 .",
     ),
     "targetSubjectsOf and a SPARQL constraint": (
@@ -433,12 +506,67 @@ REGRESSIONS: dict[str, tuple[str, str]] = {
         "'SELECT $this ?value WHERE { $this <http://example.org/p> ?value . FILTER(isLiteral(?value)) }' ] .",
         "ex:n0 ex:q ex:n1 ; ex:p 1 .",
     ),
+    # SHACL 1.0, 3.4: a node conforms to a shape when validating it gives no result, whatever the
+    # severity; the compiler counted a failing nested Warning shape as conforming (as pySHACL does
+    # with allow_warnings) in sh:or, sh:not and qualified counts
+    "a failing nested Warning shape in sh:or": (
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path ex:p ; sh:message 'm' ; "
+        "sh:or ( [ sh:pattern '^a' ; sh:severity sh:Warning ] ) .",
+        "ex:n0 ex:p ex:n0 .",
+    ),
+    "a failing nested Warning shape in sh:not": (
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path ex:p ; sh:message 'm' ; "
+        "sh:not [ sh:pattern '^a' ; sh:severity sh:Info ] .",
+        "ex:n0 ex:p ex:n0 .",
+    ),
+    "a failing nested Warning shape in a qualified count": (
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path ex:p ; sh:message 'm' ; "
+        "sh:qualifiedValueShape [ sh:pattern '^a' ; sh:severity sh:Warning ] ; sh:qualifiedMaxCount 0 .",
+        "ex:n0 ex:p ex:n0 .",
+    ),
+    "a failing nested Warning shape in sh:node": (
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path ex:p ; sh:message 'm' ; "
+        "sh:node [ sh:pattern '^a' ; sh:severity sh:Warning ] .",
+        "ex:n0 ex:p ex:n0 .",
+    ),
+}
+KNOWN: dict[str, tuple[str, str, str]] = {
+    "a zero-length path from a focus node the data does not mention": (
+        "SPARQL evaluates `?this p* ?value` bottom-up: a zero-length path reaches only the nodes of the graph, "
+        "so a sh:targetNode without triples has no value node (SHACL: the focus node itself); the compiled "
+        "query must bind the focus node before the path or add it as a value",
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path [ sh:zeroOrMorePath ex:p ] ; "
+        "sh:class ex:C ; sh:message 'm' .",
+        "",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(REGRESSIONS))
 def test_a_difference_found_once(name: str) -> None:
     assert_same(*_graphs(*REGRESSIONS[name]))
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[name][0])) for name in KNOWN]
+)
+def test_a_known_difference(name: str) -> None:
+    _reason, shapes, data = KNOWN[name]
+    assert_same(*_graphs(shapes, data))
+
+
+def test_an_inverse_sequence_is_walked_backwards() -> None:
+    """``^(p/q)`` is ``^q/^p`` (SPARQL 1.1, 9.1; SHACL 2.3.1.2): pySHACL walks ``^p/^q`` instead;
+    the compiler follows the spec."""
+    shapes, data = _graphs(
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:n0 ; sh:path [ sh:inversePath ( ex:p ex:q ) ] ; "
+        "sh:class ex:C ; sh:message 'm' .",
+        "ex:n1 ex:q ex:n0 . ex:n0 ex:p ex:n0 . ex:n2 ex:p ex:n1 .",
+    )
+    assert plan(shapes).fallback == {}
+    [(focus, _path, value, *_rest)] = compiled_results(shapes, data).elements()  # n2 p n1 q n0
+    assert (focus, value) == ("<http://example.org/n0>", "<http://example.org/n2>")
+    assert [v for _f, _p, v, *_r in pyshacl_results(shapes, data).elements()] == ["<http://example.org/n1>"]
 
 
 def test_a_blank_node_is_not_less_than_anything() -> None:

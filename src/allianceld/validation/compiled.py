@@ -583,8 +583,7 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"{_n3(p)} in the nested shape {_n3(shape)} is not supported")
         if self._deactivated(shape):
             return "true"
-        if self._one(shape, SH.severity) in (SH.Warning, SH.Info):
-            return "true"  # pySHACL, allowing warnings, counts a nested Warning/Info shape as conforming
+        self._severity(shape)  # a node conforms when there is no result, whatever its severity (SHACL 1.0, 3.4)
         self._nesting.append(shape)
         try:
             if (shape, SH.path, None) in self.g:
