@@ -1,18 +1,22 @@
 """What a write can change in a validation report, so that validating it costs what it changes.
 
-A shape reads the data around its focus node along paths: ``sh:path`` (forward or inverse), the
-value checks on the nodes a path reaches (``sh:class`` reads their ``rdf:type``), and the triple
-patterns of SPARQL constraints, measured from ``$this``. :class:`Reach` derives those read steps
-from the shapes themselves. When every shape reads at most two steps from its focus node (true of
-allianceld's shapes), a changed triple ``(a p b)`` can only change the results of
+A shape reads the data around its focus node along paths: ``sh:path`` (each alternative of it),
+the value checks on the nodes a path reaches (``sh:class`` reads their ``rdf:type``, ``sh:closed``
+every predicate), the other predicate of a pair constraint, and the triple patterns of SPARQL
+constraints, measured from ``$this``. :class:`Reach` derives those read steps from the shapes
+themselves (every node typed as a shape, and every subject of a target). When every shape reads
+at most two steps from its focus node (true of allianceld's shapes), a changed triple ``(a p b)``
+can only change the results of
 
 * ``a`` and ``b`` themselves (a one-step read, or a target), and
 * the nodes one step away that read ``p`` as their second step: for a read ``q1`` then ``p``
   (each forward or inverse), the nodes that reach ``a`` (or ``b``) by ``q1``.
 
 :func:`scope` finds those focus nodes with index look-ups in the store and gathers the triples
-their shapes read (two steps around them) as the context of a small validation run. When the
-shapes read further, or the ontology itself changes, it returns None: validate everything.
+their shapes read (two steps around them) as the context of a small validation run, with the
+class hierarchy the data holds; a literal is a focus node too when a shape reads the triples
+naming it. When the shapes read further (a path repeating over the data), or the class hierarchy
+or the ontology itself changes, it returns None: validate everything.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
+from allianceld.validation.compiled import targeted
 from allianceld.vocab import ONTOLOGY_GRAPH, SH
 
 ANY = "*"  # a read step whose predicate is a variable
@@ -59,7 +64,7 @@ class Reach:
         reach = cls()
         try:
             declared = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
-            for shape in declared:
+            for shape in declared | set(targeted(shapes)):  # a subject of a target is a shape, typed or not
                 reach._shape(shapes, shape, ())
             prefixes = _declared_prefixes(shapes)
             for select in shapes.objects(None, SH.select):
@@ -83,22 +88,25 @@ class Reach:
 
     def _shape(self, g: rdflib.Graph, shape: Any, prefix: tuple[Step, ...]) -> None:
         """Record the reads of a shape applied to nodes reached by ``prefix``."""
-        path = g.value(shape, SH.path)
-        here = prefix + (_path_steps(g, path) if path is not None else ())
-        if len(here) > len(prefix):
-            self._add(here)
         for pred in (SH.lessThan, SH.lessThanOrEquals, SH.equals, SH.disjoint):
             for other in g.objects(shape, pred):
                 self._add((*prefix, (str(other), True)))
-        if (shape, SH["class"], None) in g:
-            self._add((*here, (str(RDF.type), True)))
-        for check in (SH.node, SH.qualifiedValueShape, SH["not"], SH.property):
-            for nested in g.objects(shape, check):
-                self._shape(g, nested, here)
-        for combine in (SH["or"], SH["and"], SH.xone):
-            for members in g.objects(shape, combine):
-                for nested in rdflib.collection.Collection(g, members):
+        if (shape, SH.closed, rdflib.Literal(True)) in g:  # every predicate of the node
+            self._add((*prefix, (ANY, True)))
+        path = g.value(shape, SH.path)
+        for steps in _path_steps(g, path) if path is not None else [()]:
+            here = prefix + steps
+            if len(here) > len(prefix):
+                self._add(here)
+            if (shape, SH["class"], None) in g:
+                self._add((*here, (str(RDF.type), True)))
+            for check in (SH.node, SH.qualifiedValueShape, SH["not"], SH.property):
+                for nested in g.objects(shape, check):
                     self._shape(g, nested, here)
+            for combine in (SH["or"], SH["and"], SH.xone):
+                for members in g.objects(shape, combine):
+                    for nested in rdflib.collection.Collection(g, members):
+                        self._shape(g, nested, here)
 
     def _sparql(self, text: str, prefixes: dict[str, str]) -> None:
         """Record the reads of a SPARQL constraint: each triple pattern, at its distance from $this."""
@@ -169,15 +177,32 @@ def _rdflib_path_steps(p: Any) -> tuple[Step, ...]:
     raise Unbounded(f"a path allianceld cannot bound: {p}")
 
 
-def _path_steps(g: rdflib.Graph, path: Any) -> tuple[Step, ...]:
-    """The steps of a SHACL property path."""
+def _path_steps(g: rdflib.Graph, path: Any) -> list[tuple[Step, ...]]:
+    """The step sequences a SHACL property path may take (one per alternative; a zero-or-one path
+    may take none); Unbounded when a repetition walks the data."""
     if isinstance(path, rdflib.URIRef):
-        return ((str(path), True),)
+        return [((str(path), True),)]
     inverse = g.value(path, SH.inversePath)
     if inverse is not None:
-        return tuple((iri, not fwd) for iri, fwd in reversed(_path_steps(g, inverse)))
+        return [tuple((iri, not fwd) for iri, fwd in reversed(steps)) for steps in _path_steps(g, inverse)]
     if (path, RDF.first, None) in g:
-        return tuple(s for part in rdflib.collection.Collection(g, path) for s in _path_steps(g, part))
+        found: list[tuple[Step, ...]] = [()]
+        for part in rdflib.collection.Collection(g, path):
+            found = [done + more for done in found for more in _path_steps(g, part)]
+        return found
+    members = g.value(path, SH.alternativePath)
+    if members is not None:
+        return [steps for member in rdflib.collection.Collection(g, members) for steps in _path_steps(g, member)]
+    optional = g.value(path, SH.zeroOrOnePath)
+    if optional is not None:
+        return [(), *_path_steps(g, optional)]
+    for repeat in (SH.zeroOrMorePath, SH.oneOrMorePath):
+        inner = g.value(path, repeat)
+        if inner is not None:
+            walks = _path_steps(g, inner)
+            if all(iri in ONTOLOGY_STEPS for steps in walks for iri, _fwd in steps):
+                return [(), *walks] if repeat == SH.zeroOrMorePath else walks
+            raise Unbounded(f"a repeated path over data: {path}")
     raise Unbounded(f"a SHACL path allianceld cannot bound: {path}")
 
 
@@ -201,9 +226,15 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
         return None
     view = _View(kb, incoming, [g for g in kb.data_graphs() if g not in replaced])
     changed = changed_triples(kb, incoming, replaced)
+    if any(p == RDFS.subClassOf for _s, p, _o in changed):  # the instances of every class below may change
+        return None
 
     focus = mentioned(changed)
     named = set(focus)
+    # a literal is a focus node (sh:targetNode, sh:targetObjectsOf) read by the triples naming it as object
+    firsts_in = {q for q, fwd in reach.first if not fwd} | reach.object_targets
+    literals = {o for _s, p, o in changed if isinstance(o, rdflib.Literal) and ({ANY, str(p)} & firsts_in)}
+    focus |= literals
     for (q1, fwd1), (q2, fwd2) in reach.second:
         for s, p, o in changed:
             if q2 not in (ANY, str(p)):
@@ -215,6 +246,10 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
             focus |= view.neighbours([middle], None if q1 == ANY else q1, forward=not fwd1)
 
     context = rdflib.Graph()
+    for t in view.subclasses():  # the class hierarchy the data holds: a class target reads it
+        context.add(t)
+    for t in view.naming(sorted(literals), firsts_in):
+        context.add(t)
     nodes = [n for n in focus if not isinstance(n, rdflib.Literal)]
     firsts_in = {q for q, fwd in reach.first if not fwd}
     via_out = {q1 for (q1, fwd1), _ in reach.second if fwd1}
@@ -278,6 +313,28 @@ class _View:
         for quad in self.kb.match(stored, ox_preds, incoming=not forward, graphs=self.graphs, limit=limit):
             yield _rdflib_triple(quad)
 
+    def subclasses(self) -> Iterator[tuple[Any, Any, Any]]:
+        """The rdfs:subClassOf triples of the data (the ontology's are given to every validation)."""
+        yield from self.incoming.triples((None, RDFS.subClassOf, None))
+        if self.graphs:
+            query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(str(RDFS.subClassOf))} ?o }}"
+            for row in self.kb.query(query, default_graph_uris=sorted(self.graphs)):
+                yield rdflib_term(row["s"]), RDFS.subClassOf, rdflib_term(row["o"])
+
+    def naming(self, literals: list[Any], predicates: set[str]) -> Iterator[tuple[Any, Any, Any]]:
+        """The triples with one of ``literals`` as object and one of ``predicates`` (any when ANY)."""
+        for literal in literals:
+            for p in [None] if ANY in predicates else [rdflib.URIRef(q) for q in sorted(predicates)]:
+                yield from self.incoming.triples((None, p, literal))
+                if not self.graphs:
+                    continue
+                bound = {"o": _ox_literal(literal)} | ({} if p is None else {"p": ox.NamedNode(str(p))})
+                rows = self.kb.query(
+                    "SELECT ?s ?p WHERE { ?s ?p ?o }", substitutions=bound, default_graph_uris=sorted(self.graphs)
+                )
+                for row in rows:
+                    yield rdflib_term(row["s"]), p if p is not None else rdflib_term(row["p"]), literal
+
     def neighbours(self, nodes: list[Any], predicate: str | None, *, forward: bool) -> set[Any]:
         """The nodes one ``predicate`` step from ``nodes`` (any predicate when None)."""
         found = set()
@@ -292,6 +349,12 @@ def _ox_node(node: Any) -> ox.NamedNode | ox.BlankNode | None:
     if isinstance(node, rdflib.BNode):
         return ox.BlankNode(str(node))
     return None
+
+
+def _ox_literal(literal: rdflib.Literal) -> ox.Literal:
+    if literal.language:
+        return ox.Literal(str(literal), language=literal.language)
+    return ox.Literal(str(literal), datatype=ox.NamedNode(str(literal.datatype)) if literal.datatype else None)
 
 
 def _rdflib_triple(quad: ox.Quad | ox.Triple) -> tuple[Any, Any, Any]:
