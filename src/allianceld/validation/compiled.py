@@ -412,6 +412,11 @@ class CompiledShapes:
                 if not isinstance(t, rdflib.URIRef):
                     raise UnsupportedShapes(f"a target of {_n3(shape)} is not an IRI: {_n3(t)}")
             written = [_term(n, shape) for n in nodes]
+            if nodes and any(self._nullable(p) for n in reachable(self.g, [shape]) for p in self.g.objects(n, SH.path)):
+                raise UnsupportedShapes(
+                    f"{_n3(shape)} has sh:targetNode and a path that may have length zero: pyoxigraph finds no "
+                    "zero-length path from a node the data does not mention"
+                )
             branches = [f"{{ {self._class_mark('generate', '?this', c)} }}" for c in classes]
             branches += [f"{{ [] {_iri(p)} ?this . }}" for p in objects_of]  # "." ends it when inlined
             branches += [f"{{ ?this {_iri(p)} [] . }}" for p in subjects_of]
@@ -762,6 +767,23 @@ class CompiledShapes:
         """Is the path of ``prop`` more than an IRI or its inverse (its solutions may repeat a value)?"""
         path = self._one(prop, SH.path)
         return not isinstance(path, rdflib.URIRef) and not isinstance(self._one(path, SH.inversePath), rdflib.URIRef)
+
+    def _nullable(self, path: Node, depth: int = 0) -> bool:
+        """May the SHACL path ``path`` have length zero (reach the node itself)?"""
+        if isinstance(path, rdflib.URIRef) or depth > 50:
+            return False
+        if (path, RDF.first, None) in self.g:
+            return all(self._nullable(m, depth + 1) for m in Collection(self.g, path))
+        if (path, SH.zeroOrMorePath, None) in self.g or (path, SH.zeroOrOnePath, None) in self.g:
+            return True
+        for alternatives in self.g.objects(path, SH.alternativePath):
+            if any(self._nullable(m, depth + 1) for m in Collection(self.g, alternatives)):
+                return True
+        return any(
+            self._nullable(inner, depth + 1)
+            for p in (SH.inversePath, SH.oneOrMorePath)
+            for inner in self.g.objects(path, p)
+        )
 
     def _path_text(self, path: Node, seen: set[Node]) -> str:
         """A SHACL property path as a SPARQL property path (SHACL 2.3.1)."""
