@@ -363,3 +363,45 @@ def test_a_write_of_the_class_hierarchy_is_validated_with_the_whole_store(tmp_pa
         assert _key(validator.validate(data, kb, replacing=[graph])) == _key(full)
     finally:
         kb.close()
+
+
+COMPONENT = """
+ex:LiteralTwoStepsOn a sh:ConstraintComponent ;
+    sh:parameter [ sh:path ex:literalNext ] ;
+    sh:propertyValidator [ a sh:SPARQLSelectValidator ; sh:message 'm' ; sh:select
+        "SELECT $this ?value WHERE { $this $PATH ?value . ?value ex:q ?x . FILTER(isLiteral(?x)) }" ;
+        sh:prefixes ex:prefixes ] .
+ex:prefixes sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] .
+"""
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_a_sparql_based_constraint_component_reads_beyond_its_own_patterns(tmp_path: Path, engine: str) -> None:
+    """A component's query reads the value nodes of whatever path uses it ($PATH, here two steps)
+    and then its own patterns: three steps from the focus node, so the whole store is validated."""
+    case: Case = (
+        COMPONENT + "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "
+        "sh:property [ sh:path ( ex:p ex:r ) ; ex:literalNext true ] .",
+        {"one": "ex:a a ex:C ; ex:p ex:b . ex:b ex:r ex:c ."},
+        ("values", "ex:c ex:q 'x' ."),
+        False,
+    )
+    validator, kb, data, graph = _setup(tmp_path, case, engine)
+    try:
+        assert not validator.reach.bounded
+        full = validator.validate(data, kb, replacing=[graph], full=True)
+        assert [r.focus_node for r in full.results] == ["http://example.org/a"], full.to_text()
+        assert _key(validator.validate(data, kb, replacing=[graph])) == _key(full)
+    finally:
+        kb.close()
+
+
+def test_a_sparql_constraint_that_does_not_parse_is_read_as_unbounded(tmp_path: Path) -> None:
+    """The engines name what is wrong with it; deriving the reads does not stop the validator."""
+    shapes = _graph(
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "
+        "sh:sparql [ sh:select 'SELECT $this WHERE { $this foo:bar ?x }' ] ."
+    )
+    assert not Reach.of(shapes).bounded
+    (tmp_path / "shapes.ttl").write_text(shapes.serialize(format="turtle"))
+    assert Validator([tmp_path / "shapes.ttl"], rdflib.Graph()).plan.fallback  # built; the shape falls back

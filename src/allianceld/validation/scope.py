@@ -41,6 +41,8 @@ from allianceld.vocab import ONTOLOGY_GRAPH, SH
 ANY = "*"  # a read step whose predicate is a variable
 ONTOLOGY_STEPS = {str(RDFS.subClassOf), str(RDFS.subPropertyOf)}  # read in the ontology, always at hand
 Step = tuple[str, bool]  # (predicate IRI or ANY, forward?)
+# SHACL-SPARQL terms whose queries run on the value nodes of any path ($PATH) or select focus nodes
+FREE_READS = (SH.parameter, SH.validator, SH.nodeValidator, SH.propertyValidator, SH.ask, SH.target)
 VALUE_CHECKS = (SH["class"], SH.node, SH.qualifiedValueShape, SH["or"], SH["and"], SH.xone, SH["not"], SH.property)
 
 
@@ -63,6 +65,9 @@ class Reach:
         more than two steps from its focus node (then only a full validation is exact)."""
         reach = cls()
         try:
+            for p in FREE_READS:
+                if (None, p, None) in shapes:
+                    raise Unbounded(f"{p}: a SPARQL-based constraint component or target reads what its query reads")
             declared = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
             for shape in declared | set(targeted(shapes)):  # a subject of a target is a shape, typed or not
                 reach._shape(shapes, shape, ())
@@ -110,7 +115,10 @@ class Reach:
 
     def _sparql(self, text: str, prefixes: dict[str, str]) -> None:
         """Record the reads of a SPARQL constraint: each triple pattern, at its distance from $this."""
-        patterns = list(_patterns(prepareQuery(text, initNs=prefixes).algebra))
+        try:
+            patterns = list(_patterns(prepareQuery(text, initNs=prefixes).algebra))
+        except Exception as exc:  # rdflib raises bare Exceptions; the engines say what is wrong
+            raise Unbounded(f"a SPARQL constraint that does not parse: {exc}") from None
         this = rdflib.Variable("this")
         distance: dict[Any, tuple[Step, ...]] = {this: ()}
         changed = True
