@@ -192,6 +192,16 @@ CASES: dict[str, Case] = {
         ("types", "ex:b a ex:D . ex:c a ex:D ."),
         True,
     ),
+    "sh:qualifiedValueShapesDisjoint: a sibling shape reads the values' own triples": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:message 'm' ; "
+        "sh:qualifiedValueShape [ sh:nodeKind sh:IRI ] ; sh:qualifiedMinCount 1 ; "
+        "sh:qualifiedValueShapesDisjoint true ] ; "
+        "sh:property [ sh:path ex:q ; sh:qualifiedValueShape [ sh:property [ sh:path ex:r ; sh:minCount 1 ] ] ; "
+        "sh:qualifiedMinCount 0 ] .",
+        {"one": "ex:a a ex:C ; ex:p ex:b ."},
+        ("values", "ex:b ex:r 1 ."),
+        True,
+    ),
     # -- logical constraints and nested shapes ---------------------------------------------------------
     "sh:or of classes": (
         "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; "

@@ -108,6 +108,9 @@ class Reach:
             for check in (SH.node, SH.qualifiedValueShape, SH["not"], SH.property):
                 for nested in g.objects(shape, check):
                     self._shape(g, nested, here)
+            if (shape, SH.qualifiedValueShapesDisjoint, rdflib.Literal(True)) in g:
+                for sibling in _siblings(g, shape):  # the values are checked against them too
+                    self._shape(g, sibling, here)
             for combine in (SH["or"], SH["and"], SH.xone):
                 for members in g.objects(shape, combine):
                     for nested in rdflib.collection.Collection(g, members):
@@ -137,6 +140,14 @@ class Reach:
             via = s if s in distance else o
             forward = via is s
             self._add(distance[via] + tuple((iri, fwd == forward) for iri, fwd in _pattern_steps(p)))
+
+
+def _siblings(g: rdflib.Graph, shape: Any) -> set[Any]:
+    """The qualified value shapes of the other property shapes of ``shape``'s parents (SHACL 4.7.3)."""
+    own = set(g.objects(shape, SH.qualifiedValueShape))
+    parents = set(g.subjects(SH.property, shape))
+    others = {o for parent in parents for o in g.objects(parent, SH.property)}
+    return {q for other in others for q in g.objects(other, SH.qualifiedValueShape)} - own
 
 
 def _data(steps: tuple[Step, ...]) -> tuple[Step, ...]:
