@@ -1569,10 +1569,10 @@ class SparqlValidator:
         store = ox.Store()
         store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         for part in parts:
-            if isinstance(part, rdflib.Graph):
-                data = part.serialize(format="nt", encoding="utf-8")
-                if data.strip():
-                    store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            if isinstance(part, rdflib.Graph):  # blank node labels kept (Store.load renames them): results
+                data = part.serialize(format="nt", encoding="utf-8")  # name the nodes the caller knows
+                parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+                store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in parsed)
             else:
                 load(store, part)
         return store
