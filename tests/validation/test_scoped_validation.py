@@ -85,6 +85,12 @@ CASES: dict[str, Case] = {
         ("two", "ex:c ex:p 'x' ."),
         True,
     ),
+    "sh:targetObjectsOf, a double literal (rdflib and pyoxigraph write it apart)": (
+        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:datatype xsd:integer ; sh:message 'm' .",
+        {"one": "ex:b ex:p 1 ."},
+        ("two", "ex:c ex:p 1e0 ."),
+        True,
+    ),
     "sh:targetSubjectsOf": (
         "ex:S a sh:PropertyShape ; sh:targetSubjectsOf ex:q ; sh:path ex:p ; sh:minCount 1 ; sh:message 'm' .",
         {"one": "ex:a ex:p 1 ."},

@@ -28,7 +28,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib import RDF, RDFS
+from rdflib import RDF, RDFS, XSD
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -253,7 +253,7 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
     # a literal is a focus node (sh:targetNode, sh:targetObjectsOf) read by the triples naming it as object
     firsts_in = {q for q, fwd in reach.first if not fwd} | reach.object_targets
     literals = {o for _s, p, o in changed if isinstance(o, rdflib.Literal) and ({ANY, str(p)} & firsts_in)}
-    focus |= literals
+    focus |= literals | {_as_stored(t) for t in literals}  # as rdflib writes it, and as pyoxigraph stores it
     for (q1, fwd1), (q2, fwd2) in reach.second:
         for s, p, o in changed:
             if q2 not in (ANY, str(p)):
@@ -374,6 +374,18 @@ def _ox_literal(literal: rdflib.Literal) -> ox.Literal:
     if literal.language:
         return ox.Literal(str(literal), language=literal.language)
     return ox.Literal(str(literal), datatype=ox.NamedNode(str(literal.datatype)) if literal.datatype else None)
+
+
+def _as_stored(literal: rdflib.Literal) -> rdflib.Literal:
+    """``literal`` in the form pyoxigraph stores it ("1e0"^^xsd:double as "1", where rdflib writes "1.0")."""
+    store = ox.Store()
+    node = ox.NamedNode("urn:x-allianceld:literal")
+    store.add(ox.Quad(node, node, _ox_literal(literal)))
+    stored = next(iter(store)).object
+    assert isinstance(stored, ox.Literal)
+    if stored.language or stored.datatype.value == str(XSD.string):
+        return rdflib_term(stored)
+    return rdflib.Literal(stored.value, datatype=rdflib.URIRef(stored.datatype.value), normalize=False)
 
 
 def _rdflib_triple(quad: ox.Quad | ox.Triple) -> tuple[Any, Any, Any]:
