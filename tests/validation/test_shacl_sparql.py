@@ -298,7 +298,10 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; {} .
             'sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o . FILTER EXISTS { $shapesGraph ?a ?b } }" ]',
             "shapesGraph",
         ),
-        ("ex:param 1 . [] sh:parameter [ sh:path ex:param ]", "constraint component"),
+        (
+            "sh:node [ ex:param 1 ] . ex:Component a sh:ConstraintComponent ; sh:parameter [ sh:path ex:param ]",
+            "constraint component in a nested shape",
+        ),
         ("sh:property [ sh:path [ sh:zeroOrMorePath ex:p ; sh:inversePath ex:q ] ]", "well-formed SHACL path"),
         ('sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o } LIMIT 1" ]', "LIMIT"),
         ('sh:sparql [ sh:select "SELECT ?x WHERE { $this ?p ?x }" ]', "$this"),

@@ -303,6 +303,15 @@ class _Query:
     needs: tuple[tuple[str, str], ...] = ()  # run only if one is in the store: ("p", predicate) or ("c", class)
 
 
+@dataclass(frozen=True)
+class _Component:
+    """A SPARQL-based constraint component: its parameters (path, optional?) and validators."""
+
+    node: Node
+    parameters: tuple[tuple[rdflib.URIRef, bool], ...]
+    validators: dict[Node, Node | None]
+
+
 @dataclass
 class _Owner:
     """A shape with targets: its focus nodes, as a generating pattern and as a test."""
@@ -325,6 +334,7 @@ class CompiledShapes:
         self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
         self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
         self._nesting: list[Node] = []  # the nested shapes being written out (recursion is refused)
+        self.components = self._components()
         chosen = targeted(shapes) if only is None else list(only)
         self.shapes = [s for s in chosen if not self._deactivated(s)]
         self._refuse_unsupported(self.shapes)
@@ -348,11 +358,14 @@ class CompiledShapes:
                 self.queries += [self._sparql(owner, c) for c in self._objects(owner.shape, SH.sparql)]
                 self.queries += self._closed(owner)
                 self.queries += self._node_pairs(owner)
+                self.queries += self._applied(owner, owner.shape, node=True)
             for prop in mine:
                 if (prop, SH.path, None) not in self.g:
                     raise UnsupportedShapes(f"the property shape {_n3(prop)} has no sh:path")
                 props.setdefault(prop, []).append(owner)
                 checks += self._minimums(prop, owner)
+                self.queries += self._applied(owner, prop, node=False)
+                self.queries += [self._sparql(owner, c, prop) for c in self._objects(prop, SH.sparql)]
             self.queries += self._masked(owner, checks)
         self.queries += self._paths(props)
         self.class_iris = sorted({c for _k, _v, c in self._classes})
@@ -383,16 +396,13 @@ class CompiledShapes:
     def _refuse_unsupported(self, shapes: list[Node]) -> None:
         """Refuse any SHACL term this compiler does not evaluate in ``shapes`` and what they reach,
         and the parameters of constraint components the shapes graph declares (SHACL-SPARQL 6)."""
-        parameters = {
-            path
-            for parameter in self.g.objects(None, SH.parameter)  # of a constraint component, whatever its type
-            for path in self.g.objects(parameter, SH.path)
-        }
+        parameters = {path for c in self.components for path, _optional in c.parameters}
+        top = set(shapes) | {p for s in shapes for p in self.g.objects(s, SH.property)}
         for s in sorted(reachable(self.g, shapes), key=str):
             for p, o in self.g.predicate_objects(s):
-                if p in parameters:
+                if p in parameters and s not in top:
                     raise UnsupportedShapes(
-                        f"{_n3(p)} (on {_n3(s)}) is a parameter of a SPARQL-based constraint component"
+                        f"{_n3(p)} (on {_n3(s)}): a SPARQL-based constraint component in a nested shape"
                     )
                 if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(SH)):
                     if o not in SUPPORTED_TYPES:
@@ -881,7 +891,7 @@ class CompiledShapes:
         """The queries driven by the triples of each path, for all the property shapes on it."""
         groups: dict[str, list[Node]] = {}
         for prop in props:
-            for p in (SH.property, SH.sparql, SH.closed):
+            for p in (SH.property, SH.closed):
                 if (prop, p, None) in self.g:
                     raise UnsupportedShapes(f"{_n3(p)} on the property shape {_n3(prop)} is not supported")
             step, _path = self._path(prop)
@@ -1031,23 +1041,30 @@ class CompiledShapes:
 
     # -- SPARQL-based constraints ----------------------------------------------------------------
 
-    def _sparql(self, owner: _Owner, constraint: Node) -> _Query:
-        """A SPARQL-based constraint as one query over all focus nodes of ``owner``: the focus
-        nodes are joined first in the WHERE clause, where pySHACL pre-binds $this per node."""
+    def _sparql(self, owner: _Owner, constraint: Node, prop: Node | None = None) -> _Query:
+        """A SPARQL-based constraint (of ``owner``'s shape, or of its property shape ``prop``) as one
+        query over all focus nodes of ``owner``: the focus nodes are joined first in the WHERE
+        clause, where pySHACL pre-binds $this per node; $PATH is the property shape's path."""
         where = "the SPARQL constraint " + _n3(constraint)
         select = self._one(constraint, SH.select)
         if not (isinstance(select, rdflib.Literal) and isinstance(select.value, str)):
             raise UnsupportedShapes(f"{where} has no sh:select string")
         text = str(select)
-        if re.search(r"\$PATH\b|[?$](currentShape|shapesGraph)\b", text):
-            raise UnsupportedShapes(f"{where}: $PATH, $currentShape and $shapesGraph are not supported")
+        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
+            raise UnsupportedShapes(f"{where}: $currentShape and $shapesGraph are not supported")
+        shape, path = owner.shape, None
+        if prop is not None:
+            shape, path = prop, self._one(prop, SH.path)
+            text = self._with_path(text, prop)
+        elif any(t.kind == "var" and t.text == "$PATH" for t in sparql_text.tokens(text)):
+            raise UnsupportedShapes(f"{where}: $PATH in a constraint of a node shape")
         prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(constraint).items()))
         try:
             parsed = parseQuery(prologue + text)
         except Exception as exc:
             raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
         # checked before the translation, which moves FILTERs out of the parse tree
-        _check_where(parsed[1].get("where"), where, top=True)
+        _check_where(parsed[1]["where"], where, top=True)
         try:
             algebra = translateQuery(parsed).algebra
         except Exception as exc:
@@ -1065,11 +1082,141 @@ class CompiledShapes:
         # without aggregates a focus node met twice only repeats solutions, which count once
         focus = owner.generate if grouped else owner.inline
         query = prologue + text[:at] + f" {focus} " + text[at:]
-        own = tuple(m for m in self._objects(owner.shape, SH.message) if isinstance(m, rdflib.Literal))
+        own = tuple(m for m in self._objects(shape, SH.message) if isinstance(m, rdflib.Literal))
         extra = tuple(m for m in self._objects(constraint, SH.message) if isinstance(m, rdflib.Literal))
         messages = tuple(m for m in extra if m not in own) + own
-        spec = Spec(owner.shape, SH.SPARQLConstraintComponent, self._severity(owner.shape), messages, None, "focus")
-        return _Query(query, _sparql_rows(spec, projected, constraint), dedupe=projected, needs=owner.needs)
+        spec = Spec(shape, SH.SPARQLConstraintComponent, self._severity(shape), messages, path, "focus")
+        rows = _sparql_rows(spec, projected, constraint, default_path=path)
+        return _Query(query, rows, dedupe=projected, needs=owner.needs)
+
+    def _with_path(self, text: str, prop: Node) -> str:
+        """``text`` with each ``$PATH`` token written as the SPARQL path of ``prop``'s sh:path."""
+        path = self._one(prop, SH.path)
+        assert path is not None
+        written = self._path_text(path, set())
+        return "".join(written if t.kind == "var" and t.text == "$PATH" else t.text for t in sparql_text.tokens(text))
+
+    def _components(self) -> list[_Component]:
+        """The SPARQL-based constraint components the shapes graph declares (SHACL 6): the
+        instances of sh:ConstraintComponent or of a subclass of it."""
+        kinds = set(self.g.transitive_subjects(RDFS.subClassOf, SH.ConstraintComponent))
+        declared = {c for kind in kinds for c in self.g.subjects(RDF.type, kind)}
+        found = []
+        for component in sorted(declared, key=str):
+            parameters = []
+            for parameter in self._objects(component, SH.parameter):
+                path = self._one(parameter, SH.path)
+                if not isinstance(path, rdflib.URIRef):
+                    raise UnsupportedShapes(f"a parameter of {_n3(component)} has no IRI sh:path")
+                optional = self._one(parameter, SH.optional)
+                parameters.append((path, isinstance(optional, rdflib.Literal) and optional.value is True))
+            validators = {p: self._one(component, p) for p in (SH.validator, SH.nodeValidator, SH.propertyValidator)}
+            found.append(_Component(component, tuple(parameters), validators))
+        return found
+
+    def _applied(self, owner: _Owner, shape: Node, *, node: bool) -> list[_Query]:
+        """The SPARQL-based constraint components ``shape`` uses (a value for each parameter that
+        is not optional), each one query over the focus nodes of ``owner``."""
+        queries = []
+        for component in self.components:
+            values: dict[str, Node | None] = {}
+            for path, optional in component.parameters:
+                given = self._objects(shape, path)
+                if len(given) > 1:
+                    raise UnsupportedShapes(f"{_n3(shape)} has {len(given)} values of the parameter {_n3(path)}")
+                if not given and not optional:
+                    break
+                values[_local_name(path)] = given[0] if given else None
+            else:
+                select = component.validators[SH.nodeValidator if node else SH.propertyValidator]
+                validator = select if select is not None else component.validators[SH.validator]
+                if validator is None:
+                    raise UnsupportedShapes(f"{_n3(component.node)} has no validator for {_n3(shape)}")
+                queries.append(self._validator(owner, shape, component, validator, values, node=node))
+        return queries
+
+    def _validator(
+        self,
+        owner: _Owner,
+        shape: Node,
+        component: _Component,
+        validator: Node,
+        values: dict[str, Node | None],
+        *,
+        node: bool,
+    ) -> _Query:
+        """One use of a constraint component: its ASK validator (a result for each value node for
+        which it is false) or SELECT validator (a result per solution), with ``$this``, the
+        parameters (and ``$value``) bound first, as for SPARQL constraints."""
+        where = f"the validator {_n3(validator)} of {_n3(component.node)}"
+        ask, select = self._one(validator, SH.ask), self._one(validator, SH.select)
+        text = str(ask if ask is not None else select) if (ask is None) != (select is None) else None
+        if text is None:
+            raise UnsupportedShapes(f"{where} has not exactly one of sh:ask and sh:select")
+        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
+            raise UnsupportedShapes(f"{where}: $currentShape and $shapesGraph are not supported")
+        step, path = (None, None) if node else self._path(shape)
+        if not node:  # $PATH is the property shape's path, written in as a SPARQL path
+            text = self._with_path(text, shape)
+        prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(validator).items()))
+        names = {"this", "value", *values} if ask is not None else {"this", *values}
+        try:
+            parsed = parseQuery(prologue + text)
+        except Exception as exc:
+            raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
+        if "valuesClause" in parsed[1]:
+            raise UnsupportedShapes(f"{where}: a VALUES clause after the query is not supported")
+        _check_where(parsed[1]["where"], where, top=True, names=names)
+        try:
+            algebra = translateQuery(parsed).algebra
+        except Exception as exc:
+            raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
+        if algebra.name != ("AskQuery" if ask is not None else "SelectQuery"):
+            raise UnsupportedShapes(f"{where} is not an {'ASK' if ask is not None else 'SELECT'} query")
+        bound = [n for n, v in values.items() if v is not None]
+        row = " ".join(_term(values[n], shape) for n in bound)  # type: ignore[arg-type]
+        parameters = f"VALUES ({' '.join('?' + n for n in bound)}) {{ ({row}) }}" if bound else ""
+        messages = self._component_messages(shape, validator, component, values)
+        spec = Spec(shape, component.node, self._severity(shape), messages, path, "value")
+        at = sparql_text.where_start(text)
+        if ask is not None:
+            body = text[at:].rstrip()
+            if not body.endswith("}"):
+                raise UnsupportedShapes(f"{where}: the ASK query must end with its WHERE group")
+            values_of = "BIND(?this AS ?value)" if node else step("?this", "?value")  # type: ignore[misc]
+            query = (
+                f"{prologue}SELECT DISTINCT ?this ?value WHERE {{ {owner.generate} {values_of} {parameters} "
+                f"FILTER NOT EXISTS {{ {body[:-1]} }} }}"
+            )
+            return _Query(query, _valued_rows(spec), needs=owner.needs)
+        projected = [str(v) for v in algebra["PV"]]
+        if "this" not in projected:
+            raise UnsupportedShapes(f"{where} must select $this")
+        grouped = _check_algebra(algebra, where)
+        focus = owner.generate if grouped else owner.inline
+        query = prologue + text[:at] + f" {focus} {parameters} " + text[at:]
+        rows = _sparql_rows(spec, projected, None, default_path=path)
+        return _Query(query, rows, dedupe=projected, needs=owner.needs)
+
+    def _component_messages(
+        self, shape: Node, validator: Node, component: _Component, values: dict[str, Node | None]
+    ) -> tuple[rdflib.Literal, ...]:
+        """The messages of a result: the shape's, else the validator's, else the component's, with
+        the parameters' {$name} filled in (the solution's variables are filled per result)."""
+        for holder in (shape, validator, component.node):
+            found = [m for m in self._objects(holder, SH.message) if isinstance(m, rdflib.Literal)]
+            if found:
+                break
+        else:
+            found = [rdflib.Literal(f"Value does not satisfy {_n3(component.node)}")]
+        out = []
+        for m in found:
+            filled = str(m)
+            for name, value in values.items():
+                if value is not None:
+                    filled = re.sub(f"{{[?$]{name}}}", str(value), filled)
+            out.append(rdflib.Literal(filled, lang=m.language))
+        return tuple(out)
 
     def _prefixes(self, constraint: Node) -> dict[str, str]:
         """The prefixes pySHACL declares for a SPARQL constraint (its sh:prefixes' sh:declare, and
@@ -1200,7 +1347,9 @@ def _closed_rows(spec: Spec) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
     return rows
 
 
-def _sparql_rows(spec: Spec, projected: list[str], constraint: Node) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
+def _sparql_rows(
+    spec: Spec, projected: list[str], constraint: Node | None, default_path: Node | None = None
+) -> Callable[[ox.QuerySolution], Iterator[Finding]]:
     """Rows of a SPARQL-based constraint, read as pySHACL reads them: ?this is the focus node,
     ?value the value (the focus node when unbound), ?path the result path, and every variable
     fills the messages' {?var} templates."""
@@ -1212,7 +1361,7 @@ def _sparql_rows(spec: Spec, projected: list[str], constraint: Node) -> Callable
         value = value if value is not None else this
         names = {**bound, "this": this, **({"path": path} if path is not None else {}), "value": value}
         messages = tuple(rdflib.Literal(_fill(str(m), names)) for m in spec.messages)
-        result_path = _rdflib(path) if path is not None else None
+        result_path = _rdflib(path) if path is not None else default_path
         yield Finding(spec.severity, this, result_path, value, spec.shape, spec.component, messages, constraint)
 
     return rows
@@ -1444,28 +1593,39 @@ def _pair(shape: Node, parameter: Node, other: Node) -> rdflib.URIRef:
     return other
 
 
+def _local_name(iri: rdflib.URIRef) -> str:
+    """A parameter's variable name: the local name of its path (SHACL 6.2.1)."""
+    name = re.split(r"[#/:]", str(iri))[-1]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise UnsupportedShapes(f"the parameter {_n3(iri)} has no local name usable as a variable")
+    return name
+
+
 def _count(shape: Node, n: Node) -> int:
     if not (isinstance(n, rdflib.Literal) and isinstance(n.value, int) and not isinstance(n.value, bool)):
         raise UnsupportedShapes(f"a count of {_n3(shape)} is not an integer: {_n3(n)}")
     return int(n.value)
 
 
-def _mentions_this(node: Any) -> bool:
+def _mentions(node: Any, names: set[str]) -> bool:
+    """Does the parse tree ``node`` mention one of the variables ``names``?"""
     if isinstance(node, rdflib.Variable):
-        return str(node) == "this"
+        return str(node) in names
     if isinstance(node, CompValue):
-        return any(_mentions_this(v) for v in node.values())
+        return any(_mentions(v, names) for v in node.values())
     if isinstance(node, list | tuple):
-        return any(_mentions_this(v) for v in node)
+        return any(_mentions(v, names) for v in node)
     if hasattr(node, "asList") and not isinstance(node, str):
-        return any(_mentions_this(v) for v in node)
+        return any(_mentions(v, names) for v in node)
     return False
 
 
 FORBIDDEN_PARTS = {"MinusGraphPattern", "GraphGraphPattern", "ServiceGraphPattern", "InlineData", "SubSelect"}
 
 
-def _check_where(group: Any, where: str, *, top: bool, optional: bool = False) -> None:
+def _check_where(
+    group: Any, where: str, *, top: bool, optional: bool = False, names: frozenset[str] | set[str] = frozenset({"this"})
+) -> None:
     """Refuse the WHERE clauses whose solutions joining ?this at the start would change: MINUS,
     GRAPH, SERVICE, VALUES, sub-SELECTs, and FILTER/BIND on $this inside nested groups (they are
     evaluated before the join; an OPTIONAL's own filters are not)."""
@@ -1476,15 +1636,15 @@ def _check_where(group: Any, where: str, *, top: bool, optional: bool = False) -
         name = getattr(part, "name", None)
         if name in FORBIDDEN_PARTS:
             raise UnsupportedShapes(f"{where}: {name} is not supported")
-        if name == "Filter" and not top and not optional and _mentions_this(part):
-            raise UnsupportedShapes(f"{where}: a FILTER on $this inside a nested group is not supported")
-        if name == "Bind" and not top and _mentions_this(part):
-            raise UnsupportedShapes(f"{where}: a BIND on $this inside a nested group is not supported")
+        if name == "Filter" and not top and not optional and _mentions(part, names):
+            raise UnsupportedShapes(f"{where}: a FILTER on a pre-bound variable inside a nested group is not supported")
+        if name == "Bind" and _mentions(part, names) and (not top or str(part.get("var")) in names):
+            raise UnsupportedShapes(f"{where}: a BIND on or to a pre-bound variable is not supported here")
         if name == "OptionalGraphPattern":
-            _check_where(part["graph"], where, top=False, optional=True)
+            _check_where(part["graph"], where, top=False, optional=True, names=names)
         elif name == "GroupOrUnionGraphPattern":
             for g in part["graph"]:
-                _check_where(g, where, top=False)
+                _check_where(g, where, top=False, names=names)
 
 
 def _check_algebra(node: Any, where: str) -> bool:
