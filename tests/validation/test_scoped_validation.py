@@ -39,7 +39,23 @@ PREFIXES = """
 ON_P = "sh:path ex:p ; sh:datatype xsd:integer ; sh:message 'm'"
 # (shapes, the stored graphs, the written graph and its new content, is the scope bounded?)
 Case = tuple[str, dict[str, str], tuple[str, str], bool]
+DECLARE = "ex:ontology sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] ."
 CASES: dict[str, Case] = {
+    # -- SPARQL constraints on property shapes: $PATH --------------------------------------------
+    "a SPARQL constraint on a property shape, $PATH an IRI": (
+        f"{DECLARE} ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:sparql [ "
+        "sh:prefixes ex:ontology ; sh:select 'SELECT $this ?value WHERE { $this $PATH ?value . ?value ex:q 1 }' ] ] .",
+        {"types": "ex:a a ex:C . ex:a ex:p ex:b ."},
+        ("values", "ex:b ex:q 1 ."),
+        True,
+    ),
+    "a SPARQL constraint on a property shape, $PATH a sequence": (
+        f"{DECLARE} ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ( ex:p ex:r ) ; sh:sparql [ "
+        "sh:prefixes ex:ontology ; sh:select 'SELECT $this ?value WHERE { $this $PATH ?value . ?value ex:q 1 }' ] ] .",
+        {"types": "ex:a a ex:C . ex:a ex:p ex:b . ex:b ex:r ex:c ."},
+        ("values", "ex:c ex:q 1 ."),
+        False,
+    ),
     # -- targets ----------------------------------------------------------------------------------
     "sh:targetClass, the type in another graph": (
         f"ex:S a sh:PropertyShape ; sh:targetClass ex:C ; {ON_P} .",

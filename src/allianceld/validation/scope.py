@@ -71,6 +71,10 @@ class Reach:
             declared = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
             for shape in declared | set(targeted(shapes)):  # a subject of a target is a shape, typed or not
                 reach._shape(shapes, shape, ())
+            for holder, _p, _c in shapes.triples((None, SH.sparql, None)):
+                path = shapes.value(holder, SH.path)
+                if path is not None and not isinstance(path, rdflib.URIRef):
+                    raise Unbounded(f"$PATH is {path}: its steps come before the constraint's own patterns")
             prefixes = _declared_prefixes(shapes)
             for select in shapes.objects(None, SH.select):
                 reach._sparql(str(select), prefixes)
