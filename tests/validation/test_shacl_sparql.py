@@ -24,9 +24,10 @@ import pytest
 import rdflib
 
 from allianceld.config import Settings
+from allianceld.errors import InvalidShapes
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
-from allianceld.validation.compiled import CompiledShapes, UnsupportedShapes
+from allianceld.validation.compiled import CompiledShapes, UnsupportedShapes, plan
 from allianceld.validation.report import Report, Result
 from allianceld.validation.scope import scope
 from allianceld.validation.validator import Validator, _text
@@ -306,13 +307,30 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; {} .
         ('sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o } LIMIT 1" ]', "LIMIT"),
         ('sh:sparql [ sh:select "SELECT ?x WHERE { $this ?p ?x }" ]', "$this"),
         ('sh:sparql [ sh:select "SELECT $this (COUNT(*) AS ?n) WHERE { $this ?p ?o }" ]', "grouped"),
-        ('sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o MINUS { $this a ?c } }" ]', "Minus"),
     ],
 )
 def test_anything_else_is_refused_by_name(body: str, named: str) -> None:
     g = rdflib.Graph().parse(data=SHAPES.format(body), format="turtle")
     with pytest.raises(UnsupportedShapes, match=re.escape(named)):
         CompiledShapes(g)
+
+
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [
+        ("$this ?p ?o MINUS { $this a ?c }", "MINUS"),
+        ("VALUES ?o { 1 } $this ?p ?o", "VALUES"),
+        ("SERVICE <http://127.0.0.1:9/sparql> { $this ?p ?o }", "SERVICE"),
+    ],
+)
+def test_sparql_the_spec_forbids_makes_the_shapes_graph_invalid(where: str, named: str) -> None:
+    """SHACL 5.3.1: MINUS, VALUES and SERVICE make a SPARQL constraint ill-formed: the shapes
+    graph is refused when it is read (naming the shape), not left to fail on a write."""
+    body = f'sh:sparql [ sh:select "SELECT $this WHERE {{ {where} }}" ]'
+    g = rdflib.Graph().parse(data=SHAPES.format(body), format="turtle")
+    with pytest.raises(InvalidShapes, match=re.escape(named) + ".*") as refused:
+        plan(g)
+    assert "ex:S" in str(refused.value) or "http://example.org/S" in str(refused.value)
 
 
 def test_shape_terms_are_written_as_sparql_terms_never_pasted() -> None:

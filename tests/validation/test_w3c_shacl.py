@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
+from allianceld.errors import InvalidShapes
 from allianceld.validation.compiled import plan
 from allianceld.validation.validator import read_shapes
 from conftest import ROOT
@@ -79,7 +80,12 @@ def test_the_suites_shapes_compile_as_the_docs_say() -> None:
     """The shapes with targets in the suite that the compiler evaluates (the rest fall back to
     pySHACL): a shape that stops compiling shows here, and the count in the docs stays true."""
     files = sorted({f for case in CASES for f in case.shapes})
-    plans = [plan(_shapes(f)) for f in files]
+    plans = []
+    for f in files:
+        try:
+            plans.append(plan(_shapes(f)))
+        except InvalidShapes:  # a shapes graph the spec calls malformed: refused whole (sht:Failure tests)
+            continue
     compiled = sum(len(p.compiled) for p in plans)
     total = compiled + sum(len(p.fallback) for p in plans)
     stated = re.search(r"\*\*(\d+) of the (\d+) shapes with targets\*\*", CONFORMANCE)

@@ -25,6 +25,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.errors import InvalidShapes
 from allianceld.rdf import sparql_text
 from allianceld.rdf.formats import rdflib_term
 from allianceld.validation.report import SEVERITIES, LazyReport, Report, Result
@@ -1045,7 +1046,11 @@ class CompiledShapes:
         """A SPARQL-based constraint (of ``owner``'s shape, or of its property shape ``prop``) as one
         query over all focus nodes of ``owner``: the focus nodes are joined first in the WHERE
         clause, where pySHACL pre-binds $this per node; $PATH is the property shape's path."""
-        where = "the SPARQL constraint " + _n3(constraint)
+        where = "the SPARQL constraint " + (
+            _n3(constraint)
+            if not isinstance(constraint, rdflib.BNode)
+            else "of " + _n3(prop if prop is not None else owner.shape)
+        )
         select = self._one(constraint, SH.select)
         if not (isinstance(select, rdflib.Literal) and isinstance(select.value, str)):
             raise UnsupportedShapes(f"{where} has no sh:select string")
@@ -1148,7 +1153,7 @@ class CompiledShapes:
         """One use of a constraint component: its ASK validator (a result for each value node for
         which it is false) or SELECT validator (a result per solution), with ``$this``, the
         parameters (and ``$value``) bound first, as for SPARQL constraints."""
-        where = f"the validator {_n3(validator)} of {_n3(component.node)}"
+        where = f"the validator of {_n3(component.node)}"
         ask, select = self._one(validator, SH.ask), self._one(validator, SH.select)
         text = str(ask if ask is not None else select) if (ask is None) != (select is None) else None
         if text is None:
@@ -1620,7 +1625,8 @@ def _mentions(node: Any, names: set[str]) -> bool:
     return False
 
 
-FORBIDDEN_PARTS = {"MinusGraphPattern", "GraphGraphPattern", "ServiceGraphPattern", "InlineData", "SubSelect"}
+# forbidden in the SPARQL of a shapes graph (SHACL 5.3.1, pre-binding): the shapes graph is malformed
+FORBIDDEN_PARTS = {"MinusGraphPattern": "MINUS", "ServiceGraphPattern": "SERVICE", "InlineData": "VALUES"}
 
 
 def _check_where(
@@ -1635,7 +1641,9 @@ def _check_where(
     for part in parts or []:
         name = getattr(part, "name", None)
         if name in FORBIDDEN_PARTS:
-            raise UnsupportedShapes(f"{where}: {name} is not supported")
+            raise InvalidShapes(f"{where}: SHACL forbids {FORBIDDEN_PARTS[name]} where variables are pre-bound")
+        if name == "SubSelect":
+            raise UnsupportedShapes(f"{where}: a sub-SELECT is not supported")
         if name == "Filter" and not top and not optional and _mentions(part, names):
             raise UnsupportedShapes(f"{where}: a FILTER on a pre-bound variable inside a nested group is not supported")
         if name == "Bind" and _mentions(part, names) and (not top or str(part.get("var")) in names):

@@ -93,6 +93,8 @@ class Fallback:
             )
         except ReportableRuntimeError as exc:  # ValidationFailure, ShapeLoadError, ConstraintLoadError...
             raise InvalidShapes(f"the shapes graph is not well-formed: {_message(exc)}") from None
+        except Exception as exc:  # rdflib's own errors on a query pySHACL runs (e.g. GRAPH without a dataset)
+            raise InvalidShapes(f"pySHACL cannot validate these shapes: {type(exc).__name__}: {exc}") from None
         if not isinstance(graph, rdflib.Graph):  # pySHACL returns some failures instead of raising them
             raise InvalidShapes(f"the shapes graph is not well-formed: {_message(graph)}")
         results = [_result(graph, node, data) for node in graph.subjects(RDF.type, SH.ValidationResult)]
@@ -149,7 +151,9 @@ def text(term: Any) -> str | None:
     if term is None:
         return None
     if isinstance(term, Literal):
-        return term.n3() if term.datatype or term.language else str(term)
+        if term.language:  # as the store keeps it: BCP 47 tags compare without case
+            return Literal(str(term), lang=term.language.lower()).n3()
+        return term.n3() if term.datatype else str(term)
     if isinstance(term, rdflib.BNode):
         return f"_:{term}"
     return str(term)
