@@ -72,7 +72,18 @@ def _read(paths: tuple[Path, ...], graph: str | None = None) -> list[gate.Source
         raise Failure(exc.message) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: an allianceld error no command handles (such as a shapes graph that is
+    not well-formed SHACL) ends the command with its message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AllianceldError as exc:
+            raise Failure(f"{exc.kind}: {exc.message}") from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
     envvar="ALLIANCELD_STORE",

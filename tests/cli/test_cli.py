@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
@@ -163,3 +164,12 @@ def test_a_query_file_resolves_against_its_own_iri(tmp_path: Path, initialised: 
     assert json.loads(result.output)["results"]["bindings"] == [
         {"x": {"type": "uri", "value": query.resolve().as_uri() + "#x"}}
     ]
+
+
+def test_a_command_leaves_the_store_free_to_open_again_in_this_process(initialised: Path) -> None:
+    """A write's caught exceptions (a rule the focused path cannot follow) keep frames that refer
+    to the store: closing it must still release its lock at once, not when the garbage collector
+    runs, so that the next command in the same process can open it."""
+    f = sorted((TEST_DATA / "valid").glob("*.ttl"))[0]
+    assert run(initialised, "load", str(f)).exit_code == 0
+    ox.Store(str(initialised))  # raises OSError "lock hold by current process" while the lock is held

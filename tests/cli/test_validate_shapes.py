@@ -123,3 +123,23 @@ def test_serve_starts_logs_the_fallback_shape_and_why_and_validates_with_it(
     (logged,) = [r for r in records if SHAPE in r.get("message", "")]
     assert logged["level"] == "WARNING"
     assert "pySHACL" in logged["message"] and REASON in logged["message"]
+
+
+def test_a_malformed_shapes_graph_is_refused_by_name_not_with_a_traceback(tmp_path: Path) -> None:
+    """A SPARQL constraint with MINUS is malformed SHACL: the shapes are refused when read, with a
+    message naming the shape, and no command runs on them."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("ontology", "data"):
+        (home / name).symlink_to(ROOT / name)
+    (home / "shapes").mkdir()
+    (home / "shapes" / "minus.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        'ex:Bad a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o '
+        'MINUS { $this a ex:D } }" ] .\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["validate", "--list-shapes"], env={"ALLIANCELD_HOME": str(home)})
+    assert result.exit_code == 2, result.output
+    assert "invalid-shapes" in result.output and "http://example.org/Bad" in result.output
+    assert "MINUS" in result.output and "Traceback" not in result.output

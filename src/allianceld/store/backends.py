@@ -7,6 +7,7 @@ Neptune, QLever) by configuring two URLs.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import urllib.error
 import urllib.parse
@@ -168,9 +169,13 @@ class EmbeddedBackend:
         self.store.update(sparql)
 
     def close(self) -> None:
+        """Flush and release the store: its RocksDB lock is free for the next opening, even in
+        this process (the frames of a caught exception may still refer to the store: collected now)."""
         if self.path is not None and not self.read_only:
             self.store.flush()
-        del self.store  # releases the RocksDB lock
+        del self.store
+        if self.path is not None:
+            gc.collect()
 
 
 class SparqlBackend:
