@@ -12,8 +12,7 @@ from validation.test_compiled_vs_pyshacl import _graphs, assert_same, compiled_r
 
 DECLARE = "ex:ontology sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] .\n"
 ASK_COMPONENT = (
-    DECLARE
-    + "ex:Concat a sh:ConstraintComponent ; "
+    DECLARE + "ex:Concat a sh:ConstraintComponent ; "
     "sh:parameter [ sh:path ex:first ] , [ sh:path ex:second ; sh:optional true ] ; "
     "sh:validator [ a sh:SPARQLAskValidator ; sh:prefixes ex:ontology ; sh:message 'not {$first}' ; "
     "sh:ask 'ASK { FILTER (STR($value) = CONCAT($first, COALESCE($second, \"\"))) }' ] .\n"
