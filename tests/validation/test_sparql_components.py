@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import rdflib
 
-from allianceld.validation.compiled import plan
+from allianceld.validation.compiled import SparqlValidator, plan
 from validation.test_compiled_vs_pyshacl import _graphs, assert_same, compiled_results, pyshacl_results
 
 DECLARE = "ex:ontology sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/'^^xsd:anyURI ] .\n"
@@ -74,3 +75,28 @@ def test_an_ask_validator_on_a_property_shape_reports_the_value() -> None:
     compiled = compiled_results(shapes, data)
     assert sorted(value for _f, _p, value, *_ in compiled) == ['"a"', '"abc"', '"b"@de', '"c"@en']
     assert Counter((f, p, None, *rest) for f, p, _v, *rest in compiled.elements()) == pyshacl_results(shapes, data)
+
+
+def test_current_shape_and_shapes_graph_are_substituted_as_pre_bound() -> None:
+    """$currentShape and $shapesGraph are the same for every focus node: written in as terms,
+    BOUND of them true, even inside nested groups; the shapes graph is a named graph of the run."""
+    shapes = (
+        DECLARE + "ex:S a sh:NodeShape ; sh:targetClass ex:C ; ex:limit 2 ; sh:sparql [ sh:prefixes ex:ontology ; "
+        "sh:select 'SELECT $this WHERE { FILTER bound($shapesGraph) GRAPH $shapesGraph { "
+        "FILTER bound($currentShape) $currentShape ex:limit ?n } $this ex:count ?c FILTER (?c > ?n) }' ] ."
+    )
+    g, data = _graphs(shapes, "ex:n0 a ex:C ; ex:count 3 . ex:n3 a ex:C ; ex:count 1 .")
+    assert plan(g).fallback == {}
+    report = SparqlValidator(g, rdflib.Graph()).validate(data)
+    assert [r.focus_node for r in report.results] == ["http://example.org/n0"]
+
+
+def test_a_filter_on_this_inside_graph_falls_back() -> None:
+    """A FILTER on $this inside GRAPH {...} would run before the focus node is joined: not compiled."""
+    shapes = (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ "
+        "sh:select 'SELECT $this WHERE { GRAPH ?g { ?s ?p ?o FILTER (?s = $this) } }' ] ."
+    )
+    g, _data = _graphs(shapes, "")
+    (reason,) = plan(g).fallback.values()
+    assert "FILTER on a pre-bound variable" in reason

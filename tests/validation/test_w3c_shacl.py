@@ -24,7 +24,7 @@ from w3c import shacl
 _SHAPES_GRAPH = "error: pySHACL does not support $shapesGraph in SPARQL constraints (NotImplementedError)"
 # the tests each engine does not pass, with the reason
 NOT_PASSING: dict[str, dict[str, str]] = {
-    "sparql": {"sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH},
+    "sparql": {},
     "pyshacl": {
         "core/property/uniqueLang-002": 'wrong: pySHACL takes sh:uniqueLang "1"^^xsd:boolean as true',
         "sparql/pre-binding/shapesGraph-001": _SHAPES_GRAPH,

@@ -335,6 +335,7 @@ class CompiledShapes:
         self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
         self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
         self._nesting: list[Node] = []  # the nested shapes being written out (recursion is refused)
+        self.reads_shapes_graph = False  # does a query read $shapesGraph (then validations load it)?
         self.components = self._components()
         chosen = targeted(shapes) if only is None else list(only)
         self.shapes = [s for s in chosen if not self._deactivated(s)]
@@ -1054,12 +1055,11 @@ class CompiledShapes:
         select = self._one(constraint, SH.select)
         if not (isinstance(select, rdflib.Literal) and isinstance(select.value, str)):
             raise UnsupportedShapes(f"{where} has no sh:select string")
-        text = str(select)
-        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
-            raise UnsupportedShapes(f"{where}: $currentShape and $shapesGraph are not supported")
         shape, path = owner.shape, None
         if prop is not None:
             shape, path = prop, self._one(prop, SH.path)
+        text = self._constants(str(select), shape, where)
+        if prop is not None:
             text = self._with_path(text, prop)
         elif any(t.kind == "var" and t.text == "$PATH" for t in sparql_text.tokens(text)):
             raise UnsupportedShapes(f"{where}: $PATH in a constraint of a node shape")
@@ -1098,8 +1098,19 @@ class CompiledShapes:
         """``text`` with each ``$PATH`` token written as the SPARQL path of ``prop``'s sh:path."""
         path = self._one(prop, SH.path)
         assert path is not None
-        written = self._path_text(path, set())
-        return "".join(written if t.kind == "var" and t.text == "$PATH" else t.text for t in sparql_text.tokens(text))
+        return _substitute(text, {"$PATH": self._path_text(path, set())})
+
+    def _constants(self, text: str, shape: Node, where: str) -> str:
+        """``text`` with the pre-bound variables that are the same for every focus node written in
+        as terms: ``$currentShape`` (the shape's IRI) and ``$shapesGraph`` (the named graph that
+        holds the shapes graph when a compiled query reads it); substituted, as SHACL pre-binds."""
+        names = {t.text[1:] for t in sparql_text.tokens(text) if t.kind == "var"}
+        if "currentShape" in names and not isinstance(shape, rdflib.URIRef):
+            raise UnsupportedShapes(f"{where}: $currentShape is a blank node, which a query cannot name")
+        if "shapesGraph" in names:
+            self.reads_shapes_graph = True
+        terms = {"currentShape": _iri(shape) if isinstance(shape, rdflib.URIRef) else "", "shapesGraph": SHAPES_GRAPH}
+        return _substitute(text, {f"{mark}{name}": terms[name] for name in terms for mark in "?$" if name in names})
 
     def _components(self) -> list[_Component]:
         """The SPARQL-based constraint components the shapes graph declares (SHACL 6): the
@@ -1158,8 +1169,7 @@ class CompiledShapes:
         text = str(ask if ask is not None else select) if (ask is None) != (select is None) else None
         if text is None:
             raise UnsupportedShapes(f"{where} has not exactly one of sh:ask and sh:select")
-        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
-            raise UnsupportedShapes(f"{where}: $currentShape and $shapesGraph are not supported")
+        text = self._constants(text, shape, where)
         step, path = (None, None) if node else self._path(shape)
         if not node:  # $PATH is the property shape's path, written in as a SPARQL path
             text = self._with_path(text, shape)
@@ -1598,6 +1608,25 @@ def _pair(shape: Node, parameter: Node, other: Node) -> rdflib.URIRef:
     return other
 
 
+def _substitute(text: str, terms: dict[str, str]) -> str:
+    """``text`` with each variable token named in ``terms`` (``$PATH``, ``?x``) replaced by its text,
+    and ``BOUND(v)`` of such a variable by ``(true)`` (the variable is bound: SHACL's pre-binding)."""
+    tokens = sparql_text.tokens(text)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.keyword("BOUND"):
+            rest = [(j, u) for j, u in enumerate(tokens[i + 1 :], i + 1) if u.significant][:3]
+            if [u.text for _j, u in rest[::2]] == ["(", ")"] and rest[1][1].kind == "var" and rest[1][1].text in terms:
+                out.append("(true)")
+                i = rest[2][0] + 1
+                continue
+        out.append(terms.get(t.text, t.text) if t.kind == "var" else t.text)
+        i += 1
+    return "".join(out)
+
+
 def _local_name(iri: rdflib.URIRef) -> str:
     """A parameter's variable name: the local name of its path (SHACL 6.2.1)."""
     name = re.split(r"[#/:]", str(iri))[-1]
@@ -1653,6 +1682,8 @@ def _check_where(
         elif name == "GroupOrUnionGraphPattern":
             for g in part["graph"]:
                 _check_where(g, where, top=False, names=names)
+        elif name == "GraphGraphPattern":
+            _check_where(part["graph"], where, top=False, names=names)
 
 
 def _check_algebra(node: Any, where: str) -> bool:
@@ -1721,6 +1752,7 @@ def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
 # -- the engine: stores in, reports out ------------------------------------------------------------
 
 RDFS_LABEL = ox.NamedNode(str(RDFS.label))
+SHAPES_GRAPH = "<urn:x-allianceld:shapes-graph>"  # the named graph $shapesGraph names in a validation
 
 
 class SparqlValidator:
@@ -1731,11 +1763,16 @@ class SparqlValidator:
         self.shapes = shapes
         self.compiled = CompiledShapes(shapes, only)
         self.ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
+        # the shapes graph as $shapesGraph, in its own named graph, when a query reads it
+        self.shapes_nt = shapes.serialize(format="nt", encoding="utf-8") if self.compiled.reads_shapes_graph else b""
 
     def store(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> ox.Store:
         """A fresh in-memory store holding the ontology and ``parts`` in its default graph."""
         store = ox.Store()
         store.load(self.ontology_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        if self.shapes_nt:
+            to = ox.NamedNode(SHAPES_GRAPH[1:-1])
+            store.load(self.shapes_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=to, lenient=True)
         for part in parts:
             if isinstance(part, rdflib.Graph):  # blank node labels kept (Store.load renames them): results
                 data = part.serialize(format="nt", encoding="utf-8")  # name the nodes the caller knows
