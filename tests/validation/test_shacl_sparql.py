@@ -296,8 +296,8 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; {} .
         ("sh:node ex:S", "recursive"),
         ("sh:property [ sh:path ex:p ; sh:in ( 4.0 ) ]", "canonical"),
         (
-            'sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o . FILTER EXISTS { $shapesGraph ?a ?b } }" ]',
-            "shapesGraph",
+            'sh:sparql [ sh:select "SELECT $this WHERE { { SELECT ?x WHERE { ?x ?p ?o } } $this ?q ?x }" ]',
+            "sub-SELECT",
         ),
         (
             "sh:node [ ex:param 1 ] . ex:Component a sh:ConstraintComponent ; sh:parameter [ sh:path ex:param ]",
