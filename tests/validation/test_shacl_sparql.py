@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -351,3 +352,18 @@ def test_shape_terms_are_written_as_sparql_terms_never_pasted() -> None:
         "InConstraintComponent",
         "PatternConstraintComponent",
     ]
+
+
+def test_a_bulk_validation_names_blank_nodes_as_the_data_does() -> None:
+    """Validating pyoxigraph triples (a bulk load) keeps their blank node labels: a Warning about a
+    blank node the write adds is kept, and a result names the node the data holds."""
+    shapes = rdflib.Graph().parse(
+        data=SHAPES.format("sh:severity sh:Warning ; sh:property [ sh:path ex:name ; sh:minCount 1 ]"),
+        format="turtle",
+    )
+    node = ox.BlankNode("written")
+    triples = [ox.Triple(node, ox.NamedNode(str(rdflib.RDF.type)), ox.NamedNode("http://example.org/C"))]
+    f = Path(tempfile.mkdtemp()) / "shapes.ttl"
+    f.write_text(shapes.serialize(format="turtle"), encoding="utf-8")
+    report = Validator([f], rdflib.Graph()).validate_triples(triples, written=True)
+    assert [r.focus_node for r in report.results] == ["_:written"]

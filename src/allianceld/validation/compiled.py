@@ -1743,10 +1743,11 @@ def _quote(s: str) -> str:
 def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
     """Add ``triples`` to the default graph of ``store``: serialised and parsed again in Rust,
     faster than a Python Quad per triple. The parser is lenient (it skips checking IRIs and
-    language tags, which pyoxigraph terms already are valid; literals are read as usual)."""
+    language tags, which pyoxigraph terms already are valid; literals are read as usual) and keeps
+    blank node labels (``Store.load`` would rename them), so results name the caller's nodes."""
     data = ox.serialize(triples if isinstance(triples, list) else list(triples), format=ox.RdfFormat.N_TRIPLES)
     if data:
-        store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        store.extend(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
 
 
 # -- the engine: stores in, reports out ------------------------------------------------------------
