@@ -54,9 +54,74 @@
     document.getElementById("network-nodes").textContent = String(data.nodes.length);
     document.getElementById("network-edges").textContent = String(data.edges.length);
     document.getElementById("network-shown").textContent = data.date;
+    showDay(data);
     box.dataset.rendered = data.date;
     box.dataset.nodes = String(cy.nodes().length);
     box.dataset.edges = String(cy.edges().length);
+  }
+
+  // the page's table, heading, JSON link and address follow the day drawn (a state page's network
+  // has no table: its link to the network page follows instead)
+  function link(parent, href, text) {
+    // this site's paths and http(s) only, as the server's pages link (never javascript: or data:)
+    const safe = typeof href === "string" && (/^\/(?!\/)/.test(href) || /^https?:\/\//i.test(href));
+    const a = document.createElement(safe ? "a" : "span");
+    if (safe) a.href = href;
+    a.textContent = text;
+    parent.appendChild(a);
+  }
+
+  function showDay(data) {
+    const heading = document.getElementById("network-table-date");
+    if (heading) heading.textContent = data.date;
+    const table = document.getElementById("network-table");
+    if (table && table.dataset.date !== data.date) {
+      table.dataset.date = data.date;
+      const rows = table.querySelectorAll("tr");
+      for (let i = 1; i < rows.length; i++) rows[i].remove();
+      const body = rows[0].parentNode;
+      const byId = {};
+      data.nodes.forEach((n) => {
+        byId[n.id] = n;
+      });
+      const alliances = {};
+      data.alliances.forEach((a) => {
+        alliances[a.id] = a;
+      });
+      const limit = Number(table.dataset.limit || data.edges.length);
+      data.edges.slice(0, limit).forEach((e) => {
+        const tr = document.createElement("tr");
+        [e.source, e.target].forEach((id) => {
+          const td = document.createElement("td");
+          link(td, byId[id] && byId[id].url, (byId[id] && byId[id].label) || id);
+          tr.appendChild(td);
+        });
+        const td = document.createElement("td");
+        e.alliances.forEach((id, i) => {
+          if (i) td.appendChild(document.createTextNode(", "));
+          link(td, alliances[id] && alliances[id].url, (alliances[id] && alliances[id].label) || id);
+        });
+        tr.appendChild(td);
+        body.appendChild(tr);
+      });
+      const alone = document.getElementById("network-alone");
+      if (alone) alone.hidden = true; // listed for the day the page was served only
+    }
+    const json = document.getElementById("network-json");
+    if (json) json.href = url(data.date).pathname + url(data.date).search;
+    const page = document.getElementById("ego-network-page");
+    if (page) {
+      const u = new URL(page.getAttribute("href"), window.location.href);
+      u.searchParams.set("date", data.date);
+      page.href = u.pathname + u.search;
+    }
+    if (box.dataset.followUrl !== undefined) {
+      const here = new URL(window.location.href);
+      if (here.searchParams.get("date") !== data.date) {
+        here.searchParams.set("date", data.date);
+        window.history.replaceState(null, "", here.pathname + here.search + here.hash);
+      }
+    }
   }
 
   function load(day) {
