@@ -24,6 +24,7 @@ from allianceld.importers.common import (
     read_crosswalk,
     read_rows,
     row_date,
+    row_problem,
 )
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -87,32 +88,50 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     spells: dict[int, dict[int, list[Spell]]] = defaultdict(lambda: defaultdict(list))
     for line, row in read_rows(member_file):
         where = f"{member_file}:{line}"
-        atopid, member = integer(row, "atopid", where), integer(row, "member", where)
-        start = row_date(row, "yrent", "moent", "dayent", where, required=True)
-        if start is None:
-            raise ImportFailed(f"{where}: no entry year (yrent)")
-        end = row_date(row, "yrexit", "moexit", "dayexit", where)
-        spells[atopid][member].append(Spell(start, end, where))  # type: ignore[index]
         if tick:
             tick()
+        try:
+            atopid, member = integer(row, "atopid", where), integer(row, "member", where)
+            start = row_date(row, "yrent", "moent", "dayent", where, required=True)
+            end = row_date(row, "yrexit", "moexit", "dayexit", where)
+        except ImportFailed as exc:
+            imp.leave_out(where, row_problem(exc, where))
+            continue
+        if start is None:
+            imp.leave_out(where, "no entry year (yrent)")
+            continue
+        spells[atopid][member].append(Spell(start, end, where))  # type: ignore[index]
 
     seen: set[int] = set()
     for line, row in read_rows(alliance_file):
         where = f"{alliance_file}:{line}"
-        atopid = integer(row, "atopid", where)
-        assert atopid is not None
-        seen.add(atopid)
         if tick:
             tick()
-        ids = {"atopId": atopid, "cowAllianceId": integer(row, "cow4id", where, required=False)}
+        atopid = None
+        try:
+            atopid = integer(row, "atopid", where)
+            assert atopid is not None
+            seen.add(atopid)
+            ids = {"atopId": atopid, "cowAllianceId": integer(row, "cow4id", where, required=False)}
+            founded = row_date(row, "begyr", "begmo", "begday", where, required=True)
+            if founded is None:
+                raise ImportFailed(f"{where}: no founding year (begyr)")
+            ended = row_date(row, "endyr", "endmo", "endday", where)
+            provisions = [k for column, k in OBLIGATIONS.items() if integer(row, column, where, required=False) == 1]
+        except ImportFailed as exc:
+            imp.leave_out(where, row_problem(exc, where))
+            if atopid is not None:  # its members' rows go with it
+                for member_spells in spells.pop(atopid, {}).values():
+                    for spell in member_spells:
+                        imp.leave_out(spell.where, f"the row of alliance {atopid} ({where}) cannot be placed")
+            continue
         curated = CURATED.get(atopid)
         if curated and f"{ID_BASE}alliance/{curated}" in present:
             link_curated(imp, curated, ids, where)
             continue
         if atopid not in spells:
-            raise ImportFailed(f"{where}: ATOP alliance {atopid} has no members in {member_file}")
-        founded = row_date(row, "begyr", "begmo", "begday", where, required=True)
-        assert founded is not None
+            imp.leave_out(where, f"ATOP alliance {atopid} has no members in {member_file.name}")
+            continue
         alliance_with_members(
             imp,
             states,
@@ -120,14 +139,15 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
             label=f"ATOP alliance {atopid} ({founded[0][:4]})",
             spells=spells[atopid],
             founded=founded,
-            ended=row_date(row, "endyr", "endmo", "endday", where),
-            provisions=[k for column, k in OBLIGATIONS.items() if integer(row, column, where, required=False) == 1],
+            ended=ended,
+            provisions=provisions,
             ids=ids,
             source=source,
             where=where,
         )
-    missing = sorted(set(spells) - seen)
-    if missing:
-        raise ImportFailed(f"{member_file}: alliances {missing[:5]} are not in {alliance_file}")
+    for atopid in sorted(set(spells) - seen):
+        for member_spells in spells[atopid].values():
+            for spell in member_spells:
+                imp.leave_out(spell.where, f"ATOP alliance {atopid} is not in {alliance_file.name}")
     imp.counts["members"] = len({m for by_member in spells.values() for m in by_member})
     return imp

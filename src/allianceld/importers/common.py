@@ -38,6 +38,17 @@ class ImportFailed(AllianceldError):
     kind = "import-failed"
 
 
+class ImportIncomplete(ImportFailed):
+    """Rows that cannot be placed (a state code no state list knows, an alliance the alliance-level
+    file lacks, a cell that is not a date): nothing is written unless a partial import is asked for."""
+
+    kind = "import-incomplete"
+
+    def __init__(self, left_out: list[LeftOut]) -> None:
+        super().__init__(f"{len(left_out)} row(s) cannot be placed", rows=len(left_out))
+        self.left_out = left_out
+
+
 class ImportRejected(ValidationFailed):
     """The imported records violate the shapes; each result names the file and line it came from."""
 
@@ -73,6 +84,22 @@ def english(text: str) -> ox.Literal:
     return ox.Literal(text, language="en")
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """A row an import cannot place: where it is (``file:line``) and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+def row_problem(error: ImportFailed, where: str) -> str:
+    """An :class:`ImportFailed` message about one row, without the ``file:line:`` it starts with."""
+    return error.message.removeprefix(f"{where}: ")
+
+
 @dataclass
 class Import:
     """The triples of one import, the graph they go to, where each record came from, and counts."""
@@ -81,12 +108,16 @@ class Import:
     triples: list[ox.Triple] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)  # subject IRI -> "file:line"
     counts: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)  # rows left out, each "file:line: why"
+    skipped: list[LeftOut] = field(default_factory=list)  # rows that cannot be placed, each with why
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal, origin: str | None = None) -> None:
         self.triples.append(ox.Triple(s, p, o))
         if origin is not None:
             self.origins.setdefault(s.value, origin)
+
+    def leave_out(self, where: str, reason: str) -> None:
+        """Note a row that cannot be placed (it is written only by a partial import, as left out)."""
+        self.skipped.append(LeftOut(where, reason))
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -256,14 +287,13 @@ class States:
 
     def iri(self, ccode: int, imp: Import, where: str) -> ox.NamedNode | None:
         """The state with COW code ``ccode``; a new state's record is added to ``imp`` once.
-        None (and a note in ``imp.skipped``) for a code no state list knows."""
+        None for a code no state list knows (the caller leaves its rows out)."""
         if ccode in self.curated:
             return nn(self.curated[ccode])
         if ccode in self.made:
             return nn(self.made[ccode])
         known = self.crosswalk.get(ccode)
-        if known is None:  # e.g. ATOP's 8152, in no COW state list and not in the codebook: left out
-            imp.skipped.append(f"{where}: state code {ccode} is neither curated nor in the state list")
+        if known is None:  # e.g. ATOP's 8152, in no COW state list and not in the codebook
             return None
         iri = STATE_BASE + (known.iso3.lower() if known.iso3 else "cow-" + known.abbrev.lower())
         self.made[ccode] = iri
@@ -322,10 +352,15 @@ def membership(
     imp.counts["memberships"] = imp.counts.get("memberships", 0) + 1
 
 
-def commit_import(kb: KnowledgeBase, write_policy: WritePolicy, imp: Import) -> gate.CommitResult:
+def commit_import(
+    kb: KnowledgeBase, write_policy: WritePolicy, imp: Import, *, partial: bool = False
+) -> gate.CommitResult:
     """Write the import's graph through the gate (validated with the store's data, reasoned over),
-    replacing what an earlier import of the same data set wrote. Raises :class:`ImportRejected`,
-    naming the rows behind each violation, when the records violate the shapes."""
+    replacing what an earlier import of the same data set wrote. Raises :class:`ImportIncomplete`,
+    writing nothing, when rows cannot be placed, unless ``partial`` (then the others are written);
+    :class:`ImportRejected`, naming the rows behind each violation, when the records violate the shapes."""
+    if imp.skipped and not partial:
+        raise ImportIncomplete(imp.skipped)
     triples = sorted(set(imp.triples), key=str)
     try:
         return gate.commit(kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)])
@@ -414,8 +449,12 @@ def alliance_with_members(
     where: str,
 ) -> None:
     """An alliance (:func:`alliance_record`) and the memberships of its members, from each member
-    code's spells (merged); members whose code names no state are left out (``States.iri``)."""
+    code's spells (merged); every row of a member whose code names no state is left out (``States.iri``)."""
     known = {m: states.iri(m, imp, ms[0].where) for m, ms in sorted(spells.items())}
+    for member, member_spells in sorted(spells.items()):
+        if known[member] is None:
+            for spell in member_spells:
+                imp.leave_out(spell.where, f"state code {member} is neither curated nor in the state list")
     alliance = alliance_record(
         imp,
         slug=slug,

@@ -9,6 +9,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
+from allianceld.browse import describe
 from allianceld.errors import BadRequest, NotFound
 from allianceld.rdf import formats
 from allianceld.vocab import PREFIXES
@@ -16,6 +17,7 @@ from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 from allianceld.web.views import uploads
+from allianceld.web.views.resources import term_view
 from allianceld.write import contributions
 
 bp = Blueprint("contributions", __name__)
@@ -97,6 +99,15 @@ def _turtle(triples: list[ox.Triple]) -> str:
     return (ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES) or b"").decode("utf-8")
 
 
+def _written(kb: Any, triples: list[ox.Triple]) -> list[dict[str, Any]]:
+    """The resources a contribution's triples describe (their subjects that are IRIs), as the pages
+    show terms: label and link to their page here, by label."""
+    iris = sorted({t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)})
+    labels = describe.labels(kb, iris)
+    views = [term_view(ox.NamedNode(i), labels) for i in iris]
+    return sorted(views, key=lambda v: ((v["label"] or v["short"]).casefold(), v["iri"]))
+
+
 @bp.get("/contributions/<contribution_id>")
 def one(contribution_id: str) -> Response:
     """One contribution: its record and its data (none once retracted), as JSON, an HTML page,
@@ -116,7 +127,8 @@ def one(contribution_id: str) -> Response:
         "provenance": {"mediaType": "text/turtle", "text": _turtle(record)},
     }
     if mime == "text/html":
-        return Response(render_template("contribution.html", c=body, formats=ONE_TYPES))
+        written = _written(kb, data)
+        return Response(render_template("contribution.html", c=body, written=written, formats=ONE_TYPES))
     return jsonify(body)
 
 

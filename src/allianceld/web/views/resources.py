@@ -17,6 +17,7 @@ from allianceld.errors import BadRequest, NotFound
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, DCTERMS, ID_BASE, ONTOLOGY_GRAPH, ORG, PREFIXES, SKOS
+from allianceld.web.durations import DURATION_TYPES, readable_duration
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb
 from allianceld.web.views.reasoning import compact, explain_url, parse_iri
@@ -124,7 +125,10 @@ def term_view(term: Any, labels: dict[str, str]) -> dict[str, Any]:
         datatype = None if term.language else compact(term.datatype.value)
         if datatype == "xsd:string":
             datatype = None
-        return {"kind": "literal", "value": term.value, "language": term.language, "datatype": datatype}
+        view = {"kind": "literal", "value": term.value, "language": term.language, "datatype": datatype}
+        if not term.language and term.datatype.value in DURATION_TYPES:
+            view["readable"] = readable_duration(term.value)  # "115 years 236 days", not P42238D
+        return view
     return {"kind": "bnode", "value": str(term)}
 
 

@@ -6,15 +6,18 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 from rdflib import URIRef
 
+from allianceld.browse import describe
 from allianceld.browse.descriptions import SD, service_description
 from allianceld.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from allianceld.rdf import formats
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
-from allianceld.vocab import PREFIXES
+from allianceld.vocab import ALD, ID_BASE, PREFIXES
 from allianceld.web.auth import require
+from allianceld.web.examples import example_queries
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
 from allianceld.web.views.metadata import public_url, rdf_response, request_base, wants_rdf
+from allianceld.web.views.resources import term_view
 from allianceld.write import gate, sparql_update
 from allianceld.write.graph_policy import Writer
 
@@ -66,17 +69,6 @@ def _negotiate(offers: list[str], default: str) -> str | None:
         return None
 
 
-def _examples() -> list[dict[str, str]]:
-    """The example queries of docs/queries, each with the title taken from its first comment line."""
-    examples = []
-    for path in sorted(services().settings.queries_dir.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        first = text.splitlines()[0] if text else ""
-        title = first.lstrip("# ").strip() if first.startswith("#") else path.stem.replace("-", " ")
-        examples.append({"name": path.stem, "title": title, "query": text})
-    return examples
-
-
 @bp.get("/assets/yasgui/<path:name>")
 def yasgui_asset(name: str) -> Response:
     """YASGUI's files, served from the npm package (no CDN)."""
@@ -85,11 +77,15 @@ def yasgui_asset(name: str) -> Response:
 
 def _editor() -> Response:
     """The query editor: YASGUI when its package is installed, a plain form otherwise."""
-    examples = _examples()
+    examples = [e.to_json() for e in example_queries(services().settings.queries_dir)]
     has_yasgui = (services().settings.yasgui_dir / "yasgui.min.js").is_file()
     first = examples[0]["query"] if examples else ""
+    # the result links open this server's pages for the IRIs it serves (describe.local_path)
+    local = {base: describe.local_path(base) for base in (ID_BASE, str(ALD))}
     return Response(
-        render_template("sparql.html", query=first, prefixes=PREFIXES, examples=examples, yasgui=has_yasgui)
+        render_template(
+            "sparql.html", query=first, prefixes=PREFIXES, examples=examples, yasgui=has_yasgui, local=local
+        )
     )
 
 
@@ -151,5 +147,5 @@ def _html(answer: Answer, query: str) -> Response:
     if isinstance(result, ox.QueryBoolean):
         return Response(render_template("sparql.html", query=query, boolean=bool(result), prefixes=PREFIXES))
     names = [v.value for v in result.variables]
-    rows = [[row[n] for n in names] for row in result]
+    rows = [[term_view(row[n], {}) if row[n] is not None else None for n in names] for row in result]
     return Response(render_template("sparql.html", query=query, columns=names, rows=rows, prefixes=PREFIXES))
