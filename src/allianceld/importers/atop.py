@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from allianceld.importers.atop_labels import AllianceNames
 from allianceld.importers.common import (
     IMPORT_GRAPH_BASE,
     Import,
@@ -83,6 +84,7 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     for path in state_files:
         crosswalk.update(read_crosswalk(path))
     states = States(kb, crosswalk, source)
+    names = AllianceNames(kb, states.curated, crosswalk)
     present = curated_alliances(kb)
 
     spells: dict[int, dict[int, list[Spell]]] = defaultdict(lambda: defaultdict(list))
@@ -132,11 +134,14 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
         if atopid not in spells:
             imp.leave_out(where, f"ATOP alliance {atopid} has no members in {member_file.name}")
             continue
+        generated = names.generated(provisions, spells[atopid], founded[0][:4])
+        names.add(imp, atopid, generated)
         alliance_with_members(
             imp,
             states,
             slug=f"atop-{atopid}",
-            label=f"ATOP alliance {atopid} ({founded[0][:4]})",
+            label=names.curated_name(atopid) or generated,
+            named=names.curated_name(atopid) is None,
             spells=spells[atopid],
             founded=founded,
             ended=ended,

@@ -402,9 +402,11 @@ def alliance_record(
     ids: dict[str, int | None],
     source: ox.NamedNode,
     where: str,
+    named: bool = True,
 ) -> ox.NamedNode:
     """An alliance, its founding treaty (signed on the founding date when known to the day) and the
-    treaty's provisions, one per obligation kind (``DefenceProvision`` …)."""
+    treaty's provisions, one per obligation kind (``DefenceProvision`` …). Without ``named`` the
+    alliance's own rdfs:label is left to the curated data (the treaty's and provisions' still use ``label``)."""
     alliance = nn(f"{ID_BASE}alliance/{slug}")
     treaty = nn(f"{ID_BASE}treaty/{slug}")
     derived = nn(str(PROV) + "wasDerivedFrom")
@@ -412,7 +414,8 @@ def alliance_record(
     # with fewer known members (one left out for an unknown state code) is typed ald:Alliance only
     kind = "BilateralAlliance" if members == 2 else "MultilateralAlliance" if members > 2 else "Alliance"
     imp.add(alliance, RDF_TYPE, ald(kind), where)
-    imp.add(alliance, RDFS_LABEL, english(label))
+    if named:
+        imp.add(alliance, RDFS_LABEL, english(label))
     add_date(imp, alliance, "foundingDate", "foundingDatePrecision", founded)
     add_date(imp, alliance, "dissolutionDate", "dissolutionDatePrecision", ended)
     imp.add(alliance, ald("foundingTreaty"), treaty)
@@ -447,6 +450,7 @@ def alliance_with_members(
     ids: dict[str, int | None],
     source: ox.NamedNode,
     where: str,
+    named: bool = True,
 ) -> None:
     """An alliance (:func:`alliance_record`) and the memberships of its members, from each member
     code's spells (merged); every row of a member whose code names no state is left out (``States.iri``)."""
@@ -466,6 +470,7 @@ def alliance_with_members(
         ids=ids,
         source=source,
         where=where,
+        named=named,
     )
     for member, member_spells in sorted(spells.items()):
         state = known[member]

@@ -1,5 +1,5 @@
 """Entity reconciliation over states and alliances: an index of their names (labels in every
-language, alternative labels, acronyms) and facts (ISO and COW codes, founding dates, memberships,
+language, alternative labels, acronyms, generated labels) and facts (ISO and COW codes, founding dates, memberships,
 regions, Wikidata ids), built from a KnowledgeBase, with fuzzy scoring by rapidfuzz.
 
 The web layer (``allianceld.web.views.reconcile``) speaks the W3C Entity Reconciliation API over it.
@@ -176,7 +176,7 @@ SELECT DISTINCT ?x ?type ?class WHERE {
 }
 """
 LABELS = """
-SELECT ?x ?p ?label WHERE { VALUES ?p { rdfs:label skos:altLabel } ?x ?p ?label }
+SELECT ?x ?p ?label WHERE { VALUES ?p { rdfs:label skos:altLabel ald:generatedLabel } ?x ?p ?label }
 """
 FACTS = """
 SELECT ?x ?p ?o WHERE {
