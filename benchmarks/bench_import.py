@@ -55,11 +55,11 @@ def main() -> None:
             imp = module.build(kb, files)
             built = time.perf_counter() - start
             start = time.perf_counter()
-            result = commit_import(kb, write_policy, imp)
+            result = commit_import(kb, write_policy, imp, partial=True)  # the published files leave rows out
             written = time.perf_counter() - start
             dump = kb.dump()
             start = time.perf_counter()
-            commit_import(kb, write_policy, module.build(kb, files))
+            commit_import(kb, write_policy, module.build(kb, files), partial=True)
             again = time.perf_counter() - start
             same = kb.dump() == dump
             rows = kb.select(

@@ -53,9 +53,16 @@ def _settings(ctx: click.Context) -> Settings:
     return Settings(store_path=Path(store)) if store else Settings()
 
 
-def _open_kb(settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
-    if read_only and not settings.sparql_query_url and not (settings.store_path and settings.store_path.is_dir()):
-        raise Failure(f"no store at {settings.store_path}: run 'allianceld init' (or 'make load') first")
+def _require_store(settings: Settings) -> None:
+    """Refuse a store path that does not exist (a mistyped --store): only ``init`` makes a store."""
+    if not settings.sparql_query_url and not (settings.store_path and settings.store_path.is_dir()):
+        raise Failure(f"no store at {settings.store_path}: run 'allianceld init' first")
+
+
+def _open_kb(settings: Settings, *, read_only: bool = False, create: bool = False) -> KnowledgeBase:
+    """The store of ``settings``; only ``create`` (``init``) makes a new one (:func:`_require_store`)."""
+    if not create:
+        _require_store(settings)
     try:
         return KnowledgeBase.from_settings(settings, read_only=read_only)
     except OSError as exc:
@@ -103,7 +110,7 @@ def main(ctx: click.Context, store: str | None) -> None:
 def init(ctx: click.Context) -> None:
     """Load the shipped ontology and curated data into the store (validated), then reason."""
     settings = _settings(ctx)
-    kb = _open_kb(settings)
+    kb = _open_kb(settings, create=True)
     try:
         sources = gate.shipped_sources(settings.ontology_file, settings.data_files())
     except AllianceldError as exc:
@@ -455,50 +462,93 @@ def import_() -> None:
     """Import the ATOP or COW alliance data sets (CSV files as published) through the write gate."""
 
 
-def _import(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
+def _import(ctx: click.Context, kind: str, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
     from allianceld import importers
     from allianceld.importers import atop, cow
+    from allianceld.importers.report import default_path, write_report
+
+    def write(results: list[Any], *, written: bool = False) -> None:
+        try:
+            write_report(report, imp, results)  # type: ignore[arg-type]
+        except OSError as exc:
+            done = "the import was written" if written else "nothing was written"
+            raise Failure(f"cannot write the report {report}: {exc}; {done}") from None
 
     settings = _settings(ctx)
     kb = _open_kb(settings)
+    imp: importers.Import | None = None
     try:
         paths = list(files)
         total = importers.common.count_rows(paths)
         with click.progressbar(length=total, label=f"reading {kind}", file=sys.stderr, show_pos=True) as bar:
             imp = (atop if kind == "atop" else cow).build(kb, paths, tick=lambda: bar.update(1))
-        click.echo(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", err=True)
-        result = importers.commit_import(kb, WritePolicy.from_settings(settings), imp)
+        report = report or default_path(settings.store_path if not settings.sparql_query_url else None, imp.graph)
+        write([])  # before anything is written: an unwritable report stops here
+        if partial or not imp.skipped:
+            click.echo(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", err=True)
+        result = importers.commit_import(kb, WritePolicy.from_settings(settings), imp, partial=partial)
+        write(result.report.results, written=True)
+    except importers.ImportIncomplete as exc:
+        click.echo(f"report: {report}")
+        click.echo(
+            f"refused: {len(exc.left_out)} row(s) cannot be placed, listed in {report}; nothing was written "
+            "(--partial imports the other rows)",
+            err=True,
+        )
+        sys.exit(1)
     except importers.ImportRejected as exc:
+        write(exc.report.results)
         click.echo(exc.to_text(), err=True)
-        click.echo("refused: nothing was written", err=True)
+        click.echo(f"report: {report}")
+        click.echo(f"refused: nothing was written; the violations are listed in {report}", err=True)
         sys.exit(1)
     except AllianceldError as exc:
         raise Failure(f"refused: {exc.message}; nothing was written") from None
     finally:
         kb.close()
-    for line in imp.skipped:
-        click.echo(f"left out: {line}", err=True)
+    for left in imp.skipped[:10]:
+        click.echo(f"left out: {left}", err=True)
+    if len(imp.skipped) > 10:
+        click.echo(f"left out: {len(imp.skipped) - 10} more row(s), listed in {report}", err=True)
     counts = ", ".join(f"{n} {name}" for name, n in sorted(imp.counts.items()))
     click.echo(
         f"imported {kind} into <{imp.graph}>: {counts}; {result.triples} triples, {len(imp.skipped)} row(s) left out, "
         f"{len(result.report.warnings)} warning(s)"
     )
+    click.echo(f"report: {report}")
+
+
+_PARTIAL = click.option(
+    "--partial",
+    is_flag=True,
+    help="Import the rows that can be placed and leave out the others (listed in the report).",
+)
+_REPORT = click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report of rows left out and warnings (CSV; default: beside the store, "
+    "<store>.import-<data set>.csv).",
+)
 
 
 @import_.command("atop")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_PARTIAL
+@_REPORT
 @click.pass_context
-def import_atop(ctx: click.Context, files: tuple[Path, ...]) -> None:
+def import_atop(ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
     """ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."""
-    _import(ctx, "atop", files)
+    _import(ctx, "atop", files, partial, report)
 
 
 @import_.command("cow")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_PARTIAL
+@_REPORT
 @click.pass_context
-def import_cow(ctx: click.Context, files: tuple[Path, ...]) -> None:
+def import_cow(ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
     """COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk)."""
-    _import(ctx, "cow", files)
+    _import(ctx, "cow", files, partial, report)
 
 
 @main.group()
@@ -735,6 +785,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         query_memory_choice(settings)  # and a malformed ALLIANCELD_QUERY_MEMORY
     except ValueError as exc:
         raise Failure(str(exc)) from None
+    _require_store(settings)  # here, not in a production worker
     logs.configure()  # JSON lines on stderr, secrets scrubbed (allianceld.logs)
     if production:
         from allianceld.web.production import serve as serve_production

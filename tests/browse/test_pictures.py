@@ -32,7 +32,7 @@ def test_nato_timeline_has_one_item_per_membership(client) -> None:
 def test_timeline_keeps_ends_and_precision(client) -> None:
     csto = client.get("/alliances/csto/timeline").get_json()
     uzb = next(i for i in csto["items"] if i["state"]["id"] == "uzb")
-    assert (uzb["start"], uzb["end"]) == ("2006-08-16", "2012-12-19")
+    assert (uzb["start"], uzb["end"]) == ("2006-08-16", "2012-12-18")  # then suspended
     quad = client.get("/alliances/quad/timeline").get_json()
     first = [i for i in quad["items"] if i["start"] == "2007-01-01"]
     assert len(first) == 4 and all(i["startPrecision"] == "year" and i["endPrecision"] == "year" for i in first)
@@ -54,7 +54,7 @@ def test_network_on_1990_01_01(client) -> None:
 
 
 def test_network_edges_carry_every_shared_alliance(client) -> None:
-    data = client.get("/network.json?date=2018-01-01").get_json()
+    data = client.get("/network.json?date=2018-01-01&obligation=any").get_json()
     usa_jpn = next(e for e in data["edges"] if (e["source"], e["target"]) == ("jpn", "usa"))
     assert usa_jpn["alliances"] == ["admm-plus", "quad", "us-japan-alliance"]
     named = {a["id"]: a["label"] for a in data["alliances"]}
@@ -62,13 +62,14 @@ def test_network_edges_carry_every_shared_alliance(client) -> None:
 
 
 def test_network_ends_with_the_membership(client) -> None:
-    """Uzbekistan left the CSTO on 2012-12-19: linked to Russia that day, not the next."""
+    """Azerbaijan left the Collective Security Treaty when its first term expired: linked to Russia on
+    1999-04-20, not the next day."""
 
     def linked(day: str) -> bool:
         edges = client.get(f"/network.json?date={day}").get_json()["edges"]
-        return any({e["source"], e["target"]} == {"rus", "uzb"} for e in edges)
+        return any({e["source"], e["target"]} == {"aze", "rus"} for e in edges)
 
-    assert linked("2012-12-19") and not linked("2012-12-20")
+    assert linked("1999-04-20") and not linked("1999-04-21")
 
 
 def test_network_defaults_to_today(client) -> None:
@@ -84,11 +85,35 @@ def test_state_network_of_japan_in_1990(client) -> None:
     assert [(e["source"], e["target"]) for e in data["edges"]] == [("jpn", "usa")]
 
 
-def test_state_network_links_the_neighbours_too(client) -> None:
+def test_state_network_links_the_state_to_its_allies_only(client) -> None:
     data = client.get("/states/usa/network?date=1990-01-01", headers=JSON).get_json()
     assert len(data["nodes"]) == 17  # NATO's sixteen and Japan
-    assert len(data["edges"]) == 120 + 1  # NATO's pairs and United States-Japan
+    assert len(data["edges"]) == 16  # the United States to each of its allies, not the allies' own ties
+    assert all("usa" in (e["source"], e["target"]) for e in data["edges"])
     assert not GCC & {n["id"] for n in data["nodes"]}
+
+
+def test_networks_are_of_defence_pacts_unless_another_obligation_is_asked(client) -> None:
+    """The Quad and ADMM-Plus carry no defence obligation: not drawn by default; ``any`` draws them."""
+    defence = client.get("/network.json?date=2018-01-01").get_json()
+    assert defence["obligation"] == "defence"
+    assert {"csto", "gcc", "nato", "us-japan-alliance"} <= {a["id"] for a in defence["alliances"]}
+    assert not {"quad", "admm-plus"} & {a["id"] for a in defence["alliances"]}
+    usa_jpn = next(e for e in defence["edges"] if (e["source"], e["target"]) == ("jpn", "usa"))
+    assert usa_jpn["alliances"] == ["us-japan-alliance"]
+    consultation = client.get("/network.json?date=2018-01-01&obligation=consultation").get_json()
+    assert {"csto", "nato", "us-japan-alliance"} <= {a["id"] for a in consultation["alliances"]}
+    assert "gcc" not in {a["id"] for a in consultation["alliances"]}
+    every = client.get("/network.json?date=2018-01-01&obligation=any").get_json()
+    assert {"quad", "admm-plus"} <= {a["id"] for a in every["alliances"]}
+    assert client.get("/network.json?date=2018-01-01&obligation=offence").get_json()["edges"] == []
+    ind = client.get("/states/ind/network?date=2018-01-01", headers=JSON).get_json()
+    assert [n["id"] for n in ind["nodes"]] == ["ind"] and ind["edges"] == []
+    ind = client.get("/states/ind/network?date=2018-01-01&obligation=any", headers=JSON).get_json()
+    assert {"usa", "jpn", "aus"} <= {n["id"] for n in ind["nodes"]}
+    page = client.get("/network?date=2018-01-01&obligation=consultation", headers=HTML).get_data(as_text=True)
+    assert '<option value="consultation" selected>' in page
+    assert "obligation=consultation" in page.split('id="network-json"')[1].split(">")[0]
 
 
 def test_state_network_page_lists_the_links(client) -> None:
@@ -107,12 +132,13 @@ def test_network_page_has_the_slider_and_a_table_fallback(client) -> None:
 def test_charts_data_by_type_and_decade(client) -> None:
     data = client.get("/charts/data").get_json()
     by_decade = {d["decade"]: d["counts"] for d in data["decades"]}
-    assert sorted(by_decade) == [1940, 1950, 1980, 2000, 2010]
+    assert sorted(by_decade) == [1940, 1950, 1980, 1990, 2000, 2010]
     assert by_decade[1940] == {"MultilateralAlliance": 1, "RegionalPartnership": 1}  # NATO, 1949
     assert by_decade[1950] == {"BilateralAlliance": 1}  # the United States-Japan alliance, 1952
-    # the CSTO (2002), the AU Peace and Security Council (2004), the US-India partnership (2005)
-    assert by_decade[2000]["MultilateralAlliance"] == 2 and by_decade[2000]["StrategicPartnership"] == 1
-    assert data["undated"] == 2  # the Quad and the African Standby Force have no founding date
+    assert by_decade[1990] == {"MultilateralAlliance": 1, "RegionalPartnership": 1}  # the Collective Security Treaty
+    # the CSTO (2002), the AU Peace and Security Council (2004), the US-India partnership (2005), the Quad (2007)
+    assert by_decade[2000]["MultilateralAlliance"] == 3 and by_decade[2000]["StrategicPartnership"] == 1
+    assert data["undated"] == 1  # the African Standby Force has no founding date
     assert client.get("/charts", headers=JSON).get_json() == data
 
 
@@ -120,9 +146,9 @@ def test_charts_page_draws_one_bar_per_decade_and_type(client) -> None:
     page = client.get("/charts", headers=HTML).get_data(as_text=True)
     data = client.get("/charts/data").get_json()
     cells = sum(len(d["counts"]) for d in data["decades"])
-    assert cells == 14
+    assert cells == 17
     assert len(re.findall(r'<rect class="bar"', page)) == cells
-    assert 'data-decade="2000" data-type="MultilateralAlliance" data-count="2"' in page
+    assert 'data-decade="2000" data-type="MultilateralAlliance" data-count="3"' in page
 
 
 def test_alliance_and_state_pages_carry_their_pictures(client) -> None:
@@ -151,6 +177,8 @@ def test_vendor_files_are_served_by_the_app(client) -> None:
         ("/network.json?date=1990-1-1", "date"),
         ("/states/usa/network?date=1990-02-30", "date"),
         ("/network?date=1990-01-01&format=xml", "format"),
+        ("/network.json?obligation=defense", "obligation"),
+        ("/states/usa/network?obligation=Defence", "obligation"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(client, url: str, parameter: str) -> None:
@@ -200,7 +228,7 @@ def test_a_write_shows_in_the_network_and_its_range(site) -> None:
     assert "xta" not in {n["id"] for n in before["nodes"]} and before["range"]["last"] < "2090-01-01"
     resp = site.client.post("/contributions", data=turtle.encode(), headers=site.auth())
     assert resp.status_code == 201, resp.get_json()
-    after = site.client.get("/network.json?date=2001-01-01").get_json()
+    after = site.client.get("/network.json?date=2001-01-01&obligation=any").get_json()
     assert {"source": "xta", "target": "xtb", "alliances": ["test-duo"]} in after["edges"]
     assert after["range"]["last"] == "2090-01-01"
     duo = site.client.get("/alliances/test-duo/timeline").get_json()

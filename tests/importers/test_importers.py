@@ -3,12 +3,13 @@ the command line, and the real files of ../shared/data/external when present."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
 
 from allianceld.cli import main
-from allianceld.importers import ImportFailed, ImportRejected, atop, commit_import, cow
+from allianceld.importers import ImportFailed, ImportIncomplete, ImportRejected, LeftOut, atop, commit_import, cow
 from allianceld.store import KnowledgeBase
 from allianceld.write.write_policy import WritePolicy
 
@@ -149,12 +150,47 @@ def test_a_bad_row_is_refused_naming_file_and_line(loaded_kb: KnowledgeBase, wri
         commit_import(loaded_kb, write_policy, atop.build(loaded_kb, files))
     assert f"{files[1]}:7: Violation: {ID}membership/atop-3500-135" in caught.value.to_text()
     assert loaded_kb.dump() == before
-    # a cell that is not a number
-    files = write(
-        tmp_path, atop5_0a=ALLIANCES.replace("1850,3,,1866", "18x0,3,,1866"), atop5_0m=MEMBERS, crosswalk=CROSSWALK
-    )
-    with pytest.raises(ImportFailed, match=r"atop5_0a.csv:2: column 'begyr' is not an integer"):
+    # a file that is not an ATOP file stops the import at once
+    files = write(tmp_path, atop5_0a=ALLIANCES, atop5_0m=MEMBERS, other="a,b\n1,2\n")
+    with pytest.raises(ImportFailed, match=r"other.csv: not an ATOP"):
         atop.build(loaded_kb, files)
+
+
+def test_rows_that_cannot_be_placed_stop_the_import_unless_partial(
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy, tmp_path
+):
+    # an alliance row whose year is not a number (its two member rows go with it), a member row
+    # whose exit month is not a month, a member of an alliance the alliance-level file lacks
+    members = MEMBERS.replace("3500,,,140,1972,,,0,0,0,2", "3500,,,140,1972,,,1980,13,,2")
+    members += "9999,,,2,1990,1,1,0,0,0,1\n"
+    files = write(
+        tmp_path,
+        atop5_0a=ALLIANCES.replace("1850,3,,1866", "18x0,3,,1866"),
+        atop5_0m=members,
+        crosswalk=CROSSWALK,
+    )
+    imp = atop.build(loaded_kb, files)
+    a, m = str(files[0]), str(files[1])
+    assert sorted(imp.skipped, key=str) == sorted(
+        [
+            LeftOut(f"{a}:2", "column 'begyr' is not an integer: '18x0'"),
+            LeftOut(f"{m}:2", f"the row of alliance 1100 ({a}:2) cannot be placed"),
+            LeftOut(f"{m}:3", f"the row of alliance 1100 ({a}:2) cannot be placed"),
+            LeftOut(f"{m}:9", "1980-13 is not a date"),
+            LeftOut(f"{m}:10", "ATOP alliance 9999 is not in atop5_0a.csv"),
+        ],
+        key=str,
+    )
+    before = loaded_kb.dump()
+    with pytest.raises(ImportIncomplete) as caught:
+        commit_import(loaded_kb, write_policy, imp)
+    assert caught.value.left_out == imp.skipped and "5 row(s) cannot be placed" in caught.value.message
+    assert loaded_kb.dump() == before
+    # a partial import writes the rows that can be placed
+    assert commit_import(loaded_kb, write_policy, imp, partial=True).report.accepted
+    assert ask(loaded_kb, f"<{ID}membership/atop-3500-135> org:member <{ID}state/per>")
+    assert not ask(loaded_kb, f"<{ID}alliance/atop-1100> ?p ?o")
+    assert not ask(loaded_kb, f"<{ID}membership/atop-3500-140> ?p ?o")
 
 
 def test_cow_dyads(loaded_kb: KnowledgeBase, write_policy: WritePolicy, tmp_path):
@@ -199,6 +235,60 @@ def test_cli_import_shows_progress_and_counts(runner, store_dir: Path, sample):
     assert "2 alliances" in result.output and "1 linked to curated" in result.output
 
 
+def _report_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_cli_import_without_the_state_list_writes_nothing_and_names_the_report(runner, store_dir: Path, sample):
+    assert runner.invoke(main, ["--store", str(store_dir), "init"]).exit_code == 0
+    kb = KnowledgeBase(store_dir)
+    before = kb.dump()
+    kb.close()
+    alliances, members, _ = sample
+    refused = runner.invoke(main, ["--store", str(store_dir), "import", "atop", str(alliances), str(members)])
+    assert refused.exit_code == 1, refused.output
+    report = store_dir.parent / "store.import-atop-5.0.csv"
+    assert f"refused: 3 row(s) cannot be placed, listed in {report}; nothing was written" in refused.output
+    assert f"report: {report}" in refused.output
+    kb = KnowledgeBase(store_dir)
+    assert kb.dump() == before
+    kb.close()
+    # every row of a state that is not curated (Brazil is) and that no state list names: Bavaria, Peru's two phases
+    expected = [
+        {
+            "kind": "left out",
+            "file": str(members),
+            "line": line,
+            "subject": "",
+            "path": "",
+            "value": "",
+            "message": f"state code {code} is neither curated nor in the state list",
+        }
+        for code, line in [("245", "2"), ("135", "7"), ("135", "8")]
+    ]
+    assert _report_rows(report) == expected
+
+    # asked for explicitly, a partial import writes the rest; the report lists what was left out and the warnings
+    chosen = store_dir.parent / "reports" / "atop.csv"
+    args = ["import", "atop", "--partial", "--report", str(chosen), str(alliances), str(members)]
+    partial = runner.invoke(main, ["--store", str(store_dir), *args])
+    assert partial.exit_code == 0, partial.output
+    assert "3 row(s) left out" in partial.output and f"report: {chosen}" in partial.output
+    rows = _report_rows(chosen)
+    assert rows[:3] == expected
+    warnings = [r for r in rows if r["kind"] == "warning"]
+    assert warnings and all(r["file"] in (str(alliances), str(members)) and r["line"].isdigit() for r in warnings)
+    assert f"{len(warnings)} warning(s)" in partial.output
+    kb = KnowledgeBase(store_dir)
+    try:
+        assert ask(kb, f"<{ID}membership/atop-1100-200> org:member <{ID}state/gbr>")
+        assert not ask(kb, f"<{ID}membership/atop-1100-245> ?p ?o")
+    finally:
+        kb.close()
+
+
+UNKNOWN_8152 = "state code 8152 is neither curated nor in the state list"
 REAL_CROSSWALK = EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv"
 ATOP_FILES = [EXTERNAL / "atop" / "atop5_0a.csv", EXTERNAL / "atop" / "atop5_0m.csv", REAL_CROSSWALK]
 COW_FILES = [EXTERNAL / "cow-alliances-dyadr" / "alliance_v4.1_by_directed_terminated_only.csv", REAL_CROSSWALK]
@@ -215,13 +305,23 @@ def test_real_atop_files_build(loaded_kb: KnowledgeBase):
     imp = atop.build(loaded_kb, ATOP_FILES)
     assert imp.counts["alliances"] == 761 and imp.counts["linked to curated"] == 4
     assert imp.counts["memberships"] == 2184 and imp.counts["members"] == 208
-    assert len(imp.skipped) == 1 and "8152" in imp.skipped[0]
+    assert [str(left) for left in imp.skipped] == [f"{ATOP_FILES[1]}:203: {UNKNOWN_8152}"]
+
+
+@needs_external
+def test_real_atop_files_without_a_state_list(loaded_kb: KnowledgeBase):
+    """Without a COW state list, every row of a member that is not a curated state is left out, each listed."""
+    imp = atop.build(loaded_kb, ATOP_FILES[:2])
+    assert len(imp.skipped) == 1004 and len({left.where for left in imp.skipped}) == 1004
+    assert imp.counts["memberships"] == 1280
 
 
 @needs_external
 @pytest.mark.slow
 def test_real_atop_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
-    result = commit_import(loaded_kb, write_policy, atop.build(loaded_kb, ATOP_FILES))
+    with pytest.raises(ImportIncomplete):  # ATOP's member code 8152 is in no state list
+        commit_import(loaded_kb, write_policy, atop.build(loaded_kb, ATOP_FILES))
+    result = commit_import(loaded_kb, write_policy, atop.build(loaded_kb, ATOP_FILES), partial=True)
     assert result.report.accepted
     query = "SELECT (COUNT(*) AS ?ids) (COUNT(DISTINCT ?a) AS ?alliances) WHERE { ?a ald:atopId ?id }"
     rows = loaded_kb.select(query, inference=False)
@@ -235,14 +335,14 @@ def test_real_cow_dyad_file_builds(loaded_kb: KnowledgeBase):
     imp = cow.build(loaded_kb, COW_FILES)
     assert imp.counts["alliances"] == 323 and imp.counts["memberships"] == 938
     assert imp.counts["linked to curated"] == 1  # NATO (227): the dyads of West Germany, ended in 1990
-    assert len(imp.skipped) == 22 and all("before it starts" in line for line in imp.skipped)
+    assert len(imp.skipped) == 22 and all("before it starts" in left.reason for left in imp.skipped)
 
 
 @needs_external
 @pytest.mark.slow
 def test_real_cow_dyad_file_import(loaded_kb: KnowledgeBase, write_policy: WritePolicy):
     """The terminated-only COW dyad file through the gate (15-25 s)."""
-    result = commit_import(loaded_kb, write_policy, cow.build(loaded_kb, COW_FILES))
+    result = commit_import(loaded_kb, write_policy, cow.build(loaded_kb, COW_FILES), partial=True)
     assert result.report.accepted
     assert ask(loaded_kb, f"<{ID}alliance/nato> ald:cowAllianceId 227")
     assert not ask(loaded_kb, f"<{ID}alliance/cow-227> ?p ?o")

@@ -69,6 +69,26 @@ SELECT ?decade ?type (COUNT(DISTINCT ?alliance) AS ?n) WHERE {
   BIND(xsd:integer(FLOOR(YEAR(?founded) / 10) * 10) AS ?decade)
 } GROUP BY ?decade ?type ORDER BY ?decade ?type
 """
+# the alliances one of whose treaties (founding or later) has a provision of one of the kinds bound
+WITH_OBLIGATION = """
+SELECT DISTINCT ?alliance WHERE {{
+  {values}
+  ?provision a ?kind .
+  ?treaty ald:hasProvision ?provision .
+  ?alliance ald:foundingTreaty|ald:treaty ?treaty .
+}}
+"""
+#: the obligations a network may be filtered by (the ATOP kinds of ald:Provision), and the default
+OBLIGATIONS = {
+    "defence": "DefenceProvision",
+    "offence": "OffenceProvision",
+    "neutrality": "NeutralityProvision",
+    "non-aggression": "NonAggressionProvision",
+    "consultation": "ConsultationProvision",
+}
+DEFAULT_OBLIGATION = "defence"
+#: the value that shows every alliance, whatever its obligations
+ANY_OBLIGATION = "any"
 UNDATED = """
 SELECT (COUNT(DISTINCT ?alliance) AS ?n) WHERE {
   ?alliance a ald:Alliance FILTER NOT EXISTS { ?alliance ald:foundingDate ?founded }
@@ -129,9 +149,24 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
     }
 
 
-def _active(kb: KnowledgeBase, day: dt.date, *, states: list[str] | None = None, alliances: list[str] | None = None):
+def with_obligation(kb: KnowledgeBase, obligation: str) -> set[str]:
+    """The alliances one of whose treaties has a provision of ``obligation`` (a key of
+    :data:`OBLIGATIONS`)."""
+    kind = ox.NamedNode(str(ALD) + OBLIGATIONS[obligation])
+    return {r["alliance"] for r in kb.select(WITH_OBLIGATION.format(values=_values("?kind", [kind])))}
+
+
+def _active(
+    kb: KnowledgeBase,
+    day: dt.date,
+    *,
+    states: list[str] | None = None,
+    alliances: list[str] | None = None,
+    obligation: str | None = None,
+):
     """(state, alliance) of the memberships of states (``ald:State``, asserted or derived) active
-    on ``day``, of ``states`` or in ``alliances`` when given."""
+    on ``day``, of ``states`` or in ``alliances`` when given, in alliances with ``obligation``
+    when given (a key of :data:`OBLIGATIONS`)."""
     parts = [_values("?day", [date_term(day)])]
     if states is not None:
         parts.append(_values("?state", [ox.NamedNode(s) for s in states]))
@@ -141,13 +176,17 @@ def _active(kb: KnowledgeBase, day: dt.date, *, states: list[str] | None = None,
     rows = kb.select(query.format(values=" ".join(parts)))
     members = [ox.NamedNode(s) for s in sorted({r["state"] for r in rows})]
     states = {q.subject.value for q in kb.match(members, [RDF_TYPE], graphs=kb.graphs()) if q.object == STATE}
-    return [r for r in rows if r["state"] in states]
+    kept = with_obligation(kb, obligation) if obligation else None
+    return [r for r in rows if r["state"] in states and (kept is None or r["alliance"] in kept)]
 
 
-def _graph(kb: KnowledgeBase, day: dt.date, rows: list[dict[str, Any]], keep: set[str] | None) -> dict[str, Any]:
+def _graph(
+    kb: KnowledgeBase, day: dt.date, rows: list[dict[str, Any]], keep: set[str] | None, centre: str | None = None
+) -> dict[str, Any]:
     """Nodes (the states of ``rows``, or of ``keep``), edges (two states that share an alliance in
-    ``rows``, with the ids of those alliances) and the alliances, labelled (an edge names its
-    alliances by id only: the full network at 200k triples has tens of thousands of edges)."""
+    ``rows``, with the ids of those alliances; only those of ``centre`` when given) and the
+    alliances, labelled (an edge names its alliances by id only: the full network at 200k triples
+    has tens of thousands of edges)."""
     members: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         if keep is None or r["state"] in keep:
@@ -160,7 +199,8 @@ def _graph(kb: KnowledgeBase, day: dt.date, rows: list[dict[str, Any]], keep: se
         for s in states:
             alliances_of[s] += 1
         for a, b in combinations(states, 2):
-            shared[(a, b)].append(slug[alliance])
+            if centre is None or centre in (a, b):
+                shared[(a, b)].append(slug[alliance])
     nodes = sorted(keep if keep is not None else alliances_of)
     named = labels(kb, [*nodes, *members])
     return {
@@ -171,21 +211,27 @@ def _graph(kb: KnowledgeBase, day: dt.date, rows: list[dict[str, Any]], keep: se
     }
 
 
-def network(kb: KnowledgeBase, day: dt.date) -> dict[str, Any]:
+def network(kb: KnowledgeBase, day: dt.date, obligation: str | None = DEFAULT_OBLIGATION) -> dict[str, Any]:
     """The states with a membership active on ``day`` and, between each two of them that are both
-    members of one alliance that day, an edge carrying those alliances."""
-    return _graph(kb, day, _active(kb, day), None)
+    members of one alliance that day, an edge carrying those alliances; only the alliances with
+    ``obligation`` (a key of :data:`OBLIGATIONS`; None: every alliance)."""
+    out = _graph(kb, day, _active(kb, day, obligation=obligation), None)
+    out["obligation"] = obligation or ANY_OBLIGATION
+    return out
 
 
-def ego_network(kb: KnowledgeBase, state: str, day: dt.date) -> dict[str, Any]:
-    """``state`` and the states that shared an alliance with it on ``day``, with every edge
-    (shared alliance that day) between any two of them."""
+def ego_network(
+    kb: KnowledgeBase, state: str, day: dt.date, obligation: str | None = DEFAULT_OBLIGATION
+) -> dict[str, Any]:
+    """``state`` and its allies on ``day`` (the states that shared an alliance with it, with
+    ``obligation`` when given), an edge from it to each carrying the alliances they shared."""
     values = f"{_values('?day', [date_term(day)])} {_values('?ego', [ox.NamedNode(state)])}"
     ego = [r["alliance"] for r in kb.select(EGO_ALLIANCES.format(values=values))]
-    neighbours = {r["state"] for r in _active(kb, day, alliances=ego)} if ego else set()
-    keep = neighbours | {state}
-    out = _graph(kb, day, _active(kb, day, states=sorted(keep)), keep)
+    rows = _active(kb, day, alliances=ego, obligation=obligation) if ego else []
+    keep = {r["state"] for r in rows} | {state}
+    out = _graph(kb, day, rows, keep, centre=state)
     out["state"] = _ref(state, labels(kb, [state]))
+    out["obligation"] = obligation or ANY_OBLIGATION
     return out
 
 
@@ -215,4 +261,4 @@ def by_decade(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-__all__ = ["by_decade", "ego_network", "network", "span", "timeline"]
+__all__ = ["OBLIGATIONS", "by_decade", "ego_network", "network", "span", "timeline", "with_obligation"]

@@ -160,6 +160,7 @@ def partial_date(year: int | None, month: int | None, day: int | None, where: st
     (never an invented day). None when the year is unknown or 0 (still in force)."""
     if not year:
         return None
+    given = "-".join(str(part) for part in (year, month, day) if part)
     if not month:
         precision, month, day = "year", 1, 1
     elif not day:
@@ -169,7 +170,7 @@ def partial_date(year: int | None, month: int | None, day: int | None, where: st
     try:
         return datetime.date(year, month, day).isoformat(), precision
     except ValueError:
-        raise ImportFailed(f"{where}: {year}-{month}-{day} is not a date") from None
+        raise ImportFailed(f"{where}: {given} is not a date") from None
 
 
 def row_date(

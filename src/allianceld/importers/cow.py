@@ -10,6 +10,7 @@ from allianceld.importers.common import (
     IMPORT_GRAPH_BASE,
     Import,
     ImportFailed,
+    LeftOut,
     Spell,
     States,
     Tick,
@@ -23,6 +24,7 @@ from allianceld.importers.common import (
     read_crosswalk,
     read_rows,
     row_date,
+    row_problem,
 )
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -66,28 +68,34 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
     kinds: dict[int, set[str]] = defaultdict(set)
     first: dict[int, str] = {}
     version = ""
-    skipped: list[str] = []
+    skipped: list[LeftOut] = []
     for path, dyads in data:
         for line, row in read_rows(path):
             where = f"{path}:{line}"
-            cid = integer(row, "version4id", where)
-            member = integer(row, "ccode1" if dyads else "ccode", where)
-            assert cid is not None and member is not None
-            version = version or (row.get("version") or "").strip()
-            first.setdefault(cid, where)
-            start = _date(row, "dyad_st" if dyads else "mem_st", where)
-            end = _date(row, "dyad_end" if dyads else "mem_end", where)
-            if start is None:
-                raise ImportFailed(f"{where}: no start year")
-            if dyads and end is not None and end[0] < start[0]:  # a dyad that ends before it starts
-                skipped.append(f"{where}: dyad ends ({end[0]}) before it starts ({start[0]})")
-                continue
-            spells[cid][member].append(Spell(start, end, where))
-            begun[cid].append(start if dyads else _date(row, "all_st", where) or start)
-            ended[cid].append(end if dyads else _date(row, "all_end", where))
-            kinds[cid] |= {kind for column, kind in TYPES.items() if integer(row, column, where, required=False) == 1}
             if tick:
                 tick()
+            try:
+                cid = integer(row, "version4id", where)
+                member = integer(row, "ccode1" if dyads else "ccode", where)
+                assert cid is not None and member is not None
+                start = _date(row, "dyad_st" if dyads else "mem_st", where)
+                end = _date(row, "dyad_end" if dyads else "mem_end", where)
+                if start is None:
+                    raise ImportFailed(f"{where}: no start year")
+                if dyads and end is not None and end[0] < start[0]:  # a dyad that ends before it starts
+                    raise ImportFailed(f"{where}: dyad ends ({end[0]}) before it starts ({start[0]})")
+                alliance_start = start if dyads else _date(row, "all_st", where) or start
+                alliance_end = end if dyads else _date(row, "all_end", where)
+                row_kinds = {kind for column, kind in TYPES.items() if integer(row, column, where, required=False) == 1}
+            except ImportFailed as exc:
+                skipped.append(LeftOut(where, row_problem(exc, where)))
+                continue
+            version = version or (row.get("version") or "").strip()
+            first.setdefault(cid, where)
+            spells[cid][member].append(Spell(start, end, where))
+            begun[cid].append(alliance_start)
+            ended[cid].append(alliance_end)
+            kinds[cid] |= row_kinds
     version = version or "4.1"
     imp = Import(IMPORT_GRAPH_BASE + f"cow-{version}")
     source = dataset_provenance(imp, f"cow-{version}", "Correlates of War Formal Alliances", HOMEPAGE, version, paths)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from allianceld.browse import timelines
-from allianceld.errors import NotFound
+from allianceld.errors import BadRequest, NotFound
 from allianceld.vocab import ID_BASE
 from allianceld.web.services import get_kb, services
 from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _vary, negotiate
@@ -67,6 +67,18 @@ def _day() -> dt.date:
     return _date("date") or dt.date.today()
 
 
+def _obligation() -> str | None:
+    """``obligation=``: one of :data:`timelines.OBLIGATIONS` (default: defence) or ``any`` (None:
+    every alliance); 400 naming the choices otherwise."""
+    raw = request.args.get("obligation") or timelines.DEFAULT_OBLIGATION
+    if raw == timelines.ANY_OBLIGATION:
+        return None
+    if raw not in timelines.OBLIGATIONS:
+        choices = ", ".join([*timelines.OBLIGATIONS, timelines.ANY_OBLIGATION])
+        raise BadRequest(f"the parameter obligation must be one of {choices}, not {raw!r}", parameter="obligation")
+    return raw
+
+
 def _with_range(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the days a slider may choose: the first membership's start to today (or
     the latest date in the data, when that is later); read once per version of the store."""
@@ -97,6 +109,7 @@ def _network_answer(data: dict[str, Any], source: str, title: str) -> Response:
             title=title,
             cytoscape=vendor_available("cytoscape"),
             table_limit=TABLE_LIMIT,
+            obligations=[*timelines.OBLIGATIONS, timelines.ANY_OBLIGATION],
         )
         return _vary(Response(page))
     return _vary(jsonify(data))
@@ -104,24 +117,25 @@ def _network_answer(data: dict[str, Any], source: str, title: str) -> Response:
 
 @bp.get("/network")
 def network() -> Response:
-    """The states linked by the alliances they shared on ``date`` (default: today): a page with
-    a date slider, or JSON (by Accept or ``?format=json``) of nodes and edges."""
-    data = _with_range(timelines.network(get_kb(), _day()))
+    """The states linked by the alliances they shared on ``date`` (default: today), of the kind
+    ``obligation`` (default: defence; ``any``: every alliance): a page with a date slider, or JSON
+    (by Accept or ``?format=json``) of nodes and edges."""
+    data = _with_range(timelines.network(get_kb(), _day(), _obligation()))
     return _network_answer(data, "/network.json", "States linked by shared alliances")
 
 
 @bp.get("/network.json")
 def network_json() -> Response:
     """The JSON of :func:`network`."""
-    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day()))))
+    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day(), _obligation()))))
 
 
 @bp.get("/states/<slug>/network")
 def state_network(slug: str) -> Response:
-    """A state and the states it shared an alliance with on ``date`` (default: today), with every
-    shared alliance between any two of them: JSON, or a page for browsers."""
+    """A state and its allies on ``date`` (default: today) by alliances of the kind ``obligation``
+    (default: defence; ``any``: every alliance), each linked to it: JSON, or a page for browsers."""
     state = _resource("state", slug, "ald:State")
-    data = _with_range(timelines.ego_network(get_kb(), state, _day()))
+    data = _with_range(timelines.ego_network(get_kb(), state, _day(), _obligation()))
     label = data["state"]["label"] or slug
     return _network_answer(data, f"/states/{slug}/network?format=json", f"{label} and its allies")
 

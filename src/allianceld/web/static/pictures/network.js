@@ -20,9 +20,12 @@
   });
   let asked = 0;
 
+  const obligation = document.getElementById("network-obligation");
+
   function url(day) {
     const u = new URL(box.dataset.src, window.location.href);
     if (day) u.searchParams.set("date", day);
+    if (obligation) u.searchParams.set("obligation", obligation.value);
     return u;
   }
 
@@ -55,6 +58,7 @@
     document.getElementById("network-edges").textContent = String(data.edges.length);
     document.getElementById("network-shown").textContent = data.date;
     showDay(data);
+    box.dataset.obligation = data.obligation;
     box.dataset.rendered = data.date;
     box.dataset.nodes = String(cy.nodes().length);
     box.dataset.edges = String(cy.edges().length);
@@ -75,8 +79,9 @@
     const heading = document.getElementById("network-table-date");
     if (heading) heading.textContent = data.date;
     const table = document.getElementById("network-table");
-    if (table && table.dataset.date !== data.date) {
-      table.dataset.date = data.date;
+    const shown = data.date + " " + data.obligation;
+    if (table && table.dataset.shown !== shown) {
+      table.dataset.shown = shown;
       const rows = table.querySelectorAll("tr");
       for (let i = 1; i < rows.length; i++) rows[i].remove();
       const body = rows[0].parentNode;
@@ -113,12 +118,14 @@
     if (page) {
       const u = new URL(page.getAttribute("href"), window.location.href);
       u.searchParams.set("date", data.date);
+      u.searchParams.set("obligation", data.obligation);
       page.href = u.pathname + u.search;
     }
     if (box.dataset.followUrl !== undefined) {
       const here = new URL(window.location.href);
-      if (here.searchParams.get("date") !== data.date) {
+      if (here.searchParams.get("date") !== data.date || here.searchParams.get("obligation") !== data.obligation) {
         here.searchParams.set("date", data.date);
+        here.searchParams.set("obligation", data.obligation);
         window.history.replaceState(null, "", here.pathname + here.search + here.hash);
       }
     }
@@ -166,6 +173,9 @@
       clearTimeout(timer);
       timer = setTimeout(() => load(day), 150);
     });
+  }
+  if (obligation) {
+    obligation.addEventListener("change", () => load(dayInput && dayInput.value ? dayInput.value : box.dataset.rendered));
   }
   if (dayInput) {
     dayInput.addEventListener("change", () => {
