@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from allianceld.browse.describe import labels
+from allianceld.browse.names import name_on
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ID_BASE
 
@@ -237,6 +238,7 @@ def states(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> P
     details = _details(kb, STATE_DETAILS, iris)
     regions = sorted({r for d in details.values() for r in d.get(str(ALD.region), [])})
     named = labels(kb, [*iris, *regions])
+    then = name_on(kb, iris, filters.active_on) if filters.active_on else {}  # the names of that day
     views = _membership_views(kb, [m for i in iris for m in matched[i]]) if by_membership else {}
     items = []
     for iri in iris:
@@ -244,11 +246,13 @@ def states(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> P
         item: dict[str, Any] = {
             "iri": iri,
             "id": _slug(iri),
-            "label": named.get(iri),
+            "label": then.get(iri) or named.get(iri),
             "url": _url(iri),
             "iso3166Alpha3": _one(d, ALD.iso3166Alpha3),
             "regions": _region_views(kb, d.get(str(ALD.region), []), named),
         }
+        if then.get(iri) and then[iri] != named.get(iri):
+            item["todayLabel"] = named.get(iri)
         if by_membership:
             item["memberships"] = sorted(
                 (views[m] for m in matched[iri] if m in views), key=lambda v: (v["startDate"] or "", v["membership"])

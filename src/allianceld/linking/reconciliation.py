@@ -178,6 +178,10 @@ SELECT DISTINCT ?x ?type ?class WHERE {
 LABELS = """
 SELECT ?x ?p ?label WHERE { VALUES ?p { rdfs:label skos:altLabel ald:generatedLabel } ?x ?p ?label }
 """
+# the names a state bore through time (data/state-names.ttl): "Persia", "Siam", "Soviet Union"
+STATE_NAMES = """
+SELECT ?x ?label WHERE { ?x ald:stateName ?n . VALUES ?p { rdfs:label skos:altLabel } ?n ?p ?label }
+"""
 FACTS = """
 SELECT ?x ?p ?o WHERE {
   VALUES ?p { ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate ald:headquarters ald:region
@@ -245,6 +249,10 @@ class Index:
             e.labels.append((label.value, label.language or ""))
             if predicate.value.endswith("#label") and (label.language or "").lower() in ("en", ""):
                 english.setdefault(e.iri, label.value)
+        for subject, label in _terms(kb, STATE_NAMES):
+            e = entities.get(subject.value)
+            if e is not None and isinstance(label, ox.Literal):
+                e.labels.append((label.value, label.language or ""))
         regions = {short_id(r["r"]): r["label"] for r in kb.select(REGIONS)}
         for row in kb.select(FACTS, inference=False):
             e = entities.get(row["x"])

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from allianceld.browse import describe, listings, ontology_doc
+from allianceld.browse import names as state_names
 from allianceld.errors import BadRequest, NotFound
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
@@ -229,7 +230,8 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         "descriptions": _pick_text([lit for p in TEXT_PROPS for lit in texts.get(p, [])]),
         "types": sorted(types, key=lambda t: (t["derived"], (t["label"] or t["short"]).casefold())),
         "links": sorted(links, key=lambda x: (x["site"], x["iri"])),
-        "memberships": [_membership(r, d.iri, view) for r in rows],
+        "memberships": _named_then(kb, [_membership(r, d.iri, view) for r in rows]),
+        "names": _dated_names(kb, d.iri),
         "facts": grouped(facts),
         "derived": grouped(derived_facts),
         "referencedBy": sorted(pointing, key=lambda x: (x["predicate"]["short"], x["subject"]["label"] or "")),
@@ -256,6 +258,39 @@ def _membership(r: dict[str, Any], iri: str, view: Any) -> dict[str, Any]:
         "endDatePrecision": listings.precision_name(r["endPrecision"]),
         "source": describe.graph_source(r["g"]),
     }
+
+
+def _named_then(kb: KnowledgeBase, memberships: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each state member of an alliance under the name it had when its membership began (the
+    Soviet Union, not Russia, in the Warsaw Pact); ``todayLabel`` keeps the state's label."""
+    pairs = {
+        (m["state"]["iri"], dt.date.fromisoformat(m["startDate"]))
+        for m in memberships
+        if m["state"] and m["other"] == m["state"] and m["startDate"]
+    }
+    named = state_names.names_on(kb, pairs)
+    for m in memberships:
+        if m["state"] and m["other"] == m["state"] and m["startDate"]:
+            then = named.get((m["state"]["iri"], dt.date.fromisoformat(m["startDate"])))
+            if then and then != m["other"].get("label"):
+                m["other"] = {**m["other"], "label": then, "todayLabel": m["other"].get("label")}
+    return memberships
+
+
+def _dated_names(kb: KnowledgeBase, iri: str) -> list[dict[str, Any]]:
+    """The names a state bore through time, oldest first, with their dates and precisions."""
+    return [
+        {
+            "iri": n.iri,
+            "url": describe.local_path(n.iri),
+            "label": n.label,
+            "startDate": n.start,
+            "startDatePrecision": listings.precision_name(n.start_precision),
+            "endDate": n.end,
+            "endDatePrecision": listings.precision_name(n.end_precision),
+        }
+        for n in state_names.dated_names(kb, [iri]).get(iri, [])
+    ]
 
 
 # -- /id/<kind>/<slug> -----------------------------------------------------------------------------

@@ -16,6 +16,9 @@
       { selector: "node", style: { label: "data(label)", "font-size": 9, width: 14, height: 14, "background-color": "#4e79a7" } },
       { selector: "node.ego", style: { "background-color": "#e15759", width: 22, height: 22 } },
       { selector: "edge", style: { width: "mapData(weight, 1, 4, 1, 5)", "line-color": "#9fb3c8", opacity: 0.7 } },
+      // a label that would overlap one already shown is hidden, and shown while the pointer is on it
+      { selector: "node.nolabel", style: { label: "" } },
+      { selector: "node.nolabel.hover", style: { label: "data(label)", "z-index": 10, "text-background-color": "#fff", "text-background-opacity": 0.9 } },
     ],
   });
   let asked = 0;
@@ -27,6 +30,31 @@
     if (day) u.searchParams.set("date", day);
     if (obligation) u.searchParams.set("obligation", obligation.value);
     return u;
+  }
+
+  // a state's allies around it; a network of up to 150 states by forces (cose); a larger one in
+  // rings, the states in most alliances at the centre
+  function layoutFor(count) {
+    if (ego) return { name: "concentric", animate: false, concentric: (n) => (n.hasClass("ego") ? 2 : 1), levelWidth: () => 1 };
+    if (count <= 150) return { name: "cose", animate: false, randomize: false };
+    return { name: "concentric", animate: false, concentric: (n) => n.degree(), levelWidth: (ns) => Math.max(1, ns.maxDegree() / 6) };
+  }
+
+  // shows the labels of the states in most links first, hides each one whose box would overlap a
+  // label already shown (it appears on hover): no two labels shown overlap, at any zoom
+  function declutter() {
+    cy.nodes().removeClass("nolabel");
+    const order = cy.nodes().sort(
+      (a, b) => Number(b.hasClass("ego")) - Number(a.hasClass("ego")) || b.degree() - a.degree() || (a.id() < b.id() ? -1 : 1),
+    );
+    const shown = [];
+    const boxes = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
+    order.forEach((n) => {
+      const b = n.boundingBox(boxes);
+      if (shown.some((o) => b.x1 < o.x2 && o.x1 < b.x2 && b.y1 < o.y2 && o.y1 < b.y2)) n.addClass("nolabel");
+      else shown.push(b);
+    });
+    box.dataset.labels = String(shown.length);
   }
 
   function draw(data) {
@@ -53,7 +81,8 @@
       cy.elements().remove();
       cy.add(nodes.concat(edges));
     });
-    cy.layout({ name: nodes.length > 60 ? "circle" : "cose", animate: false, randomize: false }).run();
+    cy.layout(layoutFor(nodes.length)).run();
+    declutter();
     document.getElementById("network-nodes").textContent = String(data.nodes.length);
     document.getElementById("network-edges").textContent = String(data.edges.length);
     document.getElementById("network-shown").textContent = data.date;
@@ -162,6 +191,8 @@
     const target = evt.target.data("url");
     if (target) window.location.href = target;
   });
+  cy.on("mouseover", "node", (evt) => evt.target.addClass("hover"));
+  cy.on("mouseout", "node", (evt) => evt.target.removeClass("hover"));
   cy.on("mouseover", "edge", (evt) => {
     box.title = evt.target.data("alliances");
   });

@@ -1,0 +1,93 @@
+"""States' names through time: the dated names (ald:StateName) a state bore, and the name a state
+had on a given day, the state's own label where no dated name covers that day. One query reads the
+dated names of any number of states; the states reach it as RDF terms in a VALUES block."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from allianceld.browse.describe import labels
+from allianceld.store import KnowledgeBase
+
+DATED_NAMES = """
+SELECT ?s ?n ?label ?start ?startPrecision ?end ?endPrecision WHERE {{
+  VALUES ?s {{ {states} }}
+  ?s ald:stateName ?n .
+  ?n rdfs:label ?label FILTER(langMatches(lang(?label), "en"))
+  OPTIONAL {{ ?n ald:startDate ?start }}
+  OPTIONAL {{ ?n ald:startDatePrecision ?startPrecision }}
+  OPTIONAL {{ ?n ald:endDate ?end }}
+  OPTIONAL {{ ?n ald:endDatePrecision ?endPrecision }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class DatedName:
+    """A name a state bore from ``start`` to ``end``, both days included (None: from the state's
+    beginning, or still in use)."""
+
+    iri: str
+    label: str
+    start: str | None  # xsd:date lexical form
+    end: str | None
+    start_precision: str | None = None  # a precision IRI, None when known to the day
+    end_precision: str | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        """True when the name was in use on ``day``."""
+        iso = day.isoformat()
+        return (self.start is None or self.start <= iso) and (self.end is None or iso <= self.end)
+
+
+def dated_names(kb: KnowledgeBase, states: Iterable[str]) -> dict[str, list[DatedName]]:
+    """The dated names of each of ``states`` that has any, oldest first."""
+    nodes = sorted({s for s in states if s})
+    if not nodes:
+        return {}
+    rows = kb.select(DATED_NAMES.format(states=" ".join(str(ox.NamedNode(s)) for s in nodes)))
+    out: dict[str, dict[str, DatedName]] = {}
+    for r in rows:
+        out.setdefault(r["s"], {}).setdefault(
+            r["n"], DatedName(r["n"], r["label"], r["start"], r["end"], r["startPrecision"], r["endPrecision"])
+        )
+    return {s: sorted(by.values(), key=_order) for s, by in out.items()}
+
+
+def _order(n: DatedName) -> tuple[str, str, str]:
+    return (n.start or "", n.end or "9999", n.iri)
+
+
+def name_on(kb: KnowledgeBase, states: Iterable[str], day: dt.date) -> dict[str, str]:
+    """The name each of ``states`` had on ``day``: the dated name in use that day (of two that
+    overlap, as around a date known only to the month, the later one), else the state's label."""
+    wanted = sorted({s for s in states if s})
+    out = labels(kb, wanted)
+    for state, names in dated_names(kb, wanted).items():
+        current = [n for n in names if n.covers(day)]
+        if current:
+            out[state] = max(current, key=_order).label
+    return out
+
+
+def names_on(kb: KnowledgeBase, pairs: Iterable[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], str]:
+    """:func:`name_on` for (state, day) pairs with days of their own (a member list whose members
+    joined on different days), with one query for the dated names of all of them."""
+    wanted = sorted({p for p in pairs if p[0]})
+    states = sorted({s for s, _ in wanted})
+    named = labels(kb, states)
+    dated = dated_names(kb, states)
+    out: dict[tuple[str, dt.date], str] = {}
+    for state, day in wanted:
+        current = [n for n in dated.get(state, []) if n.covers(day)]
+        name = max(current, key=_order).label if current else named.get(state)
+        if name is not None:
+            out[(state, day)] = name
+    return out
+
+
+__all__ = ["DatedName", "dated_names", "name_on", "names_on"]
