@@ -243,3 +243,25 @@ def test_network_page_table_stops_at_its_limit(client, monkeypatch) -> None:
     table = page.split('id="network-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 1 + 10
     assert "The first 10 of 136 links" in page
+
+
+def test_chart_axes_stay_readable_with_hundreds_of_alliances() -> None:
+    """21 decades and 130 alliances in the busiest: a handful of counts on the axis, decades
+    labelled far enough apart not to run into each other (before: 131 counts, 21 decades)."""
+    from itertools import pairwise
+
+    from allianceld.web.views.pictures import LABEL_ROOM_X, LABEL_ROOM_Y, chart_bars
+
+    types = [{"id": f"T{i}", "label": f"type {i}"} for i in range(6)]
+    decades = [
+        {"decade": 1810 + 10 * i, "counts": {t["id"]: 5 + (i * 7 + j) % 130 for j, t in enumerate(types)}}
+        for i in range(21)
+    ]
+    decades[10]["counts"]["T0"] = 130
+    chart = chart_bars({"types": types, "decades": decades, "undated": 0})
+    ticks = chart["ticks"]
+    assert 3 <= len(ticks) <= 13 and ticks[0]["value"] == 0 and ticks[-1]["value"] >= 100
+    assert all(a["y"] - b["y"] >= LABEL_ROOM_Y for a, b in pairwise(ticks))
+    xs = [g["x"] for g in chart["groups"]]
+    assert 5 <= len(xs) < 21 and all(b - a >= LABEL_ROOM_X for a, b in pairwise(xs))
+    assert len(chart["bars"]) == 21 * 6  # every bar is still drawn

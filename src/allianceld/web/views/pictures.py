@@ -6,6 +6,7 @@ are served from their npm packages (no CDN)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ TABLE_LIMIT = 5000
 IS_A = "ASK {{ {node} a {cls} }}"
 # the bar chart's geometry (SVG user units)
 CHART_WIDTH, CHART_HEIGHT, MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 760, 300, 40, 30, 10
+#: the least room (SVG units) between two labels of an axis: decades and counts beyond it are skipped
+LABEL_ROOM_X, LABEL_ROOM_Y = 40, 24
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
 
 
@@ -140,6 +143,18 @@ def state_network(slug: str) -> Response:
     return _network_answer(data, f"/states/{slug}/network?format=json", f"{label} and its allies")
 
 
+def tick_step(top: int, plot_h: float) -> int:
+    """The step between the counts labelled on the axis: 1, 2 or 5 times a power of ten, the
+    least that leaves :data:`LABEL_ROOM_Y` between two labels."""
+    room = max(1, int(plot_h // LABEL_ROOM_Y))
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if top / step <= room:
+                return step
+        scale *= 10
+
+
 def chart_bars(data: dict[str, Any]) -> dict[str, Any]:
     """The SVG geometry of the grouped bar chart of :func:`timelines.by_decade`: one group per
     decade, one bar per type with alliances founded in it."""
@@ -148,10 +163,12 @@ def chart_bars(data: dict[str, Any]) -> dict[str, Any]:
     top = max((n for d in data["decades"] for n in d["counts"].values()), default=1)
     plot_w, plot_h = CHART_WIDTH - MARGIN_LEFT - 10, CHART_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     group_w = plot_w / max(1, len(data["decades"]))
+    every = max(1, math.ceil(LABEL_ROOM_X / group_w))  # label every n-th decade
     bars, groups = [], []
     for i, decade in enumerate(data["decades"]):
         x0 = MARGIN_LEFT + i * group_w
-        groups.append({"label": f"{decade['decade']}s", "x": x0 + group_w / 2})
+        if i % every == 0:
+            groups.append({"label": f"{decade['decade']}s", "x": x0 + group_w / 2})
         present = list(decade["counts"].items())
         bar_w = (group_w * 0.8) / max(1, len(present))
         for j, (type_id, n) in enumerate(present):
@@ -169,7 +186,8 @@ def chart_bars(data: dict[str, Any]) -> dict[str, Any]:
                     "count": n,
                 }
             )
-    ticks = [{"value": v, "y": round(MARGIN_TOP + plot_h - plot_h * v / top, 1)} for v in range(0, top + 1)]
+    step = tick_step(top, plot_h)
+    ticks = [{"value": v, "y": round(MARGIN_TOP + plot_h - plot_h * v / top, 1)} for v in range(0, top + 1, step)]
     legend = [{"label": names[t], "colour": colours[t]} for t in colours]
     return {
         "width": CHART_WIDTH,
