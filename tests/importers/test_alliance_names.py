@@ -12,10 +12,12 @@ import pyoxigraph as ox
 import pytest
 
 from allianceld.browse.describe import labels
+from allianceld.errors import ValidationFailed
 from allianceld.importers import atop, commit_import
 from allianceld.importers.atop_labels import generated_label
 from allianceld.linking.reconciliation import Index, Query
 from allianceld.store import KnowledgeBase
+from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +155,23 @@ def test_the_names_file_names_only_atop_alliances_it_can_match():
         row = rows[int(atopid)]
         assert date == f"{row['begyr']}-{int(row['begmo']):02d}-{int(row['begday']):02d}", atopid
     assert {int(a) for a in re.findall(r"^# ATOP (\d+):", text, flags=re.M)} == named
+
+
+def test_a_name_loaded_after_the_import_that_labelled_the_alliance_is_refused(
+    imported: KnowledgeBase, write_policy: WritePolicy
+):
+    """The docs' rule: load names before importing; a second English label is a violation, not a tie."""
+    alliance = ox.NamedNode(ID + "alliance/atop-1100")
+    source = ox.NamedNode("https://en.wikipedia.org/wiki/Bavaria")
+    triples = [
+        ox.Triple(alliance, RDFS_LABEL, ox.Literal("Anglo-Bavarian pact", language="en")),
+        ox.Triple(alliance, ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"), source),
+        ox.Triple(source, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal("Bavaria", language="en")),
+    ]
+    graph = "https://w3id.org/allianceld/graph/data/late-names"
+    with pytest.raises(ValidationFailed) as refused:
+        gate.commit(imported, write_policy, [gate.Source(graph, triples, graph)])
+    assert any(r.focus_node == alliance.value for r in refused.value.report.results)
+    assert english_labels(imported, "atop-1100") == {
+        "Defence and consultation pact of the United Kingdom and Bavaria, 1850"
+    }
