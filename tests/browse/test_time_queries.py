@@ -40,22 +40,27 @@ def test_members_of_nato_on_1990_01_01(client) -> None:
     assert [r["name"] for r in rows[12:]] == ["Greece", "Türkiye", "Germany", "Spain"]
 
 
-def test_members_of_the_csto_on_the_day_uzbekistan_left_and_the_next(client) -> None:
-    def members(day: str) -> set[str]:
+def test_parties_of_the_1992_treaty_on_the_last_day_of_its_first_term_and_the_next(client) -> None:
+    def members(alliance: str, day: str) -> set[str]:
         replace = (
             '(<https://w3id.org/allianceld/id/alliance/nato> "1990-01-01"',
-            f'(<https://w3id.org/allianceld/id/alliance/csto> "{day}"',
+            f'(<https://w3id.org/allianceld/id/alliance/{alliance}> "{day}"',
         )
         rows = _rows(client, "members-of-an-alliance-on-a-date", replace)
         return {r["state"] for r in rows}
 
-    assert "uzb" in members("2012-12-19") and len(members("2012-12-19")) == 7
-    assert "uzb" not in members("2012-12-20") and len(members("2012-12-20")) == 6
+    assert {"aze", "geo", "uzb"} <= members("collective-security-treaty", "1999-04-20")
+    assert len(members("collective-security-treaty", "1999-04-20")) == 9
+    assert members("collective-security-treaty", "1999-04-21") == {"arm", "blr", "kaz", "kgz", "rus", "tjk"}
+    # Uzbekistan's CSTO membership was suspended on 2012-12-19, not ended: a membership of that role follows
+    assert "uzb" in members("csto", "2012-12-18") and "uzb" in members("csto", "2012-12-20")
 
 
 def test_alliances_of_uzbekistan_in_2012_and_2013(client) -> None:
-    assert [r["alliance"] for r in _rows(client, "alliances-of-a-state-in-a-year")] == ["csto"]
-    assert _rows(client, "alliances-of-a-state-in-a-year", ("state/uzb> 2012", "state/uzb> 2013")) == []
+    # 2012: a member, then suspended (two memberships); 2013: suspended
+    assert [r["alliance"] for r in _rows(client, "alliances-of-a-state-in-a-year")] == ["csto", "csto"]
+    rows = _rows(client, "alliances-of-a-state-in-a-year", ("state/uzb> 2012", "state/uzb> 2013"))
+    assert [(r["alliance"], r["start"]) for r in rows] == [("csto", "2012-12-19")]
 
 
 def test_alliances_of_india_in_2008_count_the_first_quad(client) -> None:
@@ -68,11 +73,11 @@ def test_alliances_founded_per_decade_by_type(client, app) -> None:
     counts = {(int(r["decade"]), r["type"]): int(r["alliances"]) for r in rows}
     assert counts[(1940, "multilateral alliance")] == 1  # NATO
     assert counts[(1950, "bilateral alliance")] == 1  # the United States-Japan alliance
-    assert counts[(2000, "multilateral alliance")] == 2  # the CSTO and the AU Peace and Security Council
-    assert (1990, "multilateral alliance") not in counts
+    assert counts[(2000, "multilateral alliance")] == 3  # the CSTO, the AU Peace and Security Council, the Quad
+    assert counts[(1990, "multilateral alliance")] == 1  # the Collective Security Treaty
     # the same counts as the chart
     chart = client.get("/charts/data").get_json()
-    assert len(rows) == sum(len(d["counts"]) for d in chart["decades"]) == 14
+    assert len(rows) == sum(len(d["counts"]) for d in chart["decades"]) == 17
 
 
 def test_longest_standing_memberships(client) -> None:
@@ -112,4 +117,4 @@ def test_portfolios_of_russia_and_uzbekistan(client) -> None:
         "state/rus> <https://w3id.org/allianceld/id/state/uzb>",
     )
     held = {r["alliance"]: r["heldBy"] for r in _rows(client, "portfolios-of-two-states-compared", replace)}
-    assert held == {"csto": "both", "admm-plus": "Russia only"}
+    assert held == {"csto": "both", "collective-security-treaty": "both", "admm-plus": "Russia only"}

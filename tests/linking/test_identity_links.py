@@ -25,6 +25,7 @@ ALLIANCES_WITHOUT_WIKIDATA = {
     "admm-plus",
     "african-standby-force",
     "au-psc",
+    "collective-security-treaty",
     "quad",
     "us-india-partnership",
     "us-japan-alliance",

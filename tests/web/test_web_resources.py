@@ -309,7 +309,7 @@ def test_alliances_by_type_and_region(client) -> None:
     for region in ("europe", "id:region/europe", ID_BASE + "region/europe"):
         assert ids(client.get("/alliances", query_string={"region": region}).json["items"]) == ["nato"]
     both = client.get("/alliances?region=eurasia&type=multilateral&active_on=2010-01-01").json
-    assert ids(both["items"]) == ["csto"]
+    assert ids(both["items"]) == ["collective-security-treaty", "csto"]
 
 
 def test_members_of_nato_on_a_day(client) -> None:
@@ -322,9 +322,10 @@ def test_members_of_nato_on_a_day(client) -> None:
 
 
 def test_states_active_on_a_day_respect_end_dates(client) -> None:
-    # Uzbekistan was a member of the CSTO from 2006 to 2012
-    assert "uzb" in ids(client.get("/states?alliance=csto&active_on=2010-01-01").json["items"])
-    assert "uzb" not in ids(client.get("/states?alliance=csto&active_on=2013-01-01").json["items"])
+    # Azerbaijan was a party to the Collective Security Treaty from 1994 to 1999
+    cst = "/states?alliance=collective-security-treaty&active_on="
+    assert "aze" in ids(client.get(cst + "1995-01-01").json["items"])
+    assert "aze" not in ids(client.get(cst + "2000-01-01").json["items"])
     europe = ids(client.get("/states?region=europe&type=bilateral&limit=500").json["items"])
     assert europe == []  # the bilateral alliances in the data are the US-Japan and US-India ones
     pacific = ids(client.get("/states?type=bilateral&active_on=2000-01-01").json["items"])
@@ -335,8 +336,8 @@ def test_alliances_of_a_state_in_a_year(client) -> None:
     def alliances(slug: str, year: int) -> list[str]:
         return ids(client.get(f"/states/{slug}/alliances?year={year}").json["items"])
 
-    assert alliances("uzb", 2012) == ["csto"]
-    assert alliances("uzb", 2013) == []
+    assert alliances("aze", 1999) == ["collective-security-treaty"]
+    assert alliances("aze", 2000) == []
     # the first Quad dialogue (2007 to 2008, known to the year) counts in 2008, not in 2009
     assert "quad" in alliances("usa", 2008) and "quad" not in alliances("usa", 2009)
     assert sorted(alliances("usa", 2009)) == ["nato", "us-india-partnership", "us-japan-alliance"]
