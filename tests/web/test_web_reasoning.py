@@ -339,3 +339,26 @@ def test_why_link_opens_the_explanation_in_a_browser(live: str) -> None:
             page.wait_for_function("document.querySelector('#axiom').innerText.includes('owl:inverseOf')")
         finally:
             browser.close()
+
+
+def test_summary_page_pages_its_long_tables(web: FlaskClient, summary: dict, monkeypatch) -> None:
+    """The page shows a page of states and of derived memberships (?page=); JSON stays whole."""
+    from allianceld.web.views import reasoning
+
+    monkeypatch.setattr(reasoning, "ALLIES_PER_PAGE", 5)
+    monkeypatch.setattr(reasoning, "MEMBER_OF_PER_PAGE", 7)
+    states, members = len(summary["alliesByState"]), len(summary["memberOf"])
+    assert states > 10 and members > 14
+    pages = max(-(-states // 5), -(-members // 7))
+    first = web.get("/reasoning", headers=HTML).data.decode()
+    rows = first.split('id="allies-by-state"')[1].split("</table>")[0]
+    assert rows.count("<tr id=") == 5 and f"States 1\u20135 of {states}" in first
+    assert f"page 1 of {pages}" in first and 'href="?page=2#alliesByState"' in first
+    second = web.get("/reasoning?page=2", headers=HTML).data.decode()
+    assert "States 6\u201310" in second and f"Memberships 8\u201314 of {members}" in second
+    assert 'rel="prev" href="?page=1#alliesByState"' in second
+    assert f'id="state-{summary["alliesByState"][5]["state"].rsplit("/", 1)[-1]}"' in second
+    for bad in ["0", "x", str(pages + 1), "-1"]:
+        resp = web.get(f"/reasoning?page={bad}", headers=HTML)
+        assert resp.status_code == 400 and "page" in resp.data.decode()
+    assert len(web.get("/reasoning", headers={"Accept": "application/json"}).get_json()["alliesByState"]) == states

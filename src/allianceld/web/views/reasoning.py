@@ -419,10 +419,42 @@ def reasoning_summary() -> dict[str, Any]:
     return data
 
 
+#: rows of the page's long tables per page (?page=): a state's row names all its allies
+ALLIES_PER_PAGE, MEMBER_OF_PER_PAGE = 100, 100
+
+
+def _page_number(pages: int) -> int:
+    """``page=N`` (1 when absent): 400 naming it unless a whole number from 1 to ``pages``."""
+    raw = request.args.get("page") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= max(1, pages):
+        raise BadRequest(
+            f"the parameter page must be a whole number from 1 to {max(1, pages)}, not {raw!r}", parameter="page"
+        )
+    return int(raw)
+
+
+def paged(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with one page (``?page=``) of its long lists (the states' derived alliances and
+    allies, the derived memberships) and the paging: the page, the number of pages, each list's
+    first and last row shown and total."""
+    sizes = {"alliesByState": ALLIES_PER_PAGE, "memberOf": MEMBER_OF_PER_PAGE}
+    pages = max(-(-len(data[key]) // size) for key, size in sizes.items())
+    page = _page_number(pages)
+    out = dict(data)
+    shown: dict[str, dict[str, int]] = {}
+    for key, size in sizes.items():
+        first = (page - 1) * size
+        out[key] = data[key][first : first + size]
+        shown[key] = {"first": first + 1, "last": first + len(out[key]), "total": len(data[key])}
+    out["paging"] = {"page": page, "pages": max(1, pages), "shown": shown}
+    return out
+
+
 @bp.get("/reasoning")
 def summary() -> Response:
+    """The reasoning results: JSON whole, the HTML page with its long tables a page at a time."""
     mime = choose(["application/json", "text/html"], "application/json")
     data = reasoning_summary()
     if mime == "text/html":
-        return Response(render_template("reasoning.html", data=data, compact=compact))
+        return Response(render_template("reasoning.html", data=paged(data), compact=compact))
     return jsonify(data)
