@@ -95,7 +95,7 @@ def test_a_curated_name_wins_and_the_others_get_generated_labels(imported: Knowl
     # the curated name is the alliance's only English label; the generated one is kept as such
     assert english_labels(imported, "atop-3285") == {"Warsaw Pact"}
     assert english_labels(imported, "atop-3285", GENERATED) == {
-        "Defence, non-aggression and consultation pact of Poland and Russia, 1955"
+        "Defence, non-aggression and consultation pact of Poland and the Soviet Union, 1955"
     }
     assert english_labels(imported, "atop-3260") == {"SEATO"}
     assert labels(imported, [ID + "alliance/atop-3215"]) == {ID + "alliance/atop-3215": "ANZUS"}
@@ -119,7 +119,7 @@ def test_a_curated_name_wins_and_the_others_get_generated_labels(imported: Knowl
         ("SEATO", "atop-3260"),
         ("Manila Pact", "atop-3260"),  # an alternative name
         ("Warsaw Treaty Organization", "atop-3285"),
-        ("Defence pact of Poland and Russia", "atop-3285"),  # its generated label
+        ("Defence pact of Poland and the Soviet Union", "atop-3285"),  # its generated label
         ("consultation pact of the United Kingdom and Bavaria 1850", "atop-1100"),
     ],
 )

@@ -134,7 +134,7 @@ def build(kb: KnowledgeBase, paths: list[Path], *, tick: Tick | None = None) -> 
         if atopid not in spells:
             imp.leave_out(where, f"ATOP alliance {atopid} has no members in {member_file.name}")
             continue
-        generated = names.generated(provisions, spells[atopid], founded[0][:4])
+        generated = names.generated(provisions, spells[atopid], founded[0])
         names.add(imp, atopid, generated)
         alliance_with_members(
             imp,

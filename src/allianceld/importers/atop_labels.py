@@ -14,10 +14,12 @@ the United Kingdom and Portugal, 1899"), kept under ``ald:generatedLabel`` so th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from allianceld.browse.names import dated_names
 from allianceld.importers.common import NOT_IMPORTED, STATE_BASE, CowState, Import, ald, english
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -91,21 +93,36 @@ class AllianceNames:
         self.curated = {r["a"]: r["l"] for r in kb.select(CURATED_NAMES, inference=False)}
         state_labels = {r["s"]: r["l"] for r in kb.select(STATE_NAMES, inference=False)}
         self.state_names: dict[int, str] = {}
+        iris: dict[int, str] = {}
         for code, known in crosswalk.items():
             iri = STATE_BASE + known.iso3.lower() if known.iso3 else None
             self.state_names[code] = state_labels.get(iri or "", known.name)
+            if iri:
+                iris[code] = iri
         for code, iri in curated_states.items():
             self.state_names[code] = state_labels.get(iri, self.state_names.get(code, ""))
+            iris[code] = iri
+        names = dated_names(kb, iris.values())  # the curated names states bore through time
+        self.dated = {code: names[iri] for code, iri in iris.items() if iri in names}
 
     def curated_name(self, atopid: int) -> str | None:
         """The curated English name of ATOP alliance ``atopid``, if the store holds one."""
         return self.curated.get(f"{ALLIANCE_BASE}{atopid}")
 
-    def generated(self, provisions: Iterable[str], members: Iterable[int], year: str) -> str:
-        """The descriptive label of an alliance of the states with COW codes ``members`` (in code order);
-        a code no state list names reads "the state coded N"."""
-        names = [self.state_names.get(m) or f"the state coded {m}" for m in sorted(members)]
-        return generated_label(provisions, names, year)
+    def state_name(self, code: int, day: dt.date) -> str:
+        """The name of the state with COW code ``code`` on ``day`` (its curated dated name then, else its
+        label); a code no state list names reads "the state coded N"."""
+        current = [n for n in self.dated.get(code, []) if n.covers(day)]
+        if current:
+            return max(current, key=lambda n: (n.start or "", n.end or "9999", n.iri)).label
+        return self.state_names.get(code) or f"the state coded {code}"
+
+    def generated(self, provisions: Iterable[str], members: Iterable[int], founded: str) -> str:
+        """The descriptive label of an alliance founded on ``founded`` (an ISO date) by the states with
+        COW codes ``members`` (in code order), each by the name it bore that day."""
+        day = dt.date.fromisoformat(founded)
+        names = [self.state_name(m, day) for m in sorted(members)]
+        return generated_label(provisions, names, founded[:4])
 
     def add(self, imp: Import, atopid: int, generated: str) -> None:
         """Record the generated label of alliance ``atopid`` as such (``ald:generatedLabel``)."""
