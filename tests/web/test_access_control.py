@@ -62,7 +62,9 @@ class Write:
 
 
 def _contribution(site: Site) -> str:
-    resp = site.client.post("/contributions", data=VALID, headers=site.auth())
+    """A contribution to retract: not VALID alone, which the shared site may hold already (a duplicate is refused)."""
+    note = b'\n<https://w3id.org/allianceld/id/alliance/test-pact> <http://www.w3.org/2000/01/rdf-schema#comment> "x".'
+    resp = site.client.post("/contributions", data=VALID + note, headers=site.auth())
     assert resp.status_code == 201
     return resp.get_json()["id"]
 

@@ -112,9 +112,13 @@ def test_contribution_is_committed_with_its_provenance(tmp_path: Path, small_sto
 
 
 def test_each_rdf_syntax_then_the_list_is_paged_newest_first(site: Site) -> None:
-    triples = [q.triple for q in ox.parse(VALID, format=ox.RdfFormat.TURTLE)]  # no blank nodes
+    valid = [q.triple for q in ox.parse(VALID, format=ox.RdfFormat.TURTLE)]  # no blank nodes
     ids = []
-    for mime, fmt in SYNTAXES.items():
+    for mime, fmt in SYNTAXES.items():  # each with a comment of its own: the same data twice is refused
+        note = ox.Triple(
+            ox.NamedNode(f"{ID}alliance/test-pact"), ox.NamedNode(str(rdflib.RDFS.comment)), ox.Literal(mime)
+        )
+        triples = [*valid, note]
         resp = contribute(site, ox.serialize(triples, format=fmt), mime, comment=mime)
         assert resp.status_code == 201, (mime, resp.get_json())
         ids.append(resp.get_json()["id"])

@@ -190,8 +190,8 @@ def test_contributions_are_written_by_contributors_and_admins(world: World, tmp_
     world.kb.snapshot(tmp_path / "store")
     kb, client, tokens = _open(tmp_path / "store", tmp_path)
     try:
-        body = _nt([THING])
         for role, status in [("anonymous", 401), ("contributor", 201), ("admin", 201)]:
+            body = _nt([THING, ox.Triple(THING.subject, THING.predicate, ox.Literal(role))])  # not a duplicate
             resp = client.post("/contributions", data=body, headers=_headers(tokens[role], "application/n-triples"))
             assert resp.status_code == status, (role, resp.get_data(as_text=True))
     finally:

@@ -245,18 +245,19 @@ def local_entities(kb: KnowledgeBase) -> tuple[dict[str, Entity], dict[str, set[
     return entities, links
 
 
-def score(local: Entity, external: Entity) -> tuple[float, float, float | None, float | None, list[str], list[str]]:
-    """(confidence, label, codes, date, agreeing code kinds, disagreeing code kinds) of a pair."""
+def score(
+    local: Entity, external: Entity, *, kinds: tuple[str, ...] = CODE_KINDS
+) -> tuple[float, float, float | None, float | None, list[str], list[str]]:
+    """(confidence, label, codes, date, agreeing code kinds, disagreeing code kinds) of a pair;
+    ``kinds``: the code kinds compared."""
     similarity = max(
         (_similarity(a, b) for la, a in local.labels for lb, b in external.labels if _comparable(la, lb)),
         default=0.0,
     )
     label = max(0.0, (similarity - LABEL_FLOOR) / (1 - LABEL_FLOOR))
-    agreeing = [
-        k for k in CODE_KINDS if local.codes.get(k) and external.codes.get(k) and local.codes[k] & external.codes[k]
-    ]
+    agreeing = [k for k in kinds if local.codes.get(k) and external.codes.get(k) and local.codes[k] & external.codes[k]]
     disagreeing = [
-        k for k in CODE_KINDS if local.codes.get(k) and external.codes.get(k) and not local.codes[k] & external.codes[k]
+        k for k in kinds if local.codes.get(k) and external.codes.get(k) and not local.codes[k] & external.codes[k]
     ]
     codes = len(agreeing) / (len(agreeing) + len(disagreeing)) if agreeing or disagreeing else None
     when: float | None = None

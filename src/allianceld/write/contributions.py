@@ -13,9 +13,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from allianceld.errors import BadRequest, Conflict, NotFound
+from allianceld.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from allianceld.linking import lookalikes
 from allianceld.linking.discovery import OWL_SAME_AS, Proposal
+from allianceld.rdf import formats
+from allianceld.reasoning.dl_check import ontology_digest
 from allianceld.store import KnowledgeBase
+from allianceld.validation.report import Result
 from allianceld.vocab import PROVENANCE_GRAPH_BASE, contribution_graph_iri, provenance_graph_iri
 from allianceld.write import gate, provenance
 from allianceld.write.write_policy import WritePolicy
@@ -53,6 +57,27 @@ WHERE {
   FILTER(STRSTARTS(STR(?record), %(base)s))
 }
 """
+
+
+# the contribution, not retracted, whose data has this digest: one look-up of the digest literal
+_DUPLICATE = """
+SELECT ?id WHERE {
+  GRAPH ?record {
+    ?checksum spdx:checksumValue ?digest .
+    ?graph dcat:checksum ?checksum ; dcterms:identifier ?id .
+    FILTER NOT EXISTS { ?graph prov:invalidatedAtTime ?retracted }
+  }
+  FILTER(STRSTARTS(STR(?record), %(base)s))
+}
+ORDER BY ?id LIMIT 1
+"""
+LOOK_ALIKE = "allianceld:LookAlikeAlliance"  # the "constraint" of a look-alike alliance's Warning
+
+
+class DuplicateContribution(Conflict):
+    """The data is that of a stored contribution (409); names it."""
+
+    kind = "duplicate-contribution"
 
 
 def _query(template: str) -> str:
@@ -127,6 +152,40 @@ def page(kb: KnowledgeBase, *, limit: int, offset: int) -> tuple[list[Contributi
     return [_contribution(r) for r in rows], total
 
 
+def digest(triples: list[ox.Triple]) -> str:
+    """The SHA-256 of the triples' canonical N-Triples (blank nodes canonically named, lines
+    sorted): the same for the same triples whatever their order and blank node labels."""
+    return ontology_digest(formats.to_rdflib(triples))[0]
+
+
+def duplicate_of(kb: KnowledgeBase, data_digest: str) -> str | None:
+    """The id of the contribution (not retracted) whose data has ``data_digest``, or None."""
+    rows = kb.select(
+        "PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>\n" + _query(_DUPLICATE),
+        substitutions={"digest": ox.Literal(data_digest, datatype=provenance.XSD_HEX)},
+        inference=False,
+    )
+    return rows[0]["id"] if rows else None
+
+
+def look_alike_warnings(kb: KnowledgeBase, triples: list[ox.Triple]) -> list[Result]:
+    """A Warning for each new alliance of ``triples`` that looks like a stored one
+    (:mod:`allianceld.linking.lookalikes`), naming the stored one."""
+    return [
+        Result(
+            severity="Warning",
+            focus_node=found.alliance,
+            focus_label=found.label,
+            path=None,
+            value=found.candidate,
+            source_shape=None,
+            constraint=LOOK_ALIKE,
+            message=found.message(),
+        )
+        for found in lookalikes.find(kb, triples)
+    ]
+
+
 def contribute(
     kb: KnowledgeBase,
     write_policy: WritePolicy,
@@ -138,22 +197,49 @@ def contribute(
     comment: str | None = None,
 ) -> tuple[Contribution, gate.CommitResult]:
     """Validate ``triples`` with the store's data and commit them into a new contribution graph,
-    with its provenance record, in one transaction. Raises :class:`ValidationFailed` (nothing
-    written) or :class:`BadRequest` for data without a triple."""
+    with its provenance record (and the data's :func:`digest`), in one transaction. A new alliance
+    that looks like a stored one adds a Warning to the report (:func:`look_alike_warnings`).
+    Raises :class:`DuplicateContribution` when a contribution not retracted holds the same triples
+    (blank nodes up to renaming), :class:`ValidationFailed` (nothing written) or :class:`BadRequest`
+    for data without a triple."""
     distinct = list(dict.fromkeys(triples))
     if not distinct:
         raise BadRequest("the data holds no triple", parameter="body")
+    data_digest = digest(distinct)
     cid = new_id()
-    at = datetime.now(UTC)
-    record = provenance.submission(
-        cid, agent=agent, at=at, triples=len(distinct), source=source, license=license, comment=comment
-    )
-    result = gate.commit(
-        kb,
-        write_policy,
-        [gate.Source(contribution_graph_iri(cid), distinct, f"contribution {cid}")],
-        provenance={provenance_graph_iri(cid): record},
-    )
+    with kb.write_lock:  # no other contribution between this look-up and this commit
+        existing = duplicate_of(kb, data_digest)
+        if existing is not None:
+            raise DuplicateContribution(
+                f"the data is that of contribution {existing}; nothing was written",
+                id=existing,
+                url=f"/contributions/{existing}",
+            )
+        warnings = look_alike_warnings(kb, distinct)
+        at = datetime.now(UTC)
+        record = provenance.submission(
+            cid,
+            agent=agent,
+            at=at,
+            triples=len(distinct),
+            source=source,
+            license=license,
+            comment=comment,
+            digest=data_digest,
+        )
+        try:
+            result = gate.commit(
+                kb,
+                write_policy,
+                [gate.Source(contribution_graph_iri(cid), distinct, f"contribution {cid}")],
+                provenance={provenance_graph_iri(cid): record},
+            )
+        except ValidationFailed as refused:  # the report of a refusal carries the warnings too
+            if not warnings:
+                raise
+            refused.report.results.extend(warnings)
+            raise ValidationFailed(refused.report) from None
+    result.report.results.extend(warnings)
     found = find(kb, cid)
     assert found is not None
     return found, result

@@ -28,6 +28,11 @@ RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
 XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_HEX = ox.NamedNode("http://www.w3.org/2001/XMLSchema#hexBinary")
+# a contribution's digest, as DCAT and SPDX write a checksum
+DCAT_CHECKSUM = ox.NamedNode("http://www.w3.org/ns/dcat#checksum")
+SPDX = "http://spdx.org/rdf/terms#"
+SPDX_VALUE = ox.NamedNode(SPDX + "checksumValue")
 
 
 def _n(term: object) -> ox.NamedNode:
@@ -58,10 +63,11 @@ def submission(
     source: str | None = None,
     license: str | None = None,
     comment: str | None = None,
+    digest: str | None = None,
 ) -> list[ox.Triple]:
     """The record of a new contribution: its graph a ``prov:Entity`` attributed to ``agent`` (a
-    token's name), generated at ``at`` by a submission activity, with source, licence, comment and
-    its triple count."""
+    token's name), generated at ``at`` by a submission activity, with source, licence, comment,
+    its triple count and ``digest`` (the SHA-256 of its canonical N-Triples) as a ``dcat:checksum``."""
     graph = ox.NamedNode(contribution_graph_iri(contribution_id))
     bundle = ox.NamedNode(provenance_graph_iri(contribution_id))
     activity = ox.NamedNode(activity_iri("submission", contribution_id))
@@ -88,6 +94,14 @@ def submission(
         out.append(ox.Triple(graph, _n(DCTERMS.license), ox.NamedNode(license)))
     if comment:
         out.append(ox.Triple(graph, RDFS_COMMENT, ox.Literal(comment)))
+    if digest:
+        checksum = ox.NamedNode(activity_iri("checksum", contribution_id))
+        out += [
+            ox.Triple(graph, DCAT_CHECKSUM, checksum),
+            ox.Triple(checksum, RDF_TYPE, ox.NamedNode(SPDX + "Checksum")),
+            ox.Triple(checksum, ox.NamedNode(SPDX + "algorithm"), ox.NamedNode(SPDX + "checksumAlgorithm_sha256")),
+            ox.Triple(checksum, SPDX_VALUE, ox.Literal(digest, datatype=XSD_HEX)),
+        ]
     return out
 
 
