@@ -112,7 +112,7 @@ def test_a_look_alike_alliance_gets_a_warning_naming_the_stored_one(site: Site, 
     assert warning["severity"] == "Warning" and warning["focusNode"] == US_ROK
     assert warning["value"] == ATOP_3240
     assert warning["message"].startswith(f"looks like {ATOP_3240} (ATOP alliance 3240 (1953))")
-    assert "confidence" in warning["message"] and "members" in warning["message"]
+    assert "confidence" in warning["message"] and "members" in warning["message"], warning["message"]
 
 
 def test_an_unrelated_alliance_gets_no_such_warning(site: Site, write_policy: WritePolicy) -> None:
