@@ -3,6 +3,7 @@ the Flask test client, on the shipped data and on the shipped data plus generate
 
     .venv/bin/python benchmarks/bench_pages.py               # shipped data, then + 200k generated triples
     .venv/bin/python benchmarks/bench_pages.py 20000 2000000
+    .venv/bin/python benchmarks/bench_pages.py --table-limit 5000   # the network table's former limit
 
 The shipped data goes through the write gate (validated, reasoned); generated data is written
 directly beside it with the types implied by rdfs:subClassOf in the inferred graph (what the
@@ -49,6 +50,13 @@ REQUESTS = [
     ("/states?active_on=2000-01-01", JSON),
     ("/states?alliance=nato&active_on=1990-01-01", BROWSER),
     ("/states/usa/alliances?year=2008", JSON),
+    # the pictures' pages (their sizes: every page under about 1 MB)
+    ("/network?date=2000-01-01", BROWSER),
+    ("/network?date=2000-01-01&obligation=any", BROWSER),
+    ("/network.json?date=2000-01-01", JSON),
+    ("/states/usa/network?date=2000-01-01", BROWSER),
+    ("/charts", BROWSER),
+    ("/reasoning", BROWSER),
 ]
 
 
@@ -76,7 +84,12 @@ def report(title: str, kb: KnowledgeBase, settings: Settings) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[200_000], help="generated triples (default 200000)")
+    parser.add_argument("--table-limit", type=int, help="the links a network page lists (to compare with another)")
     args = parser.parse_args()
+    if args.table_limit:
+        from allianceld.web.views import pictures
+
+        pictures.TABLE_LIMIT = args.table_limit
     settings = Settings(store_path=None, home=ROOT)
     write_policy = WritePolicy.from_settings(settings)
     shipped = gate.shipped_sources(settings.ontology_file, settings.data_files())
