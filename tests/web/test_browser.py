@@ -146,7 +146,7 @@ def test_charts_page_draws_one_bar_per_decade_and_type(server: str, page) -> Non
     data = _json(server, "/charts/data")
     page.goto(server + "/charts")
     bars = page.locator("svg#chart rect.bar")
-    assert bars.count() == sum(len(d["counts"]) for d in data["decades"]) == 14
+    assert bars.count() == sum(len(d["counts"]) for d in data["decades"]) == 17  # the curated data (test_pictures)
     box = bars.first.bounding_box()
     assert box is not None and box["width"] > 0 and box["height"] > 0
 
