@@ -116,3 +116,13 @@ def test_a_contribution_page_links_what_it_wrote_and_fits_the_window(server_url:
     assert link.get_attribute("href") == f"/id/region/{slug}"
     link.click()
     page.wait_for_url(f"{base}/id/region/{slug}")
+
+
+def test_table_headings_break_between_words_not_inside_them(server: str, page) -> None:  # noqa: F811
+    """Long IRIs may break anywhere to fit the window; ordinary words do not ("Dec|ade")."""
+    page.goto(server + "/charts")
+    page.wait_for_selector("svg#chart rect.bar")
+    lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
+    headings = page.locator("main table th")
+    for cell in (headings.filter(has_text="Decade").first, headings.filter(has_text="0s").first):
+        assert cell.evaluate(lines) == 1, f"{cell.inner_text()!r} is broken over lines"
