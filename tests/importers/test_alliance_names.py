@@ -117,7 +117,7 @@ def test_a_curated_name_wins_and_the_others_get_generated_labels(imported: Knowl
         ("Warsaw Pact", "atop-3285"),
         ("ANZUS", "atop-3215"),
         ("SEATO", "atop-3260"),
-        ("Manila Pact", "atop-3260"),  # an alternative name
+        ("Southeast Asia Collective Defense Treaty", "atop-3260"),  # an alternative name
         ("Warsaw Treaty Organization", "atop-3285"),
         ("Defence pact of Poland and the Soviet Union", "atop-3285"),  # its generated label
         ("consultation pact of the United Kingdom and Bavaria 1850", "atop-1100"),
