@@ -126,3 +126,13 @@ def test_table_headings_break_between_words_not_inside_them(server: str, page) -
     headings = page.locator("main table th")
     for cell in (headings.filter(has_text="Decade").first, headings.filter(has_text="0s").first):
         assert cell.evaluate(lines) == 1, f"{cell.inner_text()!r} is broken over lines"
+
+
+def test_the_network_day_fields_show_iso_days(server: str, page) -> None:  # noqa: F811
+    """The network pages' day fields hold ISO days (not the browser's locale format) and follow the slider."""
+    for path in ("/network?date=1990-01-01", "/id/state/jpn"):
+        page.goto(server + path)
+        page.wait_for_selector("#network[data-rendered]")
+        field = page.locator("#network-day")
+        assert field.get_attribute("type") == "text" and field.get_attribute("placeholder") == "YYYY-MM-DD"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", field.input_value()), field.input_value()
