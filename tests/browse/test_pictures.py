@@ -265,3 +265,14 @@ def test_chart_axes_stay_readable_with_hundreds_of_alliances() -> None:
     xs = [g["x"] for g in chart["groups"]]
     assert 5 <= len(xs) < 21 and all(b - a >= LABEL_ROOM_X for a, b in pairwise(xs))
     assert len(chart["bars"]) == 21 * 6  # every bar is still drawn
+
+
+def test_networks_name_each_state_as_it_was_named_that_day(client) -> None:
+    """Turkey, a NATO member since 1952, is "Turkey" in the network of 2000 and "Türkiye" (its
+    label) in that of 2023, in the full network and around a state alike."""
+    for day, name in (("2000-01-01", "Turkey"), ("2023-01-01", "Türkiye")):
+        full = client.get(f"/network.json?date={day}", headers=JSON).get_json()
+        around = client.get(f"/states/usa/network?date={day}", headers=JSON).get_json()
+        for data in (full, around):
+            (turkey,) = [n for n in data["nodes"] if n["id"] == "tur"]
+            assert turkey["label"] == name, (day, turkey)

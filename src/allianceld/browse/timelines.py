@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from allianceld.browse.describe import labels, local_path, memberships
 from allianceld.browse.listings import date_term, precision_name
+from allianceld.browse.names import name_on
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD
 
@@ -202,7 +203,7 @@ def _graph(
             if centre is None or centre in (a, b):
                 shared[(a, b)].append(slug[alliance])
     nodes = sorted(keep if keep is not None else alliances_of)
-    named = labels(kb, [*nodes, *members])
+    named = {**labels(kb, list(members)), **name_on(kb, nodes, day)}  # each state by its name that day
     return {
         "date": day.isoformat(),
         "nodes": [{**_ref(s, named), "alliances": alliances_of[s]} for s in nodes],
@@ -230,7 +231,7 @@ def ego_network(
     rows = _active(kb, day, alliances=ego, obligation=obligation) if ego else []
     keep = {r["state"] for r in rows} | {state}
     out = _graph(kb, day, rows, keep, centre=state)
-    out["state"] = _ref(state, labels(kb, [state]))
+    out["state"] = _ref(state, name_on(kb, [state], day))
     out["obligation"] = obligation or ANY_OBLIGATION
     return out
 
