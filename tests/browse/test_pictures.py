@@ -276,3 +276,9 @@ def test_networks_name_each_state_as_it_was_named_that_day(client) -> None:
         for data in (full, around):
             (turkey,) = [n for n in data["nodes"] if n["id"] == "tur"]
             assert turkey["label"] == name, (day, turkey)
+
+
+def test_a_timeline_names_each_member_as_it_was_named_when_it_joined(client) -> None:
+    data = client.get("/alliances/nato/timeline", headers=JSON).get_json()
+    turkey = [i["state"]["label"] for i in data["items"] if i["state"]["id"] == "tur"]
+    assert turkey and set(turkey) == {"Turkey"}  # joined in 1952; "Türkiye" only from 2022

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from allianceld.browse.describe import labels, local_path, memberships
 from allianceld.browse.listings import date_term, precision_name
-from allianceld.browse.names import name_on
+from allianceld.browse.names import name_on, names_on
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD
 
@@ -105,9 +105,19 @@ def _ref(iri: str, named: dict[str, str]) -> dict[str, Any]:
     return {"iri": iri, "id": iri.rsplit("/", 1)[-1], "label": named.get(iri), "url": local_path(iri)}
 
 
+def _day(value: str | None) -> dt.date | None:
+    """The day a stored date names (its first day when known only to the month or year)."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10] if len(value) >= 10 else (value + "-01-01")[:10])
+    except ValueError:
+        return None
+
+
 def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
-    """The memberships of ``alliance``, one item each, by start date: the member, the role, the
-    start and end dates (``end`` None while it lasts) with their precision.
+    """The memberships of ``alliance``, one item each, by start date: the member (by the name it
+    joined under), the role, the start and end dates (``end`` None while it lasts) with their precision.
 
     >>> from allianceld.config import Settings
     >>> from allianceld.rdf import formats
@@ -127,10 +137,14 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
         )
     }
     named = labels(kb, [alliance, *(v for r in rows for v in (r["state"], r["role"]) if v)])
+    joined = names_on(kb, [(r["state"], day) for r in rows if r["state"] and (day := _day(r["start"]))])
     items = [
         {
             "membership": r["m"],
-            "state": _ref(r["state"], named),
+            "state": {
+                **_ref(r["state"], named),
+                "label": joined.get((r["state"], _day(r["start"])), named.get(r["state"])),
+            },
             "role": {"iri": r["role"], "label": named.get(r["role"])} if r["role"] else None,
             "start": r["start"],
             "startPrecision": precision_name(r["startPrecision"]),
