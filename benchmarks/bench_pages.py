@@ -4,6 +4,7 @@ the Flask test client, on the shipped data and on the shipped data plus generate
     .venv/bin/python benchmarks/bench_pages.py               # shipped data, then + 200k generated triples
     .venv/bin/python benchmarks/bench_pages.py 20000 2000000
     .venv/bin/python benchmarks/bench_pages.py --table-limit 5000   # the network table's former limit
+    .venv/bin/python benchmarks/bench_pages.py --atop 0     # shipped data + the whole ATOP 5.0 record only
 
 The shipped data goes through the write gate (validated, reasoned); generated data is written
 directly beside it with the types implied by rdfs:subClassOf in the inferred graph (what the
@@ -57,6 +58,14 @@ REQUESTS = [
     ("/states/usa/network?date=2000-01-01", BROWSER),
     ("/charts", BROWSER),
     ("/reasoning", BROWSER),
+    ("/id/state/rus", BROWSER),
+    ("/alliances", BROWSER),
+]
+EXTERNAL = ROOT.parent / "shared" / "data" / "external"
+ATOP_FILES = [
+    EXTERNAL / "atop" / "atop5_0a.csv",
+    EXTERNAL / "atop" / "atop5_0m.csv",
+    EXTERNAL / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv",
 ]
 
 
@@ -85,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[200_000], help="generated triples (default 200000)")
     parser.add_argument("--table-limit", type=int, help="the links a network page lists (to compare with another)")
+    parser.add_argument("--atop", action="store_true", help="also the shipped data with the whole ATOP 5.0 import")
     args = parser.parse_args()
     if args.table_limit:
         from allianceld.web.views import pictures
@@ -96,6 +106,16 @@ def main() -> None:
     kb = KnowledgeBase()
     gate.commit(kb, write_policy, shipped)
     report("shipped data", kb, settings)
+    if args.atop:  # the whole record, as `allianceld import atop --partial` writes it (one row is left out)
+        from allianceld import importers
+        from allianceld.importers import atop
+
+        kb = KnowledgeBase()
+        gate.commit(kb, write_policy, shipped)
+        start = time.perf_counter()
+        importers.commit_import(kb, write_policy, atop.build(kb, ATOP_FILES), partial=True)
+        print(f"\nATOP 5.0 imported in {time.perf_counter() - start:.1f} s")
+        report("shipped data + the ATOP 5.0 import", kb, settings)
     for size in args.sizes:
         kb = KnowledgeBase()
         gate.commit(kb, write_policy, shipped)
