@@ -16,8 +16,7 @@ import pyoxigraph as ox
 from allianceld.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from allianceld.linking import lookalikes
 from allianceld.linking.discovery import OWL_SAME_AS, Proposal
-from allianceld.rdf import formats
-from allianceld.reasoning.dl_check import ontology_digest
+from allianceld.rdf import graph_digest
 from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Result
 from allianceld.vocab import PROVENANCE_GRAPH_BASE, contribution_graph_iri, provenance_graph_iri
@@ -72,6 +71,7 @@ SELECT ?id WHERE {
 ORDER BY ?id LIMIT 1
 """
 LOOK_ALIKE = "allianceld:LookAlikeAlliance"  # the "constraint" of a look-alike alliance's Warning
+SAME_DATA = "allianceld:MaybeDuplicateContribution"  # that of data that may repeat a contribution
 
 
 class DuplicateContribution(Conflict):
@@ -152,10 +152,10 @@ def page(kb: KnowledgeBase, *, limit: int, offset: int) -> tuple[list[Contributi
     return [_contribution(r) for r in rows], total
 
 
-def digest(triples: list[ox.Triple]) -> str:
-    """The SHA-256 of the triples' canonical N-Triples (blank nodes canonically named, lines
-    sorted): the same for the same triples whatever their order and blank node labels."""
-    return ontology_digest(formats.to_rdflib(triples))[0]
+def digest(triples: list[ox.Triple]) -> graph_digest.Digest:
+    """The triples' digest, whatever their order and blank node labels (:mod:`allianceld.rdf.graph_digest`):
+    ``exact`` when it names every blank node apart, so that equal digests mean equal data."""
+    return graph_digest.digest(triples)
 
 
 def duplicate_of(kb: KnowledgeBase, data_digest: str) -> str | None:
@@ -166,6 +166,19 @@ def duplicate_of(kb: KnowledgeBase, data_digest: str) -> str | None:
         inference=False,
     )
     return rows[0]["id"] if rows else None
+
+
+def _same_data_warning(existing: str) -> Result:
+    return Result(
+        severity="Warning",
+        focus_node=f"/contributions/{existing}",
+        focus_label=None,
+        path=None,
+        value=None,
+        source_shape=None,
+        constraint=SAME_DATA,
+        message=f"may be the data of contribution {existing} (its blank nodes cannot all be told apart)",
+    )
 
 
 def look_alike_warnings(kb: KnowledgeBase, triples: list[ox.Triple]) -> list[Result]:
@@ -209,13 +222,15 @@ def contribute(
     cid = new_id()
     with kb.write_lock:  # no other contribution between this look-up and this commit
         existing = duplicate_of(kb, data_digest)
-        if existing is not None:
+        if existing is not None and data_digest.exact:
             raise DuplicateContribution(
                 f"the data is that of contribution {existing}; nothing was written",
                 id=existing,
                 url=f"/contributions/{existing}",
             )
         warnings = look_alike_warnings(kb, distinct)
+        if existing is not None:  # blank nodes the digest cannot tell apart: maybe the same data
+            warnings.append(_same_data_warning(existing))
         at = datetime.now(UTC)
         record = provenance.submission(
             cid,
