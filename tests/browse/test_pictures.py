@@ -282,3 +282,24 @@ def test_a_timeline_names_each_member_as_it_was_named_when_it_joined(client) -> 
     data = client.get("/alliances/nato/timeline", headers=JSON).get_json()
     turkey = [i["state"]["label"] for i in data["items"] if i["state"]["id"] == "tur"]
     assert turkey and set(turkey) == {"Turkey"}  # joined in 1952; "Türkiye" only from 2022
+
+
+def test_a_network_of_one_alliance_or_one_region(client) -> None:
+    """?alliance= keeps one alliance's members, ?region= the states of a region (their
+    ald:region); the page keeps the filter, names it, and its drawing reads the same filter."""
+    day = "2000-01-01"
+    nato = client.get(f"/network.json?date={day}&alliance=nato", headers=JSON).get_json()
+    assert {a["id"] for a in nato["alliances"]} == {"nato"} and len(nato["nodes"]) == 19
+    assert nato["alliance"]["id"] == "nato" and nato["region"] is None
+    everything = client.get(f"/network.json?date={day}", headers=JSON).get_json()
+    europe = client.get(f"/network.json?date={day}&region=europe", headers=JSON).get_json()
+    regions = {
+        n["id"]: client.get(f"/id/state/{n['id']}?format=json").get_json().get("region") for n in europe["nodes"]
+    }
+    assert europe["nodes"] and len(europe["nodes"]) < len(everything["nodes"])
+    assert "usa" not in regions and "can" not in regions
+    page = client.get(f"/network?date={day}&region=europe&alliance=nato", headers=HTML).get_data(as_text=True)
+    assert 'id="network-filter"' in page and 'name="region" value="europe"' in page
+    assert 'data-src="/network.json?alliance=nato&amp;region=europe"' in page
+    for bad in ("alliance=atlantis", "region=atlantis"):
+        assert client.get(f"/network.json?date={day}&{bad}").status_code == 400

@@ -226,12 +226,29 @@ def _graph(
     }
 
 
-def network(kb: KnowledgeBase, day: dt.date, obligation: str | None = DEFAULT_OBLIGATION) -> dict[str, Any]:
+def network(
+    kb: KnowledgeBase,
+    day: dt.date,
+    obligation: str | None = DEFAULT_OBLIGATION,
+    *,
+    alliance: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
     """The states with a membership active on ``day`` and, between each two of them that are both
     members of one alliance that day, an edge carrying those alliances; only the alliances with
-    ``obligation`` (a key of :data:`OBLIGATIONS`; None: every alliance)."""
-    out = _graph(kb, day, _active(kb, day, obligation=obligation), None)
+    ``obligation`` (a key of :data:`OBLIGATIONS`; None: every alliance), only ``alliance`` when
+    given, and only the states of ``region`` (their ``ald:region``) when given."""
+    states = None
+    if region is not None:
+        found = kb.match([ox.NamedNode(region)], [ox.NamedNode(str(ALD.region))], incoming=True, graphs=kb.graphs())
+        states = sorted({q.subject.value for q in found})
+    alliances = [alliance] if alliance is not None else None
+    rows = _active(kb, day, states=states, alliances=alliances, obligation=obligation) if states != [] else []
+    out = _graph(kb, day, rows, None)
     out["obligation"] = obligation or ANY_OBLIGATION
+    named = labels(kb, [x for x in (alliance, region) if x])
+    out["alliance"] = _ref(alliance, named) if alliance else None
+    out["region"] = _ref(region, named) if region else None
     return out
 
 

@@ -9,15 +9,16 @@ import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from allianceld.browse import timelines
 from allianceld.errors import BadRequest, NotFound
-from allianceld.vocab import ID_BASE
+from allianceld.vocab import ALD, ID_BASE
 from allianceld.web.services import get_kb, services
-from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _vary, negotiate
+from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _reference, _vary, negotiate
 
 bp = Blueprint("pictures", __name__)
 
@@ -83,6 +84,15 @@ def _obligation() -> str | None:
     return raw
 
 
+def _network_filters() -> dict[str, str | None]:
+    """``alliance=`` and ``region=`` (a slug or an IRI; 400 naming the parameter when the store has
+    no such alliance or region): the network of one alliance's members, of one region's states."""
+    return {
+        "alliance": _reference("alliance", "alliance", ALD.Alliance),
+        "region": _reference("region", "region", ALD.Region),
+    }
+
+
 def _with_range(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the days a slider may choose: the first membership's start to today (or
     the latest date in the data, when that is later); read once per version of the store."""
@@ -124,14 +134,17 @@ def network() -> Response:
     """The states linked by the alliances they shared on ``date`` (default: today), of the kind
     ``obligation`` (default: defence; ``any``: every alliance): a page with a date slider, or JSON
     (by Accept or ``?format=json``) of nodes and edges."""
-    data = _with_range(timelines.network(get_kb(), _day(), _obligation()))
-    return _network_answer(data, "/network.json", "States linked by shared alliances")
+    filters = _network_filters()
+    data = _with_range(timelines.network(get_kb(), _day(), _obligation(), **filters))
+    chosen = {k: request.args[k] for k in filters if filters[k] is not None}
+    source = "/network.json" + (f"?{urlencode(chosen)}" if chosen else "")
+    return _network_answer(data, source, "States linked by shared alliances")
 
 
 @bp.get("/network.json")
 def network_json() -> Response:
     """The JSON of :func:`network`."""
-    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day(), _obligation()))))
+    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day(), _obligation(), **_network_filters()))))
 
 
 @bp.get("/states/<slug>/network")
