@@ -303,3 +303,18 @@ def test_a_network_of_one_alliance_or_one_region(client) -> None:
     assert 'data-src="/network.json?alliance=nato&amp;region=europe"' in page
     for bad in ("alliance=atlantis", "region=atlantis"):
         assert client.get(f"/network.json?date={day}&{bad}").status_code == 400
+
+
+def test_the_alliances_listing_filters_by_obligation(client) -> None:
+    """``/alliances?obligation=`` keeps the alliances one of whose treaties has that kind of
+    provision (the networks' filter): NATO's treaty has a defence article, the Quad has no treaty."""
+    everything = {a["id"] for a in client.get("/alliances?limit=100", headers=JSON).get_json()["items"]}
+    defence = {a["id"] for a in client.get("/alliances?obligation=defence&limit=100", headers=JSON).get_json()["items"]}
+    assert "nato" in defence and "quad" not in defence and defence < everything
+    assert {a["id"] for a in client.get("/alliances?obligation=any&limit=100", headers=JSON).get_json()["items"]} == (
+        everything
+    )
+    page = client.get("/alliances?obligation=defence", headers=HTML).get_data(as_text=True)
+    assert "<option selected>defence</option>" in page
+    bad = client.get("/alliances?obligation=friendship", headers=JSON)
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "obligation"

@@ -57,6 +57,16 @@ SELECT ?m ?alliance ?role ?start ?startPrecision ?end ?endPrecision WHERE {{
 """
 
 
+#: the obligations a listing or a network may be filtered by (the ATOP kinds of ald:Provision)
+OBLIGATIONS = {
+    "defence": "DefenceProvision",
+    "offence": "OffenceProvision",
+    "neutrality": "NeutralityProvision",
+    "non-aggression": "NonAggressionProvision",
+    "consultation": "ConsultationProvision",
+}
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a listing is restricted to; None means no restriction."""
@@ -66,6 +76,7 @@ class Filters:
     alliance_type: str | None = None  # a class IRI (one of ALLIANCE_TYPES)
     alliance: str | None = None  # states only: members of this alliance
     year: int | None = None  # memberships held at any time in this year
+    obligation: str | None = None  # alliances only: a kind of provision (a key of OBLIGATIONS)
 
 
 @dataclass(frozen=True)
@@ -162,10 +173,15 @@ def _region_views(kb: KnowledgeBase, regions: list[str], named: dict[str, str]) 
 
 def alliances(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> Page:
     """The alliances that meet ``filters`` (``active_on``: founded on or before that day and not
-    dissolved before it; ``region``; ``alliance_type``), by label, ``limit`` from ``offset``."""
+    dissolved before it; ``region``; ``alliance_type``; ``obligation``), by label, ``limit`` from ``offset``."""
     parts = _alliance_filters(filters)
     if filters.region:
         parts.append(f"{_values('?region', ox.NamedNode(filters.region))} ?x ald:region ?region .")
+    if filters.obligation:  # one of its treaties has a provision of that kind
+        kind = ox.NamedNode(str(ALD) + OBLIGATIONS[filters.obligation])
+        parts.append(
+            f"{_values('?kind', kind)} ?x ald:foundingTreaty|ald:treaty ?treaty . ?treaty ald:hasProvision/a ?kind ."
+        )
     iris, total = _page(kb, ALD.Alliance, parts, limit, offset)
     details = _details(kb, ALLIANCE_DETAILS, iris)
     kinds = {v: k for k, v in ALLIANCE_TYPES.items()}

@@ -13,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from allianceld.browse.describe import labels, local_path, memberships
-from allianceld.browse.listings import date_term, precision_name
+from allianceld.browse.listings import OBLIGATIONS, date_term, precision_name
 from allianceld.browse.names import name_on, names_on
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD
@@ -79,15 +79,7 @@ SELECT DISTINCT ?alliance WHERE {{
   ?alliance ald:foundingTreaty|ald:treaty ?treaty .
 }}
 """
-#: the obligations a network may be filtered by (the ATOP kinds of ald:Provision), and the default
-OBLIGATIONS = {
-    "defence": "DefenceProvision",
-    "offence": "OffenceProvision",
-    "neutrality": "NeutralityProvision",
-    "non-aggression": "NonAggressionProvision",
-    "consultation": "ConsultationProvision",
-}
-DEFAULT_OBLIGATION = "defence"
+DEFAULT_OBLIGATION = "defence"  # a network shows defence pacts unless another obligation is asked
 #: the value that shows every alliance, whatever its obligations
 ANY_OBLIGATION = "any"
 UNDATED = """

@@ -405,6 +405,18 @@ def _year(name: str) -> int | None:
     return int(raw)
 
 
+def _obligation(name: str = "obligation") -> str | None:
+    """``obligation=``: a key of :data:`listings.OBLIGATIONS` (none: every alliance); 400 otherwise."""
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "any"):
+        return None
+    if raw not in listings.OBLIGATIONS:
+        raise BadRequest(
+            f"the parameter {name} must be one of {', '.join(listings.OBLIGATIONS)}, not {raw!r}", parameter=name
+        )
+    return raw
+
+
 def _alliance_type(name: str = "type") -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -443,7 +455,9 @@ def _reference(name: str, kind: str, cls: Any) -> str | None:
 def _listing(page: listings.Page, limit: int, offset: int, endpoint: str, **values: Any) -> dict[str, Any]:
     """The JSON of a page of a listing, with the filters as given and the links to the pages
     before and after it."""
-    filters = {k: request.args[k] for k in ("active_on", "region", "type", "alliance") if request.args.get(k)}
+    filters = {
+        k: request.args[k] for k in ("active_on", "region", "type", "alliance", "obligation") if request.args.get(k)
+    }
 
     def link(at: int) -> str:
         return url_for(endpoint, **values, **filters, limit=limit, offset=at)
@@ -463,17 +477,27 @@ def _listing(page: listings.Page, limit: int, offset: int, endpoint: str, **valu
 
 def _answer(template: str, data: dict[str, Any], **context: Any) -> Response:
     if negotiate(LISTING_TYPES, JSON) == HTML:
-        return _vary(Response(render_template(template, data=data, types=listings.ALLIANCE_TYPES, **context)))
+        return _vary(
+            Response(
+                render_template(
+                    template, data=data, types=listings.ALLIANCE_TYPES, obligations=listings.OBLIGATIONS, **context
+                )
+            )
+        )
     return _vary(jsonify(data))
 
 
 @bp.get("/alliances")
 def alliances() -> Response:
     """The alliances by label, paged (``limit``, ``offset`` or ``page``), filtered by ``active_on``
-    (founded by that day and not dissolved before it), ``region`` and ``type``."""
+    (founded by that day and not dissolved before it), ``region``, ``type`` and ``obligation`` (one of
+    whose treaties has a provision of that kind: defence, offence, neutrality, non-aggression, consultation)."""
     limit, offset = _paging()
     filters = listings.Filters(
-        active_on=_date("active_on"), region=_reference("region", "region", ALD.Region), alliance_type=_alliance_type()
+        active_on=_date("active_on"),
+        region=_reference("region", "region", ALD.Region),
+        alliance_type=_alliance_type(),
+        obligation=_obligation(),
     )
     page = listings.alliances(get_kb(), filters, limit=limit, offset=offset)
     return _answer("alliances.html", _listing(page, limit, offset, "resources.alliances"))
