@@ -3,19 +3,17 @@ network labels that do not overlap, and every page under about 1 MB."""
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from allianceld.importers import atop, commit_import
 from allianceld.store import KnowledgeBase
 from allianceld.web import create_app
 from conftest import load_shipped
 from importers.test_importers import ATOP_FILES, needs_external
-from web.test_browser import ARGS, CHROMIUM
+from web.browsing import CHROMIUM, chromium_page, served
 from web.test_pictures_browser import OVERLAPS
 
 pytestmark = [
@@ -44,23 +42,14 @@ def base(settings, write_policy) -> Iterator[str]:
     served on a free port of 127.0.0.1."""
     kb = load_shipped(KnowledgeBase(), settings, write_policy)
     commit_import(kb, write_policy, atop.build(kb, ATOP_FILES), partial=True)
-    app = create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(create_app({"SETTINGS": settings, "KB": kb, "TESTING": True})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
+    with chromium_page(1280, 900) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize("path", PAGES)

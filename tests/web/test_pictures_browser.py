@@ -5,38 +5,27 @@ that do not overlap, timelines that fit their width, the chart's axes."""
 from __future__ import annotations
 
 import json
-import shutil
-import threading
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from web.browsing import CHROMIUM, chromium_page, served
+
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (make test installs Debian's chromium)")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
 def base(app) -> Iterator[str]:
     """The test app (shipped data) served on a free port of 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page(viewport={"width": 1200, "height": 900})
-        browser.close()
+    with chromium_page() as opened:
+        yield opened
 
 
 def _json(base: str, path: str) -> dict:
