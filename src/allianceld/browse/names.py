@@ -62,16 +62,17 @@ def _order(n: DatedName) -> tuple[str, str, str]:
     return (n.start or "", n.end or "9999", n.iri)
 
 
+def in_use(names: Iterable[DatedName], day: dt.date) -> str | None:
+    """The label of the name in use on ``day`` among ``names`` (of two that overlap, as around a
+    date known only to the month, the later one), or None."""
+    current = [n for n in names if n.covers(day)]
+    return max(current, key=_order).label if current else None
+
+
 def name_on(kb: KnowledgeBase, states: Iterable[str], day: dt.date) -> dict[str, str]:
-    """The name each of ``states`` had on ``day``: the dated name in use that day (of two that
-    overlap, as around a date known only to the month, the later one), else the state's label."""
-    wanted = sorted({s for s in states if s})
-    out = labels(kb, wanted)
-    for state, names in dated_names(kb, wanted).items():
-        current = [n for n in names if n.covers(day)]
-        if current:
-            out[state] = max(current, key=_order).label
-    return out
+    """The name each of ``states`` had on ``day``: the dated name in use that day, else the
+    state's label."""
+    return {state: name for (state, _day), name in names_on(kb, ((s, day) for s in states)).items()}
 
 
 def names_on(kb: KnowledgeBase, pairs: Iterable[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], str]:
@@ -83,11 +84,10 @@ def names_on(kb: KnowledgeBase, pairs: Iterable[tuple[str, dt.date]]) -> dict[tu
     dated = dated_names(kb, states)
     out: dict[tuple[str, dt.date], str] = {}
     for state, day in wanted:
-        current = [n for n in dated.get(state, []) if n.covers(day)]
-        name = max(current, key=_order).label if current else named.get(state)
+        name = in_use(dated.get(state, []), day) or named.get(state)
         if name is not None:
             out[(state, day)] = name
     return out
 
 
-__all__ = ["DatedName", "dated_names", "name_on", "names_on"]
+__all__ = ["DatedName", "dated_names", "in_use", "name_on", "names_on"]

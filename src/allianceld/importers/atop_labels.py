@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from allianceld.browse.names import dated_names
+from allianceld.browse.names import dated_names, in_use
 from allianceld.importers.common import NOT_IMPORTED, STATE_BASE, CowState, Import, ald, english
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ID_BASE
@@ -112,10 +112,7 @@ class AllianceNames:
     def state_name(self, code: int, day: dt.date) -> str:
         """The name of the state with COW code ``code`` on ``day`` (its curated dated name then, else its
         label); a code no state list names reads "the state coded N"."""
-        current = [n for n in self.dated.get(code, []) if n.covers(day)]
-        if current:
-            return max(current, key=lambda n: (n.start or "", n.end or "9999", n.iri)).label
-        return self.state_names.get(code) or f"the state coded {code}"
+        return in_use(self.dated.get(code, []), day) or self.state_names.get(code) or f"the state coded {code}"
 
     def generated(self, provisions: Iterable[str], members: Iterable[int], founded: str) -> str:
         """The descriptive label of an alliance founded on ``founded`` (an ISO date) by the states with
