@@ -100,3 +100,15 @@ def test_a_filter_on_this_inside_graph_falls_back() -> None:
     g, _data = _graphs(shapes, "")
     (reason,) = plan(g).fallback.values()
     assert "FILTER on a pre-bound variable" in reason
+
+
+def test_a_message_takes_a_value_with_a_backslash_as_written() -> None:
+    """A value filled into a message is text, not a regular-expression replacement (a backslash
+    and a digit there were read as a group reference, and the validation failed)."""
+    shapes = DECLARE + (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:message 'bad {?value}' ; sh:prefixes ex:ontology ; "
+        "sh:select 'SELECT $this ?value WHERE { $this ex:code ?value }' ] ."
+    )
+    g, data = _graphs(shapes, 'ex:n0 a ex:C ; ex:code "a\\\\1" .')
+    report = SparqlValidator(g, rdflib.Graph()).validate(data)
+    assert [r.message for r in report.results] == ["bad a\\1"]

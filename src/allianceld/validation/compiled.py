@@ -1224,14 +1224,8 @@ class CompiledShapes:
                 break
         else:
             found = [rdflib.Literal(f"Value does not satisfy {_n3(component.node)}")]
-        out = []
-        for m in found:
-            filled = str(m)
-            for name, value in values.items():
-                if value is not None:
-                    filled = re.sub(f"{{[?$]{name}}}", str(value), filled)
-            out.append(rdflib.Literal(filled, lang=m.language))
-        return tuple(out)
+        given = {name: str(value) for name, value in values.items() if value is not None}
+        return tuple(rdflib.Literal(_fill(str(m), given), lang=m.language) for m in found)
 
     def _prefixes(self, constraint: Node) -> dict[str, str]:
         """The prefixes pySHACL declares for a SPARQL constraint (its sh:prefixes' sh:declare, and
@@ -1375,17 +1369,21 @@ def _sparql_rows(
         path, value = bound.pop("path", None), bound.pop("value", None)
         value = value if value is not None else this
         names = {**bound, "this": this, **({"path": path} if path is not None else {}), "value": value}
-        messages = tuple(rdflib.Literal(_fill(str(m), names)) for m in spec.messages)
+        messages = tuple(rdflib.Literal(_fill(str(m), {k: t.value for k, t in names.items()})) for m in spec.messages)
         result_path = _rdflib(path) if path is not None else default_path
         yield Finding(spec.severity, this, result_path, value, spec.shape, spec.component, messages, constraint)
 
     return rows
 
 
-def _fill(message: str, names: dict[str, OxTerm]) -> str:
-    """pySHACL's message template: each {?var} / {$var} replaced by the term's string."""
-    for name, term in names.items():
-        message = re.sub(f"{{[?$]{name}}}", term.value, message)
+def _fill(message: str, names: dict[str, str]) -> str:
+    """pySHACL's message template: each {?var} / {$var} replaced by the text given for ``var``, as is.
+
+    >>> _fill("{$lang} is not {?value}", {"lang": "de", "value": "x"})
+    'de is not x'
+    """
+    for name, text in names.items():
+        message = re.sub(f"{{[?$]{re.escape(name)}}}", lambda _m, text=text: text, message)
     return message
 
 
