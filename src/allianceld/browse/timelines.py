@@ -129,14 +129,12 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
         )
     }
     named = labels(kb, [alliance, *(v for r in rows for v in (r["state"], r["role"]) if v)])
-    joined = names_on(kb, [(r["state"], day) for r in rows if r["state"] and (day := _day(r["start"]))])
+    joined_on = {r["m"]: (r["state"], _day(r["start"])) for r in rows}  # the member, the day it joined
+    joined = names_on(kb, [pair for pair in joined_on.values() if pair[0] and pair[1]])
     items = [
         {
             "membership": r["m"],
-            "state": {
-                **_ref(r["state"], named),
-                "label": joined.get((r["state"], _day(r["start"])), named.get(r["state"])),
-            },
+            "state": {**_ref(r["state"], named), "label": joined.get(joined_on[r["m"]], named.get(r["state"]))},
             "role": {"iri": r["role"], "label": named.get(r["role"])} if r["role"] else None,
             "start": r["start"],
             "startPrecision": precision_name(r["startPrecision"]),

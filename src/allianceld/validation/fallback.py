@@ -74,7 +74,7 @@ class Fallback:
 
     def __init__(self, shapes: rdflib.Graph, reasons: dict[Node, str], compiled: Iterable[Node] = ()) -> None:
         self.reasons = reasons
-        self.shapes = residual(shapes, compiled)
+        self.shapes = residual(shapes, compiled) if reasons else rdflib.Graph()  # no copy when none falls back
 
     def __bool__(self) -> bool:
         return bool(self.reasons)
