@@ -39,3 +39,27 @@ def chromium_page(width: int = 1200, height: int = 900) -> Iterator[Any]:
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
+
+
+# the number of node labels the network shows, and the pairs of them whose boxes overlap
+OVERLAPS = """() => {
+  const cy = window.allianceldNetwork.cy;
+  const opts = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
+  const shown = cy.nodes().filter((n) => n.style('label') !== '').map((n) => [n.id(), n.boundingBox(opts)]);
+  const pairs = [];
+  for (let i = 0; i < shown.length; i++)
+    for (let j = i + 1; j < shown.length; j++) {
+      const a = shown[i][1], b = shown[j][1];
+      const hit = a.w > 0 && b.w > 0 && a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+      if (hit) pairs.push([shown[i][0], shown[j][0]]);
+    }
+  return [shown.length, pairs];
+}"""
+
+
+def network_labels(page: Any, url: str) -> tuple[int, list[list[str]]]:
+    """Open the network picture at ``url`` once drawn: how many labels it shows, and which overlap."""
+    page.goto(url)
+    page.wait_for_selector("#network[data-rendered]", timeout=60000)
+    shown, pairs = page.evaluate(OVERLAPS)
+    return shown, pairs

@@ -13,8 +13,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.web import create_app
 from conftest import load_shipped
 from importers.test_importers import ATOP_FILES, needs_external
-from web.browsing import CHROMIUM, chromium_page, served
-from web.test_pictures_browser import OVERLAPS
+from web.browsing import CHROMIUM, chromium_page, network_labels, served
 
 pytestmark = [
     needs_external,
@@ -64,8 +63,6 @@ def test_every_page_of_the_whole_record_stays_under_a_megabyte(base: str, path: 
     "path", ["/network", "/network?date=1990-01-01&obligation=any", "/network?date=1914-06-01&obligation=any"]
 )
 def test_network_labels_on_the_whole_record_do_not_overlap(base: str, page, path: str) -> None:
-    page.goto(base + path)
-    page.wait_for_selector("#network[data-rendered]", timeout=60000)
-    shown, pairs = page.evaluate(OVERLAPS)
+    shown, pairs = network_labels(page, base + path)
     assert pairs == []
     assert shown >= 10  # the best-connected states keep their names

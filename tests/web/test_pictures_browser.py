@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from web.browsing import CHROMIUM, chromium_page, served
+from web.browsing import CHROMIUM, chromium_page, network_labels, served
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (make test installs Debian's chromium)")
 
@@ -112,28 +112,10 @@ def test_nato_timeline_shows_every_member_name_whole(base: str, page, width: int
         page.set_viewport_size({"width": 1200, "height": 900})
 
 
-# the pairs of node labels shown in the network whose boxes overlap
-OVERLAPS = """() => {
-  const cy = window.allianceldNetwork.cy;
-  const opts = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
-  const shown = cy.nodes().filter((n) => n.style('label') !== '').map((n) => [n.id(), n.boundingBox(opts)]);
-  const pairs = [];
-  for (let i = 0; i < shown.length; i++)
-    for (let j = i + 1; j < shown.length; j++) {
-      const a = shown[i][1], b = shown[j][1];
-      const hit = a.w > 0 && b.w > 0 && a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
-      if (hit) pairs.push([shown[i][0], shown[j][0]]);
-    }
-  return [shown.length, pairs];
-}"""
-
-
 @pytest.mark.parametrize(
     "path", ["/network?date=2024-06-01", "/network?date=1990-01-01&obligation=any", "/id/state/usa"]
 )
 def test_network_labels_shown_do_not_overlap(base: str, page, path: str) -> None:
-    page.goto(base + path)
-    page.wait_for_selector("#network[data-rendered]", timeout=20000)
-    shown, pairs = page.evaluate(OVERLAPS)
+    shown, pairs = network_labels(page, base + path)
     assert pairs == []
     assert shown >= 8  # most states keep their names: only those that would collide are hidden
