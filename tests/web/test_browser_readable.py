@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from allianceld.web.durations import readable_duration
-from web.test_browser import ARGS, CHROMIUM
+from web.browsing import CHROMIUM, chromium_page
 from web.test_server import TOKENS, server, server_url  # noqa: F401 - the real-server fixtures
 
 pytestmark = [
@@ -26,12 +26,8 @@ WIDTH = 800
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page(viewport={"width": WIDTH, "height": 700})
-        browser.close()
+    with chromium_page(WIDTH, 700) as opened:
+        yield opened
 
 
 def _run_example(page, server: str, name: str) -> None:  # noqa: F811

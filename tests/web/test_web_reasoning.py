@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +16,7 @@ from allianceld.reasoning import materialise
 from allianceld.vocab import INFERRED_GRAPH, RULES_BASE, rule_graph_iri
 from allianceld.web.views.reasoning import explain_url
 from conftest import requires_java
+from web.browsing import CHROMIUM, chromium_page, served
 
 ID = "https://w3id.org/allianceld/id/"
 ALD = "https://w3id.org/allianceld/ontology#"
@@ -302,43 +301,26 @@ def test_without_java_the_page_says_why_there_is_no_classification(settings, sha
 
 # -- in a real browser ------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 @pytest.fixture(scope="module")
 def live(app) -> Iterator[str]:
     """The app served over HTTP on 127.0.0.1 by Werkzeug, in a thread of this process."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.mark.server
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (make test installs Debian's chromium)")
 def test_why_link_opens_the_explanation_in_a_browser(live: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from web.test_browser import ARGS
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(live + "/reasoning", timeout=120000)
-            page.click("#state-usa td:nth-child(2) a.why")
-            page.wait_for_selector("#axiom", timeout=30000)
-            assert "/reasoning/explain?" in page.url
-            assert page.inner_text("#axiom") == CHAIN_AXIOM
-            assert "United States" in page.inner_text("#triple")
-            page.click("#premises a.explain >> nth=0")  # on to a premise's own explanation
-            page.wait_for_function("document.querySelector('#axiom').innerText.includes('owl:inverseOf')")
-        finally:
-            browser.close()
+    with chromium_page(1280, 720) as page:  # Playwright's default window
+        page.goto(live + "/reasoning", timeout=120000)
+        page.click("#state-usa td:nth-child(2) a.why")
+        page.wait_for_selector("#axiom", timeout=30000)
+        assert "/reasoning/explain?" in page.url
+        assert page.inner_text("#axiom") == CHAIN_AXIOM
+        assert "United States" in page.inner_text("#triple")
+        page.click("#premises a.explain >> nth=0")  # on to a premise's own explanation
+        page.wait_for_function("document.querySelector('#axiom').innerText.includes('owl:inverseOf')")
 
 
 def test_summary_page_pages_its_long_tables(web: FlaskClient, summary: dict, monkeypatch) -> None:
