@@ -72,3 +72,13 @@ def network_labels(page: Any, url: str) -> tuple[int, list[list[str]]]:
     page.wait_for_selector("#network[data-rendered]", timeout=60000)
     shown, pairs = page.evaluate(OVERLAPS)
     return shown, pairs
+
+
+def validate_pasted(page: Any, base: str, text: str) -> None:
+    """Paste Turtle ``text`` into the home page's validation form and wait for its report."""
+    page.goto(base + "/")
+    page.fill("#validate-data", text)
+    page.select_option("#validate-form select[name=format]", "text/turtle")
+    page.click("#validate-form button[type=submit]")
+    page.wait_for_selector("#verdict", timeout=60000)
+    page.wait_for_selector("#results", timeout=60000)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from web.browsing import CHROMIUM, chromium_page
+from web.browsing import CHROMIUM, chromium_page, validate_pasted
 from web.test_server import server, server_url  # noqa: F401 - the real-server fixtures
 
 pytestmark = [
@@ -45,11 +45,7 @@ def test_editor_knows_the_ontology_prefixes(server: str, page) -> None:  # noqa:
 def test_home_page_form_shows_the_report_of_pasted_text(server: str, page) -> None:  # noqa: F811
     from conftest import TEST_DATA
 
-    page.goto(server + "/")
-    page.fill("#validate-data", (TEST_DATA / "invalid" / "membership-start-before-founding.ttl").read_text())
-    page.select_option("#validate-form select[name=format]", "text/turtle")
-    page.click("#validate-form button[type=submit]")
-    page.wait_for_selector("#verdict", timeout=60000)
+    validate_pasted(page, server, (TEST_DATA / "invalid" / "membership-start-before-founding.ttl").read_text())
     assert "Does not conform" in page.inner_text("#verdict")
     assert "cannot start before its alliance was founded" in page.inner_text("#results")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from allianceld.web.durations import readable_duration
-from web.browsing import CHROMIUM, chromium_page
+from web.browsing import CHROMIUM, chromium_page, validate_pasted
 from web.test_server import TOKENS, server, server_url  # noqa: F401 - the real-server fixtures
 
 pytestmark = [
@@ -78,11 +78,7 @@ def test_date_fields_show_iso_days(server: str, page) -> None:  # noqa: F811
 def test_the_validation_report_fits_the_window(server: str, page) -> None:  # noqa: F811
     from conftest import TEST_DATA
 
-    page.goto(server + "/")
-    page.fill("#validate-data", (TEST_DATA / "invalid" / "membership-start-before-founding.ttl").read_text())
-    page.select_option("#validate-form select[name=format]", "text/turtle")
-    page.click("#validate-form button[type=submit]")
-    page.wait_for_selector("#results", timeout=60000)
+    validate_pasted(page, server, (TEST_DATA / "invalid" / "membership-start-before-founding.ttl").read_text())
     box = page.locator("#results").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
     _no_wider_than_the_window(page)
