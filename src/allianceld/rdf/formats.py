@@ -103,18 +103,24 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
         # blank node labels are local to a document: rename them so two writes never share one
         triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
     except SyntaxError as exc:
-        line, column = exc.lineno, exc.offset
-        msg = exc.msg or str(exc)
-        found = _POSITION.search(msg)
-        if line is None and found:
-            line, column = int(found.group(1)), int(found.group(2))
-        if _REMOTE_CONTEXT in msg:
-            line, column, msg = *_remote_context_at(raw), _REMOTE_CONTEXT_MESSAGE
-        raise RdfSyntaxError(msg, source=source, line=line, column=column) from None
+        raise syntax_error(exc, source=source, raw=raw) from None
     except ValueError as exc:
         raise RdfSyntaxError(str(exc), source=source) from None
     literals.check(triples, source=source, text=raw)
     return triples
+
+
+def syntax_error(exc: SyntaxError, *, source: str, raw: bytes) -> RdfSyntaxError:
+    """pyoxigraph's syntax error in the document ``raw`` as an :class:`RdfSyntaxError` naming
+    ``source``, the line and the column."""
+    line, column = exc.lineno, exc.offset
+    msg = exc.msg or str(exc)
+    found = _POSITION.search(msg)
+    if line is None and found:
+        line, column = int(found.group(1)), int(found.group(2))
+    if _REMOTE_CONTEXT in msg:
+        line, column, msg = *_remote_context_at(raw), _REMOTE_CONTEXT_MESSAGE
+    return RdfSyntaxError(msg, source=source, line=line, column=column)
 
 
 _JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")  # a byte order mark and JSON's white space
@@ -184,8 +190,10 @@ def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
 
 
-def rdflib_term(term: Any) -> Any:
-    """A pyoxigraph term as rdflib's, labels kept (``"x"^^xsd:string`` as the simple literal)."""
+def rdflib_term(term: Any, *, as_written: bool = False) -> Any:
+    """A pyoxigraph term as rdflib's, labels kept (``"x"^^xsd:string`` as the simple literal);
+    ``as_written``: a typed literal keeps its lexical form (rdflib would normalise ``"1"^^xsd:boolean``
+    to ``"true"``)."""
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -194,4 +202,6 @@ def rdflib_term(term: Any) -> Any:
         return rdflib.Literal(term.value, lang=term.language)
     if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
         return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    return rdflib.Literal(
+        term.value, datatype=rdflib.URIRef(term.datatype.value), normalize=False if as_written else None
+    )

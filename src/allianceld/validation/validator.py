@@ -9,9 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib import XSD
 
-from allianceld.errors import RdfSyntaxError
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import SparqlValidator, plan, targeted, text
@@ -27,20 +25,15 @@ def read_shapes(path: Path, graph: rdflib.Graph) -> None:
     """Add the Turtle shapes file ``path`` (its own IRI the base) to ``graph``, each literal as
     written: rdflib would normalise ``"1"^^xsd:boolean`` to true, which SHACL does not read as true
     (ill-typed literals are kept: a shapes file may hold test data)."""
-    parser = ox.parse(path=path, format=ox.RdfFormat.TURTLE, base_iri=formats.file_iri(path), lenient=True)
+    raw = path.read_bytes()
+    parser = ox.parse(raw, format=ox.RdfFormat.TURTLE, base_iri=formats.file_iri(path), lenient=True)
     try:
         for q in parser:
-            graph.add(tuple(_as_written(term) for term in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
+            graph.add(tuple(formats.rdflib_term(t, as_written=True) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
     except SyntaxError as exc:
-        raise RdfSyntaxError(exc.msg or str(exc), source=str(path), line=exc.lineno, column=exc.offset) from None
+        raise formats.syntax_error(exc, source=str(path), raw=raw) from None
     for prefix, namespace in parser.prefixes.items():
         graph.bind(prefix, namespace, override=False)
-
-
-def _as_written(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-    if not isinstance(term, ox.Literal) or term.language or term.datatype.value == str(XSD.string):
-        return formats.rdflib_term(term)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value), normalize=False)
 
 
 class Validator:
