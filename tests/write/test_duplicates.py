@@ -5,9 +5,11 @@ founded within a year, an obligation in common) is accepted with a Warning namin
 from __future__ import annotations
 
 import pyoxigraph as ox
+import rdflib
 
+from allianceld.vocab import SH
 from allianceld.write import gate
-from allianceld.write.contributions import SAME_DATA, digest
+from allianceld.write.contributions import SAME_DATA, contribute, digest
 from allianceld.write.write_policy import WritePolicy
 from conftest import Site
 
@@ -162,3 +164,53 @@ def test_the_digest_names_blank_nodes_by_what_they_say() -> None:
     nodes = [ox.BlankNode() for _ in range(300)]
     many = [t for b in nodes for t in (ox.Triple(r, p, b), ox.Triple(b, q, ox.Literal("1")))]
     assert not digest(many).exact  # 300 blank nodes alike: named alike, at once
+
+
+def _turtle_results(text: str) -> list[tuple[str, str, str | None, str]]:
+    """(severity, focus node, value, constraint component) of each result of a Turtle report."""
+    graph = rdflib.Graph().parse(data=text, format="turtle")
+    [report] = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms) == rdflib.Literal(False)
+    return [
+        (
+            str(graph.value(r, SH.resultSeverity)),
+            str(graph.value(r, SH.focusNode)),
+            None if graph.value(r, SH.value) is None else str(graph.value(r, SH.value)),
+            str(graph.value(r, SH.sourceConstraintComponent)),
+        )
+        for r in graph.objects(report, SH.result)
+        if (r, rdflib.RDF.type, SH.ValidationResult) in graph
+    ]
+
+
+LOOK_ALIKE_RESULT = (
+    "http://www.w3.org/ns/shacl#Warning",
+    US_ROK,
+    ATOP_3240,
+    "https://w3id.org/allianceld/shapes#LookAlikeAlliance",
+)
+
+
+def test_the_look_alike_warning_is_in_the_turtle_report(site: Site, write_policy: WritePolicy) -> None:
+    """The Warning is an sh:ValidationResult of the sh:ValidationReport as well as in the JSON:
+    in the report of a committed contribution and in the Turtle of a refused one."""
+    store_atop_3240(site, write_policy)
+    data = alliance("us-rok-alliance", "US-ROK alliance", "1954-11-17", ("usa", "kor"), ("Defence",))
+    triples = [q.triple for q in ox.parse((PREFIXES + data).encode(), format=ox.RdfFormat.TURTLE)]
+    _, result = contribute(site.kb, write_policy, triples, agent="a test")
+    assert LOOK_ALIKE_RESULT in _turtle_results(result.report.to_turtle())
+
+    # refused (a membership ending before it starts): the Turtle report holds the Violation and the Warning
+    broken = data.replace(
+        'org:role ald:FoundingMember ; ald:startDate "1954-11-17"^^xsd:date ;',
+        'org:role ald:FoundingMember ; ald:startDate "1954-11-17"^^xsd:date ; ald:endDate "1950-01-01"^^xsd:date ;',
+        1,
+    ).replace("us-rok-alliance", "us-rok-alliance-2")
+    assert broken != data
+    refused = site.client.post(
+        "/contributions", data=(PREFIXES + broken).encode(), headers={**site.auth(), "Accept": "text/turtle"}
+    )
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    results = _turtle_results(refused.get_data(as_text=True))
+    assert (LOOK_ALIKE_RESULT[0], US_ROK + "-2", ATOP_3240, LOOK_ALIKE_RESULT[3]) in results
+    assert any(r[0] == "http://www.w3.org/ns/shacl#Violation" for r in results)

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rdflib
+from rdflib.namespace import RDF
 
-from allianceld.vocab import SH
+from allianceld.vocab import ALDS, SH
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
+OWN_PREFIX = "allianceld:"  # a result this service adds (no shape): its "constraint" is in the shapes namespace
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ class Report:
         """The report as an ``sh:ValidationReport`` in Turtle."""
         return self.graph.serialize(format="turtle")
 
+    def extend(self, results: list[Result]) -> None:
+        """Add ``results`` found outside the shapes (a look-alike alliance's Warning, say): to the
+        results and, as ``sh:ValidationResult`` nodes, to the report graph."""
+        self.results.extend(results)
+        add_to_graph(self.graph, results)
+
     def to_text(self) -> str:
         """A summary line (conforms, or the counts and whether a write would be accepted), then the results."""
         counts = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s), {len(self.infos)} info(s)"
@@ -122,3 +131,59 @@ class LazyReport(Report):
             assert self._build is not None
             self._graph, self._build = self._build(), None
         return self._graph
+
+    def extend(self, results: list[Result]) -> None:
+        """As :meth:`Report.extend`; the graph, if not yet built, gets them when it is."""
+        self.results.extend(results)
+        if self._graph is not None:
+            add_to_graph(self._graph, results)
+            return
+        build = self._build
+        assert build is not None
+
+        def built() -> rdflib.Graph:
+            graph = build()
+            add_to_graph(graph, results)
+            return graph
+
+        self._build = built
+
+
+def _node(text: str) -> rdflib.term.Node:
+    """A result's focus node or value as written in a Result: ``_:id`` a blank node, an absolute
+    IRI a named node, anything else a plain literal."""
+    if text.startswith("_:"):
+        return rdflib.BNode(text[2:])
+    if "://" in text or text.startswith("urn:"):
+        return rdflib.URIRef(text)
+    return rdflib.Literal(text)
+
+
+def add_to_graph(graph: rdflib.Graph, results: list[Result]) -> None:
+    """Each of ``results`` as an ``sh:ValidationResult`` of the graph's ``sh:ValidationReport``
+    (its severity, focus node, value, message and constraint component; an own constraint
+    ``allianceld:X`` is ``alds:X``); the report then no longer conforms."""
+    if not results:
+        return
+    root = next(graph.subjects(RDF.type, SH.ValidationReport), None)
+    if root is None:
+        root = rdflib.BNode()
+        graph.add((root, RDF.type, SH.ValidationReport))
+    graph.set((root, SH.conforms, rdflib.Literal(False)))
+    for r in results:
+        node = rdflib.BNode()
+        graph.add((root, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.resultSeverity, SEVERITY_IRIS[r.severity]))
+        graph.add((node, SH.focusNode, _node(r.focus_node)))
+        graph.add((node, SH.resultMessage, rdflib.Literal(r.message)))
+        if r.value is not None:
+            graph.add((node, SH.value, _node(r.value)))
+        if r.path is not None and "://" in r.path:
+            graph.add((node, SH.resultPath, rdflib.URIRef(r.path)))
+        if r.constraint is not None:
+            own = r.constraint.startswith(OWN_PREFIX)
+            component = ALDS[r.constraint[len(OWN_PREFIX) :]] if own else rdflib.URIRef(r.constraint)
+            graph.add((node, SH.sourceConstraintComponent, component))
+        if r.source_shape is not None and "://" in r.source_shape:
+            graph.add((node, SH.sourceShape, rdflib.URIRef(r.source_shape)))

@@ -252,9 +252,9 @@ def contribute(
         except ValidationFailed as refused:  # the report of a refusal carries the warnings too
             if not warnings:
                 raise
-            refused.report.results.extend(warnings)
+            refused.report.extend(warnings)
             raise ValidationFailed(refused.report) from None
-    result.report.results.extend(warnings)
+    result.report.extend(warnings)
     found = find(kb, cid)
     assert found is not None
     return found, result
