@@ -4,11 +4,13 @@ explanations a curator can act on, and the classification of the ontology, all w
 HermiT over the whole store grows with the data, so a write is checked on :func:`module`: the
 ontology, the triples the write adds, and the data around the individuals they name (their own
 triples, what types or equates them, the same for their direct neighbours). Its size follows the
-write and the records it touches, not the store; starting the JVM and loading HermiT is most of
-the time (each run starts a new JVM: HermiT has no way to keep one).
+write and the records it touches, not the store; starting a JVM and loading HermiT would be most of
+the time, so the check runs in a JVM kept warm across writes.
 
 HermiT runs through :mod:`allianceld.reasoning.hermit` with one action, ``-k`` (consistency) or
-``-c`` (classification), on N-Triples written by pyoxigraph.
+``-c`` (classification), on N-Triples written by pyoxigraph; the per-write check asks the knowledge
+base's warm :class:`hermit.Worker` (one JVM kept across writes), the rare classification starts
+HermiT's command line.
 """
 
 from __future__ import annotations
@@ -852,7 +854,7 @@ def check_write(
         "ontologyTriples": len(mod.ontology),
     }
     timings = {"module": time.perf_counter() - start}
-    run = _hermit(mod.ntriples(), ["-k"])
+    run = kb.hermit.consistent(mod.ntriples())
     timings["hermit"] = run.seconds
     if run.ok is None:
         return WriteConsistency(None, "HermiT", run.output, time.perf_counter() - start, module=size, timings=timings)
@@ -892,7 +894,7 @@ def _narrow(
             if runs == _NARROWING_RUNS:
                 break
             runs += 1
-            if _hermit(gather(kb, onto, written, replacing, touched=set(half)).ntriples(), ["-k"]).ok is False:
+            if kb.hermit.consistent(gather(kb, onto, written, replacing, touched=set(half)).ntriples()).ok is False:
                 found = half
                 break
         if found is None:

@@ -1,21 +1,31 @@
 """Running HermiT: the one place that looks for Java and starts HermiT's command line.
 
 HermiT is the ``HermiT.jar`` that owlready2 ships, with owlready2's own classes beside it (they add
-the realisation action, ``-I``). Each run reads N-Triples from a temporary file and starts a new JVM.
+the realisation action, ``-I``). :func:`run` reads N-Triples from a temporary file and starts a new
+JVM; :class:`Worker` keeps one JVM (``HermitWorker.java``, beside this module) warm across
+consistency checks and falls back to :func:`run` when that program cannot start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 NO_JAVA = "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs); install a JRE to enable them"
 TIMEOUT_S = 120.0
+WORKER_SOURCE = Path(__file__).with_name("HermitWorker.java")
+
+log = logging.getLogger(__name__)
 
 
 def java_missing() -> str | None:
@@ -72,7 +82,7 @@ def run(
             return Run(None, f"HermiT could not start: {exc}", time.perf_counter() - start)
     seconds = time.perf_counter() - start
     out, err = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-    if done.returncode == 0:
+    if done.returncode == 0 and "It all went pear-shaped" not in err:  # its message when it cannot load the input
         return Run(True, out, seconds)
     if "InconsistentOntologyException" in err or "Inconsistent ontology" in err:
         return Run(False, "HermiT: inconsistent ontology", seconds)
@@ -80,4 +90,190 @@ def run(
     return Run(None, "HermiT failed: " + (" / ".join(last) or f"exit status {done.returncode}"), seconds)
 
 
-__all__ = ["NO_JAVA", "TIMEOUT_S", "Run", "classpath", "java_missing", "run"]
+class _Stopped(Exception):
+    """The worker's process ended (or its pipe broke) before it answered."""
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """End ``proc`` (also when stopped) and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+
+
+class Worker:
+    """A warm HermiT for consistency checks (HermiT's ``-k``): one JVM running ``HermitWorker.java``
+    (Java's source-file mode), started on the first check and kept for the next ones.
+
+    The same verdicts as :func:`run`: :meth:`consistent` answers one request at a time (a lock),
+    starts the process again when it has died (a dead process before an answer is retried once on
+    a new one), and kills it on a time-out, which gives no answer (``ok`` None), never a verdict.
+    When the program cannot start (no Java compiler in the runtime, for one), every check runs
+    HermiT's command line instead, said once in the log. Owned by its caller (a KnowledgeBase)
+    and ended with :meth:`close`."""
+
+    def __init__(self, *, memory_mb: int = 1000, timeout_s: float = TIMEOUT_S) -> None:
+        self.memory_mb = memory_mb
+        self.timeout_s = timeout_s
+        self.starts = 0  # processes started so far
+        self.fallback: str | None = None  # why the program cannot start: checks use the command line
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()  # a forked child starts its own process
+        self._buffer = b""
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running worker, None when none runs."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def consistent(self, ntriples: bytes) -> Run:
+        """HermiT's consistency verdict on ``ntriples`` (mapped as HermiT reads them), as
+        :func:`run` with ``["-k"]`` gives it."""
+        java = shutil.which("java")
+        if java is None:
+            return Run(None, NO_JAVA, 0.0)
+        with self._lock:
+            if self.fallback is not None:
+                return run(ntriples, ["-k"], memory_mb=self.memory_mb, timeout_s=self.timeout_s)
+            start = time.perf_counter()
+            deadline = start + self.timeout_s
+            for attempt in (1, 2):
+                try:
+                    proc = self._running(java, deadline)
+                    if proc is None:  # cannot start: the command line from now on
+                        return run(ntriples, ["-k"], memory_mb=self.memory_mb, timeout_s=self.timeout_s)
+                    self._send(proc, b"consistency %d\n" % len(ntriples) + ntriples, deadline)
+                    status, text = self._answer(proc, deadline)
+                except _TimedOut:
+                    self._stop()
+                    return Run(None, f"HermiT did not finish within {self.timeout_s:g} s", time.perf_counter() - start)
+                except _Stopped as exc:
+                    self._stop()
+                    if attempt == 1:
+                        continue
+                    return Run(None, f"HermiT stopped without an answer: {exc}", time.perf_counter() - start)
+                seconds = time.perf_counter() - start
+                if status == "CONSISTENT":
+                    return Run(True, "", seconds)
+                if status == "INCONSISTENT":
+                    return Run(False, "HermiT: inconsistent ontology", seconds)
+                if status != "ERROR":  # out of step with the protocol: start afresh next time
+                    self._stop()
+                return Run(None, "HermiT failed: " + (text or status), seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """End the worker's process (a later check starts a new one)."""
+        with self._lock:
+            self._stop()
+
+    # -- the process and its protocol ----------------------------------------------------------
+
+    def _running(self, java: str, deadline: float) -> subprocess.Popen[bytes] | None:
+        """The live process, started (and its READY answer read) when there is none; None when the
+        program cannot start, with :attr:`fallback` set and logged."""
+        if self._owner != os.getpid():  # forked: the parent's process is not ours to use
+            self._proc, self._buffer, self._owner = None, b"", os.getpid()
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self._stop()
+        command = [java, f"-Xmx{self.memory_mb}M", "-XX:+UseSerialGC", "-cp", classpath(), str(WORKER_SOURCE)]
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+            except OSError as exc:
+                return self._cannot_start(f"{exc}")
+            self._proc, self.starts = proc, self.starts + 1
+            weakref.finalize(self, _kill, proc)
+            try:
+                status, _ = self._answer(proc, deadline)
+            except _Stopped:
+                proc.wait()
+                errors.seek(0)
+                lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+                self._stop()
+                return self._cannot_start(" / ".join(lines[:3]) or f"exit status {proc.returncode}")
+        if status != "READY":
+            self._stop()
+            return self._cannot_start(f"it answered {status!r} at start")
+        return proc
+
+    def _cannot_start(self, why: str) -> None:
+        self.fallback = f"the warm HermiT worker cannot start ({why}): each DL check starts HermiT's command line"
+        log.warning("%s", self.fallback)
+        return None
+
+    def _stop(self) -> None:
+        proc, self._proc, self._buffer = self._proc, None, b""
+        if proc is not None:
+            _kill(proc)
+
+    def _send(self, proc: subprocess.Popen[bytes], data: bytes, deadline: float) -> None:
+        stdin = _stream(proc.stdin)
+        view, fd = memoryview(data), stdin.fileno()
+        os.set_blocking(fd, False)
+        while view:
+            _wait(select.select([], [fd], [], _left(deadline))[1])
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # a broken pipe: the process is gone
+                raise _Stopped(str(exc)) from exc
+
+    def _answer(self, proc: subprocess.Popen[bytes], deadline: float) -> tuple[str, str]:
+        """The next framed answer: its status and text."""
+        header = self._until(proc, deadline, header=True)
+        status, _, size = header.decode("ascii", "replace").partition(" ")
+        if not size.isdigit():
+            raise _Stopped(f"a malformed answer {header[:60]!r}")
+        return status, self._until(proc, deadline, size=int(size)).decode("utf-8", "replace")
+
+    def _until(self, proc: subprocess.Popen[bytes], deadline: float, *, header: bool = False, size: int = 0) -> bytes:
+        """Read the header line (without its newline) or ``size`` bytes from the process."""
+        fd = _stream(proc.stdout).fileno()
+        while True:
+            if header and b"\n" in self._buffer:
+                line, _, self._buffer = self._buffer.partition(b"\n")
+                return line
+            if not header and len(self._buffer) >= size:
+                out, self._buffer = self._buffer[:size], self._buffer[size:]
+                return out
+            if header and len(self._buffer) > 64:
+                raise _Stopped("a malformed answer header")
+            _wait(select.select([fd], [], [], _left(deadline))[0])
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise _Stopped(f"exit status {proc.wait()}")
+            self._buffer += chunk
+
+
+def _stream(stream: IO[bytes] | None) -> IO[bytes]:
+    if stream is None:  # pragma: no cover - both are pipes
+        raise _Stopped("no pipe")
+    return stream
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise _TimedOut
+    return left
+
+
+def _wait(ready: list[object]) -> None:
+    """``select``'s answer: nothing ready means the deadline passed."""
+    if not ready:
+        raise _TimedOut
+
+
+__all__ = ["NO_JAVA", "TIMEOUT_S", "WORKER_SOURCE", "Run", "Worker", "classpath", "java_missing", "run"]
