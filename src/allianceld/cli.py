@@ -813,3 +813,4 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
 
 if __name__ == "__main__":  # python -m allianceld.cli
     main()
+        + (f", {len(done.digests)} contribution(s) given their data's digest" if done.digests else "")

@@ -144,3 +144,38 @@ def test_migrate_force_writes_despite_violations_and_says_so(
         assert ontology_digest(kb.triples(ONTOLOGY_GRAPH)) == ontology_digest(ontology)
     finally:
         kb.close()
+
+
+def test_migrate_gives_contributions_stored_without_a_digest_their_digest(
+    tmp_path: Path, small_store: KnowledgeBase, write_policy: WritePolicy, settings: Settings
+) -> None:
+    """A contribution stored before duplicates were looked for has no digest in its record, so the
+    same data posted again was committed a second time; after the migration it is refused as a
+    duplicate. A retracted contribution is left as it is; a second migration has nothing to add."""
+    store = tmp_path / "store"
+    small_store.snapshot(store)
+    kb = KnowledgeBase(store)
+    try:
+        triples = formats.parse(VALID, ox.RdfFormat.TURTLE, source="test")
+        old, _ = contributions.contribute(kb, write_policy, triples, agent="alice")
+        other = formats.parse(VALID.replace(b"test-pact", b"other-pact"), ox.RdfFormat.TURTLE, source="test")
+        gone, _ = contributions.contribute(kb, write_policy, other, agent="alice")
+        contributions.retract(kb, write_policy, gone.id, agent="root")
+        # as it was stored before: the records without their dcat:checksum
+        unchecked = {c.record: [t for t in kb.triples(c.record) if "checksum" not in str(t)] for c in (old, gone)}
+        kb.write(unchecked)
+        assert contributions.duplicate_of(kb, contributions.digest(triples)) is None
+
+        ontology = formats.parse_file(settings.ontology_file)
+        dry = migration.migrate(kb, write_policy, ontology, dry_run=True)
+        assert dry.digests == [old.record] and dry.to_json()["digestsAdded"] == 1
+        assert contributions.duplicate_of(kb, contributions.digest(triples)) is None  # nothing written
+        done = migration.migrate(kb, write_policy, ontology)
+        assert done.written and done.digests == [old.record]
+        assert set(kb.triples(gone.record)) == set(unchecked[gone.record])  # retracted: no data to digest
+        with pytest.raises(contributions.DuplicateContribution) as refused:
+            contributions.contribute(kb, write_policy, triples, agent="bob")
+        assert refused.value.details["id"] == old.id
+        assert migration.migrate(kb, write_policy, ontology, dry_run=True).digests == []
+    finally:
+        kb.close()

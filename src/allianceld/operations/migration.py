@@ -10,7 +10,10 @@ start. A new release can change all three, so a migration, in one transaction:
    against the new shapes with the new ontology, and refuses the whole migration when one
    violates them, unless ``force``;
 3. recomputes the inferred graph and every domain rule's graph from the new ontology and the
-   data, and drops the graphs of rules that no longer exist.
+   data, and drops the graphs of rules that no longer exist;
+4. adds the digest of its data to the record of every contribution stored without one (before
+   duplicate contributions were looked for), so that posting such a contribution again is refused
+   as a duplicate like any other.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Report
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_GRAPH_BASE
-from allianceld.write import gate
+from allianceld.write import contributions, gate
 from allianceld.write.write_policy import WritePolicy
 
 
@@ -46,6 +49,7 @@ class Migration:
     inferred: int = 0
     rules: list[str] = field(default_factory=list)  # the rule graphs recomputed
     dropped: list[str] = field(default_factory=list)  # the graphs of rules that are gone
+    digests: list[str] = field(default_factory=list)  # the contribution records given their data's digest
     written: bool = False
     seconds: float = 0.0
 
@@ -61,6 +65,7 @@ class Migration:
             "inferred": self.inferred,
             "rules": self.rules,
             "dropped": self.dropped,
+            "digestsAdded": len(self.digests),
             "written": self.written,
             "seconds": round(self.seconds, 2),
         }
@@ -101,6 +106,8 @@ def migrate(
             data_reloaded=sorted(reloaded),
             report=report,
         )
+        records = contributions.records_without_digest(kb)
+        found.digests = sorted(records)
         if not report.accepted and not force:
             raise ValidationFailed(report)
         if dry_run:
@@ -112,7 +119,7 @@ def migrate(
         found.dropped = [g for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE) and g not in current]
         drops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in found.dropped]
         rule_ops = materialise.rule_updates(kb, write_policy.rules, knowledge, None)  # every rule in full
-        replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: formats.from_rdflib(inferred), **reloaded}
+        replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: formats.from_rdflib(inferred), **reloaded, **records}
         kb.write(replace, then=[*drops, *rule_ops])
         found.inferred, found.rules, found.written = len(inferred), sorted(current), True
     found.seconds = time.perf_counter() - start

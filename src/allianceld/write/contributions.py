@@ -70,6 +70,19 @@ SELECT ?id WHERE {
 }
 ORDER BY ?id LIMIT 1
 """
+# the contributions, not retracted, whose record has no digest (stored before duplicates were looked for)
+_WITHOUT_DIGEST = """
+SELECT ?id ?graph ?record WHERE {
+  GRAPH ?record {
+    ?record a prov:Bundle .
+    ?graph dcterms:identifier ?id .
+    FILTER NOT EXISTS { ?graph dcat:checksum ?checksum }
+    FILTER NOT EXISTS { ?graph prov:invalidatedAtTime ?retracted }
+  }
+  FILTER(STRSTARTS(STR(?record), %(base)s))
+}
+ORDER BY ?id
+"""
 LOOK_ALIKE = "allianceld:LookAlikeAlliance"  # the "constraint" of a look-alike alliance's Warning
 SAME_DATA = "allianceld:MaybeDuplicateContribution"  # that of data that may repeat a contribution
 
@@ -166,6 +179,17 @@ def duplicate_of(kb: KnowledgeBase, data_digest: str) -> str | None:
         inference=False,
     )
     return rows[0]["id"] if rows else None
+
+
+def records_without_digest(kb: KnowledgeBase) -> dict[str, list[ox.Triple]]:
+    """The provenance record of every contribution (not retracted) stored without the digest of
+    its data, with that digest added (:func:`digest` of its triples as stored): record graph IRI to
+    its new triples. Writing them lets :func:`duplicate_of` find those contributions too."""
+    rows = kb.select("PREFIX dcat: <http://www.w3.org/ns/dcat#>\n" + _query(_WITHOUT_DIGEST), inference=False)
+    return {
+        row["record"]: [*kb.triples(row["record"]), *provenance.checksum(row["id"], digest(kb.triples(row["graph"])))]
+        for row in rows
+    }
 
 
 def _same_data_warning(existing: str) -> Result:

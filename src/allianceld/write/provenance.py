@@ -95,14 +95,20 @@ def submission(
     if comment:
         out.append(ox.Triple(graph, RDFS_COMMENT, ox.Literal(comment)))
     if digest:
-        checksum = ox.NamedNode(activity_iri("checksum", contribution_id))
-        out += [
-            ox.Triple(graph, DCAT_CHECKSUM, checksum),
-            ox.Triple(checksum, RDF_TYPE, ox.NamedNode(SPDX + "Checksum")),
-            ox.Triple(checksum, ox.NamedNode(SPDX + "algorithm"), ox.NamedNode(SPDX + "checksumAlgorithm_sha256")),
-            ox.Triple(checksum, SPDX_VALUE, ox.Literal(digest, datatype=XSD_HEX)),
-        ]
+        out += checksum(contribution_id, digest)
     return out
+
+
+def checksum(contribution_id: str, digest: str) -> list[ox.Triple]:
+    """The record's ``dcat:checksum`` of the contribution's data: ``digest`` (a SHA-256, hex) as SPDX writes it."""
+    graph = ox.NamedNode(contribution_graph_iri(contribution_id))
+    node = ox.NamedNode(activity_iri("checksum", contribution_id))
+    return [
+        ox.Triple(graph, DCAT_CHECKSUM, node),
+        ox.Triple(node, RDF_TYPE, ox.NamedNode(SPDX + "Checksum")),
+        ox.Triple(node, ox.NamedNode(SPDX + "algorithm"), ox.NamedNode(SPDX + "checksumAlgorithm_sha256")),
+        ox.Triple(node, SPDX_VALUE, ox.Literal(digest, datatype=XSD_HEX)),
+    ]
 
 
 def retraction(contribution_id: str, *, agent: str, at: datetime, reason: str | None = None) -> list[ox.Triple]:
