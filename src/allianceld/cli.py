@@ -750,6 +750,7 @@ def migrate(ctx: click.Context, with_data: bool, dry_run: bool, force: bool, fmt
     click.echo(
         f"migrated in {done.seconds:.1f} s: {done.inferred} inferred triples, {len(done.rules)} rule graphs recomputed"
         + (f", dropped {', '.join(done.dropped)}" if done.dropped else "")
+        + (f", {len(done.digests)} contribution(s) given their data's digest" if done.digests else "")
     )
 
 
@@ -813,4 +814,3 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
 
 if __name__ == "__main__":  # python -m allianceld.cli
     main()
-        + (f", {len(done.digests)} contribution(s) given their data's digest" if done.digests else "")
