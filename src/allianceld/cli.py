@@ -18,7 +18,7 @@ from allianceld import logs
 from allianceld.config import Settings, parse_allowlist
 from allianceld.errors import AllianceldError, ValidationFailed
 from allianceld.linking import discovery
-from allianceld.operations import backup, export, migration
+from allianceld.operations import backup, export, file_writes, migration, remote_write, server_record
 from allianceld.rdf import formats
 from allianceld.reasoning import domain_rules, materialise
 from allianceld.store import KnowledgeBase, federation
@@ -70,6 +70,57 @@ def _open_kb(settings: Settings, *, read_only: bool = False, create: bool = Fals
             f"cannot open the store at {settings.store_path}: {exc} "
             "(is another allianceld process, such as the server, using it?)"
         ) from None
+
+
+def _kb_or_server(settings: Settings, server: str | None) -> KnowledgeBase | str:
+    """The store to write, opened; or the URL of the server to hand the write to: ``server``
+    (--server), else the server recorded for the store when it holds the store."""
+    if server:
+        return server
+    try:
+        return _open_kb(settings)
+    except Failure:
+        found = server_record.live(settings.store_path) if settings.store_path else None
+        if found is None:
+            raise
+        click.echo(f"the server at {found[0]} holds the store: the write goes through it", err=True)
+        return found[0]
+
+
+def _say(line: str, err: bool) -> None:
+    click.echo(line, err=err)
+
+
+def _by_server(url: str, token_env: str, kind: str, files: tuple[Path, ...], params: dict[str, str]) -> Any:
+    """Hand the write to the server at ``url`` (:mod:`remote_write`), a bar showing the upload;
+    print what the server reports and end as the command would offline."""
+    try:
+        bearer = remote_write.token(token_env)
+        total = remote_write.body_size(list(files), with_base=kind == "rdf")
+        with click.progressbar(length=total, label="uploading", file=sys.stderr, show_percent=True) as bar:
+            answer = remote_write.send(url, kind, list(files), params, bearer, progress=bar.update)
+    except remote_write.RemoteFailed as exc:
+        raise Failure(exc.message) from None
+    for line, err in answer.lines:
+        click.echo(line, err=err)
+    if answer.failure:
+        raise Failure(answer.failure)
+    return answer
+
+
+_SERVER = click.option(
+    "--server",
+    metavar="URL",
+    help="Hand the write to the running server at URL (POST /import/...). Without it, a write to a store "
+    "the server holds goes to that server.",
+)
+_TOKEN_ENV = click.option(
+    "--token-env",
+    metavar="VAR",
+    default=remote_write.TOKEN_ENV,
+    show_default=True,
+    help="The environment variable holding a contributor's or admin's token, for a write through the server.",
+)
 
 
 def _read(paths: tuple[Path, ...], graph: str | None = None) -> list[gate.Source]:
@@ -132,27 +183,32 @@ def init(ctx: click.Context) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--graph", help="Named graph IRI for all files (default: one graph per file, named after it).")
 @click.option("--force", is_flag=True, help="Write even if the data violates the shapes (says so).")
+@_SERVER
+@_TOKEN_ENV
 @click.pass_context
-def load(ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: bool) -> None:
-    """Validate FILES with the store's data and load them atomically (all or nothing)."""
+def load(
+    ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: bool, server: str | None, token_env: str
+) -> None:
+    """Validate FILES with the store's data and load them atomically (all or nothing). While the
+    server holds the store, the server writes them (with the token of --token-env)."""
     settings = _settings(ctx)
-    sources = _read(files, graph)
-    kb = _open_kb(settings)
+    target = _kb_or_server(settings, server)
+    if isinstance(target, str):
+        params = {"graph": graph} if graph else {}
+        sys.exit(_by_server(target, token_env, "rdf", files, {**params, "force": str(force).lower()}).code)
+    kb = target
     try:
+        sources = _read(files, graph)
         # a change of curated data is recorded with the operator's name (graph_policy.change_record)
         operator = graph_policy.Writer("admin", agent=getpass.getuser())
-        result = gate.commit(kb, WritePolicy.from_settings(settings), sources, force=force, writer=operator)
-    except ValidationFailed as exc:
-        click.echo(exc.report.to_text(), err=True)
-        click.echo("refused: nothing was written (use --force to load invalid data anyway)", err=True)
-        sys.exit(1)
-    except AllianceldError as exc:  # e.g. a contribution's graph, which only /contributions writes
-        raise Failure(f"refused: {exc.message}; nothing was written") from None
+        code = file_writes.load(
+            kb, WritePolicy.from_settings(settings), sources, force=force, writer=operator, say=_say
+        )
+    except file_writes.CommandFailed as exc:
+        raise Failure(exc.message) from None
     finally:
         kb.close()
-    if not result.report.accepted:
-        click.echo(f"--force: loaded despite {result.report.violation_count} violation(s)", err=True)
-    click.echo(f"loaded {result.triples} triples into {', '.join(result.graphs)}")
+    sys.exit(code)
 
 
 @main.command()
@@ -462,60 +518,64 @@ def import_() -> None:
     """Import the ATOP or COW alliance data sets (CSV files as published) through the write gate."""
 
 
-def _import(ctx: click.Context, kind: str, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
-    from allianceld import importers
-    from allianceld.importers import atop, cow
+def _import(
+    ctx: click.Context,
+    kind: str,
+    files: tuple[Path, ...],
+    partial: bool,
+    report: Path | None,
+    server: str | None,
+    token_env: str,
+) -> None:
     from allianceld.importers.report import default_path, write_report
 
-    def write(results: list[Any], *, written: bool = False) -> None:
-        try:
-            write_report(report, imp, results)  # type: ignore[arg-type]
-        except OSError as exc:
-            done = "the import was written" if written else "nothing was written"
-            raise Failure(f"cannot write the report {report}: {exc}; {done}") from None
-
     settings = _settings(ctx)
-    kb = _open_kb(settings)
-    imp: importers.Import | None = None
+    store = settings.store_path if not settings.sparql_query_url else None
+    target = _kb_or_server(settings, server)
+    if isinstance(target, str):
+        params = {"partial": str(partial).lower()}
+        params |= {"report": str(report)} if report else {"store": str(store)} if store else {}
+        answer = _by_server(target, token_env, kind, files, params)
+        if answer.report_csv is not None and answer.graph:
+            path = report or default_path(store, answer.graph)
+            try:
+                _write_text(path, answer.report_csv)
+            except OSError as exc:
+                done = "the import was written" if answer.code == 0 else "nothing was written"
+                raise Failure(f"cannot write the report {path}: {exc}; {done}") from None
+        sys.exit(answer.code)
+    kb = target
+
+    @contextlib.contextmanager
+    def bar(total: int) -> Any:
+        with click.progressbar(length=total, label=f"reading {kind}", file=sys.stderr, show_pos=True) as shown:
+            yield lambda: shown.update(1)
+
     try:
-        paths = list(files)
-        total = importers.common.count_rows(paths)
-        with click.progressbar(length=total, label=f"reading {kind}", file=sys.stderr, show_pos=True) as bar:
-            imp = (atop if kind == "atop" else cow).build(kb, paths, tick=lambda: bar.update(1))
-        report = report or default_path(settings.store_path if not settings.sparql_query_url else None, imp.graph)
-        write([])  # before anything is written: an unwritable report stops here
-        if partial or not imp.skipped:
-            click.echo(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", err=True)
-        result = importers.commit_import(kb, WritePolicy.from_settings(settings), imp, partial=partial)
-        write(result.report.results, written=True)
-    except importers.ImportIncomplete as exc:
-        click.echo(f"report: {report}")
-        click.echo(
-            f"refused: {len(exc.left_out)} row(s) cannot be placed, listed in {report}; nothing was written "
-            "(--partial imports the other rows)",
-            err=True,
+        code = file_writes.import_files(
+            kb,
+            WritePolicy.from_settings(settings),
+            kind,
+            list(files),
+            partial=partial,
+            report_for=lambda graph: report or default_path(store, graph),
+            write_report=write_report,
+            say=_say,
+            progress=bar,
         )
-        sys.exit(1)
-    except importers.ImportRejected as exc:
-        write(exc.report.results)
-        click.echo(exc.to_text(), err=True)
-        click.echo(f"report: {report}")
-        click.echo(f"refused: nothing was written; the violations are listed in {report}", err=True)
-        sys.exit(1)
-    except AllianceldError as exc:
-        raise Failure(f"refused: {exc.message}; nothing was written") from None
+    except file_writes.CommandFailed as exc:
+        raise Failure(exc.message) from None
     finally:
         kb.close()
-    for left in imp.skipped[:10]:
-        click.echo(f"left out: {left}", err=True)
-    if len(imp.skipped) > 10:
-        click.echo(f"left out: {len(imp.skipped) - 10} more row(s), listed in {report}", err=True)
-    counts = ", ".join(f"{n} {name}" for name, n in sorted(imp.counts.items()))
-    click.echo(
-        f"imported {kind} into <{imp.graph}>: {counts}; {result.triples} triples, {len(imp.skipped)} row(s) left out, "
-        f"{len(result.report.warnings)} warning(s)"
-    )
-    click.echo(f"report: {report}")
+    sys.exit(code)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(text, encoding="utf-8", newline="")
+    os.replace(part, path)
 
 
 _PARTIAL = click.option(
@@ -535,20 +595,28 @@ _REPORT = click.option(
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_PARTIAL
 @_REPORT
+@_SERVER
+@_TOKEN_ENV
 @click.pass_context
-def import_atop(ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
+def import_atop(
+    ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None, server: str | None, token_env: str
+) -> None:
     """ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."""
-    _import(ctx, "atop", files, partial, report)
+    _import(ctx, "atop", files, partial, report, server, token_env)
 
 
 @import_.command("cow")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_PARTIAL
 @_REPORT
+@_SERVER
+@_TOKEN_ENV
 @click.pass_context
-def import_cow(ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None) -> None:
+def import_cow(
+    ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None, server: str | None, token_env: str
+) -> None:
     """COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk)."""
-    _import(ctx, "cow", files, partial, report)
+    _import(ctx, "cow", files, partial, report, server, token_env)
 
 
 @main.group()
@@ -794,22 +862,42 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         # Not opened here: RocksDB's background threads would not survive gunicorn's fork, and
         # the worker's first flush would wait for them for ever. The worker opens the store.
         click.echo(f"allianceld serving {settings.sparql_query_url or settings.store_path} on http://{host}:{port}/")
-        serve_production(
-            lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings), "WARM_QUERY_POOL": True}),
-            host,
-            port,
-            threads,
-            settings,
-        )
+        with _recorded(settings, host, port):
+            serve_production(
+                lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings), "WARM_QUERY_POOL": True}),
+                host,
+                port,
+                threads,
+                settings,
+            )
         return
     kb = _open_kb(settings)
     click.echo(f"allianceld serving {kb.location} on http://{host}:{port}/")
     try:
-        create_app({"SETTINGS": settings, "KB": kb, "WARM_QUERY_POOL": True}).run(
-            host=host, port=port, threaded=True, use_reloader=False
-        )
+        with _recorded(settings, host, port):
+            create_app({"SETTINGS": settings, "KB": kb, "WARM_QUERY_POOL": True}).run(
+                host=host, port=port, threaded=True, use_reloader=False
+            )
     finally:
         kb.close()
+
+
+@contextlib.contextmanager
+def _recorded(settings: Settings, host: str, port: int) -> Any:
+    """Record where this server listens beside its on-disk store (``server_record``), so that
+    writing commands find it, while it serves; refuse to start where another server is recorded."""
+    store = settings.store_path if not settings.sparql_query_url else None
+    if store is None:
+        yield
+        return
+    found = server_record.live(store)
+    if found is not None and found[1] != os.getpid():
+        raise Failure(f"another allianceld server (process {found[1]}) serves the store {store} at {found[0]}")
+    server_record.record(store, server_record.local_url(host, port))
+    try:
+        yield
+    finally:
+        server_record.remove(store)
 
 
 if __name__ == "__main__":  # python -m allianceld.cli

@@ -77,6 +77,10 @@ class Settings:
     # http://<host>:<port>/ from the settings above. Never taken from a request's Host header.
     base_url: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_BASE_URL", ""))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_BODY_BYTES", 16 * 2**20)))
+    # the files of one POST /import/<kind> (streamed to disk, never held in memory), with a token
+    max_import_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_IMPORT_BYTES", 4 * 2**30))
+    )
     max_result_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_RESULT_BYTES", 256 * 2**20))
     )

@@ -17,6 +17,7 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Report
 from allianceld.vocab import ALD, DCTERMS, GRAPH_BASE, ID_BASE, ORG, PROV
 from allianceld.write import gate
+from allianceld.write.graph_policy import LOCAL, Writer
 from allianceld.write.write_policy import WritePolicy
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -354,17 +355,18 @@ def membership(
 
 
 def commit_import(
-    kb: KnowledgeBase, write_policy: WritePolicy, imp: Import, *, partial: bool = False
+    kb: KnowledgeBase, write_policy: WritePolicy, imp: Import, *, partial: bool = False, writer: Writer = LOCAL
 ) -> gate.CommitResult:
     """Write the import's graph through the gate (validated with the store's data, reasoned over),
     replacing what an earlier import of the same data set wrote. Raises :class:`ImportIncomplete`,
     writing nothing, when rows cannot be placed, unless ``partial`` (then the others are written);
-    :class:`ImportRejected`, naming the rows behind each violation, when the records violate the shapes."""
+    :class:`ImportRejected`, naming the rows behind each violation, when the records violate the shapes.
+    ``writer``: who writes (a token's holder when the server imports for it; default this process)."""
     if imp.skipped and not partial:
         raise ImportIncomplete(imp.skipped)
     triples = sorted(set(imp.triples), key=str)
     try:
-        return gate.commit(kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)])
+        return gate.commit(kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)], writer=writer)
     except ValidationFailed as exc:
         raise ImportRejected(exc.report, imp.origins) from None
 

@@ -5,7 +5,10 @@ Before any endpoint runs, the body is read completely into memory and checked: l
 gets 413; cut short by the client (fewer bytes than its ``Content-Length``, a chunked body that
 ends before its last chunk, a malformed chunk) gets 400. Either way no endpoint sees any of it.
 A whole body is handed on as a finished in-memory stream with its exact ``Content-Length``, so
-every reader (forms, files, JSON, raw bytes) sees all of it and nothing else."""
+every reader (forms, files, JSON, raw bytes) sees all of it and nothing else.
+
+The endpoints in :data:`STREAMED` (the import of large files) read their body themselves, in
+pieces, to disk, under a limit of their own, after checking the request's token."""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ CHUNK = 64 * 1024
 # after a body over the limit, at most this much more is read and dropped, so that the client,
 # still sending, can read the 413 instead of a reset connection
 DRAIN = 4 * 2**20
+# endpoints (Flask endpoint names, as routed) that read their own body in pieces
+STREAMED: set[str] = set()
 
 
 def init_app(app: Flask, limit: int) -> None:
@@ -25,6 +30,8 @@ def init_app(app: Flask, limit: int) -> None:
 
     @app.before_request
     def _whole_body() -> None:
+        if request.endpoint in STREAMED:
+            return
         take_body(request.environ, limit)
 
 
