@@ -28,12 +28,15 @@ assets: $(ASSETS)
 
 install: $(STAMP) assets
 
-# Java runs HermiT (OWL 2 DL consistency). Installed from Debian when missing and we are root.
+# Java runs HermiT (OWL 2 DL consistency); a JDK (javac, the jdk.compiler module) lets the per-write
+# check keep one HermiT process warm. Installed from Debian when javac is missing and we are root.
 system-deps:
-	@command -v java >/dev/null 2>&1 || { \
+	@command -v javac >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
-	  else echo "note: no java found; OWL 2 DL checks will be skipped (install a JRE to enable them)"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless >/dev/null; \
+	  elif command -v java >/dev/null 2>&1; then \
+	    echo "note: no javac found; each OWL 2 DL check may start its own Java process (install a JDK to keep one warm)"; \
+	  else echo "note: no java found; OWL 2 DL checks will be skipped (install a JDK to enable them)"; fi; }
 
 # Debian's chromium, for the browser tests (Playwright drives it; no browser is downloaded).
 browser-deps:

@@ -143,3 +143,50 @@ def test_a_write_touching_many_subjects_recomputes_the_rules_in_full(
     gate.commit(kb, write_policy, [gate.Source(graph, content, "test")], force=True)
     assert "allied-states" in full
     assert rule_graphs(kb, write_policy) == recomputed(kb, write_policy)
+
+
+def test_a_suspension_keeps_the_focused_rules_equal_to_a_full_recomputation(
+    settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """China joins the CSTO in 2015 (a test), while Uzbekistan is suspended: allied with Russia, not with
+    Uzbekistan; the suspension lifted, allied with both. Each write's focused recomputation
+    (on the triples reachable from its focus nodes) equals a full recomputation."""
+    from allianceld.reasoning import domain_rule_scope
+
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
+    focused: list[str] = []
+    real = domain_rule_scope.focused_update
+    monkeypatch.setattr(
+        domain_rule_scope,
+        "focused_update",
+        lambda overlay, rule, *a: focused.append(rule.name) or real(overlay, rule, *a),
+    )
+    graph = data_graph_iri("csto")
+    content = kb.triples(graph)
+    chn, uzb, rus = (ox.NamedNode(ID + "state/" + c) for c in ("chn", "uzb", "rus"))
+    joined = ox.NamedNode(ID + "membership/csto-chn-test")
+    org, date = "http://www.w3.org/ns/org#", ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+    china = [
+        ox.Triple(joined, ox.NamedNode(org + "member"), chn),
+        ox.Triple(joined, ox.NamedNode(org + "organization"), ox.NamedNode(ID + "alliance/csto")),
+        ox.Triple(joined, ox.NamedNode(org + "role"), ox.NamedNode(ALD + "Member")),
+        ox.Triple(joined, ox.NamedNode(ALD + "startDate"), ox.Literal("2015-01-01", datatype=date)),
+    ]
+    allied = ox.NamedNode(ALD + "alliedWith")
+    gate.commit(kb, write_policy, [gate.Source(graph, [*content, *china], "test")], force=True)
+    derived = rule_graphs(kb, write_policy)
+    assert "allied-states" in focused and derived == recomputed(kb, write_policy)
+    assert ox.Triple(chn, allied, rus) in derived["allied-states"]
+    assert ox.Triple(chn, allied, uzb) not in derived["allied-states"]
+
+    suspended = ox.NamedNode(ID + "membership/csto-uzb-suspended")
+    role = ox.NamedNode(org + "role")
+    lifted = [
+        ox.Triple(t.subject, role, ox.NamedNode(ALD + "Member")) if (t.subject, t.predicate) == (suspended, role) else t
+        for t in [*content, *china]
+    ]
+    focused.clear()
+    gate.commit(kb, write_policy, [gate.Source(graph, lifted, "test")], force=True)
+    derived = rule_graphs(kb, write_policy)
+    assert "allied-states" in focused and derived == recomputed(kb, write_policy)
+    assert {ox.Triple(chn, allied, uzb), ox.Triple(uzb, allied, chn)} <= derived["allied-states"]

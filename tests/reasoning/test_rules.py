@@ -154,6 +154,49 @@ def test_allied_states_needs_a_defence_provision_and_overlapping_periods() -> No
     assert derive(kb, "allied-states") == set()
 
 
+SUSPENSIONS = """
+s:a a ald:State . s:b a ald:State . s:c a ald:State . s:d a ald:State .
+al:pact a ald:Alliance ; ald:foundingTreaty t:pact .
+t:pact ald:hasProvision p:pact-5 . p:pact-5 a ald:DefenceProvision .
+m:pact-a org:member s:a ; org:organization al:pact ; org:role ald:FoundingMember ;
+    ald:startDate "1950-01-01"^^xsd:date .
+# b a member to 1959, suspended from 1960 (not gone); c joins in 1965; d only ever suspended
+m:pact-b org:member s:b ; org:organization al:pact ; org:role ald:FoundingMember ;
+    ald:startDate "1950-01-01"^^xsd:date ; ald:endDate "1959-12-31"^^xsd:date .
+m:pact-b2 org:member s:b ; org:organization al:pact ; org:role ald:Suspended ; ald:startDate "1960-01-01"^^xsd:date .
+m:pact-c org:member s:c ; org:organization al:pact ; org:role ald:Member ; ald:startDate "1965-01-01"^^xsd:date .
+m:pact-d org:member s:d ; org:organization al:pact ; org:role ald:Suspended ; ald:startDate "1950-01-01"^^xsd:date .
+"""
+
+
+def test_allied_states_leaves_out_suspended_memberships() -> None:
+    """A suspended member is not allied while suspended: b and c are members together only
+    while b is suspended, d only ever is suspended."""
+    kb = make_kb(SUSPENSIONS)
+    assert derive(kb, "allied-states") == allied("a-b", "a-c")
+    for t in derive(kb, "allied-states"):  # an explanation names no suspended membership
+        premises = domain_rules.premises(kb, RULES["allied-states"], t.subject, t.object)
+        assert not {membership("pact-b2"), membership("pact-d")} & {p.subject for p in premises}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "m:pact-b2 org:role ald:Member .",  # b's suspension lifted: b and c allied
+        'm:pact-e org:member s:a ; org:organization al:pact ; org:role ald:Suspended ; ald:startDate "1940-01-01"^^xsd:date .',
+    ],
+)
+def test_a_suspension_changed_gives_what_a_full_recomputation_gives(change: str) -> None:
+    kb = make_kb(SUSPENSIONS)
+    recompute_all(kb)
+    suspended = ox.Triple(membership("pact-b2"), ox.NamedNode(ORG + "role"), ox.NamedNode(ALD + "Suspended"))
+    removed = [suspended] if "pact-b2" in change else []
+    write_then_recompute(kb, removed, data_triples(change), ["allied-states"])
+    incremental = set(kb.triples(RULES["allied-states"].graph))
+    assert incremental == recompute_all(kb, ["allied-states"])["allied-states"]
+    assert (allied("b-c") <= incremental) == bool(removed)
+
+
 # -- alliance-type-by-founding-members ---------------------------------------------------------
 
 FOUNDINGS = """
@@ -742,6 +785,16 @@ def test_every_shipped_inference_has_premises_in_the_store(shipped: KnowledgeBas
         for t in shipped.triples(rule.graph):
             found = domain_rules.premises(shipped, rule, t.subject, t.object)
             assert found and set(found) <= present, (rule.name, t)
+
+
+def test_allies_on_a_date_leave_out_a_suspended_member(shipped: KnowledgeBase) -> None:
+    """Uzbekistan, suspended from the CSTO since 19 December 2012, has no ally on a day after it."""
+    query = (ROOT / "docs" / "queries" / "allies-on-a-date.rq").read_text(encoding="utf-8")
+    for day, uzbekistan_allied in (("2012-12-18", True), ("2015-01-01", False)):
+        rows = shipped.select(query.replace('"1990-01-01"', f'"{day}"'))
+        pairs = {(r["state"], r["ally"]) for r in rows}
+        assert (str(ID + "state/kaz"), str(ID + "state/rus")) in pairs
+        assert any(str(ID + "state/uzb") in p for p in pairs) == uzbekistan_allied, day
 
 
 def test_allies_on_a_date_query_agrees_with_the_rule(shipped: KnowledgeBase) -> None:
