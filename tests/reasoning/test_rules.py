@@ -183,7 +183,8 @@ def test_allied_states_leaves_out_suspended_memberships() -> None:
     "change",
     [
         "m:pact-b2 org:role ald:Member .",  # b's suspension lifted: b and c allied
-        'm:pact-e org:member s:a ; org:organization al:pact ; org:role ald:Suspended ; ald:startDate "1940-01-01"^^xsd:date .',
+        "m:pact-e org:member s:a ; org:organization al:pact ; org:role ald:Suspended ; "
+        'ald:startDate "1940-01-01"^^xsd:date .',  # a suspension of a before the others joined
     ],
 )
 def test_a_suspension_changed_gives_what_a_full_recomputation_gives(change: str) -> None:
