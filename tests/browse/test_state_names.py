@@ -34,7 +34,11 @@ IRAN = """
 @pytest.mark.parametrize(
     ("state", "day", "name"),
     [
-        (RUS, "1922-12-29", "Russia"),  # before the Union
+        (RUS, "1914-08-01", "Russian Empire"),
+        (RUS, "1917-03-14", "Russian Empire"),  # the Empire's last day, before the abdication
+        (RUS, "1917-06-01", "Russia"),  # between the abdication and the Republic: the state's label
+        (RUS, "1917-10-01", "Russian Republic"),
+        (RUS, "1922-12-29", "Russian SFSR"),  # before the Union
         (RUS, "1922-12-30", "Soviet Union"),  # its first day
         (RUS, "1956-10-23", "Soviet Union"),
         (RUS, "1991-12-25", "Soviet Union"),  # its last day
@@ -79,6 +83,42 @@ def test_names_of_a_state_an_import_brings_in_are_ready_before_it(shared_kb: Kno
     assert not names.dated_names(shared_kb, [f"{ID_BASE}state/usa"])  # a state never renamed has none
 
 
+@pytest.mark.parametrize(
+    ("state", "day", "name"),
+    [
+        ("cow-yug", "1992-04-26", "Yugoslavia"),
+        ("cow-yug", "1992-04-27", "Federal Republic of Yugoslavia"),
+        ("cow-yug", "2003-02-03", "Federal Republic of Yugoslavia"),
+        ("egy", "1958-02-21", None),  # Egypt: the state's label, from the import
+        ("egy", "1958-02-22", "United Arab Republic"),
+        ("egy", "1965-01-01", "United Arab Republic"),  # Egypt kept the name after Syria left
+        ("egy", "1971-09-01", "United Arab Republic"),  # known to the month: September 1971
+        ("egy", "1971-09-02", None),
+        ("syr", "1960-01-01", "United Arab Republic"),
+        ("syr", "1961-09-28", None),
+        ("ben", "1975-11-29", "Dahomey"),
+        ("ben", "1975-11-30", None),
+        ("bfa", "1984-08-03", "Upper Volta"),
+        ("bfa", "1984-08-04", None),
+        ("zwe", "1970-01-01", "Rhodesia"),
+        ("khm", "1972-01-01", "Khmer Republic"),
+        ("khm", "1975-06-01", "Cambodia"),  # between the fall of Phnom Penh and the 1976 constitution
+        ("khm", "1977-01-01", "Democratic Kampuchea"),
+        ("khm", "1979-01-08", "People's Republic of Kampuchea"),
+        ("khm", "1990-01-01", "State of Cambodia"),
+        ("khm", "1993-09-24", "Cambodia"),
+    ],
+)
+def test_the_renames_of_the_record_apply_by_day(shared_kb: KnowledgeBase, state: str, day: str, name: str | None):
+    """Curated (Cambodia) or brought in by an import (the others, whose label is then theirs): the
+    dated name in use that day, or none."""
+    iri = f"{ID_BASE}state/{state}"
+    if state == "khm":
+        assert names.name_on(shared_kb, [iri], D(day))[iri] == name
+    else:
+        assert names.in_use(names.dated_names(shared_kb, [iri]).get(iri, []), D(day)) == name
+
+
 def test_a_month_precise_date_is_kept_as_such(shared_kb: KnowledgeBase):
     siam = [n for n in names.dated_names(shared_kb, [THA])[THA] if n.start]
     assert [(n.label, n.start, n.start_precision) for n in siam] == [
@@ -108,7 +148,10 @@ def test_an_alliance_lists_its_members_by_the_name_they_joined_under(client):
 def test_a_state_page_lists_its_names_through_time(client):
     body = client.get("/id/state/rus?format=json").get_json()
     assert [(n["label"], n["startDate"], n["endDate"]) for n in body["names"]] == [
-        ("Soviet Union", "1922-12-30", "1991-12-25")
+        ("Russian Empire", None, "1917-03-14"),
+        ("Russian Republic", "1917-09-14", "1917-11-06"),
+        ("Russian SFSR", "1917-11-07", "1922-12-29"),
+        ("Soviet Union", "1922-12-30", "1991-12-25"),
     ]
     html = client.get("/id/state/tha", headers=HTML).get_data(as_text=True)
     assert "Names through time" in html and "(known to the month)" in html
@@ -123,6 +166,10 @@ def test_a_state_page_lists_its_names_through_time(client):
         ("Ottoman Empire", "tur"),
         ("Burma", "mmr"),
         ("Prussia", "deu"),
+        ("Russian Empire", "rus"),
+        ("Soviet Russia", "rus"),
+        ("Khmer Republic", "khm"),
+        ("Democratic Kampuchea", "khm"),
     ],  # "Prussia" is not a sure match: "Russia" scores 92
 )
 def test_reconciliation_finds_a_state_by_a_former_name(shared_kb: KnowledgeBase, text: str, state: str):
