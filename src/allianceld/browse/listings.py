@@ -11,7 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from allianceld.browse.describe import labels
-from allianceld.browse.names import name_on
+from allianceld.browse.names import name_on, names_on
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, ID_BASE
 
@@ -227,6 +227,14 @@ def _membership_views(kb: KnowledgeBase, nodes: list[str]) -> dict[str, dict[str
     return out
 
 
+def _day(lexical: str | None) -> dt.date | None:
+    """An xsd:date's day, or None (absent, or a form with a time zone or a year past 9999)."""
+    try:
+        return dt.date.fromisoformat(lexical) if lexical else None
+    except ValueError:
+        return None
+
+
 def precision_name(iri: str | None) -> str | None:
     """``year`` or ``month`` for an imprecise date, None for a date known to the day."""
     if not iri or iri == str(ALD.DayPrecision):
@@ -279,15 +287,20 @@ def states(kb: KnowledgeBase, filters: Filters, *, limit: int, offset: int) -> P
 
 def state_alliances(kb: KnowledgeBase, state: str, filters: Filters) -> list[dict[str, Any]]:
     """The alliances ``state`` belonged to (at any time in ``filters.year``, or on
-    ``filters.active_on``, or ever), each with the memberships that put it there."""
+    ``filters.active_on``, or ever), each with the memberships that put it there; ``stateName``
+    is the state's name on the day each membership began (the alliance's: its first membership's)."""
     parts = [_values("?x", ox.NamedNode(state)), *_membership_filters(filters)]
     rows = kb.select(MATCHED.format(filters="\n  ".join(parts)))
     views = _membership_views(kb, sorted({r["m"] for r in rows if r["m"]}))
+    starts = {m: _day(v["startDate"]) for m, v in views.items()}
+    then = names_on(kb, ((state, day) for day in starts.values() if day is not None))
     by_alliance: dict[str, dict[str, Any]] = {}
     for view in sorted(views.values(), key=lambda v: (v["startDate"] or "", v["membership"])):
         a = view["alliance"]
-        entry = by_alliance.setdefault(a["iri"], {**a, "id": _slug(a["iri"]), "memberships": []})
-        entry["memberships"].append({k: v for k, v in view.items() if k != "alliance"})
+        day = starts[view["membership"]]
+        name = then.get((state, day)) if day is not None else None
+        entry = by_alliance.setdefault(a["iri"], {**a, "id": _slug(a["iri"]), "stateName": name, "memberships": []})
+        entry["memberships"].append({**{k: v for k, v in view.items() if k != "alliance"}, "stateName": name})
     return sorted(by_alliance.values(), key=lambda e: ((e["label"] or e["iri"]).casefold(), e["iri"]))
 
 

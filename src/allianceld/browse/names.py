@@ -90,4 +90,20 @@ def names_on(kb: KnowledgeBase, pairs: Iterable[tuple[str, dt.date]]) -> dict[tu
     return out
 
 
-__all__ = ["DatedName", "dated_names", "in_use", "name_on", "names_on"]
+def former(names: Iterable[DatedName], current: str | None, today: dt.date) -> list[DatedName]:
+    """The names among ``names`` no longer in use on ``today`` (ended before it) that differ from
+    the ``current`` name, the latest first."""
+    iso = today.isoformat()
+    gone = [n for n in names if n.end is not None and n.end < iso and n.label != current]
+    return sorted(gone, key=_order, reverse=True)
+
+
+def period(name: DatedName) -> str:
+    """The years a name was in use: ``1922-1991 (an en dash)``, ``until 1917``, ``from 1992``."""
+    start, end = (name.start or "")[:4].lstrip("0"), (name.end or "")[:4].lstrip("0")
+    if start and end:
+        return start if start == end else f"{start}\N{EN DASH}{end}"
+    return f"until {end}" if end else f"from {start}" if start else ""
+
+
+__all__ = ["DatedName", "dated_names", "former", "in_use", "name_on", "names_on", "period"]

@@ -232,6 +232,7 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         "links": sorted(links, key=lambda x: (x["site"], x["iri"])),
         "memberships": _named_then(kb, [_membership(r, d.iri, view) for r in rows]),
         "names": _dated_names(kb, d.iri),
+        "formerNames": _former_names(kb, d.iri, labels.get(d.iri)),
         "facts": grouped(facts),
         "derived": grouped(derived_facts),
         "referencedBy": sorted(pointing, key=lambda x: (x["predicate"]["short"], x["subject"]["label"] or "")),
@@ -275,6 +276,16 @@ def _named_then(kb: KnowledgeBase, memberships: list[dict[str, Any]]) -> list[di
             if then and then != m["other"].get("label"):
                 m["other"] = {**m["other"], "label": then, "todayLabel": m["other"].get("label")}
     return memberships
+
+
+def _former_names(kb: KnowledgeBase, iri: str, current: str | None) -> list[dict[str, Any]]:
+    """The names a state no longer bears, the latest first, each with the years it was in use
+    (shown beside the heading: "formerly Soviet Union (1922-1991), …")."""
+    names = state_names.dated_names(kb, [iri]).get(iri, [])
+    return [
+        {"label": n.label, "url": describe.local_path(n.iri), "period": state_names.period(n)}
+        for n in state_names.former(names, current, dt.date.today())
+    ]
 
 
 def _dated_names(kb: KnowledgeBase, iri: str) -> list[dict[str, Any]]:
