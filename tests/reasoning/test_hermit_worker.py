@@ -237,3 +237,19 @@ def test_when_the_worker_cannot_start_the_command_line_answers_and_the_log_says_
 def test_without_java_the_worker_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert hermit.Worker().consistent(b"") == hermit.Run(None, hermit.NO_JAVA, 0.0)
+
+
+def test_the_ontology_is_read_once_per_content_and_a_changed_ontology_is_read_again(settings) -> None:
+    """Every check reads the store's ontology; it is mapped for HermiT once per content, never stale."""
+    kb = KnowledgeBase()
+    ontology = formats.parse_file(settings.ontology_file)
+    kb.replace_graphs({ONTOLOGY_GRAPH: ontology})
+    write = module_triples('ex:thing a ald:Treaty, ald:Provision ; ald:signingDate "1990-01-01"^^xsd:date .')
+    dl_check._read_ontology.cache_clear()
+    for _ in range(3):
+        assert dl_check.check_write(kb, None, write, [NEW_GRAPH]).consistent is True
+    assert (dl_check._read_ontology.cache_info().misses, dl_check._read_ontology.cache_info().hits) == (1, 2)
+    kb.replace_graphs({ONTOLOGY_GRAPH: [*ontology, *module_triples("ald:Treaty owl:disjointWith ald:Provision .")]})
+    assert dl_check.check_write(kb, None, write, [NEW_GRAPH]).consistent is False
+    assert dl_check._read_ontology.cache_info().misses == 2
+    kb.close()

@@ -271,6 +271,7 @@ class Module:
     neighbours: set[Node]
     ontology: rdflib.Graph
     axioms: Axioms
+    ontology_ntriples: bytes | None = None  # the ontology as HermiT reads it, when already written
 
     @cached_property
     def origin(self) -> dict[Triple, str]:
@@ -292,7 +293,9 @@ class Module:
     def ntriples(self) -> bytes:
         """The module as HermiT reads it (:func:`reasoning.dl_graph`'s datatype mapping), written
         by pyoxigraph: a bulk write makes modules of many thousand triples."""
-        onto = materialise.dl_graph(self.ontology).serialize(format="nt", encoding="utf-8")
+        onto = self.ontology_ntriples
+        if onto is None:
+            onto = materialise.dl_graph(self.ontology).serialize(format="nt", encoding="utf-8")
         data = ox.serialize([_dl_triple(t) for t in self.data], format=ox.RdfFormat.N_TRIPLES) or b""
         return onto + b"\n" + data
 
@@ -325,13 +328,40 @@ def _ontology_graph(
 ) -> rdflib.Graph:
     """The ontology after the write: ``ontology`` when given, else the written ontology graph
     (``written`` given by graph), else the store's."""
+    return _ontology(kb, ontology, written).graph
+
+
+@dataclass(frozen=True)
+class _Ontology:
+    """The ontology as the per-write check reads it: as rdflib terms (never modified: it may be
+    shared), its axioms, and its N-Triples as HermiT reads them (None: not written yet)."""
+
+    graph: rdflib.Graph
+    axioms: Axioms
+    ntriples: bytes | None = None
+
+
+def _ontology(
+    kb: KnowledgeBase, ontology: rdflib.Graph | Iterable[ox.Triple] | _Ontology | None, written: Written
+) -> _Ontology:
+    """:func:`_ontology_graph` with its axioms; read and mapped once per content (every write reads
+    the same ontology, and reading it into rdflib took most of a check's own time)."""
+    if isinstance(ontology, _Ontology):
+        return ontology
     if ontology is None and isinstance(written, Mapping) and ONTOLOGY_GRAPH in written:
         ontology = list(written[ONTOLOGY_GRAPH])
     if ontology is None:
-        return kb.rdflib_graph([ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in kb.graphs() else [])
+        ontology = kb.triples(ONTOLOGY_GRAPH) if ONTOLOGY_GRAPH in kb.graphs() else []
     if isinstance(ontology, rdflib.Graph):
-        return ontology
-    return formats.to_rdflib(ontology)
+        return _Ontology(ontology, Axioms.of(ontology))
+    return _read_ontology(ox.serialize(ontology, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+@lru_cache(maxsize=4)
+def _read_ontology(text: bytes) -> _Ontology:
+    """The ontology whose N-Triples (as pyoxigraph writes them) are ``text``: its content is the key."""
+    graph = formats.to_rdflib(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+    return _Ontology(graph, Axioms.of(graph), materialise.dl_graph(graph).serialize(format="nt", encoding="utf-8"))
 
 
 class _View:
@@ -380,7 +410,7 @@ class _View:
 
 def gather(
     kb: KnowledgeBase,
-    ontology: rdflib.Graph | Iterable[ox.Triple] | None,
+    ontology: rdflib.Graph | Iterable[ox.Triple] | _Ontology | None,
     written: Written,
     replacing: Iterable[str],
     *,
@@ -388,8 +418,8 @@ def gather(
 ) -> Module:
     """:func:`module`, with the origin of each data triple (``touched`` restricts the module to
     some of the touched individuals, for explanations)."""
-    onto = _ontology_graph(kb, ontology, written)
-    axioms = Axioms.of(onto)
+    read = _ontology(kb, ontology, written)
+    onto, axioms = read.graph, read.axioms
     triples = [t for t in _written(written) if not _external_identity(t)]
     replaced = set(replacing)
     graphs = kb.graphs()
@@ -431,7 +461,7 @@ def gather(
         # written triples that were there before; its types bring equalities from further away
         for q in kb.match(nodes + around, [_TYPE], graphs=[INFERRED_GRAPH]):
             origin.setdefault(q.triple, INFERRED_GRAPH)
-    return Module(origin, set(touched), neighbours, onto, axioms)
+    return Module(origin, set(touched), neighbours, onto, axioms, read.ntriples)
 
 
 def module(
@@ -843,7 +873,7 @@ def check_write(
     missing = java_missing()
     if missing is not None:
         return WriteConsistency(None, "HermiT", missing)
-    onto = _ontology_graph(kb, ontology, written)
+    onto = _ontology(kb, ontology, written)
     triples = _written(written)
     replacing = list(replacing)
     mod = gather(kb, onto, triples, replacing)
@@ -880,7 +910,7 @@ def check_write(
 
 
 def _narrow(
-    kb: KnowledgeBase, onto: rdflib.Graph, written: list[ox.Triple], replacing: list[str], mod: Module
+    kb: KnowledgeBase, onto: _Ontology, written: list[ox.Triple], replacing: list[str], mod: Module
 ) -> Explanation:
     """Halve the touched individuals while one half alone is still inconsistent (HermiT, at most
     :data:`_NARROWING_RUNS` runs). When neither half alone is, the clash spans both: the part found
