@@ -7,6 +7,7 @@ import dataclasses
 import getpass
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -873,6 +874,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         return
     kb = _open_kb(settings)
     click.echo(f"allianceld serving {kb.location} on http://{host}:{port}/")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: close the store, remove the record
     try:
         with _recorded(settings, host, port):
             create_app({"SETTINGS": settings, "KB": kb, "WARM_QUERY_POOL": True}).run(

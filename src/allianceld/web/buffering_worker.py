@@ -12,6 +12,11 @@ Memory is bounded too: the bodies being buffered may take ``buffer_bytes`` toget
 that would need more is answered 503 with ``Retry-After``; a body over ``max_body`` bytes gets 413
 as soon as its size is known, and a head over 64 KiB gets 431. These answers are written by the
 loop itself (they are small) and the connection is closed after its remaining input is drained.
+
+One kind of request is handed to a thread as soon as its head is whole: a ``POST`` to the import
+of large files (:data:`STREAMED_PATHS`, ``web.views.imports``), whose endpoint checks the token
+before it reads the body in pieces to disk, under ``ALLIANCELD_MAX_IMPORT_BYTES`` instead of
+``max_body``. Its thread waits at most ``read_timeout`` seconds for each piece.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ DRAIN_BYTES = 4 * 2**20
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 SWITCH_INTERVAL_S = 0.001
 HEALTH_CHECKS = (b"GET /healthz ", b"GET /healthz?", b"HEAD /healthz ", b"HEAD /healthz?")
+STREAMED_PATHS = (b"/import/",)  # POSTs whose endpoint reads the body itself (bodies.STREAMED)
+
+
+def streamed(head: Head) -> bool:
+    """Whether the request of ``head`` goes to a thread before its body is read: a well-formed
+    ``POST`` to a path under :data:`STREAMED_PATHS` (any other spelling is buffered as usual)."""
+    return not head.malformed and head.method == b"POST" and head.path.startswith(STREAMED_PATHS)
 
 
 class _TimedSocket:
@@ -155,7 +167,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
                 conn.head = parse_head(conn.inbox)
                 if conn.head is not None and conn.head.chunked:
                     conn.walk = ChunkWalk(conn.head.body_start)
-            end = None if conn.head is None else request_end(conn.inbox, conn.head, self.max_body, conn.walk)
+            if conn.head is not None and streamed(conn.head):
+                end = conn.head.body_start  # the endpoint reads the body itself
+            else:
+                end = None if conn.head is None else request_end(conn.inbox, conn.head, self.max_body, conn.walk)
             if end is None and len(conn.inbox) > 2 * self.max_body + HEAD_LIMIT:  # framing of tiny chunks
                 end = request_end(b"", Head(0, length=self.max_body + 1), self.max_body)
             if end is None and self.buffered > self.buffer_bytes:

@@ -47,6 +47,8 @@ class Head:
     chunked: bool = False
     expects_continue: bool = False  # ``Expect: 100-continue`` on HTTP/1.1
     malformed: bool = False  # left to gunicorn's parser, which answers 400
+    method: bytes = b""  # of the request line
+    path: bytes = b""  # of the request line's target, without its query string
 
 
 def parse_head(data: bytes | bytearray) -> Head | None:
@@ -61,6 +63,8 @@ def parse_head(data: bytes | bytearray) -> Head | None:
         return None
     start = end + 4
     request_line, *lines = bytes(data[:end]).split(b"\r\n")
+    words = request_line.split(b" ")
+    target = {"method": words[0], "path": words[1].split(b"?", 1)[0]} if len(words) == 3 else {}
     lengths: list[bytes] = []
     codings: list[bytes] = []
     expects = False
@@ -78,12 +82,12 @@ def parse_head(data: bytes | bytearray) -> Head | None:
     if codings:
         if lengths or codings[-1] != b"chunked":
             return Head(start, malformed=True)
-        return Head(start, chunked=True, expects_continue=expects)
+        return Head(start, chunked=True, expects_continue=expects, **target)
     if not lengths:
-        return Head(start)
+        return Head(start, **target)
     if len(set(lengths)) != 1 or not lengths[0].isdigit():
         return Head(start, malformed=True)
-    return Head(start, length=int(lengths[0]), expects_continue=expects)
+    return Head(start, length=int(lengths[0]), expects_continue=expects, **target)
 
 
 @dataclass
