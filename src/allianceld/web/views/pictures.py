@@ -18,7 +18,7 @@ from allianceld.browse import timelines
 from allianceld.errors import BadRequest, NotFound
 from allianceld.vocab import ALD, ID_BASE
 from allianceld.web.services import get_kb, services
-from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _reference, _vary, negotiate
+from allianceld.web.views.resources import HTML, JSON, SLUG, _date, _int, _reference, _vary, negotiate
 
 bp = Blueprint("pictures", __name__)
 
@@ -32,6 +32,9 @@ PICTURE_TYPES = [JSON, HTML]
 #: 2,399 on 2000-01-01; generated data at 200k triples, 37,000, which took seconds to render); a
 #: row is about 400 bytes, so the page stays well under 1 MB; the JSON linked below it has them all
 TABLE_LIMIT = 1000
+#: the links a network's JSON gives at most in one answer (``limit=``: the default and the most);
+#: ``offset=`` and the answer's ``links.next`` give the rest, in the same order (by the two states)
+JSON_LIMIT, JSON_MAX_LIMIT = 1000, 5000
 IS_A = "ASK {{ {node} a {cls} }}"
 # the bar chart's geometry (SVG user units)
 CHART_WIDTH, CHART_HEIGHT, MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 760, 300, 40, 30, 10
@@ -114,6 +117,30 @@ def alliance_timeline(slug: str) -> Response:
     return _vary(jsonify(timelines.timeline(get_kb(), alliance)))
 
 
+def _links_page(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a network) with at most ``limit=`` of its edges (default :data:`JSON_LIMIT`, at most
+    :data:`JSON_MAX_LIMIT`) from ``offset=`` (400 naming either when out of bounds), and ``links``:
+    the total, the offset and limit, whether edges were left out, and the URL of the next ones (its
+    day and obligation fixed), or None when these are the last."""
+    limit = _int("limit", JSON_LIMIT, 1, JSON_MAX_LIMIT)
+    offset = _int("offset", 0, 0)
+    edges = data["edges"]
+    shown = edges[offset : offset + limit]
+    end = offset + len(shown)
+    following = None
+    if end < len(edges):
+        args = {**request.args.to_dict(), "date": data["date"], "obligation": data["obligation"]}
+        following = request.path + "?" + urlencode({**args, "offset": end, "limit": limit})
+    links = {
+        "total": len(edges),
+        "offset": offset,
+        "limit": limit,
+        "truncated": len(shown) < len(edges),
+        "next": following,
+    }
+    return {**data, "edges": shown, "links": links}
+
+
 def _network_answer(data: dict[str, Any], source: str, title: str) -> Response:
     if negotiate(PICTURE_TYPES, JSON) == HTML:
         page = render_template(
@@ -126,7 +153,7 @@ def _network_answer(data: dict[str, Any], source: str, title: str) -> Response:
             obligations=[*timelines.OBLIGATIONS, timelines.ANY_OBLIGATION],
         )
         return _vary(Response(page))
-    return _vary(jsonify(data))
+    return _vary(jsonify(_links_page(data)))
 
 
 @bp.get("/network")
@@ -143,8 +170,9 @@ def network() -> Response:
 
 @bp.get("/network.json")
 def network_json() -> Response:
-    """The JSON of :func:`network`."""
-    return _vary(jsonify(_with_range(timelines.network(get_kb(), _day(), _obligation(), **_network_filters()))))
+    """The JSON of :func:`network`, its edges paged (:func:`_links_page`)."""
+    data = _with_range(timelines.network(get_kb(), _day(), _obligation(), **_network_filters()))
+    return _vary(jsonify(_links_page(data)))
 
 
 @bp.get("/states/<slug>/network")

@@ -160,11 +160,26 @@
     }
   }
 
+  function fetchJson(address) {
+    return fetch(address, { headers: { Accept: "application/json" } }).then((r) =>
+      r.ok ? r.json() : Promise.reject(new Error(r.status + " " + r.statusText))
+    );
+  }
+
+  // the JSON gives its edges a page at a time (links.next): follow the pages, edges in order
+  function fetchAll(address, edges) {
+    return fetchJson(address).then((data) => {
+      const all = (edges || []).concat(data.edges);
+      if (data.links && data.links.next) return fetchAll(data.links.next, all);
+      data.edges = all;
+      return data;
+    });
+  }
+
   function load(day) {
     const mine = ++asked;
     box.setAttribute("aria-busy", "true");
-    return fetch(url(day), { headers: { Accept: "application/json" } })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status + " " + r.statusText))))
+    return fetchAll(url(day))
       .then((data) => {
         if (mine !== asked) return; // a later day was asked for meanwhile
         if (dayInput) {
