@@ -67,6 +67,12 @@ def _open_kb(settings: Settings, *, read_only: bool = False, create: bool = Fals
     try:
         return KnowledgeBase.from_settings(settings, read_only=read_only)
     except OSError as exc:
+        found = server_record.live(settings.store_path) if settings.store_path else None
+        if found is not None:  # load and import hand their write to it (_kb_or_server)
+            raise Failure(
+                f"the allianceld server at {found[0]} (process {found[1]}) holds the store at {settings.store_path}: "
+                "stop it first (load and import write through it)"
+            ) from None
         raise Failure(
             f"cannot open the store at {settings.store_path}: {exc} "
             "(is another allianceld process, such as the server, using it?)"

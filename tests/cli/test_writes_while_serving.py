@@ -167,6 +167,14 @@ def test_an_upload_cut_short_writes_nothing(served: Served, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr  # the server still writes
 
 
+def test_init_is_refused_naming_the_server(served: Served) -> None:
+    """init replaces the store: refused while the server holds it, the store unchanged."""
+    done = _cli(served.store, "init", token=served.admin)
+    assert done.returncode == 2
+    assert f"the allianceld server at {served.url} (process {served.proc.pid}) holds the store" in done.stderr
+    assert _graph_exists(served, "https://w3id.org/allianceld/graph/data/nato")
+
+
 @pytest.mark.skipif(not CROSSWALK.exists(), reason=f"the COW files are not in {EXTERNAL}")
 def test_import_cow_goes_through_the_server(served: Served, tmp_path: Path) -> None:
     report = tmp_path / "cow-report.csv"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,18 @@ WRITES = {
     ),
     "POST /admin/backup": Write(
         "/admin/backup", "POST", "admin", lambda s, h, _: s.client.post("/admin/backup", headers=h)
+    ),
+    "POST /import/<kind>": Write(
+        "/import/<kind>",
+        "POST",
+        "contributor",
+        lambda s, h, _: s.client.post(
+            "/import/rdf",
+            query_string={"graph": GRAPH},
+            data={"name": "access.ttl", "file": (io.BytesIO(VALID), "upload")},
+            headers=h,
+            content_type="multipart/form-data",
+        ),
     ),
 }
 

@@ -36,6 +36,7 @@ WRITES = {
     ("POST", "/contributions"),
     ("DELETE", "/contributions/{contribution_id}"),
     ("POST", "/admin/backup"),
+    ("POST", "/import/{kind}"),
 }
 # a parameter naming a resource of the store (region, alliance, the triple to explain) is refused
 # with 400 when the store has no such resource: schema-valid, yet rightly refused

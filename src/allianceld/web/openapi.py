@@ -431,6 +431,60 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/import/{kind}": {
+        "post": {
+            "summary": "Load RDF files (rdf, as allianceld load) or import the ATOP or COW CSV files (atop, cow, "
+            "as allianceld import) in the server: streamed to disk up to ALLIANCELD_MAX_IMPORT_BYTES, validated "
+            "and committed atomically; the answer is what the command prints and its exit code.",
+            "security": WRITE,
+            "parameters": [
+                path("kind", "What the files are.", r"^(rdf|atop|cow)$"),
+                query("graph", STRING, "rdf: the named graph for all files (default: one per file, named after it)."),
+                query("force", {"type": "string", "enum": ["true", "false"]}, "rdf: write despite violations."),
+                query(
+                    "partial", {"type": "string", "enum": ["true", "false"]}, "atop, cow: leave out unplaceable rows."
+                ),
+                query("report", STRING, "atop, cow: the report file's name, shown in the messages (never written)."),
+                query("store", STRING, "atop, cow: the store path the default report name is made from."),
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": obj(
+                            {
+                                "name": array(STRING),
+                                "file": array({"type": "string", "contentMediaType": "application/octet-stream"}),
+                            },
+                            base=array(STRING),
+                        )
+                    }
+                },
+            },
+            "responses": {
+                **{
+                    status: answer(
+                        text,
+                        JSON,
+                        schema=obj(
+                            {
+                                "code": INTEGER,
+                                "lines": array(array({"type": ["string", "boolean"]})),
+                                "failure": NULLABLE_STRING,
+                            },
+                            graph=STRING,
+                            report_csv=STRING,
+                        ),
+                    )
+                    for status, text in (
+                        ("200", "Written (code 0)."),
+                        ("422", "Refused by validation or the import's checks (code 1), nothing written."),
+                    )
+                },
+                **errors(400, 401, 403, 404, 413, 415),
+            },
+        }
+    },
     "/reconcile": {
         "get": {
             "summary": "W3C Reconciliation API: the manifest, or the answer to queries, query or extend.",
