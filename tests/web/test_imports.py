@@ -96,6 +96,36 @@ def test_a_body_over_the_request_limit_is_streamed_to_disk(tmp_path: Path, small
         site.kb.close()
 
 
+class _Recorded(io.BytesIO):
+    """A request body that notes the largest piece asked of it at once."""
+
+    largest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.largest = max(self.largest, size if size is not None and size >= 0 else 1 << 62)
+        return super().read(size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self.largest = max(self.largest, size if size is not None and size >= 0 else 1 << 62)
+        return super().readline(size)
+
+
+def test_the_body_is_read_in_pieces_of_64_kib(site: Site, tmp_path: Path) -> None:
+    """Memory is bounded by construction: the connection is never asked for more than 64 KiB at
+    once, whatever the body's size (here 1 MiB)."""
+    big = tmp_path / "big.ttl"
+    big.write_text("# padding\n" * (2**20 // 10) + VALID.read_text(encoding="utf-8"), encoding="utf-8")
+    content_type, length, pieces = remote_write.body([big], with_base=True)
+    stream = _Recorded(b"".join(pieces))
+    resp = site.client.post(
+        f"/import/rdf?graph={MINE}",
+        input_stream=stream,
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {site.contributor}"},
+    )
+    assert resp.status_code == 200, resp.json
+    assert length > 2**20 and stream.tell() == length and 0 < stream.largest <= 64 * 1024
+
+
 def test_an_upload_cut_short_writes_nothing(site: Site) -> None:
     for cut in (1, 200):  # without the closing boundary; in the middle of the file
         resp = _post(site, [VALID], f"?graph={MINE}", site.contributor, cut=cut)
