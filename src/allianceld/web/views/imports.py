@@ -62,6 +62,7 @@ def upload(kind: str) -> tuple[Response, int]:
     if kind not in KINDS:
         raise NotFound(f"no import of {kind!r}: POST /import/rdf, /import/atop or /import/cow")
     graph = _graph()
+    force, partial = _flag("force"), _flag("partial")  # refused before the upload when malformed
     if graph is not None:
         graph_policy.check_write(graph, writer)  # before the body is read (the gate asks again)
     svc = services()
@@ -70,7 +71,7 @@ def upload(kind: str) -> tuple[Response, int]:
     work = Path(tempfile.mkdtemp(prefix=f"{store.name if store else 'allianceld'}.upload-", dir=parent))
     try:
         uploads = receive(request.environ, work, svc.settings.max_import_bytes)
-        answer = _run(kind, uploads, graph, writer, work)
+        answer = _run(kind, uploads, graph, writer, work, force=force, partial=partial)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     status = {0: 200, 1: 422}.get(answer["code"], answer.pop("status", 400))
@@ -78,7 +79,9 @@ def upload(kind: str) -> tuple[Response, int]:
     return jsonify(answer), status
 
 
-def _run(kind: str, uploads: list[Upload], graph: str | None, writer: Writer, work: Path) -> dict[str, Any]:
+def _run(
+    kind: str, uploads: list[Upload], graph: str | None, writer: Writer, work: Path, *, force: bool, partial: bool
+) -> dict[str, Any]:
     """Run the command's function over ``uploads``; its messages name the files as the client does."""
     svc = services()
     names = {str(u.path): u.name for u in uploads}
@@ -105,7 +108,7 @@ def _run(kind: str, uploads: list[Upload], graph: str | None, writer: Writer, wo
                 ]
             except AllianceldError as exc:  # offline, the command stops with the parser's message
                 raise file_writes.CommandFailed(exc.message, exc.status) from None
-            code = file_writes.load(svc.kb, svc.write_policy, sources, force=_flag("force"), writer=writer, say=say)
+            code = file_writes.load(svc.kb, svc.write_policy, sources, force=force, writer=writer, say=say)
         else:
             csv = work / "report.csv"
             shown = request.args.get("report")  # where the client writes the report (named in the messages)
@@ -120,7 +123,7 @@ def _run(kind: str, uploads: list[Upload], graph: str | None, writer: Writer, wo
                 svc.write_policy,
                 kind,
                 [u.path for u in uploads],
-                partial=_flag("partial"),
+                partial=partial,
                 report_for=report_for,
                 write_report=lambda _, imp, results: write_report(csv, imp, results),
                 say=say,
