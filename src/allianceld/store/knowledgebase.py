@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -34,6 +35,10 @@ def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> st
     writes its terms; empty text when there is no triple."""
     body = " .\n".join(str(t) for t in triples)
     return f"{keyword} DATA {{ GRAPH {ox.NamedNode(graph)} {{\n{body} .\n}} }}" if body else ""
+
+
+def _has_blank_node(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 class KnowledgeBase:
@@ -207,13 +212,14 @@ class KnowledgeBase:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
         (which see the writes before them). Either all of it is written or none."""
-        parts = [f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in replace]
-        for keyword, changes in (("INSERT", replace), ("DELETE", remove or {}), ("INSERT", add or {})):
+        parts, emptied = self._replacing(replace)
+        for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
                 operation = data_operation(keyword, iri, triples)
                 if operation:
                     parts.append(operation)
         parts.extend(then)
+        parts.extend(f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in emptied)
         if not parts:
             return
         update = " ;\n".join(parts)
@@ -226,6 +232,32 @@ class KnowledgeBase:
             repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are
             for listener in self._listeners:
                 listener(self.version, update if repeatable else None)
+
+    def _replacing(self, replace: Mapping[str, Iterable[ox.Triple]]) -> tuple[list[str], list[str]]:
+        """The operations that give each graph of ``replace`` its new content, and the graphs
+        left empty (dropped at the end of the update). On the embedded store a stored graph gets
+        only its difference (DELETE DATA, INSERT DATA) and a new graph no DROP: in pyoxigraph a DROP
+        made every later operation of its update about twice as slow (a 200k-triple load: 21 s
+        instead of 10 s). A stored graph with a blank node in its old or new content is dropped
+        first and written whole, as on a remote store: DELETE DATA cannot name a blank node, and
+        INSERT DATA makes its blank nodes new ones, which kept triples would not share."""
+        parts: list[str] = []
+        inserts: list[str] = []
+        emptied: list[str] = []
+        embedded = isinstance(self.backend, EmbeddedBackend)
+        for iri, triples in replace.items():
+            new = list(dict.fromkeys(triples))
+            present = embedded and self.backend.has_graph(iri)
+            stored = {q.triple for q in self.backend.quads(iri)} if present else set()
+            if not embedded or (stored and any(map(_has_blank_node, itertools.chain(stored, new)))):
+                parts.append(f"DROP SILENT GRAPH {ox.NamedNode(iri)}")
+                stored = set()
+            elif present and not new:
+                emptied.append(iri)
+            kept = set(new)
+            parts.append(data_operation("DELETE", iri, (t for t in stored if t not in kept)))
+            inserts.append(data_operation("INSERT", iri, (t for t in new if t not in stored)))
+        return [op for op in parts + inserts if op], emptied
 
     def add_write_listener(self, listener: WriteListener) -> None:
         """Call ``listener`` after every committed write (inside the commit: keep it short), e.g.
