@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/bench_load.py --seconds 60          # 8 readers, 2 writers
     .venv/bin/python benchmarks/bench_load.py --seconds 10 --readers 4 --writers 1
+    .venv/bin/python benchmarks/bench_load.py --seconds 60 --dl-checks on     # HermiT's check of each write
 
 Readers loop over a mix of reads: SPARQL point and join queries, resource pages (HTML and
 Turtle), the listings and the contributions' list. Writers loop posting contributions of a few
@@ -316,7 +317,12 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=2, help="writing threads (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="the server's threads (default 8)")
     parser.add_argument("--workdir", type=Path, help="where the store goes (default: a new temporary folder)")
+    parser.add_argument(
+        "--dl-checks", choices=["on", "off"], help="the server's OWL 2 DL check of each write (default: off)"
+    )
     args = parser.parse_args()
+    if args.dl_checks:
+        os.environ["ALLIANCELD_DL_CHECKS"] = args.dl_checks
     import tempfile
 
     from allianceld.tokens import TokenStore
@@ -327,9 +333,14 @@ def main() -> None:
     if not store.exists():
         shipped_store(store)
     token = TokenStore(tokens).create(f"load-{os.getpid()}", "contributor")
+    load_before = os.getloadavg()[0]
     with production_server(store, tokens, threads=args.threads, log=workdir / "server.log") as base:
         run = run_load(base, token, args.seconds, readers=args.readers, writers=args.writers)
-    print(f"{args.readers} readers, {args.writers} writers, allianceld serve --production --threads {args.threads}")
+    print(
+        f"{args.readers} readers, {args.writers} writers, allianceld serve --production --threads {args.threads}; "
+        f"DL check {os.environ.get('ALLIANCELD_DL_CHECKS', 'off')}; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     print(run.table())
     for problem in (run.server_errors + run.connection_errors + run.lost)[:10]:
         print("  ", problem)
