@@ -166,12 +166,12 @@ def test_one_jvm_serves_five_writes_through_the_gate(
         )
         gate.commit(loaded_kb, checking, [gate.Source(data_graph_iri(f"worker-{i}"), triples, "test")])
     assert len(launched) == 1
-    pid = loaded_kb.hermit.pid
+    pid = checking.hermit.pid
     assert pid is not None
-    verdict = dl_check.check_write(loaded_kb, None, module_triples(WRITES[3][0]), [NEW_GRAPH])
+    verdict = dl_check.check_write(loaded_kb, None, module_triples(WRITES[3][0]), [NEW_GRAPH], worker=checking.hermit)
     assert verdict.consistent is False
-    assert loaded_kb.hermit.pid == pid and len(launched) == 1
-    loaded_kb.close()
+    assert checking.hermit.pid == pid and len(launched) == 1
+    checking.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

@@ -53,7 +53,8 @@ def test_hermit_verdicts_refuse_the_write(
     """What HermiT says is what the gate does (the check itself: tests/reasoning/test_dl_check.py)."""
     seen = []
 
-    def verdict(loaded_kb: KnowledgeBase, ontology: object, written: object, replacing: object) -> Consistency:
+    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
+        assert worker is checking.hermit  # the policy's warm HermiT
         seen.append(written)
         return Consistency(False, "HermiT", "inconsistent: made up for the test")
 

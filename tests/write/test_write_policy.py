@@ -50,7 +50,7 @@ def test_the_gate_runs_the_dl_check_when_the_policy_says_so(
 ) -> None:
     checked: list[object] = []
 
-    def check_write(*args: object) -> materialise.Consistency:
+    def check_write(*args: object, **kwargs: object) -> materialise.Consistency:
         checked.append(args)
         return materialise.Consistency(True, "HermiT", "consistent")
 

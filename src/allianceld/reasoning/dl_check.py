@@ -8,8 +8,8 @@ write and the records it touches, not the store; starting a JVM and loading Herm
 the time, so the check runs in a JVM kept warm across writes.
 
 HermiT runs through :mod:`allianceld.reasoning.hermit` with one action, ``-k`` (consistency) or
-``-c`` (classification), on N-Triples written by pyoxigraph; the per-write check asks the knowledge
-base's warm :class:`hermit.Worker` (one JVM kept across writes), the rare classification starts
+``-c`` (classification), on N-Triples written by pyoxigraph; the per-write check asks the warm
+:class:`hermit.Worker` its caller owns (the write policy's: one JVM kept across writes), the rare classification starts
 HermiT's command line.
 """
 
@@ -859,6 +859,8 @@ def check_write(
     ontology: rdflib.Graph | Iterable[ox.Triple] | None,
     written: Written,
     replacing: Iterable[str],
+    *,
+    worker: hermit.Worker | None = None,
 ) -> WriteConsistency:
     """OWL 2 DL consistency (HermiT) of the knowledge base as it would be after writing
     ``written`` (triples, or triples by graph as the write gate holds them) in place of the graphs
@@ -868,7 +870,8 @@ def check_write(
 
     ``consistent`` is False with an :class:`Explanation` when the write makes the data
     inconsistent; None, with the reason in ``message``, when HermiT cannot run (no Java runtime, a
-    failure, a time-out). Never raises for those."""
+    failure, a time-out). Never raises for those.
+    ``worker``: the warm HermiT to ask (the write policy's); None: HermiT's command line."""
     start = time.perf_counter()
     missing = java_missing()
     if missing is not None:
@@ -884,7 +887,7 @@ def check_write(
         "ontologyTriples": len(mod.ontology),
     }
     timings = {"module": time.perf_counter() - start}
-    run = kb.hermit.consistent(mod.ntriples())
+    run = _consistent(worker, mod.ntriples())
     timings["hermit"] = run.seconds
     if run.ok is None:
         return WriteConsistency(None, "HermiT", run.output, time.perf_counter() - start, module=size, timings=timings)
@@ -896,7 +899,7 @@ def check_write(
     begun = time.perf_counter()
     explanation = explain(mod)
     if not explanation.clashes:  # not one the look-up models: narrow it with a few HermiT runs
-        explanation = _narrow(kb, onto, triples, replacing, mod)
+        explanation = _narrow(kb, onto, triples, replacing, mod, worker)
     timings["explanation"] = time.perf_counter() - begun
     return WriteConsistency(
         False,
@@ -909,8 +912,18 @@ def check_write(
     )
 
 
+def _consistent(worker: hermit.Worker | None, ntriples: bytes) -> hermit.Run:
+    """HermiT's consistency verdict from ``worker``, or from its command line when there is none."""
+    return worker.consistent(ntriples) if worker is not None else hermit.run(ntriples, ["-k"])
+
+
 def _narrow(
-    kb: KnowledgeBase, onto: _Ontology, written: list[ox.Triple], replacing: list[str], mod: Module
+    kb: KnowledgeBase,
+    onto: _Ontology,
+    written: list[ox.Triple],
+    replacing: list[str],
+    mod: Module,
+    worker: hermit.Worker | None,
 ) -> Explanation:
     """Halve the touched individuals while one half alone is still inconsistent (HermiT, at most
     :data:`_NARROWING_RUNS` runs). When neither half alone is, the clash spans both: the part found
@@ -924,7 +937,7 @@ def _narrow(
             if runs == _NARROWING_RUNS:
                 break
             runs += 1
-            if kb.hermit.consistent(gather(kb, onto, written, replacing, touched=set(half)).ntriples()).ok is False:
+            if _consistent(worker, gather(kb, onto, written, replacing, touched=set(half)).ntriples()).ok is False:
                 found = half
                 break
         if found is None:

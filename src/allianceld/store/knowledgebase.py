@@ -13,7 +13,6 @@ import pyoxigraph as ox
 import rdflib
 
 from allianceld.rdf import formats
-from allianceld.reasoning import hermit
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
@@ -67,7 +66,6 @@ class KnowledgeBase:
         self.version = 0  # bumped on every write; caches key on it
         self._listeners: list[WriteListener] = []
         self._graphs: tuple[int, list[str]] | None = None  # the embedded store's graph names, by version
-        self.hermit = hermit.Worker()  # the per-write OWL 2 DL check's HermiT, started on first use
 
     @property
     def location(self) -> str:
@@ -299,8 +297,7 @@ class KnowledgeBase:
             return self.version
 
     def close(self) -> None:
-        """Flush to disk and release the store (and end the HermiT worker, if it runs)."""
-        self.hermit.close()
+        """Flush to disk and release the store."""
         self.backend.close()
 
     @classmethod

@@ -147,7 +147,7 @@ def _commit(
     if not report.accepted and not force:
         raise ValidationFailed(report)
     if write_policy.dl_checks and not force:
-        verdict = dl_check.check_write(kb, None, graphs, graphs)
+        verdict = dl_check.check_write(kb, None, graphs, graphs, worker=write_policy.hermit)
         if verdict.consistent is False:
             raise Inconsistent(verdict)
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from allianceld.reasoning import hermit
 from allianceld.reasoning.domain_rules import DomainRule, load_rules
 from allianceld.validation.validator import Validator
 
@@ -12,12 +13,18 @@ from allianceld.validation.validator import Validator
 @dataclass(frozen=True)
 class WritePolicy:
     """The shapes a write must conform to (``validator``), the domain rules recomputed after it
-    (``rules``), and whether HermiT checks its consistency (``dl_checks``). Built once per process
-    (the command line, an app) and given to :func:`allianceld.write.gate.commit`."""
+    (``rules``), and whether HermiT checks its consistency (``dl_checks``, with the warm HermiT
+    ``hermit``, started on the first check). Built once per process (the command line, an app) and
+    given to :func:`allianceld.write.gate.commit`."""
 
     validator: Validator
     rules: tuple[DomainRule, ...] = ()
     dl_checks: bool = False
+    hermit: hermit.Worker = field(default_factory=hermit.Worker, compare=False, repr=False)
+
+    def close(self) -> None:
+        """End the HermiT worker's process, if it runs."""
+        self.hermit.close()
 
     @classmethod
     def from_settings(cls, settings: Any, *, validator: Validator | None = None) -> WritePolicy:
