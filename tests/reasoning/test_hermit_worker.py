@@ -155,7 +155,7 @@ def test_one_jvm_serves_five_writes_through_the_gate(
         return popen(args, *a, **k)
 
     monkeypatch.setattr(subprocess, "Popen", counting)
-    checking = dataclasses.replace(write_policy, dl_checks=True)
+    checking = dataclasses.replace(write_policy, dl_checks=True, hermit=hermit.Worker())
     for i, state in enumerate(["bra", "chn", "idn", "mys", "tha"]):
         triples = formats.parse(
             PREFIXES + f"membership:worker-{i} a org:Membership ; org:member state:{state} ;"

@@ -76,3 +76,46 @@ def test_with_hermit_a_consistent_write_passes_and_an_inconsistent_one_is_refuse
         write(loaded_kb, checking, ALSO_AN_ALLIANCE)
     assert ID + "state/fra" in err.value.details["individuals"]
     assert loaded_kb.dump() == before
+
+
+def test_hermit_checks_the_write_while_it_is_reasoned_over(
+    loaded_kb: KnowledgeBase, checking: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DL check runs beside the OWL 2 RL upkeep, not before it: the check below can only answer
+    once the upkeep has begun (an event it sets), so run one after the other the two would wait for
+    each other until the guard's limit and the write would fail."""
+    import threading
+
+    from allianceld.reasoning import materialise
+
+    begun = threading.Event()
+    real_maintain = materialise.maintain
+
+    def maintain(*args: object, **kwargs: object) -> object:
+        begun.set()
+        return real_maintain(*args, **kwargs)  # type: ignore[arg-type]
+
+    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
+        assert begun.wait(timeout=60), "the DL check waited for a reasoning that never began"
+        return Consistency(True, "HermiT", "consistent")
+
+    monkeypatch.setattr(materialise, "maintain", maintain)
+    monkeypatch.setattr(dl_check, "check_write", verdict)
+    write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'beside' .")
+    assert loaded_kb.query("ASK { ?s ?p 'beside' }")
+
+
+def test_when_both_find_a_clash_hermits_verdict_is_the_one_reported(
+    loaded_kb: KnowledgeBase, checking: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OWL 2 RL finds the state typed as an alliance; HermiT's verdict, asked first as before the two
+    ran side by side, is the one the refusal carries; nothing is written."""
+
+    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
+        return Consistency(False, "HermiT", "inconsistent: HermiT's own words")
+
+    monkeypatch.setattr(dl_check, "check_write", verdict)
+    before = loaded_kb.dump()
+    with pytest.raises(Inconsistent, match="HermiT's own words"):
+        write(loaded_kb, checking, ALSO_AN_ALLIANCE)
+    assert loaded_kb.dump() == before

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -19,6 +21,9 @@ from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, Kind
 from allianceld.write import graph_policy
 from allianceld.write.graph_policy import LOCAL, Writer
 from allianceld.write.write_policy import WritePolicy
+
+T = TypeVar("T")
+Writes = dict[str, list[ox.Triple]]
 
 
 @dataclass(frozen=True)
@@ -146,10 +151,51 @@ def _commit(
         report = validator.validate_triples(triples, written=True)
     if not report.accepted and not force:
         raise ValidationFailed(report)
-    if write_policy.dl_checks and not force:
-        verdict = dl_check.check_write(kb, None, graphs, graphs, worker=write_policy.hermit)
-        if verdict.consistent is False:
-            raise Inconsistent(verdict)
+    dl_verdict = None
+    if write_policy.dl_checks and not force:  # HermiT (another process) runs while the write is reasoned over
+        dl_verdict = _beside(dl_check.check_write, kb, None, graphs, graphs, worker=write_policy.hermit)
+    try:
+        writes, change, done, after = _reasoned(
+            kb, write_policy, graphs, provenance, incoming, triples, large, reason, force
+        )
+    except Inconsistent:
+        _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
+        raise
+    _refuse_if_inconsistent(dl_verdict)
+    removed, added = (change.removed, change.added) if change is not None else ((), ())
+    # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
+    kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)
+    return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
+
+
+def _beside(function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """``function(*args, **kwargs)`` started in a thread of its own."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="allianceld-dl-check")
+    try:
+        return pool.submit(function, *args, **kwargs)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the call
+
+
+def _refuse_if_inconsistent(verdict: Future[dl_check.WriteConsistency] | None) -> None:
+    """Wait for HermiT's verdict and raise :class:`Inconsistent` when it finds the write inconsistent."""
+    if verdict is not None and (found := verdict.result()).consistent is False:
+        raise Inconsistent(found)
+
+
+def _reasoned(
+    kb: KnowledgeBase,
+    write_policy: WritePolicy,
+    graphs: dict[str, list[ox.Triple]],
+    provenance: dict[str, list[ox.Triple]],
+    incoming: Any,
+    triples: list[ox.Triple],
+    large: bool,
+    reason: bool,
+    force: bool,
+) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, list[str]]:
+    """What the write's transaction writes: the graphs and provenance records, the OWL 2 RL change
+    (None when recomputed in full, then in the graphs), how it was reasoned, the rules' updates."""
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
@@ -179,10 +225,7 @@ def _commit(
         after = materialise.rule_updates(
             kb, write_policy.rules, knowledge, change, graphs, inferred=writes.get(INFERRED_GRAPH)
         )
-    removed, added = (change.removed, change.added) if change is not None else ((), ())
-    # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
-    kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)
-    return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
+    return writes, change, done, after
 
 
 def apply_update(
