@@ -253,3 +253,37 @@ def test_the_ontology_is_read_once_per_content_and_a_changed_ontology_is_read_ag
     assert dl_check.check_write(kb, None, write, [NEW_GRAPH]).consistent is False
     assert dl_check._read_ontology.cache_info().misses == 2
     kb.close()
+
+
+def test_the_worker_is_compiled_once_and_started_from_its_classes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a JDK, javac compiles the worker once into the cache; every later start runs the
+    compiled class (source-file mode compiled it at every start), with the same verdicts."""
+    if not Path(os.path.realpath(str(__import__("shutil").which("java")))).with_name("javac").is_file():
+        pytest.skip("no javac beside java: the worker starts in source-file mode")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compiles: list[list[str]] = []
+    starts: list[list[str]] = []
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def run(args: list[str], *a: object, **k: object) -> subprocess.CompletedProcess[bytes]:
+        if Path(str(args[0])).name == "javac":
+            compiles.append(list(args))
+        return real_run(args, *a, **k)  # type: ignore[call-overload,no-any-return]
+
+    def popen(args: list[str], *a: object, **k: object) -> subprocess.Popen[bytes]:
+        if Path(str(args[0])).name == "java":
+            starts.append(list(args))
+        return real_popen(args, *a, **k)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    for _ in range(2):
+        w = hermit.Worker()
+        assert w.consistent(b"<http://example.org/a> a <http://www.w3.org/2002/07/owl#Thing> .\n").ok is True
+        assert w.fallback is None
+        w.close()
+    assert len(compiles) == 1 and len(starts) == 2
+    assert all(args[-1] == "HermitWorker" for args in starts)
+    assert list(tmp_path.glob("allianceld/hermit-worker-*/HermitWorker.class"))
