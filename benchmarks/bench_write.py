@@ -249,6 +249,9 @@ def bulk_loads(work: Workdir, sizes: list[int]) -> None:
             print(f"| {name} | {seconds:,.2f} | {count / seconds:,.0f} | {ratios} |")
         for name, _, last in rows[:2]:
             print(f"\n{name}: {last}")
+        version = [sys.executable, "-m", "allianceld.cli", "--version"]
+        started = timed(functools.partial(subprocess.run, version, capture_output=True))
+        print(f"\nallianceld's start alone (`allianceld --version`): {started:.2f} s")
 
 
 # -- the ATOP import ------------------------------------------------------------------------------
