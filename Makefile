@@ -11,7 +11,7 @@ PORT   ?= 8000
 
 ASSETS := web-assets/node_modules/.package-lock.json
 
-.PHONY: install assets system-deps browser-deps serve load test lint bench clean
+.PHONY: install assets system-deps virtuoso-deps browser-deps serve load test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ system-deps:
 	    echo "note: no javac found; each OWL 2 DL check may start its own Java process (install a JDK to keep one warm)"; \
 	  else echo "note: no java found; OWL 2 DL checks will be skipped (install a JDK to enable them)"; fi; }
 
+# Debian's Virtuoso Open Source, for the remote-store tests against a production engine (the suite
+# starts its own server on 127.0.0.1; the package's service is not needed). Installed when missing and root.
+virtuoso-deps:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    printf '%s\n' 'virtuoso-opensource-7 virtuoso-opensource-7/dba-password password dba' \
+	      'virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | debconf-set-selections; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
+	  else echo "note: no virtuoso-t found; the Virtuoso tests will be skipped"; fi; }
+
 # Debian's chromium, for the browser tests (Playwright drives it; no browser is downloaded).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -51,7 +61,7 @@ load: install system-deps
 serve: load
 	ALLIANCELD_STORE=$(STORE) $(BIN)/allianceld serve --host $(HOST) --port $(PORT)
 
-test: install system-deps browser-deps
+test: install system-deps virtuoso-deps browser-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

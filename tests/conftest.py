@@ -28,6 +28,7 @@ from allianceld.validation.validator import Validator
 from allianceld.web import create_app
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
+from virtuoso import virtuoso_serve
 from w3c.replay import LiveServer
 
 # HermiT on every write costs ~1 s; the tests of that check turn it on (tests/reasoning/test_dl_check.py,
@@ -105,15 +106,37 @@ def oxigraph_server() -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(params=["embedded", "remote"])
-def kb(request) -> KnowledgeBase:
-    """A fresh, empty store: embedded (pyoxigraph in memory) or remote (`oxigraph serve` over HTTP)."""
-    if request.param == "embedded":
-        return KnowledgeBase()
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory) -> Iterator[str]:
+    """A real Virtuoso Open Source server on 127.0.0.1, shared by the session: its SPARQL endpoint's
+    URL (queries and updates). Skips when Virtuoso is not installed."""
+    with virtuoso_serve(tmp_path_factory.mktemp("virtuoso"), free_port(), free_port()) as endpoint:
+        yield endpoint
+
+
+def empty_remote(request, engine: str) -> KnowledgeBase:
+    """A KnowledgeBase over the session's ``engine`` ("remote": `oxigraph serve`; "virtuoso"), emptied
+    of every allianceld graph (Virtuoso's own graphs are kept: the server needs them)."""
+    if engine == "virtuoso":
+        endpoint = request.getfixturevalue("virtuoso_server")
+        remote = KnowledgeBase(backend=SparqlBackend(endpoint, endpoint))
+        drops = [f"DROP SILENT GRAPH <{g}>" for g in remote.backend.named_graphs()]
+        if drops:
+            remote.backend.update(" ;\n".join(drops))
+        return remote
     base = request.getfixturevalue("oxigraph_server")
     remote = KnowledgeBase(backend=SparqlBackend(base + "/query", base + "/update"))
     remote.backend.update("DROP SILENT ALL")
     return remote
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
+def kb(request) -> KnowledgeBase:
+    """A fresh, empty store: embedded (pyoxigraph in memory) or remote (`oxigraph serve` or
+    Virtuoso over HTTP)."""
+    if request.param == "embedded":
+        return KnowledgeBase()
+    return empty_remote(request, request.param)
 
 
 def load_shipped(kb: KnowledgeBase, settings: Settings, write_policy: WritePolicy) -> KnowledgeBase:
