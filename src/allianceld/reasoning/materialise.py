@@ -264,10 +264,15 @@ def _compiled(ontology_nt: bytes) -> rl_rules.Ruleset:
     return rl_rules.compile_ontology(rdflib.Graph().parse(data=ontology_nt, format="nt"))
 
 
+@functools.lru_cache(maxsize=4)
+def _compiled_triples(ontology: tuple[ox.Triple, ...]) -> rl_rules.Ruleset:
+    return _compiled(ox.serialize(sorted(ontology, key=str), format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
 def ruleset(kb: KnowledgeBase) -> rl_rules.Ruleset:
-    """The OWL 2 RL rules of the ontology in ``kb`` (compiled once per ontology content)."""
-    triples = sorted(kb.triples(ONTOLOGY_GRAPH), key=str)
-    return _compiled(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+    """The OWL 2 RL rules of the ontology in ``kb`` (compiled once per ontology content; found by
+    the ontology's triples, the same tuple while it is unchanged)."""
+    return _compiled_triples(kb.ontology())
 
 
 def _vocabulary_outside_ontology(kb: KnowledgeBase, graphs: Iterable[str]) -> str | None:

@@ -36,6 +36,11 @@ def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> st
     return f"{keyword} DATA {{ GRAPH {ox.NamedNode(graph)} {{\n{body} .\n}} }}" if body else ""
 
 
+def _names_ontology(graphs: list[str], then: list[str]) -> bool:
+    """Whether a write of ``graphs`` and the operations ``then`` may change the ontology graph."""
+    return ONTOLOGY_GRAPH in graphs or any(ONTOLOGY_GRAPH in op or _GRAPHS_UNKNOWN.search(op) for op in then)
+
+
 def _has_blank_node(triple: ox.Triple) -> bool:
     return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
@@ -66,6 +71,7 @@ class KnowledgeBase:
         self.version = 0  # bumped on every write; caches key on it
         self._listeners: list[WriteListener] = []
         self._graphs: tuple[int, list[str]] | None = None  # the embedded store's graph names, by version
+        self._ontology: tuple[int, tuple[ox.Triple, ...]] | None = None  # its ontology's triples, by version
 
     @property
     def location(self) -> str:
@@ -86,6 +92,17 @@ class KnowledgeBase:
         if cached is None or cached[0] != self.version:
             cached = self._graphs = (self.version, sorted(self.backend.named_graphs()))
         return list(cached[1])
+
+    def ontology(self) -> tuple[ox.Triple, ...]:
+        """The ontology graph's triples (the same tuple while the ontology is unchanged). Kept
+        between writes that do not name the ontology graph, for a writable embedded store (every
+        write reads it: 30-45 ms at 200k triples); read anew from a remote store."""
+        if not isinstance(self.backend, EmbeddedBackend) or self.read_only:
+            return tuple(self.triples(ONTOLOGY_GRAPH))
+        cached = self._ontology
+        if cached is None or cached[0] != self.version:
+            cached = self._ontology = (self.version, tuple(self.triples(ONTOLOGY_GRAPH)))
+        return cached[1]
 
     def data_graphs(self) -> list[str]:
         """Named graphs holding asserted instance data (not the ontology, not inferences, not the
@@ -225,6 +242,10 @@ class KnowledgeBase:
             listed = self._graphs[1] if self._graphs is not None and self._graphs[0] == self.version else None
             self.backend.update(update)
             self.version += 1
+            ontology = self._ontology
+            named = [*replace, *(remove or {}), *(add or {})]
+            if ontology is not None and ontology[0] == self.version - 1 and not _names_ontology(named, list(then)):
+                self._ontology = (self.version, ontology[1])
             if listed is not None:
                 self._graphs = self._graphs_after(listed, [*replace, *(remove or {}), *(add or {})], list(then))
             repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are

@@ -108,7 +108,7 @@ def _check_policy(
     """Refuse what ``writer`` may not write (403) and schema triples outside the ontology graph (422);
     add to ``provenance`` the record of each change of a curated graph by a token holder."""
     graph_policy.check_writes(graphs, writer, provenance)
-    ontology = graphs[ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in graphs else kb.triples(ONTOLOGY_GRAPH)
+    ontology = graphs[ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in graphs else kb.ontology()
     namespaces = graph_policy.vocabulary_namespaces(ontology)
     present = set(kb.graphs())
     at = datetime.now(UTC)
