@@ -166,3 +166,11 @@ class RemoteQueryTimeout(QueryTimeout):
     """The remote SPARQL endpoint did not answer within the time limit."""
 
     status = 504
+
+
+class WriteOutcomeUnknown(AllianceldError):
+    """A write was sent to the remote store, which did not answer in time (or dropped the connection):
+    it may have been committed or not. Not a failure: the write's record tells, once it lands."""
+
+    status = 202
+    kind = "write-outcome-unknown"

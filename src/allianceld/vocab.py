@@ -34,6 +34,8 @@ USER_GRAPH_BASE = GRAPH_BASE + "user/"
 # each contribution: its data in one graph, its PROV-O record in another (never validated, never reasoned over)
 CONTRIBUTION_GRAPH_BASE = GRAPH_BASE + "contribution/"
 PROVENANCE_GRAPH_BASE = GRAPH_BASE + "provenance/"
+#: the records of the writes, one per idempotency key (``write.write_records``), added to by each write
+WRITE_RECORDS_GRAPH = PROVENANCE_GRAPH_BASE + "writes"
 
 PREFIXES: dict[str, str] = {
     "ald": str(ALD),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -355,18 +355,27 @@ def membership(
 
 
 def commit_import(
-    kb: KnowledgeBase, write_policy: WritePolicy, imp: Import, *, partial: bool = False, writer: Writer = LOCAL
+    kb: KnowledgeBase,
+    write_policy: WritePolicy,
+    imp: Import,
+    *,
+    partial: bool = False,
+    writer: Writer = LOCAL,
+    provenance: Mapping[str, list[ox.Triple]] | None = None,
 ) -> gate.CommitResult:
     """Write the import's graph through the gate (validated with the store's data, reasoned over),
     replacing what an earlier import of the same data set wrote. Raises :class:`ImportIncomplete`,
     writing nothing, when rows cannot be placed, unless ``partial`` (then the others are written);
     :class:`ImportRejected`, naming the rows behind each violation, when the records violate the shapes.
-    ``writer``: who writes (a token's holder when the server imports for it; default this process)."""
+    ``writer``: who writes (a token's holder when the server imports for it; default this process);
+    ``provenance``: records written in the same transaction (``gate.commit``)."""
     if imp.skipped and not partial:
         raise ImportIncomplete(imp.skipped)
     triples = sorted(set(imp.triples), key=str)
     try:
-        return gate.commit(kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)], writer=writer)
+        return gate.commit(
+            kb, write_policy, [gate.Source(imp.graph, triples, imp.graph)], writer=writer, provenance=provenance
+        )
     except ValidationFailed as exc:
         raise ImportRejected(exc.report, imp.origins) from None
 

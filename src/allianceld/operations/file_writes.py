@@ -10,12 +10,14 @@ its messages to ``say(line, err)`` as they come; it returns the exit code the co
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from allianceld.errors import AllianceldError, ValidationFailed
+import pyoxigraph as ox
+
+from allianceld.errors import AllianceldError, ValidationFailed, WriteOutcomeUnknown
 from allianceld.store import KnowledgeBase
 from allianceld.write import gate
 from allianceld.write.graph_policy import LOCAL, Writer
@@ -43,14 +45,18 @@ def load(
     force: bool,
     writer: Writer,
     say: Say,
+    write_record: Mapping[str, list[ox.Triple]] | None = None,
 ) -> int:
-    """Validate ``sources`` with the store's data and write them atomically (all or nothing)."""
+    """Validate ``sources`` with the store's data and write them atomically (all or nothing), with
+    ``write_record`` (``write.write_records``) in the same transaction."""
     try:
-        result = gate.commit(kb, write_policy, sources, force=force, writer=writer)
+        result = gate.commit(kb, write_policy, sources, force=force, writer=writer, provenance=write_record)
     except ValidationFailed as exc:
         say(exc.report.to_text(), True)
         say("refused: nothing was written (use --force to load invalid data anyway)", True)
         return 1
+    except WriteOutcomeUnknown:
+        raise  # not a refusal: it may have been written
     except AllianceldError as exc:  # e.g. a contribution's graph, which only /contributions writes
         raise CommandFailed(f"refused: {exc.message}; nothing was written", exc.status) from None
     if not result.report.accepted:
@@ -75,6 +81,7 @@ def import_files(
     say: Say,
     progress: Progress = _no_progress,
     writer: Writer = LOCAL,
+    write_record: Mapping[str, list[ox.Triple]] | None = None,
 ) -> int:
     """Import the ``kind`` data set (``atop`` or ``cow``) from ``paths`` into its graph. The
     report of rows left out and validation results is written by ``write_report`` to
@@ -101,7 +108,7 @@ def import_files(
         write([])  # before anything is written: an unwritable report stops here
         if partial or not imp.skipped:
             say(f"validating and writing {len(set(imp.triples))} triples into <{imp.graph}>", True)
-        result = importers.commit_import(kb, write_policy, imp, partial=partial, writer=writer)
+        result = importers.commit_import(kb, write_policy, imp, partial=partial, writer=writer, provenance=write_record)
         write(result.report.results, written=True)
     except importers.ImportIncomplete as exc:
         say(f"report: {report}", False)
@@ -117,6 +124,8 @@ def import_files(
         say(f"report: {report}", False)
         say(f"refused: nothing was written; the violations are listed in {report}", True)
         return 1
+    except WriteOutcomeUnknown:
+        raise  # not a refusal: it may have been written
     except AllianceldError as exc:
         raise CommandFailed(f"refused: {exc.message}; nothing was written", exc.status) from None
     for left in imp.skipped[:10]:

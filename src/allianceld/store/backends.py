@@ -8,6 +8,7 @@ Neptune, QLever) by configuring two URLs.
 from __future__ import annotations
 
 import gc
+import http.client
 import itertools
 import urllib.error
 import urllib.parse
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError
+from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError, WriteOutcomeUnknown
 from allianceld.rdf import depth
 from allianceld.vocab import RULE_GRAPH_BASE
 
@@ -188,7 +189,11 @@ class SparqlBackend:
     def __init__(self, query_url: str, update_url: str, *, timeout_s: float | None = 60.0) -> None:
         self.query_url, self.update_url, self.timeout_s = query_url, update_url, timeout_s
 
-    def _post(self, url: str, body: dict[str, str | list[str]], accept: str) -> tuple[bytes, str]:
+    def _post(
+        self, url: str, body: dict[str, str | list[str]], accept: str, *, write: bool = False
+    ) -> tuple[bytes, str]:
+        """POST ``body`` to ``url``. With ``write``, a request sent whole but not answered (timeout, dropped
+        connection) raises :class:`WriteOutcomeUnknown`: the store may commit it all the same."""
         data = urllib.parse.urlencode(body, doseq=True).encode()
         req = urllib.request.Request(
             url,
@@ -204,7 +209,22 @@ class SparqlBackend:
             if exc.code == 400:
                 raise QuerySyntaxError(f"SPARQL syntax error (reported by the endpoint): {detail}") from None
             raise RemoteStoreError(f"the SPARQL endpoint at {url} answered {exc.code}: {detail}") from None
-        except (TimeoutError, urllib.error.URLError) as exc:
+        except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+            # urllib wraps what fails while sending in URLError: these come after the request was sent
+            if write:
+                raise WriteOutcomeUnknown(
+                    f"the SPARQL endpoint at {url} did not answer the write "
+                    + (f"within {self.timeout_s:g} s" if isinstance(exc, TimeoutError) else f"({exc!r})")
+                    + ": it may have committed it or not",
+                    timeout_s=self.timeout_s,
+                ) from None
+            if isinstance(exc, TimeoutError):
+                raise RemoteQueryTimeout(
+                    f"the SPARQL endpoint at {url} did not answer within {self.timeout_s:g} s",
+                    timeout_s=self.timeout_s,
+                ) from None
+            raise RemoteStoreError(f"the SPARQL endpoint at {url} dropped the connection: {exc!r}") from None
+        except urllib.error.URLError as exc:
             if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
                 raise RemoteQueryTimeout(
                     f"the SPARQL endpoint at {url} did not answer within {self.timeout_s:g} s",
@@ -291,7 +311,7 @@ class SparqlBackend:
         return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
 
     def update(self, sparql: str) -> None:
-        self._post(self.update_url, {"update": sparql}, "*/*")
+        self._post(self.update_url, {"update": sparql}, "*/*", write=True)
 
     def close(self) -> None:
         pass

@@ -12,6 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from allianceld.errors import WriteOutcomeUnknown
 from allianceld.rdf import formats
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
@@ -240,7 +241,13 @@ class KnowledgeBase:
         update = " ;\n".join(parts)
         with self.write_lock, self._commit:
             listed = self._graphs[1] if self._graphs is not None and self._graphs[0] == self.version else None
-            self.backend.update(update)
+            try:
+                self.backend.update(update)
+            except WriteOutcomeUnknown:  # it may have landed: what was cached or copied may be stale
+                self.version += 1
+                for listener in self._listeners:
+                    listener(self.version, None)
+                raise
             self.version += 1
             ontology = self._ontology
             named = [*replace, *(remove or {}), *(add or {})]

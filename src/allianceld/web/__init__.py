@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import bodies, http_errors, links, openapi, unicode_input
+from allianceld.web import bodies, http_errors, links, openapi, unicode_input, write_keys
 from allianceld.web.services import Services, init_services
 from allianceld.web.views import (
     admin,
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get 413
     init_services(app, settings)
     http_errors.init_app(app)
+    write_keys.init_app(app)  # every write's Idempotency-Key, /writes/<key>, an unknown outcome as 202
     operations.init_app(app)
     bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
     links.init_app(app)  # only safe IRIs become links on the pages

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,18 +233,21 @@ def contribute(
     source: str | None = None,
     license: str | None = None,
     comment: str | None = None,
+    contribution_id: str | None = None,
+    write_record: Mapping[str, list[ox.Triple]] | None = None,
 ) -> tuple[Contribution, gate.CommitResult]:
     """Validate ``triples`` with the store's data and commit them into a new contribution graph,
     with its provenance record (and the data's :func:`digest`), in one transaction. A new alliance
     that looks like a stored one adds a Warning to the report (:func:`look_alike_warnings`).
     Raises :class:`DuplicateContribution` when a contribution not retracted holds the same triples
     (blank nodes up to renaming), :class:`ValidationFailed` (nothing written) or :class:`BadRequest`
-    for data without a triple."""
+    for data without a triple. ``contribution_id``: the new contribution's id (default: :func:`new_id`);
+    ``write_record``: the write's record (``write.write_records``), written in the same transaction."""
     distinct = list(dict.fromkeys(triples))
     if not distinct:
         raise BadRequest("the data holds no triple", parameter="body")
     data_digest = digest(distinct)
-    cid = new_id()
+    cid = contribution_id or new_id()
     with kb.write_lock:  # no other contribution between this look-up and this commit
         existing = duplicate_of(kb, data_digest)
         if existing is not None and data_digest.exact:
@@ -271,7 +275,7 @@ def contribute(
                 kb,
                 write_policy,
                 [gate.Source(contribution_graph_iri(cid), distinct, f"contribution {cid}")],
-                provenance={provenance_graph_iri(cid): record},
+                provenance={provenance_graph_iri(cid): record, **(write_record or {})},
             )
         except ValidationFailed as refused:  # the report of a refusal carries the warnings too
             if not warnings:
@@ -285,11 +289,17 @@ def contribute(
 
 
 def retract(
-    kb: KnowledgeBase, write_policy: WritePolicy, contribution_id: str, *, agent: str, reason: str | None = None
+    kb: KnowledgeBase,
+    write_policy: WritePolicy,
+    contribution_id: str,
+    *,
+    agent: str,
+    reason: str | None = None,
+    write_record: Mapping[str, list[ox.Triple]] | None = None,
 ) -> Contribution:
     """Remove the contribution's data through the gate and add the retraction to its record.
     Raises :class:`NotFound`, :class:`Conflict` (already retracted) or :class:`ValidationFailed`
-    when other data needs this contribution (nothing is changed then)."""
+    when other data needs this contribution (nothing is changed then). ``write_record`` as for :func:`contribute`."""
     with kb.write_lock:  # the record read here is the one replaced
         found = find(kb, contribution_id)
         if found is None:
@@ -303,7 +313,7 @@ def retract(
             kb,
             write_policy,
             [gate.Source(found.graph, [], f"retraction of contribution {contribution_id}")],
-            provenance={found.record: list(dict.fromkeys(record))},
+            provenance={found.record: list(dict.fromkeys(record)), **(write_record or {})},
         )
     retracted = find(kb, contribution_id)
     assert retracted is not None

@@ -17,7 +17,15 @@ from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
 from allianceld.validation.report import Report
-from allianceld.vocab import DEFAULT_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, Kind, data_graph_iri, kind_of
+from allianceld.vocab import (
+    DEFAULT_GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    WRITE_RECORDS_GRAPH,
+    Kind,
+    data_graph_iri,
+    kind_of,
+)
 from allianceld.write import graph_policy
 from allianceld.write.graph_policy import LOCAL, Writer
 from allianceld.write.write_policy import WritePolicy
@@ -81,7 +89,8 @@ def commit(
 
     ``provenance`` maps provenance graphs (``vocab.provenance_graph_iri``) to their new content,
     written in the same transaction without shape validation or reasoning. Contribution graphs
-    and provenance graphs are written only this way, each contribution with its record.
+    and provenance graphs are written only this way, each contribution with its record. The triples for
+    ``vocab.WRITE_RECORDS_GRAPH`` (a write's record, ``write.write_records``) are added to it, not replacing it.
 
     Unless ``force``, the write is also refused with :class:`Inconsistent` (nothing written) when
     the OWL 2 RL rules find an individual in two disjoint classes, or, with ``write_policy.dl_checks``,
@@ -134,6 +143,7 @@ def _commit(
     writer: Writer = LOCAL,
 ) -> CommitResult:
     provenance = dict(provenance or {})
+    records = provenance.pop(WRITE_RECORDS_GRAPH, [])  # the write's record is added to the graph of them all
     validator = write_policy.validator
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
@@ -164,7 +174,9 @@ def _commit(
     _refuse_if_inconsistent(dl_verdict)
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
-    kb.write(writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added}, then=after)
+    kb.write(
+        writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added, WRITE_RECORDS_GRAPH: records}, then=after
+    )
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 
@@ -235,11 +247,12 @@ def apply_update(
     *,
     writer: Writer = LOCAL,
     base_iri: str | None = None,
+    provenance: Mapping[str, list[ox.Triple]] | None = None,
 ) -> CommitResult:
     """Run a SPARQL Update through the gate: it is applied to a scratch copy of the store, the
     graphs it changes are checked for ``writer`` and validated like any other write,
     and only then are they replaced in the store, with the inferences, in one transaction.
-    Relative IRIs in ``update`` resolve against ``base_iri``.
+    Relative IRIs in ``update`` resolve against ``base_iri``; ``provenance`` is written with it, as by :func:`commit`.
 
     The update's default graph is the Graph Store's default graph (``/data?default``, kept as the
     named graph ``vocab.DEFAULT_GRAPH``). The graphs it changes are checked for ``writer`` like
@@ -282,4 +295,4 @@ def apply_update(
         sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
         for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
             literals.check(s.triples, source="SPARQL Update")
-        return _commit(kb, write_policy, sources, force=False, reason=True, writer=writer)
+        return _commit(kb, write_policy, sources, force=False, reason=True, provenance=provenance, writer=writer)

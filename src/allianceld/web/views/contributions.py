@@ -13,6 +13,7 @@ from allianceld.browse import describe
 from allianceld.errors import BadRequest, NotFound
 from allianceld.rdf import formats
 from allianceld.vocab import PREFIXES
+from allianceld.web import write_keys
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
@@ -36,14 +37,34 @@ def create() -> Response:
     comment = uploads.field("comment")
     triples = uploads.read_triples()
     svc = services()
-    found, result = contributions.contribute(
-        svc.kb, svc.write_policy, triples, agent=principal.name, source=source, license=license, comment=comment
-    )
+    with write_keys.keyed(svc.kb, principal.name) as keyed:
+        if keyed.replay is not None:
+            return _replayed(keyed.replay)
+        cid = contributions.new_id()
+        location = url_for("contributions.one", contribution_id=cid)
+        found, result = contributions.contribute(
+            svc.kb,
+            svc.write_policy,
+            triples,
+            agent=principal.name,
+            source=source,
+            license=license,
+            comment=comment,
+            contribution_id=cid,
+            write_record=keyed.record(201, location=location, contribution=cid),
+        )
     body = {**found.to_json(), "warnings": [r.to_json() for r in result.report.warnings]}
     resp = jsonify(body)
     resp.status_code = 201
     resp.headers["Location"] = url_for("contributions.one", contribution_id=found.id)
     return resp
+
+
+def _replayed(landed: write_keys.Landed) -> Response:
+    """A retry of a contribution's write that landed: the contribution as it is now."""
+    cid = landed.outcome.contribution
+    found = contributions.find(get_kb(), cid) if cid else None
+    return write_keys.replayed(landed, found.to_json() if found is not None else None)
 
 
 def _int(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
@@ -139,7 +160,15 @@ def retract(contribution_id: str) -> Response:
     principal = require("admin")
     _find(contribution_id)
     svc = services()
-    retracted = contributions.retract(
-        svc.kb, svc.write_policy, contribution_id, agent=principal.name, reason=uploads.field("reason")
-    )
+    with write_keys.keyed(svc.kb, principal.name) as keyed:
+        if keyed.replay is not None:
+            return _replayed(keyed.replay)
+        retracted = contributions.retract(
+            svc.kb,
+            svc.write_policy,
+            contribution_id,
+            agent=principal.name,
+            reason=uploads.field("reason"),
+            write_record=keyed.record(200, contribution=contribution_id),
+        )
     return jsonify(retracted.to_json())

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 from allianceld.errors import BadRequest, NotFound, UnsupportedMediaType
 from allianceld.rdf import formats
 from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
+from allianceld.web import write_keys
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
 from allianceld.web.services import get_kb, services
@@ -88,7 +89,10 @@ def write() -> Response:
     graph_policy.check_write(graph, writer)  # before reading the body (the gate asks again)
     incoming = _body() if request.method != "DELETE" else []
     svc = services()
-    with svc.kb.write_lock:  # no other write between reading the graph and committing it
+    with write_keys.keyed(svc.kb, writer.agent) as keyed, svc.kb.write_lock:
+        # no other write between reading the graph and committing it
+        if keyed.replay is not None:
+            return write_keys.replayed(keyed.replay)
         existed = graph == DEFAULT_GRAPH or graph in svc.kb.graphs()
         if request.method == "DELETE" and not existed:
             raise NotFound(f"no graph <{graph}> in the store")
@@ -98,10 +102,18 @@ def write() -> Response:
                 f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
                 "it has some: send triples, or DELETE the graph"
             )
-        gate.commit(svc.kb, svc.write_policy, [gate.Source(graph, triples, f"{request.method} /data")], writer=writer)
-    if target is None:
-        return _no_body(201, Location=graph)
-    return _no_body(201 if request.method != "DELETE" and not existed else 204)
+        status = 201 if target is None or (request.method != "DELETE" and not existed) else 204
+        location = graph if target is None else None
+        gate.commit(
+            svc.kb,
+            svc.write_policy,
+            [gate.Source(graph, triples, f"{request.method} /data")],
+            writer=writer,
+            provenance=keyed.record(status, location=location),
+        )
+    if location is not None:
+        return _no_body(status, Location=location)
+    return _no_body(status)
 
 
 def _no_body(status: int, **headers: str) -> Response:

@@ -25,7 +25,7 @@ from allianceld.importers.report import default_path, write_report
 from allianceld.operations import file_writes
 from allianceld.rdf import formats
 from allianceld.vocab import data_graph_iri
-from allianceld.web import bodies
+from allianceld.web import bodies, write_keys
 from allianceld.web.auth import require
 from allianceld.web.services import services
 from allianceld.web.streamed_upload import Upload, receive
@@ -68,19 +68,32 @@ def upload(kind: str) -> tuple[Response, int]:
     svc = services()
     store = svc.settings.store_path if svc.kb.location != "memory" else None
     parent = store.parent if store is not None else None
-    work = Path(tempfile.mkdtemp(prefix=f"{store.name if store else 'allianceld'}.upload-", dir=parent))
-    try:
-        uploads = receive(request.environ, work, svc.settings.max_import_bytes)
-        answer = _run(kind, uploads, graph, writer, work, force=force, partial=partial)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with write_keys.keyed(svc.kb, writer.agent) as keyed:
+        if keyed.replay is not None:  # written already: the body is not read
+            done = f"already written: the write with Idempotency-Key {keyed.key} landed at {keyed.replay.at}"
+            replay = write_keys.replayed(keyed.replay, {"code": 0, "lines": [[done, False]], "failure": None})
+            return replay, replay.status_code
+        work = Path(tempfile.mkdtemp(prefix=f"{store.name if store else 'allianceld'}.upload-", dir=parent))
+        try:
+            uploads = receive(request.environ, work, svc.settings.max_import_bytes)
+            answer = _run(kind, uploads, graph, writer, work, force=force, partial=partial, record=keyed.record(200))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     status = {0: 200, 1: 422}.get(answer["code"], answer.pop("status", 400))
     answer.pop("status", None)
     return jsonify(answer), status
 
 
 def _run(
-    kind: str, uploads: list[Upload], graph: str | None, writer: Writer, work: Path, *, force: bool, partial: bool
+    kind: str,
+    uploads: list[Upload],
+    graph: str | None,
+    writer: Writer,
+    work: Path,
+    *,
+    force: bool,
+    partial: bool,
+    record: dict[str, list[ox.Triple]],
 ) -> dict[str, Any]:
     """Run the command's function over ``uploads``; its messages name the files as the client does."""
     svc = services()
@@ -108,7 +121,9 @@ def _run(
                 ]
             except AllianceldError as exc:  # offline, the command stops with the parser's message
                 raise file_writes.CommandFailed(exc.message, exc.status) from None
-            code = file_writes.load(svc.kb, svc.write_policy, sources, force=force, writer=writer, say=say)
+            code = file_writes.load(
+                svc.kb, svc.write_policy, sources, force=force, writer=writer, say=say, write_record=record
+            )
         else:
             csv = work / "report.csv"
             shown = request.args.get("report")  # where the client writes the report (named in the messages)
@@ -128,6 +143,7 @@ def _run(
                 write_report=lambda _, imp, results: write_report(csv, imp, results),
                 say=say,
                 writer=writer,
+                write_record=record,
             )
             if csv.exists():
                 answer["report_csv"] = rename(csv.read_text(encoding="utf-8"))

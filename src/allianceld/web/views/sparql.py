@@ -12,6 +12,7 @@ from allianceld.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from allianceld.rdf import formats
 from allianceld.store.execution import RESULT_TYPES, Answer, QueryRequest
 from allianceld.vocab import ALD, ID_BASE, PREFIXES
+from allianceld.web import write_keys
 from allianceld.web.auth import require
 from allianceld.web.examples import example_queries
 from allianceld.web.negotiation import choose
@@ -105,7 +106,12 @@ def _update(update: str) -> Response:
 
     svc = services()
     # relative IRIs resolve against the endpoint's URL, as in a query
-    result = gate.apply_update(svc.kb, svc.write_policy, update, writer=writer, base_iri=request_base())
+    with write_keys.keyed(svc.kb, writer.agent) as keyed:
+        if keyed.replay is not None:
+            return write_keys.replayed(keyed.replay)
+        result = gate.apply_update(
+            svc.kb, svc.write_policy, update, writer=writer, base_iri=request_base(), provenance=keyed.record(200)
+        )
     return jsonify(
         {
             "graphs": result.graphs,

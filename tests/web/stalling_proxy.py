@@ -1,0 +1,104 @@
+"""A TCP proxy on 127.0.0.1 in front of a SPARQL store that can hold a write back, for the tests of writes
+whose answer does not come in time. One HTTP request per connection (as urllib sends them)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Hold:
+    """One held update. ``"answer"``: the update reaches the store, its answer is kept until ``release``;
+    ``"request"``: the update itself waits for ``release`` before it reaches the store. ``reached`` is set
+    once the store has answered the update (it landed, if the store accepted it)."""
+
+    mode: str
+    release: threading.Event = field(default_factory=threading.Event)
+    reached: threading.Event = field(default_factory=threading.Event)
+
+
+def _read_message(conn: socket.socket) -> bytes:
+    """One HTTP message (head and a Content-Length body) read from ``conn``; what came before EOF otherwise."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = conn.recv(65536)
+        if not piece:
+            return data
+        data += piece
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        piece = conn.recv(65536)
+        if not piece:
+            break
+        body += piece
+    return head + b"\r\n\r\n" + body
+
+
+def _read_to_end(conn: socket.socket) -> bytes:
+    data = b""
+    while piece := conn.recv(65536):
+        data += piece
+    return data
+
+
+class StallingProxy:
+    """Forwards every request to ``upstream`` (host, port); :meth:`hold` makes it hold the next update."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._lock = threading.Lock()
+        self._next: Hold | None = None
+        self._held: list[Hold] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def hold(self, mode: str = "answer") -> Hold:
+        """Hold the next update that comes (see :class:`Hold`)."""
+        held = Hold(mode)
+        with self._lock:
+            self._next, self._held = held, [*self._held, held]
+        return held
+
+    def close(self) -> None:
+        """Release everything held and stop accepting connections."""
+        for held in self._held:
+            held.release.set()
+        self._server.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):  # the client or the store may be gone (the end of a test)
+            request = _read_message(conn)
+            held = None
+            if request.startswith(b"POST /update "):
+                with self._lock:
+                    held, self._next = self._next, None
+            if held is not None and held.mode == "request":
+                held.release.wait(60)
+            with socket.create_connection(self.upstream) as up:
+                up.sendall(request)
+                answer = _read_to_end(up)  # urllib asks for "Connection: close"
+            if held is not None:
+                held.reached.set()
+                held.release.wait(60)
+            conn.sendall(answer)  # the client may have given up waiting

@@ -1,0 +1,196 @@
+"""A write's outcome is never misreported: each write carries an Idempotency-Key recorded in its own
+transaction; when the remote store does not answer in time the answer is 202 ``write-outcome-unknown``,
+``GET /writes/<key>`` tells from the store whether it landed, and a retry with the key is not written twice.
+
+The remote store is a real `oxigraph serve` behind a proxy on 127.0.0.1 (:mod:`stalling_proxy`) that
+holds the answer to an update until the test releases it; the order of events is set by the proxy's
+events, never by sleeping."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from flask.testing import FlaskClient
+
+from allianceld.config import Settings
+from allianceld.operations import remote_write
+from allianceld.store import KnowledgeBase
+from allianceld.store.backends import SparqlBackend
+from allianceld.tokens import TokenStore
+from allianceld.web import create_app
+from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
+from conftest import ROOT, SMALL_WORLD, TEST_DATA, oxigraph_serve
+from web.stalling_proxy import StallingProxy
+
+VALID = TEST_DATA / "valid" / "alliance-with-treaty-and-members.ttl"
+THING = b'<http://example.org/thing/1> <http://www.w3.org/2000/01/rdf-schema#label> "one" .\n'
+MINE = "https://w3id.org/allianceld/graph/user/mine"
+# the client's time limit: the held answer comes only after the test has seen the client give up
+TIMEOUT_S = 3.0
+
+
+@dataclass
+class Remote:
+    base: str
+    proxy: StallingProxy
+    dump: bytes  # the small world, as N-Quads
+
+    def post(self, path: str, data: bytes, ctype: str) -> bytes:
+        req = urllib.request.Request(self.base + path, data=data, method="POST", headers={"Content-Type": ctype})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.read()
+
+    def count(self) -> int:
+        """The triples in the store, asked of it directly (not through the proxy)."""
+        query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        with urllib.request.urlopen(f"{self.base}/query?query={query}", timeout=60) as resp:
+            return int(json.loads(resp.read())["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.fixture(scope="module")
+def remote(write_policy: WritePolicy, settings: Settings) -> Iterator[Remote]:
+    """`oxigraph serve` with the small world, behind a stalling proxy."""
+    with oxigraph_serve() as base:
+        kb = KnowledgeBase(backend=SparqlBackend(base + "/query", base + "/update"))
+        gate.commit(
+            kb,
+            write_policy,
+            gate.shipped_sources(settings.ontology_file, [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]),
+        )
+        dump = ox.serialize(kb.quads(kb.graphs()), format=ox.RdfFormat.N_QUADS) or b""
+        host, port = base.removeprefix("http://").split(":")
+        proxy = StallingProxy((host, int(port)))
+        yield Remote(base, proxy, dump)
+        proxy.close()
+
+
+@dataclass
+class Site:
+    client: FlaskClient
+    remote: Remote
+    contributor: str
+    admin: str
+
+    def auth(self, key: str, token: str | None = None, ctype: str | None = "text/turtle") -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.contributor}", "Idempotency-Key": key} | (
+            {"Content-Type": ctype} if ctype else {}
+        )
+
+
+@pytest.fixture
+def site(remote: Remote, tmp_path: Path) -> Iterator[Site]:
+    """An app over the remote store (through the proxy), reset to the small world."""
+    remote.post("/update", b"update=DROP%20ALL", "application/x-www-form-urlencoded")
+    remote.post("/store", remote.dump, "application/n-quads")
+    url = remote.proxy.url
+    kb = KnowledgeBase(backend=SparqlBackend(url + "/query", url + "/update", timeout_s=TIMEOUT_S))
+    local = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=0)
+    tokens = TokenStore(local.tokens_file)
+    app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
+    yield Site(app.test_client(), remote, tokens.create("alice", "contributor"), tokens.create("root", "admin"))
+    app.extensions["allianceld"].close()
+
+
+def _contribute(site: Site, key: str) -> Any:
+    return site.client.post("/contributions", data=VALID.read_bytes(), headers=site.auth(key))
+
+
+def _contribution(site: Site) -> str:
+    made = _contribute(site, "setup-contribution")
+    assert made.status_code == 201, made.json
+    return made.json["id"]
+
+
+def _import(site: Site, key: str) -> Any:
+    content_type, length, pieces = remote_write.body([VALID], with_base=True)
+    return site.client.post(
+        f"/import/rdf?graph={MINE}",
+        input_stream=io.BytesIO(b"".join(pieces)),
+        headers=site.auth(key, ctype=content_type),
+        environ_overrides={"CONTENT_LENGTH": str(length)},
+    )
+
+
+# each write path: what to do once beforehand (or None), and the write itself, sent with a key
+PATHS: dict[str, tuple[Callable[[Site], Any] | None, Callable[[Site, str, Any], Any], int]] = {
+    "contribution": (None, lambda site, key, _: _contribute(site, key), 201),
+    "retraction": (
+        _contribution,
+        lambda site, key, cid: site.client.delete(f"/contributions/{cid}", headers=site.auth(key, site.admin, None)),
+        200,
+    ),
+    "graph store PUT": (
+        None,
+        lambda site, key, _: site.client.put(
+            f"/data?graph={MINE}", data=THING, headers=site.auth(key, ctype="application/n-triples")
+        ),
+        201,
+    ),
+    "SPARQL Update": (
+        None,
+        lambda site, key, _: site.client.post(
+            "/sparql",
+            data=f"INSERT DATA {{ GRAPH <{MINE}> {{ {THING.decode().strip()} }} }}",
+            headers=site.auth(key, ctype="application/sparql-update"),
+        ),
+        200,
+    ),
+    "import": (None, lambda site, key, _: _import(site, key), 200),
+}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_a_write_the_store_answers_too_late_is_unknown_then_landed_and_never_written_twice(
+    site: Site, path: str
+) -> None:
+    before, write, status = PATHS[path]
+    state = before(site) if before else None
+    key = f"k-{path.replace(' ', '-')}"
+    held = site.remote.proxy.hold("answer")
+    unknown = write(site, key, state)
+    # not a failure: the outcome is unknown, with the key and where to look
+    assert unknown.status_code == 202, unknown.json
+    assert unknown.json["error"] == "write-outcome-unknown"
+    assert unknown.json["key"] == key and unknown.headers["Location"] == f"/writes/{key}"
+    assert unknown.headers["Idempotency-Key"] == key
+    assert held.reached.wait(60)  # the store has committed the update; its answer is still held back
+    held.release.set()
+    landed = site.client.get(f"/writes/{key}", headers=site.auth(key, ctype=None))
+    assert landed.status_code == 200, landed.json
+    assert landed.json["state"] == "landed" and landed.json["status"] == status
+    count = site.remote.count()
+    again = write(site, key, state)  # the client retries with the same key
+    assert again.status_code == status, again.json
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert site.remote.count() == count  # not written twice
+    if path == "contribution":
+        listed = site.client.get("/contributions").json
+        assert listed["total"] == 1 and again.json["id"] == listed["items"][0]["id"]
+
+
+def test_a_retry_before_the_unknown_write_lands_is_refused_until_it_does(site: Site) -> None:
+    held = site.remote.proxy.hold("request")  # the update waits before the store
+    count = site.remote.count()
+    unknown = _contribute(site, "pending")
+    assert unknown.status_code == 202 and unknown.json["error"] == "write-outcome-unknown"
+    look = site.client.get("/writes/pending", headers=site.auth("pending", ctype=None))
+    assert look.status_code == 404 and look.json["error"] == "write-not-landed" and look.json["state"] == "unknown"
+    retry = _contribute(site, "pending")
+    assert retry.status_code == 409 and retry.json["error"] == "write-outcome-pending"
+    assert site.remote.count() == count  # the retry wrote nothing
+    held.release.set()
+    assert held.reached.wait(60)
+    assert site.client.get("/writes/pending", headers=site.auth("pending", ctype=None)).json["state"] == "landed"
+    replay = _contribute(site, "pending")
+    assert replay.status_code == 201 and replay.headers["Idempotency-Replayed"] == "true"
+    assert site.client.get("/contributions").json["total"] == 1
