@@ -111,7 +111,7 @@ class Workdir:
         """An N-Triples file of about ``size`` generated triples (seed 0) and its exact count."""
         path = self.root / f"generated-{size}.nt"
         count = self.root / f"generated-{size}.count"
-        if not path.exists():
+        if not count.exists():  # written after the file: an interrupted run makes it again
             triples = generate.generate(size, seed=0)
             generate.write_ntriples(triples, path)
             count.write_text(str(len(triples)))
