@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError, WriteOutcomeUnknown
 from allianceld.rdf import depth
+from allianceld.store.dialects import STANDARD, Dialect, probe
 from allianceld.vocab import RULE_GRAPH_BASE
 
 
@@ -186,8 +187,19 @@ class SparqlBackend:
     (Oxigraph, GraphDB, Virtuoso, Fuseki/TDB2) apply all or nothing.
     """
 
-    def __init__(self, query_url: str, update_url: str, *, timeout_s: float | None = 60.0) -> None:
+    def __init__(
+        self, query_url: str, update_url: str, *, timeout_s: float | None = 60.0, dialect: Dialect | None = None
+    ) -> None:
+        """``dialect``: the store's (:mod:`allianceld.store.dialects`); asked of the endpoint when None."""
         self.query_url, self.update_url, self.timeout_s = query_url, update_url, timeout_s
+        self._dialect = dialect
+
+    @property
+    def dialect(self) -> Dialect:
+        """The store's dialect, found once by asking the endpoint (standard while it cannot be reached)."""
+        if self._dialect is None:
+            self._dialect = probe(self.query_url, self.timeout_s)
+        return self._dialect or STANDARD
 
     def _post(
         self, url: str, body: dict[str, str | list[str]], accept: str, *, write: bool = False
@@ -235,11 +247,17 @@ class SparqlBackend:
     def named_graphs(self) -> list[str]:
         body, _ = self._post(
             self.query_url,
-            {"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            # GROUP BY, not DISTINCT: Virtuoso answers DISTINCT ?g from its list of created graphs, empty or not
+            {"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"},
             "application/sparql-results+json",
         )
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return [row["g"].value for row in result if isinstance(row["g"], ox.NamedNode)]
+        dialect = self.dialect
+        return [
+            row["g"].value
+            for row in result
+            if isinstance(row["g"], ox.NamedNode) and not dialect.is_system_graph(row["g"].value)
+        ]
 
     def has_graph(self, graph: str) -> bool:
         """Whether the store has the named graph with a triple in it (an empty one is not seen)."""

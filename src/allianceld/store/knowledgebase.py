@@ -12,8 +12,9 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
-from allianceld.errors import WriteOutcomeUnknown
+from allianceld.errors import Forbidden, WriteOutcomeUnknown
 from allianceld.rdf import formats
+from allianceld.store import bulk_write, values_binding
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
@@ -32,9 +33,18 @@ WriteListener = Callable[[int, "str | None"], None]
 
 def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> str:
     """``INSERT DATA`` or ``DELETE DATA`` (``keyword``) of ``triples`` in ``graph``, as pyoxigraph
-    writes its terms; empty text when there is no triple."""
-    body = " .\n".join(str(t) for t in triples)
-    return f"{keyword} DATA {{ GRAPH {ox.NamedNode(graph)} {{\n{body} .\n}} }}" if body else ""
+    writes its terms; empty text when there is no triple. Inserted triples with a blank node go in
+    one ``INSERT { … } WHERE {}`` instead, after the others: the same fresh blank nodes, and an
+    operation every store accepts (Virtuoso refuses blank nodes in ``INSERT DATA``)."""
+    ground: list[str] = []
+    blank: list[str] = []
+    for t in triples:
+        (blank if keyword == "INSERT" and _has_blank_node(t) else ground).append(str(t))
+    target, sep = f"GRAPH {ox.NamedNode(graph)}", " .\n"
+    parts = [f"{keyword} DATA {{ {target} {{\n{sep.join(ground)} .\n}} }}"] if ground else []
+    if blank:
+        parts.append(f"INSERT {{ {target} {{\n{sep.join(blank)} .\n}} }} WHERE {{}}")
+    return " ;\n".join(parts)
 
 
 def _names_ontology(graphs: list[str], then: list[str]) -> bool:
@@ -67,6 +77,8 @@ class KnowledgeBase:
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         self.backend: Backend = backend or EmbeddedBackend(self.path, read_only=read_only)
+        if isinstance(self.backend, EmbeddedBackend) and self.path is not None and not read_only:
+            bulk_write.recover(self.backend.store, self.path)  # a bulk write cut short is undone
         self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
         self._commit = threading.Lock()  # held while the store changes (a write's update, a snapshot)
         self.version = 0  # bumped on every write; caches key on it
@@ -224,10 +236,22 @@ class KnowledgeBase:
         remove: Mapping[str, Iterable[ox.Triple]] | None = None,
         add: Mapping[str, Iterable[ox.Triple]] | None = None,
         then: Iterable[str] = (),
+        keep: Iterable[str] = (),
     ) -> None:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
-        (which see the writes before them). Either all of it is written or none."""
+        (which see the writes before them); the graphs ``keep`` exist afterwards, even empty.
+        Either all of it is written or none. On an on-disk embedded store a large write that only
+        adds is bulk-loaded, all or nothing by a journal (:mod:`allianceld.store.bulk_write`). A graph that is
+        the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`."""
+        if isinstance(self.backend, SparqlBackend):
+            dialect = self.backend.dialect
+            for iri in (*replace, *(remove or {}), *(add or {})):
+                if dialect.is_system_graph(iri):
+                    raise Forbidden(f"<{iri}> is one of the {dialect.name} store's own graphs, not allianceld's")
+        then, keep = list(then), list(keep)
+        if not then and self._bulk_written(replace, remove or {}, add or {}, keep):
+            return
         parts, emptied = self._replacing(replace)
         for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
@@ -236,6 +260,7 @@ class KnowledgeBase:
                     parts.append(operation)
         parts.extend(then)
         parts.extend(f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in emptied)
+        parts.extend(f"CREATE SILENT GRAPH {ox.NamedNode(iri)}" for iri in keep)
         if not parts:
             return
         update = " ;\n".join(parts)
@@ -258,6 +283,46 @@ class KnowledgeBase:
             repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are
             for listener in self._listeners:
                 listener(self.version, update if repeatable else None)
+
+    def _bulk_written(
+        self,
+        replace: Mapping[str, Iterable[ox.Triple]],
+        remove: Mapping[str, Iterable[ox.Triple]],
+        add: Mapping[str, Iterable[ox.Triple]],
+        keep: list[str],
+    ) -> bool:
+        """Write by :func:`bulk_write.add` when this is a large write to an on-disk embedded store
+        that only adds quads (True: written); False, writing nothing, otherwise."""
+        backend = self.backend
+        if not isinstance(backend, EmbeddedBackend) or self.path is None or self.read_only:
+            return False
+        changes = {**{g: list(ts) for g, ts in add.items()}, **{g: list(ts) for g, ts in replace.items()}}
+        if any(list(ts) for ts in remove.values()) or set(add) & set(replace):
+            return False
+        if sum(len(ts) for ts in changes.values()) < bulk_write.BULK_QUADS:
+            return False
+        quads: list[ox.Quad] = []
+        for iri, triples in changes.items():
+            node = ox.NamedNode(iri)
+            present = backend.has_graph(iri)
+            stored = {q.triple for q in backend.quads(iri)} if present else set()
+            new = set(triples)
+            if iri in replace and (stored - new or (present and not new)):
+                return False  # something to remove
+            quads += [ox.Quad(t.subject, t.predicate, t.object, node) for t in new if t not in stored]
+        if not bulk_write.eligible(quads):
+            return False
+        with self.write_lock, self._commit:
+            bulk_write.add(backend.store, self.path, quads)
+            for iri in keep:
+                backend.store.add_graph(ox.NamedNode(iri))
+            self.version += 1
+            if self._ontology is not None and not _names_ontology(list(changes), []):
+                self._ontology = (self.version, self._ontology[1])
+            self._graphs = None
+            for listener in self._listeners:
+                listener(self.version, None)  # no update to replay: copies load the store again
+        return True
 
     def _replacing(self, replace: Mapping[str, Iterable[ox.Triple]]) -> tuple[list[str], list[str]]:
         """The operations that give each graph of ``replace`` its new content, and the graphs
@@ -339,8 +404,5 @@ class KnowledgeBase:
 
 
 def _with_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
-    """Bind variables with a trailing VALUES clause; the terms are serialised by pyoxigraph (as
-    N-Triples terms), so no user text is ever pasted into the query. The variables must be projected."""
-    names = list(bindings)
-    row = " ".join(str(bindings[n]) for n in names)
-    return f"{sparql}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
+    """Bind variables with a VALUES block joined with the WHERE clause (:mod:`.values_binding`)."""
+    return values_binding.with_values(sparql, bindings)
