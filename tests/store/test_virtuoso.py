@@ -14,7 +14,7 @@ from allianceld.config import Settings
 from allianceld.errors import Forbidden
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
-from allianceld.vocab import ONTOLOGY_GRAPH, data_graph_iri
+from allianceld.vocab import ONTOLOGY_GRAPH, RULE_GRAPH_BASE, data_graph_iri
 from allianceld.web import create_app
 from allianceld.write import gate
 from conftest import ROOT, SMALL_WORLD, TEST_DATA, empty_remote
@@ -129,3 +129,24 @@ def test_substitutions_bind_before_order_and_limit_on_every_store(kb: KnowledgeB
     assert kb.select(label, substitutions={"a": ox.NamedNode("http://ex.org/2")}) == [{"v": "l2"}]
     subjects = "SELECT ?a WHERE { ?a <http://example.org/label> ?v }"
     assert kb.select(subjects, substitutions={"v": ox.Literal("l1")}) == [{"a": "http://ex.org/1"}]
+
+
+def test_an_empty_rule_graph_is_not_listed_on_any_store(kb: KnowledgeBase) -> None:
+    """A domain rule's graph is created even when the rule derives nothing, and is then no graph of
+    the store's: Virtuoso answered ``SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }`` from its list of
+    created graphs, empty ones included, so graphs are listed with GROUP BY."""
+    empty, used = RULE_GRAPH_BASE + "derives-nothing", RULE_GRAPH_BASE + "reads-it"
+    p = ox.NamedNode("http://example.org/p")
+    kb.replace_graphs({"http://g/1": [ox.Triple(ox.NamedNode("http://ex.org/a"), p, ox.Literal("1"))]})
+    kb.write(
+        {},
+        then=[
+            f"DROP SILENT GRAPH <{empty}> ; CREATE SILENT GRAPH <{empty}>",
+            f"INSERT {{ GRAPH <{empty}> {{ ?s <http://example.org/q> ?o }} }} "
+            "WHERE { ?s <http://example.org/none> ?o }",
+            f"CREATE SILENT GRAPH <{used}>",
+            f"INSERT {{ GRAPH <{used}> {{ ?s <http://example.org/q> ?o }} }} USING <http://g/1> USING <{empty}> "
+            "WHERE { ?s <http://example.org/p> ?o }",
+        ],
+    )
+    assert kb.graphs() == ["http://g/1", used]
