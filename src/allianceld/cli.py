@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from allianceld import logs
 from allianceld.config import Settings, parse_allowlist
-from allianceld.errors import AllianceldError, ValidationFailed
+from allianceld.errors import AllianceldError, ValidationFailed, WriteOutcomeUnknown
 from allianceld.linking import discovery
 from allianceld.operations import backup, export, file_writes, migration, remote_write, server_record
 from allianceld.rdf import formats
@@ -26,7 +26,7 @@ from allianceld.store import KnowledgeBase, federation
 from allianceld.tokens import ROLES, TokenStore, env_entry, new_token, parse_token_hashes
 from allianceld.validation.validator import Validator
 from allianceld.vocab import ALD
-from allianceld.write import contributions, gate, graph_policy
+from allianceld.write import contributions, gate, graph_policy, write_records
 from allianceld.write.write_policy import WritePolicy
 
 RESULT_FORMATS = {
@@ -98,16 +98,53 @@ def _say(line: str, err: bool) -> None:
     click.echo(line, err=err)
 
 
-def _by_server(url: str, token_env: str, kind: str, files: tuple[Path, ...], params: dict[str, str]) -> Any:
+#: the exit code of a write whose outcome is unknown (the store or the server did not answer in time)
+OUTCOME_UNKNOWN = 3
+
+
+def _outcome_unknown(message: str, key: str) -> None:
+    """Say that the write's outcome is unknown, how to find it out or retry safely, and exit 3."""
+    click.echo(
+        f"outcome unknown: {message}\nthe write's idempotency key is {key}: the same command with "
+        f"--idempotency-key {key} writes nothing if this write landed (a server over the store answers "
+        f"GET /writes/{key})",
+        err=True,
+    )
+    sys.exit(OUTCOME_UNKNOWN)
+
+
+def _write_key(
+    kb: KnowledgeBase, key: str | None, command: str, agent: str | None
+) -> tuple[str, dict[str, list[ox.Triple]]]:
+    """The command's write's key (``key``, default: a new one) and its record; when a write with that
+    key already landed, say so and exit 0 without writing."""
+    try:
+        key = write_records.check_key(key) if key is not None else write_records.new_key()
+    except AllianceldError as exc:
+        raise Failure(exc.message) from None
+    found = write_records.landed(kb, key)
+    if found is not None:
+        kb.close()
+        click.echo(f"already written: the write with idempotency key {key} landed at {found.at}", err=True)
+        sys.exit(0)
+    return key, write_records.record(key, write_records.Outcome(200, command, agent))
+
+
+def _by_server(
+    url: str, token_env: str, kind: str, files: tuple[Path, ...], params: dict[str, str], key: str | None
+) -> Any:
     """Hand the write to the server at ``url`` (:mod:`remote_write`), a bar showing the upload;
     print what the server reports and end as the command would offline."""
+    key = key or write_records.new_key()
     try:
         bearer = remote_write.token(token_env)
         total = remote_write.body_size(list(files), with_base=kind == "rdf")
         with click.progressbar(length=total, label="uploading", file=sys.stderr, show_percent=True) as bar:
-            answer = remote_write.send(url, kind, list(files), params, bearer, progress=bar.update)
+            answer = remote_write.send(url, kind, list(files), params, bearer, progress=bar.update, key=key)
     except remote_write.RemoteFailed as exc:
         raise Failure(exc.message) from None
+    except remote_write.OutcomeUnknown as exc:
+        _outcome_unknown(exc.message, exc.key or key)
     for line, err in answer.lines:
         click.echo(line, err=err)
     if answer.failure:
@@ -127,6 +164,12 @@ _TOKEN_ENV = click.option(
     default=remote_write.TOKEN_ENV,
     show_default=True,
     help="The environment variable holding a contributor's or admin's token, for a write through the server.",
+)
+_KEY = click.option(
+    "--idempotency-key",
+    "key",
+    metavar="KEY",
+    help="The write's id (default: a new one). A write with a KEY that already landed is not written again.",
 )
 
 
@@ -192,9 +235,16 @@ def init(ctx: click.Context) -> None:
 @click.option("--force", is_flag=True, help="Write even if the data violates the shapes (says so).")
 @_SERVER
 @_TOKEN_ENV
+@_KEY
 @click.pass_context
 def load(
-    ctx: click.Context, files: tuple[Path, ...], graph: str | None, force: bool, server: str | None, token_env: str
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    graph: str | None,
+    force: bool,
+    server: str | None,
+    token_env: str,
+    key: str | None,
 ) -> None:
     """Validate FILES with the store's data and load them atomically (all or nothing). While the
     server holds the store, the server writes them (with the token of --token-env)."""
@@ -202,17 +252,19 @@ def load(
     target = _kb_or_server(settings, server)
     if isinstance(target, str):
         params = {"graph": graph} if graph else {}
-        sys.exit(_by_server(target, token_env, "rdf", files, {**params, "force": str(force).lower()}).code)
+        sys.exit(_by_server(target, token_env, "rdf", files, {**params, "force": str(force).lower()}, key).code)
     kb = target
     try:
         sources = _read(files, graph)
         # a change of curated data is recorded with the operator's name (graph_policy.change_record)
         operator = graph_policy.Writer("admin", agent=getpass.getuser())
-        code = file_writes.load(
-            kb, WritePolicy.from_settings(settings), sources, force=force, writer=operator, say=_say
-        )
+        used, record = _write_key(kb, key, "allianceld load", operator.agent)
+        policy = WritePolicy.from_settings(settings)
+        code = file_writes.load(kb, policy, sources, force=force, writer=operator, say=_say, write_record=record)
     except file_writes.CommandFailed as exc:
         raise Failure(exc.message) from None
+    except WriteOutcomeUnknown as exc:
+        _outcome_unknown(exc.message, used)
     finally:
         kb.close()
     sys.exit(code)
@@ -533,6 +585,7 @@ def _import(
     report: Path | None,
     server: str | None,
     token_env: str,
+    key: str | None,
 ) -> None:
     from allianceld.importers.report import default_path, write_report
 
@@ -542,7 +595,7 @@ def _import(
     if isinstance(target, str):
         params = {"partial": str(partial).lower()}
         params |= {"report": str(report)} if report else {"store": str(store)} if store else {}
-        answer = _by_server(target, token_env, kind, files, params)
+        answer = _by_server(target, token_env, kind, files, params, key)
         if answer.report_csv is not None and answer.graph:
             path = report or default_path(store, answer.graph)
             try:
@@ -559,6 +612,7 @@ def _import(
             yield lambda: shown.update(1)
 
     try:
+        used, record = _write_key(kb, key, f"allianceld import {kind}", None)
         code = file_writes.import_files(
             kb,
             WritePolicy.from_settings(settings),
@@ -569,9 +623,12 @@ def _import(
             write_report=write_report,
             say=_say,
             progress=bar,
+            write_record=record,
         )
     except file_writes.CommandFailed as exc:
         raise Failure(exc.message) from None
+    except WriteOutcomeUnknown as exc:
+        _outcome_unknown(exc.message, used)
     finally:
         kb.close()
     sys.exit(code)
@@ -604,12 +661,19 @@ _REPORT = click.option(
 @_REPORT
 @_SERVER
 @_TOKEN_ENV
+@_KEY
 @click.pass_context
 def import_atop(
-    ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None, server: str | None, token_env: str
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    partial: bool,
+    report: Path | None,
+    server: str | None,
+    token_env: str,
+    key: str | None,
 ) -> None:
     """ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."""
-    _import(ctx, "atop", files, partial, report, server, token_env)
+    _import(ctx, "atop", files, partial, report, server, token_env, key)
 
 
 @import_.command("cow")
@@ -618,12 +682,19 @@ def import_atop(
 @_REPORT
 @_SERVER
 @_TOKEN_ENV
+@_KEY
 @click.pass_context
 def import_cow(
-    ctx: click.Context, files: tuple[Path, ...], partial: bool, report: Path | None, server: str | None, token_env: str
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    partial: bool,
+    report: Path | None,
+    server: str | None,
+    token_env: str,
+    key: str | None,
 ) -> None:
     """COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk)."""
-    _import(ctx, "cow", files, partial, report, server, token_env)
+    _import(ctx, "cow", files, partial, report, server, token_env, key)
 
 
 @main.group()

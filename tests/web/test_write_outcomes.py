@@ -19,8 +19,10 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
+from allianceld.cli import main
 from allianceld.config import Settings
 from allianceld.operations import remote_write
 from allianceld.store import KnowledgeBase
@@ -194,3 +196,24 @@ def test_a_retry_before_the_unknown_write_lands_is_refused_until_it_does(site: S
     replay = _contribute(site, "pending")
     assert replay.status_code == 201 and replay.headers["Idempotency-Replayed"] == "true"
     assert site.client.get("/contributions").json["total"] == 1
+
+
+def test_the_command_line_says_outcome_unknown_and_a_retry_with_the_key_writes_nothing(
+    site: Site, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = site.remote.proxy.url
+    monkeypatch.setenv("ALLIANCELD_SPARQL_QUERY_URL", url + "/query")
+    monkeypatch.setenv("ALLIANCELD_SPARQL_UPDATE_URL", url + "/update")
+    monkeypatch.setenv("ALLIANCELD_QUERY_TIMEOUT", str(TIMEOUT_S))
+    load = ["load", str(VALID), "--graph", MINE, "--idempotency-key", "cli-1"]
+    held = site.remote.proxy.hold("answer")
+    unknown = runner.invoke(main, load)
+    assert unknown.exit_code == 3, unknown.output
+    assert "outcome unknown" in unknown.stderr and "--idempotency-key cli-1" in unknown.stderr
+    assert held.reached.wait(60)
+    held.release.set()
+    count = site.remote.count()
+    again = runner.invoke(main, load)
+    assert again.exit_code == 0, again.output
+    assert "already written" in again.stderr
+    assert site.remote.count() == count

@@ -30,6 +30,15 @@ class RemoteFailed(Exception):
         self.message = message
 
 
+class OutcomeUnknown(Exception):
+    """The files were sent whole but the server's answer did not come (or said the store's did not):
+    the write may have landed or not. ``key``: the write's idempotency key, to send again or look up."""
+
+    def __init__(self, message: str, key: str | None) -> None:
+        super().__init__(message)
+        self.message, self.key = message, key
+
+
 @dataclass
 class Answer:
     """What the server did: the command's exit code and lines, and an import's report."""
@@ -109,10 +118,13 @@ def send(
     params: dict[str, str],
     bearer: str,
     progress: Callable[[int], None] | None = None,
+    key: str | None = None,
 ) -> Answer:
-    """POST ``paths`` to ``server``'s ``/import/<kind>`` with ``params`` in the query string;
-    ``progress(n)`` after each ``n`` bytes sent. :class:`RemoteFailed` when the server cannot be
-    reached or refuses the request before running the command (401, 403, 413, ...)."""
+    """POST ``paths`` to ``server``'s ``/import/<kind>`` with ``params`` in the query string and
+    ``key`` as its ``Idempotency-Key``; ``progress(n)`` after each ``n`` bytes sent. :class:`RemoteFailed`
+    when the server cannot be reached or refuses the request before running the command (401, 403,
+    413, ...); :class:`OutcomeUnknown` when the request was sent whole and its outcome is unknown
+    (the server answered 202 ``write-outcome-unknown``, or its answer never came)."""
     url = urllib.parse.urlsplit(server)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise RemoteFailed(f"--server must be an http(s) URL, not {server!r}")
@@ -126,17 +138,23 @@ def send(
             conn.putheader("Authorization", f"Bearer {bearer}")
             conn.putheader("Content-Type", content_type)
             conn.putheader("Content-Length", str(length))
+            if key is not None:
+                conn.putheader("Idempotency-Key", key)
             conn.endheaders()
+            sent = False
             try:
                 for piece in pieces:
                     conn.send(piece)
                     if progress is not None:
                         progress(len(piece))
+                sent = True
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server answered early (a refusal): read it below
             resp = conn.getresponse()
             status, raw = resp.status, resp.read()
         except OSError as exc:
+            if sent:  # the server has the whole request: it may be writing it
+                raise OutcomeUnknown(f"the server at {server} did not answer: {exc}", key) from None
             raise RemoteFailed(f"cannot reach the server at {server}: {exc}; nothing was written") from None
     finally:
         conn.close()
@@ -144,6 +162,8 @@ def send(
         answer: dict[str, Any] = json.loads(raw)
     except ValueError:
         answer = {}
+    if status == 202 and isinstance(answer, dict) and answer.get("error") == "write-outcome-unknown":
+        raise OutcomeUnknown(str(answer.get("message", "")), answer.get("key", key))
     if not isinstance(answer, dict) or "code" not in answer:
         message = answer.get("message", "") if isinstance(answer, dict) else ""
         raise RemoteFailed(f"the server refused the write: {status} {message or resp.reason}; nothing was written")
