@@ -42,6 +42,7 @@ from allianceld.tokens import TokenStore
 from allianceld.vocab import (
     CONTRIBUTION_GRAPH_BASE,
     PROVENANCE_GRAPH_BASE,
+    WRITE_RECORDS_GRAPH,
     contribution_graph_iri,
     data_graph_iri,
     is_inferred_graph,
@@ -59,6 +60,14 @@ RECORD_OF = re.compile(r"/(?:alliance|treaty|provision|membership)/syn-(\d+)|/so
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+WRITE_OUTCOME = "https://w3id.org/allianceld/ontology#writeOutcome"
+
+
+def write_outcomes(kb: KnowledgeBase) -> list[str]:
+    """The outcomes the write records store (``write.write_records``)."""
+    return [q.object.value for q in kb.quads([WRITE_RECORDS_GRAPH]) if q.predicate.value == WRITE_OUTCOME]
 
 
 def has_open(pid: int, directory: Path) -> bool:
@@ -271,8 +280,10 @@ def test_server_killed_during_a_large_contribution(tmp_path: Path, shipped_store
             contribution_graph_iri(c) for c in sent
         )
         assert sorted(g for g in graphs if g.startswith(PROVENANCE_GRAPH_BASE)) == sorted(
-            provenance_graph_iri(c) for c in sent
+            [WRITE_RECORDS_GRAPH, *(provenance_graph_iri(c) for c in sent)]
         )
+        recorded = {json.loads(o)["contribution"] for o in write_outcomes(kb)}
+        assert recorded == set(sent)  # the record of each acknowledged write, none of the interrupted one
         for cid, n in sent.items():  # each record counts its graph's triples
             assert kb.count(contribution_graph_iri(cid)) == n
             counted = [q.object.value for q in kb.quads([provenance_graph_iri(cid)]) if q.predicate == VOID_TRIPLES]
