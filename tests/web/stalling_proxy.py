@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 @dataclass
 class Hold:
     """One held update. ``"answer"``: the update reaches the store, its answer is kept until ``release``;
-    ``"request"``: the update itself waits for ``release`` before it reaches the store. ``reached`` is set
-    once the store has answered the update (it landed, if the store accepted it)."""
+    ``"request"``: the update itself waits for ``release`` before it reaches the store; ``"drop"``: the
+    update reaches the store and the connection is closed without its answer. ``reached`` is set once
+    the store has answered the update (it landed, if the store accepted it)."""
 
     mode: str
     release: threading.Event = field(default_factory=threading.Event)
@@ -100,5 +101,7 @@ class StallingProxy:
                 answer = _read_to_end(up)  # urllib asks for "Connection: close"
             if held is not None:
                 held.reached.set()
+                if held.mode == "drop":
+                    return
                 held.release.wait(60)
             conn.sendall(answer)  # the client may have given up waiting

@@ -180,6 +180,18 @@ def test_a_write_the_store_answers_too_late_is_unknown_then_landed_and_never_wri
         assert listed["total"] == 1 and again.json["id"] == listed["items"][0]["id"]
 
 
+def test_a_connection_dropped_after_the_update_was_sent_is_an_unknown_outcome(site: Site) -> None:
+    held = site.remote.proxy.hold("drop")
+    write = PATHS["SPARQL Update"][1]
+    unknown = write(site, "dropped", None)
+    assert unknown.status_code == 202 and unknown.json["error"] == "write-outcome-unknown"
+    assert held.reached.is_set()  # the store answered before the connection was dropped
+    assert site.client.get("/writes/dropped", headers=site.auth("dropped", ctype=None)).json["state"] == "landed"
+    count = site.remote.count()
+    assert write(site, "dropped", None).headers["Idempotency-Replayed"] == "true"
+    assert site.remote.count() == count
+
+
 def test_a_retry_before_the_unknown_write_lands_is_refused_until_it_does(site: Site) -> None:
     held = site.remote.proxy.hold("request")  # the update waits before the store
     count = site.remote.count()
