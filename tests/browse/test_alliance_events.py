@@ -1,0 +1,125 @@
+"""The events, exercises and claims in the shipped data, asked through /sparql: the documented questions
+(docs/queries/what-happened-to-an-alliance-between-two-dates.rq, exercises-of-two-states.rq) answer with the
+known rows, accessions are linked to the memberships they start, and sources that disagree are both kept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
+PREFIXES = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+
+
+def _select(client, query: str) -> list[dict[str, str]]:
+    resp = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert resp.status_code == 200, resp.data[:300]
+    return [
+        {k: " ".join(re.split("[/#]", w)[-1] for w in v["value"].split(" ")) for k, v in row.items()}
+        for row in resp.get_json()["results"]["bindings"]
+    ]
+
+
+def _rows(client, name: str, replace: tuple[str, str] | None = None) -> list[dict[str, str]]:
+    query = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+    assert query.startswith("# Title: ")
+    if replace:
+        assert replace[0] in query
+        query = query.replace(*replace)
+    return _select(client, query)
+
+
+def test_what_happened_to_the_csto_between_2020_and_2024(client) -> None:
+    rows = _rows(client, "what-happened-to-an-alliance-between-two-dates")
+    assert [(r["day"], r["kind"], r["what"]) for r in rows] == [
+        ("2021-10-18", "military exercise", "csto-combat-brotherhood-2021"),
+        ("2022-01-06", "invocation of the defence clause", "csto-kazakhstan-2022"),
+        ("2024-02-22", "freeze", "csto-armenia-freeze-2024"),
+    ]
+
+
+def test_what_happened_to_the_quad_from_its_founding_to_its_revival(client) -> None:
+    replace = (
+        'alliance/csto> "2020-01-01"^^xsd:date "2024-12-31"',
+        'alliance/quad> "2007-01-01"^^xsd:date "2017-12-31"',
+    )
+    rows = _rows(client, "what-happened-to-an-alliance-between-two-dates", replace)
+    assert [(r["day"], r["kind"], r.get("precision")) for r in rows] == [
+        ("2007-01-01", "founding", "YearPrecision"),
+        ("2007-09-04", "military exercise", None),
+        ("2008-01-01", "lapse", "YearPrecision"),
+        ("2017-11-12", "revival", None),
+    ]
+
+
+def test_exercises_india_and_japan_both_took_part_in(client) -> None:
+    rows = _rows(client, "exercises-of-two-states")
+    assert [r["exercise"] for r in rows] == [
+        "malabar-2007",
+        "admm-plus-hadr-mm-exercise-2013",  # through their ADMM-Plus membership
+        "malabar-2016",
+        "admm-plus-mm-hadr-exercise-2016",
+        "malabar-2020",
+        "malabar-2022",
+        "malabar-2023",
+        "malabar-2024",
+    ]
+    assert set(rows[0]["alliances"].split()) == {"quad", "us-india-partnership"}
+
+
+def test_exercises_of_the_united_states_and_japan_include_keen_sword(client) -> None:
+    replace = (
+        "state/ind> <https://w3id.org/allianceld/id/state/jpn>",
+        "state/usa> <https://w3id.org/allianceld/id/state/jpn>",
+    )
+    exercises = [r["exercise"] for r in _rows(client, "exercises-of-two-states", replace)]
+    assert {"keen-sword-17", "keen-sword-25", "malabar-2016"} <= set(exercises)
+    # Sweden took part in Trident Juncture 2018 as a partner, the United States as a member of NATO
+    replace = (
+        "state/ind> <https://w3id.org/allianceld/id/state/jpn>",
+        "state/swe> <https://w3id.org/allianceld/id/state/usa>",
+    )
+    exercises = [r["exercise"] for r in _rows(client, "exercises-of-two-states", replace)]
+    assert exercises == ["trident-juncture-2018", "steadfast-defender-2024"]
+
+
+def test_every_later_nato_member_has_the_accession_that_started_its_membership(client) -> None:
+    rows = _select(
+        client,
+        PREFIXES
+        + """SELECT ?m ?e ?day ?joined WHERE {
+            ?m org:organization <https://w3id.org/allianceld/id/alliance/nato> ; org:role ald:Member ;
+               ald:startDate ?joined .
+            OPTIONAL { ?e ald:startsMembership ?m ; ald:eventType ald:Accession ; ald:startDate ?day }
+        }""",
+    )
+    assert len(rows) == 20
+    assert all(r.get("e") and r["day"] == r["joined"] for r in rows), rows
+
+
+def test_two_sources_that_disagree_on_the_quads_lapse_are_both_kept(client) -> None:
+    rows = _select(
+        client,
+        PREFIXES
+        + """SELECT ?claim ?source WHERE {
+            ?claim a ald:Claim ; ald:alliance <https://w3id.org/allianceld/id/alliance/quad> ;
+                   ald:evidence <https://w3id.org/allianceld/id/event/quad-lapse> ; prov:wasDerivedFrom ?source .
+        } ORDER BY ?claim""",
+    )
+    assert [r["claim"] for r in rows] == ["quad-lapse-lowy", "quad-lapse-rudd"]
+    assert len({r["source"] for r in rows}) == 2
+
+
+def test_the_wales_pledge_is_the_evidence_of_nato_burden_sharing(client) -> None:
+    rows = _select(
+        client,
+        PREFIXES
+        + """SELECT ?claim ?challenge WHERE {
+            ?claim ald:alliance <https://w3id.org/allianceld/id/alliance/nato> ; ald:claimsChallenge ?challenge ;
+                   ald:evidence <https://w3id.org/allianceld/id/commitment/nato-defence-investment-pledge-2014> .
+        }""",
+    )
+    assert rows == [{"claim": "nato-burden-sharing-2014", "challenge": "CapabilityDisparity"}]
