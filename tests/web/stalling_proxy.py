@@ -14,9 +14,11 @@ class Hold:
     """One held update. ``"answer"``: the update reaches the store, its answer is kept until ``release``;
     ``"request"``: the update itself waits for ``release`` before it reaches the store; ``"drop"``: the
     update reaches the store and the connection is closed without its answer. ``reached`` is set once
-    the store has answered the update (it landed, if the store accepted it)."""
+    the store has answered the update (it landed, if the store accepted it); ``arrived`` once the update
+    has come to the proxy."""
 
     mode: str
+    arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     reached: threading.Event = field(default_factory=threading.Event)
 
@@ -94,6 +96,8 @@ class StallingProxy:
             if request.startswith(b"POST /update "):
                 with self._lock:
                     held, self._next = self._next, None
+            if held is not None:
+                held.arrived.set()
             if held is not None and held.mode == "request":
                 held.release.wait(60)
             with socket.create_connection(self.upstream) as up:

@@ -8,8 +8,10 @@ events, never by sleeping."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +22,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 
 from allianceld.cli import main
@@ -82,6 +85,7 @@ class Site:
     remote: Remote
     contributor: str
     admin: str
+    app: Flask
 
     def auth(self, key: str, token: str | None = None, ctype: str | None = "text/turtle") -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.contributor}", "Idempotency-Key": key} | (
@@ -89,18 +93,25 @@ class Site:
         )
 
 
-@pytest.fixture
-def site(remote: Remote, tmp_path: Path) -> Iterator[Site]:
-    """An app over the remote store (through the proxy), reset to the small world."""
+@contextlib.contextmanager
+def open_site(remote: Remote, tmp_path: Path, timeout_s: float) -> Iterator[Site]:
+    """An app over the remote store (through the proxy) with the time limit ``timeout_s``, reset to the small world."""
     remote.post("/update", b"update=DROP%20ALL", "application/x-www-form-urlencoded")
     remote.post("/store", remote.dump, "application/n-quads")
     url = remote.proxy.url
-    kb = KnowledgeBase(backend=SparqlBackend(url + "/query", url + "/update", timeout_s=TIMEOUT_S))
+    kb = KnowledgeBase(backend=SparqlBackend(url + "/query", url + "/update", timeout_s=timeout_s))
     local = Settings(store_path=None, home=ROOT, tokens_file=tmp_path / "tokens.json", query_timeout=0)
     tokens = TokenStore(local.tokens_file)
     app = create_app({"SETTINGS": local, "KB": kb, "TESTING": True})
-    yield Site(app.test_client(), remote, tokens.create("alice", "contributor"), tokens.create("root", "admin"))
+    yield Site(app.test_client(), remote, tokens.create("alice", "contributor"), tokens.create("root", "admin"), app)
     app.extensions["allianceld"].close()
+
+
+@pytest.fixture
+def site(remote: Remote, tmp_path: Path) -> Iterator[Site]:
+    """An app over the remote store whose answers come after :data:`TIMEOUT_S` are unknown outcomes."""
+    with open_site(remote, tmp_path, TIMEOUT_S) as opened:
+        yield opened
 
 
 def _contribute(site: Site, key: str) -> Any:
@@ -229,3 +240,25 @@ def test_the_command_line_says_outcome_unknown_and_a_retry_with_the_key_writes_n
     assert again.exit_code == 0, again.output
     assert "already written" in again.stderr
     assert site.remote.count() == count
+
+
+def test_a_retry_while_the_first_is_still_being_written_is_refused(remote: Remote, tmp_path: Path) -> None:
+    with open_site(remote, tmp_path, 120) as site:  # the first write waits for the store as long as the test needs
+        held = remote.proxy.hold("request")
+        first: list[Any] = []
+        writer = threading.Thread(target=lambda: first.append(_contribute(site, "twice")))
+        writer.start()
+        try:
+            # while the first one's update waits before the store, a second one with its key is refused
+            assert held.arrived.wait(60)
+            seen = site.app.test_client().get("/writes/twice", headers=site.auth("twice", ctype=None))
+            assert seen.status_code == 404 and seen.json["state"] == "in-flight"
+            count = remote.count()
+            second = site.app.test_client().post("/contributions", data=VALID.read_bytes(), headers=site.auth("twice"))
+            assert second.status_code == 409 and second.json["error"] == "write-in-flight"
+            assert remote.count() == count
+        finally:
+            held.release.set()
+            writer.join(120)
+        assert first[0].status_code == 201
+        assert site.client.get("/contributions").json["total"] == 1
