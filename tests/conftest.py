@@ -130,6 +130,12 @@ def empty_remote(request, engine: str) -> KnowledgeBase:
     return remote
 
 
+@pytest.fixture(params=["remote", "virtuoso"])
+def remote_kb(request) -> KnowledgeBase:
+    """A fresh, empty remote store: `oxigraph serve` or Virtuoso, over HTTP."""
+    return empty_remote(request, request.param)
+
+
 @pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def kb(request) -> KnowledgeBase:
     """A fresh, empty store: embedded (pyoxigraph in memory) or remote (`oxigraph serve` or

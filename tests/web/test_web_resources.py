@@ -422,15 +422,13 @@ def test_documented_listing_output_is_what_the_service_answers(client) -> None:
     assert _output_after("/alliances?active_on=1990-01-01", http_api) == shown
 
 
-def test_pages_and_listings_over_a_remote_store(oxigraph_server: str, settings, write_policy) -> None:
-    """The same pages over the SPARQL backend (`oxigraph serve` on 127.0.0.1)."""
-    from allianceld.store.backends import SparqlBackend
+def test_pages_and_listings_over_a_remote_store(remote_kb: KnowledgeBase, settings, write_policy) -> None:
+    """The same pages over the SPARQL backend (`oxigraph serve` or Virtuoso on 127.0.0.1)."""
     from allianceld.web import create_app
     from allianceld.write import gate
     from conftest import SMALL_WORLD
 
-    remote = KnowledgeBase(backend=SparqlBackend(oxigraph_server + "/query", oxigraph_server + "/update"))
-    remote.backend.update("DROP SILENT ALL")
+    remote = remote_kb
     files = [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]  # NATO's records
     gate.commit(remote, write_policy, gate.shipped_sources(settings.ontology_file, files))
     client = create_app({"SETTINGS": settings, "KB": remote, "TESTING": True}).test_client()

@@ -24,7 +24,8 @@ ALLIANCE_TYPES: dict[str, str] = {
     "regional": str(ALD.RegionalPartnership),
 }
 
-# the things (?x) that meet the filters, by English label
+# the things (?x) that meet the filters, by English label (ordered by the aggregate itself, as a
+# string: Virtuoso refuses ORDER BY an aggregate's alias, and LCASE of a COALESCE of a tagged literal)
 ORDERED = """
 SELECT ?x (MIN(?l) AS ?label) WHERE {{
   {{ SELECT DISTINCT ?x WHERE {{
@@ -32,7 +33,7 @@ SELECT ?x (MIN(?l) AS ?label) WHERE {{
     {filters}
   }} }}
   OPTIONAL {{ ?x rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
-}} GROUP BY ?x ORDER BY LCASE(COALESCE(?label, STR(?x))) ?x
+}} GROUP BY ?x ORDER BY LCASE(COALESCE(STR(MIN(?l)), STR(?x))) ?x
 """
 MATCHED = """
 SELECT DISTINCT ?x ?m WHERE {{
@@ -101,7 +102,7 @@ def _alliance_filters(f: Filters, var: str = "?x") -> list[str]:
         out.append(f"{_values('?type', ox.NamedNode(f.alliance_type))} {var} a ?type .")
     if f.active_on:
         out.append(
-            f"{_values('?day', date_term(f.active_on))} {var} ald:foundingDate ?founded FILTER(?founded <= ?day) "
+            f"{_values('?day', date_term(f.active_on))} {var} ald:foundingDate ?founded FILTER(!(?founded > ?day)) "
             f"OPTIONAL {{ {var} ald:dissolutionDate ?dissolved }} FILTER(!BOUND(?dissolved) || ?dissolved >= ?day)"
         )
     return out
@@ -118,6 +119,7 @@ def _membership_window(f: Filters) -> tuple[ox.Literal, ox.Literal] | None:
 
 def _membership_filters(f: Filters) -> list[str]:
     """``?m`` a membership of ``?x`` in ``?a`` that meets the filters (an alliance, its type, the days)."""
+    # "on or before" is written !(a > b): Virtuoso 7.2.5 answers a <= b wrongly over a range of dates
     out = ["?m org:member ?x ; org:organization ?a ."]
     if f.alliance:
         out.append(_values("?a", ox.NamedNode(f.alliance)))
@@ -127,7 +129,7 @@ def _membership_filters(f: Filters) -> list[str]:
     if window:
         out.append(
             f"{_values('?first', window[0])} {_values('?last', window[1])} "
-            "?m ald:startDate ?start FILTER(?start <= ?last) "
+            "?m ald:startDate ?start FILTER(!(?start > ?last)) "
             "FILTER NOT EXISTS { ?m ald:endDate ?end FILTER(?end < ?first) }"
         )
     return out

@@ -25,11 +25,12 @@ STATE = ox.NamedNode(str(ALD.State))
 # half the time of FILTER NOT EXISTS at 200k triples; who is a state is checked by the indexes).
 # Pyoxigraph joins in the order written: all memberships from their start dates, or, when ?state
 # or ?alliance is bound by VALUES, from those.
+# "on or before" is !(?start > ?day): Virtuoso 7.2.5 answers ?start <= ?day wrongly over a range of dates.
 ACTIVE = """
 SELECT ?state ?alliance WHERE {{
   {values}
   ?m ald:startDate ?start .
-  FILTER(?start <= ?day)
+  FILTER(!(?start > ?day))
   OPTIONAL {{ ?m ald:endDate ?end }}
   FILTER(!BOUND(?end) || ?end >= ?day)
   ?m org:member ?state ; org:organization ?alliance .
@@ -39,7 +40,7 @@ ACTIVE_OF = """
 SELECT ?state ?alliance WHERE {{
   {values}
   ?m org:member ?state ; org:organization ?alliance ; ald:startDate ?start .
-  FILTER(?start <= ?day)
+  FILTER(!(?start > ?day))
   OPTIONAL {{ ?m ald:endDate ?end }}
   FILTER(!BOUND(?end) || ?end >= ?day)
 }}
@@ -49,7 +50,7 @@ EGO_ALLIANCES = """
 SELECT DISTINCT ?alliance WHERE {{
   {values}
   ?m org:member ?ego ; org:organization ?alliance ; ald:startDate ?start .
-  FILTER(?start <= ?day)
+  FILTER(!(?start > ?day))
   FILTER NOT EXISTS {{ ?m ald:endDate ?end FILTER(?end < ?day) }}
 }}
 """
