@@ -98,6 +98,10 @@ ALLIANCE_TYPE = query("type", or_empty({"type": "string", "enum": list(ALLIANCE_
 REGION = query("region", STRING, "A region of the store, by slug (europe) or IRI.")
 DAY = query("date", or_empty(DATE), "The day pictured (default: today).")
 INFERENCE = query("inference", {"type": "boolean"}, "false leaves out derived triples.")
+INDICATOR_STATE = query("state", STRING, "Only this state's figures (slug or IRI); the page adds its chart.")
+INDICATOR_YEAR = query(
+    "year", or_empty({"type": "integer", "minimum": 1, "maximum": 9999}), "Only this year's figures (YYYY)."
+)
 SLUG = path("slug", "The resource's slug (usa, nato).", r"^[A-Za-z0-9._~-]{1,200}$")
 CONTRIBUTION_ID = path("contribution_id", "A contribution id (12 hex digits).")
 
@@ -308,6 +312,26 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "The chart's data.",
             "responses": {"200": answer("Counts per decade and type.", JSON, schema=ref("Chart"))},
+        }
+    },
+    "/charts/defence-expenditure": {
+        "get": {
+            "summary": "NATO members' defence expenditure as a share of GDP against the 2% guideline: charts or JSON.",
+            "parameters": [INDICATOR_STATE, INDICATOR_YEAR, formats([JSON, HTML])],
+            "responses": {
+                "200": answer("The charts.", JSON, HTML, schema=ref("DefenceExpenditure")),
+                **errors(400, 406),
+            },
+        }
+    },
+    "/charts/defence-expenditure/data": {
+        "get": {
+            "summary": "NATO members' defence expenditure as a share of GDP, of one state and one year when given.",
+            "parameters": [INDICATOR_STATE, INDICATOR_YEAR],
+            "responses": {
+                "200": answer("The observations.", JSON, schema=ref("DefenceExpenditure")),
+                **errors(400),
+            },
         }
     },
     "/reasoning": {
@@ -655,6 +679,26 @@ COMPONENTS: dict[str, Any] = {
             }
         ),
         "Chart": obj({"decades": array(obj({"decade": INTEGER, "counts": obj({})})), "types": array(obj({}))}),
+        "DefenceExpenditure": obj(
+            {
+                "dataset": STRING,
+                "guideline": NUMBER,
+                "years": array(INTEGER),
+                "observations": array(
+                    obj(
+                        {
+                            "state": STRING,
+                            "year": INTEGER,
+                            "share": NUMBER,
+                            "meetsGuideline": BOOLEAN,
+                            "estimate": BOOLEAN,
+                            "member": BOOLEAN,
+                        },
+                        report=NULLABLE_STRING,
+                    )
+                ),
+            }
+        ),
         "Resource": obj({"iri": STRING, "types": array(obj({})), "facts": array(obj({})), "triples": INTEGER}),
         "Contribution": obj(
             {"id": STRING, "url": STRING, "graph": STRING, "agent": STRING, "time": STRING, "triples": INTEGER},
