@@ -93,6 +93,16 @@ def test_a_members_page_draws_its_points_against_the_guideline(client) -> None:
     assert "Poland over the years" in page and "All members in 2014" in page
 
 
+def test_a_states_page_and_the_charts_page_link_to_the_charts(client) -> None:
+    poland = client.get("/id/state/pol", headers=HTML).get_data(as_text=True)
+    assert 'href="/charts/defence-expenditure?state=pol"' in poland
+    iceland = client.get("/id/state/isl", headers=HTML).get_data(as_text=True)  # no figures
+    japan = client.get("/id/state/jpn", headers=HTML).get_data(as_text=True)  # not in NATO
+    assert "/charts/defence-expenditure" not in iceland and "/charts/defence-expenditure" not in japan
+    charts = client.get("/charts", headers=HTML).get_data(as_text=True)
+    assert 'href="/charts/defence-expenditure"' in charts
+
+
 def test_geometry_puts_the_guideline_between_the_bars_that_meet_it_and_the_others() -> None:
     rows = [
         {"state": "a", "share": 3.0, "meetsGuideline": True, "member": True, "year": 2024},

@@ -123,6 +123,20 @@ def test_state_page_draws_its_network(server: str, page) -> None:  # noqa: F811
     assert page.evaluate("window.allianceldNetwork.cy.nodes('.ego').map((n) => n.id())") == ["jpn"]
 
 
+def test_defence_expenditure_charts_draw_bars_and_points(server: str, page) -> None:  # noqa: F811
+    page.goto(server + "/charts/defence-expenditure?state=pol&year=2023")
+    bars = page.locator("svg#chart rect.bar")
+    assert bars.count() == 30  # the Allies with armed forces in NATO's March 2024 report
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(bars.count())]
+    assert widths == sorted(widths, reverse=True) and widths[-1] > 0
+    guideline = page.locator("svg#chart line.guideline").bounding_box()
+    # Denmark's 2.00 ends at the guideline; Norway's 1.80 (below it) ends short of it
+    denmark = page.locator('svg#chart rect.bar[data-state="dnk"]').bounding_box()
+    norway = page.locator('svg#chart rect.bar[data-state="nor"]').bounding_box()
+    assert abs(denmark["x"] + denmark["width"] - guideline["x"]) < 2 and norway["x"] + norway["width"] < guideline["x"]
+    assert page.locator("svg#series circle.point").count() == 3
+
+
 def test_charts_page_draws_one_bar_per_decade_and_type(server: str, page) -> None:  # noqa: F811
     data = _json(server, "/charts/data")
     page.goto(server + "/charts")
@@ -147,6 +161,7 @@ def test_no_page_breaks_the_content_security_policy(server: str, page) -> None: 
         ("/id/alliance/nato", ".vis-item"),
         ("/network", "#network[data-rendered]"),
         ("/charts", "svg#chart rect.bar"),
+        ("/charts/defence-expenditure?state=pol", "svg#series circle.point"),
         ("/", "body"),
     ]:
         page.goto(server + path)

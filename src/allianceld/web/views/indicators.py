@@ -8,10 +8,10 @@ import math
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from allianceld.browse import indicators
-from allianceld.browse.describe import labels
+from allianceld.browse.describe import labels, local_path
 from allianceld.errors import BadRequest
 from allianceld.vocab import ALD
 from allianceld.web.services import get_kb
@@ -164,6 +164,22 @@ def defence_expenditure() -> Response:
         json_url="/charts/defence-expenditure/data?" + urlencode({k: v for k, v in (("year", year),) if v}),
     )
     return _vary(Response(page))
+
+
+def _states_with_figures() -> set[str]:
+    """The pages (``/id/state/<slug>``) of the states the data set has figures for, read once per
+    version of the store."""
+    kb = get_kb()
+    cache: dict[str, Any] = current_app.extensions.setdefault("allianceld.indicator-states", {})
+    if cache.get("version") != kb.version:  # read again after a write (version bumped)
+        cache.update(version=kb.version, pages={local_path(o.state) for o in indicators.observations(kb)})
+    return cache["pages"]
+
+
+@bp.app_context_processor
+def _templates() -> dict[str, Any]:
+    """Lets a state's page ask whether the charts have figures for it."""
+    return {"has_defence_expenditure": lambda page: page in _states_with_figures()}
 
 
 __all__ = ["bp", "series_points", "year_bars"]
