@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from allianceld.cli import main
 from allianceld.config import Settings
-from allianceld.errors import Forbidden
+from allianceld.errors import BadRequest, Forbidden
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.vocab import ONTOLOGY_GRAPH, RULE_GRAPH_BASE, data_graph_iri
@@ -150,3 +150,19 @@ def test_an_empty_rule_graph_is_not_listed_on_any_store(kb: KnowledgeBase) -> No
         ],
     )
     assert kb.graphs() == ["http://g/1", used]
+
+
+def test_a_literal_virtuoso_cannot_store_is_refused_before_anything_is_written(virtuoso: KnowledgeBase) -> None:
+    """Virtuoso commits each operation of an update by itself: an xsd:duration (which it cannot store)
+    in the second graph of a write failed the write after the first graph was already replaced. Such
+    a literal is now refused before anything is sent, naming it, and the store is as it was."""
+    a, p = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p")
+    virtuoso.replace_graphs({"http://g/1": [ox.Triple(a, p, ox.Literal("kept"))]})
+    before = virtuoso.dump()
+    duration = ox.Literal("P1Y", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#duration"))
+    with pytest.raises(BadRequest, match="cannot store an xsd:duration"):
+        virtuoso.replace_graphs({"http://g/1": [], "http://g/2": [ox.Triple(a, p, duration)]})
+    ill_typed = ox.Literal("many", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    with pytest.raises(BadRequest, match="'many' is not a valid xsd:integer"):
+        virtuoso.write({"http://g/1": []}, add={"http://g/3": [ox.Triple(a, p, ill_typed)]})
+    assert virtuoso.dump() == before

@@ -4,9 +4,41 @@ header) once. The differences are listed for operators in docs/operations.md ("V
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DOUBLE = re.compile(r"(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN)")
+_INTEGERS = (
+    "integer nonPositiveInteger negativeInteger long int short byte nonNegativeInteger unsignedLong unsignedInt "
+    "unsignedShort unsignedByte positiveInteger"
+).split()
+#: the lexical forms of the datatypes Virtuoso converts to numbers or truth values when it stores them
+_LEXICAL: dict[str, re.Pattern[str]] = {
+    **{XSD + name: _INTEGER for name in _INTEGERS},
+    XSD + "decimal": _DECIMAL,
+    XSD + "double": _DOUBLE,
+    XSD + "float": _DOUBLE,
+    XSD + "boolean": re.compile(r"true|false|1|0"),
+}
+
+
+def _virtuoso_refuses(literal: ox.Literal) -> str | None:
+    """Why Virtuoso 7 cannot store ``literal`` (it fails the whole request, see :class:`Dialect`)."""
+    datatype = literal.datatype.value
+    if datatype in (XSD + "duration", XSD + "yearMonthDuration"):
+        return f"Virtuoso cannot store an xsd:{datatype[len(XSD) :]} value"
+    pattern = _LEXICAL.get(datatype)
+    if pattern is not None and not pattern.fullmatch(literal.value):
+        return f"{literal.value!r} is not a valid xsd:{datatype[len(XSD) :]}, which Virtuoso refuses to store"
+    return None
 
 
 @dataclass(frozen=True)
@@ -15,10 +47,15 @@ class Dialect:
 
     ``system_graphs``: IRI prefixes of the graphs the store keeps for itself (its configuration,
     its own vocabularies). They are not allianceld's: they are never listed among its graphs, and
-    allianceld refuses to write them (dropping one can break the store)."""
+    allianceld refuses to write them (dropping one can break the store).
+
+    ``refuses``: why the store would fail on a literal, or None. A store that commits each
+    operation of an update by itself (Virtuoso) leaves the operations before a failing one
+    written, so what it would fail on is refused before anything is sent (:meth:`check_literals`)."""
 
     name: str
     system_graphs: tuple[str, ...] = ()
+    refuses: Callable[[ox.Literal], str | None] = field(default=lambda literal: None, compare=False)
 
     def is_system_graph(self, iri: str) -> bool:
         """Whether ``iri`` names one of the store's own graphs.
@@ -30,6 +67,23 @@ class Dialect:
         """
         return iri.startswith(self.system_graphs) if self.system_graphs else False
 
+    def check_literals(self, triples: Iterable[ox.Triple]) -> None:
+        """ValueError naming the first literal of ``triples`` this store cannot store.
+
+        >>> duration = ox.Literal("P1Y", datatype=ox.NamedNode(XSD + "duration"))
+        >>> bad = ox.Triple(ox.NamedNode("http://a"), ox.NamedNode("http://p"), duration)
+        >>> VIRTUOSO.check_literals([bad])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: <http://a> <http://p> "P1Y"^^<...#duration>: Virtuoso cannot store an xsd:duration value
+        >>> STANDARD.check_literals([bad])
+        """
+        for triple in triples:
+            if isinstance(triple.object, ox.Literal):
+                reason = self.refuses(triple.object)
+                if reason:
+                    raise ValueError(f"{triple}: {reason}")
+
 
 STANDARD = Dialect("standard")
 
@@ -37,6 +91,7 @@ STANDARD = Dialect("standard")
 #: service description are graphs of its quad store, present in every new database
 VIRTUOSO = Dialect(
     "virtuoso",
+    refuses=_virtuoso_refuses,
     system_graphs=(
         "http://www.openlinksw.com/schemas/",
         "http://www.w3.org/ns/ldp#",

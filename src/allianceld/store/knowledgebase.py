@@ -12,7 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
-from allianceld.errors import Forbidden, WriteOutcomeUnknown
+from allianceld.errors import BadRequest, Forbidden, WriteOutcomeUnknown
 from allianceld.rdf import formats
 from allianceld.store import values_binding
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
@@ -238,12 +238,20 @@ class KnowledgeBase:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
         (which see the writes before them). Either all of it is written or none. A graph that is
-        the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`."""
+        the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`; a
+        literal the remote store cannot store, before anything is sent: :class:`BadRequest`."""
         if isinstance(self.backend, SparqlBackend):
             dialect = self.backend.dialect
             for iri in (*replace, *(remove or {}), *(add or {})):
                 if dialect.is_system_graph(iri):
                     raise Forbidden(f"<{iri}> is one of the {dialect.name} store's own graphs, not allianceld's")
+            replace = {iri: list(triples) for iri, triples in replace.items()}
+            add = {iri: list(triples) for iri, triples in (add or {}).items()}
+            for triples in (*replace.values(), *add.values()):
+                try:
+                    dialect.check_literals(triples)
+                except ValueError as exc:  # before anything is sent: the store may not undo a part
+                    raise BadRequest(f"the store cannot take this write: {exc}") from None
         parts, emptied = self._replacing(replace)
         for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
