@@ -8,6 +8,7 @@ import re
 import pytest
 
 from allianceld.web.views.indicators import series_points, year_bars
+from conftest import ROOT
 
 JSON = {"Accept": "application/json"}
 HTML = {"Accept": "text/html"}
@@ -101,6 +102,15 @@ def test_a_states_page_and_the_charts_page_link_to_the_charts(client) -> None:
     assert "/charts/defence-expenditure" not in iceland and "/charts/defence-expenditure" not in japan
     charts = client.get("/charts", headers=HTML).get_data(as_text=True)
     assert 'href="/charts/defence-expenditure"' in charts
+
+
+def test_documented_output_is_what_the_service_answers(client) -> None:
+    from docs.test_readme import _output_after
+
+    http_api = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
+    shown = _output_after("/charts/defence-expenditure/data?state=deu", http_api).strip()
+    rows = client.get(DATA + "?state=deu").get_json()["observations"]
+    assert shown == str([(o["year"], o["share"]) for o in rows])
 
 
 def test_geometry_puts_the_guideline_between_the_bars_that_meet_it_and_the_others() -> None:
