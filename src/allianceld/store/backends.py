@@ -184,7 +184,8 @@ class SparqlBackend:
     """Any SPARQL 1.1 Query + Update endpoint, over the SPARQL 1.1 Protocol.
 
     Updates are sent as one request, which stores that implement SPARQL Update transactionally
-    (Oxigraph, GraphDB, Virtuoso, Fuseki/TDB2) apply all or nothing.
+    (Oxigraph, GraphDB, Fuseki/TDB2) apply all or nothing; Virtuoso commits each operation by itself
+    (:mod:`allianceld.store.dialects`).
     """
 
     def __init__(
