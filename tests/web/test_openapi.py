@@ -37,6 +37,7 @@ WRITES = {
     ("DELETE", "/contributions/{contribution_id}"),
     ("POST", "/admin/backup"),
     ("POST", "/import/{kind}"),
+    ("GET", "/writes/{key}"),  # not a write, but it takes a token as they do
 }
 # a parameter naming a resource of the store (region, alliance, the triple to explain) is refused
 # with 400 when the store has no such resource: schema-valid, yet rightly refused

@@ -431,6 +431,28 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "/writes/{key}": {
+        "get": {
+            "summary": "Whether the write with this Idempotency-Key landed: its record (200), or 404 write-not-landed "
+            "with its state (in-flight, unknown, not-landed). Every write takes an Idempotency-Key header; a write "
+            "whose outcome the remote store did not tell in time is answered 202 write-outcome-unknown.",
+            "security": WRITE,
+            "parameters": [path("key", "The write's Idempotency-Key.", r"^[A-Za-z0-9._~:=+-]{1,200}$")],
+            "responses": {
+                "200": answer(
+                    "The write landed.",
+                    JSON,
+                    schema=obj(
+                        {"key": STRING, "state": STRING, "at": STRING, "status": INTEGER, "request": STRING},
+                        agent=NULLABLE_STRING,
+                        location=NULLABLE_STRING,
+                        contribution=NULLABLE_STRING,
+                    ),
+                ),
+                **errors(400, 401, 403, 404),
+            },
+        }
+    },
     "/admin/backup": {
         "post": {
             "summary": "Back up the store (admin), in the server, between two writes, into a new directory "
