@@ -106,7 +106,8 @@ def upkeep_row(size: int, settings: Settings, write_policy: WritePolicy, work: P
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH)) for t in inferred_triples)
     kb.version += 1
     start = time.perf_counter()
-    kb.write({}, then=materialise.rule_updates(kb, write_policy.rules, kb.knowledge_graphs(), None))
+    updates = materialise.rule_updates(kb, write_policy.rules, kb.knowledge_graphs(), None, inferred=inferred_triples)
+    kb.write(updates.graphs, then=updates.ops, keep=updates.graphs)
     rules_full = time.perf_counter() - start
     store.optimize()
     gc.collect()
@@ -123,7 +124,7 @@ def upkeep_row(size: int, settings: Settings, write_policy: WritePolicy, work: P
         rl.append(time.perf_counter() - start)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
         start = time.perf_counter()
-        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, {graph: data})
+        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, {graph: data}).ops
         plan.append(time.perf_counter() - start)
         start = time.perf_counter()
         kb.write({graph: data}, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)

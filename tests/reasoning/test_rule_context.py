@@ -195,7 +195,7 @@ def test_a_write_updates_the_rule_graphs_with_data_operations_only(
         kb = load_shipped(KnowledgeBase(), settings, write_policy)
         change = materialise.maintain(kb, written)
         knowledge = sorted({*kb.knowledge_graphs(), graph})
-        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, given)
+        ops = materialise.rule_updates(kb, write_policy.rules, knowledge, change, given).ops
         assert ops
         looked_up = all(op.startswith(("DELETE DATA", "INSERT DATA")) for op in ops)
         assert looked_up == (given is not None), ops
@@ -215,7 +215,7 @@ def test_a_rule_that_cannot_be_followed_falls_back_to_the_sparql_update(
     written = {graph: contribution()}
     change = materialise.maintain(kb, written)
     monkeypatch.setattr(domain_rule_scope, "shape_of", lambda query: (_ for _ in ()).throw(Unsupported("test")))
-    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written).ops
     assert any("WHERE" in op for op in ops)
     kb.write(written, remove={INFERRED_GRAPH: change.removed}, add={INFERRED_GRAPH: change.added}, then=ops)
     jpn, ind = ox.NamedNode(ID + "state/jpn"), ox.NamedNode(ID + "state/ind")
@@ -237,7 +237,7 @@ def test_a_rule_that_derives_nothing_keeps_its_graph_and_is_then_followed(
     graph = data_graph_iri("test-pact")
     written = {graph: contribution()[:3]}
     change = materialise.maintain(kb, written)
-    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written)
+    ops = materialise.rule_updates(kb, write_policy.rules, sorted({*kb.knowledge_graphs(), graph}), change, written).ops
     assert not any(f"DROP SILENT GRAPH <{dissolved.graph}>" in op for op in ops)
 
 

@@ -119,11 +119,11 @@ def migrate(
         found.dropped = [g for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE) and g not in current]
         drops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in found.dropped]
         inferred_triples = formats.from_rdflib(inferred)
-        rule_ops = materialise.rule_updates(  # every rule in full
+        updates = materialise.rule_updates(  # every rule in full
             kb, write_policy.rules, knowledge, None, {ONTOLOGY_GRAPH: ontology, **reloaded}, inferred=inferred_triples
         )
-        replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: inferred_triples, **reloaded, **records}
-        kb.write(replace, then=[*drops, *rule_ops])
+        replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: inferred_triples, **reloaded, **records, **updates.graphs}
+        kb.write(replace, then=[*drops, *updates.ops], keep=updates.graphs)
         found.inferred, found.rules, found.written = len(inferred), sorted(current), True
     found.seconds = time.perf_counter() - start
     return found

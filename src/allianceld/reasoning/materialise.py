@@ -24,7 +24,6 @@ from allianceld.reasoning import domain_rules as rules
 from allianceld.reasoning.domain_rules import DomainRule
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import EmbeddedBackend
-from allianceld.store.knowledgebase import data_operation
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
@@ -254,8 +253,8 @@ def materialise(kb: KnowledgeBase, domain_rules: Sequence[DomainRule] = ()) -> M
     start = time.perf_counter()
     inferred, name = inferred_graph(kb.rdflib_graph(kb.knowledge_graphs()), owned=True)
     triples = formats.from_rdflib(inferred)
-    ops = rule_updates(kb, domain_rules, kb.knowledge_graphs(), None, inferred=triples)
-    kb.write({INFERRED_GRAPH: triples}, then=ops)
+    updates = rule_updates(kb, domain_rules, kb.knowledge_graphs(), None, inferred=triples)
+    kb.write({INFERRED_GRAPH: triples, **updates.graphs}, then=updates.ops, keep=updates.graphs)
     return Materialisation(reasoner=name, inferred=len(inferred), seconds=time.perf_counter() - start)
 
 
@@ -341,7 +340,7 @@ def rule_updates(
     written: Mapping[str, Iterable[ox.Triple]] | None = None,
     *,
     inferred: Iterable[ox.Triple] | None = None,
-) -> list[str]:
+) -> RuleWrites:
     """The SPARQL Update operations that bring the domain rules' graphs up to date after a write
     whose asserted graphs will be ``knowledge``: each rule recomputed in full when the OWL 2 RL
     inferences were (``change`` is None) or its graph does not exist yet, otherwise for the focus
@@ -360,8 +359,9 @@ def rule_updates(
     On the embedded store, when a rule is to be recomputed in full and the inferred graph after the
     write is known (``change``, or ``inferred``: its whole new content when the OWL 2 RL inferences
     were recomputed), every rule is computed on an in-memory copy of what the rules read
-    (:func:`_in_memory`) and the operations only delete and insert the changed outputs: a rule
-    that names every graph it reads was 8-17 times slower than the same query over one graph."""
+    (:func:`_in_memory`) and given as its graph's new content (``graphs``), which the write
+    replaces: a rule that names every graph it reads was 8-17 times slower than the same query over
+    one graph."""
     ops: list[str] = []
     using = [*knowledge, INFERRED_GRAPH]
     triples = (
@@ -372,7 +372,7 @@ def rule_updates(
             not kb.has_graph(rule.graph) or len(_read_by(rule, triples)) > FOCUSED_RULE_LIMIT for rule in domain_rules
         )
         if full:
-            return _in_memory(kb, domain_rules, knowledge, written or {}, change, inferred)
+            return RuleWrites(graphs=_in_memory(kb, domain_rules, knowledge, written or {}, change, inferred))
     overlay = _overlay(kb, using, written, change)
     for rule in domain_rules:
         changed = sorted(_read_by(rule, triples), key=str) if change is not None else []
@@ -394,7 +394,7 @@ def rule_updates(
         using = [*using, rule.graph]
         if overlay is not None:
             overlay.add_graph(rule.graph)
-    return ops
+    return RuleWrites(ops=ops)
 
 
 def _in_memory(
@@ -404,12 +404,11 @@ def _in_memory(
     written: Mapping[str, Iterable[ox.Triple]],
     change: rl_engine.InferenceChange | None,
     inferred: Iterable[ox.Triple] | None,
-) -> list[str]:
-    """Every rule recomputed in full, in order, on an in-memory store whose default graph holds
-    what the rules read after the write: the graphs ``knowledge`` (their ``written`` content, else
-    the stored one), the inferred graph (``inferred``, else the stored one changed by ``change``)
-    and the graphs of the rules before. The operations create each rule's graph (kept even when
-    empty, as :func:`rules.full_update` does) and delete and insert the outputs that change."""
+) -> dict[str, list[ox.Triple]]:
+    """Every rule's graph recomputed in full, in order, on an in-memory store whose default graph
+    holds what the rules read after the write: the graphs ``knowledge`` (their ``written`` content,
+    else the stored one), the inferred graph (``inferred``, else the stored one changed by
+    ``change``) and the graphs of the rules before."""
     default = ox.DefaultGraph()
     mem = ox.Store()
 
@@ -424,21 +423,23 @@ def _in_memory(
         assert change is not None
         add(t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed)
         add(change.added)
-    ops: list[str] = []
+    graphs: dict[str, list[ox.Triple]] = {}
     for rule in domain_rules:
         derived = {t for t in mem.query(rules.full_query(rule)) if isinstance(t, ox.Triple)}
-        stored = set(kb.triples(rule.graph))
-        ops.append(f"CREATE SILENT GRAPH {ox.NamedNode(rule.graph)}")
-        ops.extend(
-            op
-            for op in (
-                data_operation("DELETE", rule.graph, stored - derived),
-                data_operation("INSERT", rule.graph, derived - stored),
-            )
-            if op
-        )
+        graphs[rule.graph] = list(derived)
         add(derived)
-    return ops
+    return graphs
+
+
+@dataclass
+class RuleWrites:
+    """What brings the domain rules' graphs up to date after a write: SPARQL Update operations to
+    run after the write's own (``ops``), and graphs whose whole new content is known (``graphs``:
+    written with the write, and kept even when empty, so that the next write knows the rule was
+    computed and follows it for the nodes it affects)."""
+
+    ops: list[str] = field(default_factory=list)
+    graphs: dict[str, list[ox.Triple]] = field(default_factory=dict)
 
 
 def _overlay(

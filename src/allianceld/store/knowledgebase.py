@@ -14,7 +14,7 @@ import rdflib
 
 from allianceld.errors import BadRequest, Forbidden, WriteOutcomeUnknown
 from allianceld.rdf import formats
-from allianceld.store import values_binding
+from allianceld.store import bulk_write, values_binding
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
@@ -77,6 +77,8 @@ class KnowledgeBase:
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         self.backend: Backend = backend or EmbeddedBackend(self.path, read_only=read_only)
+        if isinstance(self.backend, EmbeddedBackend) and self.path is not None and not read_only:
+            bulk_write.recover(self.backend.store, self.path)  # a bulk write cut short is undone
         self.write_lock = threading.RLock()  # held by a whole validate-then-commit write
         self._commit = threading.Lock()  # held while the store changes (a write's update, a snapshot)
         self.version = 0  # bumped on every write; caches key on it
@@ -234,10 +236,13 @@ class KnowledgeBase:
         remove: Mapping[str, Iterable[ox.Triple]] | None = None,
         add: Mapping[str, Iterable[ox.Triple]] | None = None,
         then: Iterable[str] = (),
+        keep: Iterable[str] = (),
     ) -> None:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
-        (which see the writes before them). Either all of it is written or none. A graph that is
+        (which see the writes before them); the graphs ``keep`` exist afterwards, even empty.
+        Either all of it is written or none. On an on-disk embedded store a large write that only
+        adds is bulk-loaded, all or nothing by a journal (:mod:`allianceld.store.bulk_write`). A graph that is
         the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`; a
         literal the remote store cannot store, before anything is sent: :class:`BadRequest`."""
         if isinstance(self.backend, SparqlBackend):
@@ -252,6 +257,9 @@ class KnowledgeBase:
                     dialect.check_literals(triples)
                 except ValueError as exc:  # before anything is sent: the store may not undo a part
                     raise BadRequest(f"the store cannot take this write: {exc}") from None
+        then, keep = list(then), list(keep)
+        if not then and self._bulk_written(replace, remove or {}, add or {}, keep):
+            return
         parts, emptied = self._replacing(replace)
         for keyword, changes in (("DELETE", remove or {}), ("INSERT", add or {})):
             for iri, triples in changes.items():
@@ -260,6 +268,7 @@ class KnowledgeBase:
                     parts.append(operation)
         parts.extend(then)
         parts.extend(f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in emptied)
+        parts.extend(f"CREATE SILENT GRAPH {ox.NamedNode(iri)}" for iri in keep)
         if not parts:
             return
         update = " ;\n".join(parts)
@@ -282,6 +291,47 @@ class KnowledgeBase:
             repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are
             for listener in self._listeners:
                 listener(self.version, update if repeatable else None)
+
+    def _bulk_written(
+        self,
+        replace: Mapping[str, Iterable[ox.Triple]],
+        remove: Mapping[str, Iterable[ox.Triple]],
+        add: Mapping[str, Iterable[ox.Triple]],
+        keep: list[str],
+    ) -> bool:
+        """Write by :func:`bulk_write.add` when this is a large write to an on-disk embedded store
+        that only adds quads (True: written); False, writing nothing, otherwise."""
+        backend = self.backend
+        if not isinstance(backend, EmbeddedBackend) or self.path is None or self.read_only:
+            return False
+        added = {g: ts for g, ts in ((g, list(ts)) for g, ts in add.items()) if ts}
+        changes = {**added, **{g: list(ts) for g, ts in replace.items()}}
+        if any(list(ts) for ts in remove.values()) or set(added) & set(replace):
+            return False
+        if sum(len(ts) for ts in changes.values()) < bulk_write.BULK_QUADS:
+            return False
+        quads: list[ox.Quad] = []
+        for iri, triples in changes.items():
+            node = ox.NamedNode(iri)
+            present = backend.has_graph(iri)
+            stored = {q.triple for q in backend.quads(iri)} if present else set()
+            new = set(triples)
+            if iri in replace and (stored - new or (present and not new)):
+                return False  # something to remove
+            quads += [ox.Quad(t.subject, t.predicate, t.object, node) for t in new if t not in stored]
+        if not bulk_write.eligible(quads):
+            return False
+        with self.write_lock, self._commit:
+            bulk_write.add(backend.store, self.path, quads)
+            for iri in keep:
+                backend.store.add_graph(ox.NamedNode(iri))
+            self.version += 1
+            if self._ontology is not None and not _names_ontology(list(changes), []):
+                self._ontology = (self.version, self._ontology[1])
+            self._graphs = None
+            for listener in self._listeners:
+                listener(self.version, None)  # no update to replay: copies load the store again
+        return True
 
     def _replacing(self, replace: Mapping[str, Iterable[ox.Triple]]) -> tuple[list[str], list[str]]:
         """The operations that give each graph of ``replace`` its new content, and the graphs

@@ -165,7 +165,7 @@ def _commit(
     if write_policy.dl_checks and not force:  # HermiT (another process) runs while the write is reasoned over
         dl_verdict = _beside(dl_check.check_write, kb, None, graphs, graphs, worker=write_policy.hermit)
     try:
-        writes, change, done, after = _reasoned(
+        writes, change, done, rules = _reasoned(
             kb, write_policy, graphs, provenance, incoming, triples, large, reason, force
         )
     except Inconsistent:
@@ -175,7 +175,11 @@ def _commit(
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
     kb.write(
-        writes, remove={INFERRED_GRAPH: removed}, add={INFERRED_GRAPH: added, WRITE_RECORDS_GRAPH: records}, then=after
+        {**writes, **rules.graphs},
+        remove={INFERRED_GRAPH: removed},
+        add={INFERRED_GRAPH: added, WRITE_RECORDS_GRAPH: records},
+        then=rules.ops,
+        keep=rules.graphs,
     )
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
@@ -205,13 +209,13 @@ def _reasoned(
     large: bool,
     reason: bool,
     force: bool,
-) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, list[str]]:
+) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, materialise.RuleWrites]:
     """What the write's transaction writes: the graphs and provenance records, the OWL 2 RL change
-    (None when recomputed in full, then in the graphs), how it was reasoned, the rules' updates."""
+    (None when recomputed in full, then in the graphs), how it was reasoned, the rules' writes."""
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
-    after: list[str] = []
+    after = materialise.RuleWrites()
     if reason:
         start = time.perf_counter()
         try:

@@ -1,0 +1,124 @@
+"""Large writes that only add are bulk-loaded, and stay all or nothing through a rollback journal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld.config import Settings
+from allianceld.store import KnowledgeBase, bulk_write
+from allianceld.write import gate
+from allianceld.write.write_policy import WritePolicy
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate
+
+GRAPH = "http://example.org/graph/bulk"
+
+
+def triples(n: int, tag: str = "x") -> list[ox.Triple]:
+    p = ox.NamedNode("http://example.org/p")
+    return [ox.Triple(ox.NamedNode(f"http://example.org/{tag}/{i}"), p, ox.Literal(str(i))) for i in range(n)]
+
+
+def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
+    tmp_path: Path, settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 20k-triple load through the gate, with its inferences and rules, by the bulk path; the
+    same load with the bulk path off leaves the same store."""
+    data = generate(20_000, seed=0)
+    dumps = {}
+    for bulk in (True, False):
+        if not bulk:
+            monkeypatch.setattr(bulk_write, "BULK_QUADS", 10**9)
+        loaded: list[int] = []
+        monkeypatch.setattr(bulk_write, "add", _counting(bulk_write.add, loaded))
+        kb = KnowledgeBase(tmp_path / f"store-{bulk}")
+        gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+        before = len(loaded)
+        gate.commit(kb, write_policy, [gate.Source(GRAPH, data, "generated")])
+        assert (len(loaded) - before == 1) is bulk
+        assert not bulk_write.journal_path(tmp_path / f"store-{bulk}").exists()
+        quads = [q for q in ox.parse(kb.dump(), format=ox.RdfFormat.N_QUADS) if "/provenance/" not in str(q)]
+        blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
+        dumps[bulk] = (set(quads) - set(blank), len(blank))  # the ontology's blank nodes differ from load to load
+        kb.close()
+    assert dumps[True] == dumps[False]
+
+
+def _counting(real: Callable[..., None], calls: list[int]) -> Callable[..., None]:
+    def add(*args: object) -> None:
+        calls.append(1)
+        real(*args)
+
+    return add
+
+
+def test_a_write_that_removes_anything_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.replace_graphs({GRAPH: triples(25_000)})  # new: bulk-loaded
+    monkeypatch.setattr(bulk_write, "add", lambda *a: pytest.fail("bulk-loaded a write that removes"))
+    kb.replace_graphs({GRAPH: triples(25_000)[1:] + triples(25_000, "y")})  # one triple goes
+    assert kb.count(GRAPH) == 49_999
+    kb.close()
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    import pyoxigraph as ox
+    from allianceld.store import KnowledgeBase
+
+    class HalfLoaded:
+        # the store, except that the bulk loader loads half the quads, says so and waits for the kill
+        def __init__(self, store):
+            self.store = store
+        def __getattr__(self, name):
+            return getattr(self.store, name)
+        def bulk_extend(self, quads):
+            quads = list(quads)
+            self.store.bulk_extend(quads[: len(quads) // 2])
+            self.store.flush()
+            print("HALF", flush=True)
+            sys.stdin.read()  # until killed
+
+    kb = KnowledgeBase(Path(sys.argv[1]))
+    kb.backend.store = HalfLoaded(kb.backend.store)
+    p = ox.NamedNode("http://example.org/p")
+    new = [ox.Triple(ox.NamedNode(f"http://example.org/x/{i}"), p, ox.Literal(str(i))) for i in range(25_000)]
+    kb.write({"http://example.org/graph/bulk": new}, add={"http://example.org/graph/other": new[:5]})
+    """
+)
+
+
+def test_a_bulk_load_killed_half_way_leaves_nothing_once_the_store_is_opened(tmp_path: Path) -> None:
+    """The kill lands after half the quads are in the store (the loader says so, then waits);
+    opening the store again rolls the journal back: the store is as before the write."""
+    path = tmp_path / "store"
+    kb = KnowledgeBase(path)
+    kb.replace_graphs({"http://example.org/graph/before": triples(10)})
+    before = kb.dump()
+    kb.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "HALF"
+    proc.kill()
+    proc.wait()
+    assert bulk_write.journal_path(path).exists()
+    store = ox.Store.read_only(str(path))
+    assert 0 < len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)))) < 25_000
+    del store
+    kb = KnowledgeBase(path)
+    assert kb.dump() == before
+    assert not bulk_write.journal_path(path).exists()
+    kb.close()
