@@ -33,6 +33,7 @@ LAYERS = {
 # Imports between different parts of one layer that are allowed, each with the reason.
 SIBLINGS = {
     ("cli", "web"): "`allianceld serve` starts the web application",
+    ("operations", "importers"): "operations.file_writes runs `allianceld import` and POST /import",
 }
 # The bottom layer's modules are the shared base: they may import one another.
 BASE = 6
