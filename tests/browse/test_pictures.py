@@ -206,9 +206,11 @@ def test_documented_network_output_is_what_the_service_answers(client) -> None:
 
     http_api = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
 
-    shown = _output_after("/network.json?date=1990-01-01", http_api).strip()
+    shown = _output_after("/network.json?date=1990-01-01' |", http_api).strip()
     data = client.get("/network.json?date=1990-01-01").get_json()
     assert shown == f"{len(data['nodes'])} states, {len(data['edges'])} links"
+    paged = _output_after("/network.json?date=1990-01-01&limit=100'", http_api).strip()
+    assert paged == str(client.get("/network.json?date=1990-01-01&limit=100").get_json()["links"])
 
 
 def test_a_write_shows_in_the_network_and_its_range(site) -> None:
