@@ -12,6 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from allianceld.browse import alliance_record
 from allianceld.browse.describe import labels, local_path, memberships
 from allianceld.browse.listings import OBLIGATIONS, date_term, precision_name
 from allianceld.browse.names import name_on, names_on
@@ -152,6 +153,9 @@ def timeline(kb: KnowledgeBase, alliance: str) -> dict[str, Any]:
         },
         "items": items,
         "total": len(items),
+        # its events and exercises, by date (the same items as the page's sections, all of them)
+        "events": alliance_record.events(kb, alliance, limit=None)["items"],
+        "exercises": alliance_record.exercises(kb, alliance, limit=None)["items"],
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from allianceld.browse import describe, listings, ontology_doc
+from allianceld.browse import alliance_record, describe, listings, ontology_doc
 from allianceld.browse import names as state_names
 from allianceld.errors import BadRequest, NotFound
 from allianceld.rdf import formats
@@ -329,6 +329,9 @@ def resource(kind: str, slug: str) -> Response:
     else:
         data = resource_view(kb, found)
         data["formats"] = {name: f"{path}?format={name}" for name in ("ttl", "nt", "jsonld", "rdf", "trig", "json")}
+        if kind == "alliance":  # its events, exercises, claims and indicators, a page of each
+            offsets = {k: _int(f"{k}_offset", 0, 0) for k in ("events", "exercises", "claims")}
+            data.update(alliance_record.record(kb, iri, offsets, path))
         if mime == HTML:
             resp = _vary(Response(render_template("resource.html", v=data, inference=inference)))
         else:
