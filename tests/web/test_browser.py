@@ -87,7 +87,7 @@ def test_nato_page_draws_one_timeline_bar_per_membership(server: str, page) -> N
     page.on("request", record)
     page.goto(server + "/id/alliance/nato")
     page.wait_for_selector("#timeline[data-rendered]", timeout=20000)
-    assert page.locator("#timeline .vis-item.vis-range").count() == expected
+    assert page.locator("#timeline .vis-item.vis-range:not(.event):not(.exercise)").count() == expected
     assert page.locator("#timeline .vis-label", has_text="Sweden").count() == 1  # a row per member, named
     page.remove_listener("request", record)
     assert [u for u in asked if not u.startswith((server, "data:"))] == []  # no CDN

@@ -1,6 +1,8 @@
 // An alliance's memberships as bars from accession to exit (vis-timeline), read from the JSON at
 // #timeline's data-src; a membership still held runs to today. One row per member, named in the
-// column on the left (never inside a bar, where a short membership would cut its name).
+// column on the left (never inside a bar, where a short membership would cut its name). The alliance's
+// events and exercises (data.events, data.exercises) come first, each in a row of its own: a point
+// for one day, a range for several; each item's title gives its label, type and dates.
 (function () {
   "use strict";
   const box = document.getElementById("timeline");
@@ -41,7 +43,37 @@
             " to " + (m.end ? precise(m.end, m.endPrecision) : "today"),
         };
       });
-      const first = dated.reduce((a, m) => (m.start < a ? m.start : a), today);
+      // the events and the exercises, each kind in a row above the members
+      const activities = [
+        { id: "~events", name: "Events", list: data.events || [], className: "event" },
+        { id: "~exercises", name: "Exercises", list: data.exercises || [], className: "exercise" },
+      ].filter((kind) => kind.list.some((x) => x.start));
+      activities.forEach((kind, k) => {
+        groups.push({ id: kind.id, content: text(kind.name), order: k - activities.length });
+        kind.list
+          .filter((x) => x.start)
+          .forEach((x) => {
+            const several = x.end && x.end > x.start;
+            items.push({
+              id: kind.id + items.length,
+              group: kind.id,
+              content: text(""),
+              start: x.start,
+              end: several ? x.end : undefined,
+              type: several ? "range" : "point",
+              className: kind.className,
+              title:
+                (x.label || x.iri) +
+                (x.type && x.type.label ? " (" + x.type.label + ")" : "") +
+                ": " + precise(x.start, x.startPrecision) +
+                (several ? " to " + precise(x.end, x.endPrecision) : ""),
+            });
+          });
+      });
+      const first = [...dated, ...activities.flatMap((kind) => kind.list.filter((x) => x.start))].reduce(
+        (a, m) => (m.start < a ? m.start : a),
+        today,
+      );
       const pad = Math.max(86400000 * 180, (Date.parse(today) - Date.parse(first)) * 0.03);
       const timeline = new vis.Timeline(box, new vis.DataSet(items), new vis.DataSet(groups), {
         stack: false,
