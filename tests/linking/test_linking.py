@@ -307,3 +307,24 @@ def test_acronyms_count_only_when_equal_and_languages_are_kept_apart() -> None:
     assert discovery.score(local, discovery.Entity("http://example.org/b", labels={("en", "asf")}))[1] == 1.0
     assert discovery.score(local, discovery.Entity("http://example.org/c", labels={("de", "force")}))[1] == 0.0
     assert discovery.score(local, discovery.Entity("http://example.org/d", labels={("", "force")}))[1] == 1.0
+
+
+def test_events_and_exercises_are_linked_by_label_and_day(kb: KnowledgeBase, tmp_path: Path) -> None:
+    dump = tmp_path / "wikidata-events.ttl"
+    dump.write_text(
+        """@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+wd:Q999999911 rdfs:label "Malabar 2020"@en ; wdt:P580 "2020-11-03T00:00:00Z"^^xsd:dateTime .
+wd:Q999999912 rdfs:label "NATO Summit in Wales"@en ; wdt:P585 "2014-09-04T00:00:00Z"^^xsd:dateTime .
+wd:Q999999913 rdfs:label "Malabar 2021"@en ; wdt:P580 "2021-08-26T00:00:00Z"^^xsd:dateTime .
+""",
+        encoding="utf-8",
+    )
+    by = {p.local.rsplit("/", 2)[-2] + "/" + p.local.rsplit("/", 1)[1]: p for p in discovery.discover(kb, dump)}
+    malabar, wales = by["activity/malabar-2020"], by["event/nato-wales-summit-2014"]
+    assert malabar.external.endswith("Q999999911") and malabar.date == 1.0 and malabar.label == 1.0
+    assert wales.external.endswith("Q999999912") and wales.date == 1.0
+    # the 2021 edition is not the 2020 one: its day disagrees, and 2020 is taken by the better candidate
+    assert all(p.external != "http://www.wikidata.org/entity/Q999999913" or p.date < 1.0 for p in by.values())

@@ -98,7 +98,7 @@ def test_manifest(client, validate) -> None:
     body = validate(client.get("/reconcile").get_json(), "manifest")
     assert body["versions"] == ["0.2", "1.0-draft"]
     assert body["identifierSpace"] == ID_BASE and body["schemaSpace"] == str(ALD)
-    assert {t["id"] for t in body["defaultTypes"]} == {STATE, ALLIANCE}
+    assert {t["id"] for t in body["defaultTypes"]} == {STATE, ALLIANCE, EVENT, EXERCISE}
     public = client.application.config["SETTINGS"].public_url  # configured, never the Host header
     assert body["view"]["url"] == public + "id/{{id}}"
     assert body["preview"]["url"] == public + "reconcile/preview?id={{id}}"
@@ -493,3 +493,29 @@ def test_view_urls_lead_to_the_linked_data_pages(client) -> None:
             template.replace("{{id}}", best["id"]).removeprefix(client.application.config["SETTINGS"].public_url[:-1])
         )
         assert page.status_code == 200 and best["name"] in page.get_data(as_text=True)
+
+
+EVENT, EXERCISE = str(ALD.AllianceEvent), str(ALD.MilitaryExercise)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "certain"),
+    [
+        ({"query": "NATO Summit in Wales"}, "event/nato-wales-summit-2014", True),
+        ({"query": "Wales Summit"}, "event/nato-wales-summit-2014", False),  # the best, not certain
+        ({"query": "Wales Summit", "type": EVENT}, "event/nato-wales-summit-2014", False),
+        # the first, but Malabar 2022 and 2023 are near: only the day makes it certain
+        ({"query": "Malabar 2020"}, "activity/malabar-2020", False),
+        ({"query": "Malabar 2020", "properties": [{"pid": "startDate", "v": "2020"}]}, "activity/malabar-2020", True),
+        ({"query": "Malabar", "type": "MilitaryExercise", "properties": [{"pid": "startDate", "v": "2020-11-03"}]},
+         "activity/malabar-2020", False),
+    ],
+)  # fmt: skip
+def test_events_and_exercises_reconcile(client, validate, query: dict[str, Any], expected: str, certain: bool) -> None:
+    found = top(client, validate, query)
+    best = found[0]
+    assert best["id"] == expected and (len(found) == 1 or found[1]["score"] < best["score"])
+    assert best["match"] is certain
+    assert best["type"][0]["id"] == (EVENT if expected.startswith("event/") else EXERCISE)
+    typed = top(client, validate, {**query, "type": str(ALD.State)})
+    assert all(c["id"].startswith("state/") for c in typed)  # a type filter keeps them out

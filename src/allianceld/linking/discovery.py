@@ -1,5 +1,5 @@
-"""Link discovery: propose ``owl:sameAs`` links from the knowledge base's states and alliances to the
-entities of an external graph (a Wikidata, DBpedia or GeoNames extract), each with a confidence
+"""Link discovery: propose ``owl:sameAs`` links from the knowledge base's states, alliances, events and
+exercises to the entities of an external graph (a Wikidata, DBpedia or GeoNames extract), each with a confidence
 from the codes, labels and founding dates of both sides, written as a VoID linkset of reified
 statements for a curator to review; accepted links are committed as a contribution through the
 write gate (``allianceld.write.contributions.accept_links``). The scores are described in
@@ -64,7 +64,10 @@ CODE_PREDICATES: dict[str, str] = {
 CODE_KINDS = ("iso2", "iso3", "cow")
 # the kinds of local entity each namespace may describe (GeoNames features are places: states only)
 KINDS: dict[str, frozenset[str]] = {"https://sws.geonames.org/": frozenset({"State"})}
-DATE_PREDICATES = frozenset({WDT + "P571", "http://dbpedia.org/ontology/foundingDate", str(ALD.foundingDate)})
+# the day an entity was founded, or an event or exercise took place (Wikidata's inception, point in time, start time)
+DATE_PREDICATES = frozenset(
+    {WDT + "P571", WDT + "P585", WDT + "P580", "http://dbpedia.org/ontology/foundingDate", str(ALD.foundingDate)}
+)
 
 W_LABEL, W_CODES, W_DATE = 0.4, 0.45, 0.15
 LABEL_FLOOR = 0.5  # a label similarity up to this is noise: it scores 0, and 1 at 1, linearly between
@@ -82,7 +85,7 @@ class Entity:
     labels: set[tuple[str, str]] = field(default_factory=set)  # (language tag or "", normalised label)
     codes: dict[str, set[str]] = field(default_factory=dict)
     dates: set[date] = field(default_factory=set)
-    kind: str = ""  # local entities: State or Alliance
+    kind: str = ""  # local entities: State, Alliance, AllianceEvent or MilitaryExercise
 
 
 @dataclass(frozen=True)
@@ -217,16 +220,17 @@ def read_dump(
 
 _LOCAL = """
 SELECT ?e ?kind ?p ?v (LANG(?v) AS ?lang) WHERE {
-  VALUES ?kind { ald:State ald:Alliance }
+  VALUES ?kind { ald:State ald:Alliance ald:AllianceEvent ald:MilitaryExercise }
   ?e a ?kind .
-  VALUES ?p { rdfs:label skos:altLabel ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate }
+  VALUES ?p { rdfs:label skos:altLabel ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate ald:startDate }
   ?e ?p ?v .
 }
 """
 
 
 def local_entities(kb: KnowledgeBase) -> tuple[dict[str, Entity], dict[str, set[str]]]:
-    """The states and alliances of the knowledge base, and every local resource's
+    """The states, alliances, alliance events and military exercises of the knowledge base (their
+    labels, codes and the day they were founded or took place), and every local resource's
     ``owl:sameAs`` targets (local IRI -> external IRIs)."""
     entities: dict[str, Entity] = {}
     for row in kb.select(_LOCAL):
@@ -237,7 +241,7 @@ def local_entities(kb: KnowledgeBase) -> tuple[dict[str, Entity], dict[str, set[
         elif p in CODE_PREDICATES:
             kind = CODE_PREDICATES[p]
             entity.codes.setdefault(kind, set()).add(_code(kind, v))
-        elif p == str(ALD.foundingDate) and (when := _date(v)) is not None:
+        elif p in (str(ALD.foundingDate), str(ALD.startDate)) and (when := _date(v)) is not None:
             entity.dates.add(when)
     links: dict[str, set[str]] = {}
     for row in kb.select("SELECT ?s ?o WHERE { ?s owl:sameAs ?o FILTER(isIRI(?s) && isIRI(?o)) }", inference=False):
@@ -339,8 +343,8 @@ def discover(
     code_predicates: Mapping[str, str] | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> list[Proposal]:
-    """Propose links from the knowledge base's states and alliances that lack a link into an
-    external entity's namespace to the entities of ``dump``: the best candidate for each, one
+    """Propose links from the knowledge base's states, alliances, events and exercises that lack a
+    link into an external entity's namespace to the entities of ``dump``: the best candidate for each, one
     to one, at least ``min_confidence``, highest confidence first."""
     namespaces = tuple(namespaces)
     external = read_dump(dump, namespaces=namespaces, code_predicates=code_predicates)

@@ -1,6 +1,7 @@
-"""Entity reconciliation over states and alliances: an index of their names (labels in every
-language, alternative labels, acronyms, generated labels) and facts (ISO and COW codes, founding dates, memberships,
-regions, Wikidata ids), built from a KnowledgeBase, with fuzzy scoring by rapidfuzz.
+"""Entity reconciliation over states, alliances, alliance events and military exercises: an index of
+their names (labels in every language, alternative labels, acronyms, generated labels) and facts (ISO and COW
+codes, founding dates, the days of events and exercises, memberships, regions, Wikidata ids), built from a
+KnowledgeBase, with fuzzy scoring by rapidfuzz.
 
 The web layer (``allianceld.web.views.reconcile``) speaks the W3C Entity Reconciliation API over it.
 
@@ -29,7 +30,9 @@ from allianceld.vocab import ALD, ID_BASE, WD
 
 STATE = str(ALD.State)
 ALLIANCE = str(ALD.Alliance)
-TYPE_NAMES = {STATE: "state", ALLIANCE: "alliance"}
+EVENT = str(ALD.AllianceEvent)
+EXERCISE = str(ALD.MilitaryExercise)
+TYPE_NAMES = {STATE: "state", ALLIANCE: "alliance", EVENT: "alliance event", EXERCISE: "military exercise"}
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 100
@@ -60,6 +63,7 @@ PROPERTIES: dict[str, Property] = {
         Property("foundingDate", "founding date", "a year or a date", frozenset({ALLIANCE}), "date"),
         Property("member", "members", "states that are or were members", frozenset({ALLIANCE}), "entity"),
         Property("headquarters", "headquarters", "seat of the alliance", frozenset({ALLIANCE}), "str"),
+        Property("startDate", "date", "the (first) day of an event or exercise", frozenset({EVENT, EXERCISE}), "date"),
         Property(
             "region", "region", "region a state lies in or an alliance covers", frozenset({STATE, ALLIANCE}), "entity"
         ),
@@ -173,6 +177,8 @@ SELECT DISTINCT ?x ?type ?class WHERE {
   { ?x a ?class . FILTER(?class = ald:State) BIND(ald:State AS ?type) }
   UNION
   { ?x a ?class . ?class rdfs:subClassOf* ald:Alliance BIND(ald:Alliance AS ?type) }
+  UNION
+  { VALUES ?class { ald:AllianceEvent ald:MilitaryExercise } ?x a ?class . BIND(?class AS ?type) }
 }
 """
 LABELS = """
@@ -184,8 +190,8 @@ SELECT ?x ?label WHERE { ?x ald:stateName ?n . VALUES ?p { rdfs:label skos:altLa
 """
 FACTS = """
 SELECT ?x ?p ?o WHERE {
-  VALUES ?p { ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate ald:headquarters ald:region
-              owl:sameAs dcterms:description }
+  VALUES ?p { ald:iso3166Alpha2 ald:iso3166Alpha3 ald:cowCode ald:foundingDate ald:startDate ald:headquarters
+              ald:region owl:sameAs dcterms:description }
   ?x ?p ?o .
 }
 """
@@ -508,6 +514,9 @@ def _describe(e: Entity) -> str:
     if e.type == STATE:
         codes = [str(v.value) for pid in ("iso3166Alpha2", "iso3166Alpha3") for v in e.values.get(pid, [])]
         return "state" + (f" ({' / '.join(codes)})" if codes else "")
+    if e.type in (EVENT, EXERCISE):
+        day = e.values.get("startDate")
+        return TYPE_NAMES[e.type] + (f", {day[0].value}" if day else "")
     founded = e.values.get("foundingDate")
     return "alliance" + (f", founded {founded[0].value}" if founded else "")
 

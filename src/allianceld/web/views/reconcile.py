@@ -19,7 +19,6 @@ from markupsafe import escape
 from allianceld import __version__
 from allianceld.errors import BadRequest, NotFound
 from allianceld.linking.reconciliation import (
-    ALLIANCE,
     CURRENT_SETTING,
     PROPERTIES,
     STATE,
@@ -151,7 +150,7 @@ def _base() -> str:
 
 
 def default_types() -> list[dict[str, str]]:
-    return [{"id": STATE, "name": TYPE_NAMES[STATE]}, {"id": ALLIANCE, "name": TYPE_NAMES[ALLIANCE]}]
+    return [{"id": t, "name": name} for t, name in TYPE_NAMES.items()]  # states, alliances, events, exercises
 
 
 def _common_manifest() -> dict[str, Any]:
