@@ -9,49 +9,11 @@ of it (``WHERE { { … } VALUES … }``): the same answers by the standard, on e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import pyoxigraph as ox
 
-_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_STRING = re.compile(
-    r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\""
-    r"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
-)
-_CONSTRUCT_TEMPLATE = re.compile(r"\bCONSTRUCT\s*$", re.IGNORECASE)
-
-
-def top_level_groups(sparql: str) -> list[tuple[int, int]]:
-    """The (start, end) offsets of the groups ``{ … }`` at the top level of ``sparql``: the braces of
-    IRIs, strings and comments do not count.
-
-    >>> q = 'SELECT ?x WHERE { ?x ?p "}" . { ?x ?q <http://a/#x> } } ORDER BY ?x'
-    >>> [q[s : e + 1] for s, e in top_level_groups(q)]
-    ['{ ?x ?p "}" . { ?x ?q <http://a/#x> } }']
-    """
-    groups: list[tuple[int, int]] = []
-    depth, start, i = 0, 0, 0
-    while i < len(sparql):
-        c = sparql[i]
-        found = (_IRI.match(sparql, i) if c == "<" else None) or (_STRING.match(sparql, i) if c in "'\"" else None)
-        if found:
-            i = found.end()
-            continue
-        if c == "#":
-            end = sparql.find("\n", i)
-            i = len(sparql) if end < 0 else end
-            continue
-        if c == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                groups.append((start, i))
-        i += 1
-    return groups
+from allianceld.rdf import sparql_text
 
 
 def with_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
@@ -64,10 +26,9 @@ def with_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | 
     """
     names = list(bindings)
     block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(str(bindings[n]) for n in names)}) }}"
-    groups = top_level_groups(sparql)
-    if groups and _CONSTRUCT_TEMPLATE.search(sparql[: groups[0][0]]):
-        groups = groups[1:]  # CONSTRUCT's template comes before its WHERE clause
-    if not groups:
+    try:
+        start = sparql_text.where_start(sparql)  # just after the WHERE group's brace
+    except ValueError:
         return f"{sparql}\n{block}"
-    start, end = groups[0]
-    return f"{sparql[: start + 1]} {{{sparql[start + 1 : end]}}} {block} {sparql[end:]}"
+    end = next(t.start for t in sparql_text.tokens(sparql) if t.kind == "close" and t.depth == 1 and t.start >= start)
+    return f"{sparql[:start]} {{{sparql[start:end]}}} {block} {sparql[end:]}"
