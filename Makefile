@@ -63,7 +63,7 @@ serve: load
 
 test: install system-deps virtuoso-deps browser-deps
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
