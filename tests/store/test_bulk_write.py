@@ -83,6 +83,8 @@ INTERRUPTED = textwrap.dedent(
             self.store = store
         def __getattr__(self, name):
             return getattr(self.store, name)
+        def __contains__(self, quad):
+            return quad in self.store
         def bulk_extend(self, quads):
             quads = list(quads)
             self.store.bulk_extend(quads[: len(quads) // 2])
