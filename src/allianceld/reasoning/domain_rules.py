@@ -68,16 +68,19 @@ def full_update(rule: DomainRule, using: list[str]) -> str:
         f"DROP SILENT GRAPH {graph} ;\n"
         f"CREATE SILENT GRAPH {graph} ;\n"
         f"INSERT {{ GRAPH {graph} {{\n{rule.template}\n}} }}\n"
-        f"{_using(using)}"
-        f"WHERE {{\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
+        f"{_using(using)}{_every_focus(rule)}"
     )
 
 
 def full_query(rule: DomainRule) -> str:
-    """The CONSTRUCT query of all of ``rule``'s derived triples, read from the default graph (the
-    rule's WHERE group joined into the query's own, as :func:`full_update` does)."""
-    focus = ox.NamedNode(rule.focus_class)
-    return f"CONSTRUCT {{\n{rule.template}\n}}\nWHERE {{\n?this a {focus} .\n{_inside(rule.where)}\n}}"
+    """The CONSTRUCT query of all of ``rule``'s derived triples, read from the default graph."""
+    return f"CONSTRUCT {{\n{rule.template}\n}}\n{_every_focus(rule)}"
+
+
+def _every_focus(rule: DomainRule) -> str:
+    """The WHERE clause of ``rule`` for every node of its focus class, the rule's WHERE group joined
+    into it (:func:`_inside`)."""
+    return f"WHERE {{\n?this a {ox.NamedNode(rule.focus_class)} .\n{_inside(rule.where)}\n}}"
 
 
 def focus_update(rule: DomainRule, using: list[str], foci: list[Focus], changed: list[ox.NamedNode]) -> str:
