@@ -33,6 +33,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from allianceld.reasoning import domain_rules
 from allianceld.reasoning.domain_rules import DomainRule, Focus
 from allianceld.store.knowledgebase import data_operation
+from allianceld.store.remote_lookup import QuadSource
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -45,7 +46,8 @@ class Overlay:
     """The union of some graphs of an on-disk store as a write will leave them: ``replaced``
     graphs get their new triples, and :meth:`change` records triples that leave or join a graph."""
 
-    def __init__(self, store: ox.Store, graphs: Iterable[str], replaced: Mapping[str, Iterable[ox.Triple]]) -> None:
+    def __init__(self, store: QuadSource, graphs: Iterable[str], replaced: Mapping[str, Iterable[ox.Triple]]) -> None:
+        """``store``: pyoxigraph's store, or a remote store's look-ups (:mod:`allianceld.store.remote_lookup`)."""
         self.store = store
         self.graphs: set[str] = set(graphs)
         self.pending: dict[str, set[ox.Triple]] = {g: set(ts) for g, ts in replaced.items()}
@@ -103,6 +105,9 @@ class Overlay:
             patterns = [(node, p, end) for node in nodes if not isinstance(node, ox.Literal)]
         else:
             patterns = [] if isinstance(end, ox.Literal) else [(end, p, node) for node in nodes]
+        prefetch = getattr(self.store, "prefetch", None)
+        if prefetch is not None:  # a remote store: one query for all the nodes
+            prefetch((*pattern, None) for pattern in patterns)
         for pattern in patterns:
             for t in itertools.chain(self._stored_matches(*pattern), self.pending_matches(*pattern)):
                 found.add(t)

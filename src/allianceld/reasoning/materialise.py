@@ -23,7 +23,8 @@ from allianceld.reasoning import domain_rule_scope, hermit, rl_engine, rl_passth
 from allianceld.reasoning import domain_rules as rules
 from allianceld.reasoning.domain_rules import DomainRule
 from allianceld.store import KnowledgeBase
-from allianceld.store.backends import EmbeddedBackend
+from allianceld.store.backends import SparqlBackend
+from allianceld.store.remote_lookup import BlankNodeLookup, QuadSource, quad_source
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
@@ -274,12 +275,11 @@ def ruleset(kb: KnowledgeBase) -> rl_rules.Ruleset:
     return _compiled_triples(kb.ontology())
 
 
-def _vocabulary_outside_ontology(kb: KnowledgeBase, graphs: Iterable[str]) -> str | None:
+def _vocabulary_outside_ontology(source: QuadSource, graphs: Iterable[str]) -> str | None:
     """A graph other than the ontology's that holds axioms (the rules would not know them)."""
-    assert isinstance(kb.backend, EmbeddedBackend)
     wanted = {ox.NamedNode(g) for g in graphs if g != ONTOLOGY_GRAPH}
     for pred in _AXIOM_PREDICATES:
-        for q in kb.backend.store.quads_for_pattern(None, ox.NamedNode(str(pred)), None, None):
+        for q in source.quads_for_pattern(None, ox.NamedNode(str(pred)), None, None):
             if q.graph_name in wanted:
                 return q.graph_name.value
     return None
@@ -307,8 +307,6 @@ def maintain(
     :class:`rl_engine.NeedsFullRecompute` when only a full recomputation can tell, or for a
     ``large`` write (``gate.is_large_write``): the incremental engine's cost follows the write (a
     200k-triple load beside the shipped data: 282 s), a full closure's the store (about 20 s)."""
-    if not isinstance(kb.backend, EmbeddedBackend):
-        raise rl_engine.NeedsFullRecompute("a remote store is reasoned over in full")
     existing = kb.graphs()
     if INFERRED_GRAPH not in existing:
         raise rl_engine.NeedsFullRecompute("no inferred graph yet")
@@ -318,12 +316,16 @@ def maintain(
         written = sum(len(new) for new in graphs.values())
         raise rl_engine.NeedsFullRecompute(f"a large write ({written} triples) is reasoned over in full")
     knowledge = kb.knowledge_graphs()
-    elsewhere = _vocabulary_outside_ontology(kb, knowledge)
+    source = quad_source(kb.backend)  # a remote store's look-ups are memoised for this write
+    elsewhere = _vocabulary_outside_ontology(source, knowledge)
     if elsewhere:
         raise rl_engine.NeedsFullRecompute(f"<{elsewhere}> holds axioms")
     replaced = {g: (kb.triples(g) if g in existing else [], new) for g, new in graphs.items()}
-    view = rl_engine.StoreView(kb.backend.store, set(knowledge) | set(graphs), INFERRED_GRAPH)
-    return rl_engine.maintain(ruleset(kb), view, replaced)
+    view = rl_engine.StoreView(source, set(knowledge) | set(graphs), INFERRED_GRAPH)
+    try:
+        return rl_engine.maintain(ruleset(kb), view, replaced)
+    except BlankNodeLookup as why:
+        raise rl_engine.NeedsFullRecompute(str(why)) from None
 
 
 # A write whose triples a rule reads have more subjects than this recomputes the rule in full:
@@ -356,18 +358,18 @@ def rule_updates(
     clause names (for rdf:type, whose class it names), and its ``ald:affectedBy`` query is given
     their subjects.
 
-    On the embedded store, when a rule is to be recomputed in full and the inferred graph after the
+    When a rule is to be recomputed in full and the inferred graph after the
     write is known (``change``, or ``inferred``: its whole new content when the OWL 2 RL inferences
     were recomputed), every rule is computed on an in-memory copy of what the rules read
     (:func:`_in_memory`) and given as its graph's new content (``graphs``), which the write
     replaces: a rule that names every graph it reads was 8-17 times slower than the same query over
-    one graph."""
+    one graph. On a remote store, a rule the look-ups cannot follow is computed so too."""
     ops: list[str] = []
     using = [*knowledge, INFERRED_GRAPH]
     triples = (
         change.removed | change.added | change.asserted_removed | change.asserted_added if change is not None else set()
     )
-    if isinstance(kb.backend, EmbeddedBackend) and (change is not None or inferred is not None):
+    if change is not None or inferred is not None:
         full = change is None or any(
             not kb.has_graph(rule.graph) or len(_read_by(rule, triples)) > FOCUSED_RULE_LIMIT for rule in domain_rules
         )
@@ -385,8 +387,10 @@ def rule_updates(
             if overlay is not None:
                 try:
                     text = domain_rule_scope.focused_update(overlay, rule, foci, changed)
-                except domain_rule_scope.Unsupported:
+                except (domain_rule_scope.Unsupported, BlankNodeLookup):
                     overlay = None
+            if text is None and isinstance(kb.backend, SparqlBackend):  # no update naming every graph
+                return RuleWrites(graphs=_in_memory(kb, domain_rules, knowledge, written or {}, change, inferred))
             if text is None:
                 text = rules.focus_update(rule, using, foci, changed)
             if text:
@@ -449,11 +453,10 @@ def _overlay(
     change: rl_engine.InferenceChange | None,
 ) -> domain_rule_scope.Overlay | None:
     """The graphs ``using`` as the write will leave them, for following the rules' patterns with
-    look-ups (:mod:`domain_rule_scope`): only on the embedded store, for a write whose graphs are
-    known."""
-    if written is None or change is None or not isinstance(kb.backend, EmbeddedBackend):
+    look-ups (:mod:`domain_rule_scope`), for a write whose graphs are known."""
+    if written is None or change is None:
         return None
-    overlay = domain_rule_scope.Overlay(kb.backend.store, using, written)
+    overlay = domain_rule_scope.Overlay(quad_source(kb.backend), using, written)
     overlay.change(INFERRED_GRAPH, change.removed, change.added)
     return overlay
 

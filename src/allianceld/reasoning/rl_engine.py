@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from allianceld.reasoning.rl_rules import SAME_AS, TYPE, Atom, Rule, Ruleset, Term, is_schema_triple
+from allianceld.store.remote_lookup import QuadSource
 
 Bindings = dict[str, Term]
 Contains = Callable[[ox.Triple], bool]
@@ -199,7 +200,8 @@ class StoreView:
     """The closure as the store holds it, seen through its indexes: asserted triples of the
     knowledge graphs (owl:sameAs identity links left out, as in full reasoning) and the inferred graph."""
 
-    def __init__(self, store: ox.Store, knowledge_graphs: Iterable[str], inferred_graph: str) -> None:
+    def __init__(self, store: QuadSource, knowledge_graphs: Iterable[str], inferred_graph: str) -> None:
+        """``store``: pyoxigraph's store, or a remote store's look-ups (:mod:`allianceld.store.remote_lookup`)."""
         self.store = store
         self.knowledge = {ox.NamedNode(g) for g in knowledge_graphs}
         self.inferred = ox.NamedNode(inferred_graph)
