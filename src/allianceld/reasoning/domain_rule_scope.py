@@ -105,14 +105,18 @@ class Overlay:
             patterns = [(node, p, end) for node in nodes if not isinstance(node, ox.Literal)]
         else:
             patterns = [] if isinstance(end, ox.Literal) else [(end, p, node) for node in nodes]
-        prefetch = getattr(self.store, "prefetch", None)
-        if prefetch is not None:  # a remote store: one query for all the nodes
-            prefetch((*pattern, None) for pattern in patterns)
+        self.prefetch((*pattern, None) for pattern in patterns)
         for pattern in patterns:
             for t in itertools.chain(self._stored_matches(*pattern), self.pending_matches(*pattern)):
                 found.add(t)
                 reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
         return reached
+
+    def prefetch(self, patterns: Iterable[tuple[Term | None, ...]]) -> None:
+        """On a remote store, look ``patterns`` up together (one query), before they are asked one by one."""
+        prefetch = getattr(self.store, "prefetch", None)
+        if prefetch is not None:
+            prefetch(patterns)
 
     def graph_triples(self, graph: str, s: Term | None, o: Term | None) -> set[ox.Triple]:
         """The triples of one graph of the store (not of the write) with this subject and object."""
@@ -504,6 +508,8 @@ def focused_update(overlay: Overlay, rule: DomainRule, foci: Iterable[Focus], ch
     memory.update(domain_rules.focus_update(rule, [_CONTEXT], sorted(units, key=str), []))
     new = {q.triple for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(rule.graph))}
     old: set[ox.Triple] = set()
+    pairs = [unit if isinstance(unit, tuple) else (unit, None) for unit in units]
+    overlay.prefetch((s, None, o, ox.NamedNode(rule.graph)) for s, o in pairs)
     for unit in units:
         s, o = unit if isinstance(unit, tuple) else (unit, None)
         old |= overlay.graph_triples(rule.graph, s, o)

@@ -24,7 +24,7 @@ from allianceld.reasoning import domain_rules as rules
 from allianceld.reasoning.domain_rules import DomainRule
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
-from allianceld.store.remote_lookup import BlankNodeLookup, QuadSource, quad_source
+from allianceld.store.remote_lookup import BlankNodeLookup, QuadSource, RemoteLookup, quad_source
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
@@ -321,6 +321,10 @@ def maintain(
     if elsewhere:
         raise rl_engine.NeedsFullRecompute(f"<{elsewhere}> holds axioms")
     replaced = {g: (kb.triples(g) if g in existing else [], new) for g, new in graphs.items()}
+    if isinstance(source, RemoteLookup):  # what the rules look up first, in one query
+        source.prefetch_subjects(
+            term for old, new in replaced.values() for t in (*old, *new) for term in (t.subject, t.object)
+        )
     view = rl_engine.StoreView(source, set(knowledge) | set(graphs), INFERRED_GRAPH)
     try:
         return rl_engine.maintain(ruleset(kb), view, replaced)

@@ -257,12 +257,20 @@ class SparqlBackend:
         return [
             row["g"].value
             for row in result
-            if isinstance(row["g"], ox.NamedNode) and not dialect.is_system_graph(row["g"].value)
+            if isinstance(row["g"], ox.NamedNode)
+            and not dialect.is_system_graph(row["g"].value)
+            and kind_of(row["g"].value) is not Kind.SERVICE  # the services' write version: theirs alone
         ]
 
     def has_graph(self, graph: str) -> bool:
-        """Whether the store has the named graph with a triple in it (an empty one is not seen)."""
-        return graph in self.named_graphs()
+        """Whether the store has the named graph: even empty where the store keeps empty graphs
+        (``Dialect.empty_graphs``), else only with a triple in it."""
+        if not self.dialect.empty_graphs:
+            return graph in self.named_graphs()
+        body, _ = self._post(
+            self.query_url, {"query": f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ }} }}"}, "application/sparql-results+json"
+        )
+        return bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
 
     def quads(self, graph: str) -> list[ox.Quad]:
         g = ox.NamedNode(graph)

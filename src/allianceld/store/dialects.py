@@ -51,11 +51,15 @@ class Dialect:
 
     ``refuses``: why the store would fail on a literal, or None. A store that commits each
     operation of an update by itself (Virtuoso) leaves the operations before a failing one
-    written, so what it would fail on is refused before anything is sent (:meth:`check_literals`)."""
+    written, so what it would fail on is refused before anything is sent (:meth:`check_literals`).
+
+    ``empty_graphs``: whether ``ASK { GRAPH <g> {} }`` tells a created empty graph from one never
+    created (Oxigraph: yes; Virtuoso answers true for any IRI)."""
 
     name: str
     system_graphs: tuple[str, ...] = ()
     refuses: Callable[[ox.Literal], str | None] = field(default=lambda literal: None, compare=False)
+    empty_graphs: bool = True
 
     def is_system_graph(self, iri: str) -> bool:
         """Whether ``iri`` names one of the store's own graphs.
@@ -92,6 +96,7 @@ STANDARD = Dialect("standard")
 VIRTUOSO = Dialect(
     "virtuoso",
     refuses=_virtuoso_refuses,
+    empty_graphs=False,
     system_graphs=(
         "http://www.openlinksw.com/schemas/",
         "http://www.w3.org/ns/ldp#",

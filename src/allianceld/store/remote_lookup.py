@@ -45,6 +45,7 @@ class RemoteLookup:
         self.backend = backend
         self.queries = 0
         self._memo: dict[Pattern, list[ox.Quad]] = {}
+        self._subjects: dict[Term, list[ox.Quad]] = {}  # every quad of these subjects
 
     def quads_for_pattern(
         self, subject: Term | None, predicate: Term | None, object: Term | None, graph_name: object = None
@@ -52,6 +53,8 @@ class RemoteLookup:
         """The quads matching a pattern (None: any term). Raises :class:`BlankNodeLookup` for a bound
         blank node, and ValueError for the default graph (a remote store's is not allianceld's)."""
         key = _key(subject, predicate, object, graph_name)
+        if subject is not None and subject in self._subjects:
+            return [q for q in self._subjects[subject] if _matches(q, key)]
         found = self._memo.get(key)
         if found is None:
             self.prefetch([key])
@@ -71,6 +74,16 @@ class RemoteLookup:
             for start in range(0, len(unique), BATCH):
                 self._answer(shape, unique[start : start + BATCH])
 
+    def prefetch_subjects(self, nodes: Iterable[Term]) -> None:
+        """Read every quad whose subject is one of the IRIs ``nodes``, a query per :data:`BATCH`;
+        look-ups with one of them as subject are then answered here."""
+        wanted = sorted({n for n in nodes if isinstance(n, ox.NamedNode) and n not in self._subjects}, key=str)
+        for start in range(0, len(wanted), BATCH):
+            keys: list[Pattern] = [(n, None, None, None) for n in wanted[start : start + BATCH]]
+            self._answer((True, False, False, False), keys)
+            for key in keys:
+                self._subjects[key[0]] = self._memo.pop(key)  # type: ignore[index]
+
     def _answer(self, shape: tuple[bool, ...], keys: Sequence[Pattern]) -> None:
         bound = [v for v, b in zip(_VARS, shape, strict=True) if b]
         rows = " ".join(f"({' '.join(str(t) for t in key if t is not None)})" for key in keys)
@@ -85,6 +98,11 @@ class RemoteLookup:
             quad = ox.Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
             key = keys[0] if len(keys) == 1 else _shaped(quad, shape)
             self._memo.setdefault(key, []).append(quad)
+
+
+def _matches(quad: ox.Quad, pattern: Pattern) -> bool:
+    terms = (quad.subject, quad.predicate, quad.object, quad.graph_name)
+    return all(want is None or want == term for want, term in zip(pattern, terms, strict=True))
 
 
 def _shaped(quad: ox.Quad, shape: tuple[bool, ...]) -> Pattern:
