@@ -25,8 +25,10 @@ def test_the_series_of_every_member_and_year(client) -> None:
     data = client.get(DATA).get_json()
     assert data["label"] == "NATO defence expenditure as a share of GDP"
     assert data["guideline"] == 2 and data["unit"] == "percent of GDP"
-    assert data["years"] == [2014, 2023, 2024]
-    assert len(data["observations"]) == 92  # 31 Allies in 2014 and 2024, 30 in 2023 (before Sweden)
+    assert data["years"] == list(range(2014, 2025))
+    # 31 Allies in 2014 and 2024, 30 in 2023 (before Sweden); from 2015 to 2022 the members of the year:
+    # 27 in 2015-2016, 28 with Montenegro in 2017-2019, 29 with North Macedonia in 2020-2022
+    assert len(data["observations"]) == 92 + 2 * 27 + 3 * 28 + 3 * 29 == 317
     assert client.get(PAGE, headers=JSON).get_json() == data
 
 
@@ -42,13 +44,21 @@ def test_one_year_highest_first_with_its_report(client) -> None:
     assert first["report"] == REPORT_2024
     assert first["reportTitle"] == "Defence Expenditure of NATO Countries (2014-2024)"
     assert sum(r["meetsGuideline"] for r in rows) == 23
-    assert data["years"] == [2014, 2023, 2024]  # the years with figures, whatever is chosen
+    assert data["years"] == list(range(2014, 2025))  # the years with figures, whatever is chosen
 
 
 def test_one_member_over_the_years(client) -> None:
     rows = client.get(DATA + "?state=deu").get_json()["observations"]
     assert [(r["year"], r["share"], r["estimate"]) for r in rows] == [
         (2014, 1.19, False),
+        (2015, 1.19, False),
+        (2016, 1.20, False),
+        (2017, 1.23, False),
+        (2018, 1.25, False),
+        (2019, 1.35, False),
+        (2020, 1.51, False),
+        (2021, 1.45, False),
+        (2022, 1.51, False),
         (2023, 1.66, True),
         (2024, 2.12, True),
     ]
@@ -88,9 +98,14 @@ def test_the_page_defaults_to_the_latest_year_and_marks_states_not_yet_members(c
 def test_a_members_page_draws_its_points_against_the_guideline(client) -> None:
     page = client.get(PAGE + "?state=pol&year=2014", headers=HTML).get_data(as_text=True)
     points = re.findall(r'<circle class="point"[^>]*data-year="(\d+)" data-share="([\d.]+)"', page)
-    assert points == [("2014", "1.88"), ("2023", "3.92"), ("2024", "4.12")]
+    assert points[:2] == [("2014", "1.88"), ("2015", "2.23")]
+    assert points[-2:] == [("2023", "3.92"), ("2024", "4.12")] and len(points) == 11
     assert page.count('class="guideline"') == 2  # the series' and the year's
-    assert page.count('<polyline class="joined"') == 1  # 2023-2024; nothing drawn across 2015-2022
+    assert page.count('<polyline class="joined"') == 1  # every year from 2014 to 2024: one line
+    montenegro = client.get(PAGE + "?state=mne", headers=HTML).get_data(as_text=True)
+    years = re.findall(r'<circle class="point"[^>]*data-year="(\d+)"', montenegro)
+    assert years == ["2014", *map(str, range(2017, 2025))]  # a member from 2017: no figure for 2015-2016
+    assert montenegro.count('<polyline class="joined"') == 1  # 2017-2024; nothing drawn across 2015-2016
     assert "Poland over the years" in page and "All members in 2014" in page
 
 
@@ -134,7 +149,7 @@ def test_geometry_puts_the_guideline_between_the_bars_that_meet_it_and_the_other
         (DATA + "?year=20x4", "year"),
         (DATA + "?state=atlantis", "state"),
         (DATA + "?state=nato", "state"),  # an alliance, not a state
-        (PAGE + "?year=2019", "year"),  # no figures for 2019
+        (PAGE + "?year=2013", "year"),  # no figures for 2013
     ],
 )
 def test_bad_parameters_are_named(client, url: str, parameter: str) -> None:

@@ -58,6 +58,33 @@ def test_members_that_met_the_guideline_in_2014_and_2023(client) -> None:
     assert "fin" in dict(met_2023)  # a member since April 2023
 
 
+def test_members_that_met_the_guideline_from_2015_to_2022(client) -> None:
+    # the June 2024 report's actual figures; the counts of 2016 and 2022 are those the UK Ministry of
+    # Defence's bulletins give from NATO's figures (5 Allies in 2016, 7 in 2022)
+    met = {year: {s for s, _ in _met(client, year)} for year in range(2015, 2023)}
+    assert met[2016] == {"usa", "grc", "gbr", "est", "pol"}  # Poland at 2.00
+    assert met[2022] == {"grc", "usa", "ltu", "gbr", "pol", "est", "lva"}
+    assert [len(met[y]) for y in range(2015, 2023)] == [5, 5, 4, 6, 7, 9, 6, 7]
+    assert "bgr" in met[2019] and "bgr" not in met[2018] | met[2020]  # 3.13 in 2019
+    for year in range(2015, 2023):
+        assert {s for s, v in _shares(year).items() if v >= 2} == met[year]  # every state that year is a member
+
+
+def test_each_year_from_2015_to_2022_has_the_members_of_that_year() -> None:
+    g = rdflib.Graph().parse(ROOT / "data" / "nato-defence-expenditure.ttl", format="turtle")
+    report = rdflib.URIRef("https://www.nato.int/nato_static_fl2014/assets/pdf/2024/6/pdf/240617-def-exp-2024-en.pdf")
+    actual = rdflib.URIRef("http://purl.org/linked-data/sdmx/2009/code#obsStatus-A")
+    sdmx = rdflib.Namespace("http://purl.org/linked-data/sdmx/2009/attribute#")
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    for year in range(2015, 2023):
+        states = set(_shares(year))
+        assert len(states) == 27 + (year >= 2017) + (year >= 2020)
+        assert ("mne" in states) == (year >= 2017) and ("mkd" in states) == (year >= 2020)
+        assert {"isl", "fin", "swe"}.isdisjoint(states)  # no armed forces; not yet members
+        for obs in g.subjects(ALD.refYear, rdflib.URIRef(f"{YEAR}{year}")):
+            assert g.value(obs, prov.wasDerivedFrom) == report and g.value(obs, sdmx.obsStatus) == actual
+
+
 def test_a_state_not_yet_a_member_is_not_counted(client) -> None:
     # NATO's June 2024 report gives Finland's (1.45) and Sweden's (1.06) 2014 figures; neither was a
     # member then: asked for 1% or more in 2014, the query leaves them out and keeps France (1.82)

@@ -134,7 +134,7 @@ def test_defence_expenditure_charts_draw_bars_and_points(server: str, page) -> N
     denmark = page.locator('svg#chart rect.bar[data-state="dnk"]').bounding_box()
     norway = page.locator('svg#chart rect.bar[data-state="nor"]').bounding_box()
     assert abs(denmark["x"] + denmark["width"] - guideline["x"]) < 2 and norway["x"] + norway["width"] < guideline["x"]
-    assert page.locator("svg#series circle.point").count() == 3
+    assert page.locator("svg#series circle.point").count() == 11  # Poland, every year from 2014 to 2024
 
 
 def test_charts_page_draws_one_bar_per_decade_and_type(server: str, page) -> None:  # noqa: F811
