@@ -44,6 +44,12 @@ def parse_allowlist(text: str) -> tuple[str, ...]:
     return tuple(normalise_endpoint(item) for item in text.split(",") if item.strip())
 
 
+def cache_directory() -> Path:
+    """Where allianceld keeps what it computes once for many runs (HermiT's compiled worker, parsed
+    queries): ``$XDG_CACHE_HOME/allianceld``, by default ``~/.cache/allianceld``. Not created here."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "allianceld"
+
+
 def project_home() -> Path:
     """The folder that holds ontology/, shapes/ and data/.
 

@@ -27,9 +27,10 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-from rdflib.plugins.sparql import algebra, prepareQuery
+from rdflib.plugins.sparql import algebra
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.rdf import sparql_parse
 from allianceld.reasoning import domain_rules
 from allianceld.reasoning.domain_rules import DomainRule, Focus
 from allianceld.store.knowledgebase import data_operation
@@ -184,7 +185,7 @@ _PASSED = {
 def shape_of(query: str) -> Group:
     """The WHERE group of a query as a tree of :class:`Group` (its subqueries' own variables
     renamed apart). Raises :class:`Unsupported` for a part it does not know how to follow."""
-    parsed = prepareQuery(query).algebra
+    parsed = sparql_parse.prepared(query).algebra
     return _walk(parsed, {}, itertools.count(), top=parsed.name == "SelectQuery")
 
 

@@ -16,9 +16,8 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, RDFS
-from rdflib.plugins.sparql import prepareQuery
 
-from allianceld.rdf import sparql_text
+from allianceld.rdf import sparql_parse, sparql_text
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, GRAPH_BASE, RULES_BASE, SH, rule_graph_iri
 
@@ -235,7 +234,7 @@ def _load_rule(path: Path) -> DomainRule:
     _check_query(construct, "sh:construct", "ConstructQuery", fail)
     _check_query(premises_query, "ald:premises", "ConstructQuery", fail)
     _check_query(affected_query, "ald:affectedBy", "SelectQuery", fail)
-    for triple in prepareQuery(construct).algebra["template"]:
+    for triple in sparql_parse.prepared(construct).algebra["template"]:
         if triple[0] != rdflib.Variable("this"):
             shown = " ".join(t.n3() for t in triple)
             raise fail(f"sh:construct: the template triple {{ {shown} }} does not have $this as subject")
@@ -248,7 +247,7 @@ def _load_rule(path: Path) -> DomainRule:
     template, where = _construct_parts(construct, fail)
     pairs = selects == ["this", "object"]
     if pairs:
-        for triple in prepareQuery(construct).algebra["template"]:
+        for triple in sparql_parse.prepared(construct).algebra["template"]:
             if triple[2] != rdflib.Variable("object"):
                 raise fail(
                     "ald:affectedBy selects (?this ?object) pairs, so every template triple's object must be ?object"
@@ -295,7 +294,7 @@ def _check_query(query: str, what: str, form: str, fail) -> None:
     except SyntaxError as e:
         raise fail(f"{what} does not parse: {e}") from e
     try:
-        parsed = prepareQuery(query)
+        parsed = sparql_parse.prepared(query)
     except Exception as e:
         raise fail(f"{what} does not parse (rdflib): {e}") from e
     if parsed.algebra.name != form:

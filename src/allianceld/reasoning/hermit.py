@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from allianceld.config import cache_directory
+
 NO_JAVA = "no Java runtime found: OWL 2 DL checks are off (OWL 2 RL still runs); install a JRE to enable them"
 TIMEOUT_S = 120.0
 WORKER_SOURCE = Path(__file__).with_name("HermitWorker.java")
@@ -45,7 +47,7 @@ def _worker_program(java: str) -> list[str]:
         return ["-cp", classpath(), str(WORKER_SOURCE)]
     source = WORKER_SOURCE.read_bytes()
     key = hashlib.sha256(source + str(javac).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "allianceld"
+    cache = cache_directory()
     compiled = cache / f"hermit-worker-{key}"
     if not (compiled / "HermitWorker.class").is_file():
         try:

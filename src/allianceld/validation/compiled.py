@@ -22,11 +22,10 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD
 from rdflib.collection import Collection
 from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from allianceld.errors import InvalidShapes
-from allianceld.rdf import sparql_text
+from allianceld.rdf import sparql_parse, sparql_text
 from allianceld.rdf.formats import rdflib_term
 from allianceld.validation.report import SEVERITIES, LazyReport, Report, Result
 from allianceld.vocab import SH
@@ -1065,7 +1064,7 @@ class CompiledShapes:
             raise UnsupportedShapes(f"{where}: $PATH in a constraint of a node shape")
         prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(constraint).items()))
         try:
-            parsed = parseQuery(prologue + text)
+            parsed = sparql_parse.parsed(prologue + text)
         except Exception as exc:
             raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
         # checked before the translation, which moves FILTERs out of the parse tree
@@ -1176,7 +1175,7 @@ class CompiledShapes:
         prologue = "".join(f"PREFIX {p}: {ox.NamedNode(ns)}\n" for p, ns in sorted(self._prefixes(validator).items()))
         names = {"this", "value", *values} if ask is not None else {"this", *values}
         try:
-            parsed = parseQuery(prologue + text)
+            parsed = sparql_parse.parsed(prologue + text)
         except Exception as exc:
             raise UnsupportedShapes(f"{where} does not parse: {exc}") from None
         if "valuesClause" in parsed[1]:

@@ -15,11 +15,10 @@ import pyshacl
 import rdflib
 from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure
 from rdflib import RDF, RDFS, Literal
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from allianceld.errors import InvalidShapes
+from allianceld.rdf import sparql_parse
 from allianceld.validation.compiled import CLASS_TYPES, TARGETS, implicit_class
 from allianceld.validation.report import SEVERITIES, Report, Result
 from allianceld.vocab import SH
@@ -29,7 +28,7 @@ Node = rdflib.term.Node
 
 @functools.lru_cache(maxsize=256)
 def _prepared(text: str, base: str | None, namespaces: frozenset[tuple[str, Any]]) -> Query:
-    return translateQuery(parseQuery(text), base, dict(namespaces))
+    return sparql_parse.prepared(text, base, dict(namespaces))
 
 
 class _ParsedOnce(rdflib.Graph):

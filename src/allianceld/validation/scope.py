@@ -30,9 +30,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, RDFS, XSD
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from allianceld.rdf import sparql_parse
 from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import targeted
@@ -123,7 +123,7 @@ class Reach:
     def _sparql(self, text: str, prefixes: dict[str, str]) -> None:
         """Record the reads of a SPARQL constraint: each triple pattern, at its distance from $this."""
         try:
-            patterns = list(_patterns(prepareQuery(text, initNs=prefixes).algebra))
+            patterns = list(_patterns(sparql_parse.prepared(text, None, prefixes).algebra))
         except Exception as exc:  # rdflib raises bare Exceptions; the engines say what is wrong
             raise Unbounded(f"a SPARQL constraint that does not parse: {exc}") from None
         this = rdflib.Variable("this")
