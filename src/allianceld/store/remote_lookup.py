@@ -21,6 +21,7 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Pattern = tuple[Term | None, Term | None, Term | None, Term | ox.DefaultGraph | None]
 
 _VARS = ("s", "p", "o", "g")
+_BLANK = ox.NamedNode("urn:x-allianceld:remote-blank-node")
 # nodes per VALUES block of one prefetch query (a request's form body stays well under endpoints' limits)
 BATCH = 400
 
@@ -88,16 +89,26 @@ class RemoteLookup:
         bound = [v for v, b in zip(_VARS, shape, strict=True) if b]
         rows = " ".join(f"({' '.join(str(t) for t in key if t is not None)})" for key in keys)
         values = f"VALUES ({' '.join('?' + v for v in bound)}) {{ {rows} }}" if bound else ""
-        sparql = f"SELECT ?s ?p ?o ?g WHERE {{ {values} GRAPH ?g {{ ?s ?p ?o }} }}"
+        blank = f"{_BLANK}"
+        sparql = (
+            f"SELECT ?g (IF(isBlank(?s), {blank}, ?s) AS ?bs) ?p (IF(isBlank(?o), {blank}, ?o) AS ?bo) "
+            f"WHERE {{ {values} GRAPH ?g {{ ?s ?p ?o }} }}"
+        )
         self.queries += 1
         for key in keys:
             self._memo[key] = []
         rows = self.backend.query(sparql, default_graphs=None, named_graphs=None, union=False, prefixes=None)
         assert isinstance(rows, ox.QuerySolutions)
         for row in rows:
-            quad = ox.Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
+            quad = ox.Quad(_term(row["bs"]), row["p"], _term(row["bo"]), row["g"])  # type: ignore[arg-type]
             key = keys[0] if len(keys) == 1 else _shaped(quad, shape)
             self._memo.setdefault(key, []).append(quad)
+
+
+def _term(term: Term) -> Term:
+    """A term of an answer: the store's blank nodes (whose labels a query cannot name, and which
+    Virtuoso writes as no parser reads them) come back as the marker, each a new blank node here."""
+    return ox.BlankNode() if term == _BLANK else term
 
 
 def _matches(quad: ox.Quad, pattern: Pattern) -> bool:
