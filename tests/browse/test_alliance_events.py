@@ -60,14 +60,54 @@ def test_exercises_india_and_japan_both_took_part_in(client) -> None:
     assert [r["exercise"] for r in rows] == [
         "malabar-2007",
         "admm-plus-hadr-mm-exercise-2013",  # through their ADMM-Plus membership
+        "malabar-2015",
         "malabar-2016",
         "admm-plus-mm-hadr-exercise-2016",
         "malabar-2020",
+        "malabar-2021",
         "malabar-2022",
         "malabar-2023",
         "malabar-2024",
     ]
     assert set(rows[0]["alliances"].split()) == {"quad", "us-india-partnership"}
+
+
+def test_frances_withdrawal_from_natos_integrated_command_and_its_return_are_known_to_the_day(client) -> None:
+    replace = (
+        'alliance/csto> "2020-01-01"^^xsd:date "2024-12-31"',
+        'alliance/nato> "1966-01-01"^^xsd:date "2009-12-31"',
+    )
+    rows = _rows(client, "what-happened-to-an-alliance-between-two-dates", replace)
+    france = [(r["day"], r["kind"], r.get("precision")) for r in rows if "france" in r["what"]]
+    assert france == [("1966-07-01", "partial withdrawal", None), ("2009-04-04", "reintegration", None)]
+
+
+def test_exercise_days_the_sources_give(client) -> None:
+    rows = _select(
+        client,
+        PREFIXES
+        + """SELECT ?what ?start ?end ?precision WHERE {
+            VALUES ?what { <https://w3id.org/allianceld/id/activity/steadfast-defender-2024>
+                <https://w3id.org/allianceld/id/activity/gcc-peninsula-shield-2013>
+                <https://w3id.org/allianceld/id/activity/gcc-arab-gulf-security-3>
+                <https://w3id.org/allianceld/id/activity/malabar-2015>
+                <https://w3id.org/allianceld/id/activity/malabar-2021>
+                <https://w3id.org/allianceld/id/activity/malabar-2022> }
+            ?what ald:startDate ?start .
+            OPTIONAL { ?what ald:endDate ?end } OPTIONAL { ?what ald:startDatePrecision ?precision }
+        } ORDER BY ?start""",
+    )
+    assert rows == [
+        {"what": "gcc-peninsula-shield-2013", "start": "2013-02-10"},  # its last day: the sources disagree
+        {"what": "malabar-2015", "start": "2015-10-14"},  # its last day: 19 or 21 October
+        {"what": "malabar-2021", "start": "2021-08-26", "end": "2021-10-15"},  # two phases
+        {"what": "gcc-arab-gulf-security-3", "start": "2022-01-15"},
+        {"what": "malabar-2022", "start": "2022-11-08", "end": "2022-11-15"},
+        {"what": "steadfast-defender-2024", "start": "2024-01-24", "end": "2024-05-31"},
+    ]
+    quad = "SELECT ?what WHERE { <https://w3id.org/allianceld/id/alliance/quad> ald:cooperationActivity ?what }"
+    quads = {r["what"] for r in _select(client, PREFIXES + quad)}
+    assert "malabar-2021" in quads and "malabar-2015" not in quads  # Australia took part in 2021, not in 2015
 
 
 def test_exercises_of_the_united_states_and_japan_include_keen_sword(client) -> None:

@@ -53,7 +53,8 @@ def test_nato_events_are_by_date_and_paged(client) -> None:
         second = _json(client, f"/id/alliance/nato?events_offset={PAGE_SIZE}")["events"]
         assert second["offset"] == PAGE_SIZE and second["items"][0]["start"] >= starts[-1]
     france = next(e for e in events["items"] if e["iri"].endswith("nato-france-leaves-integrated-command"))
-    assert france["startPrecision"] == "month" and [s["iri"].rsplit("/", 1)[-1] for s in france["states"]] == ["fra"]
+    assert france["start"] == "1966-07-01" and france["startPrecision"] is None  # known to the day
+    assert [s["iri"].rsplit("/", 1)[-1] for s in france["states"]] == ["fra"]
 
 
 def test_nato_page_shows_the_burden_sharing_claim_and_the_indicator(client) -> None:
