@@ -113,17 +113,16 @@ def migrate(
         if dry_run:
             found.seconds = time.perf_counter() - start
             return found
-        inferred, _ = materialise.inferred_graph(formats.to_rdflib([*ontology, *asserted]), owned=True)
+        inferred_triples, _ = materialise.inferred_triples(formats.to_rdflib([*ontology, *asserted]), owned=True)
         knowledge = [ONTOLOGY_GRAPH, *graphs]
         current = {r.graph for r in write_policy.rules}
         found.dropped = [g for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE) and g not in current]
         drops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in found.dropped]
-        inferred_triples = formats.from_rdflib(inferred)
         updates = materialise.rule_updates(  # every rule in full
             kb, write_policy.rules, knowledge, None, {ONTOLOGY_GRAPH: ontology, **reloaded}, inferred=inferred_triples
         )
         replace = {ONTOLOGY_GRAPH: ontology, INFERRED_GRAPH: inferred_triples, **reloaded, **records, **updates.graphs}
         kb.write(replace, then=[*drops, *updates.ops], keep=updates.graphs)
-        found.inferred, found.rules, found.written = len(inferred), sorted(current), True
+        found.inferred, found.rules, found.written = len(inferred_triples), sorted(current), True
     found.seconds = time.perf_counter() - start
     return found

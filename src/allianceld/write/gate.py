@@ -231,9 +231,10 @@ def _reasoned(
                 kept += incoming
             else:  # parsed straight into the graph (a copy of a 200k-triple graph took 10 s)
                 formats.to_rdflib(triples, kept)
-            inferred, name = materialise.inferred_graph(kept, owned=True)
-            writes[INFERRED_GRAPH] = formats.from_rdflib(inferred)
-            done = materialise.Materialisation(name, len(inferred), time.perf_counter() - start, why=str(why))
+            writes[INFERRED_GRAPH], name = materialise.inferred_triples(kept, owned=True)
+            done = materialise.Materialisation(
+                name, len(writes[INFERRED_GRAPH]), time.perf_counter() - start, why=str(why)
+            )
         knowledge = sorted(
             (set(kb.knowledge_graphs()) | {g for g, ts in graphs.items() if ts})
             - {g for g, ts in graphs.items() if not ts}
