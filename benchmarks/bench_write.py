@@ -5,6 +5,7 @@ Oxigraph's own loaders, and the ATOP 5.0 import.
     .venv/bin/python benchmarks/bench_write.py --only contributions --writes 50
     .venv/bin/python benchmarks/bench_write.py --only load --sizes 20000 200000 --big   # --big adds 2M
     .venv/bin/python benchmarks/bench_write.py --only import
+    .venv/bin/python benchmarks/bench_write.py --only contributions --only init --remote   # on `oxigraph serve`
 
 *contributions*: ``allianceld serve --production`` on 127.0.0.1 over an on-disk store of the
 shipped data, and of the shipped data plus generated triples (``generate.py``, seed 0, loaded with
@@ -18,6 +19,13 @@ transaction), with the DL check on and off; beside it, on the same file in the s
 ``oxigraph load`` (the Rust command line, atomic by default) into a new store directory, and
 pyoxigraph's ``Store.bulk_load`` (not atomic) and ``Store.extend`` (atomic; the file parsed in
 Python) into copies of the shipped-data store, timed around the call.
+
+With ``--remote``, the contributions' server keeps its data in ``oxigraph serve`` (the same store
+directory, opened by Oxigraph's own server on 127.0.0.1; allianceld over ``ALLIANCELD_SPARQL_QUERY_URL``
+and ``_UPDATE_URL``) instead of embedding it.
+
+*init*: ``allianceld init`` (ontology, shipped data, OWL 2 RL, domain rules) into a new embedded store
+and into an empty ``oxigraph serve``, end to end, with the DL check off.
 
 *import*: ``allianceld import atop --partial`` of the ATOP 5.0 files into a copy of the
 shipped-data store, end to end, with the DL check on and off.
@@ -127,6 +135,12 @@ class Workdir:
             fresh.rename(path)
         return path
 
+    def fresh_folder(self, name: str) -> Path:
+        """A new, empty folder named ``name``, replacing an older one."""
+        target = self.root / name
+        shutil.rmtree(target, ignore_errors=True)
+        return target
+
     def copy(self, store: Path, name: str) -> Path:
         """A fresh copy of the (closed) store ``store`` named ``name``, replacing an older one."""
         target = self.root / name
@@ -138,11 +152,49 @@ class Workdir:
 # -- contributions --------------------------------------------------------------------------------
 
 
-def contributions(work: Workdir, writes: int, size: int) -> None:
-    """p50/p99 of ``writes`` contributions in a row, per store and DL setting."""
+@contextlib.contextmanager
+def oxigraph_serve(location: Path | None) -> Iterator[None]:
+    """``oxigraph serve`` on a free port of 127.0.0.1 over the store directory ``location`` (None:
+    in memory), with $ALLIANCELD_SPARQL_QUERY_URL and _UPDATE_URL pointing at it for what starts inside."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    where = ["--location", str(location)] if location is not None else []
+    proc = subprocess.Popen(
+        [str(OXIGRAPH), "serve", *where, "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    names = ("ALLIANCELD_SPARQL_QUERY_URL", "ALLIANCELD_SPARQL_UPDATE_URL")
+    old = {name: os.environ.get(name) for name in names}
+    try:
+        deadline = time.monotonic() + 60
+        while _request(base, "/query?query=ASK%7B%7D", accept="application/sparql-results+json")[0] != 200:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"oxigraph serve did not start (exit code {proc.poll()})")
+            time.sleep(0.2)
+        os.environ.update(dict(zip(names, (base + "/query", base + "/update"), strict=True)))
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def contributions(work: Workdir, writes: int, size: int, *, remote: bool = False) -> None:
+    """p50/p99 of ``writes`` contributions in a row, per store and DL setting (``remote``: the store
+    served by ``oxigraph serve``)."""
     from allianceld.tokens import TokenStore
 
-    print(f"\n### Contributions ({writes} in a row, 3 memberships each; {load_average()})\n")
+    where = "on `oxigraph serve`, " if remote else ""
+    print(f"\n### Contributions ({where}{writes} in a row, 3 memberships each; {load_average()})\n")
     print("| store | DL check | first write | p50 | p95 | p99 | max | answered 201 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     stores = [("shipped data", work.shipped())]
@@ -153,7 +205,8 @@ def contributions(work: Workdir, writes: int, size: int) -> None:
             store = work.copy(original, "contributions")
             tokens = work.root / "tokens.json"
             token = TokenStore(tokens).create(f"bench-write-{os.getpid()}-{name}-{dl}", "contributor")
-            with dl_checks(dl), production_server(store, tokens, log=work.root / "server.log") as base:
+            served = oxigraph_serve(store) if remote else contextlib.nullcontext()
+            with dl_checks(dl), served, production_server(store, tokens, log=work.root / "server.log") as base:
                 latencies, statuses = post_contributions(
                     base, token, writes + 1, tag=f"s{index}-{'on' if dl else 'off'}"
                 )
@@ -188,6 +241,18 @@ def post_contributions(base: str, token: str, count: int, *, tag: str) -> tuple[
         if status != 201:
             print(f"  write {n}: {status} {body[:300].decode('utf-8', 'replace')}", file=sys.stderr)
     return latencies, statuses
+
+
+def init_times(work: Workdir) -> None:
+    """``allianceld init`` into a new embedded store and into an empty ``oxigraph serve``."""
+    print(f"\n### allianceld init (DL check off; {load_average()})\n")
+    print("| store | init |")
+    print("|---|---:|")
+    embedded, _ = allianceld(work.fresh_folder("init-embedded"), "init", dl=False, timeout=work.timeout)
+    with oxigraph_serve(None):
+        remote, _ = allianceld(work.fresh_folder("init-remote"), "init", dl=False, timeout=work.timeout)
+    print(f"| embedded | {embedded:.2f} s |")
+    print(f"| oxigraph serve | {remote:.2f} s ({remote / embedded:.1f}{TIMES}) |", flush=True)
 
 
 # -- bulk loads -----------------------------------------------------------------------------------
@@ -281,7 +346,10 @@ def atop_import(work: Workdir, external: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["contributions", "load", "import"], action="append", help="parts to run")
+    parser.add_argument(
+        "--only", choices=["contributions", "init", "load", "import"], action="append", help="parts to run"
+    )
+    parser.add_argument("--remote", action="store_true", help="contributions to a store served by `oxigraph serve`")
     parser.add_argument("--writes", type=int, default=50, help="contributions per setting (default 50)")
     parser.add_argument(
         "--generated", type=int, default=200_000, help="generated triples beside the shipped data for contributions"
@@ -299,7 +367,9 @@ def main(argv: list[str] | None = None) -> None:
         work = Workdir(root, args.timeout)
         print(f"bench_write: {', '.join(parts)}; {os.cpu_count()} cores; {load_average()}")
         if "contributions" in parts:
-            contributions(work, args.writes, args.generated)
+            contributions(work, args.writes, args.generated, remote=args.remote)
+        if "init" in parts:
+            init_times(work)
         if "load" in parts:
             bulk_loads(work, [*args.sizes, *([2_000_000] if args.big else [])])
         if "import" in parts:
