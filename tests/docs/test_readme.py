@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -38,14 +40,19 @@ def test_collective_defence_output_is_what_the_service_answers(client) -> None:
     assert _output_after("CollectiveDefenceAlliance> } ORDER BY ?a") == _csv(client, query)
 
 
-def test_validate_output_is_what_the_cli_prints(runner, tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def store_options(tmp_path) -> list[str]:
+    """The options that point the README's commands at a store: a new one on disk."""
+    return ["--store", str(tmp_path / "store")]
+
+
+def test_validate_output_is_what_the_cli_prints(runner, store_options, monkeypatch) -> None:
     from allianceld.cli import main
 
     monkeypatch.chdir(ROOT)  # the README's commands run from the repository root
-    store = tmp_path / "store"
-    assert runner.invoke(main, ["--store", str(store), "init"]).exit_code == 0
+    assert runner.invoke(main, [*store_options, "init"]).exit_code == 0
     result = runner.invoke(
-        main, ["--store", str(store), "validate", "tests/data/invalid/membership-start-before-founding.ttl"]
+        main, [*store_options, "validate", "tests/data/invalid/membership-start-before-founding.ttl"]
     )
     shown = _output_after("allianceld validate tests/data/invalid/membership-start-before-founding.ttl")
     assert shown == result.output + f"exit {result.exit_code}\n"
