@@ -174,3 +174,10 @@ class WriteOutcomeUnknown(AllianceldError):
 
     status = 202
     kind = "write-outcome-unknown"
+
+
+class WriteConflict(Conflict):
+    """Another allianceld service sharing the remote store wrote to it after this write had read it:
+    nothing of this write was stored (``store.write_version``)."""
+
+    kind = "write-conflict"

@@ -36,6 +36,9 @@ CONTRIBUTION_GRAPH_BASE = GRAPH_BASE + "contribution/"
 PROVENANCE_GRAPH_BASE = GRAPH_BASE + "provenance/"
 #: the records of the writes, one per idempotency key (``write.write_records``), added to by each write
 WRITE_RECORDS_GRAPH = PROVENANCE_GRAPH_BASE + "writes"
+#: a remote store's write version, kept by the allianceld services that share it: one graph per version
+#: (``store.write_version``), never listed, exported, validated or reasoned over, and written by no user
+WRITE_VERSION_GRAPH_BASE = GRAPH_BASE + "write-version/"
 
 PREFIXES: dict[str, str] = {
     "ald": str(ALD),
@@ -100,6 +103,15 @@ def rule_graph_iri(name: str) -> str:
     return RULE_GRAPH_BASE + name
 
 
+def write_version_graph_iri(version: int) -> str:
+    """The graph whose presence says that a remote store is at write version ``version``.
+
+    >>> write_version_graph_iri(3)
+    'https://w3id.org/allianceld/graph/write-version/3'
+    """
+    return WRITE_VERSION_GRAPH_BASE + str(version)
+
+
 def is_inferred_graph(iri: str) -> bool:
     """True for the OWL 2 RL inferred graph and for the graph of every domain rule."""
     return iri == INFERRED_GRAPH or iri.startswith(RULE_GRAPH_BASE)
@@ -113,6 +125,7 @@ class Kind(StrEnum):
     CURATED = "curated"
     CONTRIBUTION = "contribution"
     PROVENANCE = "provenance"
+    SERVICE = "service"  # the services' own bookkeeping in a shared store (its write version)
     OPEN = "open"
 
 
@@ -123,9 +136,13 @@ def kind_of(graph: str) -> Kind:
     'derived'
     >>> kind_of("https://w3id.org/allianceld/graph/data/nato").value
     'curated'
+    >>> kind_of("https://w3id.org/allianceld/graph/write-version/3").value
+    'service'
     >>> kind_of("https://example.org/mine").value
     'open'
     """
+    if graph.startswith(WRITE_VERSION_GRAPH_BASE):
+        return Kind.SERVICE
     if graph == ONTOLOGY_GRAPH:
         return Kind.ONTOLOGY
     if is_inferred_graph(graph):

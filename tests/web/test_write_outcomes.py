@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from flask import Flask
@@ -72,7 +71,11 @@ def remote(write_policy: WritePolicy, settings: Settings) -> Iterator[Remote]:
             write_policy,
             gate.shipped_sources(settings.ontology_file, [settings.data_dir / f"{name}.ttl" for name in SMALL_WORLD]),
         )
-        dump = ox.serialize(kb.quads(kb.graphs()), format=ox.RdfFormat.N_QUADS) or b""
+        # the store whole, with the write version the services keep in it: a reset store is not a new one
+        with urllib.request.urlopen(
+            urllib.request.Request(base + "/store", headers={"Accept": "application/n-quads"}), timeout=60
+        ) as resp:
+            dump = resp.read()
         host, port = base.removeprefix("http://").split(":")
         proxy = StallingProxy((host, int(port)))
         yield Remote(base, proxy, dump)

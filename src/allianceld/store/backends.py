@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError, WriteOutcomeUnknown
 from allianceld.rdf import depth
 from allianceld.store.dialects import STANDARD, Dialect, probe
-from allianceld.vocab import RULE_GRAPH_BASE
+from allianceld.vocab import RULE_GRAPH_BASE, Kind, kind_of
 
 
 class GraphResult:

@@ -8,14 +8,21 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 import rdflib
 
-from allianceld.errors import BadRequest, Forbidden, WriteOutcomeUnknown
+from allianceld.errors import (
+    BadRequest,
+    Forbidden,
+    QuerySyntaxError,
+    RemoteStoreError,
+    WriteConflict,
+    WriteOutcomeUnknown,
+)
 from allianceld.rdf import formats
-from allianceld.store import bulk_write, values_binding
+from allianceld.store import bulk_write, values_binding, write_version
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
 
@@ -30,6 +37,10 @@ _NOT_REPEATABLE = re.compile(
 #: called after each committed write with the store's new version and the SPARQL Update that made
 #: it, or None when running that update again on an equal store might not give an equal store
 WriteListener = Callable[[int, "str | None"], None]
+T = TypeVar("T")
+#: how many times a write to a remote store is done again from the start when another service wrote
+#: to the store while it was being made (:meth:`KnowledgeBase.exclusive`)
+WRITE_ATTEMPTS = 5
 
 
 def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> str:
@@ -97,6 +108,8 @@ class KnowledgeBase:
         self._listeners: list[WriteListener] = []
         self._graphs: tuple[int, list[str]] | None = None  # the embedded store's graph names, by version
         self._ontology: tuple[int, tuple[ox.Triple, ...]] | None = None  # its ontology's triples, by version
+        self._expected: write_version.Version | None = None  # a remote store's version the write under way read
+        self._seen: int | None = None  # a remote store's write version when this process last looked
 
     @property
     def location(self) -> str:
@@ -104,6 +117,50 @@ class KnowledgeBase:
         if isinstance(self.backend, SparqlBackend):
             return self.backend.query_url
         return str(self.path) if self.path is not None else "memory"
+
+    def exclusive(self, operation: Callable[[], T]) -> T:
+        """Run ``operation`` (a write: what it reads, validates and commits) with no other write between
+        its reads and its commit. In this process that is :attr:`write_lock`. On a remote store, which
+        other allianceld services may write too, the store's write version is read first and every
+        :meth:`write` of ``operation`` is made only if the store is still at it (:mod:`.write_version`);
+        when another service wrote first, nothing was stored and ``operation`` runs again from the start,
+        up to :data:`WRITE_ATTEMPTS` times, then :class:`WriteConflict` (409). Inside another
+        ``exclusive`` call, ``operation`` just runs: the outer one is done again."""
+        with self.write_lock:
+            if not isinstance(self.backend, SparqlBackend) or self._expected is not None:
+                return operation()
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                self._expected = write_version.current(self.backend)
+                self._saw(self._expected.number)
+                try:
+                    return operation()
+                except WriteConflict:
+                    if attempt == WRITE_ATTEMPTS:
+                        raise WriteConflict(
+                            f"other allianceld services wrote to the store each of the {WRITE_ATTEMPTS} times this "
+                            "write was made; nothing of it was stored: send it again",
+                            attempts=WRITE_ATTEMPTS,
+                        ) from None
+                finally:
+                    self._expected = None
+            raise AssertionError("unreachable")
+
+    def refresh(self) -> None:
+        """On a remote store, notice the writes of other allianceld services: when its write version
+        moved since this process last looked, :attr:`version` is bumped (what is cached by it is read
+        again) and the write listeners are told. Called once per request by the web service; nothing on
+        the embedded store, which only this process writes."""
+        if isinstance(self.backend, SparqlBackend):
+            found = write_version.read(self.backend)
+            self._saw(found.number if found is not None else -1)
+
+    def _saw(self, number: int) -> None:
+        with self._commit:
+            if self._seen != number:
+                self._seen = number
+                self.version += 1
+                for listener in self._listeners:
+                    listener(self.version, None)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -287,6 +344,10 @@ class KnowledgeBase:
         if not parts:
             return
         update = " ;\n".join(parts)
+        if isinstance(self.backend, SparqlBackend):  # other services may write it too
+            with self.write_lock:
+                self._guarded_update(update)
+            return
         with self.write_lock, self._commit:
             listed = self._graphs[1] if self._graphs is not None and self._graphs[0] == self.version else None
             try:
@@ -306,6 +367,36 @@ class KnowledgeBase:
             repeatable = not any(_NOT_REPEATABLE.search(op) for op in then)  # DATA operations always are
             for listener in self._listeners:
                 listener(self.version, update if repeatable else None)
+
+    def _guarded_update(self, update: str) -> None:
+        """Send ``update`` to the remote store after the guard of the write version read when the write
+        began (now, outside :meth:`exclusive`): :class:`WriteConflict` when another service wrote since."""
+        backend = self.backend
+        assert isinstance(backend, SparqlBackend)
+        expected = self._expected or write_version.current(backend)
+        token = write_version.new_token()
+        try:
+            backend.update(" ;\n".join([*write_version.guard(expected, token), update]))
+        except WriteOutcomeUnknown:  # it may have landed: what was cached may be stale
+            with self._commit:
+                self.version += 1
+                for listener in self._listeners:
+                    listener(self.version, None)
+            raise
+        except (QuerySyntaxError, RemoteStoreError):
+            now = write_version.read(backend)
+            if now is None or (now.number != expected.number and now.token != token):
+                raise WriteConflict(
+                    "another allianceld service wrote to the store after this write read it; nothing of it was "
+                    "stored: send it again"
+                ) from None
+            raise
+        with self._commit:
+            self._expected = write_version.Version(expected.number + 1, token) if self._expected else None
+            self._seen = expected.number + 1
+            self.version += 1
+            for listener in self._listeners:
+                listener(self.version, None)
 
     def _bulk_written(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import threading
@@ -13,9 +14,11 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, request
 
 from allianceld.config import Settings
+from allianceld.errors import AllianceldError
 from allianceld.rdf import formats
 from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
+from allianceld.store.backends import SparqlBackend
 from allianceld.store.execution import Answer, QueryRequest, execute
 from allianceld.store.query_pool import QueryPool
 from allianceld.tokens import TokenStore
@@ -120,6 +123,14 @@ def init_services(app: Flask, settings: Settings) -> None:
         if app.config.get("WARM_QUERY_POOL"):
             pool.warm()
     app.extensions["allianceld"] = Services(settings, kb, write_policy, TokenStore.from_settings(settings), pool)
+    if isinstance(kb.backend, SparqlBackend):  # other services may write the store: noticed once per request
+        app.before_request(lambda: _notice_other_writes(kb))
+
+
+def _notice_other_writes(kb: KnowledgeBase) -> None:
+    """:meth:`KnowledgeBase.refresh`; a store that does not answer fails the request's own reads instead."""
+    with contextlib.suppress(AllianceldError):
+        kb.refresh()
 
 
 def request_client() -> str | None:

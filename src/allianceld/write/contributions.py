@@ -248,7 +248,8 @@ def contribute(
         raise BadRequest("the data holds no triple", parameter="body")
     data_digest = digest(distinct)
     cid = contribution_id or new_id()
-    with kb.write_lock:  # no other contribution between this look-up and this commit
+
+    def once() -> tuple[gate.CommitResult, list[Result]]:
         existing = duplicate_of(kb, data_digest)
         if existing is not None and data_digest.exact:
             raise DuplicateContribution(
@@ -282,6 +283,10 @@ def contribute(
                 raise
             refused.report.extend(warnings)
             raise ValidationFailed(refused.report) from None
+        return result, warnings
+
+    # no other contribution between this look-up and this commit (on a remote store, from no other service)
+    result, warnings = kb.exclusive(once)
     result.report.extend(warnings)
     found = find(kb, cid)
     assert found is not None
@@ -300,7 +305,8 @@ def retract(
     """Remove the contribution's data through the gate and add the retraction to its record.
     Raises :class:`NotFound`, :class:`Conflict` (already retracted) or :class:`ValidationFailed`
     when other data needs this contribution (nothing is changed then). ``write_record`` as for :func:`contribute`."""
-    with kb.write_lock:  # the record read here is the one replaced
+
+    def once() -> None:
         found = find(kb, contribution_id)
         if found is None:
             raise NotFound(f"no contribution {contribution_id!r}")
@@ -315,6 +321,8 @@ def retract(
             [gate.Source(found.graph, [], f"retraction of contribution {contribution_id}")],
             provenance={found.record: list(dict.fromkeys(record)), **(write_record or {})},
         )
+
+    kb.exclusive(once)  # the record read here is the one replaced
     retracted = find(kb, contribution_id)
     assert retracted is not None
     return retracted

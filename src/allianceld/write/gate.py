@@ -105,10 +105,12 @@ def commit(
     :class:`Forbidden` for a graph ``writer`` may not write (a contribution or provenance graph
     written without its record, a derived graph, …), ``graph_policy.SchemaOutsideOntology`` (422).
     """
-    with kb.write_lock:  # no other write between this validation and this commit
-        return _commit(
+    # no other write between this validation and this commit (nor, on a remote store, by another service)
+    return kb.exclusive(
+        lambda: _commit(
             kb, write_policy, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer
         )
+    )
 
 
 def _check_policy(
@@ -273,31 +275,42 @@ def apply_update(
     """
     depth.check_sparql(update, what="update")  # before rdflib's or pyoxigraph's parser recurses
     federation.check_update(update)
-    with kb.write_lock:
-        before: dict[str, set[ox.Quad]] = {}
-        for quad in kb.quads(kb.graphs()):  # read the store once
-            before.setdefault(quad.graph_name.value, set()).add(quad)
-        scratch = ox.Store()
-        scratch.extend(  # the Graph Store's default graph is the update's default graph
-            ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) if g == DEFAULT_GRAPH else q
-            for g, qs in before.items()
-            for q in qs
-        )
-        try:
-            scratch.update(update, base_iri=base_iri)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL Update syntax error: {exc.msg or exc}") from None
-        after: dict[str, set[ox.Quad]] = {}
-        for quad in scratch:
-            if not isinstance(quad.graph_name, ox.NamedNode):
-                quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(DEFAULT_GRAPH))
-            after.setdefault(quad.graph_name.value, set()).add(quad)
-        changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
-        if not after:  # everything dropped: the derived graphs follow the asserted ones (recomputed: empty)
-            changed = [g for g in changed if kind_of(g) is not Kind.DERIVED]
-        for g in changed:
-            graph_policy.check_write(g, writer)
-        sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
-        for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
-            literals.check(s.triples, source="SPARQL Update")
-        return _commit(kb, write_policy, sources, force=False, reason=True, provenance=provenance, writer=writer)
+    return kb.exclusive(lambda: _apply_update(kb, write_policy, update, writer, base_iri, provenance))
+
+
+def _apply_update(
+    kb: KnowledgeBase,
+    write_policy: WritePolicy,
+    update: str,
+    writer: Writer,
+    base_iri: str | None,
+    provenance: Mapping[str, list[ox.Triple]] | None,
+) -> CommitResult:
+    """:func:`apply_update` once, from the store as it is now."""
+    before: dict[str, set[ox.Quad]] = {}
+    for quad in kb.quads(kb.graphs()):  # read the store once
+        before.setdefault(quad.graph_name.value, set()).add(quad)
+    scratch = ox.Store()
+    scratch.extend(  # the Graph Store's default graph is the update's default graph
+        ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) if g == DEFAULT_GRAPH else q
+        for g, qs in before.items()
+        for q in qs
+    )
+    try:
+        scratch.update(update, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(f"SPARQL Update syntax error: {exc.msg or exc}") from None
+    after: dict[str, set[ox.Quad]] = {}
+    for quad in scratch:
+        if not isinstance(quad.graph_name, ox.NamedNode):
+            quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(DEFAULT_GRAPH))
+        after.setdefault(quad.graph_name.value, set()).add(quad)
+    changed = [g for g in sorted(set(before) | set(after)) if before.get(g, set()) != after.get(g, set())]
+    if not after:  # everything dropped: the derived graphs follow the asserted ones (recomputed: empty)
+        changed = [g for g in changed if kind_of(g) is not Kind.DERIVED]
+    for g in changed:
+        graph_policy.check_write(g, writer)
+    sources = [Source(g, [q.triple for q in after.get(g, set())], "SPARQL Update") for g in changed]
+    for s in sources:  # ill-typed or over-long literals, as formats.parse refuses them in files
+        literals.check(s.triples, source="SPARQL Update")
+    return _commit(kb, write_policy, sources, force=False, reason=True, provenance=provenance, writer=writer)

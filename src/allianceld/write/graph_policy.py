@@ -82,6 +82,11 @@ def check_write(graph: str, writer: Writer, *, with_record: bool = False) -> Kin
             f"<{graph}> holds what the reasoner derives (OWL 2 RL or a domain rule); it is recomputed from the "
             "asserted data and read-only for everyone: change the data it is derived from instead"
         )
+    if kind is Kind.SERVICE:
+        raise Forbidden(
+            f"<{graph}> is kept by the allianceld services that share the store (its write version); "
+            "no one writes it"
+        )
     if kind is Kind.PROVENANCE:
         raise Forbidden(
             f"<{graph}> is a provenance record; records are written only beside the write they describe "

@@ -18,8 +18,9 @@ from allianceld.vocab import DEFAULT_GRAPH, USER_GRAPH_BASE
 from allianceld.web import write_keys
 from allianceld.web.auth import require
 from allianceld.web.negotiation import choose
-from allianceld.web.services import get_kb, services
+from allianceld.web.services import Services, get_kb, services
 from allianceld.web.views.metadata import request_base
+from allianceld.web.write_keys import KeyedWrite
 from allianceld.write import gate, graph_policy
 from allianceld.write.graph_policy import Writer
 
@@ -89,31 +90,39 @@ def write() -> Response:
     graph_policy.check_write(graph, writer)  # before reading the body (the gate asks again)
     incoming = _body() if request.method != "DELETE" else []
     svc = services()
-    with write_keys.keyed(svc.kb, writer.agent) as keyed, svc.kb.write_lock:
-        # no other write between reading the graph and committing it
+    with write_keys.keyed(svc.kb, writer.agent) as keyed:
         if keyed.replay is not None:
             return write_keys.replayed(keyed.replay)
-        existed = graph == DEFAULT_GRAPH or graph in svc.kb.graphs()
-        if request.method == "DELETE" and not existed:
-            raise NotFound(f"no graph <{graph}> in the store")
-        triples = svc.kb.triples(graph) + incoming if request.method == "POST" else incoming
-        if not triples and request.method != "DELETE" and graph != DEFAULT_GRAPH:
-            raise BadRequest(
-                f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
-                "it has some: send triples, or DELETE the graph"
-            )
-        status = 201 if target is None or (request.method != "DELETE" and not existed) else 204
-        location = graph if target is None else None
-        gate.commit(
-            svc.kb,
-            svc.write_policy,
-            [gate.Source(graph, triples, f"{request.method} /data")],
-            writer=writer,
-            provenance=keyed.record(status, location=location),
-        )
+        # no other write between reading the graph and committing it (nor another service's)
+        status, location = svc.kb.exclusive(lambda: _written(svc, graph, target, incoming, writer, keyed))
     if location is not None:
         return _no_body(status, Location=location)
     return _no_body(status)
+
+
+def _written(
+    svc: Services, graph: str, target: str | None, incoming: list[ox.Triple], writer: Writer, keyed: KeyedWrite
+) -> tuple[int, str | None]:
+    """The write of :func:`write`, from the store as it is now: its status and Location."""
+    existed = graph == DEFAULT_GRAPH or graph in svc.kb.graphs()
+    if request.method == "DELETE" and not existed:
+        raise NotFound(f"no graph <{graph}> in the store")
+    triples = svc.kb.triples(graph) + incoming if request.method == "POST" else incoming
+    if not triples and request.method != "DELETE" and graph != DEFAULT_GRAPH:
+        raise BadRequest(
+            f"the write would leave <{graph}> without triples, and the store keeps a named graph only while "
+            "it has some: send triples, or DELETE the graph"
+        )
+    status = 201 if target is None or (request.method != "DELETE" and not existed) else 204
+    location = graph if target is None else None
+    gate.commit(
+        svc.kb,
+        svc.write_policy,
+        [gate.Source(graph, triples, f"{request.method} /data")],
+        writer=writer,
+        provenance=keyed.record(status, location=location),
+    )
+    return status, location
 
 
 def _no_body(status: int, **headers: str) -> Response:
