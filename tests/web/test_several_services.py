@@ -66,8 +66,8 @@ class Service:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
-    def contribute(self, turtle: str) -> tuple[int, Any]:
-        return self.call("POST", "/contributions", turtle.encode(), **{"Content-Type": "text/turtle"})
+    def contribute(self, turtle: str, **headers: str) -> tuple[int, Any]:
+        return self.call("POST", "/contributions", turtle.encode(), **{"Content-Type": "text/turtle", **headers})
 
 
 @dataclass
@@ -129,15 +129,17 @@ def deployment(tmp_path: Path, settings: Settings, write_policy: WritePolicy) ->
                 proc.wait(timeout=30)
 
 
-def _held_write(deployment: Deployment, turtle: str, other: str) -> tuple[tuple[int, Any], tuple[int, Any]]:
+def _held_write(
+    deployment: Deployment, turtle: str, other: str, **headers: str
+) -> tuple[tuple[int, Any], tuple[int, Any]]:
     """A contributes ``turtle``; its update is held before the store until B's contribution of ``other``
-    has been answered. The answers of A and B."""
+    has been answered (both with ``headers``). The answers of A and B."""
     held = deployment.proxy.hold("request")
     answers: dict[str, tuple[int, Any]] = {}
-    writer = threading.Thread(target=lambda: answers.setdefault("a", deployment.a.contribute(turtle)))
+    writer = threading.Thread(target=lambda: answers.setdefault("a", deployment.a.contribute(turtle, **headers)))
     writer.start()
     assert held.arrived.wait(120), "A's update did not come"  # A has read, validated and reasoned
-    answer_b = deployment.b.contribute(other)  # lands while A's update waits
+    answer_b = deployment.b.contribute(other, **headers)  # lands while A's update waits
     held.release.set()
     writer.join(120)
     return answers["a"], answer_b
@@ -178,6 +180,17 @@ def test_the_same_data_sent_to_two_services_at_once_is_stored_once(deployment: D
     for service in (deployment.a, deployment.b):
         listed = service.call("GET", "/contributions")[1]
         assert [c["id"] for c in listed["items"]] == [made_b["id"]]
+
+
+def test_one_idempotency_key_sent_to_two_services_at_once_is_written_once(deployment: Deployment) -> None:
+    """A looked its key up before B's write with the same key landed; made again, it finds B's record."""
+    key = {"Idempotency-Key": "one-key-two-services"}
+    (status_a, answer_a), (status_b, made_b) = _held_write(deployment, ALLIANCE, PROVISION_ONLY, **key)
+    assert status_b == 201, made_b
+    assert status_a == 409 and answer_a["error"] == "idempotency-key-landed", answer_a
+    assert answer_a["check"] == "/writes/one-key-two-services"
+    listed = deployment.a.call("GET", "/contributions")[1]
+    assert [c["id"] for c in listed["items"]] == [made_b["id"]]
 
 
 def test_a_read_from_one_service_sees_a_write_acknowledged_by_the_other(deployment: Deployment) -> None:

@@ -16,6 +16,7 @@ from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
+from allianceld.store.backends import SparqlBackend
 from allianceld.validation.report import Report
 from allianceld.vocab import (
     DEFAULT_GRAPH,
@@ -26,7 +27,7 @@ from allianceld.vocab import (
     data_graph_iri,
     kind_of,
 )
-from allianceld.write import graph_policy
+from allianceld.write import graph_policy, write_records
 from allianceld.write.graph_policy import LOCAL, Writer
 from allianceld.write.write_policy import WritePolicy
 
@@ -146,6 +147,8 @@ def _commit(
 ) -> CommitResult:
     provenance = dict(provenance or {})
     records = provenance.pop(WRITE_RECORDS_GRAPH, [])  # the write's record is added to the graph of them all
+    if records and isinstance(kb.backend, SparqlBackend):  # its key looked up before this attempt began
+        write_records.check_not_landed(kb, records)
     validator = write_policy.validator
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
-from allianceld.errors import BadRequest
+from allianceld.errors import BadRequest, Conflict
 from allianceld.store import KnowledgeBase
 from allianceld.vocab import ALD, PROV, WRITE_RECORDS_GRAPH
 from allianceld.write.provenance import timestamp
@@ -86,6 +86,27 @@ def record(key: str, outcome: Outcome, *, at: datetime | None = None) -> dict[st
             ox.Triple(node, GENERATED_AT, timestamp(at or datetime.now(UTC))),
         ]
     }
+
+
+class KeyLanded(Conflict):
+    """A write's key landed with another write while this one was made (through another allianceld
+    service over the same store): this one is not written."""
+
+    kind = "idempotency-key-landed"
+
+
+def check_not_landed(kb: KnowledgeBase, records: list[ox.Triple]) -> None:
+    """:class:`KeyLanded` when the key of a record among ``records`` (a write's, from :func:`record`) is
+    in the store already: another service wrote with it after this write's key was looked up."""
+    nodes = {t.subject for t in records if isinstance(t.subject, ox.NamedNode)}
+    for quad in kb.match(nodes, [IDEMPOTENCY_KEY], graphs=[WRITE_RECORDS_GRAPH], limit=1):
+        key = quad.object.value
+        raise KeyLanded(
+            f"a write with the Idempotency-Key {key!r} landed through another service while this one was made; "
+            f"nothing of this one was stored: ask GET /writes/{key}",
+            key=key,
+            check=f"/writes/{key}",
+        )
 
 
 def landed(kb: KnowledgeBase, key: str) -> Landed | None:
