@@ -252,3 +252,38 @@ def test_a_variable_bound_in_one_union_branch_is_not_known_after_the_union() -> 
     )
     with pytest.raises(Unsupported, match="no variable with known values"):
         gather(Overlay(ox.Store(), [], {}), shape, {"changed": set()})
+
+
+class _CountingStore:
+    """A store's look-ups, counted by pattern."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store, self.reads = store, 0
+
+    def quads_for_pattern(self, s: object, p: object, o: object, g: object = None) -> object:
+        self.reads += 1
+        return self.store.quads_for_pattern(s, p, o, g)
+
+
+def test_every_rule_of_a_write_reads_a_pattern_of_the_store_once(kb: KnowledgeBase, write_policy: WritePolicy) -> None:
+    """The rules of one write follow many of the same nodes (each of an alliance's memberships, for
+    every rule that reads memberships); the store is read once per pattern, and a rule added to the
+    overlay afterwards, or a change the write makes, still shows in what a look-up answers."""
+    counting = _CountingStore(kb.backend.store)
+    using = [*kb.knowledge_graphs(), INFERRED_GRAPH]
+    overlay = Overlay(counting, using, {})
+    nato = ox.NamedNode(ID + "alliance/nato")
+    organization = ox.NamedNode(ORG + "organization")
+    first = set(overlay.match(None, organization, nato))
+    assert first and counting.reads == 1
+    for rule in write_policy.rules:
+        gather(overlay, shape_of(rule.construct), {"this": {nato}})
+    reads = counting.reads
+    for rule in write_policy.rules:
+        gather(overlay, shape_of(rule.construct), {"this": {nato}})
+    assert counting.reads == reads  # the second round is answered from what was read
+    gone = next(iter(first))
+    for quad in kb.backend.store.quads_for_pattern(gone.subject, gone.predicate, gone.object, None):
+        overlay.change(quad.graph_name.value, [gone], [])
+    assert set(overlay.match(None, organization, nato)) == first - {gone}
+    assert counting.reads == reads

@@ -54,6 +54,7 @@ class Overlay:
         self.pending: dict[str, set[ox.Triple]] = {g: set(ts) for g, ts in replaced.items()}
         self.replaced = set(self.pending)
         self.removed: dict[ox.NamedNode, set[ox.Triple]] = defaultdict(set)
+        self._read: dict[tuple[Term | None, Term | None, Term | None], list[ox.Quad]] = {}
         self._refresh()
 
     def add_graph(self, graph: str) -> None:
@@ -82,9 +83,12 @@ class Overlay:
         """The stored triples of the overlay's graphs matching a pattern, less those the write
         removes (a list: :meth:`step` reads one per node, the costliest part of a write's rules)."""
         stored, removed = self._stored, self.removed
+        quads = self._read.get((s, p, o))
+        if quads is None:  # the store does not change under the write: each pattern is read once
+            quads = self._read[(s, p, o)] = list(self.store.quads_for_pattern(s, p, o, None))
         return [
             q.triple
-            for q in self.store.quads_for_pattern(s, p, o, None)
+            for q in quads
             if q.graph_name in stored and (q.graph_name not in removed or q.triple not in removed[q.graph_name])
         ]
 
