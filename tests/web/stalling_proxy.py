@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 @dataclass
 class Hold:
     """One held update. ``"answer"``: the update reaches the store, its answer is kept until ``release``;
-    ``"request"``: the update itself waits for ``release`` before it reaches the store; ``"drop"``: the
+    ``"request"``: the update itself waits for ``release`` before it reaches the store; ``"withhold"``: it
+    waits for ``release`` and never reaches the store (the connection is closed); ``"drop"``: the
     update reaches the store and the connection is closed without its answer. ``reached`` is set once
     the store has answered the update (it landed, if the store accepted it); ``arrived`` once the update
     has come to the proxy."""
@@ -43,6 +44,13 @@ def _read_message(conn: socket.socket) -> bytes:
             break
         body += piece
     return head + b"\r\n\r\n" + body
+
+
+def _is_update(request: bytes) -> bool:
+    """Whether ``request`` is a SPARQL update: sent to ``/update``, or a form with an ``update`` field
+    (to a store with one endpoint for queries and updates, such as Virtuoso's ``/sparql``)."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    return head.startswith(b"POST /update ") or (head.startswith(b"POST ") and body.startswith(b"update="))
 
 
 def _read_to_end(conn: socket.socket) -> bytes:
@@ -93,13 +101,15 @@ class StallingProxy:
         with conn, contextlib.suppress(OSError):  # the client or the store may be gone (the end of a test)
             request = _read_message(conn)
             held = None
-            if request.startswith(b"POST /update "):
+            if _is_update(request):
                 with self._lock:
                     held, self._next = self._next, None
             if held is not None:
                 held.arrived.set()
-            if held is not None and held.mode == "request":
+            if held is not None and held.mode in ("request", "withhold"):
                 held.release.wait(60)
+                if held.mode == "withhold":
+                    return
             with socket.create_connection(self.upstream) as up:
                 up.sendall(request)
                 answer = _read_to_end(up)  # urllib asks for "Connection: close"
