@@ -268,7 +268,7 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
             # the focus reached `middle` by q1: walk q1 back from it
             focus |= view.neighbours([middle], None if q1 == ANY else q1, forward=not fwd1)
 
-    context = rdflib.Graph()
+    context = rdflib.Graph(store="SimpleMemory")  # no quad contexts to keep: cheaper adds
     for t in view.subclasses():  # the class hierarchy the data holds: a class target reads it
         context.add(t)
     for t in view.naming(sorted(literals), firsts_in):
