@@ -179,3 +179,14 @@ def test_a_computed_empty_rule_graph_is_told_from_a_missing_one(
     monkeypatch.setattr(materialise, "_in_memory", in_full)
     result = gate.commit(remote_kb, policy, [gate.Source(GRAPH + "a", membership("a0", "kor"), "test")])
     assert result.reasoning is not None and result.reasoning.reasoner == "incremental"
+
+
+def test_a_store_keeping_empty_graphs_lists_them_as_the_embedded_store_does(kb: KnowledgeBase) -> None:
+    """Where the store keeps empty graphs, its list of graphs is read from them (not from every
+    triple): an empty graph is listed, an empty rule graph is not, as on the embedded store."""
+    if isinstance(kb.backend, SparqlBackend) and not kb.backend.dialect.empty_graphs:
+        pytest.skip("Virtuoso keeps no empty graphs: a graph is listed by its triples")
+    rule_graph = "https://w3id.org/allianceld/graph/inferred/rule/remote-test"
+    kb.write({GRAPH + "full": [ox.Triple(ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p"), ox.Literal("o"))]})
+    kb.write({}, keep=[GRAPH + "empty", rule_graph])
+    assert [g for g in kb.graphs() if g.startswith(GRAPH) or g == rule_graph] == [GRAPH + "empty", GRAPH + "full"]

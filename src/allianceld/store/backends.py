@@ -180,6 +180,15 @@ class EmbeddedBackend:
             gc.collect()
 
 
+# GROUP BY, not DISTINCT: Virtuoso answers DISTINCT ?g from its list of created graphs, empty or not
+_GRAPHS_WITH_TRIPLES = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+# every graph the store lists, but a domain rule's graph only with a triple in it (as EmbeddedBackend lists them)
+_LISTED_GRAPHS = (
+    "SELECT ?g WHERE { GRAPH ?g { } "
+    f"FILTER(!STRSTARTS(STR(?g), {ox.Literal(RULE_GRAPH_BASE)}) || EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }}) }}"
+)
+
+
 class SparqlBackend:
     """Any SPARQL 1.1 Query + Update endpoint, over the SPARQL 1.1 Protocol.
 
@@ -246,10 +255,12 @@ class SparqlBackend:
             raise RemoteStoreError(f"the SPARQL endpoint at {url} cannot be reached: {exc.reason}") from None
 
     def named_graphs(self) -> list[str]:
+        """The named graphs, as :meth:`EmbeddedBackend.named_graphs` lists them where the store keeps
+        empty graphs (read from its list of graphs: the graphs of their triples, at 200k triples, took
+        0.2-0.3 s); elsewhere the graphs with a triple."""
         body, _ = self._post(
             self.query_url,
-            # GROUP BY, not DISTINCT: Virtuoso answers DISTINCT ?g from its list of created graphs, empty or not
-            {"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"},
+            {"query": _LISTED_GRAPHS if self.dialect.empty_graphs else _GRAPHS_WITH_TRIPLES},
             "application/sparql-results+json",
         )
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
