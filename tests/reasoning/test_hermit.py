@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import rdflib
 
@@ -11,11 +13,18 @@ from conftest import ROOT, requires_java
 ONTOLOGY = ROOT / "ontology" / "allianceld.ttl"
 
 
-def test_java_missing_follows_shutil_which(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hermit.shutil, "which", lambda name, *a, **k: None)
+def test_java_missing_follows_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Java is looked up once per PATH, and found again when PATH changes."""
+    fake = tmp_path / "java"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", "/nonexistent")
     assert hermit.java_missing() == hermit.NO_JAVA
-    monkeypatch.setattr(hermit.shutil, "which", lambda name, *a, **k: "/usr/bin/java")
+    monkeypatch.setenv("PATH", str(tmp_path))
     assert hermit.java_missing() is None
+    assert hermit.java() == str(fake)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert hermit.java_missing() == hermit.NO_JAVA
 
 
 def test_every_dl_check_says_the_same_when_java_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

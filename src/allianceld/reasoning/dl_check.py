@@ -350,11 +350,16 @@ def _ontology(
         return ontology
     if ontology is None and isinstance(written, Mapping) and ONTOLOGY_GRAPH in written:
         ontology = list(written[ONTOLOGY_GRAPH])
-    if ontology is None:
-        ontology = kb.triples(ONTOLOGY_GRAPH) if ONTOLOGY_GRAPH in kb.graphs() else []
+    if ontology is None:  # the store's, kept between writes (the same tuple while it is unchanged)
+        return _stored_ontology(kb.ontology() if ONTOLOGY_GRAPH in kb.graphs() else ())
     if isinstance(ontology, rdflib.Graph):
         return _Ontology(ontology, Axioms.of(ontology))
     return _read_ontology(ox.serialize(ontology, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+@lru_cache(maxsize=4)
+def _stored_ontology(triples: tuple[ox.Triple, ...]) -> _Ontology:
+    return _read_ontology(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
 
 
 @lru_cache(maxsize=4)

@@ -8,6 +8,7 @@ consistency checks and falls back to :func:`run` when that program cannot start.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -34,7 +35,18 @@ log = logging.getLogger(__name__)
 def java_missing() -> str | None:
     """None when a Java runtime is on PATH (HermiT can run); otherwise the message every DL check
     gives instead of a verdict."""
-    return NO_JAVA if shutil.which("java") is None else None
+    return NO_JAVA if java() is None else None
+
+
+def java() -> str | None:
+    """The ``java`` command found on PATH, None when there is none (looked up once per PATH: a
+    search of PATH took several ms of every write's check)."""
+    return _java_on(os.environ.get("PATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _java_on(path: str | None) -> str | None:
+    return shutil.which("java", path=path)
 
 
 def _worker_program(java: str) -> list[str]:
@@ -99,14 +111,14 @@ def run(
     """Run HermiT's command line with ``action`` (``["-k"]``, ``["-c"]``, ``["-c", "-I"]``) on
     ``ntriples`` (already mapped as HermiT reads them: ``materialise.dl_graph``). ``short``: a run
     of a second or so, compiled by the JVM's first compiler only (the second competes for the CPU)."""
-    java = shutil.which("java")
-    if java is None:
+    runtime = java()
+    if runtime is None:
         return Run(None, NO_JAVA, 0.0)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="allianceld-dl-") as tmp:
         path = Path(tmp) / "module.nt"
         path.write_bytes(ntriples)
-        command = [java, f"-Xmx{memory_mb}M"]
+        command = [runtime, f"-Xmx{memory_mb}M"]
         if short:
             command += ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
         command += ["-cp", classpath(), "org.semanticweb.HermiT.cli.CommandLine", *action, path.as_uri()]
@@ -174,8 +186,8 @@ class Worker:
     def consistent(self, ntriples: bytes) -> Run:
         """HermiT's consistency verdict on ``ntriples`` (mapped as HermiT reads them), as
         :func:`run` with ``["-k"]`` gives it."""
-        java = shutil.which("java")
-        if java is None:
+        runtime = java()
+        if runtime is None:
             return Run(None, NO_JAVA, 0.0)
         with self._lock:
             if self.fallback is not None:
@@ -184,7 +196,7 @@ class Worker:
             deadline = start + self.timeout_s
             for attempt in (1, 2):
                 try:
-                    proc = self._running(java, deadline)
+                    proc = self._running(runtime, deadline)
                     if proc is None:  # cannot start: the command line from now on
                         return run(ntriples, ["-k"], memory_mb=self.memory_mb, timeout_s=self.timeout_s)
                     self._send(proc, b"consistency %d\n" % len(ntriples) + ntriples, deadline)
