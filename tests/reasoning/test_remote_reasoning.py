@@ -190,3 +190,28 @@ def test_a_store_keeping_empty_graphs_lists_them_as_the_embedded_store_does(kb: 
     kb.write({GRAPH + "full": [ox.Triple(ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p"), ox.Literal("o"))]})
     kb.write({}, keep=[GRAPH + "empty", rule_graph])
     assert [g for g in kb.graphs() if g.startswith(GRAPH) or g == rule_graph] == [GRAPH + "empty", GRAPH + "full"]
+
+
+def test_match_answers_alike_on_every_store(kb: KnowledgeBase) -> None:
+    """Backend.match (the validation's look-ups) finds the quads of the given graphs only, by
+    subject or by object, with or without predicates, on every store."""
+    s1, s2, o = ox.NamedNode("urn:test:s1"), ox.NamedNode("urn:test:s2"), ox.NamedNode("urn:test:o")
+    p, q = ox.NamedNode("urn:test:p"), ox.NamedNode("urn:test:q")
+    kb.write(
+        {
+            GRAPH + "one": [ox.Triple(s1, p, o), ox.Triple(s2, q, o)],
+            GRAPH + "two": [ox.Triple(s1, q, o), ox.Triple(s2, p, ox.Literal("x"))],
+        }
+    )
+
+    def found(nodes: list[ox.NamedNode], preds: list[ox.NamedNode] | None, incoming: bool, graphs: list[str]) -> set:
+        return set(kb.backend.match(nodes, preds, incoming=incoming, graphs=graphs))
+
+    one, two = GRAPH + "one", GRAPH + "two"
+    assert found([s1, s2], None, False, [one]) == {
+        ox.Quad(s1, p, o, ox.NamedNode(one)),
+        ox.Quad(s2, q, o, ox.NamedNode(one)),
+    }
+    assert found([s1], [q], False, [one, two]) == {ox.Quad(s1, q, o, ox.NamedNode(two))}
+    assert found([o], [p], True, [one, two]) == {ox.Quad(s1, p, o, ox.NamedNode(one))}
+    assert found([s1, s2], None, False, []) == set()
