@@ -1,7 +1,8 @@
 """A crash of the allianceld process in the middle of a write on a remote store (`oxigraph serve`,
 Virtuoso): `allianceld load`, a process of its own, is killed while a proxy holds its update before the
-store; the proxy then lets the update go on to the store, or never sends it. The store then holds all
-of the write or none of it, and a new process finds it so (and can write again)."""
+store, then the proxy lets the update go on to the store ("go") or never sends it ("withhold"); or it is
+killed once the store has answered the update, before the answer reaches it ("answered"). The store then
+holds all of the write or none of it, and a new process finds it so (and can write again)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ def state(kb: KnowledgeBase) -> dict[str, Any]:
     return {"graphs": graphs, "provenance": tuple(provenance)}
 
 
+def opened(query_url: str, update_url: str) -> KnowledgeBase:
+    """The remote store as a new allianceld process opens it (nothing cached from earlier reads)."""
+    return KnowledgeBase(backend=SparqlBackend(query_url, update_url))
+
+
 def load(query_url: str, update_url: str) -> subprocess.Popen:
     """`allianceld load` of the test record, in a process of its own, over the remote store."""
     env = {
@@ -72,27 +78,29 @@ def small_world(request, engine: str, settings: Settings, write_policy: WritePol
     return kb
 
 
-@pytest.mark.parametrize("then", ["go", "withhold"])
+@pytest.mark.parametrize("then", ["go", "withhold", "answered"])
 @pytest.mark.parametrize("engine", ["remote", "virtuoso"])
 def test_a_load_killed_in_the_middle_of_its_write_leaves_all_or_none(
     request, engine: str, then: str, settings: Settings, write_policy: WritePolicy
 ) -> None:
     kb = small_world(request, engine, settings, write_policy)
     query_url, update_url = kb.backend.query_url, kb.backend.update_url  # type: ignore[attr-defined]
-    before = state(kb)
+    before = state(opened(query_url, update_url))
     whole = load(query_url, update_url)  # the same write, not interrupted, from the same state
     assert whole.wait(WAIT_S) == 0, whole.stdout.read()  # type: ignore[union-attr]
-    done = state(kb)
+    done = state(opened(query_url, update_url))
     assert done != before
     assert state(small_world(request, engine, settings, write_policy)) == before
 
     url = urllib.parse.urlsplit(update_url)
     proxy = StallingProxy((url.hostname or "127.0.0.1", url.port or 80))
     try:
-        held = proxy.hold("request" if then == "go" else "withhold")
+        held = proxy.hold({"go": "request", "withhold": "withhold", "answered": "answer"}[then])
         proc = load(query_url, proxy.url + url.path)
         assert held.arrived.wait(WAIT_S), "no update came to the proxy"
-        proc.send_signal(signal.SIGKILL)  # allianceld dies with its update sent whole, not yet at the store
+        if then == "answered":
+            assert held.reached.wait(WAIT_S)  # the store has answered: the answer is held
+        proc.send_signal(signal.SIGKILL)  # allianceld dies with its update sent whole, its answer not come
         assert proc.wait(WAIT_S) == -signal.SIGKILL
         held.release.set()
         if then == "go":  # the update reaches the store after all: the store answers the proxy
@@ -100,8 +108,7 @@ def test_a_load_killed_in_the_middle_of_its_write_leaves_all_or_none(
     finally:
         proxy.close()
 
-    restarted = KnowledgeBase(backend=SparqlBackend(query_url, update_url))  # as a new process opens it
-    assert state(restarted) == (done if then == "go" else before)
+    assert state(opened(query_url, update_url)) == (before if then == "withhold" else done)
     again = load(query_url, update_url)  # and the write can be made (again)
     assert again.wait(WAIT_S) == 0, again.stdout.read()  # type: ignore[union-attr]
-    assert state(restarted)["graphs"] == done["graphs"]
+    assert state(opened(query_url, update_url))["graphs"] == done["graphs"]
