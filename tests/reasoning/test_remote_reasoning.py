@@ -215,3 +215,13 @@ def test_match_answers_alike_on_every_store(kb: KnowledgeBase) -> None:
     assert found([s1], [q], False, [one, two]) == {ox.Quad(s1, q, o, ox.NamedNode(two))}
     assert found([o], [p], True, [one, two]) == {ox.Quad(s1, p, o, ox.NamedNode(one))}
     assert found([s1, s2], None, False, []) == set()
+    kb.write({GRAPH + "three": [ox.Triple(s2, p, o), ox.Triple(s1, p, s2)]})
+    three = GRAPH + "three"
+    one_each = kb.backend.match([o, s2], [p, q], incoming=True, graphs=[one, two, three], limit=1)
+    assert sorted((str(x.object), str(x.predicate)) for x in one_each) == [
+        (str(o), str(p)),
+        (str(o), str(q)),
+        (str(s2), str(p)),
+    ]  # one per node and predicate, each a stored quad
+    every = found([o, s2], [p, q], True, [one, two, three])
+    assert set(one_each) <= every and len(every) == 5

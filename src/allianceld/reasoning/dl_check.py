@@ -33,7 +33,6 @@ from allianceld.rdf import formats
 from allianceld.reasoning import hermit, materialise
 from allianceld.reasoning.hermit import NO_JAVA, java_missing
 from allianceld.store import KnowledgeBase
-from allianceld.store.backends import EmbeddedBackend
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
 
 Node = ox.NamedNode | ox.BlankNode
@@ -397,8 +396,7 @@ class _View:
     def one_incoming(self, nodes: list[Node], predicates: list[ox.NamedNode]) -> Iterator[tuple[ox.Triple, str]]:
         """One triple per node and predicate with the node as object, from the write and from the
         store: a range types its object the same whichever subject the triple has, so one is
-        enough (a hub such as a region or a source has thousands). A remote store bounds ``limit``
-        over the whole answer, so it is asked for all of them."""
+        enough (a hub such as a region or a source has thousands)."""
         if not nodes or not predicates:
             return
         preds = set(predicates)
@@ -408,8 +406,7 @@ class _View:
                 if t.predicate in preds and t.predicate not in seen:
                     seen.add(t.predicate)
                     yield t, THE_WRITE
-        limit = 1 if isinstance(self.kb.backend, EmbeddedBackend) else None
-        for q in self.kb.match(nodes, predicates, incoming=True, graphs=self.kept, limit=limit):
+        for q in self.kb.match(nodes, predicates, incoming=True, graphs=self.kept, limit=1):
             yield q.triple, q.graph_name.value
 
 

@@ -366,8 +366,9 @@ class SparqlBackend:
         graphs: Collection[str],
         limit: int | None = None,
     ) -> list[ox.Quad]:
-        """As :meth:`EmbeddedBackend.match`, in one query with VALUES (``limit`` bounds the whole
-        answer). The endpoint's blank nodes cannot be named in a query, so they match nothing."""
+        """As :meth:`EmbeddedBackend.match`, in one query with VALUES (``limit``: per node and
+        predicate; with 1, the store picks one subject (object) of each, so that a hub's thousands of
+        triples are not sent). The endpoint's blank nodes cannot be named in a query, so they match nothing."""
         iris = sorted({str(n) for n in nodes if isinstance(n, ox.NamedNode)})
         if not iris:
             return []
@@ -380,12 +381,26 @@ class SparqlBackend:
         # the graphs in a FILTER, not joined as VALUES: Oxigraph joined them before the look-ups (150
         # subjects at 200k triples: 1.5 s, filtered 17 ms)
         named = ", ".join(str(ox.NamedNode(g)) for g in sorted(graphs))
-        sparql = f"SELECT ?g ?s ?p ?o WHERE {{ {values} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({named})) }}"
-        if limit is not None:
-            sparql += f" LIMIT {int(limit)}"
+        where = f"{values} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({named}))"
+        if limit == 1:  # one far end per node and predicate, picked by the store, then its quads
+            far, pattern = ("?s", "?far ?p ?o") if incoming else ("?o", "?s ?p ?far")
+            pick = (
+                f"SELECT {var} ?p (SAMPLE(?far) AS {far}) WHERE {{ {values} GRAPH ?pg {{ {pattern} }} "
+                f"FILTER(?pg IN ({named})) }} GROUP BY {var} ?p"
+            )
+            where = f"{{ {pick} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({named}))"
+        sparql = f"SELECT ?g ?s ?p ?o WHERE {{ {where} }}"
         body, _ = self._post(self.query_url, {"query": sparql}, "application/sparql-results+json")
         rows = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
+        quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
+        if limit is None:
+            return quads
+        kept: dict[tuple[object, object], list[ox.Quad]] = {}
+        for q in quads:
+            same = kept.setdefault((q.object if incoming else q.subject, q.predicate), [])
+            if len(same) < limit:
+                same.append(q)
+        return [q for same in kept.values() for q in same]
 
     def update(self, sparql: str) -> None:
         self._post(self.update_url, {"update": sparql}, "*/*", write=True)
