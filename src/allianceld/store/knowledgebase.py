@@ -211,8 +211,9 @@ class KnowledgeBase:
         return [q.triple for q in self.backend.quads(graph)]
 
     def rdflib_graph(self, graphs: Iterable[str]) -> rdflib.Graph:
-        """The union of some named graphs, copied into an rdflib graph."""
-        g = rdflib.Graph()
+        """The union of some named graphs, copied into an rdflib graph (without quad contexts, which
+        made adding and reading a triple costlier: the OWL 2 RL closure reads it whole twice)."""
+        g = rdflib.Graph(store="SimpleMemory")
         for name in graphs:
             formats.to_rdflib(self.triples(name), g)
         return g
