@@ -23,7 +23,7 @@ from allianceld.reasoning import domain_rule_scope, hermit, rl_engine, rl_passth
 from allianceld.reasoning import domain_rules as rules
 from allianceld.reasoning.domain_rules import DomainRule
 from allianceld.store import KnowledgeBase
-from allianceld.store.backends import SparqlBackend
+from allianceld.store.backends import EmbeddedBackend, SparqlBackend
 from allianceld.store.remote_lookup import BlankNodeLookup, QuadSource, RemoteLookup, quad_source
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
@@ -432,8 +432,17 @@ def _in_memory(
     def add(triples: Iterable[ox.Triple]) -> None:
         mem.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in triples)
 
+    stored = [g for g in knowledge if g not in written]
+    if isinstance(kb.backend, EmbeddedBackend):  # copied by pyoxigraph alone, as one document
+        store = kb.backend.store  # (so that a blank node shared by two graphs stays one node)
+        dumped = b"".join(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)) or b"" for g in stored)
+        mem.load(dumped, format=ox.RdfFormat.N_TRIPLES, to_graph=default)
+    else:
+        for graph in stored:
+            add(kb.triples(graph))
     for graph in knowledge:
-        add(written[graph] if graph in written else kb.triples(graph))
+        if graph in written:
+            add(written[graph])
     if inferred is not None:
         add(inferred)
     else:
