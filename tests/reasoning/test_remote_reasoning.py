@@ -153,6 +153,10 @@ def test_remote_look_ups_are_memoised_and_batched(remote_kb: KnowledgeBase) -> N
     assert lookup.queries == 2
     lookup.prefetch_subjects(nodes[:2])
     assert list(lookup.quads_for_pattern(nodes[0], None, ox.Literal("0"))) == [quads[0]]
+    assert lookup.queries == 3
+    lookup.prefetch((None, p, ox.Literal(str(i)), None) for i in range(2))  # a bound literal is asked alone
+    assert lookup.queries == 5
+    assert list(lookup.quads_for_pattern(None, p, ox.Literal("1"))) == [quads[1]]
     with pytest.raises(BlankNodeLookup):
         lookup.quads_for_pattern(ox.BlankNode(), p, None)
 

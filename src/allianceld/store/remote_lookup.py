@@ -72,8 +72,14 @@ class RemoteLookup:
                 by_shape.setdefault(tuple(t is not None for t in key), []).append(key)
         for shape, keys in by_shape.items():
             unique = list(dict.fromkeys(keys))
-            for start in range(0, len(unique), BATCH):
-                self._answer(shape, unique[start : start + BATCH])
+            # a bound literal is asked alone: a store may answer it in another lexical form
+            # (Virtuoso), which would not find its pattern among many
+            alone = {k for k in unique if any(isinstance(t, ox.Literal) for t in k)}
+            for key in alone:
+                self._answer(shape, [key])
+            together = [k for k in unique if k not in alone]
+            for start in range(0, len(together), BATCH):
+                self._answer(shape, together[start : start + BATCH])
 
     def prefetch_subjects(self, nodes: Iterable[Term]) -> None:
         """Read every quad whose subject is one of the IRIs ``nodes``, a query per :data:`BATCH`;
