@@ -76,12 +76,6 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-# A match of one node with more predicates than this reads the node's quads once instead of looking
-# each predicate up, unless the node has more quads than _SCAN_QUADS (a hub: an alliance, a source).
-_FEW_PREDICATES = 8
-_SCAN_QUADS = 256
-
-
 class EmbeddedBackend:
     """pyoxigraph in this process: a RocksDB directory on disk, or memory."""
 
@@ -162,11 +156,6 @@ class EmbeddedBackend:
         preds: list[ox.NamedNode | None] = list(predicates) if predicates is not None else [None]
         found: list[ox.Quad] = []
         for node in nodes:
-            if limit is not None and len(preds) > _FEW_PREDICATES:
-                scanned = self._scan(node, preds, incoming=incoming, graphs=graphs, limit=limit)
-                if scanned is not None:
-                    found.extend(scanned)
-                    continue
             for p in preds:
                 pattern = (None, p, node) if incoming else (node, p, None)
                 quads = (
@@ -176,30 +165,6 @@ class EmbeddedBackend:
                 )
                 found.extend(itertools.islice(quads, limit))
         return found
-
-    def _scan(
-        self,
-        node: ox.NamedNode | ox.BlankNode,
-        preds: list[ox.NamedNode | None],
-        *,
-        incoming: bool,
-        graphs: Collection[str],
-        limit: int,
-    ) -> list[ox.Quad] | None:
-        """:meth:`match` for one node and many predicates by one scan of the node's quads (a look-up
-        per predicate cost more than the scan for most nodes); None, for a node with more than
-        :data:`_SCAN_QUADS` quads, where a look-up per predicate reads less."""
-        wanted = set(preds)
-        kept: dict[ox.NamedNode, list[ox.Quad]] = {}
-        pattern = (None, None, node) if incoming else (node, None, None)
-        for n, q in enumerate(self.store.quads_for_pattern(*pattern, None)):
-            if n >= _SCAN_QUADS:
-                return None
-            if q.predicate in wanted and isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs:
-                same = kept.setdefault(q.predicate, [])
-                if len(same) < limit:
-                    same.append(q)
-        return [q for p in preds if p is not None for q in kept.get(p, [])]
 
     def update(self, sparql: str) -> None:
         depth.check_sparql(sparql, what="update")
