@@ -25,7 +25,7 @@ from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.validation.validator import Validator
-from allianceld.web import create_app
+from allianceld.web import create_app, page_cache
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
 from virtuoso import virtuoso_serve
@@ -39,6 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).parent / "data"
 
 requires_java = pytest.mark.skipif(shutil.which("java") is None, reason="no java on PATH: HermiT cannot run")
+
+
+@pytest.fixture(autouse=True)
+def _kept_pages_forgotten() -> Iterator[None]:
+    """Kept pages do not outlive a test: some tests change how pages are built (a page size, a
+    limit) while their app runs, which the store's version does not see."""
+    yield
+    page_cache.forget_all()
 
 
 @pytest.fixture(scope="session")

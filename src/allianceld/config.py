@@ -84,9 +84,7 @@ class Settings:
     base_url: str = field(default_factory=lambda: os.environ.get("ALLIANCELD_BASE_URL", ""))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_BODY_BYTES", 16 * 2**20)))
     # the files of one POST /import/<kind> (streamed to disk, never held in memory), with a token
-    max_import_bytes: int = field(
-        default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_IMPORT_BYTES", 4 * 2**30))
-    )
+    max_import_bytes: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_IMPORT_BYTES", 4 * 2**30)))
     max_result_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ALLIANCELD_MAX_RESULT_BYTES", 256 * 2**20))
     )
@@ -118,6 +116,10 @@ class Settings:
     # the GIL: two at once take as long as one after the other, and slow every other request)
     client_validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_CLIENT_VALIDATIONS", 1)))
     validations: int = field(default_factory=lambda: int(os.environ.get("ALLIANCELD_VALIDATIONS", 1)))
+    # memory for pages kept until the next write (web.page_cache); 0: every page is built anew
+    page_cache_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ALLIANCELD_PAGE_CACHE_BYTES", 64 * 2**20))
+    )
     # where POST /admin/backup writes its backups (a new directory each); default <store path>.backups
     backup_dir: Path | None = field(
         default_factory=lambda: (

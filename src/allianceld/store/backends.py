@@ -154,15 +154,12 @@ class EmbeddedBackend:
         """The quads of ``graphs`` with one of ``nodes`` as subject, or as object when
         ``incoming``, and, when given, one of ``predicates``; ``limit`` per node and predicate."""
         preds: list[ox.NamedNode | None] = list(predicates) if predicates is not None else [None]
+        wanted = frozenset(ox.NamedNode(g) for g in graphs)  # a look-up per quad, not a scan of a list
         found: list[ox.Quad] = []
         for node in nodes:
             for p in preds:
                 pattern = (None, p, node) if incoming else (node, p, None)
-                quads = (
-                    q
-                    for q in self.store.quads_for_pattern(*pattern, None)
-                    if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs
-                )
+                quads = (q for q in self.store.quads_for_pattern(*pattern, None) if q.graph_name in wanted)
                 found.extend(itertools.islice(quads, limit))
         return found
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import bodies, http_errors, links, openapi, unicode_input, write_keys
+from allianceld.web import bodies, http_errors, links, openapi, page_cache, unicode_input, write_keys
 from allianceld.web.services import Services, init_services
 from allianceld.web.views import (
     admin,
@@ -71,6 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     for bp in (m.bp for m in blueprints):
         app.register_blueprint(bp)
+    services: Services = app.extensions["allianceld"]
+    page_cache.init_app(app, services.kb, settings.page_cache_bytes)  # last: reads the version last
     return app
 
 
