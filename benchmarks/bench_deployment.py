@@ -23,8 +23,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,18 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import ID, READS, STATES, _request, membership_turtle, percentiles
+from bench_load import ID, READS, STATES, _request, free_port, membership_turtle, percentiles, process_group
 
 from allianceld.tokens import TokenStore
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 CLI = [sys.executable, "-m", "allianceld.cli"]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(store: str | None, tokens: Path) -> dict[str, str]:
@@ -58,36 +50,13 @@ def _env(store: str | None, tokens: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _process(cmd: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
-    """``cmd`` in a process group of its own until ``ready`` (a URL) answers 200; stopped afterwards."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 90
-            base, _, path = ready.partition("/-/")
-            while _request(base, "/" + path, accept="*/*")[0] != 200:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{cmd[0]} did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.2)
-            yield
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-@contextlib.contextmanager
 def _service(work: Path, name: str, embedded: Path | None, store: str | None, tokens: Path) -> Iterator[str]:
     """``allianceld serve --production`` over the embedded store ``embedded`` or the remote ``store``."""
-    port = _port()
+    port = free_port()
     cmd = [*CLI, *(["--store", str(embedded)] if embedded else [])]
     cmd += ["serve", "--production", "--host", "127.0.0.1", "--port", str(port), "--threads", "4"]
     base = f"http://127.0.0.1:{port}"
-    with _process(cmd, _env(store, tokens), base + "/-/healthz", work / f"{name}.log"):
+    with process_group(cmd, _env(store, tokens), base, "/healthz", work / f"{name}.log"):
         yield base
 
 
@@ -146,24 +115,25 @@ def main() -> None:
     writes: dict[str, list[float]] = {}
     reads: dict[str, dict[str, list[float]]] = {}
     statuses: dict[str, dict[int, int]] = {}
+
+    def measure(name: str, base: str, first: int) -> None:
+        """One writer's contributions to the service at ``base``, then the reads."""
+        statuses[name], writes[name] = {}, []
+        _writes(base, token, first, args.writes, writes[name], statuses[name])
+        reads[name] = _reads(base, args.reads)
+
     try:
         embedded = work / "embedded"
         inits["embedded"] = _init(embedded, None, tokens)
         with _service(work, "embedded", embedded, None, tokens) as base:
-            statuses["embedded"] = {}
-            writes["embedded"] = []
-            _writes(base, token, 0, args.writes, writes["embedded"], statuses["embedded"])
-            reads["embedded"] = _reads(base, args.reads)
-        port = _port()
+            measure("embedded", base, 0)
+        port = free_port()
         store = f"http://127.0.0.1:{port}"
         cmd = [str(OXIGRAPH), "serve", "--location", str(work / "oxigraph"), "--bind", f"127.0.0.1:{port}"]
-        with _process(cmd, os.environ.copy(), store + "/-/query?query=ASK%7B%7D", work / "oxigraph.log"):
+        with process_group(cmd, os.environ.copy(), store, "/query?query=ASK%7B%7D", work / "oxigraph.log"):
             inits["oxigraph serve"] = _init(None, store, tokens)
             with _service(work, "a", None, store, tokens) as a:
-                statuses["oxigraph serve"] = {}
-                writes["oxigraph serve"] = []
-                _writes(a, token, 1000, args.writes, writes["oxigraph serve"], statuses["oxigraph serve"])
-                reads["oxigraph serve"] = _reads(a, args.reads)
+                measure("oxigraph serve", a, 1000)
                 with _service(work, "b", None, store, tokens) as b:
                     both: list[float] = []
                     statuses["two services"] = {}

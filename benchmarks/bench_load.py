@@ -258,36 +258,23 @@ def find_lost(base: str, acknowledged: dict[str, list[str]]) -> list[str]:
 
 
 @contextlib.contextmanager
-def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path | None = None) -> Iterator[str]:
-    """``allianceld serve --production`` on a free port of 127.0.0.1 over the store at ``store``
-    (tokens from the file ``tokens``; HermiT's per-write check off unless $ALLIANCELD_DL_CHECKS
-    says otherwise), in a process group of its own; yields its base URL and stops it (SIGTERM,
-    then SIGKILL) afterwards."""
+def process_group(
+    cmd: list[str], env: dict[str, str], base: str, ready: str, log: Path | None = None
+) -> Iterator[None]:
+    """``cmd`` in a process group of its own (its output to ``log``, else nowhere) until ``base +
+    ready`` answers 200 (within 90 s); stopped afterwards (SIGTERM, then SIGKILL)."""
     import signal
-    import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens)}
-    env.setdefault("ALLIANCELD_DL_CHECKS", "off")
-    cmd = [sys.executable, "-m", "allianceld.cli", "--store", str(store), "serve", "--production"]
     out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while _request(base, "/healthz", accept="application/json")[0] != 200:
+        deadline = time.monotonic() + 90
+        while _request(base, ready, accept="*/*")[0] != 200:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start (exit code {proc.poll()})")
+                shown = log.read_text(errors="replace")[-2000:] if log is not None else ""
+                raise RuntimeError(f"{cmd[0]} did not start (exit code {proc.poll()}) {shown}")
             time.sleep(0.2)
-        yield base
+        yield
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -298,6 +285,30 @@ def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path 
             proc.wait()
         if log is not None:
             out.close()  # type: ignore[union-attr]
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 free now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path | None = None) -> Iterator[str]:
+    """``allianceld serve --production`` on a free port of 127.0.0.1 over the store at ``store``
+    (tokens from the file ``tokens``; HermiT's per-write check off unless $ALLIANCELD_DL_CHECKS
+    says otherwise), in a process group of its own; yields its base URL and stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens)}
+    env.setdefault("ALLIANCELD_DL_CHECKS", "off")
+    cmd = [sys.executable, "-m", "allianceld.cli", "--store", str(store), "serve", "--production"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
+    base = f"http://127.0.0.1:{port}"
+    with process_group(cmd, env, base, "/healthz", log):
+        yield base
 
 
 def shipped_store(target: Path) -> None:

@@ -52,7 +52,17 @@ import pyoxigraph as ox
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
-from bench_load import ID, STATES, _request, membership_turtle, percentiles, production_server, shipped_store
+from bench_load import (
+    ID,
+    STATES,
+    _request,
+    free_port,
+    membership_turtle,
+    percentiles,
+    process_group,
+    production_server,
+    shipped_store,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
@@ -156,36 +166,22 @@ class Workdir:
 def oxigraph_serve(location: Path | None) -> Iterator[None]:
     """``oxigraph serve`` on a free port of 127.0.0.1 over the store directory ``location`` (None:
     in memory), with $ALLIANCELD_SPARQL_QUERY_URL and _UPDATE_URL pointing at it for what starts inside."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     where = ["--location", str(location)] if location is not None else []
-    proc = subprocess.Popen(
-        [str(OXIGRAPH), "serve", *where, "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{port}"
     names = ("ALLIANCELD_SPARQL_QUERY_URL", "ALLIANCELD_SPARQL_UPDATE_URL")
     old = {name: os.environ.get(name) for name in names}
-    try:
-        deadline = time.monotonic() + 60
-        while _request(base, "/query?query=ASK%7B%7D", accept="application/sparql-results+json")[0] != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"oxigraph serve did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
+    cmd = [str(OXIGRAPH), "serve", *where, "--bind", f"127.0.0.1:{port}"]
+    with process_group(cmd, os.environ.copy(), base, "/query?query=ASK%7B%7D"):
         os.environ.update(dict(zip(names, (base + "/query", base + "/update"), strict=True)))
-        yield
-    finally:
-        for name, value in old.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            yield
+        finally:
+            for name, value in old.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def contributions(work: Workdir, writes: int, size: int, *, remote: bool = False) -> None:
