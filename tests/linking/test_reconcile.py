@@ -504,8 +504,9 @@ EVENT, EXERCISE = str(ALD.AllianceEvent), str(ALD.MilitaryExercise)
         ({"query": "NATO Summit in Wales"}, "event/nato-wales-summit-2014", True),
         ({"query": "Wales Summit"}, "event/nato-wales-summit-2014", False),  # the best, not certain
         ({"query": "Wales Summit", "type": EVENT}, "event/nato-wales-summit-2014", False),
-        # the first, but Malabar 2022 and 2023 are near: only the day makes it certain
-        ({"query": "Malabar 2020"}, "activity/malabar-2020", False),
+        # Malabar 2021 and 2022 differ in a number, which is not a typo: the year makes it certain
+        ({"query": "Malabar 2020"}, "activity/malabar-2020", True),
+        ({"query": "Malabar 2015"}, "activity/malabar-2015", True),
         ({"query": "Malabar 2020", "properties": [{"pid": "startDate", "v": "2020"}]}, "activity/malabar-2020", True),
         ({"query": "Malabar", "type": "MilitaryExercise", "properties": [{"pid": "startDate", "v": "2020-11-03"}]},
          "activity/malabar-2020", False),
@@ -519,3 +520,14 @@ def test_events_and_exercises_reconcile(client, validate, query: dict[str, Any],
     assert best["type"][0]["id"] == (EVENT if expected.startswith("event/") else EXERCISE)
     typed = top(client, validate, {**query, "type": str(ALD.State)})
     assert all(c["id"].startswith("state/") for c in typed)  # a type filter keeps them out
+
+
+def test_a_name_with_other_numbers_is_not_a_near_match() -> None:
+    """A year, an edition or a treaty's number in a name is not a typo: a label naming other numbers
+    is never close enough for a match by name alone; a query or a label without numbers is weighed as before."""
+    from allianceld.linking.reconciliation import MATCH_SCORE, norm, similarity
+
+    assert similarity(norm("Malabar 2020"), [norm("Malabar 2020")]) == 100
+    assert similarity(norm("Malabar 2020"), [norm("Malabar 2021")]) < MATCH_SCORE
+    assert similarity(norm("Malabar"), [norm("Malabar 2021")]) == similarity(norm("Malabar"), [norm("Malabar 2020")])
+    assert similarity(norm("NATO Wales Summit"), [norm("NATO Summit in Wales")]) >= 80

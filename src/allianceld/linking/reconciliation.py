@@ -159,15 +159,39 @@ def norm(text: str) -> str:
     return " ".join("".join(kept).casefold().split())
 
 
+# the share of its similarity a name keeps when it names other numbers than the query
+# ("Malabar 2021" for "Malabar 2020": a year, an edition, a number of a treaty are not typos)
+OTHER_NUMBERS = 0.8
+
+
 def similarity(query: str, labels: Iterable[str]) -> float:
     """The best fuzzy similarity (0-100) of a normalised query to normalised labels: the larger of
-    rapidfuzz's ratio (edit distance) and token_sort_ratio (word order ignored)."""
+    rapidfuzz's ratio (edit distance) and token_sort_ratio (word order ignored), lowered
+    (:data:`OTHER_NUMBERS`) for a label that names other numbers than the query."""
     best = 0.0
+    wanted = numbers(query)
     for label in labels:
-        best = max(best, fuzz.ratio(query, label), fuzz.token_sort_ratio(query, label))
+        score = max(fuzz.ratio(query, label), fuzz.token_sort_ratio(query, label))
+        best = max(best, score * OTHER_NUMBERS if numbers_differ(wanted, label) else score)
         if best >= 100:
             break
     return best
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The numbers a normalised text names, as written.
+
+    >>> sorted(numbers("malabar 2020 phase 2"))
+    ['2', '2020']
+    """
+    return frozenset(word for word in text.split() if word.isdigit())
+
+
+def numbers_differ(wanted: frozenset[str], label: str) -> bool:
+    """Whether ``label`` names numbers and they are not those ``wanted`` (a query's :func:`numbers`);
+    a label or a query without numbers differs from nothing."""
+    theirs = numbers(label)
+    return bool(wanted) and bool(theirs) and theirs != wanted
 
 
 # -- building the index from the store ----------------------------------------------------------
@@ -347,10 +371,14 @@ class Index:
 
     def name_scores(self, text: str) -> dict[str, float]:
         """Entity id -> the best :func:`similarity` of normalised ``text`` to one of its names, for
-        every entity scoring above zero (one pass of rapidfuzz over all the names)."""
+        every entity scoring above zero (one pass of rapidfuzz over all the names), numbers weighed
+        as :func:`similarity` weighs them."""
         best: dict[str, float] = {}
+        wanted = numbers(text)
         for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for _, score, i in process.extract(text, self._choices, scorer=scorer, limit=None, score_cutoff=1):
+            for choice, score, i in process.extract(text, self._choices, scorer=scorer, limit=None, score_cutoff=1):
+                if numbers_differ(wanted, choice):
+                    score *= OTHER_NUMBERS
                 owner = self._owners[i]
                 if score > best.get(owner, 0.0):
                     best[owner] = score
