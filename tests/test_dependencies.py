@@ -57,11 +57,7 @@ def _distributions(import_name: str) -> set[str]:
 
 def test_every_imported_package_is_declared() -> None:
     declared = _declared()
-    undeclared = {
-        name: sorted(modules)
-        for name, modules in _imported().items()
-        if not _distributions(name) & declared
-    }
+    undeclared = {name: sorted(modules) for name, modules in _imported().items() if not _distributions(name) & declared}
     assert not undeclared, f"imported by src/allianceld but not in [project].dependencies: {undeclared}"
 
 

@@ -84,8 +84,7 @@ def check_write(graph: str, writer: Writer, *, with_record: bool = False) -> Kin
         )
     if kind is Kind.SERVICE:
         raise Forbidden(
-            f"<{graph}> is kept by the allianceld services that share the store (its write version); "
-            "no one writes it"
+            f"<{graph}> is kept by the allianceld services that share the store (its write version); no one writes it"
         )
     if kind is Kind.PROVENANCE:
         raise Forbidden(
