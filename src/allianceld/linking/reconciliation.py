@@ -172,7 +172,7 @@ def similarity(query: str, labels: Iterable[str]) -> float:
     wanted = numbers(query)
     for label in labels:
         score = max(fuzz.ratio(query, label), fuzz.token_sort_ratio(query, label))
-        best = max(best, score * OTHER_NUMBERS if numbers_differ(wanted, label) else score)
+        best = max(best, score * OTHER_NUMBERS if numbers_differ(wanted, numbers(label)) else score)
         if best >= 100:
             break
     return best
@@ -187,10 +187,9 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(word for word in text.split() if word.isdigit())
 
 
-def numbers_differ(wanted: frozenset[str], label: str) -> bool:
-    """Whether ``label`` names numbers and they are not those ``wanted`` (a query's :func:`numbers`);
-    a label or a query without numbers differs from nothing."""
-    theirs = numbers(label)
+def numbers_differ(wanted: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether a label naming the numbers ``theirs`` names others than a query naming ``wanted``
+    (each a :func:`numbers`); a label or a query without numbers differs from nothing."""
     return bool(wanted) and bool(theirs) and theirs != wanted
 
 
@@ -260,6 +259,7 @@ class Index:
             e.normed = sorted(({norm(text) for text, _ in e.labels} | codes) - {""})
         self._choices = [label for e in self.entities.values() for label in e.normed]
         self._owners = [e.id for e in self.entities.values() for _ in e.normed]
+        self._numbers = [numbers(label) for label in self._choices]  # read for every name at every query
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> Index:
@@ -376,8 +376,8 @@ class Index:
         best: dict[str, float] = {}
         wanted = numbers(text)
         for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for choice, score, i in process.extract(text, self._choices, scorer=scorer, limit=None, score_cutoff=1):
-                if numbers_differ(wanted, choice):
+            for _, score, i in process.extract(text, self._choices, scorer=scorer, limit=None, score_cutoff=1):
+                if numbers_differ(wanted, self._numbers[i]):
                     score *= OTHER_NUMBERS
                 owner = self._owners[i]
                 if score > best.get(owner, 0.0):
