@@ -655,46 +655,38 @@ _REPORT = click.option(
 )
 
 
-@import_.command("atop")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_PARTIAL
-@_REPORT
-@_SERVER
-@_TOKEN_ENV
-@_KEY
-@click.pass_context
-def import_atop(
-    ctx: click.Context,
-    files: tuple[Path, ...],
-    partial: bool,
-    report: Path | None,
-    server: str | None,
-    token_env: str,
-    key: str | None,
-) -> None:
-    """ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."""
-    _import(ctx, "atop", files, partial, report, server, token_env, key)
+def _import_command(kind: str, summary: str) -> click.Command:
+    """The ``import KIND`` command: its files, options and the help line ``summary`` (:func:`_import`)."""
+
+    @import_.command(kind, help=summary)
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @_PARTIAL
+    @_REPORT
+    @_SERVER
+    @_TOKEN_ENV
+    @_KEY
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        files: tuple[Path, ...],
+        partial: bool,
+        report: Path | None,
+        server: str | None,
+        token_env: str,
+        key: str | None,
+    ) -> None:
+        _import(ctx, kind, files, partial, report, server, token_env, key)
+
+    return command
 
 
-@import_.command("cow")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_PARTIAL
-@_REPORT
-@_SERVER
-@_TOKEN_ENV
-@_KEY
-@click.pass_context
-def import_cow(
-    ctx: click.Context,
-    files: tuple[Path, ...],
-    partial: bool,
-    report: Path | None,
-    server: str | None,
-    token_env: str,
-    key: str | None,
-) -> None:
-    """COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk)."""
-    _import(ctx, "cow", files, partial, report, server, token_env, key)
+import_atop = _import_command(
+    "atop", "ATOP: the alliance-level and member-level CSV files, and a COW state list (the crosswalk)."
+)
+import_cow = _import_command(
+    "cow",
+    "COW Formal Alliances: the member-level or directed-dyad CSV file, and a COW state list (the crosswalk).",
+)
 
 
 @main.group()
