@@ -5,9 +5,9 @@ known rows, accessions are linked to the memberships they start, and sources tha
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
+from browse.docs_queries import QUERIES, bindings, query_text
+
 PREFIXES = """PREFIX ald: <https://w3id.org/allianceld/ontology#>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -15,21 +15,15 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 
 
 def _select(client, query: str) -> list[dict[str, str]]:
-    resp = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
-    assert resp.status_code == 200, resp.data[:300]
     return [
-        {k: " ".join(re.split("[/#]", w)[-1] for w in v["value"].split(" ")) for k, v in row.items()}
-        for row in resp.get_json()["results"]["bindings"]
+        {k: " ".join(re.split("[/#]", w)[-1] for w in v.split(" ")) for k, v in row.items()}
+        for row in bindings(client, query)
     ]
 
 
 def _rows(client, name: str, replace: tuple[str, str] | None = None) -> list[dict[str, str]]:
-    query = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    assert query.startswith("# Title: ")
-    if replace:
-        assert replace[0] in query
-        query = query.replace(*replace)
-    return _select(client, query)
+    assert (QUERIES / f"{name}.rq").read_text(encoding="utf-8").startswith("# Title: ")
+    return _select(client, query_text(name, replace))
 
 
 def test_what_happened_to_the_csto_between_2020_and_2024(client) -> None:

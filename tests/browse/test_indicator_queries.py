@@ -9,8 +9,9 @@ from pathlib import Path
 
 import rdflib
 
+from browse.docs_queries import QUERIES, bindings, query_text
+
 ROOT = Path(__file__).resolve().parents[2]
-QUERIES = ROOT / "docs" / "queries"
 ALD = rdflib.Namespace("https://w3id.org/allianceld/ontology#")
 YEAR = "http://reference.data.gov.uk/id/year/"
 MEETING, BELOW = "nato-members-meeting-the-2-percent-guideline", "nato-members-below-2-percent-in-2023"
@@ -27,13 +28,7 @@ def _shares(year: int) -> dict[str, Decimal]:
 
 
 def _rows(client, name: str, replace: tuple[str, str] | None = None) -> list[dict[str, str]]:
-    query = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    if replace:
-        assert replace[0] in query
-        query = query.replace(*replace)
-    resp = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
-    assert resp.status_code == 200, resp.data[:300]
-    return [{k: v["value"] for k, v in row.items()} for row in resp.get_json()["results"]["bindings"]]
+    return bindings(client, query_text(name, replace))
 
 
 def _met(client, year: int) -> list[tuple[str, Decimal]]:

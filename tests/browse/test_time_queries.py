@@ -3,22 +3,13 @@ known answers from the shipped data."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from browse.docs_queries import QUERIES, bindings, query_text
 
-QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 NATO_FOUNDERS = {"bel", "can", "dnk", "fra", "gbr", "isl", "ita", "lux", "nld", "nor", "prt", "usa"}
 
 
 def _rows(client, name: str, replace: tuple[str, str] | None = None) -> list[dict[str, str]]:
-    query = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    if replace:
-        assert replace[0] in query
-        query = query.replace(*replace)
-    resp = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
-    assert resp.status_code == 200, resp.data[:300]
-    return [
-        {k: v["value"].rsplit("/", 1)[-1] for k, v in row.items()} for row in resp.get_json()["results"]["bindings"]
-    ]
+    return [{k: v.rsplit("/", 1)[-1] for k, v in row.items()} for row in bindings(client, query_text(name, replace))]
 
 
 def test_each_query_opens_with_a_title_comment() -> None:
