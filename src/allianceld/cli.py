@@ -666,16 +666,8 @@ def _import_command(kind: str, summary: str) -> click.Command:
     @_TOKEN_ENV
     @_KEY
     @click.pass_context
-    def command(
-        ctx: click.Context,
-        files: tuple[Path, ...],
-        partial: bool,
-        report: Path | None,
-        server: str | None,
-        token_env: str,
-        key: str | None,
-    ) -> None:
-        _import(ctx, kind, files, partial, report, server, token_env, key)
+    def command(ctx: click.Context, **options: Any) -> None:
+        _import(ctx, kind, **options)
 
     return command
 
