@@ -42,11 +42,6 @@ def answer(kb: KnowledgeBase, sparql: str) -> list[dict[str, str]] | list[str]:
     ],
     ids=["select", "fragment", "construct", "own-base", "relative-base", "relative-prefix"],
 )
-def test_both_backends_resolve_against_the_base(request, kb: KnowledgeBase, sparql: str, expected: list) -> None:
-    if request.node.callspec.params.get("kb") == "virtuoso":  # known departures: docs/operations.md, "Virtuoso"
-        if sparql.startswith("BASE"):
-            pytest.xfail("Virtuoso refuses a second BASE in a prologue (allianceld sends the request's first)")
-        if sparql.startswith("CONSTRUCT"):
-            pytest.xfail("Virtuoso answers CONSTRUCT as SPARQL JSON results when the client accepts those first")
+def test_both_backends_resolve_against_the_base(kb: KnowledgeBase, sparql: str, expected: list) -> None:
     kb.replace_graphs({GRAPH: [ox.Triple(ox.NamedNode("http://127.0.0.1:8000/s"), LABEL, ox.Literal("relative"))]})
     assert answer(kb, sparql) == expected

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from allianceld.errors import QuerySyntaxError, RemoteQueryTimeout, RemoteStoreError, WriteOutcomeUnknown
 from allianceld.rdf import depth
+from allianceld.store import prologue
 from allianceld.store.dialects import STANDARD, Dialect, probe
 from allianceld.vocab import RULE_GRAPH_BASE, Kind, kind_of
 
@@ -186,6 +187,16 @@ _LISTED_GRAPHS = (
 )
 
 
+#: the answer asked of the endpoint for each query form (for a text whose form cannot be read: either)
+_ACCEPT = {
+    "SELECT": "application/sparql-results+json",
+    "ASK": "application/sparql-results+json",
+    "CONSTRUCT": "application/n-triples",
+    "DESCRIBE": "application/n-triples",
+}
+_ACCEPT_ANY = "application/sparql-results+json, application/n-triples;q=0.9"
+
+
 class SparqlBackend:
     """Any SPARQL 1.1 Query + Update endpoint, over the SPARQL 1.1 Protocol.
 
@@ -301,9 +312,8 @@ class SparqlBackend:
     ) -> QueryResult:
         if prefixes:
             sparql = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + sparql
-        if base_iri:
-            sparql = with_base(sparql, base_iri)
-        params: dict[str, str | list[str]] = {"query": sparql}
+        head = prologue.read(sparql)
+        params: dict[str, str | list[str]] = {"query": head.one_base(base_iri)}
         if default_graphs is None and union:
             default_graphs = self.named_graphs()
         if default_graphs is not None:
@@ -313,8 +323,9 @@ class SparqlBackend:
             params["named-graph-uri"] = named_graphs or self.named_graphs()
         elif named_graphs:
             params["named-graph-uri"] = named_graphs
-        accept = "application/sparql-results+json, application/n-triples;q=0.9"
-        body, ctype = self._post(self.query_url, params, accept)
+        # by the query's form: Virtuoso answers a CONSTRUCT as a table of ?s ?p ?o to a client
+        # that accepts SPARQL results first, and a SELECT as a graph to one that accepts a graph first
+        body, ctype = self._post(self.query_url, params, _ACCEPT.get(head.form or "", _ACCEPT_ANY))
         if ctype == "application/n-triples" or ctype == "text/plain":
             return GraphResult([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
@@ -369,18 +380,6 @@ class SparqlBackend:
 
     def close(self) -> None:
         pass
-
-
-def with_base(sparql: str, base_iri: str) -> str:
-    """``sparql`` with ``BASE <base_iri>`` put before it, for an endpoint that takes no base
-    parameter. A ``BASE`` of the text's own comes later and so wins; a relative one resolves against
-    ``base_iri``, as it does when the base is given to pyoxigraph. ValueError when ``base_iri`` is not
-    an absolute IRI.
-
-    >>> with_base("SELECT * { <s> ?p ?o }", "http://example.org/sparql")
-    'BASE <http://example.org/sparql>\\nSELECT * { <s> ?p ?o }'
-    """
-    return f"BASE {ox.NamedNode(base_iri)}\n{sparql}"
 
 
 def iter_quads(backend: Backend, graphs: Iterable[str]) -> list[ox.Quad]:
