@@ -118,3 +118,27 @@ def test_long_lists_are_paged_with_links(client, monkeypatch) -> None:
     assert second["items"][0]["start"] >= first["items"][-1]["start"]
     assert not {e["iri"] for e in first["items"]} & {e["iri"] for e in second["items"]}
     assert 'rel="next"' in _page(client, "/id/alliance/nato").split('<h2 id="events">')[1].split("<h2")[0]
+
+
+def test_memberships_are_paged_and_read_once(client, monkeypatch) -> None:
+    monkeypatch.setattr(alliance_record, "PAGE_SIZE", 10)
+    first = _json(client, "/id/alliance/nato")
+    assert len(first["memberships"]) == 10 and first["membershipsPage"]["total"] >= 30
+    assert first["membershipsPage"]["next"] == "/id/alliance/nato?memberships_offset=10#memberships"
+    assert first["membershipsPage"]["previous"] is None
+    second = _json(client, "/id/alliance/nato?memberships_offset=10")
+    assert second["membershipsPage"]["previous"] == "/id/alliance/nato?memberships_offset=0#memberships"
+    assert not {m["membership"]["iri"] for m in first["memberships"]} & {
+        m["membership"]["iri"] for m in second["memberships"]
+    }
+    html = _page(client, "/id/alliance/nato")
+    assert _section(html, "memberships").count("<tr>") == 11  # the heading and ten rows
+    assert 'href="/id/alliance/nato?memberships_offset=10#memberships" rel="next"' in html
+    # the indicators still count every member, not the page of them
+    assert first["indicators"] == _json(client, "/id/alliance/nato?memberships_offset=20")["indicators"]
+
+
+def test_a_state_with_few_memberships_shows_them_all_without_pages(client) -> None:
+    usa = _json(client, "/id/state/usa")
+    assert usa["membershipsPage"]["total"] == len(usa["memberships"]) and usa["membershipsPage"]["next"] is None
+    assert '<p class="paging">' not in _page(client, "/id/state/usa").split("<h2>Memberships</h2>")[1].split("<h2")[0]

@@ -232,10 +232,18 @@ def member_indicators(kb: KnowledgeBase, memberships: list[dict[str, Any]]) -> d
     }
 
 
-def record(kb: KnowledgeBase, alliance: str, offsets: dict[str, int], path: str) -> dict[str, Any]:
+def record(
+    kb: KnowledgeBase,
+    alliance: str,
+    offsets: dict[str, int],
+    path: str,
+    *,
+    rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """What an alliance's page adds to its description: ``events``, ``exercises`` and ``claims`` (one
     page each, from ``offsets[kind]``, with ``previous``/``next`` links on ``path``) and ``indicators``
-    (:func:`member_indicators`, or None)."""
+    (:func:`member_indicators`, or None). ``rows``: the alliance's :func:`memberships`, when the
+    caller has them already."""
     out: dict[str, Any] = {}
     for kind, read in (("events", events), ("exercises", exercises), ("claims", claims)):
         at = offsets.get(kind, 0)
@@ -243,7 +251,7 @@ def record(kb: KnowledgeBase, alliance: str, offsets: dict[str, int], path: str)
         page["previous"] = f"{path}?{kind}_offset={max(at - PAGE_SIZE, 0)}#{kind}" if at > 0 else None
         page["next"] = f"{path}?{kind}_offset={at + PAGE_SIZE}#{kind}" if at + PAGE_SIZE < page["total"] else None
         out[kind] = page
-    rows = [r for r in memberships(kb, alliance) if r["alliance"] == alliance]
+    rows = [r for r in (memberships(kb, alliance) if rows is None else rows) if r["alliance"] == alliance]
     out["indicators"] = member_indicators(kb, rows)
     return out
 

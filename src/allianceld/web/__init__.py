@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from allianceld.config import Settings
-from allianceld.web import bodies, http_errors, links, openapi, page_cache, unicode_input, write_keys
+from allianceld.web import bodies, http_errors, ld_markup, openapi, page_cache, unicode_input, write_keys
 from allianceld.web.services import Services, init_services
 from allianceld.web.views import (
     admin,
@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     write_keys.init_app(app)  # every write's Idempotency-Key, /writes/<key>, an unknown outcome as 202
     operations.init_app(app)
     bodies.init_app(app, settings.max_body_bytes)  # a body is read whole or refused
-    links.init_app(app)  # only safe IRIs become links on the pages
+    ld_markup.init_app(app)  # the pages' links, terms and dates; only safe IRIs become links
     unicode_input.init_app(app)  # malformed Unicode anywhere is a 400
     blueprints = (
         ui,

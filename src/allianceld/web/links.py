@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
-
 _OUT = re.compile(r"(?i:https?)://[^\s\x00-\x1f\x7f\\]+|(?i:mailto):[^\s\x00-\x1f\x7f\\/]+@[^\s\x00-\x1f\x7f\\]+")
 _HERE = re.compile(r"/(?![/\\])[^\s\x00-\x1f\x7f\\]*|#[^\s\x00-\x1f\x7f\\]*")
 
@@ -27,9 +25,3 @@ def safe_href(value: object) -> str | None:
         return None
     text = str(value)
     return text if _OUT.fullmatch(text) or _HERE.fullmatch(text) else None
-
-
-def init_app(app: Flask) -> None:
-    """Make :func:`safe_href` the templates' ``safe_href`` filter and ``linkable`` test."""
-    app.add_template_filter(safe_href, "safe_href")
-    app.add_template_test(lambda value: safe_href(value) is not None, "linkable")

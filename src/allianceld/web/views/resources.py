@@ -146,10 +146,19 @@ def _pick_text(literals: list[ox.Literal]) -> list[str]:
     return list(dict.fromkeys(lit.value for lit in ranked))
 
 
-def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
+def resource_view(
+    kb: KnowledgeBase,
+    d: describe.Description,
+    *,
+    rows: list[dict[str, Any]] | None = None,
+    memberships_offset: int = 0,
+    path: str = "",
+) -> dict[str, Any]:
     """What the page of a resource shows (and its JSON twin returns): label, descriptions, types,
-    links out, memberships, asserted facts with their sources, derived facts with the URL of their
-    explanation, and the resources that point at it."""
+    links out, memberships (a page of ``alliance_record.PAGE_SIZE`` from ``memberships_offset``, with
+    ``membershipsPage`` saying how many there are and linking the pages on ``path``), asserted facts
+    with their sources, derived facts with the URL of their explanation, and the resources that point
+    at it. ``rows``: the resource's :func:`describe.memberships`, when the caller has them already."""
     node = ox.NamedNode(d.iri)
     derived = d.derived()
     derived_triples = {q.triple for q in derived}
@@ -157,7 +166,9 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
     for q in d.asserted():
         if q.subject == node:
             own_asserted.setdefault(q.triple, []).append(describe.graph_of(q))
-    rows = describe.memberships(kb, d.iri)
+    every = describe.memberships(kb, d.iri) if rows is None else rows
+    size = alliance_record.PAGE_SIZE
+    rows = every[memberships_offset : memberships_offset + size]
     wanted = {d.iri} | {
         t.value for q in d.quads for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)
     }
@@ -231,6 +242,17 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         "types": sorted(types, key=lambda t: (t["derived"], (t["label"] or t["short"]).casefold())),
         "links": sorted(links, key=lambda x: (x["site"], x["iri"])),
         "memberships": _named_then(kb, [_membership(r, d.iri, view) for r in rows]),
+        "membershipsPage": {
+            "total": len(every),
+            "offset": memberships_offset,
+            "limit": size,
+            "previous": _page_link(path, "memberships", max(memberships_offset - size, 0))
+            if memberships_offset > 0
+            else None,
+            "next": _page_link(path, "memberships", memberships_offset + size)
+            if memberships_offset + size < len(every)
+            else None,
+        },
         "names": _dated_names(kb, d.iri),
         "formerNames": _former_names(kb, d.iri, labels.get(d.iri)),
         "facts": grouped(facts),
@@ -241,6 +263,10 @@ def resource_view(kb: KnowledgeBase, d: describe.Description) -> dict[str, Any]:
         ),
         "triples": len(d.triples()),
     }
+
+
+def _page_link(path: str, kind: str, offset: int) -> str:
+    return f"{path}?{kind}_offset={offset}#{kind}"
 
 
 def _membership(r: dict[str, Any], iri: str, view: Any) -> dict[str, Any]:
@@ -327,11 +353,12 @@ def resource(kind: str, slug: str) -> Response:
     elif mime in formats.OUTPUT_TYPES:
         resp = _rdf(found.triples(), mime)
     else:
-        data = resource_view(kb, found)
+        rows = describe.memberships(kb, iri)
+        data = resource_view(kb, found, rows=rows, memberships_offset=_int("memberships_offset", 0, 0), path=path)
         data["formats"] = {name: f"{path}?format={name}" for name in ("ttl", "nt", "jsonld", "rdf", "trig", "json")}
         if kind == "alliance":  # its events, exercises, claims and indicators, a page of each
             offsets = {k: _int(f"{k}_offset", 0, 0) for k in ("events", "exercises", "claims")}
-            data.update(alliance_record.record(kb, iri, offsets, path))
+            data.update(alliance_record.record(kb, iri, offsets, path, rows=rows))
         if mime == HTML:
             resp = _vary(Response(render_template("resource.html", v=data, inference=inference)))
         else:
