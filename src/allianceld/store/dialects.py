@@ -54,12 +54,17 @@ class Dialect:
     written, so what it would fail on is refused before anything is sent (:meth:`check_literals`).
 
     ``empty_graphs``: whether ``ASK { GRAPH <g> {} }`` tells a created empty graph from one never
-    created (Oxigraph: yes; Virtuoso answers true for any IRI)."""
+    created (Oxigraph: yes; Virtuoso answers true for any IRI).
+
+    ``atomic_updates``: whether the store applies an update request all or nothing. When not
+    (Virtuoso), a write journals its operations so that a write cut short is finished later
+    (:mod:`allianceld.store.write_journal`)."""
 
     name: str
     system_graphs: tuple[str, ...] = ()
     refuses: Callable[[ox.Literal], str | None] = field(default=lambda literal: None, compare=False)
     empty_graphs: bool = True
+    atomic_updates: bool = True
 
     def is_system_graph(self, iri: str) -> bool:
         """Whether ``iri`` names one of the store's own graphs.
@@ -97,6 +102,7 @@ VIRTUOSO = Dialect(
     "virtuoso",
     refuses=_virtuoso_refuses,
     empty_graphs=False,
+    atomic_updates=False,
     system_graphs=(
         "http://www.openlinksw.com/schemas/",
         "http://www.w3.org/ns/ldp#",

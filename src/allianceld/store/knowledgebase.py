@@ -22,9 +22,15 @@ from allianceld.errors import (
     WriteOutcomeUnknown,
 )
 from allianceld.rdf import formats
-from allianceld.store import bulk_write, values_binding, write_version
+from allianceld.store import bulk_write, values_binding, write_journal, write_version
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
-from allianceld.vocab import ONTOLOGY_GRAPH, PREFIXES, is_inferred_graph, is_provenance_graph
+from allianceld.vocab import (
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    is_inferred_graph,
+    is_provenance_graph,
+    write_version_graph_iri,
+)
 
 _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 _GRAPHS_UNKNOWN = re.compile(r"\b(?:PREFIX|BASE|ALL|NAMED|DEFAULT|LOAD|ADD|MOVE|COPY)\b|GRAPH\s*[?$]", re.IGNORECASE)
@@ -66,6 +72,40 @@ def _names_ontology(graphs: list[str], then: list[str]) -> bool:
 
 def _has_blank_node(triple: ox.Triple) -> bool:
     return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
+
+
+_SILENT_GRAPH = re.compile(r"(?:DROP|CREATE) SILENT GRAPH (<[^<>\"{}|^`\\\x00-\x20]*>)")
+_DATA = re.compile(r"(INSERT|DELETE) DATA \{ GRAPH <([^<>\"{}|^`\\\x00-\x20]*)> \{\n(.*)\n\} \}", re.DOTALL)
+
+
+def _unrepeatable(blank_graphs: list[str], then: list[str]) -> str | None:
+    """Why a write could not be finished by running its operations again after a part of them
+    (:mod:`.write_journal`), or None: it inserts blank nodes in ``blank_graphs`` without dropping
+    them first (each run makes new ones), or an operation of ``then`` is not a DROP SILENT or
+    CREATE SILENT of a graph or a :func:`data_operation` without blank nodes. An operation is known
+    by being read back: its triples parsed and written again must give its text."""
+    if blank_graphs:
+        return f"it adds blank nodes to <{blank_graphs[0]}>, which a write cut short could not finish"
+    for op in (part for ops in then for part in ops.split(" ;\n")):
+        if (found := _SILENT_GRAPH.fullmatch(op)) and found[1] == str(ox.NamedNode(found[1][1:-1])):
+            continue
+        if not _is_data_operation(op):
+            return f"its operation {op[:80]!r} could not be run again if the write were cut short"
+    return None
+
+
+def _is_data_operation(op: str) -> bool:
+    """Whether ``op`` is the text :func:`data_operation` writes for triples without a blank node."""
+    found = _DATA.fullmatch(op)
+    if not found:
+        return False
+    try:
+        triples = list(ox.parse(found[3].encode(), format=ox.RdfFormat.N_TRIPLES))
+    except SyntaxError:
+        return False
+    if not triples or any(map(_has_blank_node, triples)):
+        return False
+    return data_operation(found[1], found[2], triples) == op
 
 
 @dataclass
@@ -130,9 +170,9 @@ class KnowledgeBase:
             if not isinstance(self.backend, SparqlBackend) or self._expected is not None:
                 return operation()
             for attempt in range(1, WRITE_ATTEMPTS + 1):
-                self._expected = write_version.current(self.backend)
-                self._saw(self._expected.number)
                 try:
+                    self._expected = write_version.current(self.backend)  # a write cut short is finished first
+                    self._saw(self._expected.number)
                     return operation()
                 except WriteConflict:
                     if attempt == WRITE_ATTEMPTS:
@@ -148,10 +188,11 @@ class KnowledgeBase:
     def refresh(self) -> None:
         """On a remote store, notice the writes of other allianceld services: when its write version
         moved since this process last looked, :attr:`version` is bumped (what is cached by it is read
-        again) and the write listeners are told. Called once per request by the web service; nothing on
-        the embedded store, which only this process writes."""
+        again) and the write listeners are told; a write cut short is finished first
+        (:func:`write_version.settled`). Called once per request by the web service; nothing on the
+        embedded store, which only this process writes."""
         if isinstance(self.backend, SparqlBackend):
-            found = write_version.read(self.backend)
+            found = write_version.settled(self.backend)
             self._saw(found.number if found is not None else -1)
 
     def _saw(self, number: int) -> None:
@@ -314,7 +355,9 @@ class KnowledgeBase:
         Either all of it is written or none. On an on-disk embedded store a large write that only
         adds is bulk-loaded, all or nothing by a journal (:mod:`allianceld.store.bulk_write`). A graph that is
         the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`; a
-        literal the remote store cannot store, before anything is sent: :class:`BadRequest`."""
+        literal the remote store cannot store, before anything is sent: :class:`BadRequest`; so is, on a
+        store that does not apply an update all or nothing, a write that could not be finished later
+        by sending its operations again (:mod:`allianceld.store.write_journal`)."""
         if isinstance(self.backend, SparqlBackend):
             dialect = self.backend.dialect
             for iri in (*replace, *(remove or {}), *(add or {})):
@@ -345,6 +388,11 @@ class KnowledgeBase:
         if not parts:
             return
         update = " ;\n".join(parts)
+        if isinstance(self.backend, SparqlBackend) and not self.backend.dialect.atomic_updates:
+            blank = [g for g, ts in [*plan.inserts.items(), *add.items()] if any(map(_has_blank_node, ts))]
+            why = _unrepeatable([g for g in blank if g not in plan.dropped], then)
+            if why:
+                raise BadRequest(f"the store cannot take this write: {why}")
         if isinstance(self.backend, SparqlBackend):  # other services may write it too
             with self.write_lock:
                 self._guarded_update(update)
@@ -376,8 +424,20 @@ class KnowledgeBase:
         assert isinstance(backend, SparqlBackend)
         expected = self._expected or write_version.current(backend)
         token = write_version.new_token()
+        operations = [*write_version.guard(expected, token), update]
+        if not backend.dialect.atomic_updates:  # journaled, so that a write cut short is finished later
+            journal = write_journal.Journal.of(update, backend.timeout_s)
+            finished = ox.NamedNode(write_version_graph_iri(expected.number + 1))
+            operations = [*write_version.guard(expected, token, journal), update, write_journal.clear(finished)]
+        request = " ;\n".join(operations)
+        if not backend.dialect.atomic_updates and len(request.encode()) > write_journal.MAX_REQUEST_BYTES:
+            raise BadRequest(
+                f"the store cannot take this write: with its journal it is {len(request.encode()) / 1e6:.1f} MB of "
+                f"SPARQL, and {backend.dialect.name} takes at most {write_journal.MAX_REQUEST_BYTES / 1e6:g} MB in "
+                "one request; nothing of it was stored: write it in smaller parts"
+            )
         try:
-            backend.update(" ;\n".join([*write_version.guard(expected, token), update]))
+            backend.update(request)
         except WriteOutcomeUnknown:  # it may have landed: what was cached may be stale
             with self._commit:
                 self.version += 1
