@@ -5,8 +5,8 @@
 //   request:  "consistency <n>\n" followed by n bytes of N-Triples (UTF-8)
 //   answer:   "<STATUS> <n>\n" followed by n bytes of UTF-8 text, STATUS one of
 //             READY (once, at start), CONSISTENT, INCONSISTENT, ERROR
-// Each request is loaded into a fresh OWL API manager and checked by a fresh Reasoner with the
-// default Configuration, as HermiT's command line does for "-k". End of input ends the worker; a
+// Each request is read by the OWL API's Turtle parser into a fresh ontology and checked by a fresh
+// Reasoner with the default Configuration, as HermiT's command line does for "-k". End of input ends the worker; a
 // malformed request or a JVM error (such as running out of memory) answers ERROR and ends it too.
 
 import java.io.BufferedInputStream;
@@ -29,6 +29,8 @@ import org.semanticweb.owlapi.io.StreamDocumentSource;
 import org.semanticweb.owlapi.model.OWLOntology;
 import org.semanticweb.owlapi.model.OWLOntologyManager;
 import org.semanticweb.owlapi.reasoner.InconsistentOntologyException;
+
+import uk.ac.manchester.cs.owl.owlapi.turtle.parser.TurtleOntologyParser;
 
 public final class HermitWorker {
     private static final int MAX_HEADER = 64;
@@ -76,8 +78,10 @@ public final class HermitWorker {
 
     private static boolean consistent(byte[] ntriples) throws Exception {
         OWLOntologyManager manager = OWLManager.createOWLOntologyManager();
-        OWLOntology ontology = manager.loadOntologyFromOntologyDocument(
-                new StreamDocumentSource(new ByteArrayInputStream(ntriples)));
+        // read by the Turtle parser (N-Triples is Turtle), the one the OWL API's format guessing ends
+        // with after trying the others in turn: the same axioms, in half the time
+        OWLOntology ontology = manager.createOntology();
+        new TurtleOntologyParser().parse(new StreamDocumentSource(new ByteArrayInputStream(ntriples)), ontology);
         Reasoner reasoner = new Reasoner(new Configuration(), ontology);
         try {
             return reasoner.isConsistent();
