@@ -14,6 +14,7 @@ from allianceld.config import Settings
 from allianceld.errors import BadRequest, Forbidden
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
+from allianceld.store.knowledgebase import data_operation
 from allianceld.vocab import ONTOLOGY_GRAPH, RULE_GRAPH_BASE, data_graph_iri
 from allianceld.web import create_app
 from allianceld.write import gate
@@ -138,17 +139,23 @@ def test_an_empty_rule_graph_is_not_listed_on_any_store(kb: KnowledgeBase) -> No
     empty, used = RULE_GRAPH_BASE + "derives-nothing", RULE_GRAPH_BASE + "reads-it"
     p = ox.NamedNode("http://example.org/p")
     kb.replace_graphs({"http://g/1": [ox.Triple(ox.NamedNode("http://ex.org/a"), p, ox.Literal("1"))]})
-    kb.write(
-        {},
-        then=[
-            f"DROP SILENT GRAPH <{empty}> ; CREATE SILENT GRAPH <{empty}>",
-            f"INSERT {{ GRAPH <{empty}> {{ ?s <http://example.org/q> ?o }} }} "
-            "WHERE { ?s <http://example.org/none> ?o }",
+    rules = [
+        f"DROP SILENT GRAPH <{empty}> ; CREATE SILENT GRAPH <{empty}>",
+        f"INSERT {{ GRAPH <{empty}> {{ ?s <http://example.org/q> ?o }} }} WHERE {{ ?s <http://example.org/none> ?o }}",
+        f"CREATE SILENT GRAPH <{used}>",
+        f"INSERT {{ GRAPH <{used}> {{ ?s <http://example.org/q> ?o }} }} USING <http://g/1> USING <{empty}> "
+        "WHERE { ?s <http://example.org/p> ?o }",
+    ]
+    if isinstance(kb.backend, SparqlBackend) and not kb.backend.dialect.atomic_updates:
+        # Virtuoso: the rules' graphs as allianceld writes them there, computed before (store/write_journal.py)
+        derived = [ox.Triple(ox.NamedNode("http://ex.org/a"), ox.NamedNode("http://example.org/q"), ox.Literal("1"))]
+        rules = [
+            f"DROP SILENT GRAPH <{empty}>",
+            f"CREATE SILENT GRAPH <{empty}>",
             f"CREATE SILENT GRAPH <{used}>",
-            f"INSERT {{ GRAPH <{used}> {{ ?s <http://example.org/q> ?o }} }} USING <http://g/1> USING <{empty}> "
-            "WHERE { ?s <http://example.org/p> ?o }",
-        ],
-    )
+            data_operation("INSERT", used, derived),
+        ]
+    kb.write({}, then=rules)
     assert kb.graphs() == ["http://g/1", used]
 
 

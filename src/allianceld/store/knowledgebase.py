@@ -78,14 +78,12 @@ _SILENT_GRAPH = re.compile(r"(?:DROP|CREATE) SILENT GRAPH (<[^<>\"{}|^`\\\x00-\x
 _DATA = re.compile(r"(INSERT|DELETE) DATA \{ GRAPH <([^<>\"{}|^`\\\x00-\x20]*)> \{\n(.*)\n\} \}", re.DOTALL)
 
 
-def _unrepeatable(blank_graphs: list[str], then: list[str]) -> str | None:
+def _unrepeatable(then: list[str]) -> str | None:
     """Why a write could not be finished by running its operations again after a part of them
-    (:mod:`.write_journal`), or None: it inserts blank nodes in ``blank_graphs`` without dropping
-    them first (each run makes new ones), or an operation of ``then`` is not a DROP SILENT or
-    CREATE SILENT of a graph or a :func:`data_operation` without blank nodes. An operation is known
-    by being read back: its triples parsed and written again must give its text."""
-    if blank_graphs:
-        return f"it adds blank nodes to <{blank_graphs[0]}>, which a write cut short could not finish"
+    (:mod:`.write_journal`), or None: an operation of ``then`` is not a DROP SILENT or CREATE SILENT
+    of a graph or a :func:`data_operation` without blank nodes. An operation is known by being read
+    back: its triples parsed and written again must give its text. (The write's own operations are
+    all repeatable: on a remote store a graph it writes blank nodes to is dropped first.)"""
     for op in (part for ops in then for part in ops.split(" ;\n")):
         if (found := _SILENT_GRAPH.fullmatch(op)) and found[1] == str(ox.NamedNode(found[1][1:-1])):
             continue
@@ -355,9 +353,11 @@ class KnowledgeBase:
         Either all of it is written or none. On an on-disk embedded store a large write that only
         adds is bulk-loaded, all or nothing by a journal (:mod:`allianceld.store.bulk_write`). A graph that is
         the remote store's own (:mod:`allianceld.store.dialects`) is refused: :class:`Forbidden`; a
-        literal the remote store cannot store, before anything is sent: :class:`BadRequest`; so is, on a
-        store that does not apply an update all or nothing, a write that could not be finished later
-        by sending its operations again (:mod:`allianceld.store.write_journal`)."""
+        literal the remote store cannot store, before anything is sent: :class:`BadRequest`. On a store
+        that does not apply an update all or nothing, a write must be one that can be finished later by
+        sending its operations again (:mod:`allianceld.store.write_journal`): a graph it adds blank
+        nodes to is rewritten whole, and ``then`` operations that could not be run again are refused
+        (:class:`BadRequest`)."""
         if isinstance(self.backend, SparqlBackend):
             dialect = self.backend.dialect
             for iri in (*replace, *(remove or {}), *(add or {})):
@@ -373,6 +373,16 @@ class KnowledgeBase:
         then, keep = list(then), list(keep)
         remove = {iri: list(triples) for iri, triples in (remove or {}).items()}
         add = {iri: list(triples) for iri, triples in (add or {}).items()}
+        if isinstance(self.backend, SparqlBackend) and not self.backend.dialect.atomic_updates:
+            why = _unrepeatable(then)
+            if why:
+                raise BadRequest(f"the store cannot take this write: {why}")
+            blank = [g for g, ts in add.items() if g not in replace and any(map(_has_blank_node, ts))]
+            if blank and self._expected is None:  # the graphs are read at the version the write is made from
+                return self.exclusive(lambda: self.write(replace, remove=remove, add=add, then=then, keep=keep))
+            for iri in blank:  # rewritten whole, so that the write run again makes the same graph
+                gone = set(remove.pop(iri, ()))
+                replace[iri] = [q.triple for q in self.backend.quads(iri) if q.triple not in gone] + add.pop(iri)
         plan = self._replacing(replace)
         if not then and self._bulk_written(plan, remove, add, keep):
             return
@@ -388,11 +398,6 @@ class KnowledgeBase:
         if not parts:
             return
         update = " ;\n".join(parts)
-        if isinstance(self.backend, SparqlBackend) and not self.backend.dialect.atomic_updates:
-            blank = [g for g, ts in [*plan.inserts.items(), *add.items()] if any(map(_has_blank_node, ts))]
-            why = _unrepeatable([g for g in blank if g not in plan.dropped], then)
-            if why:
-                raise BadRequest(f"the store cannot take this write: {why}")
         if isinstance(self.backend, SparqlBackend):  # other services may write it too
             with self.write_lock:
                 self._guarded_update(update)
