@@ -210,7 +210,7 @@ def test_a_write_that_may_still_be_running_is_not_written_over_nor_finished(requ
     other.refresh()
     with pytest.raises(WriteConflict) as refused:
         other.exclusive(lambda: other.write({EX + "after": [_t("z", "after")]}))
-    assert refused.value.status == 409
+    assert refused.value.status == 409 and "still writing" in refused.value.message
     assert _quads(other) == partial and _version(other).until == FUTURE  # neither written over nor finished
     assert isinstance(other.backend, SparqlBackend)
     write_version.settled(other.backend, now=FUTURE + timedelta(seconds=1))  # once its time has passed

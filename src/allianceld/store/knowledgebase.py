@@ -175,8 +175,8 @@ class KnowledgeBase:
                 except WriteConflict:
                     if attempt == WRITE_ATTEMPTS:
                         raise WriteConflict(
-                            f"other allianceld services wrote to the store each of the {WRITE_ATTEMPTS} times this "
-                            "write was made; nothing of it was stored: send it again",
+                            f"other allianceld services wrote to the store (or were still writing to it) each of the "
+                            f"{WRITE_ATTEMPTS} times this write was made; nothing of it was stored: send it again",
                             attempts=WRITE_ATTEMPTS,
                         ) from None
                 finally:
