@@ -213,11 +213,13 @@ def member_indicators(kb: KnowledgeBase, memberships: list[dict[str, Any]]) -> d
     def member(o: indicators.Observation) -> bool:
         return any(s <= o.year and (e is None or e >= o.year) for s, e in spans.get(o.state, []))
 
-    observed = [o for o in indicators.observations(kb) if member(o)]
-    if not observed:
+    that_year: list[indicators.Observation] = []
+    for year in indicators.years(kb, states=spans):  # the latest first: usually the only one read
+        that_year = [o for o in indicators.observations(kb, year=year, states=spans, membership=False) if member(o)]
+        if that_year:
+            break
+    if not that_year:
         return None
-    year = max(o.year for o in observed)
-    that_year = [o for o in observed if o.year == year]
     meeting = sorted(o.state for o in that_year if o.share >= indicators.GUIDELINE)
     named = labels(kb, [indicators.DATASET])
     return {

@@ -5,6 +5,7 @@ store as an RDF term in a VALUES block, never as text pasted into a query."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,13 @@ SELECT ?state ?period ?share ?status ?report WHERE {{
   ?obs qb:dataSet ?set ; ald:refState ?state ; ald:refYear ?period ; ald:defenceExpenditureShareOfGDP ?share .
   OPTIONAL {{ ?obs sdmx-attribute:obsStatus ?status }}
   OPTIONAL {{ ?obs prov:wasDerivedFrom ?report }}
+}}
+"""
+YEARS = """
+PREFIX qb: <http://purl.org/linked-data/cube#>
+SELECT DISTINCT ?period WHERE {{
+  {values}
+  ?obs qb:dataSet ?set ; ald:refState ?state ; ald:refYear ?period .
 }}
 """
 # the NATO memberships of the states observed: when each began and ended
@@ -71,16 +79,27 @@ def _member_years(kb: KnowledgeBase, states: set[str]) -> dict[str, list[tuple[i
     return spans
 
 
-def observations(kb: KnowledgeBase, state: str | None = None, year: int | None = None) -> list[Observation]:
-    """The data set's observations, of one state and one year when given, by year then highest share.
-    When a state and year have several (which the shapes refuse), the first read is kept."""
+def observations(
+    kb: KnowledgeBase,
+    state: str | None = None,
+    year: int | None = None,
+    *,
+    states: Iterable[str] | None = None,
+    membership: bool = True,
+) -> list[Observation]:
+    """The data set's observations, of one state (or of ``states``) and one year when given, by year
+    then highest share. When a state and year have several (which the shapes refuse), the first read is
+    kept. ``membership=False`` leaves the NATO memberships unread (every ``member`` is False)."""
     values = [_values("?set", [ox.NamedNode(DATASET)])]
-    if state is not None:
-        values.append(_values("?state", [ox.NamedNode(state)]))
+    chosen = [state] if state is not None else sorted(set(states)) if states is not None else None
+    if chosen is not None:
+        if not chosen:
+            return []
+        values.append(_values("?state", [ox.NamedNode(s) for s in chosen]))
     if year is not None:
         values.append(_values("?period", [ox.NamedNode(f"{YEAR_BASE}{year}")]))
     rows = kb.select(OBSERVATIONS.format(values=" ".join(values)))
-    spans = _member_years(kb, {r["state"] for r in rows})
+    spans = _member_years(kb, {r["state"] for r in rows}) if membership else {}
     found: dict[tuple[str, int], Observation] = {}
     for r in rows:
         period = r["period"].removeprefix(YEAR_BASE)
@@ -91,6 +110,19 @@ def observations(kb: KnowledgeBase, state: str | None = None, year: int | None =
         obs = Observation(r["state"], y, Decimal(r["share"]), r["status"] == ESTIMATE, r["report"], member)
         found.setdefault((obs.state, obs.year), obs)
     return sorted(found.values(), key=lambda o: (o.year, -o.share, o.state))
+
+
+def years(kb: KnowledgeBase, *, states: Iterable[str] | None = None) -> list[int]:
+    """The years the data set has observations for (of ``states`` when given), the latest first."""
+    values = [_values("?set", [ox.NamedNode(DATASET)])]
+    if states is not None:
+        chosen = sorted(set(states))
+        if not chosen:
+            return []
+        values.append(_values("?state", [ox.NamedNode(s) for s in chosen]))
+    rows = kb.select(YEARS.format(values=" ".join(values)))
+    found = {int(p) for r in rows if (p := r["period"].removeprefix(YEAR_BASE)).isdigit()}
+    return sorted(found, reverse=True)
 
 
 def defence_expenditure(kb: KnowledgeBase, state: str | None = None, year: int | None = None) -> dict[str, Any]:

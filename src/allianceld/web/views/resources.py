@@ -169,8 +169,12 @@ def resource_view(
     every = describe.memberships(kb, d.iri) if rows is None else rows
     size = alliance_record.PAGE_SIZE
     rows = every[memberships_offset : memberships_offset + size]
-    wanted = {d.iri} | {
-        t.value for q in d.quads for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)
+    wanted = {d.iri} | {  # the terms the view names: of its own triples and those pointing at it
+        t.value
+        for q in d.quads
+        if q.subject == node or q.object == node
+        for t in (q.subject, q.predicate, q.object)
+        if isinstance(t, ox.NamedNode)
     }
     wanted |= {v for r in rows for v in (r["state"], r["alliance"], r["role"]) if v}
     labels = describe.labels(kb, wanted)
