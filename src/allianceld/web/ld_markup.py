@@ -1,7 +1,8 @@
 """The pieces every Linked Data page is made of, as HTML: a link, a term, where a triple comes from,
-a date. They are the templates' ``ld_link``, ``ld_term``, ``ld_source`` and ``ld_date`` (and the
-``ld.link`` call block of ``_ld.html``), written in Python because a page lists hundreds of terms and
-a Jinja macro call costs several times what the HTML it writes does.
+a date. They are the templates' ``ld_link``, ``ld_term``, ``ld_source`` and ``ld_date``, written in
+Python because a page lists hundreds of terms and a Jinja macro call costs several times what the
+HTML it writes does. Every link a template writes with a target that is not a constant is one of
+them: ``{{ ld_link(href, text, class_=..., title=..., rel=..., type=..., id=...) }}``.
 
 Every ``href`` goes through :func:`allianceld.web.links.safe_href`: a value that may not be a link
 is written as text in a ``<span>``.
