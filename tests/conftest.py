@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from flask import Flask
@@ -25,6 +26,7 @@ from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.validation.validator import Validator
+from allianceld.vocab import WRITE_VERSION_GRAPH_BASE
 from allianceld.web import create_app, page_cache
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
@@ -124,11 +126,22 @@ def virtuoso_server(tmp_path_factory) -> Iterator[str]:
 
 def empty_remote(request, engine: str) -> KnowledgeBase:
     """A KnowledgeBase over the session's ``engine`` ("remote": `oxigraph serve`; "virtuoso"), emptied
-    of every allianceld graph (Virtuoso's own graphs are kept: the server needs them)."""
+    of every allianceld graph, the services' write versions too: each test starts with none, so a
+    journal left by a test that failed makes no later write a conflict (Virtuoso's own graphs are
+    kept: the server needs them)."""
     if engine == "virtuoso":
         endpoint = request.getfixturevalue("virtuoso_server")
         remote = KnowledgeBase(backend=SparqlBackend(endpoint, endpoint))
-        drops = [f"DROP SILENT GRAPH <{g}>" for g in remote.backend.named_graphs()]
+        versions = remote.backend.query(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+            f"FILTER(STRSTARTS(STR(?g), {ox.Literal(WRITE_VERSION_GRAPH_BASE)})) }}",
+            default_graphs=None,
+            named_graphs=None,
+            union=False,
+            prefixes=None,
+        )
+        graphs = [*remote.backend.named_graphs(), *(row["g"].value for row in versions)]  # type: ignore[union-attr]
+        drops = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
         if drops:
             remote.backend.update(" ;\n".join(drops))
         return remote

@@ -49,19 +49,46 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 5
 
 
-def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple]) -> str:
+def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple], max_triples: int | None = None) -> str:
     """``INSERT DATA`` or ``DELETE DATA`` (``keyword``) of ``triples`` in ``graph``, as pyoxigraph
     writes its terms; empty text when there is no triple. Inserted triples with a blank node go in
     one ``INSERT { … } WHERE {}`` instead, after the others: the same fresh blank nodes, and an
-    operation every store accepts (Virtuoso refuses blank nodes in ``INSERT DATA``)."""
+    operation every store accepts (Virtuoso refuses blank nodes in ``INSERT DATA``). With
+    ``max_triples`` (a store's ``Dialect.max_data_triples``), the other triples go in as many DATA
+    operations as it takes to send at most that many in each, one after the other.
+
+    >>> t = [ox.Triple(ox.NamedNode(f"http://s/{i}"), ox.NamedNode("http://p"), ox.Literal("x")) for i in range(3)]
+    >>> print(data_operation("DELETE", "http://g", t, max_triples=2))
+    DELETE DATA { GRAPH <http://g> {
+    <http://s/0> <http://p> "x" .
+    <http://s/1> <http://p> "x" .
+    } } ;
+    DELETE DATA { GRAPH <http://g> {
+    <http://s/2> <http://p> "x" .
+    } }
+    """
     ground: list[str] = []
     blank: list[str] = []
     for t in triples:
         (blank if keyword == "INSERT" and _has_blank_node(t) else ground).append(str(t))
     target, sep = f"GRAPH {ox.NamedNode(graph)}", " .\n"
-    parts = [f"{keyword} DATA {{ {target} {{\n{sep.join(ground)} .\n}} }}"] if ground else []
+    size = max_triples or len(ground) or 1
+    parts = [
+        f"{keyword} DATA {{ {target} {{\n{sep.join(ground[start : start + size])} .\n}} }}"
+        for start in range(0, len(ground), size)
+    ]
     if blank:
         parts.append(f"INSERT {{ {target} {{\n{sep.join(blank)} .\n}} }} WHERE {{}}")
+    return " ;\n".join(parts)
+
+
+def _in_parts(ops: str, max_triples: int) -> str:
+    """``ops`` (operations joined by ``" ;\n"``) with each :func:`data_operation` of more than
+    ``max_triples`` triples written again as several (the others as they are)."""
+    parts = []
+    for op in ops.split(" ;\n"):
+        found = _data_of(op) if op.count("\n") > max_triples + 1 else None  # n triples: n + 1 line breaks
+        parts.append(data_operation(*found, max_triples) if found else op)
     return " ;\n".join(parts)
 
 
@@ -87,23 +114,24 @@ def _unrepeatable(then: list[str]) -> str | None:
     for op in (part for ops in then for part in ops.split(" ;\n")):
         if (found := _SILENT_GRAPH.fullmatch(op)) and found[1] == str(ox.NamedNode(found[1][1:-1])):
             continue
-        if not _is_data_operation(op):
+        if _data_of(op) is None:
             return f"its operation {op[:80]!r} could not be run again if the write were cut short"
     return None
 
 
-def _is_data_operation(op: str) -> bool:
-    """Whether ``op`` is the text :func:`data_operation` writes for triples without a blank node."""
+def _data_of(op: str) -> tuple[str, str, list[ox.Triple]] | None:
+    """The keyword, graph and triples of ``op`` when it is the text :func:`data_operation` writes
+    (in one operation) for triples without a blank node; else None."""
     found = _DATA.fullmatch(op)
     if not found:
-        return False
+        return None
     try:
         triples = list(ox.parse(found[3].encode(), format=ox.RdfFormat.N_TRIPLES))
     except SyntaxError:
-        return False
+        return None
     if not triples or any(map(_has_blank_node, triples)):
-        return False
-    return data_operation(found[1], found[2], triples) == op
+        return None
+    return (found[1], found[2], triples) if data_operation(found[1], found[2], triples) == op else None
 
 
 @dataclass
@@ -386,13 +414,14 @@ class KnowledgeBase:
         plan = self._replacing(replace)
         if not then and self._bulk_written(plan, remove, add, keep):
             return
+        limit = self.backend.dialect.max_data_triples if isinstance(self.backend, SparqlBackend) else None
         parts = [f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in plan.dropped]
-        parts += [data_operation("DELETE", iri, triples) for iri, triples in plan.deletes.items()]
-        parts += [data_operation("INSERT", iri, triples) for iri, triples in plan.inserts.items()]
-        parts += [data_operation("DELETE", iri, triples) for iri, triples in remove.items()]
-        parts += [data_operation("INSERT", iri, triples) for iri, triples in add.items()]
+        parts += [data_operation("DELETE", iri, triples, limit) for iri, triples in plan.deletes.items()]
+        parts += [data_operation("INSERT", iri, triples, limit) for iri, triples in plan.inserts.items()]
+        parts += [data_operation("DELETE", iri, triples, limit) for iri, triples in remove.items()]
+        parts += [data_operation("INSERT", iri, triples, limit) for iri, triples in add.items()]
         parts = [op for op in parts if op]
-        parts.extend(then)
+        parts.extend(_in_parts(op, limit) if limit else op for op in then)
         parts.extend(f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in plan.emptied)
         parts.extend(f"CREATE SILENT GRAPH {ox.NamedNode(iri)}" for iri in keep)
         if not parts:

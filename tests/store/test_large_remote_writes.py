@@ -1,0 +1,130 @@
+"""Writes larger than one SPARQL DATA operation a store takes: Virtuoso refuses an ``INSERT DATA`` or
+``DELETE DATA`` of more than about 4,990 triples ("SPARQL compiler: memory exhausted"), so allianceld
+sends them there in parts (``Dialect.max_data_triples``), each a DATA operation of the same request;
+other stores get one operation, as before. And each remote test starts with no write version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyoxigraph as ox
+import pytest
+
+from allianceld.errors import WriteConflict
+from allianceld.store import KnowledgeBase, write_journal, write_version
+from allianceld.store.backends import SparqlBackend
+from allianceld.store.dialects import VIRTUOSO
+from allianceld.store.knowledgebase import data_operation
+from conftest import empty_remote
+
+EX = "http://example.org/"
+LARGE, RULE = EX + "large", EX + "rule"
+N = 12_000  # above two of Virtuoso's parts, and well above what it takes in one operation
+PAST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class Recording(SparqlBackend):
+    """A backend that keeps the text of every update it sends."""
+
+    def __init__(self, query_url: str, update_url: str) -> None:
+        super().__init__(query_url, update_url)
+        self.sent: list[str] = []
+
+    def update(self, update: str) -> None:
+        self.sent.append(update)
+        super().update(update)
+
+
+def _recording(request, engine: str) -> KnowledgeBase:
+    """The session's ``engine`` emptied, over a backend that records what it sends."""
+    backend = empty_remote(request, engine).backend
+    assert isinstance(backend, SparqlBackend)
+    return KnowledgeBase(backend=Recording(backend.query_url, backend.update_url))
+
+
+def _triples(n: int, name: str = "s") -> list[ox.Triple]:
+    p = ox.NamedNode(EX + "p")
+    return [ox.Triple(ox.NamedNode(f"{EX}{name}{i}"), p, ox.Literal(f"value {i}", language="en")) for i in range(n)]
+
+
+def _operations(kb: KnowledgeBase, keyword: str, graph: str) -> list[str]:
+    """The ``keyword`` DATA operations on ``graph`` of the last request ``kb`` sent."""
+    assert isinstance(kb.backend, Recording)
+    start = f"{keyword} DATA {{ GRAPH <{graph}> {{"
+    return [op for op in kb.backend.sent[-1].split(" ;\n") if op.startswith(start)]
+
+
+def _own(request: str) -> list[str]:
+    """The write's own operations in a journaled request: after the guard's, which stores the journal,
+    and before the operation that removes it."""
+    operations = request.split(" ;\n")
+    journaled = [i for i, op in enumerate(operations) if write_journal.PART.value in op]
+    assert len(journaled) == 2 and operations[journaled[1]].startswith("DELETE {")
+    return operations[journaled[0] + 1 : journaled[1]]
+
+
+def test_a_write_of_12000_triples_is_sent_to_virtuoso_in_parts_it_takes(request) -> None:
+    """A graph written whole, a rule's change after it (a ``then`` operation) and the same triples
+    removed: each in DATA operations of at most 4,000 triples, all in one request each time."""
+    kb = _recording(request, "virtuoso")
+    triples, derived = _triples(N), _triples(N, "derived")
+    kb.write({LARGE: triples}, then=[data_operation("INSERT", RULE, derived)])
+    assert kb.count(LARGE) == N and set(kb.triples(LARGE)) == set(triples)
+    assert kb.count(RULE) == N and set(kb.triples(RULE)) == set(derived)
+    for graph in (LARGE, RULE):
+        parts = _operations(kb, "INSERT", graph)
+        assert [op.count("\n") - 1 for op in parts] == [4_000, 4_000, 4_000]
+    kb.write({}, remove={LARGE: triples[: N - 1]})
+    assert kb.triples(LARGE) == [triples[-1]]
+    assert [op.count("\n") - 1 for op in _operations(kb, "DELETE", LARGE)] == [4_000, 4_000, 3_999]
+
+
+def test_a_large_write_is_sent_as_before_to_other_stores(request) -> None:
+    """`oxigraph serve` takes the whole write in one DATA operation, as before."""
+    kb = _recording(request, "remote")
+    triples = _triples(N)
+    kb.write({LARGE: triples}, then=[data_operation("INSERT", RULE, _triples(N, "derived"))])
+    assert kb.count(LARGE) == N and kb.count(RULE) == N
+    assert [op.count("\n") - 1 for op in _operations(kb, "INSERT", LARGE)] == [N]
+    assert [op.count("\n") - 1 for op in _operations(kb, "INSERT", RULE)] == [N]
+
+
+def test_a_write_in_parts_cut_short_is_finished_whole_from_its_journal(request) -> None:
+    """A write in parts is still one that can be finished by running it again: cut after its first
+    part (as Virtuoso keeps a request whose client went away), the next service finishes it."""
+    kb = _recording(request, "virtuoso")
+    triples = _triples(N)
+    kb.write({LARGE: triples})
+    operations = _own(kb.backend.sent[-1])  # type: ignore[attr-defined]
+    assert len(operations) == 4 and operations[0].startswith("DROP SILENT GRAPH")  # the graph, then 3 parts
+    kb.write({LARGE: []})
+    backend = kb.backend
+    assert isinstance(backend, SparqlBackend)
+    found = write_version.current(backend)
+    journal = write_journal.Journal(" ;\n".join(operations), PAST - timedelta(seconds=90), PAST)
+    backend.update(" ;\n".join([*write_version.guard(found, "cut", journal), *operations[:2]]))
+    assert kb.count(LARGE) == VIRTUOSO.max_data_triples
+    other = KnowledgeBase(backend=SparqlBackend(backend.query_url, backend.update_url))
+    other.refresh()  # the journal's time has passed: its operations are sent again
+    assert kb.count(LARGE) == N and set(kb.triples(LARGE)) == set(triples)
+    finished = write_version.read(backend)
+    assert finished is not None and finished.number == found.number + 2 and finished.until is None
+
+
+@pytest.mark.parametrize("engine", ["virtuoso", "remote"])
+def test_each_remote_test_starts_with_no_write_version(request, engine: str) -> None:
+    """A journal left by a test (here: of a write that may still be running) is gone for the next,
+    whose writes are then no conflict."""
+    kb = empty_remote(request, engine)
+    kb.write({LARGE: _triples(1)})
+    backend = kb.backend
+    assert isinstance(backend, SparqlBackend)
+    running = write_journal.Journal("", datetime.now(UTC), datetime.now(UTC) + timedelta(days=1))
+    backend.update(" ;\n".join(write_version.guard(write_version.current(backend), "left", running)))
+    with pytest.raises(WriteConflict):
+        kb.write({LARGE: _triples(2)})
+    fresh = empty_remote(request, engine)
+    assert isinstance(fresh.backend, SparqlBackend)
+    assert write_version.read(fresh.backend) is None
+    fresh.write({LARGE: _triples(2)})
+    assert fresh.count(LARGE) == 2
