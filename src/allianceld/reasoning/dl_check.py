@@ -97,11 +97,13 @@ class Axioms:
     object_properties: set[URIRef] = field(default_factory=set)
     datatype_properties: set[URIRef] = field(default_factory=set)
     terms: set[str] = field(default_factory=set)  # every IRI the ontology describes
+    annotation_properties: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, onto: rdflib.Graph) -> Axioms:
         ax = cls()
         ax.terms = {str(s) for s in onto.subjects() if isinstance(s, URIRef)}
+        ax.annotation_properties = {str(p) for p in onto.subjects(RDF.type, OWL.AnnotationProperty)}
         ax.object_properties = set(onto.subjects(RDF.type, OWL.ObjectProperty))
         ax.datatype_properties = set(onto.subjects(RDF.type, OWL.DatatypeProperty))
         classes = {c for c in onto.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
@@ -226,10 +228,11 @@ def _external_identity(t: ox.Triple) -> bool:
     return not all(isinstance(n, ox.NamedNode) and n.value.startswith(ID_BASE) for n in (t.subject, t.object))
 
 
-def touched_individuals(triples: Iterable[ox.Triple], ontology: rdflib.Graph | None = None) -> set[Node]:
+def touched_individuals(triples: Iterable[ox.Triple], ontology: rdflib.Graph | Axioms | None = None) -> set[Node]:
     """The individuals a write touches: the subjects and resource objects of its triples, except
     classes, properties, list cells and terms of the ontology (``ontology``, when given, also
-    excludes every IRI it describes and the objects of its annotation properties)."""
+    excludes every IRI it describes and the objects of its annotation properties; its
+    :class:`Axioms` say the same, read once)."""
     triples = [t for t in triples if not _external_identity(t)]
     schema: set[Any] = set()
     for t in triples:
@@ -242,7 +245,9 @@ def touched_individuals(triples: Iterable[ox.Triple], ontology: rdflib.Graph | N
             schema.update((t.subject, t.object))
     described: set[str] = set()
     annotations: set[str] = set()
-    if ontology is not None:
+    if isinstance(ontology, Axioms):
+        described, annotations = ontology.terms, ontology.annotation_properties
+    elif ontology is not None:
         described = {str(s) for s in ontology.subjects() if isinstance(s, URIRef)}
         annotations = {str(p) for p in ontology.subjects(RDF.type, OWL.AnnotationProperty)}
     found: set[Node] = set()
@@ -430,7 +435,7 @@ def gather(
     old = {q.triple for q in kb.quads(stored)} if stored else set()
     added = [t for t in triples if t not in old]  # what was already there was consistent
     if touched is None:
-        touched = touched_individuals(added, onto)
+        touched = touched_individuals(added, axioms)
     else:
         added = [t for t in added if t.subject in touched or t.object in touched]
     view = _View(kb, kept, triples)
