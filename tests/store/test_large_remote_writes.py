@@ -6,15 +6,19 @@ other stores get one operation, as before. And each remote test starts with no w
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
+from allianceld.cli import main
 from allianceld.errors import WriteConflict
 from allianceld.store import KnowledgeBase, write_journal, write_version
 from allianceld.store.backends import SparqlBackend
 from allianceld.store.dialects import VIRTUOSO
 from allianceld.store.knowledgebase import data_operation
+from allianceld.vocab import data_graph_iri
 from conftest import empty_remote
 
 EX = "http://example.org/"
@@ -77,6 +81,24 @@ def test_a_write_of_12000_triples_is_sent_to_virtuoso_in_parts_it_takes(request)
     kb.write({}, remove={LARGE: triples[: N - 1]})
     assert kb.triples(LARGE) == [triples[-1]]
     assert [op.count("\n") - 1 for op in _operations(kb, "DELETE", LARGE)] == [4_000, 4_000, 3_999]
+
+
+def test_allianceld_load_of_12000_triples_onto_virtuoso(request, virtuoso_server: str, tmp_path: Path) -> None:
+    """`allianceld load` through the write gate (validated and reasoned over) onto Virtuoso: all of it stored."""
+    kb = empty_remote(request, "virtuoso")
+    concepts = [
+        f'ex:thing-{i} a skos:Concept ; skos:prefLabel "Thing {i}"@en ; skos:notation "{i}" .' for i in range(N // 3)
+    ]
+    big = tmp_path / "big.ttl"
+    prefixes = "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix ex: <http://example.org/load/> .\n"
+    big.write_text(prefixes + "\n".join(concepts) + "\n")
+    env = {"ALLIANCELD_SPARQL_QUERY_URL": virtuoso_server, "ALLIANCELD_SPARQL_UPDATE_URL": virtuoso_server}
+    for args in (["init"], ["load", str(big)]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert f"loaded {N} triples" in result.output
+    graph = data_graph_iri("big")
+    assert kb.count(graph) == N and set(kb.triples(graph)) == {q.triple for q in ox.parse(path=str(big))}
 
 
 def test_a_large_write_is_sent_as_before_to_other_stores(request) -> None:
