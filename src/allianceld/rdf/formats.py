@@ -198,18 +198,27 @@ def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
 
 
+#: IRIs already converted (an rdflib IRI checks its characters when made: most of a conversion's
+#: cost, for the same few thousand IRIs at every write); emptied when it reaches _IRI_CACHE_SIZE
+_iris: dict[ox.NamedNode, rdflib.URIRef] = {}
+_IRI_CACHE_SIZE = 100_000
+
+
 def rdflib_term(term: Any, *, as_written: bool = False) -> Any:
     """A pyoxigraph term as rdflib's, labels kept (``"x"^^xsd:string`` as the simple literal);
     ``as_written``: a typed literal keeps its lexical form (rdflib would normalise ``"1"^^xsd:boolean``
     to ``"true"``)."""
     if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
+        found = _iris.get(term)
+        if found is None:
+            if len(_iris) >= _IRI_CACHE_SIZE:
+                _iris.clear()
+            found = _iris[term] = rdflib.URIRef(term.value)
+        return found
     if isinstance(term, ox.BlankNode):
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
     if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
         return rdflib.Literal(term.value)
-    return rdflib.Literal(
-        term.value, datatype=rdflib.URIRef(term.datatype.value), normalize=False if as_written else None
-    )
+    return rdflib.Literal(term.value, datatype=rdflib_term(term.datatype), normalize=False if as_written else None)

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -154,7 +155,19 @@ def namespace(iri: str) -> str:
 def vocabulary_namespaces(ontology: Iterable[ox.Triple]) -> frozenset[str]:
     """The namespaces of the terms the ``ontology`` triples describe or use as classes and properties
     (subjects, predicates, types and the objects of axioms), with :data:`BASE_NAMESPACES`. The
-    namespace of instances (``vocab.ID_BASE`` and below) is never one."""
+    namespace of instances (``vocab.ID_BASE`` and below) is never one. A tuple (as
+    ``KnowledgeBase.ontology`` gives the stored ontology, the same at every write) is read once."""
+    if isinstance(ontology, tuple):
+        return _tuple_namespaces(ontology)
+    return _namespaces(ontology)
+
+
+@lru_cache(maxsize=4)
+def _tuple_namespaces(ontology: tuple[ox.Triple, ...]) -> frozenset[str]:
+    return _namespaces(ontology)
+
+
+def _namespaces(ontology: Iterable[ox.Triple]) -> frozenset[str]:
     found = set(BASE_NAMESPACES)
     for t in ontology:
         terms = [t.subject, t.predicate]
