@@ -39,6 +39,8 @@ WRITE_RECORDS_GRAPH = PROVENANCE_GRAPH_BASE + "writes"
 #: a remote store's write version, kept by the allianceld services that share it: one graph per version
 #: (``store.write_version``), never listed, exported, validated or reasoned over, and written by no user
 WRITE_VERSION_GRAPH_BASE = GRAPH_BASE + "write-version/"
+#: a remote store's write lease: the claims of the services about to write (``store.write_lease``), the services' own
+WRITE_LEASE_GRAPH = GRAPH_BASE + "write-lease"
 
 PREFIXES: dict[str, str] = {
     "ald": str(ALD),
@@ -125,7 +127,7 @@ class Kind(StrEnum):
     CURATED = "curated"
     CONTRIBUTION = "contribution"
     PROVENANCE = "provenance"
-    SERVICE = "service"  # the services' own bookkeeping in a shared store (its write version)
+    SERVICE = "service"  # the services' own bookkeeping in a shared store (its write version and lease)
     OPEN = "open"
 
 
@@ -138,10 +140,12 @@ def kind_of(graph: str) -> Kind:
     'curated'
     >>> kind_of("https://w3id.org/allianceld/graph/write-version/3").value
     'service'
+    >>> kind_of("https://w3id.org/allianceld/graph/write-lease").value
+    'service'
     >>> kind_of("https://example.org/mine").value
     'open'
     """
-    if graph.startswith(WRITE_VERSION_GRAPH_BASE):
+    if graph.startswith(WRITE_VERSION_GRAPH_BASE) or graph == WRITE_LEASE_GRAPH:
         return Kind.SERVICE
     if graph == ONTOLOGY_GRAPH:
         return Kind.ONTOLOGY

@@ -2,7 +2,8 @@
 Virtuoso): `allianceld load`, a process of its own, is killed while a proxy holds its update before the
 store, then the proxy lets the update go on to the store ("go") or never sends it ("withhold"); or it is
 killed once the store has answered the update, before the answer reaches it ("answered"). The store then
-holds all of the write or none of it, and a new process finds it so (and can write again)."""
+holds all of the write or none of it, and a new process finds it so (and can write again, once the time
+of the dead process's claim of the write lease has passed when its update never came)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ import pyoxigraph as ox
 import pytest
 
 from allianceld.config import Settings
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, write_lease
 from allianceld.store.backends import SparqlBackend
 from allianceld.vocab import PROVENANCE_GRAPH_BASE
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT, SMALL_WORLD, TEST_DATA, empty_remote
+from store import lease_clock
 from web.stalling_proxy import StallingProxy
 
 RECORD = TEST_DATA / "valid" / "alliance-with-treaty-and-members.ttl"
@@ -109,6 +111,14 @@ def test_a_load_killed_in_the_middle_of_its_write_leaves_all_or_none(
         proxy.close()
 
     assert state(opened(query_url, update_url)) == (before if then == "withhold" else done)
+    backend = opened(query_url, update_url).backend
+    assert isinstance(backend, SparqlBackend)
+    standing = [c for c in write_lease.claims(backend) if not c.expired()]
+    if then == "withhold":  # the dead process's claim of the lease holds up writes until its time has passed
+        assert len(standing) == 1
+        lease_clock.run_out(backend)  # (made to pass)
+    else:  # ended by its update
+        assert not standing
     again = load(query_url, update_url)  # and the write can be made (again)
     assert again.wait(WAIT_S) == 0, again.stdout.read()  # type: ignore[union-attr]
     assert state(opened(query_url, update_url))["graphs"] == done["graphs"]

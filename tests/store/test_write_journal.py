@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from allianceld.errors import BadRequest, WriteConflict
-from allianceld.store import KnowledgeBase, knowledgebase, write_journal, write_version
+from allianceld.store import KnowledgeBase, knowledgebase, write_journal, write_lease, write_version
 from allianceld.store.backends import SparqlBackend
 from allianceld.vocab import INFERRED_GRAPH, write_version_graph_iri
 from conftest import empty_remote
@@ -115,10 +115,11 @@ def _quads(kb: KnowledgeBase) -> set[ox.Quad]:
 
 
 def _operations(request: str) -> list[str]:
-    """The write's own operations in a recorded request: after the guard's three, before the journal's end."""
+    """The write's own operations in a recorded request: after the guard's three, before the journal's end
+    (and the end of the write lease)."""
     operations = request.split(" ;\n")
-    assert write_journal.PART.value in operations[2] and operations[-1].startswith("DELETE {")
-    return operations[3:-1]
+    assert write_journal.PART.value in operations[2] and operations[-2].startswith("DELETE {")
+    return operations[3:-2]
 
 
 def _whole(request, write=_write) -> tuple[set[ox.Quad], list[str]]:
@@ -160,12 +161,13 @@ def test_a_write_journals_its_operations_only_where_updates_are_not_all_or_nothi
     kb.write({KEPT: [_t("a", "1")]})
     assert isinstance(kb.backend, Recording)
     sent = kb.backend.sent[-1].split(" ;\n")
+    assert sent[-1].startswith(f"DELETE {{ GRAPH {write_lease.GRAPH}")  # the write lease, ended by the write
     if engine == "remote":  # oxigraph serve applies an update all or nothing: sent as before, no journal
-        assert write_journal.PART.value not in kb.backend.sent[-1] and sent[-1].startswith("INSERT DATA")
+        assert write_journal.PART.value not in kb.backend.sent[-1] and sent[-2].startswith("INSERT DATA")
     else:  # the version and the journal in one operation, the journal removed by the write's last one
         assert sent[2].startswith("INSERT DATA") and write_journal.PART.value in sent[2]
         assert write_journal.UNTIL.value in sent[2] and "writeVersion" in sent[2]
-        assert sent[-1] == write_journal.clear(ox.NamedNode(write_version_graph_iri(_version(kb).number)))
+        assert sent[-2] == write_journal.clear(ox.NamedNode(write_version_graph_iri(_version(kb).number)))
     found = _version(kb)
     assert found.until is None  # nothing pending after the write
     graph = ox.NamedNode(write_version_graph_iri(found.number))

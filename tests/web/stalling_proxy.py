@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
+
+from allianceld.vocab import WRITE_LEASE_GRAPH, WRITE_VERSION_GRAPH_BASE
 
 
 @dataclass
@@ -16,9 +19,11 @@ class Hold:
     waits for ``release`` and never reaches the store (the connection is closed); ``"drop"``: the
     update reaches the store and the connection is closed without its answer. ``reached`` is set once
     the store has answered the update (it landed, if the store accepted it); ``arrived`` once the update
-    has come to the proxy."""
+    has come to the proxy. ``lease``: the update held may be a service's claim of the write lease or its
+    withdrawal (by default those pass, and the update held is a write's own)."""
 
     mode: str
+    lease: bool = False
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     reached: threading.Event = field(default_factory=threading.Event)
@@ -53,6 +58,13 @@ def _is_update(request: bytes) -> bool:
     return head.startswith(b"POST /update ") or (head.startswith(b"POST ") and body.startswith(b"update="))
 
 
+def _is_lease_claim(request: bytes) -> bool:
+    """Whether the update ``request`` claims the write lease or withdraws a claim: it names the lease graph
+    and no write version (a write's own update names both: it ends the lease it was made under)."""
+    body = urllib.parse.unquote_plus(request.partition(b"\r\n\r\n")[2].decode("utf-8", "replace"))
+    return WRITE_LEASE_GRAPH in body and WRITE_VERSION_GRAPH_BASE not in body
+
+
 def _read_to_end(conn: socket.socket) -> bytes:
     data = b""
     while piece := conn.recv(65536):
@@ -76,9 +88,9 @@ class StallingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def hold(self, mode: str = "answer") -> Hold:
+    def hold(self, mode: str = "answer", *, lease: bool = False) -> Hold:
         """Hold the next update that comes (see :class:`Hold`)."""
-        held = Hold(mode)
+        held = Hold(mode, lease=lease)
         with self._lock:
             self._next, self._held = held, [*self._held, held]
         return held
@@ -103,7 +115,8 @@ class StallingProxy:
             held = None
             if _is_update(request):
                 with self._lock:
-                    held, self._next = self._next, None
+                    if self._next is not None and (self._next.lease or not _is_lease_claim(request)):
+                        held, self._next = self._next, None
             if held is not None:
                 held.arrived.set()
             if held is not None and held.mode in ("request", "withhold"):

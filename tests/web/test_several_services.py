@@ -1,8 +1,9 @@
 """Two allianceld services over one remote store: real `allianceld serve` processes on 127.0.0.1 over
 one on-disk `oxigraph serve`, writing at once. Process A reaches the store through a proxy
-(:mod:`stalling_proxy`) that holds A's update before the store until process B's write has landed:
-A validated and reasoned from a state that is gone when its update arrives. The order of events is
-set by the proxy's events, never by sleeping."""
+(:mod:`stalling_proxy`) that holds A's first update (its claim of the store's write lease, which a
+write takes before it reads anything) before the store until process B's write has landed: A's write,
+begun first, must be made from the state B's left. The order of events is set by the proxy's events,
+never by sleeping."""
 
 from __future__ import annotations
 
@@ -132,13 +133,13 @@ def deployment(tmp_path: Path, settings: Settings, write_policy: WritePolicy) ->
 def _held_write(
     deployment: Deployment, turtle: str, other: str, **headers: str
 ) -> tuple[tuple[int, Any], tuple[int, Any]]:
-    """A contributes ``turtle``; its update is held before the store until B's contribution of ``other``
-    has been answered (both with ``headers``). The answers of A and B."""
-    held = deployment.proxy.hold("request")
+    """A contributes ``turtle``; its first update (its claim of the write lease) is held before the store
+    until B's contribution of ``other`` has been answered (both with ``headers``). The answers of A and B."""
+    held = deployment.proxy.hold("request", lease=True)
     answers: dict[str, tuple[int, Any]] = {}
     writer = threading.Thread(target=lambda: answers.setdefault("a", deployment.a.contribute(turtle, **headers)))
     writer.start()
-    assert held.arrived.wait(120), "A's update did not come"  # A has read, validated and reasoned
+    assert held.arrived.wait(120), "A's update did not come"  # A's write has begun
     answer_b = deployment.b.contribute(other, **headers)  # lands while A's update waits
     held.release.set()
     writer.join(120)
@@ -156,8 +157,8 @@ def _recomputed(kb: KnowledgeBase, write_policy: WritePolicy) -> dict[str, set[o
 def test_concurrent_writes_of_two_services_are_each_made_from_the_state_they_land_on(
     deployment: Deployment, write_policy: WritePolicy
 ) -> None:
-    """Neither contribution alone makes the pact a collective-defence alliance; both do. A's write was
-    reasoned before B's landed: it is made again from the store with B's, not committed stale."""
+    """Neither contribution alone makes the pact a collective-defence alliance; both do. A's write began
+    before B's landed: it is made from the store with B's, not from the state before it."""
     (status_a, made_a), (status_b, made_b) = _held_write(deployment, ALLIANCE, PROVISION_ONLY)
     assert (status_a, status_b) == (201, 201), (made_a, made_b)
     kb = deployment.kb()
@@ -172,7 +173,7 @@ def test_concurrent_writes_of_two_services_are_each_made_from_the_state_they_lan
 
 
 def test_the_same_data_sent_to_two_services_at_once_is_stored_once(deployment: Deployment) -> None:
-    """A looked for a contribution with the same data before B's landed; made again, it finds B's."""
+    """A's write began before B's with the same data landed; it finds B's."""
     (status_a, answer_a), (status_b, made_b) = _held_write(deployment, RECORDS, RECORDS)
     assert status_b == 201, made_b
     assert status_a == 409 and answer_a["error"] == "duplicate-contribution", answer_a
@@ -183,7 +184,7 @@ def test_the_same_data_sent_to_two_services_at_once_is_stored_once(deployment: D
 
 
 def test_one_idempotency_key_sent_to_two_services_at_once_is_written_once(deployment: Deployment) -> None:
-    """A looked its key up before B's write with the same key landed; made again, it finds B's record."""
+    """A's write began before B's with the same key landed; it finds B's record."""
     key = {"Idempotency-Key": "one-key-two-services"}
     (status_a, answer_a), (status_b, made_b) = _held_write(deployment, ALLIANCE, PROVISION_ONLY, **key)
     assert status_b == 201, made_b

@@ -208,9 +208,9 @@ def test_a_connection_dropped_after_the_update_was_sent_is_an_unknown_outcome(si
 
 def test_a_retry_before_the_unknown_write_lands_is_refused_until_it_does(site: Site) -> None:
     held = site.remote.proxy.hold("request")  # the update waits before the store
-    count = site.remote.count()
     unknown = _contribute(site, "pending")
     assert unknown.status_code == 202 and unknown.json["error"] == "write-outcome-unknown"
+    count = site.remote.count()  # (with the write's claim of the write lease: it stands while the update may land)
     look = site.client.get("/writes/pending", headers=site.auth("pending", ctype=None))
     assert look.status_code == 404 and look.json["error"] == "write-not-landed" and look.json["state"] == "unknown"
     retry = _contribute(site, "pending")

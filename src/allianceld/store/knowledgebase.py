@@ -22,7 +22,7 @@ from allianceld.errors import (
     WriteOutcomeUnknown,
 )
 from allianceld.rdf import formats
-from allianceld.store import bulk_write, values_binding, write_journal, write_version
+from allianceld.store import bulk_write, values_binding, write_journal, write_lease, write_version
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
 from allianceld.vocab import (
     ONTOLOGY_GRAPH,
@@ -175,6 +175,7 @@ class KnowledgeBase:
         self._graphs: tuple[int, list[str]] | None = None  # the embedded store's graph names, by version
         self._ontology: tuple[int, tuple[ox.Triple, ...]] | None = None  # its ontology's triples, by version
         self._expected: write_version.Version | None = None  # a remote store's version the write under way read
+        self._lease: write_lease.Claim | None = None  # the remote store's write lease, while this process holds it
         self._seen: int | None = None  # a remote store's write version when this process last looked
 
     @property
@@ -187,7 +188,9 @@ class KnowledgeBase:
     def exclusive(self, operation: Callable[[], T]) -> T:
         """Run ``operation`` (a write: what it reads, validates and commits) with no other write between
         its reads and its commit. In this process that is :attr:`write_lock`. On a remote store, which
-        other allianceld services may write too, the store's write version is read first and every
+        other allianceld services may write too, the store's write lease is taken first (:mod:`.write_lease`:
+        another service's write waits until this one landed; :class:`WriteConflict` when the lease stays
+        taken by others), then the store's write version is read and every
         :meth:`write` of ``operation`` is made only if the store is still at it (:mod:`.write_version`);
         when another service wrote first, nothing was stored and ``operation`` runs again from the start,
         up to :data:`WRITE_ATTEMPTS` times, then :class:`WriteConflict` (409). Inside another
@@ -196,6 +199,7 @@ class KnowledgeBase:
             if not isinstance(self.backend, SparqlBackend) or self._expected is not None:
                 return operation()
             for attempt in range(1, WRITE_ATTEMPTS + 1):
+                self._lease = self._take_lease()  # before anything of the write is read
                 try:
                     self._expected = write_version.current(self.backend)  # a write cut short is finished first
                     self._saw(self._expected.number)
@@ -209,7 +213,27 @@ class KnowledgeBase:
                         ) from None
                 finally:
                     self._expected = None
+                    self._let_go()
             raise AssertionError("unreachable")
+
+    def _take_lease(self) -> write_lease.Claim:
+        """The remote store's write lease, taken for this process (:func:`write_lease.take`)."""
+        assert isinstance(self.backend, SparqlBackend)
+        found = write_lease.take(self.backend, write_version.new_token())
+        if found is None:
+            raise WriteConflict(
+                "other allianceld services kept writing to the store while this write waited for its turn; "
+                "nothing of it was stored: send it again"
+            )
+        return found
+
+    def _let_go(self) -> None:
+        """Withdraw this process's claim of the write lease, when no update released it (the write failed,
+        was refused or wrote nothing)."""
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            assert isinstance(self.backend, SparqlBackend)
+            write_lease.withdraw(self.backend, lease)
 
     def refresh(self) -> None:
         """On a remote store, notice the writes of other allianceld services: when its write version
@@ -453,16 +477,34 @@ class KnowledgeBase:
 
     def _guarded_update(self, update: str) -> None:
         """Send ``update`` to the remote store after the guard of the write version read when the write
-        began (now, outside :meth:`exclusive`): :class:`WriteConflict` when another service wrote since."""
+        began (now, outside :meth:`exclusive`): :class:`WriteConflict` when another service wrote since.
+        It is sent under the store's write lease (taken now when not held, or when its time has passed),
+        and ends it in the same request."""
         backend = self.backend
         assert isinstance(backend, SparqlBackend)
+        inside = self._expected is not None
+        if self._lease is None or self._lease.expired():
+            self._lease = self._take_lease()
+        try:
+            self._send_guarded(backend, update, self._lease)
+        finally:
+            if not inside:
+                self._let_go()
+
+    def _send_guarded(self, backend: SparqlBackend, update: str, lease: write_lease.Claim) -> None:
+        """Send ``update`` after the write version's guard, ending ``lease`` (see :meth:`_guarded_update`)."""
         expected = self._expected or write_version.current(backend)
         token = write_version.new_token()
-        operations = [*write_version.guard(expected, token), update]
+        operations = [*write_version.guard(expected, token), update, write_lease.release(lease)]
         if not backend.dialect.atomic_updates:  # journaled, so that a write cut short is finished later
             journal = write_journal.Journal.of(update, backend.timeout_s)
             finished = ox.NamedNode(write_version_graph_iri(expected.number + 1))
-            operations = [*write_version.guard(expected, token, journal), update, write_journal.clear(finished)]
+            operations = [
+                *write_version.guard(expected, token, journal),
+                update,
+                write_journal.clear(finished),
+                write_lease.release(lease),
+            ]
         request = " ;\n".join(operations)
         if not backend.dialect.atomic_updates and len(request.encode()) > write_journal.MAX_REQUEST_BYTES:
             raise BadRequest(
@@ -473,6 +515,7 @@ class KnowledgeBase:
         try:
             backend.update(request)
         except WriteOutcomeUnknown:  # it may have landed: what was cached may be stale
+            self._lease = None  # kept until its time passes: the update may still be running
             with self._commit:
                 self.version += 1
                 for listener in self._listeners:
@@ -486,6 +529,7 @@ class KnowledgeBase:
                     "stored: send it again"
                 ) from None
             raise
+        self._lease = None  # ended by the update
         with self._commit:
             self._expected = write_version.Version(expected.number + 1, token) if self._expected else None
             self._seen = expected.number + 1

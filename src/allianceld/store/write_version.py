@@ -13,6 +13,10 @@ On a store that does not apply an update all or nothing it also holds the write'
 write may be unfinished (:mod:`.write_journal`): a version whose journal is older than its time limit
 is finished by the next service that reads it (:func:`settled`, :func:`current`), and no write is made
 on top of one that may still be running (:class:`WriteConflict`).
+
+On a store whose transactions do not notice two updates that read the same version (the on-disk
+`oxigraph serve`), the guard alone lets two writes sent at the same instant both land: every write, and
+every write cut short that is finished, is also made under the store's write lease (:mod:`.write_lease`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from allianceld.errors import QuerySyntaxError, RemoteStoreError, WriteConflict, WriteOutcomeUnknown
-from allianceld.store import write_journal
+from allianceld.store import write_journal, write_lease
 from allianceld.store.backends import SparqlBackend
 from allianceld.vocab import ALD, WRITE_VERSION_GRAPH_BASE, write_version_graph_iri
 
@@ -72,16 +76,27 @@ def read(backend: SparqlBackend) -> Version | None:
 
 def settled(backend: SparqlBackend, now: datetime | None = None) -> Version | None:
     """The store's write version (:func:`read`), after finishing the write that made it when that write
-    was cut short: it has a journal older than its time limit (``now``: the time it is). A failure to
+    was cut short: it has a journal older than its time limit (``now``: the time it is). It is finished
+    under the write lease, when no other service holds it (that one finishes it first). A failure to
     finish it is logged, not raised: the store is read as it is."""
     found = read(backend)
-    if found is None or found.until is None:
+    at = now or datetime.now(UTC)
+    if found is None or found.until is None or at <= found.until:
         return found
     try:
-        return roll_forward(backend, found, now or datetime.now(UTC))
+        lease = write_lease.take(backend, new_token(), attempts=1, now=lambda: at)
+    except RemoteStoreError as exc:
+        log.warning("%s", exc)
+        return found
+    if lease is None:
+        return found
+    try:
+        return roll_forward(backend, found, at)
     except (RemoteStoreError, WriteOutcomeUnknown) as exc:
         log.warning("%s", exc)
         return read(backend)
+    finally:
+        write_lease.withdraw(backend, lease)
 
 
 def current(backend: SparqlBackend, now: datetime | None = None) -> Version:
