@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from allianceld.cli import main
-from allianceld.errors import WriteConflict
+from allianceld.errors import BadRequest, WriteConflict
 from allianceld.store import KnowledgeBase, write_journal, write_version
 from allianceld.store.backends import SparqlBackend
 from allianceld.store.dialects import VIRTUOSO
@@ -25,6 +25,7 @@ EX = "http://example.org/"
 LARGE, RULE = EX + "large", EX + "rule"
 N = 12_000  # above two of Virtuoso's parts, and well above what it takes in one operation
 PAST = datetime(2000, 1, 1, tzinfo=UTC)
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 
 class Recording(SparqlBackend):
@@ -150,3 +151,48 @@ def test_each_remote_test_starts_with_no_write_version(request, engine: str) -> 
     assert write_version.read(fresh.backend) is None
     fresh.write({LARGE: _triples(2)})
     assert fresh.count(LARGE) == 2
+
+
+def _linked(n: int) -> list[ox.Triple]:
+    """``n`` things each with a blank node of its own, of two triples: 2 ``n`` triples with a blank node."""
+    p, q = ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
+    nodes = [ox.BlankNode() for _ in range(n)]
+    return [
+        t
+        for i, b in enumerate(nodes)
+        for t in (ox.Triple(ox.NamedNode(f"{EX}t{i}"), p, b), ox.Triple(b, q, ox.Literal(i)))
+    ]
+
+
+def test_triples_with_blank_nodes_are_sent_to_virtuoso_in_parts_that_keep_each_node_whole(request) -> None:
+    """Virtuoso takes at most 1,425 triples in one ``INSERT { … } WHERE {}``: 3,000 are sent in parts,
+    and the triples that share a blank node go in the same part (each node is still one node)."""
+    kb = _recording(request, "virtuoso")
+    triples = _linked(1_500)
+    kb.write({LARGE: [*triples, *_triples(10)]})
+    assert isinstance(kb.backend, Recording)
+    templates = [op for op in kb.backend.sent[-1].split(" ;\n") if op.startswith(f"INSERT {{ GRAPH <{LARGE}>")]
+    assert [op.count("\n") - 1 for op in templates] == [1_400, 1_400, 200]
+    assert kb.count(LARGE) == 3_010
+    rows = kb.select(
+        f"SELECT (COUNT(DISTINCT ?b) AS ?nodes) (COUNT(*) AS ?pairs) WHERE {{ GRAPH <{LARGE}> {{ "
+        f"?t <{EX}p> ?b . ?b <{EX}q> ?i FILTER(isBlank(?b) && STR(?t) = CONCAT('{EX}t', STR(?i))) }} }}"
+    )
+    assert rows == [{"nodes": "1500", "pairs": "1500"}]
+
+
+def test_more_triples_linked_by_blank_nodes_than_virtuoso_takes_are_refused_before_anything_is_sent(request) -> None:
+    """An RDF list of 750 items (1,500 triples, all linked by their blank nodes) cannot be parted:
+    400, and the store is left as it was (Virtuoso would have failed after the write's first operations)."""
+    kb = _recording(request, "virtuoso")
+    kb.write({LARGE: _triples(1)})
+    version = write_version.read(kb.backend)  # type: ignore[arg-type]
+    first, rest, nil = (ox.NamedNode(RDF + name) for name in ("first", "rest", "nil"))
+    cells = [ox.BlankNode() for _ in range(750)]
+    items = [ox.Triple(ox.NamedNode(EX + "list"), ox.NamedNode(EX + "items"), cells[0])]
+    for i, cell in enumerate(cells):
+        items += [ox.Triple(cell, first, ox.Literal(i)), ox.Triple(cell, rest, cells[i + 1] if i + 1 < 750 else nil)]
+    with pytest.raises(BadRequest, match=f"1501 triples of <{LARGE}> are linked by blank nodes.*at most 1400"):
+        kb.write({LARGE: items})
+    assert write_version.read(kb.backend) == version  # type: ignore[arg-type]
+    assert kb.triples(LARGE) == _triples(1)

@@ -24,6 +24,7 @@ from allianceld.errors import (
 from allianceld.rdf import formats
 from allianceld.store import bulk_write, values_binding, write_journal, write_lease, write_version
 from allianceld.store.backends import Backend, EmbeddedBackend, QueryResult, SparqlBackend, iter_quads
+from allianceld.store.dialects import STANDARD, Dialect
 from allianceld.vocab import (
     ONTOLOGY_GRAPH,
     PREFIXES,
@@ -49,16 +50,17 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 5
 
 
-def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple], max_triples: int | None = None) -> str:
+def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple], dialect: Dialect = STANDARD) -> str:
     """``INSERT DATA`` or ``DELETE DATA`` (``keyword``) of ``triples`` in ``graph``, as pyoxigraph
     writes its terms; empty text when there is no triple. Inserted triples with a blank node go in
     one ``INSERT { … } WHERE {}`` instead, after the others: the same fresh blank nodes, and an
-    operation every store accepts (Virtuoso refuses blank nodes in ``INSERT DATA``). With
-    ``max_triples`` (a store's ``Dialect.max_data_triples``), the other triples go in as many DATA
-    operations as it takes to send at most that many in each, one after the other.
+    operation every store accepts (Virtuoso refuses blank nodes in ``INSERT DATA``). Where the store
+    takes at most so many triples in one operation (``dialect``), they go in as many operations as
+    it takes, one after the other; triples that share a blank node stay in one (ValueError when
+    more of them share blank nodes than the store takes: nothing could write them).
 
     >>> t = [ox.Triple(ox.NamedNode(f"http://s/{i}"), ox.NamedNode("http://p"), ox.Literal("x")) for i in range(3)]
-    >>> print(data_operation("DELETE", "http://g", t, max_triples=2))
+    >>> print(data_operation("DELETE", "http://g", t, Dialect("small", max_data_triples=2)))
     DELETE DATA { GRAPH <http://g> {
     <http://s/0> <http://p> "x" .
     <http://s/1> <http://p> "x" .
@@ -67,28 +69,64 @@ def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple], max_t
     <http://s/2> <http://p> "x" .
     } }
     """
-    ground: list[str] = []
-    blank: list[str] = []
+    ground: list[ox.Triple] = []
+    blank: list[ox.Triple] = []
     for t in triples:
-        (blank if keyword == "INSERT" and _has_blank_node(t) else ground).append(str(t))
+        (blank if keyword == "INSERT" and _has_blank_node(t) else ground).append(t)
     target, sep = f"GRAPH {ox.NamedNode(graph)}", " .\n"
-    size = max_triples or len(ground) or 1
+    size = dialect.max_data_triples or len(ground) or 1
     parts = [
-        f"{keyword} DATA {{ {target} {{\n{sep.join(ground[start : start + size])} .\n}} }}"
+        f"{keyword} DATA {{ {target} {{\n{sep.join(map(str, ground[start : start + size]))} .\n}} }}"
         for start in range(0, len(ground), size)
     ]
-    if blank:
-        parts.append(f"INSERT {{ {target} {{\n{sep.join(blank)} .\n}} }} WHERE {{}}")
+    limit = dialect.max_template_triples
+    for part in _linked_parts(blank, limit) if limit and len(blank) > limit else [blank] if blank else []:
+        if limit and len(part) > limit:
+            raise ValueError(
+                f"{len(part)} triples of <{graph}> are linked by blank nodes, and {dialect.name} takes at most "
+                f"{limit} such triples in one operation"
+            )
+        parts.append(f"INSERT {{ {target} {{\n{sep.join(map(str, part))} .\n}} }} WHERE {{}}")
     return " ;\n".join(parts)
 
 
-def _in_parts(ops: str, max_triples: int) -> str:
-    """``ops`` (operations joined by ``" ;\n"``) with each :func:`data_operation` of more than
-    ``max_triples`` triples written again as several (the others as they are)."""
+def _linked_parts(triples: list[ox.Triple], size: int) -> list[list[ox.Triple]]:
+    """``triples`` (each with a blank node) in parts of at most ``size`` where they can be: the
+    triples linked by their blank nodes (directly or through others) are never parted."""
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def root(node: ox.BlankNode) -> ox.BlankNode:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    for t in triples:
+        nodes = [term for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)]
+        for node in nodes[1:]:
+            parent[root(node)] = root(nodes[0])
+    linked: dict[ox.BlankNode, list[ox.Triple]] = {}
+    for t in triples:
+        node = next(term for term in (t.subject, t.object) if isinstance(term, ox.BlankNode))
+        linked.setdefault(root(node), []).append(t)
+    parts: list[list[ox.Triple]] = []
+    for group in linked.values():
+        if parts and len(parts[-1]) + len(group) <= size:
+            parts[-1].extend(group)
+        else:
+            parts.append(list(group))
+    return parts
+
+
+def _in_parts(ops: str, dialect: Dialect) -> str:
+    """``ops`` (operations joined by ``" ;\n"``) with each :func:`data_operation` of more triples
+    than ``dialect`` takes in one written again as several (the others as they are)."""
+    most = dialect.max_data_triples
+    if most is None:
+        return ops
     parts = []
     for op in ops.split(" ;\n"):
-        found = _data_of(op) if op.count("\n") > max_triples + 1 else None  # n triples: n + 1 line breaks
-        parts.append(data_operation(*found, max_triples) if found else op)
+        found = _data_of(op) if op.count("\n") > most + 1 else None  # n triples: n + 1 line breaks
+        parts.append(data_operation(*found, dialect) if found else op)
     return " ;\n".join(parts)
 
 
@@ -438,14 +476,17 @@ class KnowledgeBase:
         plan = self._replacing(replace)
         if not then and self._bulk_written(plan, remove, add, keep):
             return
-        limit = self.backend.dialect.max_data_triples if isinstance(self.backend, SparqlBackend) else None
+        dialect = self.backend.dialect if isinstance(self.backend, SparqlBackend) else STANDARD
         parts = [f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in plan.dropped]
-        parts += [data_operation("DELETE", iri, triples, limit) for iri, triples in plan.deletes.items()]
-        parts += [data_operation("INSERT", iri, triples, limit) for iri, triples in plan.inserts.items()]
-        parts += [data_operation("DELETE", iri, triples, limit) for iri, triples in remove.items()]
-        parts += [data_operation("INSERT", iri, triples, limit) for iri, triples in add.items()]
+        try:
+            parts += [data_operation("DELETE", iri, triples, dialect) for iri, triples in plan.deletes.items()]
+            parts += [data_operation("INSERT", iri, triples, dialect) for iri, triples in plan.inserts.items()]
+            parts += [data_operation("DELETE", iri, triples, dialect) for iri, triples in remove.items()]
+            parts += [data_operation("INSERT", iri, triples, dialect) for iri, triples in add.items()]
+        except ValueError as exc:  # before anything is sent
+            raise BadRequest(f"the store cannot take this write: {exc}") from None
         parts = [op for op in parts if op]
-        parts.extend(_in_parts(op, limit) if limit else op for op in then)
+        parts.extend(_in_parts(op, dialect) for op in then)
         parts.extend(f"DROP SILENT GRAPH {ox.NamedNode(iri)}" for iri in plan.emptied)
         parts.extend(f"CREATE SILENT GRAPH {ox.NamedNode(iri)}" for iri in keep)
         if not parts:
