@@ -300,7 +300,9 @@ def free_port() -> int:
 def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path | None = None) -> Iterator[str]:
     """``allianceld serve --production`` on a free port of 127.0.0.1 over the store at ``store``
     (tokens from the file ``tokens``; HermiT's per-write check off unless $ALLIANCELD_DL_CHECKS
-    says otherwise), in a process group of its own; yields its base URL and stops it afterwards."""
+    says otherwise), in a process group of its own; yields its base URL, once its query workers hold
+    their in-memory copies of the store (so that what is measured is the running service, not its
+    start), and stops it afterwards."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCELD_TOKENS": str(tokens)}
     env.setdefault("ALLIANCELD_DL_CHECKS", "off")
@@ -308,7 +310,21 @@ def production_server(store: Path, tokens: Path, *, threads: int = 8, log: Path 
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
     base = f"http://127.0.0.1:{port}"
     with process_group(cmd, env, base, "/healthz", log):
+        wait_until_warm(base)
         yield base
+
+
+def wait_until_warm(base: str, timeout: float = 300) -> None:
+    """Wait until ``/healthz`` says every query worker answers from an up-to-date in-memory copy
+    (at most ``timeout`` seconds; a service without copies is warm at once)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = _request(base, "/healthz", accept="application/json")
+        workers = json.loads(body).get("query_workers") if status == 200 else None
+        if not workers or not workers.get("memory") or 0 < workers["workers"] == workers["in_memory"]:
+            return
+        time.sleep(0.5)
+    sys.exit(f"the service at {base} did not load its query workers' copies within {timeout:g} s")
 
 
 def shipped_store(target: Path) -> None:
