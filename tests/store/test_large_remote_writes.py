@@ -196,3 +196,28 @@ def test_more_triples_linked_by_blank_nodes_than_virtuoso_takes_are_refused_befo
         kb.write({LARGE: items})
     assert write_version.read(kb.backend) == version  # type: ignore[arg-type]
     assert kb.triples(LARGE) == _triples(1)
+
+
+ATOP = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
+
+
+@pytest.mark.skipif(
+    not (ATOP / "atop" / "atop5_0a.csv").exists(), reason="the ATOP 5.0 files are not beside the project"
+)
+def test_the_atop_import_onto_virtuoso_is_stored_whole(request, virtuoso_server: str, tmp_path: Path) -> None:
+    """The ATOP 5.0 import (28,151 triples with its inferences and rules: 7.8 MB of operations) fits
+    Virtuoso's 10 MB request with its compressed journal, and is stored whole."""
+    kb = empty_remote(request, "virtuoso")
+    env = {
+        "ALLIANCELD_SPARQL_QUERY_URL": virtuoso_server,
+        "ALLIANCELD_SPARQL_UPDATE_URL": virtuoso_server,
+        "ALLIANCELD_DL_CHECKS": "off",
+    }
+    files = [ATOP / "atop" / "atop5_0a.csv", ATOP / "atop" / "atop5_0m.csv"]
+    files.append(ATOP / "cow-crosswalk" / "cow_iso_wikidata_geonames_crosswalk.csv")
+    report = tmp_path / "report.csv"
+    for args in (["init"], ["import", "atop", "--partial", "--report", str(report), *map(str, files)]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert "28151 triples" in result.output
+    assert kb.count("https://w3id.org/allianceld/graph/import/atop-5.0") == 28151
