@@ -255,11 +255,12 @@ def load(
         sys.exit(_by_server(target, token_env, "rdf", files, {**params, "force": str(force).lower()}, key).code)
     kb = target
     try:
+        policy = WritePolicy.from_settings(settings)
+        policy.warm()  # HermiT's Java starts while the files are read
         sources = _read(files, graph)
         # a change of curated data is recorded with the operator's name (graph_policy.change_record)
         operator = graph_policy.Writer("admin", agent=getpass.getuser())
         used, record = _write_key(kb, key, "allianceld load", operator.agent)
-        policy = WritePolicy.from_settings(settings)
         code = file_writes.load(kb, policy, sources, force=force, writer=operator, say=_say, write_record=record)
     except file_writes.CommandFailed as exc:
         raise Failure(exc.message) from None
@@ -612,10 +613,12 @@ def _import(
             yield lambda: shown.update(1)
 
     try:
+        policy = WritePolicy.from_settings(settings)
+        policy.warm()  # HermiT's Java starts while the files are read
         used, record = _write_key(kb, key, f"allianceld import {kind}", None)
         code = file_writes.import_files(
             kb,
-            WritePolicy.from_settings(settings),
+            policy,
             kind,
             list(files),
             partial=partial,
@@ -926,7 +929,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
         click.echo(f"allianceld serving {settings.sparql_query_url or settings.store_path} on http://{host}:{port}/")
         with _recorded(settings, host, port):
             serve_production(
-                lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings), "WARM_QUERY_POOL": True}),
+                lambda: create_app({"SETTINGS": settings, "KB": _open_kb(settings), "WARM": True}),
                 host,
                 port,
                 threads,
@@ -938,7 +941,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, production: bo
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: close the store, remove the record
     try:
         with _recorded(settings, host, port):
-            create_app({"SETTINGS": settings, "KB": kb, "WARM_QUERY_POOL": True}).run(
+            create_app({"SETTINGS": settings, "KB": kb, "WARM": True}).run(
                 host=host, port=port, threaded=True, use_reloader=False
             )
     finally:

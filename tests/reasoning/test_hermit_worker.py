@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -289,3 +290,38 @@ def test_the_worker_is_compiled_once_and_started_from_its_classes(
     assert len(compiles) == 1 and len(starts) == 2
     assert all(args[-1] == "HermitWorker" for args in starts)
     assert list(tmp_path.glob("allianceld/hermit-worker-*/HermitWorker.class"))
+
+
+@requires_java
+def test_a_warmed_worker_has_its_process_before_the_first_check() -> None:
+    w = hermit.Worker()
+    try:
+        started = w.warm()
+        assert started is not None
+        started.join(120)
+        assert w.pid is not None and w.starts == 1  # started with no check asked
+        assert w.consistent(ontology_of("ald:A a owl:Class .")).ok is True
+        assert w.starts == 1  # the check used that process
+    finally:
+        w.close()
+
+
+@requires_java
+def test_a_served_app_starts_hermit_at_once_and_a_plain_one_on_its_first_write(tmp_path) -> None:
+    from allianceld.config import Settings
+    from allianceld.web import create_app
+    from allianceld.web.services import services
+
+    warmed = create_app({"SETTINGS": Settings(store_path=None, dl_checks=True), "WARM": True})
+    plain = create_app({"SETTINGS": Settings(store_path=None, dl_checks=True)})
+    with warmed.app_context():
+        worker = services().write_policy.hermit
+    deadline = time.monotonic() + 120
+    while worker.pid is None and time.monotonic() < deadline:  # the start, in its own thread
+        time.sleep(0.05)
+    try:
+        assert worker.pid is not None
+        with plain.app_context():
+            assert services().write_policy.hermit.pid is None
+    finally:
+        worker.close()

@@ -8,6 +8,7 @@ consistency checks and falls back to :func:`run` when that program cannot start.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -218,6 +219,23 @@ class Worker:
                     self._stop()
                 return Run(None, "HermiT failed: " + (text or status), seconds)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def warm(self) -> threading.Thread | None:
+        """Start the worker's process in a thread of its own (returned), so that the first check does
+        not wait for Java to start (None when there is no Java runtime; a check waits for the start)."""
+        runtime = java()
+        if runtime is None:
+            return None
+
+        def start() -> None:
+            with self._lock:
+                if self.fallback is None:
+                    with contextlib.suppress(_TimedOut):
+                        self._running(runtime, time.perf_counter() + self.timeout_s)
+
+        thread = threading.Thread(target=start, daemon=True, name="hermit-warm")
+        thread.start()
+        return thread
 
     def close(self) -> None:
         """End the worker's process (a later check starts a new one)."""

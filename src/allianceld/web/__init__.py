@@ -30,7 +30,9 @@ from allianceld.web.views import (
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``test_config`` may set ``SETTINGS`` (a :class:`Settings`), ``KB`` (an open
-    KnowledgeBase to use) and ``LOAD_SHIPPED`` (load the ontology and shipped data at start).
+    KnowledgeBase to use), ``LOAD_SHIPPED`` (load the ontology and shipped data at start) and ``WARM``
+    (start the query workers' copies and, with the OWL 2 DL check on, HermiT's worker at once, as
+    ``allianceld serve`` does).
 
     >>> app = create_app({"SETTINGS": Settings(store_path=None), "LOAD_SHIPPED": True})
     >>> app.test_client().get("/").status_code

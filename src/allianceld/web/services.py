@@ -120,8 +120,10 @@ def init_services(app: Flask, settings: Settings) -> None:
             client_queries=settings.client_queries,
         )
         atexit.register(pool.close)
-        if app.config.get("WARM_QUERY_POOL"):
+        if app.config.get("WARM"):
             pool.warm()
+    if app.config.get("WARM") and not kb.read_only:  # the first write does not wait for Java to start
+        write_policy.warm()
     app.extensions["allianceld"] = Services(settings, kb, write_policy, TokenStore.from_settings(settings), pool)
     if isinstance(kb.backend, SparqlBackend):  # other services may write the store: noticed once per request
         app.before_request(lambda: _notice_other_writes(kb))

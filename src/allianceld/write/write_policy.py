@@ -22,6 +22,11 @@ class WritePolicy:
     dl_checks: bool = False
     hermit: hermit.Worker = field(default_factory=hermit.Worker, compare=False, repr=False)
 
+    def warm(self) -> None:
+        """With ``dl_checks``, start HermiT's worker now, in the background (a write is coming)."""
+        if self.dl_checks:
+            self.hermit.warm()
+
     def close(self) -> None:
         """End the HermiT worker's process, if it runs."""
         self.hermit.close()
