@@ -51,10 +51,10 @@ UNTIL = ox.NamedNode(str(ALD.leaseUntil))
 _DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 _CLAIMS = f"SELECT ?c ?u WHERE {{ GRAPH {GRAPH} {{ ?c {UNTIL} ?u }} }}"
 #: how many times a service claims the lease before it gives up (the write is then refused: 409)
-ATTEMPTS = 40
+ATTEMPTS = 100
 #: the pauses between two claims: random, up to this, doubled after each try up to :data:`MAX_PAUSE_S`
 FIRST_PAUSE_S = 0.02
-MAX_PAUSE_S = 0.5
+MAX_PAUSE_S = 0.25
 log = logging.getLogger(__name__)
 
 
