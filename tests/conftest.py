@@ -26,7 +26,7 @@ from allianceld.config import Settings
 from allianceld.store import KnowledgeBase
 from allianceld.store.backends import SparqlBackend
 from allianceld.validation.validator import Validator
-from allianceld.vocab import WRITE_VERSION_GRAPH_BASE
+from allianceld.vocab import WRITE_LEASE_GRAPH, WRITE_VERSION_GRAPH_BASE
 from allianceld.web import create_app, page_cache
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
@@ -140,7 +140,8 @@ def empty_remote(request, engine: str) -> KnowledgeBase:
             union=False,
             prefixes=None,
         )
-        graphs = [*remote.backend.named_graphs(), *(row["g"].value for row in versions)]  # type: ignore[union-attr]
+        # the services' own graphs too (write versions, the write lease): no test's claim or journal holds up the next
+        graphs = [*remote.backend.named_graphs(), *(row["g"].value for row in versions), WRITE_LEASE_GRAPH]  # type: ignore[union-attr]
         drops = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
         if drops:
             remote.backend.update(" ;\n".join(drops))
