@@ -20,24 +20,13 @@ from allianceld.store.dialects import VIRTUOSO
 from allianceld.store.knowledgebase import data_operation
 from allianceld.vocab import data_graph_iri
 from conftest import empty_remote
+from store.recording import Recording
 
 EX = "http://example.org/"
 LARGE, RULE = EX + "large", EX + "rule"
 N = 12_000  # above two of Virtuoso's parts, and well above what it takes in one operation
 PAST = datetime(2000, 1, 1, tzinfo=UTC)
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-
-
-class Recording(SparqlBackend):
-    """A backend that keeps the text of every update it sends."""
-
-    def __init__(self, query_url: str, update_url: str) -> None:
-        super().__init__(query_url, update_url)
-        self.sent: list[str] = []
-
-    def update(self, update: str) -> None:
-        self.sent.append(update)
-        super().update(update)
 
 
 def _recording(request, engine: str) -> KnowledgeBase:

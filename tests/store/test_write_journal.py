@@ -22,6 +22,7 @@ from allianceld.store import KnowledgeBase, knowledgebase, write_journal, write_
 from allianceld.store.backends import SparqlBackend
 from allianceld.vocab import INFERRED_GRAPH, write_version_graph_iri
 from conftest import empty_remote
+from store.recording import Recording
 
 EX = "http://example.org/"
 KEPT, GONE, REPLACED, RULE, EMPTY = (EX + name for name in ("kept", "gone", "replaced", "rule", "empty"))
@@ -60,18 +61,6 @@ def _no_journal_left() -> Iterator[None]:
     yield
     while _USED:
         _forget_versions(_USED.pop())
-
-
-class Recording(SparqlBackend):
-    """A backend that keeps the text of every update it sends."""
-
-    def __init__(self, query_url: str, update_url: str) -> None:
-        super().__init__(query_url, update_url)
-        self.sent: list[str] = []
-
-    def update(self, update: str) -> None:
-        self.sent.append(update)
-        super().update(update)
 
 
 def _t(s: str, o: str | ox.BlankNode) -> ox.Triple:
