@@ -132,13 +132,9 @@ def empty_remote(request, engine: str) -> KnowledgeBase:
     if engine == "virtuoso":
         endpoint = request.getfixturevalue("virtuoso_server")
         remote = KnowledgeBase(backend=SparqlBackend(endpoint, endpoint))
-        versions = remote.backend.query(
+        versions = remote.backend.select(
             f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-            f"FILTER(STRSTARTS(STR(?g), {ox.Literal(WRITE_VERSION_GRAPH_BASE)})) }}",
-            default_graphs=None,
-            named_graphs=None,
-            union=False,
-            prefixes=None,
+            f"FILTER(STRSTARTS(STR(?g), {ox.Literal(WRITE_VERSION_GRAPH_BASE)})) }}"
         )
         # the services' own graphs too (write versions, the write lease): no test's claim or journal holds up the next
         graphs = [*remote.backend.named_graphs(), *(row["g"].value for row in versions), WRITE_LEASE_GRAPH]  # type: ignore[union-attr]

@@ -44,13 +44,7 @@ def _fresh(request, engine: str) -> KnowledgeBase:
 
 
 def _forget_versions(backend: SparqlBackend) -> None:
-    rows = backend.query(
-        f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g {write_version.VERSION} ?v }} }}",
-        default_graphs=None,
-        named_graphs=None,
-        union=False,
-        prefixes=None,
-    )
+    rows = backend.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g {write_version.VERSION} ?v }} }}")
     drops = [f"DROP SILENT GRAPH {row['g']}" for row in rows]  # type: ignore[union-attr]
     if drops:
         backend.update(" ;\n".join(drops))
@@ -162,13 +156,7 @@ def test_a_write_journals_its_operations_only_where_updates_are_not_all_or_nothi
     found = _version(kb)
     assert found.until is None  # nothing pending after the write
     graph = ox.NamedNode(write_version_graph_iri(found.number))
-    held = kb.backend.query(
-        f"SELECT * WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}",
-        default_graphs=None,
-        named_graphs=None,
-        union=False,
-        prefixes=None,
-    )
+    held = kb.backend.select(f"SELECT * WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
     assert len(list(held)) == 2  # the version and the token
     assert kb.triples(KEPT) == [_t("a", "1")]
 

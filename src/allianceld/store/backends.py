@@ -330,6 +330,13 @@ class SparqlBackend:
             return GraphResult([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
+    def select(self, sparql: str) -> ox.QuerySolutions:
+        """The rows of a SELECT query sent as written: over the store's own default graph, with no
+        prefixes added (allianceld's own look-ups, which name their graphs)."""
+        rows = self.query(sparql, default_graphs=None, named_graphs=None, union=False, prefixes=None)
+        assert isinstance(rows, ox.QuerySolutions)
+        return rows
+
     def match(
         self,
         nodes: Iterable[ox.NamedNode | ox.BlankNode],

@@ -103,9 +103,7 @@ class RemoteLookup:
         self.queries += 1
         for key in keys:
             self._memo[key] = []
-        rows = self.backend.query(sparql, default_graphs=None, named_graphs=None, union=False, prefixes=None)
-        assert isinstance(rows, ox.QuerySolutions)
-        for row in rows:
+        for row in self.backend.select(sparql):
             quad = ox.Quad(_term(row["bs"]), row["p"], _term(row["bo"]), row["g"])  # type: ignore[arg-type]
             key = keys[0] if len(keys) == 1 else _shaped(quad, shape)
             self._memo.setdefault(key, []).append(quad)

@@ -93,8 +93,7 @@ def claim(backend: SparqlBackend, token: str, now: datetime | None = None) -> Cl
 
 def claims(backend: SparqlBackend) -> list[Claim]:
     """Every claim in the store, expired or not (one query)."""
-    rows = backend.query(_CLAIMS, default_graphs=None, named_graphs=None, union=False, prefixes=None)
-    assert isinstance(rows, ox.QuerySolutions)
+    rows = backend.select(_CLAIMS)
     prefix = WRITE_LEASE_GRAPH + "#"
     return [
         Claim(row["c"].value.removeprefix(prefix), write_journal.until(row["u"]))  # type: ignore[arg-type]

@@ -62,9 +62,7 @@ class Version:
 
 def read(backend: SparqlBackend) -> Version | None:
     """The store's write version, or None when no allianceld service has written it yet."""
-    rows = backend.query(_READ, default_graphs=None, named_graphs=None, union=False, prefixes=None)
-    assert isinstance(rows, ox.QuerySolutions)
-    for row in rows:
+    for row in backend.select(_READ):
         value, token, until = row["v"], row["t"], row["u"]
         return Version(
             int(value.value),
@@ -133,14 +131,7 @@ def roll_forward(backend: SparqlBackend, found: Version, now: datetime) -> Versi
     if found.until is None or now <= found.until:
         return found
     graph = ox.NamedNode(write_version_graph_iri(found.number))
-    rows = backend.query(
-        f"SELECT ?part ?text WHERE {{ GRAPH {graph} {{ ?part {write_journal.PART} ?text }} }}",
-        default_graphs=None,
-        named_graphs=None,
-        union=False,
-        prefixes=None,
-    )
-    assert isinstance(rows, ox.QuerySolutions)
+    rows = backend.select(f"SELECT ?part ?text WHERE {{ GRAPH {graph} {{ ?part {write_journal.PART} ?text }} }}")
     update = write_journal.text((row["part"], row["text"].value) for row in rows)  # type: ignore[misc]
     token = new_token()
     journal = write_journal.Journal.of(update, backend.timeout_s, now)
