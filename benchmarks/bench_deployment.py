@@ -33,11 +33,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import ID, READS, STATES, _request, free_port, membership_turtle, percentiles, process_group
+from bench_load import (
+    ID,
+    READS,
+    STATES,
+    _request,
+    free_port,
+    membership_turtle,
+    oxigraph_server,
+    percentiles,
+    process_group,
+)
 
 from allianceld.tokens import TokenStore
 
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 CLI = [sys.executable, "-m", "allianceld.cli"]
 
 
@@ -127,10 +136,7 @@ def main() -> None:
         inits["embedded"] = _init(embedded, None, tokens)
         with _service(work, "embedded", embedded, None, tokens) as base:
             measure("embedded", base, 0)
-        port = free_port()
-        store = f"http://127.0.0.1:{port}"
-        cmd = [str(OXIGRAPH), "serve", "--location", str(work / "oxigraph"), "--bind", f"127.0.0.1:{port}"]
-        with process_group(cmd, os.environ.copy(), store, "/query?query=ASK%7B%7D", work / "oxigraph.log"):
+        with oxigraph_server(work / "oxigraph", work / "oxigraph.log") as store:
             inits["oxigraph serve"] = _init(None, store, tokens)
             with _service(work, "a", None, store, tokens) as a:
                 measure("oxigraph serve", a, 1000)

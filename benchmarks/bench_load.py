@@ -287,6 +287,23 @@ def process_group(
             out.close()  # type: ignore[union-attr]
 
 
+#: Oxigraph's own server, from the oxigraph package beside this Python
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path | None, log: Path | None = None) -> Iterator[str]:
+    """``oxigraph serve`` on a free port of 127.0.0.1 over the store directory ``location`` (None: in
+    memory), in a process group of its own; yields its base URL (``/query``, ``/update``) and stops it
+    afterwards."""
+    port = free_port()
+    where = ["--location", str(location)] if location is not None else []
+    base = f"http://127.0.0.1:{port}"
+    cmd = [str(OXIGRAPH), "serve", *where, "--bind", f"127.0.0.1:{port}"]
+    with process_group(cmd, os.environ.copy(), base, "/query?query=ASK%7B%7D", log):
+        yield base
+
+
 def free_port() -> int:
     """A port of 127.0.0.1 free now."""
     import socket

@@ -54,19 +54,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 from bench_load import (
     ID,
+    OXIGRAPH,
     STATES,
     _request,
-    free_port,
     membership_turtle,
+    oxigraph_server,
     percentiles,
-    process_group,
     production_server,
     shipped_store,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 TIMES = "\u00d7"
 LOAD_GRAPH = "https://w3id.org/allianceld/graph/bench-write"
 
@@ -166,13 +165,9 @@ class Workdir:
 def oxigraph_serve(location: Path | None) -> Iterator[None]:
     """``oxigraph serve`` on a free port of 127.0.0.1 over the store directory ``location`` (None:
     in memory), with $ALLIANCELD_SPARQL_QUERY_URL and _UPDATE_URL pointing at it for what starts inside."""
-    port = free_port()
-    where = ["--location", str(location)] if location is not None else []
-    base = f"http://127.0.0.1:{port}"
     names = ("ALLIANCELD_SPARQL_QUERY_URL", "ALLIANCELD_SPARQL_UPDATE_URL")
     old = {name: os.environ.get(name) for name in names}
-    cmd = [str(OXIGRAPH), "serve", *where, "--bind", f"127.0.0.1:{port}"]
-    with process_group(cmd, os.environ.copy(), base, "/query?query=ASK%7B%7D"):
+    with oxigraph_server(location) as base:
         os.environ.update(dict(zip(names, (base + "/query", base + "/update"), strict=True)))
         try:
             yield

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_deployment import OXIGRAPH, _init, _service, _token, _writes
-from bench_load import free_port, percentiles, process_group
+from bench_deployment import _init, _service, _token, _writes
+from bench_load import oxigraph_server, percentiles
 
 from allianceld.store import write_lease, write_version
 from allianceld.store.backends import SparqlBackend
@@ -55,10 +55,7 @@ def main() -> None:
     times: list[float] = []
     statuses: dict[int, int] = {}
     try:
-        port = free_port()
-        store = f"http://127.0.0.1:{port}"
-        cmd = [str(OXIGRAPH), "serve", "--location", str(work / "oxigraph"), "--bind", f"127.0.0.1:{port}"]
-        with process_group(cmd, os.environ.copy(), store, "/query?query=ASK%7B%7D", work / "oxigraph.log"):
+        with oxigraph_server(work / "oxigraph", work / "oxigraph.log") as store:
             _init(None, store, tokens)
             with _service(work, "a", None, store, tokens) as base:
                 _writes(base, token, 0, args.writes, times, statuses)
