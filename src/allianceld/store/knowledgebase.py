@@ -287,9 +287,14 @@ class KnowledgeBase:
         with self._commit:
             if self._seen != number:
                 self._seen = number
-                self.version += 1
-                for listener in self._listeners:
-                    listener(self.version, None)
+                self._moved_on()
+
+    def _moved_on(self) -> None:
+        """The store changed, or may have, with no update to replay: :attr:`version` is bumped (what is
+        cached by it is read again) and the write listeners are told. Call with ``_commit`` held."""
+        self.version += 1
+        for listener in self._listeners:
+            listener(self.version, None)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -501,9 +506,7 @@ class KnowledgeBase:
             try:
                 self.backend.update(update)
             except WriteOutcomeUnknown:  # it may have landed: what was cached or copied may be stale
-                self.version += 1
-                for listener in self._listeners:
-                    listener(self.version, None)
+                self._moved_on()
                 raise
             self.version += 1
             ontology = self._ontology
@@ -536,18 +539,14 @@ class KnowledgeBase:
         """Send ``update`` after the write version's guard, ending ``lease`` (see :meth:`_guarded_update`)."""
         expected = self._expected or write_version.current(backend)
         token = write_version.new_token()
-        operations = [*write_version.guard(expected, token), update, write_lease.release(lease)]
-        if not backend.dialect.atomic_updates:  # journaled, so that a write cut short is finished later
-            journal = write_journal.Journal.of(update, backend.timeout_s)
-            finished = ox.NamedNode(write_version_graph_iri(expected.number + 1))
-            operations = [
-                *write_version.guard(expected, token, journal),
-                update,
-                write_journal.clear(finished),
-                write_lease.release(lease),
-            ]
+        journaled = not backend.dialect.atomic_updates  # so that a write cut short is finished later
+        journal = write_journal.Journal.of(update, backend.timeout_s) if journaled else None
+        operations = [*write_version.guard(expected, token, journal), update]
+        if journaled:
+            operations.append(write_journal.clear(ox.NamedNode(write_version_graph_iri(expected.number + 1))))
+        operations.append(write_lease.release(lease))
         request = " ;\n".join(operations)
-        if not backend.dialect.atomic_updates and len(request.encode()) > write_journal.MAX_REQUEST_BYTES:
+        if journaled and len(request.encode()) > write_journal.MAX_REQUEST_BYTES:
             raise BadRequest(
                 f"the store cannot take this write: with its journal it is {len(request.encode()) / 1e6:.1f} MB of "
                 f"SPARQL, and {backend.dialect.name} takes at most {write_journal.MAX_REQUEST_BYTES / 1e6:g} MB in "
@@ -558,9 +557,7 @@ class KnowledgeBase:
         except WriteOutcomeUnknown:  # it may have landed: what was cached may be stale
             self._lease = None  # kept until its time passes: the update may still be running
             with self._commit:
-                self.version += 1
-                for listener in self._listeners:
-                    listener(self.version, None)
+                self._moved_on()
             raise
         except (QuerySyntaxError, RemoteStoreError):
             now = write_version.read(backend)
@@ -574,9 +571,7 @@ class KnowledgeBase:
         with self._commit:
             self._expected = write_version.Version(expected.number + 1, token) if self._expected else None
             self._seen = expected.number + 1
-            self.version += 1
-            for listener in self._listeners:
-                listener(self.version, None)
+            self._moved_on()
 
     def _bulk_written(
         self,
