@@ -133,6 +133,15 @@ def _listed(items: list[dict[str, Any]], total: int, offset: int, limit: int | N
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
+def linked(page: dict[str, Any], kind: str, path: str) -> dict[str, Any]:
+    """``page`` (its ``total``, ``offset`` and ``limit``) with the URLs of the pages before and after it
+    on ``path`` (``previous``, ``next``; None at either end), by the parameter ``<kind>_offset``."""
+    at, size = page["offset"], page["limit"]
+    page["previous"] = f"{path}?{kind}_offset={max(at - size, 0)}#{kind}" if at > 0 else None
+    page["next"] = f"{path}?{kind}_offset={at + size}#{kind}" if at + size < page["total"] else None
+    return page
+
+
 def events(kb: KnowledgeBase, alliance: str, *, offset: int = 0, limit: int | None = PAGE_SIZE) -> dict[str, Any]:
     """The events of ``alliance`` by date, ``limit`` from ``offset`` (None: all): each with its
     label, type, dates and their precision, the states involved, what it changed (the memberships it
@@ -249,13 +258,10 @@ def record(
     out: dict[str, Any] = {}
     for kind, read in (("events", events), ("exercises", exercises), ("claims", claims)):
         at = offsets.get(kind, 0)
-        page = read(kb, alliance, offset=at, limit=PAGE_SIZE)
-        page["previous"] = f"{path}?{kind}_offset={max(at - PAGE_SIZE, 0)}#{kind}" if at > 0 else None
-        page["next"] = f"{path}?{kind}_offset={at + PAGE_SIZE}#{kind}" if at + PAGE_SIZE < page["total"] else None
-        out[kind] = page
+        out[kind] = linked(read(kb, alliance, offset=at, limit=PAGE_SIZE), kind, path)
     rows = [r for r in (memberships(kb, alliance) if rows is None else rows) if r["alliance"] == alliance]
     out["indicators"] = member_indicators(kb, rows)
     return out
 
 
-__all__ = ["CHART", "PAGE_SIZE", "claims", "events", "exercises", "member_indicators", "record"]
+__all__ = ["CHART", "PAGE_SIZE", "claims", "events", "exercises", "linked", "member_indicators", "record"]

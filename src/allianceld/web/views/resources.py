@@ -246,17 +246,9 @@ def resource_view(
         "types": sorted(types, key=lambda t: (t["derived"], (t["label"] or t["short"]).casefold())),
         "links": sorted(links, key=lambda x: (x["site"], x["iri"])),
         "memberships": _named_then(kb, [_membership(r, d.iri, view) for r in rows]),
-        "membershipsPage": {
-            "total": len(every),
-            "offset": memberships_offset,
-            "limit": size,
-            "previous": _page_link(path, "memberships", max(memberships_offset - size, 0))
-            if memberships_offset > 0
-            else None,
-            "next": _page_link(path, "memberships", memberships_offset + size)
-            if memberships_offset + size < len(every)
-            else None,
-        },
+        "membershipsPage": alliance_record.linked(
+            {"total": len(every), "offset": memberships_offset, "limit": size}, "memberships", path
+        ),
         "names": _dated_names(kb, d.iri),
         "formerNames": _former_names(kb, d.iri, labels.get(d.iri)),
         "facts": grouped(facts),
@@ -267,10 +259,6 @@ def resource_view(
         ),
         "triples": len(d.triples()),
     }
-
-
-def _page_link(path: str, kind: str, offset: int) -> str:
-    return f"{path}?{kind}_offset={offset}#{kind}"
 
 
 def _membership(r: dict[str, Any], iri: str, view: Any) -> dict[str, Any]:
