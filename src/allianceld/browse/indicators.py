@@ -38,7 +38,7 @@ YEARS = """
 PREFIX qb: <http://purl.org/linked-data/cube#>
 SELECT DISTINCT ?period WHERE {{
   {values}
-  ?obs qb:dataSet ?set ; ald:refState ?state ; ald:refYear ?period .
+  ?obs qb:dataSet ?set ; ald:refState ?state ; ald:refYear ?period ; ald:defenceExpenditureShareOfGDP ?share .
 }}
 """
 # the NATO memberships of the states observed: when each began and ended
@@ -67,6 +67,20 @@ def _values(var: str, terms: list[ox.Term]) -> str:
     return f"VALUES {var} {{ {' '.join(str(t) for t in terms)} }}"
 
 
+def _selection(states: Iterable[str] | None, year: int | None) -> str | None:
+    """The VALUES blocks that choose the data set's observations: of ``states`` (all when None) and of
+    ``year`` (all when None); None when ``states`` is empty (no observation is chosen)."""
+    values = [_values("?set", [ox.NamedNode(DATASET)])]
+    if states is not None:
+        chosen = sorted(set(states))
+        if not chosen:
+            return None
+        values.append(_values("?state", [ox.NamedNode(s) for s in chosen]))
+    if year is not None:
+        values.append(_values("?period", [ox.NamedNode(f"{YEAR_BASE}{year}")]))
+    return " ".join(values)
+
+
 def _member_years(kb: KnowledgeBase, states: set[str]) -> dict[str, list[tuple[int, int | None]]]:
     """For each state, the years its NATO memberships began and ended (None: not ended)."""
     if not states:
@@ -90,15 +104,10 @@ def observations(
     """The data set's observations, of one state (or of ``states``) and one year when given, by year
     then highest share. When a state and year have several (which the shapes refuse), the first read is
     kept. ``membership=False`` leaves the NATO memberships unread (every ``member`` is False)."""
-    values = [_values("?set", [ox.NamedNode(DATASET)])]
-    chosen = [state] if state is not None else sorted(set(states)) if states is not None else None
-    if chosen is not None:
-        if not chosen:
-            return []
-        values.append(_values("?state", [ox.NamedNode(s) for s in chosen]))
-    if year is not None:
-        values.append(_values("?period", [ox.NamedNode(f"{YEAR_BASE}{year}")]))
-    rows = kb.select(OBSERVATIONS.format(values=" ".join(values)))
+    values = _selection([state] if state is not None else states, year)
+    if values is None:
+        return []
+    rows = kb.select(OBSERVATIONS.format(values=values))
     spans = _member_years(kb, {r["state"] for r in rows}) if membership else {}
     found: dict[tuple[str, int], Observation] = {}
     for r in rows:
@@ -114,13 +123,10 @@ def observations(
 
 def years(kb: KnowledgeBase, *, states: Iterable[str] | None = None) -> list[int]:
     """The years the data set has observations for (of ``states`` when given), the latest first."""
-    values = [_values("?set", [ox.NamedNode(DATASET)])]
-    if states is not None:
-        chosen = sorted(set(states))
-        if not chosen:
-            return []
-        values.append(_values("?state", [ox.NamedNode(s) for s in chosen]))
-    rows = kb.select(YEARS.format(values=" ".join(values)))
+    values = _selection(states, None)
+    if values is None:
+        return []
+    rows = kb.select(YEARS.format(values=values))
     found = {int(p) for r in rows if (p := r["period"].removeprefix(YEAR_BASE)).isdigit()}
     return sorted(found, reverse=True)
 
@@ -130,14 +136,14 @@ def defence_expenditure(kb: KnowledgeBase, state: str | None = None, year: int |
     observations (of ``state`` and ``year`` when given), each with the state's label and page, the
     report's title, and whether the share meets the guideline."""
     chosen = observations(kb, state, year)
-    years = sorted({o.year for o in observations(kb)}) if state is not None or year is not None else None
+    every = sorted(years(kb)) if state is not None or year is not None else None
     named = labels(kb, [DATASET, *(o.state for o in chosen), *(o.report for o in chosen if o.report)])
     return {
         "dataset": DATASET,
         "label": named.get(DATASET),
         "unit": "percent of GDP",
         "guideline": float(GUIDELINE),
-        "years": years if years is not None else sorted({o.year for o in chosen}),
+        "years": every if every is not None else sorted({o.year for o in chosen}),
         "state": state,
         "year": year,
         "observations": [
