@@ -190,3 +190,31 @@ def test_a_suspension_keeps_the_focused_rules_equal_to_a_full_recomputation(
     derived = rule_graphs(kb, write_policy)
     assert "allied-states" in focused and derived == recomputed(kb, write_policy)
     assert {ox.Triple(chn, allied, uzb), ox.Triple(uzb, allied, chn)} <= derived["allied-states"]
+
+
+def test_rules_recomputed_in_memory_join_a_blank_node_across_the_written_graphs(
+    settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A membership that is a blank node, its member in one written graph and its start date in
+    another: the rules recomputed on the in-memory copy see one membership (its label kept in
+    both), so Japan is allied with NATO's members, Iceland among them."""
+    from allianceld.reasoning import materialise
+
+    kb = load_shipped(KnowledgeBase(), settings, write_policy)
+    monkeypatch.setattr(materialise, "FOCUSED_RULE_LIMIT", 0)  # every rule recomputed in memory
+    org, membership = "http://www.w3.org/ns/org#", ox.BlankNode("shared-membership")
+    date = ox.Literal("2001-01-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+    who = [
+        ox.Triple(membership, ox.NamedNode(org + "member"), ox.NamedNode(ID + "state/jpn")),
+        ox.Triple(membership, ox.NamedNode(org + "organization"), ox.NamedNode(ID + "alliance/nato")),
+    ]
+    when = [ox.Triple(membership, ox.NamedNode(ALD + "startDate"), date)]
+    sources = [
+        gate.Source(data_graph_iri("who"), who, "test"),
+        gate.Source(data_graph_iri("when"), when, "test"),
+    ]
+    gate.commit(kb, write_policy, sources, force=True)
+    allied = {
+        t.object.value for t in rule_graphs(kb, write_policy)["allied-states"] if t.subject.value == ID + "state/jpn"
+    }
+    assert ID + "state/isl" in allied  # through NATO alone

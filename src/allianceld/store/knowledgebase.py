@@ -592,20 +592,15 @@ class KnowledgeBase:
             return False
         if sum(map(len, plan.inserts.values())) + sum(map(len, added.values())) < bulk_write.BULK_QUADS:
             return False
-        quads = [
-            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri)) for iri, ts in plan.inserts.items() for t in ts
-        ]
+        graphs = dict(plan.inserts)
         for iri, triples in added.items():
             node = ox.NamedNode(iri)
-            quads += [
-                q
-                for q in (ox.Quad(t.subject, t.predicate, t.object, node) for t in dict.fromkeys(triples))
-                if q not in backend.store
-            ]
-        if not bulk_write.eligible(quads):
+            quads = (ox.Quad(t.subject, t.predicate, t.object, node) for t in dict.fromkeys(triples))
+            graphs[iri] = [q.triple for q in quads if q not in backend.store]
+        if not bulk_write.eligible(graphs):
             return False
         with self.write_lock, self._commit:
-            bulk_write.add(backend.store, self.path, quads)
+            bulk_write.add(backend.store, self.path, graphs)
             for iri in keep:
                 backend.store.add_graph(ox.NamedNode(iri))
             self.version += 1
