@@ -430,7 +430,12 @@ def _in_memory(
     mem = ox.Store()
 
     def add(triples: Iterable[ox.Triple]) -> None:
-        mem.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in triples)
+        triples = list(triples)
+        if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+            mem.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in triples)  # their labels kept
+        else:  # as one document read by pyoxigraph: 200k triples in 0.5 s, not 1.1-1.3 s
+            text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=default, lenient=True)  # terms already checked
 
     stored = [g for g in knowledge if g not in written]
     if isinstance(kb.backend, EmbeddedBackend):  # copied by pyoxigraph alone, as one document
@@ -450,10 +455,11 @@ def _in_memory(
         add(t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed)
         add(change.added)
     graphs: dict[str, list[ox.Triple]] = {}
-    for rule in domain_rules:
+    for number, rule in enumerate(domain_rules, 1):
         derived = {t for t in mem.query(rules.full_query(rule)) if isinstance(t, ox.Triple)}
         graphs[rule.graph] = list(derived)
-        add(derived)
+        if number < len(domain_rules):  # read by the rules after it
+            add(derived)
     return graphs
 
 
