@@ -107,6 +107,18 @@ CASES: dict[str, Case] = {
         ("two", "ex:c ex:p 1e0 ."),
         True,
     ),
+    "sh:targetObjectsOf, an IRI typed in another graph": (
+        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:class ex:D ; sh:message 'm' .",
+        {"types": "ex:b a ex:E ."},
+        ("two", "ex:c ex:p ex:b ."),
+        True,
+    ),
+    "sh:targetObjectsOf, a string written as the IRI the write names": (
+        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:nodeKind sh:IRI ; sh:message 'm' .",
+        {"one": "ex:a ex:p 'http://example.org/a' ."},
+        ("two", "ex:a ex:q 1 ."),
+        True,
+    ),
     "sh:targetSubjectsOf": (
         "ex:S a sh:PropertyShape ; sh:targetSubjectsOf ex:q ; sh:path ex:p ; sh:minCount 1 ; sh:message 'm' .",
         {"one": "ex:a ex:p 1 ."},

@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -301,6 +302,7 @@ class _Query:
     rows: Callable[[ox.QuerySolution], Iterator[Finding]]
     dedupe: list[str] | None = None  # repeated solutions of these variables give one result (as pySHACL)
     needs: tuple[tuple[str, str], ...] = ()  # run only if one is in the store: ("p", predicate) or ("c", class)
+    owners: tuple[_Owner, ...] = ()  # the shapes whose focus nodes its rows are about
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,8 @@ class _Owner:
     inline: str  # patterns binding ?this to each focus node, maybe more than once (joined, not nested)
     test: Callable[[str], str]  # a boolean expression: is the variable a focus node?
     needs: tuple[tuple[str, str], ...]  # without any of these in the store, there is no focus node
+    # its targets: ("c", class), ("s", predicate) subjects of, ("o", predicate) objects of, ("n", "") nodes
+    targets: tuple[tuple[str, str], ...]
 
 
 class CompiledShapes:
@@ -342,6 +346,7 @@ class CompiledShapes:
         self.queries: list[_Query] = []
         props: dict[Node, list[_Owner]] = {}
         for owner in self._owners(self.shapes):
+            start = len(self.queries)
             checks: list[tuple[Spec, str]] = []
             mine = [p for p in self._objects(owner.shape, SH.property) if not self._deactivated(p)]
             if (owner.shape, SH.path, None) in self.g:
@@ -368,6 +373,8 @@ class CompiledShapes:
                 self.queries += self._applied(owner, prop, node=False)
                 self.queries += [self._sparql(owner, c, prop) for c in self._objects(prop, SH.sparql)]
             self.queries += self._masked(owner, checks)
+            for q in self.queries[start:]:
+                q.owners = (owner,)
         self.queries += self._paths(props)
         self.class_iris = sorted({c for _k, _v, c in self._classes})
         self._probe()
@@ -450,7 +457,9 @@ class CompiledShapes:
                 return "(" + " || ".join(parts) + ")"
 
             needs = tuple(("c", str(c)) for c in classes) + tuple(("p", str(p)) for p in objects_of + subjects_of)
-            owners.append(_Owner(shape, generate, inline, test, () if written else needs))
+            targets = tuple(("c", str(c)) for c in classes) + tuple(("o", str(p)) for p in objects_of)
+            targets += tuple(("s", str(p)) for p in subjects_of) + (("n", ""),) * bool(written)
+            owners.append(_Owner(shape, generate, inline, test, () if written else needs, targets))
         return owners
 
     def _spec(self, shape: Node, component: rdflib.URIRef, path: Node | None, value: str) -> Spec:
@@ -930,7 +939,7 @@ class CompiledShapes:
         def shared(inner: str, entries: list[tuple[Spec, tuple[int, ...]]], driven: Node | None = None) -> None:
             text = f"SELECT ?this ?value ?_m {flags} WHERE {{ {{ {inner} }} {tests} FILTER({keep}) }}"
             by = needs if driven is None else (("p", str(driven)),)
-            queries.append(_Query(text, _shared(entries), needs=by))
+            queries.append(_Query(text, _shared(entries), needs=by, owners=tuple(owners)))
 
         def failing(pattern: str, checks: list[tuple[Spec, tuple[int, ...], str]], keep_vars: str) -> None:
             """Rows of ``pattern`` failing any check, a bit set for each one failed."""
@@ -1263,9 +1272,11 @@ class CompiledShapes:
 
     # -- running -----------------------------------------------------------------------------
 
-    def validate(self, store: ox.Store, *, workers: int = 1) -> list[Finding]:
+    def validate(self, store: ox.Store, *, workers: int = 1, focus: AbstractSet[str] | None = None) -> list[Finding]:
         """The findings of every compiled query over ``store`` (the data and the ontology), the
-        queries run by ``workers`` threads (pyoxigraph evaluates without the GIL)."""
+        queries run by ``workers`` threads (pyoxigraph evaluates without the GIL). ``focus``: the
+        nodes (as :func:`text` writes them) whose findings are wanted; a query whose shapes have no
+        such node as a target in ``store`` is not run (the findings about other nodes may be missing)."""
         closures = self.closures(store)
         present: dict[tuple[str, str], bool] = {}
 
@@ -1281,6 +1292,9 @@ class CompiledShapes:
             return present[need]
 
         queries = [q for q in self.queries if not q.needs or any(found(n) for n in q.needs)]
+        if focus is not None:
+            targeted = _Targeted(store, focus, closures)
+            queries = [q for q in queries if any(targeted(t) for o in q.owners for t in o.targets)]
         texts = [self.render(q.text, closures) for q in queries]
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
@@ -1298,6 +1312,42 @@ class CompiledShapes:
                     seen.add(key)
                 findings.extend(q.rows(row))
         return findings
+
+
+class _Targeted:
+    """Is some node of ``focus`` (texts, as :func:`text` writes them) a target of this kind in ``store``?"""
+
+    def __init__(self, store: ox.Store, focus: AbstractSet[str], closures: dict[str, list[OxTerm]]) -> None:
+        shown = [_shown_as(f) for f in focus]
+        self.unknown = any(terms is None for terms in shown)  # then every target may be one
+        terms = [t for ts in shown if ts is not None for t in ts]
+        nodes = [t for t in terms if not isinstance(t, ox.Literal)]
+        self.closures = closures
+        self.types = {q.object for n in nodes for q in store.quads_for_pattern(n, RDF_TYPE_NODE, None)}
+        self.subject_of = {q.predicate.value for n in nodes for q in store.quads_for_pattern(n, None, None)}
+        self.object_of = {q.predicate.value for t in terms for q in store.quads_for_pattern(None, None, t)}
+
+    def __call__(self, target: tuple[str, str]) -> bool:
+        kind, iri = target
+        if self.unknown or kind == "n":
+            return True
+        if kind == "c":
+            return any(c in self.types for c in self.closures[iri])
+        return iri in (self.subject_of if kind == "s" else self.object_of)
+
+
+def _shown_as(shown: str) -> list[OxTerm] | None:
+    """Every term :func:`text` writes as ``shown`` (None for a typed or tagged literal's form)."""
+    if shown.startswith('"'):
+        return None
+    terms: list[OxTerm] = [ox.Literal(shown)]
+    try:
+        terms.append(ox.NamedNode(shown))
+        if shown.startswith("_:"):
+            terms.append(ox.BlankNode(shown[2:]))
+    except ValueError:  # not an IRI pyoxigraph accepts (nor a blank node label): may be in a lenient store
+        return None
+    return terms
 
 
 # -- rows into findings ------------------------------------------------------------------------
@@ -1780,15 +1830,16 @@ class SparqlValidator:
                 load(store, part)
         return store
 
-    def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> Report:
-        """The :class:`allianceld.validation.report.Report` of ``parts`` together (with the ontology)."""
+    def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph, focus: AbstractSet[str] | None = None) -> Report:
+        """The :class:`allianceld.validation.report.Report` of ``parts`` together (with the ontology);
+        ``focus``: as :meth:`CompiledShapes.validate`."""
         parts = tuple(p if isinstance(p, rdflib.Graph | list) else list(p) for p in parts)
         size = sum(len(p) for p in parts)  # type: ignore[arg-type]
-        return self.report(self.store(*parts), workers=WORKERS if size >= PARALLEL_FROM else 1)
+        return self.report(self.store(*parts), workers=WORKERS if size >= PARALLEL_FROM else 1, focus=focus)
 
-    def report(self, store: ox.Store, *, workers: int = 1) -> Report:
+    def report(self, store: ox.Store, *, workers: int = 1, focus: AbstractSet[str] | None = None) -> Report:
         """Validate everything in ``store`` (which must hold the ontology) into a Report."""
-        return build_report(self.compiled.validate(store, workers=workers), store, self.shapes)
+        return build_report(self.compiled.validate(store, workers=workers, focus=focus), store, self.shapes)
 
 
 def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Report:

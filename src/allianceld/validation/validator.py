@@ -154,14 +154,14 @@ class Validator:
         found = None if full else scope(kb, data, replacing, self.reach)
         if found is None:
             kept = [g for g in kb.data_graphs() if g not in set(replacing)]
-            focus, named = None, mentioned(changed_triples(kb, data, replacing))
+            keep, named = None, mentioned(changed_triples(kb, data, replacing))
             report = self._run(data, kb, kept)
         else:
-            # every target in the context is validated and the results kept for the focus nodes:
-            # pySHACL's own focus_nodes option also skips value nodes in nested shapes (sh:not)
-            focus, named = found.focus, found.mentioned
-            report = self._run(found.context)
-        keep, warn = {_text(n) for n in focus} if focus is not None else None, {_text(n) for n in named}
+            # the results are kept for the focus nodes (the compiled queries about none of them are not
+            # run): pySHACL's own focus_nodes option also skips value nodes in nested shapes (sh:not)
+            keep, named = {_text(n) for n in found.focus}, found.mentioned
+            report = self._run(found.context, focus=keep)
+        warn = {_text(n) for n in named}
         report.results = [
             r
             for r in report.results
@@ -169,13 +169,21 @@ class Validator:
         ]
         return report
 
-    def _run(self, data: rdflib.Graph, kb: KnowledgeBase | None = None, graphs: Iterable[str] = ()) -> Report:
-        """Validate ``data`` with the ``graphs`` of ``kb`` and the ontology, by the engine."""
+    def _run(
+        self,
+        data: rdflib.Graph,
+        kb: KnowledgeBase | None = None,
+        graphs: Iterable[str] = (),
+        *,
+        focus: set[str] | None = None,
+    ) -> Report:
+        """Validate ``data`` with the ``graphs`` of ``kb`` and the ontology, by the engine; ``focus``:
+        the nodes whose results are kept (the compiled queries about none of them are not run)."""
         graphs = list(graphs)
         reports = []
         if self.engine == "sparql":
             stored = [q.triple for q in kb.quads(graphs)] if kb is not None else []
-            reports.append(self.compiled.validate(stored, data))
+            reports.append(self.compiled.validate(stored, data, focus=focus))
         if self.fallback:
             combined = data
             if kb is not None:
