@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -53,10 +54,10 @@ def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
     assert dumps[True] == dumps[False]
 
 
-def _counting(real: Callable[..., None], calls: list[int]) -> Callable[..., None]:
-    def add(*args: object) -> None:
+def _counting(real: Callable[..., bool], calls: list[int]) -> Callable[..., bool]:
+    def add(*args: object) -> bool:
         calls.append(1)
-        real(*args)
+        return real(*args)
 
     return add
 
@@ -85,8 +86,8 @@ INTERRUPTED = textwrap.dedent(
             return getattr(self.store, name)
         def __contains__(self, quad):
             return quad in self.store
-        def bulk_load(self, path, format, lenient):
-            quads = list(ox.parse(path=path, format=format))
+        def bulk_load(self, text, format, lenient):
+            quads = list(ox.parse(text, format=format))
             self.store.bulk_extend(quads[: len(quads) // 2])
             self.store.flush()
             print("HALF", flush=True)
@@ -96,14 +97,17 @@ INTERRUPTED = textwrap.dedent(
     kb.backend.store = HalfLoaded(kb.backend.store)
     p = ox.NamedNode("http://example.org/p")
     new = [ox.Triple(ox.NamedNode(f"http://example.org/x/{i}"), p, ox.Literal(str(i))) for i in range(25_000)]
-    kb.write({"http://example.org/graph/bulk": new}, add={"http://example.org/graph/other": new[:5]})
+    before = "http://example.org/graph/before"
+    more = [ox.Triple(ox.NamedNode(f"http://example.org/more/{i}"), p, ox.Literal(str(i))) for i in range(5)]
+    kb.write({"http://example.org/graph/bulk": new}, add={"http://example.org/graph/other": new[:5], before: more})
     """
 )
 
 
 def test_a_bulk_load_killed_half_way_leaves_nothing_once_the_store_is_opened(tmp_path: Path) -> None:
     """The kill lands after half the quads are in the store (the loader says so, then waits);
-    opening the store again rolls the journal back: the store is as before the write."""
+    opening the store again rolls the journal back, dropping the new graphs and removing what was
+    added to a graph that was there: the store is as before the write."""
     path = tmp_path / "store"
     kb = KnowledgeBase(path)
     kb.replace_graphs({"http://example.org/graph/before": triples(10)})
@@ -146,3 +150,60 @@ def test_the_journal_holds_each_triple_in_its_graph_whatever_its_literals(tmp_pa
     got = {(q.graph_name.value, q.triple) for q in store}
     assert got == {(g, t) for g, ts in graphs.items() for t in ts}
     assert not bulk_write.journal_path(tmp_path / "store").exists()
+
+
+def test_a_line_too_long_to_read_back_is_loaded_from_its_triples_and_never_journaled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyoxigraph's parsers refuse a line over 16 MiB, such as a change record's literal listing a
+    large load's triples. A new graph holding one is bulk-loaded from its triples (the journal only
+    names it); a graph already there that would get one is written by a transaction."""
+    monkeypatch.setattr(bulk_write, "_LINE_LIMIT", 1000)  # as a 17 MB literal, with 1,001 characters
+    record_graph = "http://example.org/graph/record"
+    p = ox.NamedNode("http://example.org/p")
+    record = [ox.Triple(ox.NamedNode("http://example.org/record"), p, ox.Literal("x" * 1001))]
+    journals: list[bytes] = []
+    monkeypatch.setattr(bulk_write.os, "replace", _reading(os.replace, journals))
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.replace_graphs({record_graph: record, GRAPH: triples(25_000)})
+    assert len(journals) == 1 and b"x" * 1001 not in journals[0] and record_graph.encode() in journals[0]
+    assert kb.triples(record_graph) == record
+    assert kb.count(GRAPH) == 25_000
+    again = [ox.Triple(ox.NamedNode("http://example.org/record/2"), p, ox.Literal("y" * 1001))]
+    kb.write({}, add={record_graph: again, GRAPH + "/2": triples(25_000, "y")})
+    assert len(journals) == 1  # not bulk-loaded
+    assert set(kb.triples(record_graph)) == {*record, *again}
+    assert kb.count(GRAPH + "/2") == 25_000
+    kb.close()
+
+
+def test_blank_nodes_in_new_graphs_are_bulk_loaded_with_their_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blank node shared by two new graphs stays one node; a roll-back drops new graphs whole."""
+    node, p = ox.BlankNode("shared"), ox.NamedNode("http://example.org/p")
+    loaded: list[int] = []
+    monkeypatch.setattr(bulk_write, "add", _counting(bulk_write.add, loaded))
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.replace_graphs(
+        {
+            GRAPH: [ox.Triple(node, p, ox.Literal("a")), *triples(25_000)],
+            GRAPH + "/2": [ox.Triple(node, p, ox.Literal("b"))],
+        }
+    )
+    assert loaded == [1]
+    rows = kb.select(
+        f"SELECT ?a ?b WHERE {{ GRAPH <{GRAPH}> {{ ?x <{p.value}> ?a }} GRAPH <{GRAPH}/2> {{ ?x <{p.value}> ?b }} }}"
+    )
+    assert rows == [{"a": "a", "b": "b"}]
+    kb.close()
+
+
+def _reading(real: Callable[..., None], seen: list[bytes]) -> Callable[..., None]:
+    """``os.replace`` that keeps what it renames (the journal, as written)."""
+
+    def replace(source: object, target: object) -> None:
+        seen.append(Path(str(source)).read_bytes())
+        real(source, target)
+
+    return replace

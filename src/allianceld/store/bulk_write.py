@@ -4,11 +4,12 @@ pyoxigraph writes a transaction (``Store.update``, ``Store.extend``) at about 45
 this project's machines; its bulk loader (``Store.bulk_load``) at about 200k quads/s, without a
 transaction: a process killed in the middle leaves part of the quads. A write that adds many quads
 and removes none (a bulk load into new graphs, with its inferences and rules' outputs) is made
-atomic here as a rollback journal makes it in a database: the quads it adds, none of which is in
-the store, are first written to a journal file beside the store (complete, or not there at all:
-written under another name, flushed, renamed); then the journal is bulk-loaded and flushed; then the
-journal is removed. A store opened with a journal beside it was interrupted in between: the quads
-the journal lists are removed again (:func:`recover`), and the store is as it was before the write.
+atomic here as a rollback journal makes it in a database: what it adds, none of which is in the
+store, is first written to a journal file beside the store (complete, or not there at all: written
+under another name, flushed, renamed): the graphs it creates, and the quads it adds to the others;
+then the quads are bulk-loaded and flushed; then the journal is removed. A store opened with a
+journal beside it was interrupted in between: the new graphs are dropped and the listed quads
+removed again (:func:`recover`), and the store is as it was before the write.
 
 Readers of the same store may see part of the quads while the loader runs (a transaction would
 hide them until its end); the write lock keeps other writes out.
@@ -25,6 +26,11 @@ import pyoxigraph as ox
 #: a write adding at least this many quads, and removing none, is bulk-loaded
 BULK_QUADS = 20_000
 _CHUNK = 20_000  # quads per DELETE DATA when a journal is rolled back
+#: in the journal, "this graph is new: drop it on roll-back" (a triple in the default graph)
+_NEW_GRAPH = ox.NamedNode("urn:x-allianceld:bulk-write:new-graph")
+#: pyoxigraph's parsers refuse a line of more than 16 MiB (a change record's list of a large load's
+#: triples is one literal of 30 MB): such a graph is loaded from its triples, and never journaled
+_LINE_LIMIT = 8 * 1024 * 1024
 
 
 def journal_path(store: Path) -> Path:
@@ -32,33 +38,57 @@ def journal_path(store: Path) -> Path:
     return store.with_name(store.name + ".pending-write.nq")
 
 
-def eligible(graphs: Mapping[str, list[ox.Triple]]) -> bool:
-    """Whether adding the triples of ``graphs`` (graph IRI -> triples, none in the store yet) takes
-    the bulk path: enough of them, and no blank node (DELETE DATA, which a roll-back uses, cannot
-    name one)."""
-    return sum(map(len, graphs.values())) >= BULK_QUADS and not any(
-        isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for ts in graphs.values() for t in ts
-    )
-
-
-def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> None:
+def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> bool:
     """Add the triples of ``graphs`` (graph IRI -> triples, none of them in ``store``, on disk at
-    ``path``), all or nothing after a crash: journal, bulk load of the journal, flush, journal
-    removed."""
+    ``path``), all or nothing after a crash: journal, bulk load, flush, journal removed. False,
+    writing nothing, when a graph already in the store would get a blank node (a roll-back's
+    DELETE DATA cannot name one) or a line too long to read back.
+
+    The journal names each new graph (dropped on roll-back) and lists the quads added to the
+    others. The triples are bulk-loaded from their N-Triples, read by pyoxigraph (20% less than
+    making a Quad of each triple), except a graph with a blank node (whose labels must stay) or
+    an over-long line, loaded from its triples."""
     journal = journal_path(path)
+    texts: dict[str, bytes] = {}
+    from_triples: list[str] = []
+    new: list[str] = []
+    for iri, triples in graphs.items():
+        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        odd = _has_long_line(text) or any(_has_blank_node(t) for t in triples)
+        if store.contains_named_graph(ox.NamedNode(iri)):
+            if odd:
+                return False
+        else:
+            new.append(iri)
+        if odd:
+            from_triples.append(iri)
+        else:
+            texts[iri] = _in_graph(text, iri)
     partial = journal.with_name(journal.name + ".partial")
     with partial.open("wb") as out:
-        for iri, triples in graphs.items():
-            out.write(_in_graph(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", iri))
+        out.writelines(f"{ox.NamedNode(iri)} {_NEW_GRAPH} {ox.NamedNode(iri)} .\n".encode() for iri in new)
+        out.writelines(text for iri, text in texts.items() if iri not in new)
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, journal)
     _sync_directory(journal.parent)
-    # read by pyoxigraph from the journal: 20% less than making a Quad of each triple for bulk_extend
-    store.bulk_load(path=str(journal), format=ox.RdfFormat.N_QUADS, lenient=True)  # terms already checked
+    if texts:
+        store.bulk_load(b"".join(texts.values()), format=ox.RdfFormat.N_QUADS, lenient=True)  # terms checked
+    for iri in from_triples:
+        node = ox.NamedNode(iri)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in graphs[iri])
     store.flush()
     journal.unlink()
     _sync_directory(journal.parent)
+    return True
+
+
+def _has_blank_node(t: ox.Triple) -> bool:
+    return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+
+
+def _has_long_line(text: bytes) -> bool:
+    return len(text) > _LINE_LIMIT and max(map(len, text.split(b"\n"))) > _LINE_LIMIT
 
 
 def _in_graph(ntriples: bytes, iri: str) -> bytes:
@@ -68,16 +98,21 @@ def _in_graph(ntriples: bytes, iri: str) -> bytes:
 
 
 def recover(store: ox.Store, path: Path) -> int:
-    """Undo a bulk write that was interrupted (its journal is beside the store at ``path``): remove
-    the quads the journal lists; returns how many it listed (0 when there is no journal). Run again
-    after a crash during the roll-back, it removes what is left."""
+    """Undo a bulk write that was interrupted (its journal is beside the store at ``path``): drop
+    the new graphs it names and remove the quads it lists; returns how many quads it listed and
+    graphs it named (0 when there is no journal). Run again after a crash during the roll-back,
+    it removes what is left."""
     journal = journal_path(path)
     journal.with_name(journal.name + ".partial").unlink(missing_ok=True)  # the write had not begun
     if not journal.exists():
         return 0
     quads = list(ox.parse(path=str(journal), format=ox.RdfFormat.N_QUADS))
-    for start in range(0, len(quads), _CHUNK):
-        body = " .\n".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in quads[start : start + _CHUNK])
+    dropped = [q.subject for q in quads if q.predicate == _NEW_GRAPH and isinstance(q.graph_name, ox.DefaultGraph)]
+    listed = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
+    for graph in dropped:
+        store.update(f"DROP SILENT GRAPH {graph}")
+    for start in range(0, len(listed), _CHUNK):
+        body = " .\n".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in listed[start : start + _CHUNK])
         store.update(f"DELETE DATA {{ {body} }}")
     store.flush()
     journal.unlink()
@@ -93,4 +128,4 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["BULK_QUADS", "add", "eligible", "journal_path", "recover"]
+__all__ = ["BULK_QUADS", "add", "journal_path", "recover"]

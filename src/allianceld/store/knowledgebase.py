@@ -597,10 +597,9 @@ class KnowledgeBase:
             node = ox.NamedNode(iri)
             quads = (ox.Quad(t.subject, t.predicate, t.object, node) for t in dict.fromkeys(triples))
             graphs[iri] = [q.triple for q in quads if q not in backend.store]
-        if not bulk_write.eligible(graphs):
-            return False
         with self.write_lock, self._commit:
-            bulk_write.add(backend.store, self.path, graphs)
+            if not bulk_write.add(backend.store, self.path, graphs):
+                return False
             for iri in keep:
                 backend.store.add_graph(ox.NamedNode(iri))
             self.version += 1
