@@ -27,7 +27,6 @@ import pyoxigraph as ox
 
 from allianceld.errors import ValidationFailed
 from allianceld.operations.backup import ontology_digest
-from allianceld.rdf import formats
 from allianceld.reasoning import materialise
 from allianceld.store import KnowledgeBase
 from allianceld.validation.report import Report
@@ -113,7 +112,7 @@ def migrate(
         if dry_run:
             found.seconds = time.perf_counter() - start
             return found
-        inferred_triples, _ = materialise.inferred_triples(formats.to_rdflib([*ontology, *asserted]), owned=True)
+        inferred_triples, _ = materialise.inferred_triples([*ontology, *asserted])
         knowledge = [ONTOLOGY_GRAPH, *graphs]
         current = {r.graph for r in write_policy.rules}
         found.dropped = [g for g in kb.graphs() if g.startswith(RULE_GRAPH_BASE) and g not in current]

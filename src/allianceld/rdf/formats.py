@@ -180,16 +180,32 @@ def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -
     written out: literals normalised as rdflib does, and each blank node a new one, the same for
     every occurrence of its label in this call (twice as fast as writing and parsing N-Triples)."""
     graph = graph if graph is not None else rdflib.Graph()
-    terms: dict[Any, Any] = {}
-
-    def term(node: Any) -> Any:
-        found = terms.get(node)
-        if found is None:
-            found = terms[node] = rdflib.BNode() if isinstance(node, ox.BlankNode) else rdflib_term(node)
-        return found
-
+    term = RdflibTerms()
     graph.addN((term(t.subject), term(t.predicate), term(t.object), graph) for t in triples)
     return graph
+
+
+class RdflibTerms:
+    """pyoxigraph terms as rdflib reads them (:func:`to_rdflib`): each term converted once, each
+    blank node a new one, the same for every occurrence of its label in one converter. An rdflib
+    term or triple (a tuple) is given back as it is."""
+
+    def __init__(self) -> None:
+        self._terms: dict[Any, Any] = {}
+
+    def __call__(self, node: Any) -> Any:
+        found = self._terms.get(node)
+        if found is None:
+            if isinstance(node, rdflib.term.Node):
+                return node
+            found = self._terms[node] = rdflib.BNode() if isinstance(node, ox.BlankNode) else rdflib_term(node)
+        return found
+
+    def triple(self, t: ox.Triple | tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        """``t`` as a tuple of rdflib terms."""
+        if isinstance(t, tuple):
+            return t
+        return (self(t.subject), self(t.predicate), self(t.object))
 
 
 def from_rdflib(graph: rdflib.Graph) -> list[ox.Triple]:

@@ -9,7 +9,7 @@ import itertools
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,12 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     import reasonable
 
     with _collector_paused():
-        return _reasonable_closure(reasonable, graph)
+        rules = _Rules(graph)
+        grouped = rl_passthrough.by_predicate(t for t in graph if t not in rules.hidden)
+        closed, parts = _reasonable_closure(reasonable, rules, grouped)
+        closed.update(parts.passed)
+        closed.update((s, p, rl_passthrough.as_reasoned(o)) for s, p, o in parts.passed if _plain(o))
+        return closed | rules.hidden, "reasonable"
 
 
 @contextlib.contextmanager
@@ -104,14 +109,27 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _reasonable_closure(reasonable: Any, graph: rdflib.Graph) -> tuple[set[Triple], str]:
-    rules = _Rules(graph)
-    triples = [t for t in graph if t not in rules.hidden]
-    presaturated = rules.presaturate(graph)
+def _reasonable_closure(
+    reasonable: Any,
+    rules: _Rules,
+    grouped: dict[Any, list[Any]],
+    *,
+    triple: Callable[[Any], Triple] = rl_passthrough._same,
+    term: Callable[[Any], Any] = rl_passthrough._same,
+) -> tuple[set[Triple], rl_passthrough.Split]:
+    """The closure of the reasoner's part of ``grouped`` (triples by rdflib predicate, the rule
+    predicates' as rdflib's, the others converted by ``triple`` and ``term`` where needed: see
+    :func:`rl_passthrough.split_groups`), and the split it was made with: its passed triples are
+    not in the closure."""
+
+    def pairs(q: Any) -> list[tuple[Any, Any]]:
+        return [(term(s), term(o)) for s, _, o in grouped.get(q, ())]
+
+    presaturated = rules.presaturate(pairs)
     forced: set[Any] = set()
     while True:
-        parts = rl_passthrough.split(triples, forced)
-        passed = parts.passed
+        parts = rl_passthrough.split_groups(grouped, forced, triple=triple, term=term)
+        passed = [triple(t) for p in rules.read if p in parts.groups for t in parts.groups[p]]  # what apply reads
         passed += [(s, p, rl_passthrough.as_reasoned(o)) for s, p, o in passed if _plain(o)]
         source = [*parts.core, *parts.summary, *presaturated]
         r = reasonable.PyReasoner()
@@ -129,8 +147,7 @@ def _reasonable_closure(reasonable: Any, graph: rdflib.Graph) -> tuple[set[Tripl
                 closed.update(r.reason())
         bad = rl_passthrough.violations(closed, parts)
         if not bad:
-            closed.update(passed)
-            return closed | rules.hidden, "reasonable"
+            return closed, parts
         forced |= bad
 
 
@@ -165,17 +182,23 @@ class _Rules:
                     found.add((step, True))
                 self.step_sources[step] = found
 
-    def presaturate(self, graph: rdflib.Graph) -> set[Triple]:
-        """The property chains' conclusions over ``graph``, each step read from its own triples
-        and from those one inverse/subproperty/symmetry rule away: given to the reasoner with the
-        data, they spare it a second round in the common case (a chain over an inverse)."""
+    @property
+    def read(self) -> set[Any]:
+        """The properties whose triples :meth:`apply` reads."""
+        return {step for _, steps in self.chains for step in steps} | self.inverse_functional | self.functional
+
+    def presaturate(self, subject_objects: Callable[[Any], Iterable[tuple[Any, Any]]]) -> set[Triple]:
+        """The property chains' conclusions over the data (``subject_objects(p)``: the subjects and
+        objects of property ``p``), each step read from its own triples and from those one
+        inverse/subproperty/symmetry rule away: given to the reasoner with the data, they spare it
+        a second round in the common case (a chain over an inverse)."""
         derived: set[Triple] = set()
         for prop, steps in self.chains:
 
             def step_pairs(step: Any) -> list[tuple[Any, Any]]:
                 out: list[tuple[Any, Any]] = []
                 for q, backwards in self.step_sources[step]:
-                    out.extend((o, s) if backwards else (s, o) for s, o in graph.subject_objects(q))
+                    out.extend((o, s) if backwards else (s, o) for s, o in subject_objects(q))
                 return out
 
             pairs = step_pairs(steps[0])
@@ -227,34 +250,63 @@ def without_identity_links(graph: rdflib.Graph) -> rdflib.Graph:
     return g
 
 
-def inferred_triples(asserted: rdflib.Graph, *, owned: bool = False) -> tuple[list[ox.Triple], str]:
-    """The informative part of the RL closure of ``asserted``: derived triples about individuals
-    (not the asserted ones, not owl:Thing typing, not reflexive sameAs, not blank-node classes),
-    and the reasoner's name. ``owned``: the caller gives the graph up, so its owl:sameAs links are
-    removed from it in place (copying a graph of 200k triples took 8 s)."""
-    if owned:
-        asserted.remove((None, OWL.sameAs, None))
-        source = asserted
-    else:
-        source = without_identity_links(asserted)
-    closed, name = rl_closure(source)
-    given = set(source)  # a set's look-up, not the graph's (10 s for 330k look-ups at 200k triples)
-    lines = []
-    for s, p, o in closed:
-        if isinstance(s, rdflib.BNode) or isinstance(o, rdflib.BNode):
-            continue  # never kept (rl_engine.worth_keeping)
-        if isinstance(o, Literal) and o.datatype == XSD.string:
-            o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
-        if (s, p, o) not in given:
-            lines.append(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+def inferred_triples(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
+    """The informative part of the RL closure of ``asserted`` (without its owl:sameAs links,
+    :func:`without_identity_links`): derived triples about individuals (not the asserted ones, not
+    owl:Thing typing, not reflexive sameAs, not blank-node classes), and the reasoner's name.
+
+    Only what the reasoner reads is made into rdflib terms (:func:`rl_passthrough.split_groups`):
+    of 200k generated triples, the 145k passed around it stay pyoxigraph's. A derived triple never
+    has a passed triple's predicate (no rule names it, or the check on the closure would have sent
+    it to the reasoner), so the derived triples are told from the asserted ones among the
+    reasoner's input in rdflib's terms, and from all of them in pyoxigraph's."""
+    import reasonable
+
+    same_as = ox.NamedNode(str(OWL.sameAs))
+    by_predicate: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for t in asserted:
+        found = by_predicate.get(t.predicate)
+        if found is None:
+            by_predicate[t.predicate] = [t]
+        else:
+            found.append(t)
+    by_predicate.pop(same_as, None)
+    term = formats.RdflibTerms()
+    grouped: dict[Any, list[Any]] = {}
+    axioms = rdflib.Graph(store="SimpleMemory")  # what _Rules reads
+    for p, group in by_predicate.items():
+        predicate = term(p)
+        if not rl_passthrough.is_rule_predicate(predicate):
+            grouped[predicate] = group
+            continue
+        triples = grouped[predicate] = [term.triple(t) for t in group]
+        axioms.addN((s, q, o, axioms) for s, q, o in triples if q != RDF.type or o.startswith(_OWL))
+    with _collector_paused():
+        rules = _Rules(axioms)
+        if RDF.type in grouped:
+            grouped[RDF.type] = [t for t in grouped[RDF.type] if t not in rules.hidden]
+        closed, parts = _reasonable_closure(reasonable, rules, grouped, triple=term.triple, term=term)
+        given = set(parts.core)
+        lines = set()  # "x" and "x"^^xsd:string are one line
+        for s, p, o in closed:
+            if isinstance(s, rdflib.BNode) or isinstance(o, rdflib.BNode):
+                continue  # never kept (rl_engine.worth_keeping)
+            if isinstance(o, Literal) and o.datatype == XSD.string:
+                o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
+            if (s, p, o) not in given:
+                lines.add(f"{s.n3()} {p.n3()} {o.n3()} .\n")
     # read by pyoxigraph's parser in one go: a conversion term by term took 1 s for 20k triples
     new = ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
-    return [q.triple for q in new if rl_engine.worth_keeping(q.triple)], name
+    stated = {t for group in by_predicate.values() for t in group}
+    return [q.triple for q in new if q.triple not in stated and rl_engine.worth_keeping(q.triple)], "reasonable"
 
 
-def inferred_graph(asserted: rdflib.Graph, *, owned: bool = False) -> tuple[rdflib.Graph, str]:
-    """:func:`inferred_triples` as an rdflib graph."""
-    triples, name = inferred_triples(asserted, owned=owned)
+_OWL = str(OWL)
+
+
+def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:
+    """:func:`inferred_triples` of an rdflib graph, as an rdflib graph."""
+    triples, name = inferred_triples(formats.from_rdflib(asserted))
     return formats.to_rdflib(triples), name
 
 
@@ -262,7 +314,7 @@ def materialise(kb: KnowledgeBase, domain_rules: Sequence[DomainRule] = ()) -> M
     """Recompute the OWL 2 RL closure of ontology + data into the inferred graph, and every domain
     rule's graph, in one transaction."""
     start = time.perf_counter()
-    triples, name = inferred_triples(kb.rdflib_graph(kb.knowledge_graphs()), owned=True)
+    triples, name = inferred_triples(t for g in kb.knowledge_graphs() for t in kb.triples(g))
     updates = rule_updates(kb, domain_rules, kb.knowledge_graphs(), None, inferred=triples)
     kb.write({INFERRED_GRAPH: triples, **updates.graphs}, then=updates.ops, keep=updates.graphs)
     return Materialisation(reasoner=name, inferred=len(triples), seconds=time.perf_counter() - start)

@@ -9,11 +9,12 @@ in docs/architecture.md ("Design notes").
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 Triple = tuple[Any, Any, Any]
@@ -102,22 +103,34 @@ def leads_somewhere(classes: Collection[Any], triples: Iterable[Triple]) -> set[
     return found
 
 
+def _same(term: Any) -> Any:
+    return term
+
+
 @dataclass
 class Split:
-    """The input divided: ``core`` for the reasoner, ``passed`` around it, ``summary`` (what the
-    passed triples give the rules) for the reasoner too; ``literal_classes`` are the classes
-    ``reasonable`` would have typed passed literals with."""
+    """The input divided: ``core`` for the reasoner, ``passed`` around it (``groups``: the same by
+    predicate), ``summary`` (what the passed triples give the rules) for the reasoner too;
+    ``literal_classes`` are the classes ``reasonable`` would have typed passed literals with.
+    ``core`` and ``summary`` are made of rdflib terms; the passed triples are as given, and
+    ``term`` gives one of their terms as rdflib's."""
 
     core: list[Triple]
-    passed: list[Triple]
+    passed: list[Any]
     summary: list[Triple]
     profile: Profile
     literal_classes: set[Any]
+    groups: dict[Any, list[Any]] = field(default_factory=dict)
+    term: Callable[[Any], Any] = _same
 
 
 def _is_literal(term: Any) -> bool:
     kind = type(term)
-    return kind is Literal or (kind is not URIRef and kind is not BNode and isinstance(term, Literal))
+    if kind is ox.Literal:
+        return True
+    return kind is Literal or (
+        kind is not URIRef and kind is not BNode and kind is not ox.NamedNode and isinstance(term, Literal)
+    )
 
 
 def by_predicate(triples: Iterable[Triple]) -> dict[Any, list[Triple]]:
@@ -147,7 +160,20 @@ def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
     """Divide ``triples`` (the input without the declarations allianceld applies itself) as the
     module docstring describes. ``forced`` are properties whose triples go to the reasoner
     regardless (after :func:`violations` named them)."""
-    grouped = by_predicate(triples)
+    return split_groups(by_predicate(triples), forced)
+
+
+def split_groups(
+    grouped: Mapping[Any, list[Any]],
+    forced: Collection[Any] = (),
+    *,
+    triple: Callable[[Any], Triple] = _same,
+    term: Callable[[Any], Any] = _same,
+) -> Split:
+    """:func:`split` of triples grouped by predicate (an rdflib term). The triples may be in
+    another form than rdflib's (pyoxigraph's): ``triple`` and ``term`` convert one, and only the
+    triples that go to the reasoner, and the terms of the summary, are converted. The groups of
+    rule predicates (:func:`is_rule_predicate`) must be rdflib's already."""
     rule_triples = [t for p, group in grouped.items() if is_rule_predicate(p) for t in group]
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
@@ -160,36 +186,40 @@ def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
     blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
     typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
     core: list[Triple] = []
-    passed: list[Triple] = []
+    passed: list[Any] = []
+    groups: dict[Any, list[Any]] = {}
     summary: set[tuple[Any, Any]] = set()
     all_subjects: set[Any] = set()
     literal_classes: set[Any] = set()
     for p, group in grouped.items():
         if not prof.simple(p) or p in forced:
-            core.extend(group)
+            core.extend(group if triple is _same else map(triple, group))
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
-        objects: list[Any] = []
-        passed_before = len(passed)
+        objects: set[Any] = set()
+        through: list[Any] = []
         literal_seen = False
         for t in group:
             s, _, o = t
             if _is_literal(s):
-                core.append(t)  # reasonable refuses it, as it did before
+                core.append(triple(t))  # reasonable refuses it, as it did before
                 continue
             if _is_literal(o):
                 if literals_stay:
-                    core.append(t)
+                    core.append(triple(t))
                     continue
                 literal_seen = True
             elif rngs:
-                objects.append(o)
-            passed.append(t)
-        subjects = {t[0] for t in passed[passed_before:]}
+                objects.add(o)
+            through.append(t)
+        if through:
+            passed.extend(through)
+            groups[p] = through
+        subjects = {term(s) for s in {t[0] for t in through}}
         all_subjects |= subjects
         summary.update((s, d) for d in doms for s in subjects)
-        summary.update((o, r) for r in rngs for o in set(objects))
+        summary.update((term(o), r) for r in rngs for o in objects)
         if literal_seen:
             literal_classes.update(rngs)
     if literal_classes:
@@ -197,13 +227,13 @@ def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
     things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
     summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
     summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
-    return Split(core, passed, summary_triples, prof, literal_classes)
+    return Split(core, passed, summary_triples, prof, literal_classes, groups, term)
 
 
 def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     """The passed properties whose triples must be reasoned over after all, given the
     ``closure`` of the core and summary: empty when the split was sound."""
-    props = {p for _, p, _ in parts.passed}
+    props = set(parts.groups)
     watch = props | parts.literal_classes
     hits: list[Triple] = []
     same: list[Triple] = []
@@ -223,7 +253,12 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     }
     terms = {s for s, _, o in same if s != o}
     if terms:
-        bad |= {p for s, p, o in parts.passed if s in terms or o in terms}
+        term = parts.term
+        bad |= {
+            p for p, group in parts.groups.items() if any(term(s) in terms or term(o) in terms for s, _, o in group)
+        }
     if leads_somewhere(parts.literal_classes, hits):
-        bad |= {p for _, p, o in parts.passed if isinstance(o, Literal) and before.ranges.get(p)}
+        bad |= {
+            p for p, group in parts.groups.items() if before.ranges.get(p) and any(_is_literal(t[2]) for t in group)
+        }
     return bad

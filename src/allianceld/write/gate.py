@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -170,9 +171,7 @@ def _commit(
     if write_policy.dl_checks and not force:  # HermiT (another process) runs while the write is reasoned over
         dl_verdict = _beside(dl_check.check_write, kb, None, graphs, graphs, worker=write_policy.hermit)
     try:
-        writes, change, done, rules = _reasoned(
-            kb, write_policy, graphs, provenance, incoming, triples, large, reason, force
-        )
+        writes, change, done, rules = _reasoned(kb, write_policy, graphs, provenance, triples, large, reason, force)
     except Inconsistent:
         _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
         raise
@@ -209,7 +208,6 @@ def _reasoned(
     write_policy: WritePolicy,
     graphs: dict[str, list[ox.Triple]],
     provenance: dict[str, list[ox.Triple]],
-    incoming: Any,
     triples: list[ox.Triple],
     large: bool,
     reason: bool,
@@ -231,12 +229,8 @@ def _reasoned(
                 "incremental", len(change.added), time.perf_counter() - start, removed=len(change.removed)
             )
         except rl_engine.NeedsFullRecompute as why:
-            kept = kb.rdflib_graph(g for g in kb.knowledge_graphs() if g not in graphs)
-            if incoming is not None:
-                kept += incoming
-            else:  # parsed straight into the graph (a copy of a 200k-triple graph took 10 s)
-                formats.to_rdflib(triples, kept)
-            writes[INFERRED_GRAPH], name = materialise.inferred_triples(kept, owned=True)
+            kept = (t for g in kb.knowledge_graphs() if g not in graphs for t in kb.triples(g))
+            writes[INFERRED_GRAPH], name = materialise.inferred_triples(itertools.chain(kept, triples))
             done = materialise.Materialisation(
                 name, len(writes[INFERRED_GRAPH]), time.perf_counter() - start, why=str(why)
             )
