@@ -9,7 +9,7 @@ import pytest
 
 from allianceld.errors import QuerySyntaxError, RdfSyntaxError, ValidationFailed
 from allianceld.rdf import formats
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, backends
 from allianceld.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, data_graph_iri
 from allianceld.write import gate
 from conftest import TEST_DATA
@@ -201,3 +201,39 @@ def test_a_graph_with_blank_nodes_is_replaced_whole(tmp_path: Path) -> None:
     subjects = {t.subject for t in kb.triples("http://g/1")}
     assert len(subjects) == 1 and len(kb.triples("http://g/1")) == 2
     kb.close()
+
+
+@pytest.mark.parametrize("scan", [0, 1, 64])
+@pytest.mark.parametrize("incoming", [True, False])
+def test_a_limited_match_per_predicate_finds_each_predicate_of_a_hub(
+    kb: KnowledgeBase, incoming: bool, scan: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``match`` with a limit per predicate reads a node's quads once when it has few (up to
+    ``scan`` of them); a hub with more than that still has each predicate's quads found, up to the
+    limit, in the graphs asked for only, as when each predicate is looked up alone."""
+    monkeypatch.setattr(backends, "_SCAN", scan)
+    hub, quiet = ox.NamedNode("http://example.org/hub"), ox.NamedNode("http://example.org/quiet")
+    a, b, c, d = (ox.NamedNode(f"http://example.org/{x}") for x in "abcd")
+
+    def t(node: ox.NamedNode, p: ox.NamedNode, i: int) -> ox.Triple:
+        other = ox.NamedNode(f"http://example.org/other/{p.value[-1]}{i}")
+        return ox.Triple(other, p, node) if incoming else ox.Triple(node, p, other)
+
+    kb.write(
+        {
+            "http://g/kept": [
+                *(t(hub, a, i) for i in range(1000)),
+                *(t(hub, p, 0) for p in (b, d)),
+                *(t(quiet, b, i) for i in range(2)),
+            ],
+            "http://g/other": [*(t(hub, c, i) for i in range(5)), t(quiet, c, 0)],
+        }
+    )
+    for limit in (1, 2):
+        found = kb.match([hub, quiet], [a, b, c, d], incoming=incoming, graphs=["http://g/kept"], limit=limit)
+        assert len(found) == len(set(found))
+        counts = {(q.object if incoming else q.subject, q.predicate): 0 for q in found}
+        for q in found:
+            counts[q.object if incoming else q.subject, q.predicate] += 1
+        assert counts == {(hub, a): limit, (hub, b): 1, (hub, d): 1, (quiet, b): limit}
+        assert {q.graph_name.value for q in found} == {"http://g/kept"}

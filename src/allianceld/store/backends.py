@@ -77,6 +77,10 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+#: quads of one node read at once by a look-up of a few of them per predicate (EmbeddedBackend.match)
+_SCAN = 64
+
+
 class EmbeddedBackend:
     """pyoxigraph in this process: a RocksDB directory on disk, or memory."""
 
@@ -158,11 +162,43 @@ class EmbeddedBackend:
         wanted = frozenset(ox.NamedNode(g) for g in graphs)  # a look-up per quad, not a scan of a list
         found: list[ox.Quad] = []
         for node in nodes:
+            if limit is not None and len(preds) > 1 and preds[0] is not None:
+                found.extend(self._first_of_each(node, preds, incoming=incoming, wanted=wanted, limit=limit))
+                continue
             for p in preds:
                 pattern = (None, p, node) if incoming else (node, p, None)
                 quads = (q for q in self.store.quads_for_pattern(*pattern, None) if q.graph_name in wanted)
                 found.extend(itertools.islice(quads, limit))
         return found
+
+    def _first_of_each(
+        self,
+        node: ox.NamedNode | ox.BlankNode,
+        predicates: list[ox.NamedNode | None],
+        *,
+        incoming: bool,
+        wanted: frozenset[ox.NamedNode],
+        limit: int,
+    ) -> list[ox.Quad]:
+        """:meth:`match`'s ``limit`` quads per predicate for one node: its quads are read once, up
+        to :data:`_SCAN` of them (a node has few, except hubs), then each predicate not yet found
+        as often as ``limit`` is looked up (39 typing properties: 1 look-up instead of 39)."""
+        taken: dict[ox.NamedNode, list[ox.Quad]] = {p: [] for p in predicates if p is not None}
+        pattern = (None, None, node) if incoming else (node, None, None)
+        for read, q in enumerate(self.store.quads_for_pattern(*pattern, None), 1):
+            if read > _SCAN:
+                break
+            bucket = taken.get(q.predicate)
+            if bucket is not None and len(bucket) < limit and q.graph_name in wanted:
+                bucket.append(q)
+        else:  # all of the node's quads were read
+            return [q for bucket in taken.values() for q in bucket]
+        for p, bucket in taken.items():
+            if len(bucket) < limit:
+                pattern = (None, p, node) if incoming else (node, p, None)
+                more = (q for q in self.store.quads_for_pattern(*pattern, None) if q.graph_name in wanted)
+                bucket.extend(itertools.islice((q for q in more if q not in bucket), limit - len(bucket)))
+        return [q for bucket in taken.values() for q in bucket]
 
     def update(self, sparql: str) -> None:
         depth.check_sparql(sparql, what="update")
