@@ -49,6 +49,13 @@ CASES: dict[str, Case] = {
         ("values", "ex:b ex:q 1 ."),
         True,
     ),
+    "a SPARQL constraint reading any predicate, then a triple of the value": (
+        f"{DECLARE} ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ "
+        "sh:prefixes ex:ontology ; sh:select 'SELECT $this ?value WHERE { $this ?p ?value . ?value ex:q 1 }' ] .",
+        {"one": "ex:a ex:p ex:b .", "values": "ex:b ex:q 1 ."},
+        ("types", "ex:a a ex:C ."),
+        True,
+    ),
     "a SPARQL constraint on a property shape, $PATH a sequence": (
         f"{DECLARE} ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ( ex:p ex:r ) ; sh:sparql [ "
         "sh:prefixes ex:ontology ; sh:select 'SELECT $this ?value WHERE { $this $PATH ?value . ?value ex:q 1 }' ] ] .",
@@ -138,6 +145,13 @@ CASES: dict[str, Case] = {
         True,
     ),
     # -- value constraints, on values in another graph or reached by a second step -------------------
+    "sh:node reading the triples naming a value, in another graph": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:node [ sh:property [ "
+        "sh:path [ sh:inversePath ex:r ] ; sh:maxCount 1 ] ] ; sh:message 'm' ] .",
+        {"types": "ex:a a ex:C .", "values": "ex:c ex:r ex:b . ex:d ex:r ex:b ."},
+        ("one", "ex:a ex:p ex:b ."),
+        True,
+    ),
     "sh:class of a value typed in another graph": (
         "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:class ex:D ; sh:message 'm' ] .",
         {"one": "ex:a a ex:C ; ex:p ex:b .", "types": "ex:b a ex:D ."},
@@ -417,6 +431,29 @@ def test_a_write_of_the_class_hierarchy_is_validated_with_the_whole_store(tmp_pa
         full = validator.validate(data, kb, replacing=[graph], full=True)
         assert [r.focus_node for r in full.results] == ["http://example.org/a"]
         assert _key(validator.validate(data, kb, replacing=[graph])) == _key(full)
+    finally:
+        kb.close()
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_a_blank_value_node_is_described_by_its_triples(tmp_path: Path, engine: str) -> None:
+    """A report's graph describes a blank node it names by the data's triples about it, those the
+    shapes do not read included: the scope reads every triple of a blank node one step away."""
+    case: Case = (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:class ex:D ; sh:message 'm' ] .",
+        {"one": "ex:a a ex:C ; ex:p [ a ex:E ; ex:name 'b' ] ."},
+        ("two", "ex:a ex:q 1 ."),
+        True,
+    )
+    validator, kb, data, graph = _setup(tmp_path, case, engine)
+    try:
+        for full in (True, False):
+            report = validator.validate(data, kb, replacing=[graph], full=full)
+            g = report.graph
+            values = list(g.objects(None, SH.value))
+            assert len(values) == 1 and isinstance(values[0], rdflib.BNode), report.to_text()
+            name = g.value(values[0], rdflib.URIRef("http://example.org/name"))
+            assert name == rdflib.Literal("b"), report.to_turtle()
     finally:
         kb.close()
 

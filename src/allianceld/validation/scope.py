@@ -22,7 +22,7 @@ or the ontology itself changes, it returns None: validate everything.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,8 @@ from allianceld.validation.compiled import targeted
 from allianceld.vocab import ONTOLOGY_GRAPH, SH
 
 ANY = "*"  # a read step whose predicate is a variable
-ONTOLOGY_STEPS = {str(RDFS.subClassOf), str(RDFS.subPropertyOf)}  # read in the ontology, always at hand
+ONTOLOGY_STEPS = {str(RDFS.subClassOf), str(RDFS.subPropertyOf)}
+SUBCLASS_OF = ox.NamedNode(str(RDFS.subClassOf))  # read in the ontology, always at hand
 Step = tuple[str, bool]  # (predicate IRI or ANY, forward?)
 # SHACL-SPARQL terms whose queries run on the value nodes of any path ($PATH) or select focus nodes
 FREE_READS = (SH.parameter, SH.validator, SH.nodeValidator, SH.propertyValidator, SH.ask, SH.target)
@@ -84,6 +85,13 @@ class Reach:
         except Unbounded:
             reach.bounded = False
         return reach
+
+    def then(self, middle: dict[Any, set[Step]], node: Any, predicate: str, *, forward: bool) -> None:
+        """Record in ``middle`` the second steps read from ``node``, reached from a focus node by
+        ``predicate`` (forward or not)."""
+        for (q1, fwd1), second in self.second:
+            if fwd1 == forward and q1 in (ANY, predicate):
+                middle.setdefault(node, set()).add(second)
 
     def _add(self, steps: tuple[Step, ...]) -> None:
         steps = tuple(s for s in steps if s[0] not in ONTOLOGY_STEPS)
@@ -234,11 +242,12 @@ def _path_steps(g: rdflib.Graph, path: Any) -> list[tuple[Step, ...]]:
 
 @dataclass
 class Scope:
-    """The nodes whose results a write can change, the nodes it mentions, and what their shapes read."""
+    """The nodes whose results a write can change, the nodes it mentions, and what their shapes read
+    (pyoxigraph triples, blank node labels those of the store and of the written graph)."""
 
     focus: set[rdflib.term.Node]
     mentioned: set[rdflib.term.Node]
-    context: rdflib.Graph
+    context: list[ox.Triple]
 
 
 def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], reach: Reach) -> Scope | None:
@@ -247,10 +256,10 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
     replaced = set(replacing)
     if not reach.bounded or ONTOLOGY_GRAPH in replaced:
         return None
-    view = _View(kb, incoming, [g for g in kb.data_graphs() if g not in replaced])
     changed = changed_triples(kb, incoming, replaced)
     if any(p == RDFS.subClassOf for _s, p, _o in changed):  # the instances of every class below may change
         return None
+    view = _View(kb, incoming, [g for g in kb.data_graphs() if g not in replaced])
 
     focus = mentioned(changed)
     named = set(focus)
@@ -258,44 +267,47 @@ def scope(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str], r
     firsts_in = {q for q, fwd in reach.first if not fwd} | reach.object_targets
     literals = {o for _s, p, o in changed if isinstance(o, rdflib.Literal) and ({ANY, str(p)} & firsts_in)}
     focus |= literals | {_as_stored(t) for t in literals}  # as rdflib writes it, and as pyoxigraph stores it
+    walks: dict[tuple[str, bool], set[Any]] = {}  # (q1, direction) -> the nodes to walk it from
     for (q1, fwd1), (q2, fwd2) in reach.second:
         for s, p, o in changed:
-            if q2 not in (ANY, str(p)):
-                continue
             middle = s if fwd2 else o
-            if isinstance(middle, rdflib.Literal):
-                continue
-            # the focus reached `middle` by q1: walk q1 back from it
-            focus |= view.neighbours([middle], None if q1 == ANY else q1, forward=not fwd1)
+            if q2 in (ANY, str(p)) and not isinstance(middle, rdflib.Literal):
+                walks.setdefault((q1, not fwd1), set()).add(middle)  # the focus reached `middle` by q1
+    for (q1, forward), middles in walks.items():
+        focus |= view.neighbours(list(middles), None if q1 == ANY else q1, forward=forward)
 
-    context = rdflib.Graph(store="SimpleMemory")  # no quad contexts to keep: cheaper adds
-    for t in view.subclasses():  # the class hierarchy the data holds: a class target reads it
-        context.add(t)
-    for t in view.naming(sorted(literals), firsts_in):
-        context.add(t)
-    nodes = [n for n in focus if not isinstance(n, rdflib.Literal)]
+    context: dict[ox.Triple, None] = {}  # each triple once, in a stable order
+    context.update(dict.fromkeys(view.subclasses()))  # the class hierarchy the data holds: a class target reads it
+    context.update(dict.fromkeys(view.naming(sorted(literals), firsts_in)))
+    nodes = [n for n in map(_ox_node, focus) if n is not None]
     firsts_in = {q for q, fwd in reach.first if not fwd}
-    via_out = {q1 for (q1, fwd1), _ in reach.second if fwd1}
-    via_in = {q1 for (q1, fwd1), _ in reach.second if not fwd1}
-    seconds_in = {q2 for _, (q2, fwd2) in reach.second if not fwd2}
-    middle: set[Any] = set()
+    middle: dict[Any, set[Step]] = {}  # a node one step from a focus node -> the second steps read from it
     for t in view.around(nodes, None, forward=True):
-        context.add(t)
-        if not isinstance(t[2], rdflib.Literal) and (ANY in via_out or str(t[1]) in via_out):
-            middle.add(t[2])
+        context[t] = None
+        if not isinstance(t.object, ox.Literal):
+            reach.then(middle, t.object, t.predicate.value, forward=True)
     for t in view.around(nodes, firsts_in, forward=False):
-        context.add(t)
-        if ANY in via_in or str(t[1]) in via_in:
-            middle.add(t[0])
-    for node in nodes:  # a node is the target of sh:targetObjectsOf p when one triple has it as object
-        for pred in reach.object_targets:
-            for t in view.around([node], {pred}, forward=False, limit=1):
-                context.add(t)
-    for t in view.around(list(middle), None, forward=True):
-        context.add(t)
-    for t in view.around(list(middle), seconds_in, forward=False):
-        context.add(t)
-    return Scope(focus, named, context)
+        context[t] = None
+        reach.then(middle, t.subject, t.predicate.value, forward=False)
+    for pred in sorted(reach.object_targets):  # a node is the target of sh:targetObjectsOf p: one triple says so
+        context.update(dict.fromkeys(view.around(nodes, {pred}, forward=False, limit=1)))
+    for forward in (True, False):
+        for preds, group in _grouped(middle, forward).items():
+            context.update(dict.fromkeys(view.around(group, preds, forward=forward)))
+    return Scope(focus, named, list(context))
+
+
+def _grouped(middle: dict[Any, set[Step]], forward: bool) -> dict[frozenset[str] | None, list[Any]]:
+    """The ``middle`` nodes by the predicates to read from them in one direction (None: every one;
+    every one forward from a blank node, which a report describes by its triples)."""
+    groups: dict[frozenset[str] | None, list[Any]] = {}
+    for node, steps in middle.items():
+        preds: frozenset[str] | None = frozenset(q for q, fwd in steps if fwd == forward)
+        if preds is not None and (ANY in preds or (forward and isinstance(node, ox.BlankNode))):
+            preds = None
+        if preds != frozenset():
+            groups.setdefault(preds, []).append(node)
+    return groups
 
 
 def changed_triples(kb: KnowledgeBase, incoming: rdflib.Graph, replacing: Iterable[str]) -> set[Any]:
@@ -311,59 +323,77 @@ def mentioned(triples: Iterable[tuple[Any, Any, Any]]) -> set[Any]:
     return {n for s, _p, o in triples for n in (s, o) if not isinstance(n, rdflib.Literal)}
 
 
+OxNode = ox.NamedNode | ox.BlankNode
+
+
 class _View:
-    """The data as it would be after the write: the store's kept graphs plus the incoming triples."""
+    """The data as it would be after the write: the store's kept graphs plus the incoming triples,
+    read as pyoxigraph triples (the incoming ones as the validation store reads an rdflib graph)."""
 
     def __init__(self, kb: KnowledgeBase, incoming: rdflib.Graph, graphs: list[str]) -> None:
-        self.kb, self.incoming, self.graphs = kb, incoming, set(graphs)
+        self.kb, self.graphs = kb, set(graphs)
+        self.incoming = rdflib_triples(incoming)
+        self.out: dict[Any, list[ox.Triple]] = {}
+        self.into: dict[Any, list[ox.Triple]] = {}
+        for t in self.incoming:
+            self.out.setdefault(t.subject, []).append(t)
+            self.into.setdefault(t.object, []).append(t)
 
     def around(
-        self, nodes: list[Any], predicates: set[str] | None, *, forward: bool, limit: int | None = None
-    ) -> Iterator[tuple[Any, Any, Any]]:
+        self, nodes: list[OxNode], predicates: Collection[str] | None, *, forward: bool, limit: int | None = None
+    ) -> Iterator[ox.Triple]:
         """The triples with one of ``nodes`` as subject (object when not ``forward``); at most
         ``limit`` from the incoming data and ``limit`` per node from the store, when given."""
         if predicates is not None and ANY in predicates:
             predicates = None
         if predicates is not None and not predicates:
             return
-        preds = None if predicates is None else [rdflib.URIRef(p) for p in sorted(predicates)]
+        preds = None if predicates is None else [ox.NamedNode(p) for p in sorted(predicates)]
+        index = self.out if forward else self.into
         for node in nodes:
+            found = index.get(node, [])
             for pred in preds or [None]:
-                found = self.incoming.triples((node, pred, None) if forward else (None, pred, node))
-                yield from itertools.islice(found, limit)
-        stored = [n for n in map(_ox_node, nodes) if n is not None]
-        ox_preds = None if preds is None else [ox.NamedNode(p) for p in preds]
-        for quad in self.kb.match(stored, ox_preds, incoming=not forward, graphs=self.graphs, limit=limit):
-            yield _rdflib_triple(quad)
+                yield from itertools.islice((t for t in found if pred in (None, t.predicate)), limit)
+        for quad in self.kb.match(nodes, preds, incoming=not forward, graphs=self.graphs, limit=limit):
+            yield quad.triple
 
-    def subclasses(self) -> Iterator[tuple[Any, Any, Any]]:
+    def subclasses(self) -> Iterator[ox.Triple]:
         """The rdfs:subClassOf triples of the data (the ontology's are given to every validation)."""
-        yield from self.incoming.triples((None, RDFS.subClassOf, None))
+        yield from (t for t in self.incoming if t.predicate == SUBCLASS_OF)
         if self.graphs:
-            query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(str(RDFS.subClassOf))} ?o }}"
+            query = f"SELECT ?s ?o WHERE {{ ?s {SUBCLASS_OF} ?o }}"
             for row in self.kb.query(query, default_graph_uris=sorted(self.graphs)):
-                yield rdflib_term(row["s"]), RDFS.subClassOf, rdflib_term(row["o"])
+                yield ox.Triple(row["s"], SUBCLASS_OF, row["o"])
 
-    def naming(self, literals: list[Any], predicates: set[str]) -> Iterator[tuple[Any, Any, Any]]:
+    def naming(self, literals: list[Any], predicates: set[str]) -> Iterator[ox.Triple]:
         """The triples with one of ``literals`` as object and one of ``predicates`` (any when ANY)."""
         for literal in literals:
-            for p in [None] if ANY in predicates else [rdflib.URIRef(q) for q in sorted(predicates)]:
-                yield from self.incoming.triples((None, p, literal))
+            term = _ox_literal(literal)
+            for p in [None] if ANY in predicates else [ox.NamedNode(q) for q in sorted(predicates)]:
+                yield from (t for t in self.into.get(term, []) if p in (None, t.predicate))
                 if not self.graphs:
                     continue
-                bound = {"o": _ox_literal(literal)} | ({} if p is None else {"p": ox.NamedNode(str(p))})
+                bound = {"o": term} | ({} if p is None else {"p": p})
                 rows = self.kb.query(
                     "SELECT ?s ?p WHERE { ?s ?p ?o }", substitutions=bound, default_graph_uris=sorted(self.graphs)
                 )
                 for row in rows:
-                    yield rdflib_term(row["s"]), p if p is not None else rdflib_term(row["p"]), literal
+                    yield ox.Triple(row["s"], p if p is not None else row["p"], term)
 
     def neighbours(self, nodes: list[Any], predicate: str | None, *, forward: bool) -> set[Any]:
-        """The nodes one ``predicate`` step from ``nodes`` (any predicate when None)."""
+        """The nodes (rdflib's) one ``predicate`` step from ``nodes`` (any predicate when None)."""
+        start = [n for n in map(_ox_node, nodes) if n is not None]
         found = set()
-        for s, _p, o in self.around(nodes, None if predicate is None else {predicate}, forward=forward):
-            found.add(o if forward else s)
-        return {n for n in found if not isinstance(n, rdflib.Literal)}
+        for t in self.around(start, None if predicate is None else {predicate}, forward=forward):
+            found.add(t.object if forward else t.subject)
+        return {rdflib_term(n) for n in found if not isinstance(n, ox.Literal)}
+
+
+def rdflib_triples(graph: rdflib.Graph) -> list[ox.Triple]:
+    """An rdflib graph as pyoxigraph triples, blank node labels kept (written as N-Triples and read
+    back: terms rdflib holds that pyoxigraph would refuse to build are read leniently)."""
+    data = graph.serialize(format="nt", encoding="utf-8")
+    return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
 
 
 def _ox_node(node: Any) -> ox.NamedNode | ox.BlankNode | None:

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import rdflib
 
 from allianceld.rdf import formats
+from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import SparqlValidator, plan, targeted, text
 from allianceld.validation.fallback import Fallback, merge
@@ -34,6 +35,14 @@ def read_shapes(path: Path, graph: rdflib.Graph) -> None:
         raise formats.syntax_error(exc, source=str(path), raw=raw) from None
     for prefix, namespace in parser.prefixes.items():
         graph.bind(prefix, namespace, override=False)
+
+
+def _labelled(triples: list[ox.Triple]) -> rdflib.Graph:
+    """``triples`` as an rdflib graph, blank node labels kept (the report names the scope's nodes)."""
+    graph = rdflib.Graph(store="SimpleMemory")
+    for t in triples:
+        graph.add((rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object)))
+    return graph
 
 
 class Validator:
@@ -171,21 +180,22 @@ class Validator:
 
     def _run(
         self,
-        data: rdflib.Graph,
+        data: rdflib.Graph | list[ox.Triple],
         kb: KnowledgeBase | None = None,
         graphs: Iterable[str] = (),
         *,
         focus: set[str] | None = None,
     ) -> Report:
-        """Validate ``data`` with the ``graphs`` of ``kb`` and the ontology, by the engine; ``focus``:
-        the nodes whose results are kept (the compiled queries about none of them are not run)."""
+        """Validate ``data`` (an rdflib graph, or pyoxigraph triples: a scope's context) with the
+        ``graphs`` of ``kb`` and the ontology, by the engine; ``focus``: the nodes whose results are
+        kept (the compiled queries about none of them are not run)."""
         graphs = list(graphs)
         reports = []
         if self.engine == "sparql":
             stored = [q.triple for q in kb.quads(graphs)] if kb is not None else []
             reports.append(self.compiled.validate(stored, data, focus=focus))
         if self.fallback:
-            combined = data
+            combined = data if isinstance(data, rdflib.Graph) else _labelled(data)
             if kb is not None:
                 combined = kb.rdflib_graph(graphs)
                 combined += data
