@@ -256,7 +256,7 @@ def load(
     kb = target
     try:
         policy = WritePolicy.from_settings(settings)
-        policy.warm()  # HermiT's Java starts while the files are read
+        policy.warm(one_shot=True)  # HermiT's Java starts while the files are read
         sources = _read(files, graph)
         # a change of curated data is recorded with the operator's name (graph_policy.change_record)
         operator = graph_policy.Writer("admin", agent=getpass.getuser())
@@ -614,7 +614,7 @@ def _import(
 
     try:
         policy = WritePolicy.from_settings(settings)
-        policy.warm()  # HermiT's Java starts while the files are read
+        policy.warm(one_shot=True)  # HermiT's Java starts while the files are read
         used, record = _write_key(kb, key, f"allianceld import {kind}", None)
         code = file_writes.import_files(
             kb,

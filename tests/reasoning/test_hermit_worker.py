@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -325,3 +326,54 @@ def test_a_served_app_starts_hermit_at_once_and_a_plain_one_on_its_first_write(t
             assert services().write_policy.hermit.pid is None
     finally:
         worker.close()
+
+
+@requires_java
+def test_a_first_check_given_to_warm_runs_before_any_other_and_its_verdict_is_dropped() -> None:
+    """The warm-up check (an inconsistent one, here) is asked of the process warm starts; the
+    checks after it get their own verdicts from that process."""
+    asked: list[int] = []
+    inconsistent = ontology_of("ald:A owl:disjointWith ald:B . ald:x a ald:A, ald:B .")
+
+    def first() -> bytes:
+        asked.append(1)
+        return inconsistent
+
+    w = hermit.Worker()
+    try:
+        started = w.warm(first)
+        assert started is not None
+        started.join(120)
+        assert asked == [1] and w.pid is not None
+        assert w.consistent(ontology_of("ald:A a owl:Class .")).ok is True
+        assert w.consistent(inconsistent).ok is False
+        assert w.starts == 1
+    finally:
+        w.close()
+
+
+@requires_java
+@pytest.mark.parametrize("one_shot", [True, False])
+def test_a_worker_for_one_command_uses_the_quick_compiler_only(one_shot: bool) -> None:
+    w = hermit.Worker()
+    try:
+        started = w.warm(one_shot=one_shot)
+        assert started is not None
+        started.join(120)
+        assert w.pid is not None
+        command = Path(f"/proc/{w.pid}/cmdline").read_bytes().split(b"\0")
+        assert (b"-XX:TieredStopAtLevel=1" in command) is one_shot
+        assert w.consistent(ontology_of("ald:A a owl:Class .")).ok is True
+    finally:
+        w.close()
+
+
+def test_the_write_policy_warms_hermit_with_its_ontology(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = dataclasses.replace(WritePolicy.from_settings(settings), dl_checks=True)
+    calls: list[tuple[Any, bool]] = []
+    monkeypatch.setattr(policy.hermit, "warm", lambda first=None, *, one_shot=False: calls.append((first, one_shot)))
+    policy.warm(one_shot=True)
+    [(first, one_shot)] = calls
+    assert one_shot is True
+    given = {q.triple for q in ox.parse(first(), format=ox.RdfFormat.N_TRIPLES)}
+    assert len(given) == len(policy.validator.ontology) > 500

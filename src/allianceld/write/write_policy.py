@@ -22,10 +22,13 @@ class WritePolicy:
     dl_checks: bool = False
     hermit: hermit.Worker = field(default_factory=hermit.Worker, compare=False, repr=False)
 
-    def warm(self) -> None:
-        """With ``dl_checks``, start HermiT's worker now, in the background (a write is coming)."""
+    def warm(self, *, one_shot: bool = False) -> None:
+        """With ``dl_checks``, start HermiT's worker now, in the background (a write is coming), and
+        have it check the ontology once, so that the first write's check finds its code loaded and
+        compiled. ``one_shot``: for a command that writes once (:meth:`hermit.Worker.warm`)."""
         if self.dl_checks:
-            self.hermit.warm()
+            ontology = self.validator.ontology
+            self.hermit.warm(lambda: ontology.serialize(format="nt", encoding="utf-8"), one_shot=one_shot)
 
     def close(self) -> None:
         """End the HermiT worker's process, if it runs."""
