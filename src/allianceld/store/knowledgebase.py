@@ -629,6 +629,9 @@ class KnowledgeBase:
                 stored = set()
             elif present and not new:
                 plan.emptied.append(iri)
+            if not stored:  # a new graph, or one rewritten whole
+                plan.deletes[iri], plan.inserts[iri] = [], new
+                continue
             kept = set(new)
             plan.deletes[iri] = [t for t in stored if t not in kept]
             plan.inserts[iri] = [t for t in new if t not in stored]
