@@ -37,6 +37,7 @@ from allianceld.store.knowledgebase import data_operation
 from allianceld.store.remote_lookup import QuadSource
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Key = tuple[Term | None, Term | None, Term | None]
 
 
 class Unsupported(ValueError):
@@ -54,7 +55,9 @@ class Overlay:
         self.pending: dict[str, set[ox.Triple]] = {g: set(ts) for g, ts in replaced.items()}
         self.replaced = set(self.pending)
         self.removed: dict[ox.NamedNode, set[ox.Triple]] = defaultdict(set)
-        self._read: dict[tuple[Term | None, Term | None, Term | None], list[ox.Quad]] = {}
+        self._read: dict[Key, list[tuple[ox.NamedNode, ox.Triple]]] = {}
+        self._indexes: dict[str, dict[tuple[Any, Any, Any], list[ox.Triple]]] = {}  # of ``pending``, by graph
+        self._nodes: dict[str, set[Term]] = {}  # the subjects and objects of ``pending``, by graph
         self._refresh()
 
     def add_graph(self, graph: str) -> None:
@@ -68,54 +71,64 @@ class Overlay:
         node = ox.NamedNode(graph)
         self.removed[node] = (self.removed[node] - new) | gone
         self.pending[graph] = (self.pending.get(graph, set()) - gone) | new
+        self._indexes.pop(graph, None)
+        self._nodes.pop(graph, None)
         self._refresh()
 
     def _refresh(self) -> None:
         self._stored = frozenset(ox.NamedNode(g) for g in self.graphs - self.replaced)
-        self._indexes = [_index(self.pending[g]) for g in sorted(self.graphs) if self.pending.get(g)]
+        for graph in self.graphs & self.pending.keys() - self._indexes.keys():
+            self._indexes[graph] = _index(self.pending[graph])
+            self._nodes[graph] = {term for t in self.pending[graph] for term in (t.subject, t.object)}
+        self._pending = [self._indexes[g] for g in sorted(self.graphs) if self.pending.get(g)]
+        self._pending_nodes = frozenset().union(*(self._nodes[g] for g in self.graphs & self._nodes.keys()))
+        self._seen: dict[Key, list[ox.Triple]] = {}  # what the overlay matches, until it changes
 
-    def match(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Iterator[ox.Triple]:
-        """The triples of the overlay matching a pattern (None: any term); may repeat one."""
-        yield from self._stored_matches(s, p, o)
-        yield from self.pending_matches(s, p, o)
+    def match(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> list[ox.Triple]:
+        """The triples of the overlay matching a pattern (None: any term; a triple of two graphs
+        may come twice), kept until the overlay changes: :meth:`step` asks the same patterns for
+        several variables and rules, the costliest part of a write's rules."""
+        key = (s, p, o)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = self._stored_matches(s, p, o) + self._pending_matches(s, p, o)
+        return seen
 
     def _stored_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> list[ox.Triple]:
-        """The stored triples of the overlay's graphs matching a pattern, less those the write
-        removes (a list: :meth:`step` reads one per node, the costliest part of a write's rules)."""
-        stored, removed = self._stored, self.removed
-        quads = self._read.get((s, p, o))
+        """The stored triples of the overlay's graphs matching a pattern, less those the write removes."""
+        key = (s, p, o)
+        quads = self._read.get(key)
         if quads is None:  # the store does not change under the write: each pattern is read once
-            quads = self._read[(s, p, o)] = list(self.store.quads_for_pattern(s, p, o, None))
-        return [
-            q.triple
-            for q in quads
-            if q.graph_name in stored and (q.graph_name not in removed or q.triple not in removed[q.graph_name])
-        ]
+            quads = self._read[key] = [(q.graph_name, q.triple) for q in self.store.quads_for_pattern(s, p, o, None)]
+        stored, removed = self._stored, self.removed
+        return [t for g, t in quads if g in stored and (g not in removed or t not in removed[g])]
 
-    def pending_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Iterator[ox.Triple]:
+    def _pending_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> list[ox.Triple]:
         """The triples the write puts into the graphs that match a pattern."""
+        node = s if s is not None else o
+        if node is not None and node not in self._pending_nodes:
+            return []
         key = ("s", s, p) if s is not None else ("o", o, p) if o is not None else ("all", None, None)
-        for index in self._indexes:
-            for t in index.get(key, ()):
-                if (o is None or t.object == o) and (s is None or t.subject == s) and (p is None or t.predicate == p):
-                    yield t
+        return [
+            t
+            for index in self._pending
+            for t in index.get(key, ())
+            if (o is None or t.object == o) and (s is None or t.subject == s) and (p is None or t.predicate == p)
+        ]
 
     def step(
         self, p: ox.NamedNode, nodes: Iterable[Term], forward: bool, end: Term | None, found: set[ox.Triple]
     ) -> set[Term]:
         """The nodes one predicate leads to from ``nodes`` (forward: from subject to object; ``end``,
         when given, the only node wanted at the far end); the triples are added to ``found``."""
-        reached: set[Term] = set()
         if forward:
             patterns = [(node, p, end) for node in nodes if not isinstance(node, ox.Literal)]
         else:
             patterns = [] if isinstance(end, ox.Literal) else [(end, p, node) for node in nodes]
         self.prefetch((*pattern, None) for pattern in patterns)
-        for pattern in patterns:
-            for t in itertools.chain(self._stored_matches(*pattern), self.pending_matches(*pattern)):
-                found.add(t)
-                reached.add(t.object if forward else t.subject)  # type: ignore[arg-type]
-        return reached
+        matched = [t for pattern in patterns for t in self.match(*pattern)]
+        found.update(matched)
+        return {t.object for t in matched} if forward else {t.subject for t in matched}
 
     def prefetch(self, patterns: Iterable[tuple[Term | None, ...]]) -> None:
         """On a remote store, look ``patterns`` up together (one query), before they are asked one by one."""
@@ -123,9 +136,43 @@ class Overlay:
         if prefetch is not None:
             prefetch(patterns)
 
-    def graph_triples(self, graph: str, s: Term | None, o: Term | None) -> set[ox.Triple]:
-        """The triples of one graph of the store (not of the write) with this subject and object."""
-        return {q.triple for q in self.store.quads_for_pattern(s, None, o, ox.NamedNode(graph))}
+    def graph_triples(self, graph: str, units: Iterable[tuple[Term, Term | None]]) -> set[ox.Triple]:
+        """The triples of one graph of the store (not of the write) with a unit's subject and object
+        (None: any object). A node that is the subject, or the object, of many units is read whole:
+        one look-up instead of one per unit (a new membership of NATO gives the allied-states rule a
+        unit of its state with each member, both ways round), unless it has many more triples
+        there than units."""
+        wanted = set(units)
+        graph_name = ox.NamedNode(graph)
+        found: set[ox.Triple] = set()
+        left = set(wanted)
+        for position in (0, 1):
+            for node, group in _grouped(left, position).items():
+                if len(group) >= _WHOLE:
+                    pattern = (node, None, None) if position == 0 else (None, None, node)
+                    self.prefetch([(*pattern, graph_name)])
+                    most = _WHOLE_RATIO * len(group)
+                    quads = list(itertools.islice(self.store.quads_for_pattern(*pattern, graph_name), most + 1))
+                    if len(quads) <= most:
+                        found.update(q.triple for q in quads)
+                        left -= group
+        self.prefetch((s, None, o, graph_name) for s, o in left)
+        for s, o in left:
+            found.update(q.triple for q in self.store.quads_for_pattern(s, None, o, graph_name))
+        return {t for t in found if (t.subject, None) in wanted or (t.subject, t.object) in wanted}
+
+
+_WHOLE = 8  # units of one node from which :meth:`Overlay.graph_triples` reads the node whole,
+_WHOLE_RATIO = 4  # when it has at most this many triples per unit there
+
+
+def _grouped(units: set[tuple[Term, Term | None]], position: int) -> dict[Term, set[tuple[Term, Term | None]]]:
+    """``units`` by their subject (``position`` 0) or their object (1; those with any object left out)."""
+    groups: dict[Term, set[tuple[Term, Term | None]]] = defaultdict(set)
+    for unit in units:
+        if unit[position] is not None:
+            groups[unit[position]].add(unit)  # type: ignore[index]
+    return groups
 
 
 def _index(triples: set[ox.Triple]) -> dict[tuple[Any, Any, Any], list[ox.Triple]]:
@@ -311,7 +358,9 @@ def gather(overlay: Overlay, shape: Group, known: Mapping[str, Iterable[Term]]) 
 
     A pattern is followed from a variable only where that variable's values are complete: every
     solution of the part in which the pattern sits takes one of them (a variable bound in an
-    OPTIONAL or in one UNION branch is not complete outside it)."""
+    OPTIONAL or in one UNION branch is not complete outside it). The values of a ``known``
+    variable are its known ones only: a pattern that reaches others from another variable adds
+    its triples, but those values lead nowhere further (no solution wanted takes them)."""
     walk = _Gathering(overlay, {k: set(v) for k, v in known.items()})
     complete = frozenset(known)
     while True:
@@ -340,6 +389,7 @@ class _Gathering:
         self.found: set[ox.Triple] = set()
         self.side: dict[int, str] = {}
         self.done: dict[int, set[Term]] = defaultdict(set)
+        self.given = frozenset(values)  # the known variables, whose values do not grow
         self.progress = 0
 
     def group(self, group: Group, complete: frozenset[str]) -> frozenset[str]:
@@ -373,7 +423,7 @@ class _Gathering:
             inner = self.group(group.parts[0], complete)
             if group.alias is not None and group.alias[1] in inner:
                 target, source = group.alias
-                self.values.setdefault(target, set()).update(self.values[source])
+                self._reach(target, self.values[source])
                 return inner | {target}
             return inner
         raise AssertionError(kind)
@@ -385,18 +435,20 @@ class _Gathering:
                 if id(pat) in self.side:
                     continue
                 # forward first: a subject has few values of a property (a membership one
-                # alliance), an object often many (an alliance every membership)
+                # alliance), an object often many (an alliance every membership); then from a
+                # known variable (the memberships of the states asked about, not every
+                # membership of their alliances)
                 ends = [
-                    (end != "s", len(self.values.get(e, ())), end)
+                    (end != "s", e not in self.given, len(self.values.get(e, ())), end)
                     for end, e in (("s", pat.s), ("o", pat.o))
                     if isinstance(e, str) and e in complete
                 ]
                 if ends:
                     waiting.append((*min(ends), pat))
                 elif not isinstance(pat.s, str):
-                    waiting.append((False, 1, "s", pat))
+                    waiting.append((False, False, 1, "s", pat))
             if waiting:
-                *_, end, pat = min(waiting, key=lambda w: w[:2])
+                *_, end, pat = min(waiting, key=lambda w: w[:3])
                 self.side[id(pat)] = end
             grown = set(complete)
             for pat in patterns:
@@ -407,9 +459,10 @@ class _Gathering:
                 if isinstance(start, str) and start not in complete:
                     continue  # followed from a variable complete in another part only
                 nodes = self.values.get(start, set()) if isinstance(start, str) else {start}
-                new = nodes - self.done[id(pat)]
+                done = self.done[id(pat)]
+                new = nodes - done if len(nodes) != len(done) else None  # values only grow
                 if new:
-                    self.done[id(pat)] |= new
+                    done |= new
                     self.progress += 1
                     reached = _follow(
                         self.overlay,
@@ -421,12 +474,17 @@ class _Gathering:
                         self.found,
                     )
                     if isinstance(other, str):
-                        self.values.setdefault(other, set()).update(reached)
+                        self._reach(other, reached)
                 if isinstance(other, str):
                     grown.add(other)
             if not waiting and frozenset(grown) == complete:
                 return complete
             complete = frozenset(grown)
+
+    def _reach(self, variable: str, nodes: set[Term]) -> None:
+        """Add ``nodes`` to the values of ``variable``, unless its values are known."""
+        if variable not in self.given:
+            self.values.setdefault(variable, set()).update(nodes)
 
 
 def _follow(
@@ -509,15 +567,9 @@ def focused_update(overlay: Overlay, rule: DomainRule, foci: Iterable[Focus], ch
     focus_class = ox.NamedNode(rule.focus_class)
     for node in this:
         context.update(overlay.match(node, _TYPE, focus_class))
-    memory = _scratch(context)
-    memory.update(domain_rules.focus_update(rule, [_CONTEXT], sorted(units, key=str), []))
-    new = {q.triple for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(rule.graph))}
-    old: set[ox.Triple] = set()
-    pairs = [unit if isinstance(unit, tuple) else (unit, None) for unit in units]
-    overlay.prefetch((s, None, o, ox.NamedNode(rule.graph)) for s, o in pairs)
-    for unit in units:
-        s, o = unit if isinstance(unit, tuple) else (unit, None)
-        old |= overlay.graph_triples(rule.graph, s, o)
+    derived = _scratch(context).query(domain_rules.units_query(rule, units), default_graph=ox.NamedNode(_CONTEXT))
+    new = {t for t in derived if isinstance(t, ox.Triple)}
+    old = overlay.graph_triples(rule.graph, (unit if isinstance(unit, tuple) else (unit, None) for unit in units))
     gone, added = old - new, new - old
     if any(isinstance(term, ox.BlankNode) for t in gone | added for term in t):
         raise Unsupported("a derived triple with a blank node cannot be written as data")
