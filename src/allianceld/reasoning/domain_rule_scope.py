@@ -388,7 +388,9 @@ class _Gathering:
         self.overlay, self.values = overlay, values
         self.found: set[ox.Triple] = set()
         self.side: dict[int, str] = {}
-        self.done: dict[int, set[Term]] = defaultdict(set)
+        # by pattern and end, not by place: the same pattern in two UNION branches reads the same
+        # values of the same variables, and reaches the same triples
+        self.done: dict[tuple[Pattern, str], set[Term]] = defaultdict(set)
         self.given = frozenset(values)  # the known variables, whose values do not grow
         self.progress = 0
 
@@ -459,7 +461,7 @@ class _Gathering:
                 if isinstance(start, str) and start not in complete:
                     continue  # followed from a variable complete in another part only
                 nodes = self.values.get(start, set()) if isinstance(start, str) else {start}
-                done = self.done[id(pat)]
+                done = self.done[(pat, end)]
                 new = nodes - done if len(nodes) != len(done) else None  # values only grow
                 if new:
                     done |= new
