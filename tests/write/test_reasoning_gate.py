@@ -53,12 +53,12 @@ def test_hermit_verdicts_refuse_the_write(
     """What HermiT says is what the gate does (the check itself: tests/reasoning/test_dl_check.py)."""
     seen = []
 
-    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
-        assert worker is checking.hermit  # the policy's warm HermiT
-        seen.append(written)
+    def verdict(check: dl_check.WriteCheck) -> Consistency:
+        assert check.worker is checking.hermit  # the policy's warm HermiT
+        seen.append(check.triples)
         return Consistency(False, "HermiT", "inconsistent: made up for the test")
 
-    monkeypatch.setattr(dl_check, "check_write", verdict)
+    monkeypatch.setattr(dl_check.WriteCheck, "verdict", verdict)
     before = loaded_kb.dump()
     with pytest.raises(Inconsistent, match="made up for the test"):
         write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
@@ -95,12 +95,12 @@ def test_hermit_checks_the_write_while_it_is_reasoned_over(
         begun.set()
         return real_maintain(*args, **kwargs)  # type: ignore[arg-type]
 
-    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
+    def verdict(check: dl_check.WriteCheck) -> Consistency:
         assert begun.wait(timeout=60), "the DL check waited for a reasoning that never began"
         return Consistency(True, "HermiT", "consistent")
 
     monkeypatch.setattr(materialise, "maintain", maintain)
-    monkeypatch.setattr(dl_check, "check_write", verdict)
+    monkeypatch.setattr(dl_check.WriteCheck, "verdict", verdict)
     write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'beside' .")
     assert loaded_kb.query("ASK { ?s ?p 'beside' }")
 
@@ -111,11 +111,47 @@ def test_when_both_find_a_clash_hermits_verdict_is_the_one_reported(
     """OWL 2 RL finds the state typed as an alliance; HermiT's verdict, asked first as before the two
     ran side by side, is the one the refusal carries; nothing is written."""
 
-    def verdict(kb: KnowledgeBase, ontology: object, written: object, replacing: object, worker: object) -> Consistency:
+    def verdict(check: dl_check.WriteCheck) -> Consistency:
         return Consistency(False, "HermiT", "inconsistent: HermiT's own words")
 
-    monkeypatch.setattr(dl_check, "check_write", verdict)
+    monkeypatch.setattr(dl_check.WriteCheck, "verdict", verdict)
     before = loaded_kb.dump()
     with pytest.raises(Inconsistent, match="HermiT's own words"):
         write(loaded_kb, checking, ALSO_AN_ALLIANCE)
     assert loaded_kb.dump() == before
+
+
+def test_the_module_is_gathered_before_the_reasoning_and_only_hermit_runs_beside_it(
+    loaded_kb: KnowledgeBase, checking: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gathering the DL check's module is Python's work, as the reasoning is: done first, in the
+    writing thread, so that HermiT (Java) runs while the write is reasoned over instead of waiting
+    for a module gathered beside the reasoning."""
+    import threading
+
+    from allianceld.reasoning import materialise
+
+    events: list[tuple[str, str]] = []
+    real_gather, real_maintain = dl_check.gather, materialise.maintain
+
+    def gather(*args: object, **kwargs: object) -> object:
+        events.append(("gather", threading.current_thread().name))
+        return real_gather(*args, **kwargs)  # type: ignore[arg-type]
+
+    def maintain(*args: object, **kwargs: object) -> object:
+        events.append(("reasoning", threading.current_thread().name))
+        return real_maintain(*args, **kwargs)  # type: ignore[arg-type]
+
+    def verdict(check: dl_check.WriteCheck) -> Consistency:
+        events.append(("hermit", threading.current_thread().name))
+        return Consistency(True, "HermiT", "consistent")
+
+    monkeypatch.setattr(dl_check, "gather", gather)
+    monkeypatch.setattr(materialise, "maintain", maintain)
+    monkeypatch.setattr(dl_check.WriteCheck, "verdict", verdict)
+    write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'first' .")
+    writing = threading.current_thread().name
+    assert ("gather", writing) in events and ("reasoning", writing) in events
+    assert events.index(("gather", writing)) < events.index(("reasoning", writing))
+    [hermit] = [name for what, name in events if what == "hermit"]
+    assert hermit != writing

@@ -50,11 +50,11 @@ def test_the_gate_runs_the_dl_check_when_the_policy_says_so(
 ) -> None:
     checked: list[object] = []
 
-    def check_write(*args: object, **kwargs: object) -> materialise.Consistency:
-        checked.append(args)
+    def verdict(check: object) -> materialise.Consistency:
+        checked.append(check)
         return materialise.Consistency(True, "HermiT", "consistent")
 
-    monkeypatch.setattr(gate.dl_check, "check_write", check_write)
+    monkeypatch.setattr(gate.dl_check.WriteCheck, "verdict", verdict)
     policy = dataclasses.replace(write_policy, dl_checks=dl_checks)
     gate.commit(loaded_kb, policy, [gate.Source("urn:test:g", [THING], "test")], reason=False)
     assert len(checked) == (1 if dl_checks else 0)

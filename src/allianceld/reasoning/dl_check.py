@@ -879,44 +879,84 @@ def check_write(
     inconsistent; None, with the reason in ``message``, when HermiT cannot run (no Java runtime, a
     failure, a time-out). Never raises for those.
     ``worker``: the warm HermiT to ask (the write policy's); None: HermiT's command line."""
-    start = time.perf_counter()
-    missing = java_missing()
-    if missing is not None:
-        return WriteConsistency(None, "HermiT", missing)
-    onto = _ontology(kb, ontology, written)
-    triples = _written(written)
-    replacing = list(replacing)
-    mod = gather(kb, onto, triples, replacing)
-    size = {
-        "touched": len(mod.touched),
-        "neighbours": len(mod.neighbours),
-        "dataTriples": len(mod.data),
-        "ontologyTriples": len(mod.ontology),
-    }
-    timings = {"module": time.perf_counter() - start}
-    run = _consistent(worker, mod.ntriples())
-    timings["hermit"] = run.seconds
-    if run.ok is None:
-        return WriteConsistency(None, "HermiT", run.output, time.perf_counter() - start, module=size, timings=timings)
-    if run.ok:
-        message = "consistent"
-        if ONTOLOGY_GRAPH in replacing:
-            message += " (the write replaces the ontology: only the individuals it touches were checked against it)"
-        return WriteConsistency(True, "HermiT", message, time.perf_counter() - start, module=size, timings=timings)
-    begun = time.perf_counter()
-    explanation = explain(mod)
-    if not explanation.clashes:  # not one the look-up models: narrow it with a few HermiT runs
-        explanation = _narrow(kb, onto, triples, replacing, mod, worker)
-    timings["explanation"] = time.perf_counter() - begun
-    return WriteConsistency(
-        False,
-        "HermiT",
-        f"inconsistent: {explanation.text}",
-        time.perf_counter() - start,
-        explanation=explanation,
-        module=size,
-        timings=timings,
-    )
+    return WriteCheck.of(kb, ontology, written, replacing, worker=worker).verdict()
+
+
+@dataclass
+class WriteCheck:
+    """:func:`check_write` in two steps: :meth:`of` gathers the module (Python's work), and
+    :meth:`verdict` asks HermiT (Java's, which another thread may wait for while this one goes on:
+    the write gate reasons over the write meanwhile, instead of sharing Python with the module's
+    gathering)."""
+
+    kb: KnowledgeBase
+    onto: _Ontology | None
+    triples: list[ox.Triple]
+    replacing: list[str]
+    worker: hermit.Worker | None
+    start: float
+    mod: Module | None = None
+    ntriples: bytes = b""
+    missing: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        kb: KnowledgeBase,
+        ontology: rdflib.Graph | Iterable[ox.Triple] | None,
+        written: Written,
+        replacing: Iterable[str],
+        *,
+        worker: hermit.Worker | None = None,
+    ) -> WriteCheck:
+        """The module of the write, gathered and written out for HermiT (see :func:`check_write`)."""
+        start = time.perf_counter()
+        missing = java_missing()
+        if missing is not None:
+            return cls(kb, None, [], [], worker, start, missing=missing)
+        onto = _ontology(kb, ontology, written)
+        triples = _written(written)
+        replacing = list(replacing)
+        mod = gather(kb, onto, triples, replacing)
+        return cls(kb, onto, triples, replacing, worker, start, mod, mod.ntriples())
+
+    def verdict(self) -> WriteConsistency:
+        """HermiT's verdict on the module, explained when it is inconsistent."""
+        if self.missing is not None or self.mod is None or self.onto is None:
+            return WriteConsistency(None, "HermiT", self.missing or "")
+        mod, start, replacing = self.mod, self.start, self.replacing
+        size = {
+            "touched": len(mod.touched),
+            "neighbours": len(mod.neighbours),
+            "dataTriples": len(mod.data),
+            "ontologyTriples": len(mod.ontology),
+        }
+        timings = {"module": time.perf_counter() - start}
+        run = _consistent(self.worker, self.ntriples)
+        timings["hermit"] = run.seconds
+        if run.ok is None:
+            return WriteConsistency(
+                None, "HermiT", run.output, time.perf_counter() - start, module=size, timings=timings
+            )
+        if run.ok:
+            message = "consistent"
+            if ONTOLOGY_GRAPH in replacing:
+                message += " (the write replaces the ontology: only the individuals it touches were checked against it)"
+            return WriteConsistency(True, "HermiT", message, time.perf_counter() - start, module=size, timings=timings)
+        begun = time.perf_counter()
+        explanation = explain(mod)
+        if not explanation.clashes:  # not one the look-up models: narrow it with a few HermiT runs
+            explanation = _narrow(self.kb, self.onto, self.triples, replacing, mod, self.worker)
+        timings["explanation"] = time.perf_counter() - begun
+        return WriteConsistency(
+            False,
+            "HermiT",
+            f"inconsistent: {explanation.text}",
+            time.perf_counter() - start,
+            explanation=explanation,
+            module=size,
+            timings=timings,
+        )
 
 
 def _consistent(worker: hermit.Worker | None, ntriples: bytes) -> hermit.Run:
@@ -1151,6 +1191,7 @@ __all__ = [
     "Classification",
     "Explanation",
     "Module",
+    "WriteCheck",
     "WriteConsistency",
     "check_write",
     "classify",

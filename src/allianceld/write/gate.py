@@ -169,7 +169,8 @@ def _commit(
         raise ValidationFailed(report)
     dl_verdict = None
     if write_policy.dl_checks and not force:  # HermiT (another process) runs while the write is reasoned over
-        dl_verdict = _beside(dl_check.check_write, kb, None, graphs, graphs, worker=write_policy.hermit)
+        check = dl_check.WriteCheck.of(kb, None, graphs, graphs, worker=write_policy.hermit)  # its module, first
+        dl_verdict = _beside(check.verdict)
     try:
         writes, change, done, rules = _reasoned(kb, write_policy, graphs, provenance, triples, large, reason, force)
     except Inconsistent:
