@@ -338,6 +338,7 @@ class CompiledShapes:
         self._classes: list[tuple[str, str, str]] = []  # class test marker -> (kind, variable, class IRI)
         self._patterns: list[tuple[Node, str]] = []  # (sh:pattern, flags) to probe
         self._nesting: list[Node] = []  # the nested shapes being written out (recursion is refused)
+        self._exact: dict[tuple[str, int], str] = {}  # (deferred expression, arity) -> its function's IRI
         self.reads_shapes_graph = False  # does a query read $shapesGraph (then validations load it)?
         self.components = self._components()
         chosen = targeted(shapes) if only is None else list(only)
@@ -377,6 +378,7 @@ class CompiledShapes:
                 q.owners = (owner,)
         self.queries += self._paths(props)
         self.class_iris = sorted({c for _k, _v, c in self._classes})
+        self.functions = {ox.NamedNode(iri): _Deferred(text, n) for (text, n), iri in self._exact.items()} or None
         self._probe()
 
     # -- the shapes graph ----------------------------------------------------------------------
@@ -536,7 +538,7 @@ class CompiledShapes:
             for limit in self._objects(shape, bound):
                 if not isinstance(limit, rdflib.Literal):
                     raise UnsupportedShapes(f"{_n3(bound)} {_n3(limit)} of {_n3(shape)} is not a literal")
-                out.append((component, _range_ok(v, limit, shape, op), None))
+                out.append((component, _range_ok(v, limit, shape, op, self._deferred), None))
         for length, op, component in (
             (SH.minLength, ">=", SH.MinLengthConstraintComponent),
             (SH.maxLength, "<=", SH.MaxLengthConstraintComponent),
@@ -656,7 +658,9 @@ class CompiledShapes:
             for other in self._objects(prop, pred):
                 y = self._var()
                 o = _iri(_pair(prop, pred, other))
-                parts.append(f"NOT EXISTS {{ {step(v, x)} {v} {o} {y} FILTER(!{_compare_ok(x, y, op)}) }}")
+                parts.append(
+                    f"NOT EXISTS {{ {step(v, x)} {v} {o} {y} FILTER(!{_compare_ok(x, y, op, self._deferred)}) }}"
+                )
         for other in self._objects(prop, SH.equals):
             o = _iri(_pair(prop, SH.equals, other))
             parts.append(f"NOT EXISTS {{ {step(v, x)} FILTER NOT EXISTS {{ {v} {o} {x} }} }}")
@@ -731,6 +735,13 @@ class CompiledShapes:
             text = f"SELECT ?this ({p} AS ?_p) ({o} AS ?value) WHERE {{ {owner.generate} {pattern} }}"
             queries.append(_Query(text, _closed_rows(spec), needs=owner.needs))
         return queries
+
+    def _deferred(self, expression: str, args: tuple[str, ...]) -> str:
+        """A call of a custom function evaluating ``expression`` (over ``?_a`` and ``?_b``, bound to
+        ``args``; reading no data, never an error) by pyoxigraph, as written here: a comparison's
+        exact but long part, needed only where its fast part fails, is parsed only then."""
+        iri = self._exact.setdefault((expression, len(args)), f"{DEFERRED}{len(self._exact)}")
+        return f"<{iri}>({', '.join(args)})"
 
     # -- classes: the subclass closure is the data's, computed at each validation ---------------
 
@@ -992,7 +1003,11 @@ class CompiledShapes:
                     if not isinstance(other, rdflib.URIRef):
                         raise UnsupportedShapes(f"{_n3(pred)} {_n3(other)} of {_n3(prop)} is not an IRI")
                     pairs.setdefault(other, []).append(
-                        (self._spec(prop, component, path, "value"), owned, _compare_ok("?value", "?_other", op))
+                        (
+                            self._spec(prop, component, path, "value"),
+                            owned,
+                            _compare_ok("?value", "?_other", op, self._deferred),
+                        )
                     )
         for classes, entries in instances.items():  # an instance test as an anti-join: faster than a test per value
             union = " UNION ".join(f"{{ {self._class_mark('generate', '?value', c)} }}" for c in classes)
@@ -1257,7 +1272,7 @@ class CompiledShapes:
         closures = {c: [ox.NamedNode(c)] for c in self.class_iris}
         for q in self.queries:
             try:
-                list(empty.query(self.render(q.text, closures)))
+                list(empty.query(self.render(q.text, closures), custom_functions=self.functions))
             except SyntaxError as exc:
                 raise UnsupportedShapes(f"a compiled query does not parse ({exc}):\n{q.text}") from None
         for pattern, flags in self._patterns:
@@ -1298,9 +1313,9 @@ class CompiledShapes:
         texts = [self.render(q.text, closures) for q in queries]
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
-                answers = list(pool.map(lambda t: list(store.query(t)), texts))
+                answers = list(pool.map(lambda t: list(store.query(t, custom_functions=self.functions)), texts))
         else:
-            answers = [list(store.query(t)) for t in texts]
+            answers = [list(store.query(t, custom_functions=self.functions)) for t in texts]
         findings: list[Finding] = []
         for q, rows in zip(queries, answers, strict=True):
             seen: set[tuple[Any, ...]] = set()
@@ -1506,6 +1521,7 @@ STRING_VALUED = [f"{_X}{t}" for t in ("string", "normalizedString", "token", "la
     str(RDF.langString)
 ]
 ERROR = "(1/0)"  # an expression that fails: COALESCE moves on to its next argument
+DEFERRED = "urn:x-allianceld:deferred:"  # the custom functions of deferred expressions
 
 
 def _listed(iris: Iterable[str]) -> str:
@@ -1616,24 +1632,39 @@ def _fast(a: _Operand, b: _Operand, op: str, exact: str) -> str:
     return f"COALESCE(IF(({a.numeric} && {b.numeric}) || {same}, {x} {op} {y}, {ERROR}), {exact})"
 
 
-def _compare_ok(v: str, c: str, op: str) -> str:
+Defer = Callable[[str, tuple[str, ...]], str]  # CompiledShapes._deferred
+
+
+def _compare_ok(v: str, c: str, op: str, defer: Defer) -> str:
     """pySHACL's sh:lessThan ("<") / sh:lessThanOrEquals ("<=") test of a value ``v`` against
     ``c``: two strings (IRIs included) compare as strings, a string with a non-string fails, other
     literals by rdflib's order (``v < c`` is ``c > v``; ``v <= c`` is not ``v > c``); blank nodes fail."""
     a, b = _Operand.variable(v), _Operand.variable(c)
+    return _fast(a, b, op, defer(_compare_exact("?_a", "?_b", op), (v, c)))
+
+
+def _compare_exact(v: str, c: str, op: str) -> str:
+    """:func:`_compare_ok` written out, for every pair of terms."""
+    a, b = _Operand.variable(v), _Operand.variable(c)
     ordered = _rd_gt(b, a) if op == "<" else f"!{_rd_gt(a, b)}"
-    exact = (
+    return (
         f"COALESCE(IF(isBlank({v}) || isBlank({c}), false, IF({a.stringy} && {b.stringy}, STR({v}) {op} STR({c}), "
         f"IF({a.stringy} || {b.stringy}, false, {ordered}))), false)"
     )
-    return _fast(a, b, op, exact)
 
 
-def _range_ok(v: str, limit: rdflib.Literal, shape: Node, op: str) -> str:
+def _range_ok(v: str, limit: rdflib.Literal, shape: Node, op: str, defer: Defer) -> str:
     """pySHACL's sh:minInclusive (``op`` ">="), sh:maxInclusive ("<="), sh:minExclusive (">") and
     sh:maxExclusive ("<"): a literal of the limit's kind (string or not) whose rdflib comparison with
     the limit is decided and on the right side (a valid xsd:dateTime or xsd:time compares by value,
     an incomparable pair failing)."""
+    b = _Operand.constant(limit, shape)
+    a = _Operand.variable(v, compared_with=b)
+    return f"COALESCE(isLiteral({v}) && {_fast(a, b, op, defer(_range_exact('?_a', limit, shape, op), (v,)))}, false)"
+
+
+def _range_exact(v: str, limit: rdflib.Literal, shape: Node, op: str) -> str:
+    """:func:`_range_ok` written out, for every term."""
     b = _Operand.constant(limit, shape)
     a = _Operand.variable(v, compared_with=b)
     timed = " || ".join(
@@ -1645,8 +1676,27 @@ def _range_ok(v: str, limit: rdflib.Literal, shape: Node, op: str) -> str:
     equal = _rd_eq(a, b)
     side = {">=": f"({equal} || {above})", "<=": f"({equal} || {not_above})", ">": f"(!{equal} && {above})"}
     side["<"] = f"(!{equal} && {not_above})"
-    exact = f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} && {side[op]}, false)"
-    return f"COALESCE(isLiteral({v}) && {_fast(a, b, op, exact)}, false)"
+    return f"COALESCE(isLiteral({v}) && {a.stringy} = {b.stringy} && !{_rd_undecided(a, b)} && {side[op]}, false)"
+
+
+class _Deferred:
+    """The custom function of a deferred expression (:meth:`CompiledShapes._deferred`): evaluated
+    by pyoxigraph on the terms given, each pair of terms once."""
+
+    def __init__(self, expression: str, arity: int) -> None:
+        self.names = [ox.Variable(n) for n in ("_a", "_b")[:arity]]
+        self.query = f"SELECT {' '.join(str(n) for n in self.names)} ({expression} AS ?_r) WHERE {{}}"
+        self.scratch = ox.Store()
+        self.known: dict[tuple[OxTerm, ...], OxTerm | None] = {}
+
+    def __call__(self, *terms: OxTerm) -> OxTerm | None:
+        found = self.known.get(terms, self)
+        if found is self:
+            if len(self.known) >= 100_000:
+                self.known.clear()
+            row = next(iter(self.scratch.query(self.query, substitutions=dict(zip(self.names, terms, strict=True)))))
+            found = self.known[terms] = row["_r"]
+        return found  # type: ignore[return-value]
 
 
 def _pair(shape: Node, parameter: Node, other: Node) -> rdflib.URIRef:
