@@ -77,8 +77,9 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-#: quads of one node read at once by a look-up of a few of them per predicate (EmbeddedBackend.match)
-_SCAN = 64
+#: quads of one node read at once before a look-up per predicate (EmbeddedBackend.match): a node new
+#: to the store has none (the ATOP import: 1 look-up instead of 39), a hub hundreds
+_SCAN = 4
 
 
 class EmbeddedBackend:
@@ -180,9 +181,10 @@ class EmbeddedBackend:
         wanted: frozenset[ox.NamedNode],
         limit: int,
     ) -> list[ox.Quad]:
-        """:meth:`match`'s ``limit`` quads per predicate for one node: its quads are read once, up
-        to :data:`_SCAN` of them (a node has few, except hubs), then each predicate not yet found
-        as often as ``limit`` is looked up (39 typing properties: 1 look-up instead of 39)."""
+        """:meth:`match`'s ``limit`` quads per predicate for one node: when it has at most
+        :data:`_SCAN` quads, they are read once; otherwise each predicate not yet found as often as
+        ``limit`` is looked up. A contribution's module: 9.0 ms with 4, 10.4 ms with 8, 13.7 ms with
+        64 (thread CPU at 200k triples, alternated in one run)."""
         taken: dict[ox.NamedNode, list[ox.Quad]] = {p: [] for p in predicates if p is not None}
         pattern = (None, None, node) if incoming else (node, None, None)
         for read, q in enumerate(self.store.quads_for_pattern(*pattern, None), 1):
