@@ -1272,7 +1272,7 @@ class CompiledShapes:
         closures = {c: [ox.NamedNode(c)] for c in self.class_iris}
         for q in self.queries:
             try:
-                list(empty.query(self.render(q.text, closures), custom_functions=self.functions))
+                list(self._query(empty, self.render(q.text, closures)))
             except SyntaxError as exc:
                 raise UnsupportedShapes(f"a compiled query does not parse ({exc}):\n{q.text}") from None
         for pattern, flags in self._patterns:
@@ -1286,6 +1286,11 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"the sh:pattern {_n3(pattern)} is not a regular expression both engines read")
 
     # -- running -----------------------------------------------------------------------------
+
+    def _query(self, store: ox.Store, text: str) -> ox.QuerySolutions:
+        """Run a compiled query, with the custom functions of deferred expressions if it calls one
+        (pyoxigraph then holds the GIL while it evaluates: other threads wait)."""
+        return store.query(text, custom_functions=self.functions if DEFERRED in text else None)  # type: ignore[return-value]
 
     def validate(self, store: ox.Store, *, workers: int = 1, focus: AbstractSet[str] | None = None) -> list[Finding]:
         """The findings of every compiled query over ``store`` (the data and the ontology), the
@@ -1313,9 +1318,9 @@ class CompiledShapes:
         texts = [self.render(q.text, closures) for q in queries]
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
-                answers = list(pool.map(lambda t: list(store.query(t, custom_functions=self.functions)), texts))
+                answers = list(pool.map(lambda t: list(self._query(store, t)), texts))
         else:
-            answers = [list(store.query(t, custom_functions=self.functions)) for t in texts]
+            answers = [list(self._query(store, t)) for t in texts]
         findings: list[Finding] = []
         for q, rows in zip(queries, answers, strict=True):
             seen: set[tuple[Any, ...]] = set()
