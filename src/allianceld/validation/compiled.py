@@ -1877,12 +1877,7 @@ class SparqlValidator:
             to = ox.NamedNode(SHAPES_GRAPH[1:-1])
             store.load(self.shapes_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=to, lenient=True)
         for part in parts:
-            if isinstance(part, rdflib.Graph):  # blank node labels kept (Store.load renames them): results
-                data = part.serialize(format="nt", encoding="utf-8")  # name the nodes the caller knows
-                parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
-                store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in parsed)
-            else:
-                load(store, part)
+            load(store, triples_of(part))
         return store
 
     def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph, focus: AbstractSet[str] | None = None) -> Report:
@@ -1895,6 +1890,16 @@ class SparqlValidator:
     def report(self, store: ox.Store, *, workers: int = 1, focus: AbstractSet[str] | None = None) -> Report:
         """Validate everything in ``store`` (which must hold the ontology) into a Report."""
         return build_report(self.compiled.validate(store, workers=workers, focus=focus), store, self.shapes)
+
+
+def triples_of(part: Iterable[ox.Triple] | rdflib.Graph) -> list[ox.Triple]:
+    """Pyoxigraph triples; an rdflib graph's written as N-Triples and read back leniently (terms
+    rdflib holds that pyoxigraph would refuse to build), blank node labels kept (``Store.load``
+    would rename them: results name the nodes the caller knows)."""
+    if not isinstance(part, rdflib.Graph):
+        return part if isinstance(part, list) else list(part)
+    data = part.serialize(format="nt", encoding="utf-8")
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)]
 
 
 def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Report:

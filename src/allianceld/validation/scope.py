@@ -35,7 +35,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from allianceld.rdf import sparql_parse
 from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
-from allianceld.validation.compiled import targeted
+from allianceld.validation.compiled import targeted, triples_of
 from allianceld.vocab import ONTOLOGY_GRAPH, SH
 
 ANY = "*"  # a read step whose predicate is a variable
@@ -332,7 +332,7 @@ class _View:
 
     def __init__(self, kb: KnowledgeBase, incoming: rdflib.Graph, graphs: list[str]) -> None:
         self.kb, self.graphs = kb, set(graphs)
-        self.incoming = rdflib_triples(incoming)
+        self.incoming = triples_of(incoming)
         self.out: dict[Any, list[ox.Triple]] = {}
         self.into: dict[Any, list[ox.Triple]] = {}
         for t in self.incoming:
@@ -387,13 +387,6 @@ class _View:
         for t in self.around(start, None if predicate is None else {predicate}, forward=forward):
             found.add(t.object if forward else t.subject)
         return {rdflib_term(n) for n in found if not isinstance(n, ox.Literal)}
-
-
-def rdflib_triples(graph: rdflib.Graph) -> list[ox.Triple]:
-    """An rdflib graph as pyoxigraph triples, blank node labels kept (written as N-Triples and read
-    back: terms rdflib holds that pyoxigraph would refuse to build are read leniently)."""
-    data = graph.serialize(format="nt", encoding="utf-8")
-    return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
 
 
 def _ox_node(node: Any) -> ox.NamedNode | ox.BlankNode | None:
