@@ -602,3 +602,37 @@ def test_a_drawn_write_is_judged_on_its_scope_as_on_the_whole_store(
     # the drawn store may hold results already: the scoped run finds every new one, and nothing else
     new, found = Counter(_key(full)) - before, Counter(_key(scoped))
     assert not new - found and not found - Counter(_key(full)), (scoped.to_text(), full.to_text())
+
+
+_MEMBERSHIP = """@prefix org: <http://www.w3.org/ns/org#> . @prefix ald: <https://w3id.org/allianceld/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix prov: <http://www.w3.org/ns/prov#> .
+<https://w3id.org/allianceld/id/membership/{name}> a org:Membership ;
+  org:member <https://w3id.org/allianceld/id/state/{state}> ;
+  org:organization <https://w3id.org/allianceld/id/alliance/nato> ; {more} ald:startDate "{start}"^^xsd:date ."""
+
+
+def _membership(name: str, state: str, start: str, more: str = "") -> list[ox.Triple]:
+    text = _MEMBERSHIP.format(name=name, state=state, start=start, more=more)
+    return formats.parse(text, ox.RdfFormat.TURTLE, source="test")
+
+
+def test_a_scoped_reports_graph_holds_only_its_results(loaded_kb: KnowledgeBase, write_policy) -> None:
+    """The records read around a write may hold findings of their own (here a membership stored by
+    force, starting before NATO): they are not the write's results, and the report's Turtle says
+    nothing of them either: it conforms when the results are none, and lists only the results."""
+    from allianceld.write import gate
+
+    stray = _membership("stray", "jpn", "1940-01-01")
+    gate.commit(loaded_kb, write_policy, [gate.Source(data_graph_iri("stray"), stray, "test")], force=True)
+    source = "prov:wasDerivedFrom <https://www.nato.int/cps/en/natohq/topics_52044.htm> ; org:role ald:Partner ;"
+    validator = write_policy.validator
+    for name, start, count in (("fine", "2001-01-01", 0), ("early", "1941-01-01", 1)):
+        written = formats.to_rdflib(_membership(name, "kor", start, source))
+        report = validator.validate(written, loaded_kb, replacing=[data_graph_iri(name)])
+        assert len(report.violations) == count and all("stray" not in r.focus_node for r in report.results)
+        graph = rdflib.Graph().parse(data=report.to_turtle(), format="turtle")
+        [root] = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+        assert graph.value(root, SH.conforms).toPython() is report.conforms
+        assert len(set(graph.objects(root, SH.result))) == len(report.results)
+        assert len(set(graph.subjects(rdflib.RDF.type, SH.ValidationResult))) == len(report.results)
+        assert not any("stray" in str(o) for o in graph.objects(None, SH.focusNode))

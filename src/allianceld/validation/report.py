@@ -103,6 +103,19 @@ class Report:
         self.results.extend(results)
         add_to_graph(self.graph, results)
 
+    def keep(
+        self, kept: Callable[[Result], bool], node_key: Callable[[rdflib.Graph, Any], tuple[str | None, str | None]]
+    ) -> None:
+        """Keep the results ``kept`` accepts, and in the graph only their result nodes: ``kept``
+        must decide by a result's focus node and severity alone, which ``node_key`` reads from a
+        result node of the graph (as the results write them). sh:conforms follows."""
+        self.results = [r for r in self.results if kept(r)]
+        pairs = {(r.focus_node, r.severity) for r in self.results}
+        self._restrict(lambda graph: _prune(graph, lambda node: node_key(graph, node) in pairs))
+
+    def _restrict(self, prune: Callable[[rdflib.Graph], None]) -> None:
+        prune(self.graph)
+
     def to_text(self) -> str:
         """A summary line (conforms, or the counts and whether a write would be accepted), then the results."""
         counts = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s), {len(self.infos)} info(s)"
@@ -147,6 +160,44 @@ class LazyReport(Report):
             return graph
 
         self._build = built
+
+    def _restrict(self, prune: Callable[[rdflib.Graph], None]) -> None:
+        """As the graph is pruned, when it is built."""
+        if self._graph is not None:
+            prune(self._graph)
+            return
+        build = self._build
+        assert build is not None
+
+        def built() -> rdflib.Graph:
+            graph = build()
+            prune(graph)
+            return graph
+
+        self._build = built
+
+
+def _prune(graph: rdflib.Graph, keep: Callable[[Any], bool]) -> None:
+    """Take out of a report graph the result nodes ``keep`` refuses, with the blank nodes only they
+    lead to (a copied shape or path, a described value), and set sh:conforms anew."""
+    root = next(graph.subjects(RDF.type, SH.ValidationReport), None)
+    if root is None:
+        return
+    for node in [n for n in graph.objects(root, SH.result) if not keep(n)]:
+        graph.remove((root, SH.result, node))
+        _remove_tree(graph, node)
+    graph.set((root, SH.conforms, rdflib.Literal(next(graph.objects(root, SH.result), None) is None)))
+
+
+def _remove_tree(graph: rdflib.Graph, node: Any) -> None:
+    """Remove ``node``'s triples, and those of each blank node it led to that nothing else points at."""
+    nodes = [node]
+    while nodes:
+        current = nodes.pop()
+        for _, p, o in list(graph.triples((current, None, None))):
+            graph.remove((current, p, o))
+            if isinstance(o, rdflib.BNode) and next(graph.subjects(None, o), None) is None:
+                nodes.append(o)
 
 
 def _node(text: str) -> rdflib.term.Node:

@@ -16,8 +16,9 @@ from allianceld.store import KnowledgeBase
 from allianceld.validation.compiled import SparqlValidator, plan, targeted, text
 from allianceld.validation.fallback import Fallback, merge
 from allianceld.validation.fallback import text as _text
-from allianceld.validation.report import Report
+from allianceld.validation.report import SEVERITIES, Report
 from allianceld.validation.scope import Reach, changed_triples, mentioned, scope
+from allianceld.vocab import SH
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Validator:
             return old != new.get(node, set())
 
         named = {r.focus_node for r in report.warnings if changed(r.focus_node)}
-        report.results = [r for r in report.results if r.severity == "Violation" or r.focus_node in named]
+        report.keep(lambda r: r.severity == "Violation" or r.focus_node in named, _result_key)
         return report
 
     def validate(
@@ -171,11 +172,10 @@ class Validator:
             keep, named = {_text(n) for n in found.focus}, found.mentioned
             report = self._run(found.context, focus=keep)
         warn = {_text(n) for n in named}
-        report.results = [
-            r
-            for r in report.results
-            if (keep is None or r.focus_node in keep) and (r.severity == "Violation" or r.focus_node in warn)
-        ]
+        report.keep(
+            lambda r: (keep is None or r.focus_node in keep) and (r.severity == "Violation" or r.focus_node in warn),
+            _result_key,
+        )
         return report
 
     def _run(
@@ -201,3 +201,8 @@ class Validator:
                 combined += data
             reports.append(self.fallback.validate(combined + self.ontology))
         return merge(reports)
+
+
+def _result_key(graph: rdflib.Graph, node: Any) -> tuple[str | None, str | None]:
+    """A report graph's result node's focus node and severity, as its :class:`Result` writes them."""
+    return _text(graph.value(node, SH.focusNode)), SEVERITIES.get(graph.value(node, SH.resultSeverity))
