@@ -84,29 +84,68 @@ def test_generated_data_closure_is_unchanged(settings: Settings) -> None:
     assert_same_closure(graph)
 
 
+FUNCTIONAL = [
+    (ex("fp"), RDF.type, OWL.FunctionalProperty),
+    (ex("a"), ex("fp"), ex("x")),
+    (ex("a"), ex("fp"), ex("y")),
+    (ex("x"), ex("label"), Literal("X")),
+    (ex("x"), ex("knows"), ex("z")),
+]
+INVERSE_FUNCTIONAL = [
+    (ex("code"), RDF.type, OWL.InverseFunctionalProperty),
+    (ex("a"), ex("code"), Literal("k")),
+    (ex("b"), ex("code"), Literal("k", datatype=XSD.string)),
+    (ex("a"), ex("note"), Literal("n")),
+]
+DERIVED_AXIOM = [
+    (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
+    (ex("p"), ex("hasDomain"), ex("D")),
+    (ex("x"), ex("p"), ex("y")),
+]
+_RESTRICTION = BNode()
+LITERAL_RANGE = [
+    (ex("p"), RDFS.range, XSD.date),
+    (_RESTRICTION, RDF.type, OWL.Restriction),
+    (_RESTRICTION, OWL.onProperty, ex("q")),
+    (_RESTRICTION, OWL.someValuesFrom, XSD.date),
+    (ex("Dated"), OWL.equivalentClass, _RESTRICTION),
+    (ex("x"), ex("p"), Literal("2020-01-01", datatype=XSD.date)),
+    (ex("u"), ex("q"), Literal("2020-01-01", datatype=XSD.date)),
+]
+THING_ABOVE = [
+    (OWL.Thing, RDFS.subClassOf, ex("Top")),
+    (ex("x"), ex("note"), Literal("only passed triples")),
+]
+CHAINS = [
+    (ex("p"), RDFS.domain, ex("A")),
+    (ex("p"), RDFS.range, ex("B")),
+    (ex("p"), RDFS.label, Literal("p")),
+    (ex("p"), RDF.type, OWL.ObjectProperty),
+    (ex("A"), RDFS.subClassOf, ex("A0")),
+    (ex("x"), ex("p"), ex("y")),
+    (ex("chain"), OWL.propertyChainAxiom, ex("list")),
+    (ex("list"), RDF.first, ex("p")),
+    (ex("list"), RDF.rest, ex("list2")),
+    (ex("list2"), RDF.first, ex("r")),
+    (ex("list2"), RDF.rest, RDF.nil),
+    (ex("y"), ex("r"), ex("z")),
+    (BNode("b1"), ex("note"), Literal("blank", lang="en")),
+    (ex("k"), RDF.type, ex("note")),
+    (ex("k"), ex("note"), Literal("plain")),
+    (ex("k"), ex("count"), Literal(3)),
+]
+
+
 def test_a_functional_property_makes_passed_triples_same_as() -> None:
     """prp-fp makes x and y the same; eq-rep-s then copies the label passed around the reasoner."""
-    g = graph_of(
-        (ex("fp"), RDF.type, OWL.FunctionalProperty),
-        (ex("a"), ex("fp"), ex("x")),
-        (ex("a"), ex("fp"), ex("y")),
-        (ex("x"), ex("label"), Literal("X")),
-        (ex("x"), ex("knows"), ex("z")),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*FUNCTIONAL))
     assert (ex("y"), ex("label"), Literal("X", datatype=XSD.string)) in closed  # as reasonable reads "X"
     assert (ex("y"), ex("knows"), ex("z")) in closed
 
 
 def test_an_inverse_functional_property_over_passed_triples() -> None:
     """prp-ifp reads passed triples (a plain literal and its xsd:string reading are one value)."""
-    g = graph_of(
-        (ex("code"), RDF.type, OWL.InverseFunctionalProperty),
-        (ex("a"), ex("code"), Literal("k")),
-        (ex("b"), ex("code"), Literal("k", datatype=XSD.string)),
-        (ex("a"), ex("note"), Literal("n")),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*INVERSE_FUNCTIONAL))
     assert (ex("b"), OWL.sameAs, ex("a")) in closed
     assert (ex("b"), ex("note"), Literal("n", datatype=XSD.string)) in closed
 
@@ -114,22 +153,13 @@ def test_an_inverse_functional_property_over_passed_triples() -> None:
 def test_an_axiom_derived_about_a_passed_property() -> None:
     """ex:p's domain is not stated but derived (prp-spo1 on a meta-property): the check on the
     closure sends ex:p's triples to the reasoner after all."""
-    g = graph_of(
-        (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
-        (ex("p"), ex("hasDomain"), ex("D")),
-        (ex("x"), ex("p"), ex("y")),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*DERIVED_AXIOM))
     assert (ex("x"), RDF.type, ex("D")) in closed
 
 
 def test_the_check_on_the_closure_is_what_finds_a_derived_axiom(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without :func:`rl_passthrough.violations` the derived domain above would be lost."""
-    g = graph_of(
-        (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
-        (ex("p"), ex("hasDomain"), ex("D")),
-        (ex("x"), ex("p"), ex("y")),
-    )
+    g = graph_of(*DERIVED_AXIOM)
     monkeypatch.setattr(rl_passthrough, "violations", lambda closure, parts: set())
     closed, _ = materialise.rl_closure(g)
     assert (ex("x"), RDF.type, ex("D")) not in closed
@@ -139,52 +169,19 @@ def test_the_check_on_the_closure_is_what_finds_a_derived_axiom(monkeypatch: pyt
 def test_a_literal_typed_by_a_range_that_a_restriction_reads() -> None:
     """The literal "2020-01-01" is an xsd:date by ex:p's range; ex:q's someValuesFrom xsd:date
     reads that type (in a triple that is not ex:p's): ex:p's literal triples must be reasoned over."""
-    date = Literal("2020-01-01", datatype=XSD.date)
-    r = BNode()
-    g = graph_of(
-        (ex("p"), RDFS.range, XSD.date),
-        (r, RDF.type, OWL.Restriction),
-        (r, OWL.onProperty, ex("q")),
-        (r, OWL.someValuesFrom, XSD.date),
-        (ex("Dated"), OWL.equivalentClass, r),
-        (ex("x"), ex("p"), date),
-        (ex("u"), ex("q"), date),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*LITERAL_RANGE))
     assert (ex("u"), RDF.type, ex("Dated")) in closed
 
 
 def test_owl_thing_with_a_superclass_types_subjects_of_passed_triples() -> None:
-    g = graph_of(
-        (OWL.Thing, RDFS.subClassOf, ex("Top")),
-        (ex("x"), ex("note"), Literal("only passed triples")),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*THING_ABOVE))
     assert (ex("x"), RDF.type, ex("Top")) in closed
 
 
 def test_domains_ranges_chains_and_odd_shapes() -> None:
     """Domain and range types of passed triples, a chain over a passed step, a blank-node subject,
     a property that is also a class, annotations on properties, plain and tagged literals."""
-    g = graph_of(
-        (ex("p"), RDFS.domain, ex("A")),
-        (ex("p"), RDFS.range, ex("B")),
-        (ex("p"), RDFS.label, Literal("p")),
-        (ex("p"), RDF.type, OWL.ObjectProperty),
-        (ex("A"), RDFS.subClassOf, ex("A0")),
-        (ex("x"), ex("p"), ex("y")),
-        (ex("chain"), OWL.propertyChainAxiom, ex("list")),
-        (ex("list"), RDF.first, ex("p")),
-        (ex("list"), RDF.rest, ex("list2")),
-        (ex("list2"), RDF.first, ex("r")),
-        (ex("list2"), RDF.rest, RDF.nil),
-        (ex("y"), ex("r"), ex("z")),
-        (BNode("b1"), ex("note"), Literal("blank", lang="en")),
-        (ex("k"), RDF.type, ex("note")),
-        (ex("k"), ex("note"), Literal("plain")),
-        (ex("k"), ex("count"), Literal(3)),
-    )
-    closed = assert_same_closure(g)
+    closed = assert_same_closure(graph_of(*CHAINS))
     assert {(ex("x"), RDF.type, ex("A0")), (ex("y"), RDF.type, ex("B")), (ex("x"), ex("chain"), ex("z"))} <= closed
     assert (ex("k"), ex("note"), Literal("plain", datatype=XSD.string)) in closed
 
@@ -228,43 +225,16 @@ def informative_from_closure(graph: rdflib.Graph) -> set[ox.Triple]:
 
 
 SPECIAL_GRAPHS = {
-    "functional property": [
-        (ex("fp"), RDF.type, OWL.FunctionalProperty),
-        (ex("a"), ex("fp"), ex("x")),
-        (ex("a"), ex("fp"), ex("y")),
-        (ex("x"), ex("label"), Literal("X")),
-        (ex("x"), ex("knows"), ex("z")),
-    ],
-    "inverse functional property": [
-        (ex("code"), RDF.type, OWL.InverseFunctionalProperty),
-        (ex("a"), ex("code"), Literal("k")),
-        (ex("b"), ex("code"), Literal("k", datatype=XSD.string)),
-        (ex("a"), ex("note"), Literal("n")),
-    ],
-    "derived axiom": [
-        (ex("hasDomain"), RDFS.subPropertyOf, RDFS.domain),
-        (ex("p"), ex("hasDomain"), ex("D")),
-        (ex("x"), ex("p"), ex("y")),
-        (ex("x"), ex("q"), Literal("01", datatype=XSD.integer)),
-    ],
+    "functional property": FUNCTIONAL,
+    "inverse functional property": INVERSE_FUNCTIONAL,
+    "derived axiom": [*DERIVED_AXIOM, (ex("x"), ex("q"), Literal("01", datatype=XSD.integer))],
+    "literal range": LITERAL_RANGE,
+    "owl:Thing's superclass": THING_ABOVE,
     "chains and odd shapes": [
-        (ex("p"), RDFS.domain, ex("A")),
-        (ex("p"), RDFS.range, ex("B")),
-        (ex("A"), RDFS.subClassOf, ex("A0")),
-        (ex("x"), ex("p"), ex("y")),
-        (ex("chain"), OWL.propertyChainAxiom, ex("list")),
-        (ex("list"), RDF.first, ex("p")),
-        (ex("list"), RDF.rest, ex("list2")),
-        (ex("list2"), RDF.first, ex("r")),
-        (ex("list2"), RDF.rest, RDF.nil),
-        (ex("y"), ex("r"), ex("z")),
+        *CHAINS,
         (ex("y"), ex("r"), Literal("lit")),
-        (BNode("b1"), ex("note"), Literal("blank", lang="en")),
-        (ex("k"), RDF.type, ex("note")),
-        (ex("k"), ex("note"), Literal("plain")),
         (ex("k"), OWL.sameAs, ex("k2")),
         (ex("k2"), ex("count"), Literal(3)),
-        (OWL.Thing, RDFS.subClassOf, ex("Top")),
     ],
 }
 
