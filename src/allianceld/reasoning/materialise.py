@@ -260,6 +260,12 @@ def inferred_triples(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], st
     has a passed triple's predicate (no rule names it, or the check on the closure would have sent
     it to the reasoner), so the derived triples are told from the asserted ones among the
     reasoner's input in rdflib's terms, and from all of them in pyoxigraph's."""
+    with _collector_paused():  # millions of new objects: each full collection would walk them all
+        return _informative(asserted)
+
+
+def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
+    """:func:`inferred_triples`, with Python's cycle collector paused."""
     import reasonable
 
     same_as = ox.NamedNode(str(OWL.sameAs))
@@ -281,20 +287,19 @@ def inferred_triples(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], st
             continue
         triples = grouped[predicate] = [term.triple(t) for t in group]
         axioms.addN((s, q, o, axioms) for s, q, o in triples if q != RDF.type or o.startswith(_OWL))
-    with _collector_paused():
-        rules = _Rules(axioms)
-        if RDF.type in grouped:
-            grouped[RDF.type] = [t for t in grouped[RDF.type] if t not in rules.hidden]
-        closed, parts = _reasonable_closure(reasonable, rules, grouped, triple=term.triple, term=term)
-        given = set(parts.core)
-        lines = set()  # "x" and "x"^^xsd:string are one line
-        for s, p, o in closed:
-            if isinstance(s, rdflib.BNode) or isinstance(o, rdflib.BNode):
-                continue  # never kept (rl_engine.worth_keeping)
-            if isinstance(o, Literal) and o.datatype == XSD.string:
-                o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
-            if (s, p, o) not in given:
-                lines.add(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+    rules = _Rules(axioms)
+    if RDF.type in grouped:
+        grouped[RDF.type] = [t for t in grouped[RDF.type] if t not in rules.hidden]
+    closed, parts = _reasonable_closure(reasonable, rules, grouped, triple=term.triple, term=term)
+    given = set(parts.core)
+    lines = set()  # "x" and "x"^^xsd:string are one line
+    for s, p, o in closed:
+        if isinstance(s, rdflib.BNode) or isinstance(o, rdflib.BNode):
+            continue  # never kept (rl_engine.worth_keeping)
+        if isinstance(o, Literal) and o.datatype == XSD.string:
+            o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
+        if (s, p, o) not in given:
+            lines.add(f"{s.n3()} {p.n3()} {o.n3()} .\n")
     # read by pyoxigraph's parser in one go: a conversion term by term took 1 s for 20k triples
     new = ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
     stated = {t for group in by_predicate.values() for t in group}
