@@ -44,18 +44,44 @@ class Unsupported(ValueError):
     """The query has a part the look-ups cannot follow from its focus nodes."""
 
 
+Quads = list[tuple[ox.NamedNode, ox.Triple]]
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What one write's :class:`Overlay` looked up in the store, as the store holds it once that
+    write is made: ``read`` maps a pattern to its matches (graph, triple) in the graphs ``graphs``,
+    and holds no match in any other graph (:meth:`Overlay.carried`)."""
+
+    graphs: frozenset[str]
+    read: dict[Key, Quads]
+
+
 class Overlay:
     """The union of some graphs of an on-disk store as a write will leave them: ``replaced``
     graphs get their new triples, and :meth:`change` records triples that leave or join a graph."""
 
-    def __init__(self, store: QuadSource, graphs: Iterable[str], replaced: Mapping[str, Iterable[ox.Triple]]) -> None:
-        """``store``: pyoxigraph's store, or a remote store's look-ups (:mod:`allianceld.store.remote_lookup`)."""
+    def __init__(
+        self,
+        store: QuadSource,
+        graphs: Iterable[str],
+        replaced: Mapping[str, Iterable[ox.Triple]],
+        carried: Carried | None = None,
+    ) -> None:
+        """``store``: pyoxigraph's store, or a remote store's look-ups (:mod:`allianceld.store.remote_lookup`).
+        ``carried``: the previous write's look-ups (:meth:`carried`), when the store has not changed
+        since it was made; they are used while every graph read from the store is among theirs."""
         self.store = store
         self.graphs: set[str] = set(graphs)
         self.pending: dict[str, set[ox.Triple]] = {g: set(ts) for g, ts in replaced.items()}
         self.replaced = set(self.pending)
         self.removed: dict[ox.NamedNode, set[ox.Triple]] = defaultdict(set)
-        self._read: dict[Key, list[tuple[ox.NamedNode, ox.Triple]]] = {}
+        self._read: dict[Key, Quads] = {}
+        self._used: set[Key] = set()  # the patterns this write looked up, carried to the next one
+        self._covered: frozenset[str] | None = None  # the graphs of the carried look-ups, while used
+        if carried is not None:
+            self._read, self._covered = dict(carried.read), carried.graphs
+            self._keep_covered()
         self._indexes: dict[str, dict[tuple[Any, Any, Any], list[ox.Triple]]] = {}  # of ``pending``, by graph
         self._nodes: dict[str, set[Term]] = {}  # the subjects and objects of ``pending``, by graph
         self._refresh()
@@ -63,7 +89,37 @@ class Overlay:
     def add_graph(self, graph: str) -> None:
         """Include one more graph of the store (as the write leaves it)."""
         self.graphs.add(graph)
+        self._keep_covered()
         self._refresh()
+
+    def _keep_covered(self) -> None:
+        """Forget the carried look-ups when a graph read from the store is not among theirs."""
+        if self._covered is not None and not self.graphs - self.replaced <= self._covered:
+            self._read, self._used, self._covered = {}, set(), None
+
+    def carried(self, elsewhere: Iterable[str] = ()) -> Carried | None:
+        """This write's look-ups (the patterns it asked) as the store holds them once the write is
+        made, for the next write's overlay: its matches in the overlay's graphs less those the write
+        removes, plus those it adds (a graph's new triples, :meth:`change`'s); the graphs
+        ``elsewhere``, which the write changes otherwise, are left out. None when a changed triple
+        would not be stored as it is (:func:`_stored_as_given`)."""
+        if not all(_stored_as_given(ts) for ts in (*self.pending.values(), *self.removed.values())):
+            return None
+        graphs = frozenset(self.graphs - set(elsewhere))
+        kept = {ox.NamedNode(g) for g in graphs} & self._stored
+        removed, nodes = self.removed, self._pending_nodes
+        read: dict[Key, Quads] = {}
+        for key in self._used:
+            quads = self._read[key]
+            if quads:
+                quads = [(g, t) for g, t in quads if g in kept and (g not in removed or t not in removed[g])]
+            node = key[0] if key[0] is not None else key[2]
+            if node is None or node in nodes:  # (the test of _pending_quads, spared a call for most)
+                added = [(g, t) for g, t in self._pending_quads(*key) if g.value in graphs]
+                if added:
+                    quads = list(dict.fromkeys(quads + added))
+            read[key] = quads
+        return Carried(graphs, read)
 
     def change(self, graph: str, removed: Iterable[ox.Triple], added: Iterable[ox.Triple]) -> None:
         """Record that the write also removes and adds these triples of ``graph``."""
@@ -80,7 +136,7 @@ class Overlay:
         for graph in self.graphs & self.pending.keys() - self._indexes.keys():
             self._indexes[graph] = _index(self.pending[graph])
             self._nodes[graph] = {term for t in self.pending[graph] for term in (t.subject, t.object)}
-        self._pending = [self._indexes[g] for g in sorted(self.graphs) if self.pending.get(g)]
+        self._pending = [(ox.NamedNode(g), self._indexes[g]) for g in sorted(self.graphs) if self.pending.get(g)]
         self._pending_nodes = frozenset().union(*(self._nodes[g] for g in self.graphs & self._nodes.keys()))
         self._seen: dict[Key, list[ox.Triple]] = {}  # what the overlay matches, until it changes
 
@@ -100,18 +156,23 @@ class Overlay:
         quads = self._read.get(key)
         if quads is None:  # the store does not change under the write: each pattern is read once
             quads = self._read[key] = [(q.graph_name, q.triple) for q in self.store.quads_for_pattern(s, p, o, None)]
+        self._used.add(key)
         stored, removed = self._stored, self.removed
         return [t for g, t in quads if g in stored and (g not in removed or t not in removed[g])]
 
     def _pending_matches(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> list[ox.Triple]:
         """The triples the write puts into the graphs that match a pattern."""
+        return [t for _, t in self._pending_quads(s, p, o)]
+
+    def _pending_quads(self, s: Term | None, p: ox.NamedNode | None, o: Term | None) -> Quads:
+        """The triples the write puts into the graphs that match a pattern, with their graph."""
         node = s if s is not None else o
         if node is not None and node not in self._pending_nodes:
             return []
         key = ("s", s, p) if s is not None else ("o", o, p) if o is not None else ("all", None, None)
         return [
-            t
-            for index in self._pending
+            (graph, t)
+            for graph, index in self._pending
             for t in index.get(key, ())
             if (o is None or t.object == o) and (s is None or t.subject == s) and (p is None or t.predicate == p)
         ]
@@ -160,6 +221,23 @@ class Overlay:
         for s, o in left:
             found.update(q.triple for q in self.store.quads_for_pattern(s, None, o, graph_name))
         return {t for t in found if (t.subject, None) in wanted or (t.subject, t.object) in wanted}
+
+
+def _stored_as_given(triples: Iterable[ox.Triple]) -> bool:
+    """Whether the store would hold ``triples`` as they are: none has a blank node (a write makes
+    it a new one) and pyoxigraph keeps their literals' lexical forms (it stores ``"01"^^xsd:integer``
+    as ``"1"``), tried on an in-memory store."""
+    literal = []
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            return False
+        if isinstance(t.object, ox.Literal):
+            literal.append(t)
+    if not literal:
+        return True
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in literal)
+    return {q.triple for q in scratch} == set(literal)
 
 
 _WHOLE = 8  # units of one node from which :meth:`Overlay.graph_triples` reads the node whole,

@@ -468,7 +468,7 @@ def rule_updates(
         using = [*using, rule.graph]
         if overlay is not None:
             overlay.add_graph(rule.graph)
-    return RuleWrites(ops=ops)
+    return RuleWrites(ops=ops, overlay=overlay)
 
 
 def _in_memory(
@@ -529,6 +529,7 @@ class RuleWrites:
 
     ops: list[str] = field(default_factory=list)
     graphs: dict[str, list[ox.Triple]] = field(default_factory=dict)
+    overlay: domain_rule_scope.Overlay | None = None
 
 
 def _overlay(
@@ -538,10 +539,16 @@ def _overlay(
     change: rl_engine.InferenceChange | None,
 ) -> domain_rule_scope.Overlay | None:
     """The graphs ``using`` as the write will leave them, for following the rules' patterns with
-    look-ups (:mod:`domain_rule_scope`), for a write whose graphs are known."""
+    look-ups (:mod:`domain_rule_scope`), for a write whose graphs are known. It starts from the
+    look-ups the last write through the gate carried (``kb.carried_lookups``, kept with the store's
+    version after it), when no other write has been made since."""
     if written is None or change is None:
         return None
-    overlay = domain_rule_scope.Overlay(quad_source(kb.backend), using, written)
+    kept = kb.carried_lookups
+    carried = kept[1] if kept is not None and kept[0] == kb.version else None
+    if not isinstance(carried, domain_rule_scope.Carried) or not isinstance(kb.backend, EmbeddedBackend):
+        carried = None
+    overlay = domain_rule_scope.Overlay(quad_source(kb.backend), using, written, carried)
     overlay.change(INFERRED_GRAPH, change.removed, change.added)
     return overlay
 

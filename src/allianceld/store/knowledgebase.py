@@ -215,6 +215,8 @@ class KnowledgeBase:
         self._expected: write_version.Version | None = None  # a remote store's version the write under way read
         self._lease: write_lease.Claim | None = None  # the remote store's write lease, while this process holds it
         self._seen: int | None = None  # a remote store's write version when this process last looked
+        # (version, look-ups) the domain rules' upkeep of the last write through the gate carried to the next
+        self.carried_lookups: tuple[int, object] | None = None
 
     @property
     def location(self) -> str:

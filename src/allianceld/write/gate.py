@@ -17,7 +17,7 @@ from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine
 from allianceld.store import KnowledgeBase, federation
-from allianceld.store.backends import SparqlBackend
+from allianceld.store.backends import EmbeddedBackend, SparqlBackend
 from allianceld.validation.report import Report
 from allianceld.vocab import (
     DEFAULT_GRAPH,
@@ -186,7 +186,20 @@ def _commit(
         then=rules.ops,
         keep=rules.graphs,
     )
+    kb.carried_lookups = _carried(kb, rules, [*provenance, WRITE_RECORDS_GRAPH])
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
+
+
+def _carried(kb: KnowledgeBase, rules: materialise.RuleWrites, elsewhere: list[str]) -> tuple[int, object] | None:
+    """After a write made (not one that raised: its outcome may be unknown), the store look-ups of its
+    domain rules' upkeep as the store now holds them, with the store's version (the next write uses
+    them only at that version: any other write moves it on); only on the embedded store, which
+    nothing else writes, and when the rules' updates were all computed on look-ups. ``elsewhere``:
+    the other graphs the write changed."""
+    if not isinstance(kb.backend, EmbeddedBackend) or rules.overlay is None:
+        return None
+    carried = rules.overlay.carried(elsewhere)
+    return (kb.version, carried) if carried is not None else None
 
 
 def _beside(function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
