@@ -124,9 +124,9 @@ def test_when_both_find_a_clash_hermits_verdict_is_the_one_reported(
 def test_the_module_is_gathered_before_the_reasoning_and_only_hermit_runs_beside_it(
     loaded_kb: KnowledgeBase, checking: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Gathering the DL check's module is Python's work, as the reasoning is: done first, in the
-    writing thread, so that HermiT (Java) runs while the write is reasoned over instead of waiting
-    for a module gathered beside the reasoning."""
+    """Gathering the DL check's module is Python's work, as validation and the reasoning are: done
+    first, in the writing thread, so that HermiT (Java) runs while the write is validated and
+    reasoned over instead of waiting for a module gathered beside them."""
     import threading
 
     from allianceld.reasoning import materialise
@@ -146,12 +146,19 @@ def test_the_module_is_gathered_before_the_reasoning_and_only_hermit_runs_beside
         events.append(("hermit", threading.current_thread().name))
         return Consistency(True, "HermiT", "consistent")
 
+    real_validate = checking.validator.validate
+
+    def validate(*args: object, **kwargs: object) -> object:
+        events.append(("validation", threading.current_thread().name))
+        return real_validate(*args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(dl_check, "gather", gather)
     monkeypatch.setattr(materialise, "maintain", maintain)
+    monkeypatch.setattr(checking.validator, "validate", validate)
     monkeypatch.setattr(dl_check.WriteCheck, "verdict", verdict)
     write(loaded_kb, checking, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'first' .")
     writing = threading.current_thread().name
-    assert ("gather", writing) in events and ("reasoning", writing) in events
-    assert events.index(("gather", writing)) < events.index(("reasoning", writing))
+    order = [what for what, name in events if name == writing]
+    assert order == ["gather", "validation", "reasoning"]
     [hermit] = [name for what, name in events if what == "hermit"]
     assert hermit != writing

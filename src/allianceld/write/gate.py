@@ -158,6 +158,10 @@ def _commit(
     triples = [t for ts in graphs.values() for t in ts]
     incoming = None
     large = bool(kb.graphs()) and is_large_write(kb, len(triples))
+    dl_verdict = None
+    if write_policy.dl_checks and not force:  # the module first, then HermiT (Java) checks it meanwhile
+        check = dl_check.WriteCheck.of(kb, None, graphs, graphs, worker=write_policy.hermit)
+        dl_verdict = _beside(check.verdict)
     if large:
         report = validator.validate_bulk(triples, kb, replacing=graphs)
     elif kb.graphs():
@@ -167,10 +171,6 @@ def _commit(
         report = validator.validate_triples(triples, written=True)
     if not report.accepted and not force:
         raise ValidationFailed(report)
-    dl_verdict = None
-    if write_policy.dl_checks and not force:  # HermiT (another process) runs while the write is reasoned over
-        check = dl_check.WriteCheck.of(kb, None, graphs, graphs, worker=write_policy.hermit)  # its module, first
-        dl_verdict = _beside(check.verdict)
     try:
         writes, change, done, rules = _reasoned(kb, write_policy, graphs, provenance, triples, large, reason, force)
     except Inconsistent:
