@@ -235,13 +235,14 @@ def touched_individuals(triples: Iterable[ox.Triple], ontology: rdflib.Graph | A
     :class:`Axioms` say the same, read once)."""
     triples = [t for t in triples if not _external_identity(t)]
     schema: set[Any] = set()
+    type_iri, owl = str(RDF.type), str(OWL)
     for t in triples:
         p = t.predicate.value
-        if p == str(RDF.type):
+        if p == type_iri:
             schema.add(t.object)
             if t.object.value.startswith(_SCHEMA_NS) and t.object.value not in _INDIVIDUAL_TYPES:
                 schema.add(t.subject)  # a class, a property, a restriction, an ontology header
-        elif p in _SCHEMA_PREDICATES or (p.startswith(str(OWL)) and p not in _INDIVIDUAL_PREDICATES):
+        elif p in _SCHEMA_PREDICATES or (p.startswith(owl) and p not in _INDIVIDUAL_PREDICATES):
             schema.update((t.subject, t.object))
     described: set[str] = set()
     annotations: set[str] = set()
@@ -253,7 +254,7 @@ def touched_individuals(triples: Iterable[ox.Triple], ontology: rdflib.Graph | A
     found: set[Node] = set()
     for t in triples:
         p = t.predicate.value
-        ends = (t.subject,) if p in annotations or p == str(RDF.type) else (t.subject, t.object)
+        ends = (t.subject,) if p in annotations or p == type_iri else (t.subject, t.object)
         for n in ends:
             if (
                 _is_individual_term(n)
