@@ -11,9 +11,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-import pyshacl
 import rdflib
-from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure
 from rdflib import RDF, RDFS, Literal
 from rdflib.plugins.sparql.sparql import Query
 
@@ -81,6 +79,10 @@ class Fallback:
     def validate(self, data: rdflib.Graph) -> Report:
         """pySHACL's report over ``data`` (the ontology already mixed in); InvalidShapes when a
         fallback shape is not well-formed."""
+        # imported here: most runs need no fallback, and pySHACL is a tenth of every command's start
+        import pyshacl
+        from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure
+
         try:
             _conforms, graph, _text = pyshacl.validate(
                 data_graph=_ParsedOnce(store=data.store, identifier=data.identifier),
