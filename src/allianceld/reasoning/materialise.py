@@ -486,14 +486,6 @@ def _in_memory(
     default = ox.DefaultGraph()
     mem = ox.Store()
 
-    def add(triples: Iterable[ox.Triple]) -> None:
-        triples = list(triples)
-        if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
-            mem.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in triples)  # their labels kept
-        else:  # as one document read by pyoxigraph: 200k triples in 0.5 s, not 1.1-1.3 s
-            text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=default, lenient=True)  # terms already checked
-
     stored = [g for g in knowledge if g not in written]
     if isinstance(kb.backend, EmbeddedBackend):  # copied by pyoxigraph alone, as one document
         store = kb.backend.store  # (so that a blank node shared by two graphs stays one node)
@@ -501,22 +493,22 @@ def _in_memory(
         mem.load(dumped, format=ox.RdfFormat.N_TRIPLES, to_graph=default)
     else:
         for graph in stored:
-            add(kb.triples(graph))
+            formats.load_into(mem, kb.triples(graph))
     for graph in knowledge:
         if graph in written:
-            add(written[graph])
+            formats.load_into(mem, written[graph])
     if inferred is not None:
-        add(inferred)
+        formats.load_into(mem, inferred)
     else:
         assert change is not None
-        add(t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed)
-        add(change.added)
+        formats.load_into(mem, [t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed])
+        formats.load_into(mem, change.added)
     graphs: dict[str, list[ox.Triple]] = {}
     for number, rule in enumerate(domain_rules, 1):
         derived = {t for t in mem.query(rules.full_query(rule)) if isinstance(t, ox.Triple)}
         graphs[rule.graph] = list(derived)
         if number < len(domain_rules):  # read by the rules after it
-            add(derived)
+            formats.load_into(mem, derived)
     return graphs
 
 

@@ -26,7 +26,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from allianceld.errors import InvalidShapes
-from allianceld.rdf import sparql_parse, sparql_text
+from allianceld.rdf import formats, sparql_parse, sparql_text
 from allianceld.rdf.formats import rdflib_term
 from allianceld.validation.report import SEVERITIES, LazyReport, Report, Result
 from allianceld.vocab import SH
@@ -1842,16 +1842,6 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\n", "\\n").replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"'
 
 
-def load(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
-    """Add ``triples`` to the default graph of ``store``: serialised and parsed again in Rust,
-    faster than a Python Quad per triple. The parser is lenient (it skips checking IRIs and
-    language tags, which pyoxigraph terms already are valid; literals are read as usual) and keeps
-    blank node labels (``Store.load`` would rename them), so results name the caller's nodes."""
-    data = ox.serialize(triples if isinstance(triples, list) else list(triples), format=ox.RdfFormat.N_TRIPLES)
-    if data:
-        store.extend(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
-
-
 # -- the engine: stores in, reports out ------------------------------------------------------------
 
 RDFS_LABEL = ox.NamedNode(str(RDFS.label))
@@ -1877,7 +1867,7 @@ class SparqlValidator:
             to = ox.NamedNode(SHAPES_GRAPH[1:-1])
             store.load(self.shapes_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=to, lenient=True)
         for part in parts:
-            load(store, triples_of(part))
+            formats.load_into(store, triples_of(part))
         return store
 
     def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph, focus: AbstractSet[str] | None = None) -> Report:
