@@ -208,6 +208,11 @@ class RdflibTerms:
         return (self(t.subject), self(t.predicate), self(t.object))
 
 
+def has_blank_node(t: ox.Triple) -> bool:
+    """Whether the subject or the object of ``t`` is a blank node."""
+    return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+
+
 def load_into(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
     """Add ``triples`` to the default graph of ``store``, faster than a Python Quad per triple:
     written as N-Triples and read by pyoxigraph's parser, leniently (pyoxigraph terms are valid
@@ -218,7 +223,7 @@ def load_into(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
     data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     if not data:
         return
-    if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+    if any(map(has_blank_node, triples)):
         store.extend(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
     else:
         store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)

@@ -30,7 +30,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql import algebra
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from allianceld.rdf import sparql_parse
+from allianceld.rdf import formats, sparql_parse
 from allianceld.reasoning import domain_rules
 from allianceld.reasoning.domain_rules import DomainRule, Focus
 from allianceld.store.knowledgebase import data_operation
@@ -229,7 +229,7 @@ def _stored_as_given(triples: Iterable[ox.Triple]) -> bool:
     as ``"1"``), tried on an in-memory store."""
     literal = []
     for t in triples:
-        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+        if formats.has_blank_node(t):
             return False
         if isinstance(t.object, ox.Literal):
             literal.append(t)

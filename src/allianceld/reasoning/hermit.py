@@ -226,12 +226,11 @@ class Worker:
         """Start the worker's process in a thread of its own (returned), so that the first check does
         not wait for Java to start (None when there is no Java runtime; a check waits for the start).
         ``first``: gives, in that thread, the N-Triples of a first check to run, whose verdict is
-        dropped: Java loads and compiles the
-        parser's and HermiT's code on it (the ATOP import's first check took 2.1 s instead of 0.9 s
-        without one; with the ontology as the first, 1.3 s). ``one_shot``: the process serves a
-        command that checks once or twice: Java compiles with its quick compiler only (that first
-        check 0.9 s, with the ontology first; a contribution's later checks: 41 ms at the median
-        instead of 31 ms, so a service does not)."""
+        dropped: Java loads and compiles the parser's and HermiT's code on it (the ATOP import's
+        first check took 2.1 s without one, 1.3 s after the ontology). ``one_shot``: the process
+        serves a command that checks once or twice: Java compiles with its quick compiler only (that
+        first check 0.9 s, with the ontology first; a contribution's later checks: 41 ms at the
+        median instead of 31 ms, so a service does not)."""
         runtime = java()
         if runtime is None:
             return None

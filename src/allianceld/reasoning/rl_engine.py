@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from allianceld.rdf import formats
 from allianceld.reasoning.rl_rules import SAME_AS, TYPE, Atom, Rule, Ruleset, Term, is_schema_triple
 from allianceld.store.remote_lookup import QuadSource
 
@@ -256,7 +257,7 @@ def maintain(
     for t in removed | added_all:
         if is_schema_triple(t):
             raise NeedsFullRecompute(f"the write changes the vocabulary ({t})")
-        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+        if formats.has_blank_node(t):
             raise NeedsFullRecompute("the write has blank nodes")
 
     inferred_old = view.is_inferred

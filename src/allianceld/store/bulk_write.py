@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from allianceld.rdf import formats
+
 #: a write adding at least this many quads, and removing none, is bulk-loaded
 BULK_QUADS = 20_000
 _CHUNK = 20_000  # quads per DELETE DATA when a journal is rolled back
@@ -54,7 +56,7 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> b
     new: list[str] = []
     for iri, triples in graphs.items():
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        odd = _has_long_line(text) or any(_has_blank_node(t) for t in triples)
+        odd = _has_long_line(text) or any(map(formats.has_blank_node, triples))
         if store.contains_named_graph(ox.NamedNode(iri)):
             if odd:
                 return False
@@ -81,10 +83,6 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> b
     journal.unlink()
     _sync_directory(journal.parent)
     return True
-
-
-def _has_blank_node(t: ox.Triple) -> bool:
-    return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
 
 
 def _has_long_line(text: bytes) -> bool:

@@ -72,7 +72,7 @@ def data_operation(keyword: str, graph: str, triples: Iterable[ox.Triple], diale
     ground: list[ox.Triple] = []
     blank: list[ox.Triple] = []
     for t in triples:
-        (blank if keyword == "INSERT" and _has_blank_node(t) else ground).append(t)
+        (blank if keyword == "INSERT" and formats.has_blank_node(t) else ground).append(t)
     target, sep = f"GRAPH {ox.NamedNode(graph)}", " .\n"
     size = dialect.max_data_triples or len(ground) or 1
     parts = [
@@ -135,10 +135,6 @@ def _names_ontology(graphs: list[str], then: list[str]) -> bool:
     return ONTOLOGY_GRAPH in graphs or any(ONTOLOGY_GRAPH in op or _GRAPHS_UNKNOWN.search(op) for op in then)
 
 
-def _has_blank_node(triple: ox.Triple) -> bool:
-    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
-
-
 _SILENT_GRAPH = re.compile(r"(?:DROP|CREATE) SILENT GRAPH (<[^<>\"{}|^`\\\x00-\x20]*>)")
 _DATA = re.compile(r"(INSERT|DELETE) DATA \{ GRAPH <([^<>\"{}|^`\\\x00-\x20]*)> \{\n(.*)\n\} \}", re.DOTALL)
 
@@ -167,7 +163,7 @@ def _data_of(op: str) -> tuple[str, str, list[ox.Triple]] | None:
         triples = list(ox.parse(found[3].encode(), format=ox.RdfFormat.N_TRIPLES))
     except SyntaxError:
         return None
-    if not triples or any(map(_has_blank_node, triples)):
+    if not triples or any(map(formats.has_blank_node, triples)):
         return None
     return (found[1], found[2], triples) if data_operation(found[1], found[2], triples) == op else None
 
@@ -474,7 +470,7 @@ class KnowledgeBase:
             why = _unrepeatable(then)
             if why:
                 raise BadRequest(f"the store cannot take this write: {why}")
-            blank = [g for g, ts in add.items() if g not in replace and any(map(_has_blank_node, ts))]
+            blank = [g for g, ts in add.items() if g not in replace and any(map(formats.has_blank_node, ts))]
             if blank and self._expected is None:  # the graphs are read at the version the write is made from
                 return self.exclusive(lambda: self.write(replace, remove=remove, add=add, then=then, keep=keep))
             for iri in blank:  # rewritten whole, so that the write run again makes the same graph
@@ -626,7 +622,7 @@ class KnowledgeBase:
             new = list(dict.fromkeys(triples))
             present = embedded and self.backend.has_graph(iri)
             stored = {q.triple for q in self.backend.quads(iri)} if present else set()
-            if not embedded or (stored and any(map(_has_blank_node, itertools.chain(stored, new)))):
+            if not embedded or (stored and any(map(formats.has_blank_node, itertools.chain(stored, new)))):
                 plan.dropped.append(iri)
                 stored = set()
             elif present and not new:
