@@ -28,6 +28,7 @@ from allianceld.store.remote_lookup import BlankNodeLookup, QuadSource, RemoteLo
 from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
+_OWL = str(OWL)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ def _reasonable_closure(
     rules: _Rules,
     grouped: dict[Any, list[Any]],
     *,
-    triple: Callable[[Any], Triple] = rl_passthrough._same,
-    term: Callable[[Any], Any] = rl_passthrough._same,
+    triple: Callable[[Any], Triple] = rl_passthrough.as_given,
+    term: Callable[[Any], Any] = rl_passthrough.as_given,
 ) -> tuple[set[Triple], rl_passthrough.Split]:
     """The closure of the reasoner's part of ``grouped`` (triples by rdflib predicate, the rule
     predicates' as rdflib's, the others converted by ``triple`` and ``term`` where needed: see
@@ -304,9 +305,6 @@ def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
     new = ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
     stated = {t for group in by_predicate.values() for t in group}
     return [q.triple for q in new if q.triple not in stated and rl_engine.worth_keeping(q.triple)], "reasonable"
-
-
-_OWL = str(OWL)
 
 
 def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:

@@ -103,7 +103,8 @@ def leads_somewhere(classes: Collection[Any], triples: Iterable[Triple]) -> set[
     return found
 
 
-def _same(term: Any) -> Any:
+def as_given(term: Any) -> Any:
+    """``term`` (a triple) unchanged: :func:`split_groups`'s conversion of rdflib's terms."""
     return term
 
 
@@ -121,7 +122,7 @@ class Split:
     profile: Profile
     literal_classes: set[Any]
     groups: dict[Any, list[Any]] = field(default_factory=dict)
-    term: Callable[[Any], Any] = _same
+    term: Callable[[Any], Any] = as_given
 
 
 def _is_literal(term: Any) -> bool:
@@ -167,8 +168,8 @@ def split_groups(
     grouped: Mapping[Any, list[Any]],
     forced: Collection[Any] = (),
     *,
-    triple: Callable[[Any], Triple] = _same,
-    term: Callable[[Any], Any] = _same,
+    triple: Callable[[Any], Triple] = as_given,
+    term: Callable[[Any], Any] = as_given,
 ) -> Split:
     """:func:`split` of triples grouped by predicate (an rdflib term). The triples may be in
     another form than rdflib's (pyoxigraph's): ``triple`` and ``term`` convert one, and only the
@@ -193,7 +194,7 @@ def split_groups(
     literal_classes: set[Any] = set()
     for p, group in grouped.items():
         if not prof.simple(p) or p in forced:
-            core.extend(group if triple is _same else map(triple, group))
+            core.extend(group if triple is as_given else map(triple, group))
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
