@@ -101,7 +101,7 @@ class Report:
         """Add ``results`` found outside the shapes (a look-alike alliance's Warning, say): to the
         results and, as ``sh:ValidationResult`` nodes, to the report graph."""
         self.results.extend(results)
-        add_to_graph(self.graph, results)
+        self._change_graph(lambda graph: add_to_graph(graph, results))
 
     def keep(
         self, kept: Callable[[Result], bool], node_key: Callable[[rdflib.Graph, Any], tuple[str | None, str | None]]
@@ -111,10 +111,11 @@ class Report:
         result node of the graph (as the results write them). sh:conforms follows."""
         self.results = [r for r in self.results if kept(r)]
         pairs = {(r.focus_node, r.severity) for r in self.results}
-        self._restrict(lambda graph: _prune(graph, lambda node: node_key(graph, node) in pairs))
+        self._change_graph(lambda graph: _prune(graph, lambda node: node_key(graph, node) in pairs))
 
-    def _restrict(self, prune: Callable[[rdflib.Graph], None]) -> None:
-        prune(self.graph)
+    def _change_graph(self, change: Callable[[rdflib.Graph], None]) -> None:
+        """Apply ``change`` to the report graph."""
+        change(self.graph)
 
     def to_text(self) -> str:
         """A summary line (conforms, or the counts and whether a write would be accepted), then the results."""
@@ -145,33 +146,18 @@ class LazyReport(Report):
             self._graph, self._build = self._build(), None
         return self._graph
 
-    def extend(self, results: list[Result]) -> None:
-        """As :meth:`Report.extend`; the graph, if not yet built, gets them when it is."""
-        self.results.extend(results)
+    def _change_graph(self, change: Callable[[rdflib.Graph], None]) -> None:
+        """Apply ``change`` to the report graph now if it is built, else when it is (:meth:`extend`,
+        :meth:`keep`)."""
         if self._graph is not None:
-            add_to_graph(self._graph, results)
+            change(self._graph)
             return
         build = self._build
         assert build is not None
 
         def built() -> rdflib.Graph:
             graph = build()
-            add_to_graph(graph, results)
-            return graph
-
-        self._build = built
-
-    def _restrict(self, prune: Callable[[rdflib.Graph], None]) -> None:
-        """As the graph is pruned, when it is built."""
-        if self._graph is not None:
-            prune(self._graph)
-            return
-        build = self._build
-        assert build is not None
-
-        def built() -> rdflib.Graph:
-            graph = build()
-            prune(graph)
+            change(graph)
             return graph
 
         self._build = built
