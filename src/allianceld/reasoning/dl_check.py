@@ -887,8 +887,8 @@ def check_write(
 class WriteCheck:
     """:func:`check_write` in two steps: :meth:`of` gathers the module (Python's work), and
     :meth:`verdict` asks HermiT (Java's, which another thread may wait for while this one goes on:
-    the write gate reasons over the write meanwhile, instead of sharing Python with the module's
-    gathering)."""
+    the write gate validates and reasons over the write meanwhile, instead of sharing Python with
+    the module's gathering)."""
 
     kb: KnowledgeBase
     onto: _Ontology | None
