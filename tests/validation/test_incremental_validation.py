@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib import RDF, XSD, Literal, URIRef
@@ -184,3 +185,26 @@ def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
     good = kb.triples(data_graph_iri("quad"))
     gate.commit(kb, write_policy, [gate.Source(data_graph_iri("quad"), good[:-1] + good[-1:], "test")])
     assert len(calls) == 2
+
+
+def test_the_triples_naming_a_warned_node_are_found_as_by_its_text() -> None:
+    """``validate_bulk`` finds the written triples about each warned node by looking its terms up;
+    the same triples as comparing every subject's and object's text, never a literal's."""
+    from allianceld.validation.compiled import text
+    from allianceld.validation.validator import _naming
+
+    a, b, p = ox.NamedNode("http://example.org/a"), ox.BlankNode("b1"), ox.NamedNode("http://example.org/p")
+    triples = [
+        ox.Triple(a, p, b),
+        ox.Triple(b, p, ox.Literal("http://example.org/a")),  # a literal shown as the IRI: not a
+        ox.Triple(p, p, ox.Literal("x", language="en")),
+        ox.Triple(ox.BlankNode("b2"), p, a),
+    ]
+    nodes = {"http://example.org/a", "_:b1", '"x"@en', "http://example.org/absent", "_:b3", "not an IRI"}
+    expected: dict[str, set[ox.Triple]] = {}
+    for t in triples:
+        for n in (t.subject, t.object):
+            if not isinstance(n, ox.Literal) and text(n) in nodes:
+                expected.setdefault(text(n), set()).add(t)  # type: ignore[arg-type]
+    assert _naming(triples, nodes) == expected
+    assert set(expected) == {"http://example.org/a", "_:b1"} and len(expected["http://example.org/a"]) == 2

@@ -128,12 +128,7 @@ class Validator:
             return report
         # a Warning is kept when the triples naming its focus node change: compared node by node
         # with index look-ups, not by reading the replaced graphs
-        warned = {r.focus_node for r in report.warnings}
-        new: dict[str, set[ox.Triple]] = {}
-        for t in triples:
-            for n in (t.subject, t.object):
-                if not isinstance(n, ox.Literal) and (key := text(n)) in warned:
-                    new.setdefault(key, set()).add(t)
+        new = _naming(triples, {r.focus_node for r in report.warnings})
         old_graphs = set(replaced & set(kb.graphs()))
 
         def changed(node: str) -> bool:
@@ -201,6 +196,30 @@ class Validator:
                 combined += data
             reports.append(self.fallback.validate(combined + self.ontology))
         return merge(reports)
+
+
+def _naming(triples: list[ox.Triple], nodes: set[str]) -> dict[str, set[ox.Triple]]:
+    """For each of ``nodes`` (IRIs and blank nodes as :func:`text` writes them; literals are never
+    looked for), the triples of ``triples`` naming it as subject or object. The nodes are made
+    into terms once and the triples' terms looked up by hash, instead of writing every term out."""
+    terms: dict[ox.NamedNode | ox.BlankNode, str] = {}
+    for key in nodes:
+        for make, label in ((ox.NamedNode, key), (ox.BlankNode, key[2:] if key.startswith("_:") else None)):
+            if label is None:
+                continue
+            try:
+                term = make(label)
+            except ValueError:  # not an IRI (a literal's text) or not a blank node label
+                continue
+            if text(term) == key:
+                terms[term] = key
+    found: dict[str, set[ox.Triple]] = {}
+    for t in triples:
+        for n in (t.subject, t.object):
+            key = terms.get(n)  # type: ignore[call-overload]
+            if key is not None:
+                found.setdefault(key, set()).add(t)
+    return found
 
 
 def _result_key(graph: rdflib.Graph, node: Any) -> tuple[str | None, str | None]:
