@@ -85,13 +85,15 @@ def _kb_or_server(settings: Settings, server: str | None) -> KnowledgeBase | str
     if server:
         return server
     try:
-        return _open_kb(settings)
+        kb = _open_kb(settings)
     except Failure:
         found = server_record.live(settings.store_path) if settings.store_path else None
         if found is None:
             raise
         click.echo(f"the server at {found[0]} holds the store: the write goes through it", err=True)
         return found[0]
+    kb.unshared = True  # this command's write is the store's only user: a large one may load early
+    return kb
 
 
 def _say(line: str, err: bool) -> None:

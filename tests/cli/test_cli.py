@@ -15,7 +15,7 @@ from rdflib import RDF
 
 from allianceld.cli import main
 from allianceld.vocab import ALDS, SH
-from conftest import TEST_DATA, requires_java
+from conftest import ROOT, TEST_DATA, requires_java
 
 BAD = TEST_DATA / "invalid" / "membership-start-before-founding.ttl"
 NATO_1990 = Path(__file__).resolve().parents[2] / "docs" / "queries" / "nato-members-on-1990-01-01.rq"
@@ -173,3 +173,26 @@ def test_a_command_leaves_the_store_free_to_open_again_in_this_process(initialis
     f = sorted((TEST_DATA / "valid").glob("*.ttl"))[0]
     assert run(initialised, "load", str(f)).exit_code == 0
     ox.Store(str(initialised))  # raises OSError "lock hold by current process" while the lock is held
+
+
+def test_a_large_load_from_the_command_line_loads_its_graph_while_it_is_reasoned_over(
+    initialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's store is its own (no server reads it): a large load's new graph loads early."""
+    from allianceld.store import bulk_write
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import generate
+
+    store = tmp_path / "store"
+    shutil.copytree(initialised, store)
+    data = tmp_path / "generated.nt"
+    triples = generate(20_000, seed=1)
+    data.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+    begun: list[object] = []
+    begin = bulk_write.begin
+    monkeypatch.setattr(bulk_write, "begin", lambda *a: (begun.append(begin(*a)), begun[-1])[1])
+    result = run(store, "load", str(data))
+    assert result.exit_code == 0, result.output
+    assert len(begun) == 1 and isinstance(begun[0], bulk_write.Early)
+    assert f"loaded {len(triples)} triples" in result.output

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 import pytest
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate
 
 GRAPH = "http://example.org/graph/bulk"
+T = TypeVar("T")
 
 
 def triples(n: int, tag: str = "x") -> list[ox.Triple]:
@@ -33,33 +35,38 @@ def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
     tmp_path: Path, settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 20k-triple load through the gate, with its inferences and rules, by the bulk path; the
-    same load with the bulk path off leaves the same store."""
+    same load with its graph loaded early (on a store nothing else reads), and with the bulk path
+    off, leave the same store."""
     data = generate(20_000, seed=0)
     dumps = {}
-    for bulk in (True, False):
-        if not bulk:
+    for way in ("early", "bulk", "transaction"):
+        if way == "transaction":
             monkeypatch.setattr(bulk_write, "BULK_QUADS", 10**9)
         loaded: list[int] = []
         monkeypatch.setattr(bulk_write, "add", _counting(bulk_write.add, loaded))
-        kb = KnowledgeBase(tmp_path / f"store-{bulk}")
+        begun: list[int] = []
+        monkeypatch.setattr(bulk_write, "begin", _counting(bulk_write.begin, begun))
+        kb = KnowledgeBase(tmp_path / f"store-{way}")
         gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
+        kb.unshared = way == "early"
         before = len(loaded)
         gate.commit(kb, write_policy, [gate.Source(GRAPH, data, "generated")])
-        assert (len(loaded) - before == 1) is bulk
-        assert not bulk_write.journal_path(tmp_path / f"store-{bulk}").exists()
+        assert (len(loaded) - before == 1) is (way != "transaction")
+        assert len(begun) == (way == "early")
+        assert not bulk_write.journal_path(tmp_path / f"store-{way}").exists()
         quads = [q for q in ox.parse(kb.dump(), format=ox.RdfFormat.N_QUADS) if "/provenance/" not in str(q)]
         blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
-        dumps[bulk] = (set(quads) - set(blank), len(blank))  # the ontology's blank nodes differ from load to load
+        dumps[way] = (set(quads) - set(blank), len(blank))  # the ontology's blank nodes differ from load to load
         kb.close()
-    assert dumps[True] == dumps[False]
+    assert dumps["early"] == dumps["bulk"] == dumps["transaction"]
 
 
-def _counting(real: Callable[..., bool], calls: list[int]) -> Callable[..., bool]:
-    def add(*args: object) -> bool:
+def _counting(real: Callable[..., T], calls: list[int]) -> Callable[..., T]:
+    def counted(*args: object, **kwargs: object) -> T:
         calls.append(1)
-        return real(*args)
+        return real(*args, **kwargs)
 
-    return add
+    return counted
 
 
 def test_a_write_that_removes_anything_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,3 +214,108 @@ def _reading(real: Callable[..., None], seen: list[bytes]) -> Callable[..., None
         real(source, target)
 
     return replace
+
+
+# -- graphs loaded early: while the write is reasoned over, on a store nothing else reads --------
+
+
+def test_graphs_loaded_early_then_the_rest_make_the_same_store_as_one_bulk_write(tmp_path: Path) -> None:
+    """begin() loads new graphs in a thread; add(after=) adds the rest and ends the write: the store
+    equals one bulk write of all of it, with no journal left."""
+    dumps = []
+    for early in (True, False):
+        kb = KnowledgeBase(tmp_path / f"store-{early}")
+        kb.replace_graphs({"http://example.org/graph/before": triples(10)})
+        store, path = kb.backend.store, tmp_path / f"store-{early}"
+        first = {GRAPH: triples(25_000)}
+        rest = {"http://example.org/graph/before": triples(5, "y"), f"{GRAPH}/2": triples(3, "z")}
+        if early:
+            loading = bulk_write.begin(store, path, first)
+            assert loading is not None and loading.graphs == [GRAPH]
+            assert bulk_write.add(store, path, rest, after=loading)
+        else:
+            assert bulk_write.add(store, path, {**first, **rest})
+        assert not bulk_write.journal_path(path).exists()
+        dumps.append(kb.dump())
+        kb.close()
+    assert dumps[0] == dumps[1]
+
+
+def test_graphs_loaded_early_and_aborted_leave_the_store_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    kb = KnowledgeBase(path)
+    kb.replace_graphs({"http://example.org/graph/before": triples(10)})
+    before = kb.dump()
+    assert bulk_write.begin(kb.backend.store, path, {"http://example.org/graph/before": triples(5, "y")}) is None
+    loading = bulk_write.begin(kb.backend.store, path, {GRAPH: triples(25_000)})
+    assert loading is not None and bulk_write.journal_path(path).exists()
+    loading.abort()
+    assert kb.dump() == before
+    assert not bulk_write.journal_path(path).exists()
+    kb.close()
+
+
+def test_when_the_rest_cannot_be_bulk_written_the_early_graphs_are_written_with_it_in_a_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write whose other part removes a triple: the early graphs are rolled back and the whole
+    write made as one transaction, the same as without them."""
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.unshared = True
+    other = "http://example.org/graph/other"
+    kb.replace_graphs({other: triples(10)})
+    loading = kb.stage({GRAPH: triples(25_000), other: triples(3)})
+    assert loading is not None and loading.graphs == [GRAPH]  # only the new graph
+    updates: list[str] = []
+    real = kb.backend.update
+    monkeypatch.setattr(kb.backend, "update", lambda text: (updates.append(text), real(text))[1])
+    kb.write({GRAPH: triples(25_000), other: triples(9)}, early=loading)
+    assert any("INSERT DATA" in u for u in updates)  # the transaction
+    assert kb.count(GRAPH) == 25_000 and kb.count(other) == 9
+    assert not bulk_write.journal_path(tmp_path / "store").exists()
+    kb.close()
+
+
+def test_only_a_store_nothing_else_reads_loads_a_write_early(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "store")
+    assert not kb.unshared and kb.stage({GRAPH: triples(25_000)}) is None  # a server's readers would see it
+    kb.unshared = True
+    assert kb.stage({GRAPH: triples(10)}) is None  # small: one transaction
+    loading = kb.stage({GRAPH: triples(25_000)})
+    assert loading is not None
+    loading.abort()
+    kb.close()
+
+
+EARLY_INTERRUPTED = INTERRUPTED.split("kb = KnowledgeBase")[0] + textwrap.dedent(
+    """
+    kb = KnowledgeBase(Path(sys.argv[1]))
+    kb.unshared = True
+    kb.backend.store = HalfLoaded(kb.backend.store)
+    p = ox.NamedNode("http://example.org/p")
+    new = [ox.Triple(ox.NamedNode(f"http://example.org/x/{i}"), p, ox.Literal(str(i))) for i in range(25_000)]
+    loading = kb.stage({"http://example.org/graph/bulk": new})
+    loading.wait()  # the loader said HALF and waits for the kill
+    """
+)
+
+
+def test_a_write_killed_while_its_graphs_load_early_leaves_nothing_once_the_store_is_opened(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    kb = KnowledgeBase(path)
+    kb.replace_graphs({"http://example.org/graph/before": triples(10)})
+    before = kb.dump()
+    kb.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EARLY_INTERRUPTED, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "HALF"
+    proc.kill()
+    proc.wait()
+    store = ox.Store.read_only(str(path))
+    assert 0 < len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)))) < 25_000
+    del store
+    kb = KnowledgeBase(path)
+    assert kb.dump() == before
+    kb.close()

@@ -4,18 +4,24 @@ found by the OWL 2 RL rules (disjoint classes; no Java needed) or by HermiT on t
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from allianceld.config import Settings
 from allianceld.errors import Inconsistent
 from allianceld.rdf import formats
-from allianceld.reasoning import dl_check
+from allianceld.reasoning import dl_check, materialise
 from allianceld.reasoning.materialise import Consistency
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, bulk_write
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
-from conftest import requires_java
+from conftest import ROOT, load_shipped, requires_java
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate
 
 ID = "https://w3id.org/allianceld/id/"
 ALD = "https://w3id.org/allianceld/ontology#"
@@ -162,3 +168,50 @@ def test_the_module_is_gathered_before_the_reasoning_and_only_hermit_runs_beside
     assert order == ["gather", "validation", "reasoning"]
     [hermit] = [name for what, name in events if what == "hermit"]
     assert hermit != writing
+
+
+def test_a_large_write_refused_after_its_graph_began_loading_leaves_nothing(
+    tmp_path: Path, settings: Settings, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a store nothing else reads, a large write's new graph loads while it is reasoned over
+    (begun before the reasoning starts); the OWL 2 RL rules then refuse it: its graph is rolled
+    back, the store is as before and no journal is left."""
+    path = tmp_path / "store"
+    kb = load_shipped(KnowledgeBase(path), settings, write_policy)
+    kb.unshared = True
+    events: list[str] = []
+    begin, inferred = bulk_write.begin, materialise.inferred_triples
+    monkeypatch.setattr(bulk_write, "begin", lambda *a: (events.append("begin"), begin(*a))[1])
+    monkeypatch.setattr(materialise, "inferred_triples", lambda *a: (events.append("reason"), inferred(*a))[1])
+    data = generate(20_000, seed=0) + formats.parse(ALSO_AN_ALLIANCE, ox.RdfFormat.TURTLE, source="test")
+    before = kb.dump()
+    with pytest.raises(Inconsistent):
+        gate.commit(kb, write_policy, [gate.Source("urn:test:large", data, "test")])
+    assert events == ["begin", "reason"]
+    assert kb.dump() == before
+    assert not bulk_write.journal_path(path).exists()
+    kb.close()
+
+
+def test_a_large_write_reasoned_over_in_full_is_refused_for_a_disjointness_it_makes(
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy
+) -> None:
+    """A write large enough to be reasoned over in full (not by the incremental engine) is refused
+    as a small one is: France typed as an alliance by a property's domain."""
+    data = generate(20_000, seed=0) + formats.parse(ALSO_AN_ALLIANCE, ox.RdfFormat.TURTLE, source="test")
+    assert gate.is_large_write(loaded_kb, len(data))
+    before = loaded_kb.dump()
+    with pytest.raises(Inconsistent) as err:
+        gate.commit(loaded_kb, write_policy, [gate.Source("urn:test:large", data, "test")])
+    assert err.value.details["individuals"] == [ID + "state/fra"]
+    assert "OWL 2 RL" in str(err.value)
+    assert loaded_kb.dump() == before
+
+
+def test_a_large_write_is_not_refused_for_a_disjointness_the_store_held_before(
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy
+) -> None:
+    write(loaded_kb, write_policy, ALSO_AN_ALLIANCE, force=True)
+    data = generate(20_000, seed=0)
+    result = gate.commit(loaded_kb, write_policy, [gate.Source("urn:test:large", data, "test")])
+    assert result.triples == len(data) and result.reasoning is not None and result.reasoning.why  # in full

@@ -337,6 +337,23 @@ def maintain(
     return change
 
 
+def clashes_among(rules: Ruleset, triples: Iterable[ox.Triple]) -> list[Clash]:
+    """Disjointness violated among the type triples of ``triples`` (cax-dw, cax-adc), e.g. a
+    whole closure's."""
+    types: dict[Term, set[Term]] = {}
+    typed: list[ox.Triple] = []
+    for t in triples:
+        if t.predicate == TYPE:
+            types.setdefault(t.subject, set()).add(t.object)
+            typed.append(t)
+
+    def match(s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
+        assert s is not None and p is not None and o is not None
+        return iter([ox.Triple(s, p, o)] if o in types.get(s, ()) else [])
+
+    return _clashes(rules, typed, match)
+
+
 def _clashes(rules: Ruleset, new: Iterable[ox.Triple], match: Match) -> list[Clash]:
     """Disjointness violated by the new type triples (cax-dw, cax-adc)."""
     found: dict[tuple[Term, frozenset[Term]], Clash] = {}
@@ -357,6 +374,7 @@ __all__ = [
     "NeedsFullRecompute",
     "StoreView",
     "TripleIndex",
+    "clashes_among",
     "consequences",
     "derivations",
     "maintain",

@@ -13,11 +13,17 @@ removed again (:func:`recover`), and the store is as it was before the write.
 
 Readers of the same store may see part of the quads while the loader runs (a transaction would
 hide them until its end); the write lock keeps other writes out.
+
+A write's new graphs may also begin loading before the write is decided (:func:`begin`, in a
+thread), while it is reasoned over: the journal names them first, and the write ends with the
+rest of it (:func:`add` ``after=``) or is rolled back (:meth:`Early.abort`). Only for a store that
+nothing else reads: readers would see a write that may yet be refused.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,17 +46,85 @@ def journal_path(store: Path) -> Path:
     return store.with_name(store.name + ".pending-write.nq")
 
 
-def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> bool:
+def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]], *, after: Early | None = None) -> bool:
     """Add the triples of ``graphs`` (graph IRI -> triples, none of them in ``store``, on disk at
     ``path``), all or nothing after a crash: journal, bulk load, flush, journal removed. False,
     writing nothing, when a graph already in the store would get a blank node (a roll-back's
-    DELETE DATA cannot name one) or a line too long to read back.
+    DELETE DATA cannot name one) or a line too long to read back. ``after``: the write's graphs
+    loaded early (:func:`begin`), made one write with these (False: they are still to be rolled
+    back, :meth:`Early.abort`); any error rolls them back with these.
 
     The journal names each new graph (dropped on roll-back) and lists the quads added to the
     others. The triples are bulk-loaded from their N-Triples, read by pyoxigraph (20% less than
     making a Quad of each triple), except a graph with a blank node (whose labels must stay) or
     an over-long line, loaded from its triples."""
-    journal = journal_path(path)
+    prepared = _prepared(store, graphs)
+    if prepared is None:
+        return False
+    texts, from_triples, new = prepared
+    early = [] if after is None else after.graphs
+    try:
+        if after is not None:
+            after.wait()
+        _write_journal(path, [*early, *new], [text for iri, text in texts.items() if iri not in new])
+        _load(store, graphs, texts, from_triples)
+        store.flush()
+    except BaseException:
+        if after is not None or journal_path(path).exists():
+            recover(store, path)
+        raise
+    _end(path)
+    return True
+
+
+class Early:
+    """New graphs of a large write loading in a thread of their own while the rest of the write is
+    made (reasoned over, its rules recomputed): begun by :func:`begin`, ended by :func:`add` with
+    the rest, or rolled back by :meth:`abort`. Readers of the store see them meanwhile: only for a
+    store nothing else reads (an offline command's)."""
+
+    def __init__(self, store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> None:
+        self.graphs = list(graphs)
+        self._store, self._path = store, path
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(graphs,), name="allianceld-bulk-write", daemon=True)
+        self._thread.start()
+
+    def _run(self, graphs: Mapping[str, list[ox.Triple]]) -> None:
+        try:
+            prepared = _prepared(self._store, graphs)
+            assert prepared is not None  # new graphs are always loaded
+            texts, from_triples, _ = prepared
+            _load(self._store, graphs, texts, from_triples)
+        except BaseException as exc:  # raised again by wait()
+            self._failed = exc
+
+    def wait(self) -> None:
+        """Wait until the graphs are loaded; raise what stopped their loading."""
+        self._thread.join()
+        if self._failed is not None:
+            raise self._failed
+
+    def abort(self) -> None:
+        """Roll the graphs back (the write is refused, or made otherwise): the store is as before."""
+        self._thread.join()
+        recover(self._store, self._path)
+
+
+def begin(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> Early | None:
+    """Begin a bulk write with ``graphs``, none of them in ``store`` (None, writing nothing,
+    otherwise): the journal names them, and they load in a thread (:class:`Early`)."""
+    if not graphs or any(store.contains_named_graph(ox.NamedNode(iri)) for iri in graphs):
+        return None
+    _write_journal(path, list(graphs), [])
+    return Early(store, path, graphs)
+
+
+def _prepared(
+    store: ox.Store, graphs: Mapping[str, list[ox.Triple]]
+) -> tuple[dict[str, bytes], list[str], list[str]] | None:
+    """The N-Quads text of each graph but those loaded from their triples, those graphs, and the new
+    graphs; None when a graph in the store would get what a roll-back could not remove."""
     texts: dict[str, bytes] = {}
     from_triples: list[str] = []
     new: list[str] = []
@@ -59,30 +133,45 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> b
         odd = _has_long_line(text) or any(map(formats.has_blank_node, triples))
         if store.contains_named_graph(ox.NamedNode(iri)):
             if odd:
-                return False
+                return None
         else:
             new.append(iri)
         if odd:
             from_triples.append(iri)
         else:
             texts[iri] = _in_graph(text, iri)
+    return texts, from_triples, new
+
+
+def _write_journal(path: Path, new: list[str], listed: list[bytes]) -> None:
+    """The journal of a write into the store at ``path``, complete or not there: its new graphs and
+    the N-Quads of what it adds to the others."""
+    journal = journal_path(path)
     partial = journal.with_name(journal.name + ".partial")
     with partial.open("wb") as out:
         out.writelines(f"{ox.NamedNode(iri)} {_NEW_GRAPH} {ox.NamedNode(iri)} .\n".encode() for iri in new)
-        out.writelines(text for iri, text in texts.items() if iri not in new)
+        out.writelines(listed)
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, journal)
     _sync_directory(journal.parent)
+
+
+def _load(
+    store: ox.Store, graphs: Mapping[str, list[ox.Triple]], texts: dict[str, bytes], from_triples: list[str]
+) -> None:
     if texts:
         store.bulk_load(b"".join(texts.values()), format=ox.RdfFormat.N_QUADS, lenient=True)  # terms checked
     for iri in from_triples:
         node = ox.NamedNode(iri)
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in graphs[iri])
-    store.flush()
+
+
+def _end(path: Path) -> None:
+    """The write is whole and flushed: its journal goes."""
+    journal = journal_path(path)
     journal.unlink()
     _sync_directory(journal.parent)
-    return True
 
 
 def _has_long_line(text: bytes) -> bool:
@@ -113,8 +202,7 @@ def recover(store: ox.Store, path: Path) -> int:
         body = " .\n".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in listed[start : start + _CHUNK])
         store.update(f"DELETE DATA {{ {body} }}")
     store.flush()
-    journal.unlink()
-    _sync_directory(journal.parent)
+    _end(path)
     return len(quads)
 
 
@@ -126,4 +214,4 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["BULK_QUADS", "add", "journal_path", "recover"]
+__all__ = ["BULK_QUADS", "Early", "add", "begin", "journal_path", "recover"]

@@ -213,6 +213,8 @@ class KnowledgeBase:
         self._seen: int | None = None  # a remote store's write version when this process last looked
         # (version, look-ups) the domain rules' upkeep of the last write through the gate carried to the next
         self.carried_lookups: tuple[int, object] | None = None
+        # nothing reads the store but this process's writes (an offline command's): see stage()
+        self.unshared = False
 
     @property
     def location(self) -> str:
@@ -439,6 +441,7 @@ class KnowledgeBase:
         add: Mapping[str, Iterable[ox.Triple]] | None = None,
         then: Iterable[str] = (),
         keep: Iterable[str] = (),
+        early: bulk_write.Early | None = None,
     ) -> None:
         """One transaction: replace the graphs of ``replace``, delete the triples of ``remove``
         from their graphs, insert those of ``add``, then run the SPARQL Update operations ``then``
@@ -450,7 +453,8 @@ class KnowledgeBase:
         that does not apply an update all or nothing, a write must be one that can be finished later by
         sending its operations again (:mod:`allianceld.store.write_journal`): a graph it adds blank
         nodes to is rewritten whole, and ``then`` operations that could not be run again are refused
-        (:class:`BadRequest`)."""
+        (:class:`BadRequest`). ``early``: graphs of ``replace`` loading already (:meth:`stage`), made
+        one write with the rest, or rolled back and written with it otherwise."""
         if isinstance(self.backend, SparqlBackend):
             dialect = self.backend.dialect
             for iri in (*replace, *(remove or {}), *(add or {})):
@@ -476,6 +480,11 @@ class KnowledgeBase:
             for iri in blank:  # rewritten whole, so that the write run again makes the same graph
                 gone = set(remove.pop(iri, ()))
                 replace[iri] = [q.triple for q in self.backend.quads(iri) if q.triple not in gone] + add.pop(iri)
+        if early is not None:
+            rest = self._replacing({iri: ts for iri, ts in replace.items() if iri not in early.graphs})
+            if not then and self._bulk_written(rest, remove, add, keep, early):
+                return
+            early.abort()  # written below, with the rest
         plan = self._replacing(replace)
         if not then and self._bulk_written(plan, remove, add, keep):
             return
@@ -577,9 +586,11 @@ class KnowledgeBase:
         remove: Mapping[str, list[ox.Triple]],
         add: Mapping[str, list[ox.Triple]],
         keep: list[str],
+        early: bulk_write.Early | None = None,
     ) -> bool:
         """Write by :func:`bulk_write.add` when this is a large write to an on-disk embedded store
-        that only adds quads (True: written); False, writing nothing, otherwise."""
+        that only adds quads (True: written); False, writing nothing, otherwise. With ``early``
+        (graphs loading already), any size is large."""
         backend = self.backend
         if not isinstance(backend, EmbeddedBackend) or self.path is None or self.read_only:
             return False
@@ -588,7 +599,10 @@ class KnowledgeBase:
             return False  # something to remove
         if set(added) & set(plan.inserts):
             return False
-        if sum(map(len, plan.inserts.values())) + sum(map(len, added.values())) < bulk_write.BULK_QUADS:
+        if (
+            early is None
+            and sum(map(len, plan.inserts.values())) + sum(map(len, added.values())) < bulk_write.BULK_QUADS
+        ):
             return False
         graphs = dict(plan.inserts)
         for iri, triples in added.items():
@@ -596,17 +610,34 @@ class KnowledgeBase:
             quads = (ox.Quad(t.subject, t.predicate, t.object, node) for t in dict.fromkeys(triples))
             graphs[iri] = [q.triple for q in quads if q not in backend.store]
         with self.write_lock, self._commit:
-            if not bulk_write.add(backend.store, self.path, graphs):
+            if not bulk_write.add(backend.store, self.path, graphs, after=early):
                 return False
             for iri in keep:
                 backend.store.add_graph(ox.NamedNode(iri))
             self.version += 1
-            if self._ontology is not None and not _names_ontology([*plan.inserts, *added], []):
+            if self._ontology is not None and not _names_ontology(
+                [*plan.inserts, *added, *(early.graphs if early else [])], []
+            ):
                 self._ontology = (self.version, self._ontology[1])
             self._graphs = None
             for listener in self._listeners:
                 listener(self.version, None)  # no update to replay: copies load the store again
         return True
+
+    def stage(self, graphs: Mapping[str, Iterable[ox.Triple]]) -> bulk_write.Early | None:
+        """Begin loading the new graphs of ``graphs`` (those not in the store, with triples) of a large
+        write before it is decided, beside the work that decides it (:class:`bulk_write.Early`): then
+        :meth:`write` with them in ``replace`` and ``early`` makes the write, or ``abort()`` rolls them
+        back. Only on an on-disk embedded store that nothing else reads (:attr:`unshared`: readers
+        would see a write that may yet be refused); None, loading nothing, otherwise."""
+        backend = self.backend
+        if not self.unshared or not isinstance(backend, EmbeddedBackend) or self.path is None or self.read_only:
+            return None
+        new = {iri: list(dict.fromkeys(ts)) for iri, ts in graphs.items() if not backend.has_graph(iri)}
+        new = {iri: ts for iri, ts in new.items() if ts}
+        if sum(map(len, new.values())) < bulk_write.BULK_QUADS:
+            return None
+        return bulk_write.begin(backend.store, self.path, new)
 
     def _replacing(self, replace: Mapping[str, Iterable[ox.Triple]]) -> _Replacing:
         """What gives each graph of ``replace`` its new content. On the embedded store a stored

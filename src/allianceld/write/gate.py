@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
-from allianceld.reasoning import dl_check, materialise, rl_engine
+from allianceld.reasoning import dl_check, materialise, rl_engine, rl_rules
 from allianceld.store import KnowledgeBase, federation
 from allianceld.store.backends import EmbeddedBackend, SparqlBackend
 from allianceld.validation.report import Report
@@ -171,12 +171,21 @@ def _commit(
         report = validator.validate_triples(triples, written=True)
     if not report.accepted and not force:
         raise ValidationFailed(report)
+    stored = kb.knowledge_graphs()  # before the write (its new graphs may load from now on)
+    early = kb.stage(graphs) if large else None  # its new graphs load while it is reasoned over
     try:
-        writes, change, done, rules = _reasoned(kb, write_policy, graphs, provenance, triples, large, reason, force)
-    except Inconsistent:
-        _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
+        try:
+            writes, change, done, rules = _reasoned(
+                kb, write_policy, graphs, provenance, triples, large, reason, force, stored
+            )
+        except Inconsistent:
+            _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
+            raise
+        _refuse_if_inconsistent(dl_verdict)
+    except BaseException:
+        if early is not None:  # refused, or stopped: what was loaded goes
+            early.abort()
         raise
-    _refuse_if_inconsistent(dl_verdict)
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
     kb.write(
@@ -185,6 +194,7 @@ def _commit(
         add={INFERRED_GRAPH: added, WRITE_RECORDS_GRAPH: records},
         then=rules.ops,
         keep=rules.graphs,
+        early=early,
     )
     kb.carried_lookups = _carried(kb, rules, [*provenance, WRITE_RECORDS_GRAPH])
     return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
@@ -226,9 +236,12 @@ def _reasoned(
     large: bool,
     reason: bool,
     force: bool,
+    stored: list[str],
 ) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, materialise.RuleWrites]:
     """What the write's transaction writes: the graphs and provenance records, the OWL 2 RL change
-    (None when recomputed in full, then in the graphs), how it was reasoned, the rules' writes."""
+    (None when recomputed in full, then in the graphs), how it was reasoned, the rules' writes.
+    ``stored``: the knowledge graphs before the write. Raises :class:`Inconsistent` (unless ``force``)
+    when the rules find an individual in two disjoint classes that was not before the write."""
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
@@ -243,8 +256,10 @@ def _reasoned(
                 "incremental", len(change.added), time.perf_counter() - start, removed=len(change.removed)
             )
         except rl_engine.NeedsFullRecompute as why:
-            kept = (t for g in kb.knowledge_graphs() if g not in graphs for t in kb.triples(g))
-            writes[INFERRED_GRAPH], name = materialise.inferred_triples(itertools.chain(kept, triples))
+            asserted = [t for g in stored if g not in graphs for t in kb.triples(g)] + triples
+            writes[INFERRED_GRAPH], name = materialise.inferred_triples(asserted)
+            if not force and (clashes := _new_clashes(kb, graphs, stored, asserted, writes[INFERRED_GRAPH])):
+                raise Inconsistent(materialise.rl_verdict(clashes)) from None
             done = materialise.Materialisation(
                 name, len(writes[INFERRED_GRAPH]), time.perf_counter() - start, why=str(why)
             )
@@ -256,6 +271,30 @@ def _reasoned(
             kb, write_policy.rules, knowledge, change, graphs, inferred=writes.get(INFERRED_GRAPH)
         )
     return writes, change, done, after
+
+
+def _new_clashes(
+    kb: KnowledgeBase,
+    graphs: Mapping[str, list[ox.Triple]],
+    stored: list[str],
+    asserted: list[ox.Triple],
+    inferred: list[ox.Triple],
+) -> list[rl_engine.Clash]:
+    """The disjointness (cax-dw, cax-adc) the ``asserted`` and ``inferred`` triples of a write
+    reasoned over in full violate and the store (its knowledge graphs ``stored`` and inferred graph)
+    did not before it, as the incremental engine finds those its new triples make."""
+    if ONTOLOGY_GRAPH in graphs:
+        rules = rl_rules.compile_ontology(formats.to_rdflib(graphs[ONTOLOGY_GRAPH]))
+    else:
+        rules = materialise.ruleset(kb)
+    after = rl_engine.clashes_among(rules, itertools.chain(asserted, inferred))
+    if not after:
+        return []
+    nodes = {c.individual for c in after if isinstance(c.individual, ox.NamedNode | ox.BlankNode)}
+    types = kb.match(nodes, [rl_rules.TYPE], graphs=[*stored, INFERRED_GRAPH])
+    before = rl_engine.clashes_among(materialise.ruleset(kb), (q.triple for q in types))
+    known = {(c.individual, frozenset((c.first, c.second))) for c in before}
+    return [c for c in after if (c.individual, frozenset((c.first, c.second))) not in known]
 
 
 def apply_update(
