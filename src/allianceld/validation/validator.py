@@ -13,9 +13,10 @@ import rdflib
 from allianceld.rdf import formats
 from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
-from allianceld.validation.compiled import SparqlValidator, plan, targeted, text
+from allianceld.validation.compiled import SparqlValidator, targeted, text
 from allianceld.validation.fallback import Fallback, merge
 from allianceld.validation.fallback import text as _text
+from allianceld.validation.plan_cache import remembered_plan
 from allianceld.validation.report import SEVERITIES, Report
 from allianceld.validation.scope import Reach, changed_triples, mentioned, scope
 from allianceld.vocab import SH
@@ -72,7 +73,7 @@ class Validator:
         self.reach = Reach.of(self.shapes)
         self.engine = engine
         if engine == "sparql":
-            self.plan = plan(self.shapes)
+            self.plan = remembered_plan(self.shapes, [Path(f) for f in shape_files])
             self.compiled = SparqlValidator(self.shapes, self.ontology, only=self.plan.compiled)
             self.fallback = Fallback(self.shapes, self.plan.fallback, compiled=self.plan.compiled)
             for shape, reason in self.plan.fallback.items():
