@@ -15,6 +15,7 @@ import pytest
 
 from allianceld.config import Settings
 from allianceld.store import KnowledgeBase, bulk_write
+from allianceld.vocab import INFERRED_GRAPH
 from allianceld.write import gate
 from allianceld.write.write_policy import WritePolicy
 from conftest import ROOT
@@ -39,6 +40,9 @@ def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
     off, leave the same store."""
     data = generate(20_000, seed=0)
     dumps = {}
+    parts: list[str] = []  # the graphs loaded early
+    part = bulk_write.Early.add
+    monkeypatch.setattr(bulk_write.Early, "add", lambda self, graphs: (parts.extend(graphs), part(self, graphs))[1])
     for way in ("early", "bulk", "transaction"):
         if way == "transaction":
             monkeypatch.setattr(bulk_write, "BULK_QUADS", 10**9)
@@ -46,6 +50,7 @@ def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
         monkeypatch.setattr(bulk_write, "add", _counting(bulk_write.add, loaded))
         begun: list[int] = []
         monkeypatch.setattr(bulk_write, "begin", _counting(bulk_write.begin, begun))
+        parts.clear()
         kb = KnowledgeBase(tmp_path / f"store-{way}")
         gate.commit(kb, write_policy, gate.shipped_sources(settings.ontology_file, settings.data_files()))
         kb.unshared = way == "early"
@@ -53,6 +58,7 @@ def test_a_large_write_that_only_adds_is_bulk_loaded_and_equals_a_transaction(
         gate.commit(kb, write_policy, [gate.Source(GRAPH, data, "generated")])
         assert (len(loaded) - before == 1) is (way != "transaction")
         assert len(begun) == (way == "early")
+        assert parts == ([GRAPH, INFERRED_GRAPH] if way == "early" else [])  # the inferences while rules run
         assert not bulk_write.journal_path(tmp_path / f"store-{way}").exists()
         quads = [q for q in ox.parse(kb.dump(), format=ox.RdfFormat.N_QUADS) if "/provenance/" not in str(q)]
         blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
@@ -273,6 +279,24 @@ def test_when_the_rest_cannot_be_bulk_written_the_early_graphs_are_written_with_
     assert any("INSERT DATA" in u for u in updates)  # the transaction
     assert kb.count(GRAPH) == 25_000 and kb.count(other) == 9
     assert not bulk_write.journal_path(tmp_path / "store").exists()
+    kb.close()
+
+
+def test_quads_added_early_to_a_graph_that_was_there_are_removed_again_on_abort(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    kb = KnowledgeBase(path)
+    there = "http://example.org/graph/before"
+    kb.replace_graphs({there: triples(10)})
+    before = kb.dump()
+    loading = bulk_write.begin(kb.backend.store, path, {GRAPH: triples(25_000)})
+    assert loading is not None
+    blank = ox.Triple(ox.BlankNode(), ox.NamedNode("http://example.org/p"), ox.Literal("b"))
+    assert not loading.add({there: [blank]})  # a roll-back could not name it
+    assert loading.add({there: triples(5_000, "y")})
+    loading.wait()
+    assert kb.count(there) == 5_010
+    loading.abort()
+    assert kb.dump() == before
     kb.close()
 
 

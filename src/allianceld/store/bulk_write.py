@@ -50,7 +50,7 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]], *, a
     """Add the triples of ``graphs`` (graph IRI -> triples, none of them in ``store``, on disk at
     ``path``), all or nothing after a crash: journal, bulk load, flush, journal removed. False,
     writing nothing, when a graph already in the store would get a blank node (a roll-back's
-    DELETE DATA cannot name one) or a line too long to read back. ``after``: the write's graphs
+    DELETE DATA cannot name one) or a line too long to read back. ``after``: the write's parts
     loaded early (:func:`begin`), made one write with these (False: they are still to be rolled
     back, :meth:`Early.abort`); any error rolls them back with these.
 
@@ -62,11 +62,11 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]], *, a
     if prepared is None:
         return False
     texts, from_triples, new = prepared
-    early = [] if after is None else after.graphs
+    new_before, listed_before = (after.graphs, after.listed) if after is not None else ([], [])
     try:
         if after is not None:
             after.wait()
-        _write_journal(path, [*early, *new], [text for iri, text in texts.items() if iri not in new])
+        _write_journal(path, [*new_before, *new], [*listed_before, *(t for iri, t in texts.items() if iri not in new)])
         _load(store, graphs, texts, from_triples)
         store.flush()
     except BaseException:
@@ -78,36 +78,65 @@ def add(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]], *, a
 
 
 class Early:
-    """New graphs of a large write loading in a thread of their own while the rest of the write is
-    made (reasoned over, its rules recomputed): begun by :func:`begin`, ended by :func:`add` with
-    the rest, or rolled back by :meth:`abort`. Readers of the store see them meanwhile: only for a
-    store nothing else reads (an offline command's)."""
+    """Parts of a large write loading in threads of their own, one after the other, while the rest
+    of the write is made (reasoned over, its rules recomputed): begun by :func:`begin`, more added
+    by :meth:`add`, ended by :func:`add` with the rest, or rolled back by :meth:`abort`. Readers of
+    the store see them meanwhile: only for a store nothing else reads (an offline command's)."""
 
-    def __init__(self, store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> None:
-        self.graphs = list(graphs)
+    def __init__(self, store: ox.Store, path: Path) -> None:
+        self.graphs: list[str] = []  # the graphs it creates
+        self.listed: list[bytes] = []  # the N-Quads it adds to graphs that were there
+        self.whole: dict[str, object] = {}  # graph -> the new content it loads whole (its writer's record)
         self._store, self._path = store, path
+        self._thread: threading.Thread | None = None
         self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(graphs,), name="allianceld-bulk-write", daemon=True)
-        self._thread.start()
 
-    def _run(self, graphs: Mapping[str, list[ox.Triple]]) -> None:
+    def add(self, graphs: Mapping[str, list[ox.Triple]]) -> bool:
+        """Load ``graphs`` too (graph IRI -> triples, none of them in the store), after what is
+        loading: the journal names the new graphs and lists the quads added to the others, then a
+        thread loads them. False, loading nothing, when a graph in the store would get a blank node
+        or a line too long to read back. A new graph's text is made in the thread."""
+        there = {iri: ts for iri, ts in graphs.items() if self._store.contains_named_graph(ox.NamedNode(iri))}
+        prepared = _prepared(self._store, there)
+        if prepared is None or prepared[1]:
+            return False
+        texts = prepared[0]
+        new = {iri: ts for iri, ts in graphs.items() if iri not in there}
+        _write_journal(self._path, [*self.graphs, *new], [*self.listed, *texts.values()])
+        self.graphs += new
+        self.listed += texts.values()
+        before = self._thread
+        self._thread = threading.Thread(
+            target=self._run, args=(before, new, texts), name="allianceld-bulk-write", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def _run(
+        self, before: threading.Thread | None, new: Mapping[str, list[ox.Triple]], texts: dict[str, bytes]
+    ) -> None:
+        if before is not None:
+            before.join()
+        if self._failed is not None:
+            return
         try:
-            prepared = _prepared(self._store, graphs)
+            prepared = _prepared(self._store, new)
             assert prepared is not None  # new graphs are always loaded
-            texts, from_triples, _ = prepared
-            _load(self._store, graphs, texts, from_triples)
+            _load(self._store, new, {**texts, **prepared[0]}, prepared[1])
         except BaseException as exc:  # raised again by wait()
             self._failed = exc
 
     def wait(self) -> None:
-        """Wait until the graphs are loaded; raise what stopped their loading."""
-        self._thread.join()
+        """Wait until every part is loaded; raise what stopped their loading."""
+        if self._thread is not None:
+            self._thread.join()
         if self._failed is not None:
             raise self._failed
 
     def abort(self) -> None:
-        """Roll the graphs back (the write is refused, or made otherwise): the store is as before."""
-        self._thread.join()
+        """Roll every part back (the write is refused, or made otherwise): the store is as before."""
+        if self._thread is not None:
+            self._thread.join()
         recover(self._store, self._path)
 
 
@@ -116,8 +145,9 @@ def begin(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) ->
     otherwise): the journal names them, and they load in a thread (:class:`Early`)."""
     if not graphs or any(store.contains_named_graph(ox.NamedNode(iri)) for iri in graphs):
         return None
-    _write_journal(path, list(graphs), [])
-    return Early(store, path, graphs)
+    early = Early(store, path)
+    early.add(graphs)
+    return early
 
 
 def _prepared(

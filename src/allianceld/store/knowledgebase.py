@@ -481,7 +481,12 @@ class KnowledgeBase:
                 gone = set(remove.pop(iri, ()))
                 replace[iri] = [q.triple for q in self.backend.quads(iri) if q.triple not in gone] + add.pop(iri)
         if early is not None:
-            rest = self._replacing({iri: ts for iri, ts in replace.items() if iri not in early.graphs})
+            try:
+                early.wait()  # what it adds to graphs that were there is read by the plan
+            except BaseException:
+                early.abort()
+                raise
+            rest = self._replacing({iri: ts for iri, ts in replace.items() if early.whole.get(iri) is not ts})
             if not then and self._bulk_written(rest, remove, add, keep, early):
                 return
             early.abort()  # written below, with the rest
@@ -624,20 +629,33 @@ class KnowledgeBase:
                 listener(self.version, None)  # no update to replay: copies load the store again
         return True
 
-    def stage(self, graphs: Mapping[str, Iterable[ox.Triple]]) -> bulk_write.Early | None:
+    def stage(
+        self, graphs: Mapping[str, Iterable[ox.Triple]], *, early: bulk_write.Early | None = None
+    ) -> bulk_write.Early | None:
         """Begin loading the new graphs of ``graphs`` (those not in the store, with triples) of a large
         write before it is decided, beside the work that decides it (:class:`bulk_write.Early`): then
         :meth:`write` with them in ``replace`` and ``early`` makes the write, or ``abort()`` rolls them
         back. Only on an on-disk embedded store that nothing else reads (:attr:`unshared`: readers
-        would see a write that may yet be refused); None, loading nothing, otherwise."""
+        would see a write that may yet be refused); None, loading nothing, otherwise. With ``early``,
+        more of the same write: what ``graphs`` (their whole new content) add to graphs that are
+        there, for those of them that lose nothing; returns ``early``."""
         backend = self.backend
+        if early is not None:
+            plan = self._replacing(graphs)
+            gaining = [iri for iri in graphs if not plan.deletes.get(iri) and iri not in plan.dropped + plan.emptied]
+            if early.add({iri: plan.inserts[iri] for iri in gaining if plan.inserts[iri]}):
+                early.whole.update({iri: graphs[iri] for iri in gaining})
+            return early
         if not self.unshared or not isinstance(backend, EmbeddedBackend) or self.path is None or self.read_only:
             return None
         new = {iri: list(dict.fromkeys(ts)) for iri, ts in graphs.items() if not backend.has_graph(iri)}
         new = {iri: ts for iri, ts in new.items() if ts}
         if sum(map(len, new.values())) < bulk_write.BULK_QUADS:
             return None
-        return bulk_write.begin(backend.store, self.path, new)
+        early = bulk_write.begin(backend.store, self.path, new)
+        if early is not None:
+            early.whole.update({iri: graphs[iri] for iri in new})
+        return early
 
     def _replacing(self, replace: Mapping[str, Iterable[ox.Triple]]) -> _Replacing:
         """What gives each graph of ``replace`` its new content. On the embedded store a stored

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine, rl_rules
-from allianceld.store import KnowledgeBase, federation
+from allianceld.store import KnowledgeBase, bulk_write, federation
 from allianceld.store.backends import EmbeddedBackend, SparqlBackend
 from allianceld.validation.report import Report
 from allianceld.vocab import (
@@ -176,7 +176,7 @@ def _commit(
     try:
         try:
             writes, change, done, rules = _reasoned(
-                kb, write_policy, graphs, provenance, triples, large, reason, force, stored
+                kb, write_policy, graphs, provenance, triples, large, reason, force, stored, early
             )
         except Inconsistent:
             _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
@@ -237,11 +237,14 @@ def _reasoned(
     reason: bool,
     force: bool,
     stored: list[str],
+    early: bulk_write.Early | None = None,
 ) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, materialise.RuleWrites]:
     """What the write's transaction writes: the graphs and provenance records, the OWL 2 RL change
     (None when recomputed in full, then in the graphs), how it was reasoned, the rules' writes.
-    ``stored``: the knowledge graphs before the write. Raises :class:`Inconsistent` (unless ``force``)
-    when the rules find an individual in two disjoint classes that was not before the write."""
+    ``stored``: the knowledge graphs before the write; ``early``: its parts loading already, to
+    which the inferences recomputed in full are added (:meth:`KnowledgeBase.stage`). Raises
+    :class:`Inconsistent` (unless ``force``) when the rules find an individual in two disjoint
+    classes that was not before the write."""
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
     change = None
     done = None
@@ -260,6 +263,8 @@ def _reasoned(
             writes[INFERRED_GRAPH], name = materialise.inferred_triples(asserted)
             if not force and (clashes := _new_clashes(kb, graphs, stored, asserted, writes[INFERRED_GRAPH])):
                 raise Inconsistent(materialise.rl_verdict(clashes)) from None
+            if early is not None:  # they load while the rules are recomputed
+                kb.stage({INFERRED_GRAPH: writes[INFERRED_GRAPH]}, early=early)
             done = materialise.Materialisation(
                 name, len(writes[INFERRED_GRAPH]), time.perf_counter() - start, why=str(why)
             )
