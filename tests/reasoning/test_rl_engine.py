@@ -110,6 +110,32 @@ def test_a_state_typed_as_an_alliance_is_a_clash_naming_the_axiom(loaded_kb: Kno
     assert "disjoint" in clash.axiom.lower() and "ald:State" in clash.axiom
 
 
+def test_the_clashes_among_a_whole_closure_are_those_the_engine_finds_for_each_new_type(
+    loaded_kb: KnowledgeBase,
+) -> None:
+    """clashes_among (a bulk write's check, on its whole closure) finds each (individual, pair of
+    disjoint classes) that the engine's check of new type triples finds, and no other."""
+    rules = materialise.ruleset(loaded_kb)
+    assert len(rules.disjoint) >= 3
+    typed = [
+        ox.Triple(ox.NamedNode(f"{ID}x/{i}"), TYPE, cls)
+        for i, d in enumerate(rules.disjoint)
+        for cls in (d.first, d.second)  # each individual in one pair of disjoint classes
+    ]
+    typed += [ox.Triple(ox.NamedNode(ID + "x/0"), TYPE, d.second) for d in rules.disjoint]  # more pairs for one
+    typed += [ox.Triple(ox.NamedNode(ID + "x/ok"), TYPE, rules.disjoint[0].first)]
+    closure = set(typed) | set(loaded_kb.triples(INFERRED_GRAPH))
+    index = rl_engine.TripleIndex(closure)
+    expected = rl_engine._clashes(rules, typed, index.match)
+    found = rl_engine.clashes_among(rules, closure)
+    assert found and {(c.individual, frozenset((c.first, c.second))) for c in found} == {
+        (c.individual, frozenset((c.first, c.second))) for c in expected
+    }
+    assert all(
+        c.axiom == next(d.axiom for d in rules.disjoint if {d.first, d.second} == {c.first, c.second}) for c in found
+    )
+
+
 @pytest.mark.parametrize(
     "triple, reason",
     [

@@ -339,19 +339,17 @@ def maintain(
 
 def clashes_among(rules: Ruleset, triples: Iterable[ox.Triple]) -> list[Clash]:
     """Disjointness violated among the type triples of ``triples`` (cax-dw, cax-adc), e.g. a
-    whole closure's."""
-    types: dict[Term, set[Term]] = {}
-    typed: list[ox.Triple] = []
+    whole closure's: the members of each pair of disjoint classes that are in both."""
+    members: dict[Term, set[Term]] = {d.first: set() for d in rules.disjoint}
+    members.update({d.second: set() for d in rules.disjoint})
     for t in triples:
-        if t.predicate == TYPE:
-            types.setdefault(t.subject, set()).add(t.object)
-            typed.append(t)
-
-    def match(s: Term | None, p: Term | None, o: Term | None) -> Iterator[ox.Triple]:
-        assert s is not None and p is not None and o is not None
-        return iter([ox.Triple(s, p, o)] if o in types.get(s, ()) else [])
-
-    return _clashes(rules, typed, match)
+        if t.predicate == TYPE and (found := members.get(t.object)) is not None:
+            found.add(t.subject)
+    clashes: dict[tuple[Term, frozenset[Term]], Clash] = {}
+    for d in rules.disjoint:
+        for node in sorted(members[d.first] & members[d.second], key=str):
+            clashes.setdefault((node, frozenset((d.first, d.second))), Clash(node, d.first, d.second, d.axiom))
+    return list(clashes.values())
 
 
 def _clashes(rules: Ruleset, new: Iterable[ox.Triple], match: Match) -> list[Clash]:
