@@ -259,3 +259,73 @@ def test_the_inferred_triples_of_the_shipped_and_generated_data_are_those_of_the
         inferred, _ = materialise.inferred_triples(formats.from_rdflib(graph))
         assert len(inferred) > 1000
         assert set(inferred) == informative_from_closure(graph)
+
+
+def test_canonical_triples_share_one_object_per_iri() -> None:
+    """The reasoner's triples are made of the converter's own IRI objects (compared by identity
+    in the closure's sets); a literal or a blank node is kept, even one whose text is an IRI."""
+    term = formats.RdflibTerms([RDF.type])
+    a = term(ox.NamedNode(EX + "a"))
+    fresh = [
+        (URIRef(EX + "a"), URIRef(str(RDF.type)), URIRef(EX + "new")),
+        (URIRef(EX + "new"), URIRef(EX + "p"), Literal(EX + "a")),
+        (BNode("b"), URIRef(EX + "p"), Literal("x", lang="en")),
+    ]
+    canonical = term.canonical(fresh)
+    assert canonical == fresh
+    assert canonical[0][0] is a and canonical[0][1] is RDF.type
+    assert canonical[1][0] is canonical[0][2]  # an IRI met first here is one object from then on
+    assert type(canonical[1][2]) is Literal and canonical[2][0] is fresh[2][0]
+    assert term.canonical([]) == []
+
+
+def test_the_reasoner_reads_its_cheap_iris_as_rdflib_iris() -> None:
+    """``reasonable`` gives the same closure for :class:`materialise._ReasonerIri` as for rdflib's IRIs."""
+    triples = [t for name in sorted(SPECIAL_GRAPHS) for t in SPECIAL_GRAPHS[name] if t[1] != OWL.sameAs]
+    triples = [t for t in triples if t[2] not in (OWL.FunctionalProperty, OWL.InverseFunctionalProperty)]
+    read = materialise._as_read(triples)
+    assert any(type(x) is materialise._ReasonerIri for t in read for x in t)
+    assert read == triples
+
+    def closure(given: list[tuple]) -> set[tuple]:
+        r = reasonable.PyReasoner()
+        r.from_graph(given)
+        return set(r.reason())
+
+    assert closure(read) == closure(triples)
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        URIRef(EX + "a"),
+        URIRef("urn:x:é"),
+        Literal("x"),
+        Literal('say "hi" \\ é'),
+        Literal("x", lang="en-GB"),
+        Literal("01", datatype=XSD.integer),
+        Literal("x", datatype=ex("dt")),
+        Literal("2020-01-01", datatype=XSD.date),
+    ],
+)
+def test_terms_are_made_pyoxigraph_as_their_n_triples_read(node: URIRef | Literal) -> None:
+    line = f"<urn:s> <urn:p> {node.n3()} .\n".encode()
+    (read,) = ox.parse(line, format=ox.RdfFormat.N_TRIPLES)
+    converted = materialise._as_pyoxigraph([node])[node]
+    assert converted == read.object
+    assert str(converted) == str(read.object)
+
+
+def test_groups_passed_whole_split_as_triple_by_triple(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """A group without a literal that must stay passes whole: the same split as the one made
+    triple by triple (forced for every group here)."""
+    graph = formats.to_rdflib(generate(1000, seed=3))
+    graph += rdflib.Graph().parse(settings.ontology_file)
+    graph += graph_of(*LITERAL_RANGE, *CHAINS, (Literal("s"), ex("note"), Literal("o")))
+    fast = rl_passthrough.split(graph)
+    monkeypatch.setattr(rl_passthrough, "_passes_whole", lambda subjects, literal_objects, literals_stay: False)
+    slow = rl_passthrough.split(graph)
+    assert set(fast.core) == set(slow.core) and len(fast.core) == len(slow.core)
+    assert fast.passed == slow.passed and fast.groups == slow.groups
+    assert set(fast.summary) == set(slow.summary) and fast.literal_classes == slow.literal_classes
+    assert fast.literal_classes and any(isinstance(t[0], Literal) for t in fast.core)

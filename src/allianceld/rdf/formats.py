@@ -188,17 +188,34 @@ def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -
 class RdflibTerms:
     """pyoxigraph terms as rdflib reads them (:func:`to_rdflib`): each term converted once, each
     blank node a new one, the same for every occurrence of its label in one converter. An rdflib
-    term or triple (a tuple) is given back as it is."""
+    term or triple (a tuple) is given back as it is.
 
-    def __init__(self) -> None:
+    Each IRI is one object (``known``, or the first made): sets and dictionaries of such terms
+    then compare them by identity, not by rdflib's ``__eq__`` (a Python call), and
+    :meth:`canonical` makes rdflib's triples from elsewhere (a reasoner's) use the same objects."""
+
+    def __init__(self, known: Iterable[rdflib.URIRef] = ()) -> None:
         self._terms: dict[Any, Any] = {}
+        self._iris: dict[str, rdflib.URIRef] = {str(iri): iri for iri in known}
 
     def __call__(self, node: Any) -> Any:
         found = self._terms.get(node)
         if found is None:
             if isinstance(node, rdflib.term.Node):
                 return node
-            found = self._terms[node] = rdflib.BNode() if isinstance(node, ox.BlankNode) else rdflib_term(node)
+            if isinstance(node, ox.NamedNode):
+                found = self._iri(node.value)
+            else:
+                found = rdflib.BNode() if isinstance(node, ox.BlankNode) else rdflib_term(node)
+            self._terms[node] = found
+        return found
+
+    def _iri(self, value: str) -> rdflib.URIRef:
+        found = self._iris.get(value)
+        if found is None:
+            # rdflib's URIRef(value) with its check left out (it only logs a warning, and a
+            # pyoxigraph IRI is valid): the check took most of a conversion's time
+            found = self._iris[value] = str.__new__(rdflib.URIRef, value)
         return found
 
     def triple(self, t: ox.Triple | tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
@@ -206,6 +223,24 @@ class RdflibTerms:
         if isinstance(t, tuple):
             return t
         return (self(t.subject), self(t.predicate), self(t.object))
+
+    def canonical(self, triples: Iterable[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
+        """rdflib's ``triples`` with each IRI replaced by this converter's object for it (an IRI it
+        has not met becomes its own). Done by columns, in C: a call per term cost more."""
+        columns = list(zip(*triples, strict=True))
+        if not columns:
+            return []
+        return list(zip(*map(self._canonical_column, columns), strict=True))
+
+    def _canonical_column(self, terms: tuple[Any, ...]) -> list[Any]:
+        found = list(map(self._iris.get, map(str, terms)))  # by text: a literal may match too
+        iri = rdflib.URIRef
+        kinds = list(map(type, terms))
+        for i in [i for i, kind in enumerate(kinds) if kind is not iri]:
+            found[i] = terms[i]
+        for i in [i for i, term in enumerate(found) if term is None]:
+            found[i] = self._iris.setdefault(str(terms[i]), terms[i])
+        return found
 
 
 def has_blank_node(t: ox.Triple) -> bool:

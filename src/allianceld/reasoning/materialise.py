@@ -6,12 +6,13 @@ import contextlib
 import functools
 import gc
 import itertools
+import operator
 import re
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from itertools import compress, repeat
+from operator import itemgetter
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,6 +30,21 @@ from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
 _OWL = str(OWL)
+#: the IRIs the split and the rules compare terms with: one object each in a conversion
+_VOCABULARY = (
+    RDF.type,
+    RDF.first,
+    RDFS.domain,
+    RDFS.range,
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    OWL.Thing,
+    OWL.sameAs,
+    OWL.FunctionalProperty,
+    OWL.InverseFunctionalProperty,
+    XSD.string,
+    *rl_passthrough.DECLARATIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,7 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     whose rule in ``reasonable`` grows with the square of the data (40k triples: 3.1 s and 1.2 GB
     with it, 1.4 s and 0.18 GB without; 100k triples ran out of 24 GB). The chains' conclusions
     over the data are given to the reasoner with it (:meth:`_Rules.presaturate`), which usually
-    saves a second round; a second round reads the closure from a Turtle file (parsed in Rust):
-    building an rdflib graph of it cost more than the reasoning.
+    saves a second round (a new reasoner over the whole closure).
 
     The reasoner reads only the triples that can take part in its rules, and a summary of the
     others (the types their properties' domains and ranges give); the others join the closure
@@ -90,7 +105,7 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     with _collector_paused():
         rules = _Rules(graph)
         grouped = rl_passthrough.by_predicate(t for t in graph if t not in rules.hidden)
-        closed, parts = _reasonable_closure(reasonable, rules, grouped)
+        closed, parts = _reasonable_closure(reasonable, rules, grouped, formats.RdflibTerms())
         closed.update(parts.passed)
         closed.update((s, p, rl_passthrough.as_reasoned(o)) for s, p, o in parts.passed if _plain(o))
         return closed | rules.hidden, "reasonable"
@@ -111,45 +126,80 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _reasonable_closure(
-    reasonable: Any,
-    rules: _Rules,
-    grouped: dict[Any, list[Any]],
-    *,
-    triple: Callable[[Any], Triple] = rl_passthrough.as_given,
-    term: Callable[[Any], Any] = rl_passthrough.as_given,
+    reasonable: Any, rules: _Rules, grouped: dict[Any, list[Any]], term: formats.RdflibTerms
 ) -> tuple[set[Triple], rl_passthrough.Split]:
     """The closure of the reasoner's part of ``grouped`` (triples by rdflib predicate, the rule
-    predicates' as rdflib's, the others converted by ``triple`` and ``term`` where needed: see
+    predicates' as rdflib's, the others converted by ``term`` where needed: see
     :func:`rl_passthrough.split_groups`), and the split it was made with: its passed triples are
     not in the closure."""
 
     def pairs(q: Any) -> list[tuple[Any, Any]]:
-        return [(term(s), term(o)) for s, _, o in grouped.get(q, ())]
+        return [(term(t[0]), term(t[2])) for t in grouped.get(q, ())]
 
     presaturated = rules.presaturate(pairs)
     forced: set[Any] = set()
     while True:
-        parts = rl_passthrough.split_groups(grouped, forced, triple=triple, term=term)
-        passed = [triple(t) for p in rules.read if p in parts.groups for t in parts.groups[p]]  # what apply reads
+        parts = rl_passthrough.split_groups(grouped, forced, triple=term.triple, term=term)
+        passed = _passed_read(rules, parts.groups, term)
         passed += [(s, p, rl_passthrough.as_reasoned(o)) for s, p, o in passed if _plain(o)]
-        source = [*parts.core, *parts.summary, *presaturated]
-        r = reasonable.PyReasoner()
-        r.from_graph(source)  # reasonable reads any iterable of triples
-        closed = set(r.reason())
-        closed.update(source)
+        closed = _reasoned(reasonable, [*parts.core, *parts.summary, *presaturated], term)
         while extra := rules.apply(itertools.chain(closed, passed)) - closed:
-            closed |= extra
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "closure.ttl"  # N-Triples, which is Turtle
-                with path.open("w", encoding="utf-8") as out:
-                    out.writelines(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in closed)
-                r = reasonable.PyReasoner()
-                r.load_file(str(path))
-                closed.update(r.reason())
+            closed = _reasoned(reasonable, closed | extra, term)
         bad = rl_passthrough.violations(closed, parts)
         if not bad:
             return closed, parts
         forced |= bad
+
+
+def _passed_read(rules: _Rules, groups: Mapping[Any, list[Any]], term: formats.RdflibTerms) -> list[Triple]:
+    """The passed triples (``groups``, by rdflib predicate) that ``rules.apply`` reads, as rdflib's."""
+    with_literals = rules.read_with_literals
+    read: list[Triple] = []
+    for p in rules.read:
+        group = groups.get(p, ())
+        if p not in with_literals:
+            group = [t for t in group if not isinstance(t[2], (Literal, ox.Literal))]
+        read.extend(map(term.triple, group))
+    return read
+
+
+def _reasoned(reasonable: Any, triples: Collection[Triple], term: formats.RdflibTerms) -> set[Triple]:
+    """``reasonable``'s closure of ``triples``, with them, its IRIs ``term``'s objects (so that the
+    closure's set operations compare IRIs by identity)."""
+    triples = triples if isinstance(triples, list) else list(triples)
+    r = reasonable.PyReasoner()
+    r.from_graph(_as_read(triples))  # any iterable of triples
+    closed = set(term.canonical(r.reason()))
+    closed.update(triples)
+    return closed
+
+
+class _ReasonerIri(str):
+    """An IRI as ``reasonable`` reads it fastest. Its binding reads a term whose type is not named
+    ``URIRef``, ``Literal`` or ``BNode`` as an IRI, after looking up the term's ``datatype`` and
+    ``language``: an rdflib IRI has neither, and the two exceptions were half of the reading."""
+
+    __slots__ = ()
+    datatype = None
+    language = None
+
+
+def _as_read(triples: list[Triple]) -> list[Triple]:
+    """``triples`` with each rdflib IRI a :class:`_ReasonerIri` (one per IRI), by columns."""
+    if not triples:
+        return []
+    made: dict[Any, _ReasonerIri] = {}
+    return list(zip(*(_as_read_terms(column, made) for column in zip(*triples, strict=True)), strict=True))
+
+
+def _as_read_terms(terms: tuple[Any, ...], made: dict[Any, _ReasonerIri]) -> list[Any]:
+    for iri in set(terms).difference(made):
+        if type(iri) is rdflib.URIRef:
+            made[iri] = _ReasonerIri(iri)
+    found = list(map(made.get, terms))
+    for i in [i for i, x in enumerate(found) if x is None]:  # literals and blank nodes
+        found[i] = terms[i]
+    return found
 
 
 def _plain(o: Any) -> bool:
@@ -185,8 +235,15 @@ class _Rules:
 
     @property
     def read(self) -> set[Any]:
-        """The properties whose triples :meth:`apply` reads."""
-        return {step for _, steps in self.chains for step in steps} | self.inverse_functional | self.functional
+        """The properties whose triples :meth:`apply` reads (of a functional property's, only those
+        whose object is not a literal, unless it is also one of :attr:`read_with_literals`)."""
+        return self.read_with_literals | self.functional
+
+    @property
+    def read_with_literals(self) -> set[Any]:
+        """The properties every triple of which :meth:`apply` reads: the chains' steps and the
+        inverse-functional properties."""
+        return {step for _, steps in self.chains for step in steps} | self.inverse_functional
 
     def presaturate(self, subject_objects: Callable[[Any], Iterable[tuple[Any, Any]]]) -> set[Triple]:
         """The property chains' conclusions over the data (``subject_objects(p)``: the subjects and
@@ -212,7 +269,7 @@ class _Rules:
         return derived
 
     def apply(self, triples: Iterable[Triple]) -> set[Triple]:
-        read = {step for _, steps in self.chains for step in steps} | self.inverse_functional
+        read = self.read_with_literals
         functional = self.functional - read
         by_pred: dict[Any, list[tuple[Any, Any]]] = {}
         for s, p, o in triples:
@@ -278,7 +335,7 @@ def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
         else:
             found.append(t)
     by_predicate.pop(same_as, None)
-    term = formats.RdflibTerms()
+    term = formats.RdflibTerms(_VOCABULARY)
     grouped: dict[Any, list[Any]] = {}
     axioms = rdflib.Graph(store="SimpleMemory")  # what _Rules reads
     for p, group in by_predicate.items():
@@ -291,20 +348,51 @@ def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
     rules = _Rules(axioms)
     if RDF.type in grouped:
         grouped[RDF.type] = [t for t in grouped[RDF.type] if t not in rules.hidden]
-    closed, parts = _reasonable_closure(reasonable, rules, grouped, triple=term.triple, term=term)
-    given = set(parts.core)
-    lines = set()  # "x" and "x"^^xsd:string are one line
-    for s, p, o in closed:
-        if isinstance(s, rdflib.BNode) or isinstance(o, rdflib.BNode):
+    closed, parts = _reasonable_closure(reasonable, rules, grouped, term)
+    new, predicates = _derived(closed, parts.core)
+    stated = set().union(*(by_predicate.get(p, ()) for p in predicates))
+    return list(filter(rl_engine.worth_keeping, new - stated)), "reasonable"
+
+
+def _derived(closed: set[Triple], given: list[Triple]) -> tuple[set[ox.Triple], set[ox.NamedNode]]:
+    """The triples of ``closed`` that are not ``given`` and have no blank node, as pyoxigraph's
+    (RDF 1.1: ``"x"^^xsd:string`` is the simple literal ``"x"``, and is not new when that is
+    given), and their predicates. Sorted by their objects' kinds in C: most are IRIs."""
+    given_set = set(given)
+    rest = list(closed - given_set)  # the canonical IRIs compare by identity
+    kinds = list(map(type, map(itemgetter(2), rest)))
+    kept = list(compress(rest, map(operator.is_, kinds, repeat(rdflib.URIRef))))
+    for t in compress(rest, map(operator.is_not, kinds, repeat(rdflib.URIRef))):
+        s, p, o = t
+        if isinstance(o, rdflib.BNode):
             continue  # never kept (rl_engine.worth_keeping)
         if isinstance(o, Literal) and o.datatype == XSD.string:
-            o = Literal(str(o))  # RDF 1.1: "x"^^xsd:string is the simple literal "x"
-        if (s, p, o) not in given:
-            lines.add(f"{s.n3()} {p.n3()} {o.n3()} .\n")
-    # read by pyoxigraph's parser in one go: a conversion term by term took 1 s for 20k triples
-    new = ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
-    stated = {t for group in by_predicate.values() for t in group}
-    return [q.triple for q in new if q.triple not in stated and rl_engine.worth_keeping(q.triple)], "reasonable"
+            t = (s, p, Literal(str(o)))
+            if t in given_set:
+                continue
+        kept.append(t)
+    kept = list(compress(kept, map(operator.not_, map(isinstance, map(itemgetter(0), kept), repeat(rdflib.BNode)))))
+    if not kept:
+        return set(), set()
+    columns = list(zip(*kept, strict=True))
+    term = _as_pyoxigraph(set().union(*columns))
+    triples = set(map(ox.Triple, *(map(term.__getitem__, column) for column in columns)))
+    return triples, {term[p] for p in set(columns[1])}
+
+
+def _as_pyoxigraph(terms: Iterable[Any]) -> dict[Any, Any]:
+    """rdflib's IRIs and literals as pyoxigraph reads their N-Triples (an IRI made directly: the
+    same, and a thousand times as many as the literals)."""
+    out: dict[Any, Any] = {}
+    others: list[Any] = []
+    for x in terms:
+        if type(x) is rdflib.URIRef:
+            out[x] = ox.NamedNode(str(x))
+        else:
+            others.append(x)
+    text = "".join(f"<urn:s> <urn:p> {x.n3()} .\n" for x in others)
+    out.update(zip(others, (q.object for q in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)), strict=True))
+    return out
 
 
 def inferred_graph(asserted: rdflib.Graph) -> tuple[rdflib.Graph, str]:

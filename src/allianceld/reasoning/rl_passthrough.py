@@ -134,6 +134,38 @@ def _is_literal(term: Any) -> bool:
     )
 
 
+def _any_literal(terms: Iterable[Any]) -> bool:
+    """Whether one of ``terms`` is a literal (by their kinds: a group's terms have few)."""
+    return any(kind is ox.Literal or issubclass(kind, Literal) for kind in set(map(type, terms)))
+
+
+def _passes_whole(subjects: list[Any], literal_objects: bool, literals_stay: bool) -> bool:
+    """Whether every triple of a simple property's group passes around the reasoner: none has a
+    literal subject, nor a literal object that must stay."""
+    return not (literal_objects and literals_stay) and not _any_literal(subjects)
+
+
+def _pass_one_by_one(
+    group: list[Any], literals_stay: bool, core: list[Triple], triple: Callable[[Any], Triple]
+) -> tuple[list[Any], bool]:
+    """The triples of ``group`` that pass around the reasoner, the others added to ``core``: a
+    literal subject stays (``reasonable`` refuses it, as it did before), and so does a literal
+    object when ``literals_stay``. Also: whether a passed triple has a literal object."""
+    through: list[Any] = []
+    literal_seen = False
+    for t in group:
+        if _is_literal(t[0]):
+            core.append(triple(t))
+            continue
+        if _is_literal(t[2]):
+            if literals_stay:
+                core.append(triple(t))
+                continue
+            literal_seen = True
+        through.append(t)
+    return through, literal_seen
+
+
 def by_predicate(triples: Iterable[Triple]) -> dict[Any, list[Triple]]:
     """``triples`` grouped by predicate. (Keyed by hash first: rdflib compares terms in Python,
     which cost more than the rest of the split; each group is then checked to hold one term.)"""
@@ -179,10 +211,7 @@ def split_groups(
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
     literal_ranges = {
-        r
-        for p, rs in ranges.items()
-        if prof.simple(p) and any(_is_literal(t[2]) for t in grouped.get(p, ()))
-        for r in rs
+        r for p, rs in ranges.items() if prof.simple(p) and _any_literal(t[2] for t in grouped.get(p, ())) for r in rs
     }
     blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
     typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
@@ -198,29 +227,24 @@ def split_groups(
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
-        objects: set[Any] = set()
-        through: list[Any] = []
-        literal_seen = False
-        for t in group:
-            s, _, o = t
-            if _is_literal(s):
-                core.append(triple(t))  # reasonable refuses it, as it did before
-                continue
-            if _is_literal(o):
-                if literals_stay:
-                    core.append(triple(t))
-                    continue
-                literal_seen = True
-            elif rngs:
-                objects.add(o)
-            through.append(t)
+        subjects = [t[0] for t in group]
+        objects = [t[2] for t in group]
+        literal_seen = _any_literal(objects)
+        if _passes_whole(subjects, literal_seen, literals_stay):
+            through = group
+        else:
+            through, literal_seen = _pass_one_by_one(group, literals_stay, core, triple)
+            subjects = [t[0] for t in through]
+            objects = [t[2] for t in through]
         if through:
             passed.extend(through)
             groups[p] = through
-        subjects = {term(s) for s in {t[0] for t in through}}
-        all_subjects |= subjects
-        summary.update((s, d) for d in doms for s in subjects)
-        summary.update((term(o), r) for r in rngs for o in objects)
+        subject_terms = {term(s) for s in set(subjects)}
+        all_subjects |= subject_terms
+        summary.update((s, d) for d in doms for s in subject_terms)
+        if rngs:
+            resources = {o for o in objects if not _is_literal(o)} if literal_seen else set(objects)
+            summary.update((term(o), r) for r in rngs for o in resources)
         if literal_seen:
             literal_classes.update(rngs)
     if literal_classes:
