@@ -89,6 +89,31 @@ def test_the_module_holds_the_touched_individuals_and_their_neighbours_types_onl
     assert dl_check.module(shared_kb, ontology, turtle(A_MEMBERSHIP), [NEW_GRAPH]).isomorphic(g)
 
 
+def test_a_large_writes_new_individuals_are_looked_up_once_and_the_module_is_the_same(
+    shared_kb: KnowledgeBase, ontology: rdflib.Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Individuals no kept graph holds are looked up once each way, not again for each predicate;
+    the module is the one gathered with every look-up made."""
+    written = generate(2_000, seed=3) + turtle(A_MEMBERSHIP)
+    asked: list[tuple[ox.NamedNode | ox.BlankNode, object]] = []
+    match = shared_kb.match
+
+    def counted(nodes, predicates=None, **kwargs):  # type: ignore[no-untyped-def]
+        nodes = list(nodes)
+        asked.extend((n, None if predicates is None else tuple(predicates)) for n in nodes)
+        return match(nodes, predicates, **kwargs)
+
+    monkeypatch.setattr(shared_kb, "match", counted)
+    mod = dl_check.gather(shared_kb, ontology, written, [NEW_GRAPH])
+    new = {n for n in mod.touched if not shared_kb.match([n], None, graphs=shared_kb.graphs(), limit=1)}
+    assert len(new) > 250 and iri(FRA) not in new
+    with_predicates = [n for n, predicates in asked if predicates is not None and n in new]
+    assert len(with_predicates) <= len(new)  # the inferred graph's types, once each
+    monkeypatch.setattr(dl_check._View, "_stored", lambda self, nodes, incoming: list(nodes))
+    every = dl_check.gather(shared_kb, ontology, written, [NEW_GRAPH])
+    assert every.data == mod.data and every.touched == mod.touched and every.neighbours == mod.neighbours
+
+
 def test_the_module_reads_the_data_after_the_write(shared_kb: KnowledgeBase, ontology) -> None:
     """The replaced graph's old content is not read: France's codes (only in data/states) are gone."""
     written = turtle('state:fra rdfs:label "France (test)"@en .')

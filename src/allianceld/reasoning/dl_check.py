@@ -385,6 +385,20 @@ class _View:
         for t in written:
             self.out.setdefault(t.subject, []).append(t)
             self.into.setdefault(t.object, []).append(t)
+        self._stored_as: dict[bool, dict[Any, bool]] = {False: {}, True: {}}  # incoming? -> node -> in a kept graph
+
+    def _stored(self, nodes: list[Node], *, incoming: bool) -> list[Node]:
+        """Those of ``nodes`` that a kept graph holds a triple about (as its object when
+        ``incoming``): one look-up per node, remembered, so that a large write's new individuals
+        (most of an import's) are not looked up again for each predicate. ATOP's module: 34.5k
+        look-ups -> 19.8k, 0.44 -> 0.36 s of CPU."""
+        known = self._stored_as[incoming]
+        ask = [n for n in nodes if n not in known]
+        if ask:
+            found = self.kb.match(ask, None, incoming=incoming, graphs=self.kept, limit=1)
+            there = {q.object if incoming else q.subject for q in found}
+            known.update((n, n in there) for n in ask)
+        return [n for n in nodes if known[n]]
 
     def around(
         self, nodes: list[Node], predicates: list[ox.NamedNode] | None = None, *, incoming: bool = False
@@ -396,7 +410,7 @@ class _View:
             for t in index.get(node, []):
                 if predicates is None or t.predicate in preds:
                     yield t, THE_WRITE
-        for q in self.kb.match(nodes, predicates, incoming=incoming, graphs=self.kept):
+        for q in self.kb.match(self._stored(nodes, incoming=incoming), predicates, incoming=incoming, graphs=self.kept):
             yield q.triple, q.graph_name.value
 
     def one_incoming(self, nodes: list[Node], predicates: list[ox.NamedNode]) -> Iterator[tuple[ox.Triple, str]]:
@@ -412,7 +426,9 @@ class _View:
                 if t.predicate in preds and t.predicate not in seen:
                     seen.add(t.predicate)
                     yield t, THE_WRITE
-        for q in self.kb.match(nodes, predicates, incoming=True, graphs=self.kept, limit=1):
+        for q in self.kb.match(
+            self._stored(nodes, incoming=True), predicates, incoming=True, graphs=self.kept, limit=1
+        ):
             yield q.triple, q.graph_name.value
 
 
