@@ -956,7 +956,7 @@ class CompiledShapes:
             """Rows of ``pattern`` failing any check, a bit set for each one failed."""
             for start in range(0, len(checks), MASK_BITS):
                 chunk = checks[start : start + MASK_BITS]
-                mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, _p, ok) in enumerate(chunk))
+                mask = _mask([ok for _s, _p, ok in chunk])
                 rows = f"SELECT {distinct}{keep_vars} ?_m WHERE {{ {pattern} BIND(({mask}) AS ?_m) FILTER(?_m != 0) }}"
                 shared(f"SELECT ?this ?value ?_m WHERE {{ {rows} }}", [(spec, owned) for spec, owned, _ok in chunk])
 
@@ -1056,7 +1056,7 @@ class CompiledShapes:
         for start in range(0, len(checks), MASK_BITS):
             chunk = checks[start : start + MASK_BITS]
             failing = " || ".join(f"!{ok}" for _s, ok in chunk)
-            mask = " + ".join(f"IF({ok}, 0, {1 << i})" for i, (_s, ok) in enumerate(chunk))
+            mask = _mask([ok for _s, ok in chunk])
             text = (
                 f"SELECT ?this ?_m WHERE {{ {{ SELECT ?this WHERE {{ {owner.generate} FILTER({failing}) }} }} "
                 f"BIND(({mask}) AS ?_m) }}"
@@ -1371,6 +1371,16 @@ def _shown_as(shown: str) -> list[OxTerm] | None:
 
 
 # -- rows into findings ------------------------------------------------------------------------
+
+
+def _mask(checks: list[str]) -> str:
+    """A SPARQL sum with bit ``i`` set when ``checks[i]`` is false (an error when one is): the
+    checks written out alike (the same constraint on one path in several shapes) are evaluated once,
+    with their bits together."""
+    bits: dict[str, int] = {}
+    for i, ok in enumerate(checks):
+        bits[ok] = bits.get(ok, 0) | 1 << i
+    return " + ".join(f"IF({ok}, 0, {b})" for ok, b in bits.items())
 
 
 def _finding(spec: Spec, focus: OxTerm, value: OxTerm | None) -> Finding:
