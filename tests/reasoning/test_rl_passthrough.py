@@ -279,6 +279,25 @@ def test_canonical_triples_share_one_object_per_iri() -> None:
     assert term.canonical([]) == []
 
 
+def test_triples_converted_by_columns_as_term_by_term() -> None:
+    """:meth:`formats.RdflibTerms.triples` gives what the converter gives term by term: one
+    rdflib object per IRI, one new blank node per label, literals as rdflib reads them."""
+    given = formats.from_rdflib(graph_of(*CHAINS, *LITERAL_RANGE, (BNode("b1"), ex("q"), BNode("b1"))))
+    by_columns, one_by_one = formats.RdflibTerms(), formats.RdflibTerms()
+    converted = by_columns.triples(given)
+    blanks: dict[str, BNode] = {}
+    for t, c in zip(given, converted, strict=True):
+        for node, term in zip(t, c, strict=True):
+            if isinstance(node, ox.BlankNode):
+                assert type(term) is BNode and blanks.setdefault(node.value, term) is term
+            else:
+                assert term == one_by_one(node) and type(term) is type(one_by_one(node))
+    assert len(blanks) == len(set(blanks.values())) > 1
+    assert by_columns.triples(converted) == converted  # rdflib's are kept
+    iris = [x for t in converted for x in t if isinstance(x, URIRef)]
+    assert len({id(x) for x in iris}) == len(set(iris))
+
+
 def test_the_reasoner_reads_its_cheap_iris_as_rdflib_iris() -> None:
     """``reasonable`` gives the same closure for :class:`materialise._ReasonerIri` as for rdflib's IRIs."""
     triples = [t for name in sorted(SPECIAL_GRAPHS) for t in SPECIAL_GRAPHS[name] if t[1] != OWL.sameAs]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,9 @@ def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -
     return graph
 
 
+_POSITIONS = (attrgetter("subject"), attrgetter("predicate"), attrgetter("object"))
+
+
 class RdflibTerms:
     """pyoxigraph terms as rdflib reads them (:func:`to_rdflib`): each term converted once, each
     blank node a new one, the same for every occurrence of its label in one converter. An rdflib
@@ -218,11 +222,20 @@ class RdflibTerms:
             found = self._iris[value] = str.__new__(rdflib.URIRef, value)
         return found
 
-    def triple(self, t: ox.Triple | tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
-        """``t`` as a tuple of rdflib terms."""
-        if isinstance(t, tuple):
-            return t
-        return (self(t.subject), self(t.predicate), self(t.object))
+    def terms(self, nodes: Sequence[Any]) -> list[Any]:
+        """Each of ``nodes`` converted, as by calling this converter on it: looked up in C, only
+        the terms not met before one by one."""
+        found = list(map(self._terms.get, nodes))
+        for i in [i for i, term in enumerate(found) if term is None]:
+            found[i] = self(nodes[i])
+        return found
+
+    def triples(self, triples: Sequence[Any]) -> list[tuple[Any, Any, Any]]:
+        """``triples`` (all pyoxigraph's, or all rdflib's tuples) as tuples of rdflib terms, by columns."""
+        if not triples or isinstance(triples[0], tuple):
+            return list(triples)
+        columns = (self.terms(list(map(position, triples))) for position in _POSITIONS)
+        return list(zip(*columns, strict=True))
 
     def canonical(self, triples: Iterable[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
         """rdflib's ``triples`` with each IRI replaced by this converter's object for it (an IRI it

@@ -134,12 +134,12 @@ def _reasonable_closure(
     not in the closure."""
 
     def pairs(q: Any) -> list[tuple[Any, Any]]:
-        return [(term(t[0]), term(t[2])) for t in grouped.get(q, ())]
+        return [(s, o) for s, _, o in term.triples(grouped.get(q, []))]
 
     presaturated = rules.presaturate(pairs)
     forced: set[Any] = set()
     while True:
-        parts = rl_passthrough.split_groups(grouped, forced, triple=term.triple, term=term)
+        parts = rl_passthrough.split_groups(grouped, forced, terms=term)
         passed = _passed_read(rules, parts.groups, term)
         passed += [(s, p, rl_passthrough.as_reasoned(o)) for s, p, o in passed if _plain(o)]
         closed = _reasoned(reasonable, [*parts.core, *parts.summary, *presaturated], term)
@@ -159,7 +159,7 @@ def _passed_read(rules: _Rules, groups: Mapping[Any, list[Any]], term: formats.R
         group = groups.get(p, ())
         if p not in with_literals:
             group = [t for t in group if not isinstance(t[2], (Literal, ox.Literal))]
-        read.extend(map(term.triple, group))
+        read.extend(term.triples(group))
     return read
 
 
@@ -270,10 +270,10 @@ class _Rules:
 
     def apply(self, triples: Iterable[Triple]) -> set[Triple]:
         read = self.read_with_literals
-        functional = self.functional - read
+        triples = triples if isinstance(triples, list) else list(triples)
         by_pred: dict[Any, list[tuple[Any, Any]]] = {}
-        for s, p, o in triples:
-            if p in read or (p in functional and not isinstance(o, Literal)):
+        for s, p, o in _with_predicate(triples, read | self.functional):
+            if p in read or not isinstance(o, Literal):  # a functional property's: not a literal
                 by_pred.setdefault(p, []).append((s, o))
         derived: set[Triple] = set()
         for prop, steps in self.chains:  # prp-spo2
@@ -296,6 +296,12 @@ class _Rules:
                     objects.setdefault(s, set()).add(o)
             derived.update((a, OWL.sameAs, b) for group in objects.values() for a in group for b in group if a != b)
         return derived
+
+
+def _with_predicate(triples: list[Triple], predicates: Collection[Any]) -> Iterator[Triple]:
+    """Those of ``triples`` whose predicate is one of ``predicates`` (chosen in C: a closure's
+    triples are mostly of others)."""
+    return compress(triples, map(predicates.__contains__, map(itemgetter(1), triples)))
 
 
 def without_identity_links(graph: rdflib.Graph) -> rdflib.Graph:
@@ -343,7 +349,7 @@ def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
         if not rl_passthrough.is_rule_predicate(predicate):
             grouped[predicate] = group
             continue
-        triples = grouped[predicate] = [term.triple(t) for t in group]
+        triples = grouped[predicate] = term.triples(group)
         axioms.addN((s, q, o, axioms) for s, q, o in triples if q != RDF.type or o.startswith(_OWL))
     rules = _Rules(axioms)
     if RDF.type in grouped:

@@ -9,13 +9,16 @@ in docs/architecture.md ("Design notes").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
+from operator import itemgetter, or_
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+
+from allianceld.rdf import formats
 
 Triple = tuple[Any, Any, Any]
 
@@ -103,18 +106,13 @@ def leads_somewhere(classes: Collection[Any], triples: Iterable[Triple]) -> set[
     return found
 
 
-def as_given(term: Any) -> Any:
-    """``term`` (a triple) unchanged: :func:`split_groups`'s conversion of rdflib's terms."""
-    return term
-
-
 @dataclass
 class Split:
     """The input divided: ``core`` for the reasoner, ``passed`` around it (``groups``: the same by
     predicate), ``summary`` (what the passed triples give the rules) for the reasoner too;
     ``literal_classes`` are the classes ``reasonable`` would have typed passed literals with.
     ``core`` and ``summary`` are made of rdflib terms; the passed triples are as given, and
-    ``term`` gives one of their terms as rdflib's."""
+    ``terms`` converts theirs to rdflib's."""
 
     core: list[Triple]
     passed: list[Any]
@@ -122,7 +120,7 @@ class Split:
     profile: Profile
     literal_classes: set[Any]
     groups: dict[Any, list[Any]] = field(default_factory=dict)
-    term: Callable[[Any], Any] = as_given
+    terms: formats.RdflibTerms = field(default_factory=formats.RdflibTerms)
 
 
 def _is_literal(term: Any) -> bool:
@@ -146,23 +144,25 @@ def _passes_whole(subjects: list[Any], literal_objects: bool, literals_stay: boo
 
 
 def _pass_one_by_one(
-    group: list[Any], literals_stay: bool, core: list[Triple], triple: Callable[[Any], Triple]
+    group: list[Any], literals_stay: bool, core: list[Triple], convert: formats.RdflibTerms
 ) -> tuple[list[Any], bool]:
     """The triples of ``group`` that pass around the reasoner, the others added to ``core``: a
     literal subject stays (``reasonable`` refuses it, as it did before), and so does a literal
     object when ``literals_stay``. Also: whether a passed triple has a literal object."""
     through: list[Any] = []
+    stay: list[Any] = []
     literal_seen = False
     for t in group:
         if _is_literal(t[0]):
-            core.append(triple(t))
+            stay.append(t)
             continue
         if _is_literal(t[2]):
             if literals_stay:
-                core.append(triple(t))
+                stay.append(t)
                 continue
             literal_seen = True
         through.append(t)
+    core.extend(convert.triples(stay))
     return through, literal_seen
 
 
@@ -197,16 +197,13 @@ def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
 
 
 def split_groups(
-    grouped: Mapping[Any, list[Any]],
-    forced: Collection[Any] = (),
-    *,
-    triple: Callable[[Any], Triple] = as_given,
-    term: Callable[[Any], Any] = as_given,
+    grouped: Mapping[Any, list[Any]], forced: Collection[Any] = (), *, terms: formats.RdflibTerms | None = None
 ) -> Split:
-    """:func:`split` of triples grouped by predicate (an rdflib term). The triples may be in
-    another form than rdflib's (pyoxigraph's): ``triple`` and ``term`` convert one, and only the
-    triples that go to the reasoner, and the terms of the summary, are converted. The groups of
-    rule predicates (:func:`is_rule_predicate`) must be rdflib's already."""
+    """:func:`split` of triples grouped by predicate (an rdflib term). The triples may be
+    pyoxigraph's, a group's all of one kind: ``terms`` converts them, and only the triples that go
+    to the reasoner, and the terms of the summary, are converted. The groups of rule predicates
+    (:func:`is_rule_predicate`) must be rdflib's already."""
+    convert = terms if terms is not None else formats.RdflibTerms()
     rule_triples = [t for p, group in grouped.items() if is_rule_predicate(p) for t in group]
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
@@ -223,7 +220,7 @@ def split_groups(
     literal_classes: set[Any] = set()
     for p, group in grouped.items():
         if not prof.simple(p) or p in forced:
-            core.extend(group if triple is as_given else map(triple, group))
+            core.extend(convert.triples(group))
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
@@ -233,18 +230,18 @@ def split_groups(
         if _passes_whole(subjects, literal_seen, literals_stay):
             through = group
         else:
-            through, literal_seen = _pass_one_by_one(group, literals_stay, core, triple)
+            through, literal_seen = _pass_one_by_one(group, literals_stay, core, convert)
             subjects = [t[0] for t in through]
             objects = [t[2] for t in through]
         if through:
             passed.extend(through)
             groups[p] = through
-        subject_terms = {term(s) for s in set(subjects)}
+        subject_terms = set(convert.terms(subjects))
         all_subjects |= subject_terms
         summary.update((s, d) for d in doms for s in subject_terms)
         if rngs:
-            resources = {o for o in objects if not _is_literal(o)} if literal_seen else set(objects)
-            summary.update((term(o), r) for r in rngs for o in resources)
+            resources = [o for o in objects if not _is_literal(o)] if literal_seen else objects
+            summary.update((o, r) for r in rngs for o in set(convert.terms(resources)))
         if literal_seen:
             literal_classes.update(rngs)
     if literal_classes:
@@ -252,7 +249,7 @@ def split_groups(
     things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
     summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
     summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
-    return Split(core, passed, summary_triples, prof, literal_classes, groups, term)
+    return Split(core, passed, summary_triples, prof, literal_classes, groups, convert)
 
 
 def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
@@ -260,13 +257,12 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     ``closure`` of the core and summary: empty when the split was sound."""
     props = set(parts.groups)
     watch = props | parts.literal_classes
-    hits: list[Triple] = []
-    same: list[Triple] = []
-    for t in closure:
-        if t[0] in watch or t[2] in watch:
-            hits.append(t)
-        if t[1] in _SAME_AS:
-            same.append(t)
+    closure = closure if isinstance(closure, list) else list(closure)
+    watched = map(
+        or_, map(watch.__contains__, map(itemgetter(0), closure)), map(watch.__contains__, map(itemgetter(2), closure))
+    )
+    hits = list(compress(closure, watched))  # chosen in C: the closure is mostly of other triples
+    same = list(compress(closure, map(_SAME_AS.__contains__, map(itemgetter(1), closure))))
     after = profile(hits)
     before = parts.profile
     bad = {
@@ -278,9 +274,9 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     }
     terms = {s for s, _, o in same if s != o}
     if terms:
-        term = parts.term
+        term = parts.terms
         bad |= {
-            p for p, group in parts.groups.items() if any(term(s) in terms or term(o) in terms for s, _, o in group)
+            p for p, group in parts.groups.items() if any(term(t[0]) in terms or term(t[2]) in terms for t in group)
         }
     if leads_somewhere(parts.literal_classes, hits):
         bad |= {
