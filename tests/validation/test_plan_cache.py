@@ -74,3 +74,15 @@ def test_the_cache_entry_is_named_after_the_libraries_too(tmp_path: Path, monkey
     finally:
         monkeypatch.undo()
         plan_cache._code_digest.cache_clear()
+
+
+def test_an_entry_made_by_other_code_is_replaced(
+    plans: list[compiled.Plan], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shapes.ttl"
+    _validator(path, COMPILES)
+    monkeypatch.setattr(plan_cache, "_code_digest", lambda: "othercode")
+    _validator(path, COMPILES)
+    _validator(path, COMPILES)
+    entries = list((tmp_path / "cache" / "allianceld" / "shapes").iterdir())
+    assert len(plans) == 2 and [e.name.rsplit("-", 1)[-1] for e in entries] == ["othercode"]
