@@ -30,6 +30,7 @@ _THING, _SAME_AS = OWL.Thing, frozenset({OWL.sameAs})
 _RDFS_RULE_PREDICATES = frozenset({RDFS.subClassOf, RDFS.subPropertyOf, _DOMAIN, _RANGE})
 _RDF_NS, _OWL_NS = str(RDF), str(OWL)
 _NOWHERE_AS_OBJECT = frozenset({_TYPE, _DOMAIN, _RANGE, RDFS.subClassOf})
+_SUBJECT, _OBJECT = itemgetter(0), itemgetter(2)
 
 
 def is_rule_predicate(p: Any) -> bool:
@@ -56,24 +57,24 @@ def profile(triples: Iterable[Triple]) -> Profile:
     declarations allianceld applies itself are not among them: ``reasonable`` never sees them.)"""
     out = Profile()
     complex_, domains, ranges = out.complex, out.domains, out.ranges
-    rule: dict[Any, bool] = {}
+    kinds: dict[Any, Any] = {}
     for s, q, o in triples:
-        is_rule = rule.get(q)
-        if is_rule is None:
-            is_rule = rule[q] = is_rule_predicate(q)
-        if not is_rule:
+        kind = kinds.get(q, kinds)
+        if kind is kinds:
+            kind = kinds[q] = _kind(q)
+        if kind is None:
             continue
-        if q == _TYPE:
+        if kind is _TYPE:
             if o not in DECLARATIONS:
                 complex_.add(s)
             complex_.add(o)  # a property used as a class
-        elif q == _DOMAIN:
+        elif kind is _DOMAIN:
             domains.setdefault(s, set()).add(o)
             complex_.add(o)
-        elif q == _RANGE:
+        elif kind is _RANGE:
             ranges.setdefault(s, set()).add(o)
             complex_.add(o)
-        elif q == _FIRST:
+        elif kind is _FIRST:
             # a list member: reasonable reads only intersectionOf and unionOf lists, as classes
             # (through rdf:type triples, never passed); property chains are allianceld's, which
             # reads passed triples too; keys and AllDisjointProperties have no rule here
@@ -82,6 +83,14 @@ def profile(triples: Iterable[Triple]) -> Profile:
             complex_.add(s)
             complex_.add(o)
     return out
+
+
+def _kind(q: Any) -> Any:
+    """How :func:`profile` reads a triple with predicate ``q``: as one of the four properties it
+    names (that property), as another rule predicate (``True``), or not (None)."""
+    if not is_rule_predicate(q):
+        return None
+    return next((named for named in (_TYPE, _DOMAIN, _RANGE, _FIRST) if q == named), True)
 
 
 def as_reasoned(o: Any) -> Any:
@@ -208,7 +217,7 @@ def split_groups(
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
     literal_ranges = {
-        r for p, rs in ranges.items() if prof.simple(p) and _any_literal(t[2] for t in grouped.get(p, ())) for r in rs
+        r for p, rs in ranges.items() if prof.simple(p) and _any_literal(map(_OBJECT, grouped.get(p, ()))) for r in rs
     }
     blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
     typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
@@ -224,15 +233,15 @@ def split_groups(
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
         literals_stay = bool(rngs) and (_THING in blocked or not blocked.isdisjoint(rngs))
-        subjects = [t[0] for t in group]
-        objects = [t[2] for t in group]
+        subjects = list(map(_SUBJECT, group))
+        objects = list(map(_OBJECT, group))
         literal_seen = _any_literal(objects)
         if _passes_whole(subjects, literal_seen, literals_stay):
             through = group
         else:
             through, literal_seen = _pass_one_by_one(group, literals_stay, core, convert)
-            subjects = [t[0] for t in through]
-            objects = [t[2] for t in through]
+            subjects = list(map(_SUBJECT, through))
+            objects = list(map(_OBJECT, through))
         if through:
             passed.extend(through)
             groups[p] = through
@@ -258,9 +267,7 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     props = set(parts.groups)
     watch = props | parts.literal_classes
     closure = closure if isinstance(closure, list) else list(closure)
-    watched = map(
-        or_, map(watch.__contains__, map(itemgetter(0), closure)), map(watch.__contains__, map(itemgetter(2), closure))
-    )
+    watched = map(or_, map(watch.__contains__, map(_SUBJECT, closure)), map(watch.__contains__, map(_OBJECT, closure)))
     hits = list(compress(closure, watched))  # chosen in C: the closure is mostly of other triples
     same = list(compress(closure, map(_SAME_AS.__contains__, map(itemgetter(1), closure))))
     after = profile(hits)
