@@ -18,6 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 
 from allianceld.rdf import formats
 from allianceld.reasoning import domain_rule_scope, hermit, rl_engine, rl_passthrough, rl_rules
@@ -574,27 +575,36 @@ def _in_memory(
     """Every rule's graph recomputed in full, in order, on an in-memory store whose default graph
     holds what the rules read after the write: the graphs ``knowledge`` (their ``written`` content,
     else the stored one), the inferred graph (``inferred``, else the stored one changed by
-    ``change``) and the graphs of the rules before."""
+    ``change``) and the graphs of the rules before. Of those graphs only the triples the rules'
+    patterns can match are copied (:func:`_rules_read`: 108k of 294k with 200k generated triples)."""
     default = ox.DefaultGraph()
     mem = ox.Store()
+    read = _rules_read(domain_rules)
+
+    def add(triples: Iterable[ox.Triple]) -> None:
+        formats.load_into(mem, triples if read is None else read.kept(triples))
 
     stored = [g for g in knowledge if g not in written]
     if isinstance(kb.backend, EmbeddedBackend):  # copied by pyoxigraph alone, as one document
         store = kb.backend.store  # (so that a blank node shared by two graphs stays one node)
-        dumped = b"".join(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)) or b"" for g in stored)
+        if read is None:
+            graphs = (store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)) or b"" for g in stored)
+            dumped = b"".join(graphs)
+        else:
+            dumped = store.query(read.construct(stored)).serialize(format=ox.RdfFormat.N_TRIPLES) or b""
         mem.load(dumped, format=ox.RdfFormat.N_TRIPLES, to_graph=default)
     else:
         for graph in stored:
-            formats.load_into(mem, kb.triples(graph))
+            add(kb.triples(graph))
     for graph in knowledge:
         if graph in written:
-            formats.load_into(mem, written[graph])
+            add(written[graph])
     if inferred is not None:
-        formats.load_into(mem, inferred)
+        add(inferred)
     else:
         assert change is not None
-        formats.load_into(mem, [t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed])
-        formats.load_into(mem, change.added)
+        add([t for t in kb.triples(INFERRED_GRAPH) if t not in change.removed])
+        add(change.added)
     graphs: dict[str, list[ox.Triple]] = {}
     for number, rule in enumerate(domain_rules, 1):
         derived = {t for t in mem.query(rules.full_query(rule)) if isinstance(t, ox.Triple)}
@@ -602,6 +612,103 @@ def _in_memory(
         if number < len(domain_rules):  # read by the rules after it
             formats.load_into(mem, derived)
     return graphs
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The triples some rules' patterns can match: those with one of ``predicates``, and the
+    ``rdf:type`` triples with one of ``classes`` (every one when ``classes`` is None)."""
+
+    predicates: frozenset[str]
+    classes: frozenset[str] | None
+
+    def kept(self, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+        """Those of ``triples`` the patterns can match."""
+        predicates = {ox.NamedNode(p) for p in self.predicates}
+        if self.classes is None:
+            predicates.add(_TYPE)
+            return [t for t in triples if t.predicate in predicates]
+        classes = {ox.NamedNode(c) for c in self.classes}
+        return [t for t in triples if t.predicate in predicates or (t.predicate == _TYPE and t.object in classes)]
+
+    def construct(self, graphs: Iterable[str]) -> str:
+        """A CONSTRUCT query of the triples of the named ``graphs`` the patterns can match."""
+        named = " ".join(str(ox.NamedNode(g)) for g in graphs)
+        predicates = " ".join(str(ox.NamedNode(p)) for p in sorted(self.predicates))
+        if self.classes is None:
+            predicates += f" {_TYPE}"
+            typed = ""
+        else:
+            classes = " ".join(str(ox.NamedNode(c)) for c in sorted(self.classes))
+            typed = f" UNION {{ VALUES ?o {{ {classes} }} ?s a ?o BIND ({_TYPE} AS ?p) }}"
+        return (
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {named} }} "
+            f"GRAPH ?g {{ {{ VALUES ?p {{ {predicates} }} ?s ?p ?o }}{typed} }} }}"
+        )
+
+
+_TYPE = ox.NamedNode(str(RDF.type))
+
+
+def _rules_read(domain_rules: Sequence[DomainRule]) -> _Read | None:
+    """What the WHERE groups of ``domain_rules`` (with their focus class) can match, or None when
+    any triple may be: a pattern has a variable predicate or a negated property set, or a query
+    has a part :func:`domain_rule_scope.shape_of` does not take apart."""
+    predicates: set[str] = set()
+    classes: set[str] | None = set()
+    for rule in domain_rules:
+        found = _rule_reads(rule)
+        if found is None:
+            return None
+        predicates |= found.predicates
+        classes = None if classes is None or found.classes is None else classes | found.classes
+    return _Read(frozenset(predicates), None if classes is None else frozenset(classes))
+
+
+@functools.lru_cache(maxsize=64)
+def _rule_reads(rule: DomainRule) -> _Read | None:
+    """What ``rule``'s WHERE group and focus class can match (see :func:`_rules_read`). An
+    ``rdf:type`` step names its classes only as a pattern's predicate or a sequence path's last
+    step, with a constant object; elsewhere it can match every type."""
+    try:
+        shape = domain_rule_scope.shape_of(rule.construct)
+    except domain_rule_scope.Unsupported:
+        return None
+    predicates: set[str] = set()
+    classes: set[str] | None = {rule.focus_class}
+    for pattern in domain_rule_scope._patterns(shape):
+        iris = _path_predicates(pattern.path)
+        if iris is None:
+            return None
+        predicates |= iris - {_TYPE.value}
+        if _TYPE.value not in iris or classes is None:
+            continue
+        path = pattern.path
+        last = path.args[-1] if isinstance(path, SequencePath) else path
+        before = set().union(*map(_path_predicates, path.args[:-1])) if isinstance(path, SequencePath) else set()
+        typed = _path_predicates(last) == {_TYPE.value} and _TYPE.value not in before  # type: ignore[operator]
+        if typed and isinstance(pattern.o, ox.NamedNode):
+            classes.add(pattern.o.value)
+        else:
+            classes = None
+    return _Read(frozenset(predicates), None if classes is None else frozenset(classes))
+
+
+def _path_predicates(path: Any) -> set[str] | None:
+    """The IRIs of a pattern's predicate or property path, or None when it can match any
+    predicate (a variable, a negated property set)."""
+    if isinstance(path, ox.NamedNode):
+        return {path.value}
+    if isinstance(path, rdflib.URIRef):
+        return {str(path)}
+    if isinstance(path, SequencePath | AlternativePath):
+        found = [_path_predicates(p) for p in path.args]
+        return None if None in found else set().union(*found)  # type: ignore[arg-type]
+    if isinstance(path, InvPath):
+        return _path_predicates(path.arg)
+    if isinstance(path, MulPath):
+        return _path_predicates(path.path)
+    return None
 
 
 @dataclass
