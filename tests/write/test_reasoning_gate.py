@@ -4,6 +4,7 @@ found by the OWL 2 RL rules (disjoint classes; no Java needed) or by HermiT on t
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 from pathlib import Path
 
@@ -215,3 +216,22 @@ def test_a_large_write_is_not_refused_for_a_disjointness_the_store_held_before(
     data = generate(20_000, seed=0)
     result = gate.commit(loaded_kb, write_policy, [gate.Source("urn:test:large", data, "test")])
     assert result.triples == len(data) and result.reasoning is not None and result.reasoning.why  # in full
+
+
+def test_a_large_write_is_made_with_the_objects_before_it_left_out_of_cycle_collections(
+    loaded_kb: KnowledgeBase, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen: list[int] = []
+    validate = write_policy.validator.validate_bulk
+    monkeypatch.setattr(
+        write_policy.validator,
+        "validate_bulk",
+        lambda *a, **k: (frozen.append(gc.get_freeze_count()), validate(*a, **k))[1],
+    )
+    before = gc.get_freeze_count()
+    data = generate(20_000, seed=0)
+    gate.commit(loaded_kb, write_policy, [gate.Source("urn:test:large", data, "test")])
+    assert frozen and frozen[0] > before  # all that was there, while it is validated
+    assert gc.get_freeze_count() == before  # given back
+    write(loaded_kb, write_policy, f"<{ID}state/fra> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .")
+    assert len(frozen) == 1 and gc.get_freeze_count() == before
