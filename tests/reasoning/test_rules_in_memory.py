@@ -95,6 +95,10 @@ def rule(where: str) -> DomainRule:
         ("$this a ?x", set(), None),
         ("$this a/ald:a ?x", {ALD + "a"}, None),
         ("$this ald:a/a ?x", {ALD + "a"}, None),
+        ("$this ^a ald:C", set(), None),
+        ("$this a* ald:C", set(), None),
+        ("$this ald:a/(a|ald:b) ald:C", {ALD + "a", ALD + "b"}, None),
+        ("$this ald:a/^a ald:C", {ALD + "a"}, None),
     ],
 )  # fmt: skip
 def test_what_a_rule_reads(where: str, predicates: set[str], classes: set[str] | None) -> None:

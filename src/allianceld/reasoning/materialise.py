@@ -669,7 +669,8 @@ def _rules_read(domain_rules: Sequence[DomainRule]) -> _Read | None:
 def _rule_reads(rule: DomainRule) -> _Read | None:
     """What ``rule``'s WHERE group and focus class can match (see :func:`_rules_read`). An
     ``rdf:type`` step names its classes only as a pattern's predicate or a sequence path's last
-    step, with a constant object; elsewhere it can match every type."""
+    step (not inverse, repeated or alternative), with a constant object; elsewhere it can match
+    every type."""
     try:
         shape = domain_rule_scope.shape_of(rule.construct)
     except domain_rule_scope.Unsupported:
@@ -686,7 +687,8 @@ def _rule_reads(rule: DomainRule) -> _Read | None:
         path = pattern.path
         last = path.args[-1] if isinstance(path, SequencePath) else path
         before = set().union(*map(_path_predicates, path.args[:-1])) if isinstance(path, SequencePath) else set()
-        typed = _path_predicates(last) == {_TYPE.value} and _TYPE.value not in before  # type: ignore[operator]
+        plain = isinstance(last, ox.NamedNode | rdflib.URIRef) and _path_predicates(last) == {_TYPE.value}
+        typed = plain and _TYPE.value not in before
         if typed and isinstance(pattern.o, ox.NamedNode):
             classes.add(pattern.o.value)
         else:
