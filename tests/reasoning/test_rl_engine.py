@@ -175,3 +175,41 @@ def test_a_write_large_for_the_store_is_reasoned_over_in_full(
     large = gate.commit(loaded_kb, write_policy, [gate.Source(graph, content, "test")], force=True)
     assert large.reasoning is not None and large.reasoning.reasoner != "incremental"
     assert set(loaded_kb.triples(INFERRED_GRAPH)) == full_inferred(loaded_kb)
+
+
+def _kept_as_first_written(t: ox.Triple) -> bool:
+    """worth_keeping as it was first written, branch by branch (the reference)."""
+    schema = ("http://www.w3.org/2002/07/owl#", "http://www.w3.org/2000/01/rdf-schema#")
+    schema += ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2001/XMLSchema#")
+    same_as = ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs")
+    s, p, o = t.subject, t.predicate, t.object
+    if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode):
+        return False
+    if s.value.startswith(schema) or s.value.startswith(ALD.removesuffix("#")):
+        return False
+    if p.value.startswith(schema) and p not in (TYPE, same_as):
+        return False
+    if p == same_as and s == o:
+        return False
+    uninformative = {schema[0] + "Thing", schema[1] + "Resource", schema[0] + "NamedIndividual"}
+    return not (p == TYPE and isinstance(o, ox.NamedNode) and o.value in uninformative)
+
+
+def test_worth_keeping_keeps_what_its_first_version_kept(loaded_kb: KnowledgeBase) -> None:
+    owl, fra = "http://www.w3.org/2002/07/owl#", ox.NamedNode(ID + "state/fra")
+    odd = [
+        ox.Triple(fra, ox.NamedNode(owl + "sameAs"), fra),
+        ox.Triple(fra, ox.NamedNode(owl + "sameAs"), ox.NamedNode(ID + "state/deu")),
+        ox.Triple(fra, TYPE, ox.NamedNode(owl + "Thing")),
+        ox.Triple(fra, TYPE, ox.NamedNode(owl + "NamedIndividual")),
+        ox.Triple(fra, TYPE, ox.Literal("x")),
+        ox.Triple(fra, ox.NamedNode(owl + "differentFrom"), ox.NamedNode(ID + "state/deu")),
+        ox.Triple(fra, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("France")),
+        ox.Triple(ox.BlankNode(), TYPE, ox.NamedNode(ALD + "State")),
+        ox.Triple(fra, ox.NamedNode(ALD + "memberOf"), ox.BlankNode()),
+        ox.Triple(ox.NamedNode(ALD + "State"), TYPE, ox.NamedNode(owl + "Class")),
+        ox.Triple(ox.NamedNode(owl + "Thing"), TYPE, ox.NamedNode(owl + "Class")),
+    ]
+    triples = odd + [t for g in loaded_kb.graphs() for t in loaded_kb.triples(g)]
+    assert [rl_engine.worth_keeping(t) for t in triples] == [_kept_as_first_written(t) for t in triples]
+    assert any(map(rl_engine.worth_keeping, triples)) and not all(map(rl_engine.worth_keeping, triples))

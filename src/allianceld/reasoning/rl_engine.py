@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from allianceld.rdf import formats
 from allianceld.reasoning.rl_rules import SAME_AS, TYPE, Atom, Rule, Ruleset, Term, is_schema_triple
 from allianceld.store.remote_lookup import QuadSource
+from allianceld.vocab import ONTOLOGY_IRI
 
 Bindings = dict[str, Term]
 Contains = Callable[[ox.Triple], bool]
@@ -34,6 +35,7 @@ _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _SCHEMA = (_OWL, _RDFS, _RDF, _XSD)
 _UNINFORMATIVE = {_OWL + "Thing", _RDFS + "Resource", _OWL + "NamedIndividual"}
+_NOT_INDIVIDUALS = (*_SCHEMA, ONTOLOGY_IRI)  # the vocabularies' terms and the ontology's own
 
 
 class NeedsFullRecompute(Exception):
@@ -73,18 +75,18 @@ class InferenceChange:
 def worth_keeping(t: ox.Triple) -> bool:
     """The inferred graph keeps facts about individuals: not the vocabulary's own closure, not
     owl:Thing typing, not reflexive sameAs, nothing about blank nodes or class expressions."""
-    s, p, o = t.subject, t.predicate, t.object
-    if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode):
+    s = t.subject
+    if not isinstance(s, ox.NamedNode) or s.value.startswith(_NOT_INDIVIDUALS):
         return False
-    from allianceld.vocab import ONTOLOGY_IRI
-
-    if s.value.startswith(_SCHEMA) or s.value.startswith(ONTOLOGY_IRI):
+    o = t.object
+    if isinstance(o, ox.BlankNode):
         return False
-    if p.value.startswith(_SCHEMA) and p not in (TYPE, SAME_AS):
-        return False
-    if p == SAME_AS and s == o:
-        return False
-    return not (p == TYPE and isinstance(o, ox.NamedNode) and o.value in _UNINFORMATIVE)
+    p = t.predicate
+    if p == TYPE:
+        return not (isinstance(o, ox.NamedNode) and o.value in _UNINFORMATIVE)
+    if p == SAME_AS:
+        return s != o
+    return not p.value.startswith(_SCHEMA)
 
 
 class TripleIndex:
