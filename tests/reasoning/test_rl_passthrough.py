@@ -335,6 +335,16 @@ def test_terms_are_made_pyoxigraph_as_their_n_triples_read(node: URIRef | Litera
     assert str(converted) == str(read.object)
 
 
+@pytest.mark.parametrize("text", ["two\nlines", 'a "quoted"\r\nend "', '"""', "\n"])
+def test_a_literal_with_a_line_break_is_derived_through_a_sub_property(text: str) -> None:
+    """rdflib writes such a literal as a long string (\"\"\"...\"\"\"), which N-Triples does not
+    allow: the derived triple is read back all the same."""
+    x, p, q = ox.NamedNode(EX + "x"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
+    asserted = [ox.Triple(p, ox.NamedNode(str(RDFS.subPropertyOf)), q), ox.Triple(x, p, ox.Literal(text))]
+    inferred, _ = materialise.inferred_triples(asserted)
+    assert ox.Triple(x, q, ox.Literal(text)) in inferred
+
+
 def test_groups_passed_whole_split_as_triple_by_triple(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     """A group without a literal that must stay passes whole: the same split as the one made
     triple by triple (forced for every group here)."""

@@ -397,8 +397,8 @@ def _as_pyoxigraph(terms: Iterable[Any]) -> dict[Any, Any]:
             out[x] = ox.NamedNode(str(x))
         else:
             others.append(x)
-    text = "".join(f"<urn:s> <urn:p> {x.n3()} .\n" for x in others)
-    out.update(zip(others, (q.object for q in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)), strict=True))
+    text = "".join(f"<urn:s> <urn:p> {x.n3()} .\n" for x in others)  # Turtle: n3() writes a line break as one
+    out.update(zip(others, (q.object for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)), strict=True))
     return out
 
 
