@@ -417,3 +417,21 @@ def test_the_command_line_records_its_curated_changes_and_refuses_schema_triples
         assert [r["name"] for r in rows] == [getpass.getuser()]
     finally:
         kb.close()
+
+
+def test_schema_triples_remembering_which_nodes_are_terms_finds_what_each_triple_alone_gives(
+    loaded_kb: KnowledgeBase,
+) -> None:
+    """A write names the same nodes many times: schema_triples asks once per node whether it is a
+    vocabulary's term; the answers are those of each triple on its own."""
+    namespaces = graph_policy.vocabulary_namespaces(loaded_kb.ontology())
+    ald, org = ox.NamedNode(ALD + "Alliance"), ox.NamedNode("http://www.w3.org/ns/org#member")
+    odd = [
+        ox.Triple(ald, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("x")),  # a term
+        ox.Triple(ald, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal("y")),  # again
+        ox.Triple(ox.NamedNode(ID_BASE + "state/fra"), ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), org),
+    ]
+    triples = [t for g in loaded_kb.graphs() for t in loaded_kb.triples(g)][:3000] + odd
+    alone = [(t, why) for t in triples if (why := graph_policy.schema_reason(t, namespaces)) is not None]
+    assert len(alone) >= 3
+    assert graph_policy.schema_triples(triples, namespaces, limit=len(triples)) == alone
