@@ -190,7 +190,7 @@ def _commit(
     if not report.accepted and not force:
         raise ValidationFailed(report)
     stored = kb.knowledge_graphs()  # before the write (its new graphs may load from now on)
-    early = kb.stage(graphs) if large else None  # its new graphs load while it is reasoned over
+    early = kb.stage({**graphs, **provenance}) if large else None  # its new graphs load while it is reasoned over
     try:
         try:
             writes, change, done, rules = _reasoned(
