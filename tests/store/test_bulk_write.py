@@ -121,13 +121,19 @@ def test_a_bulk_load_killed_half_way_leaves_nothing_once_the_store_is_opened(tmp
     """The kill lands after half the quads are in the store (the loader says so, then waits);
     opening the store again rolls the journal back, dropping the new graphs and removing what was
     added to a graph that was there: the store is as before the write."""
+    _killed_half_way(tmp_path, INTERRUPTED)
+
+
+def _killed_half_way(tmp_path: Path, script: str) -> None:
+    """Run ``script`` on a store, kill it once it says HALF, and check that opening the store
+    again leaves it as before."""
     path = tmp_path / "store"
     kb = KnowledgeBase(path)
     kb.replace_graphs({"http://example.org/graph/before": triples(10)})
     before = kb.dump()
     kb.close()
     proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "HALF"
@@ -325,21 +331,4 @@ EARLY_INTERRUPTED = INTERRUPTED.split("kb = KnowledgeBase")[0] + textwrap.dedent
 
 
 def test_a_write_killed_while_its_graphs_load_early_leaves_nothing_once_the_store_is_opened(tmp_path: Path) -> None:
-    path = tmp_path / "store"
-    kb = KnowledgeBase(path)
-    kb.replace_graphs({"http://example.org/graph/before": triples(10)})
-    before = kb.dump()
-    kb.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", EARLY_INTERRUPTED, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "HALF"
-    proc.kill()
-    proc.wait()
-    store = ox.Store.read_only(str(path))
-    assert 0 < len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)))) < 25_000
-    del store
-    kb = KnowledgeBase(path)
-    assert kb.dump() == before
-    kb.close()
+    _killed_half_way(tmp_path, EARLY_INTERRUPTED)
