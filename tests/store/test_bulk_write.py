@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -175,8 +175,9 @@ def test_a_line_too_long_to_read_back_is_loaded_from_its_triples_and_never_journ
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pyoxigraph's parsers refuse a line over 16 MiB, such as a change record's literal listing a
-    large load's triples. A new graph holding one is bulk-loaded from its triples (the journal only
-    names it); a graph already there that would get one is written by a transaction."""
+    large load's triples. A new graph holding one is loaded from its triples, in a transaction (the
+    bulk loader's table with such a value slowed every later read of the open store), and the
+    journal only names it; a graph already there that would get one is written by a transaction."""
     monkeypatch.setattr(bulk_write, "_LINE_LIMIT", 1000)  # as a 17 MB literal, with 1,001 characters
     record_graph = "http://example.org/graph/record"
     p = ox.NamedNode("http://example.org/p")
@@ -184,8 +185,10 @@ def test_a_line_too_long_to_read_back_is_loaded_from_its_triples_and_never_journ
     journals: list[bytes] = []
     monkeypatch.setattr(bulk_write.os, "replace", _reading(os.replace, journals))
     kb = KnowledgeBase(tmp_path / "store")
+    kb.backend.store = _Recording(kb.backend.store)
     kb.replace_graphs({record_graph: record, GRAPH: triples(25_000)})
     assert len(journals) == 1 and b"x" * 1001 not in journals[0] and record_graph.encode() in journals[0]
+    assert kb.backend.store.calls == ["bulk_load", ("extend", record_graph)]
     assert kb.triples(record_graph) == record
     assert kb.count(GRAPH) == 25_000
     again = [ox.Triple(ox.NamedNode("http://example.org/record/2"), p, ox.Literal("y" * 1001))]
@@ -204,6 +207,7 @@ def test_blank_nodes_in_new_graphs_are_bulk_loaded_with_their_labels(
     loaded: list[int] = []
     monkeypatch.setattr(bulk_write, "add", _counting(bulk_write.add, loaded))
     kb = KnowledgeBase(tmp_path / "store")
+    kb.backend.store = _Recording(kb.backend.store)
     kb.replace_graphs(
         {
             GRAPH: [ox.Triple(node, p, ox.Literal("a")), *triples(25_000)],
@@ -211,11 +215,43 @@ def test_blank_nodes_in_new_graphs_are_bulk_loaded_with_their_labels(
         }
     )
     assert loaded == [1]
+    assert kb.backend.store.calls == [("bulk_extend", GRAPH), ("bulk_extend", GRAPH + "/2")]  # the bulk loader
     rows = kb.select(
         f"SELECT ?a ?b WHERE {{ GRAPH <{GRAPH}> {{ ?x <{p.value}> ?a }} GRAPH <{GRAPH}/2> {{ ?x <{p.value}> ?b }} }}"
     )
     assert rows == [{"a": "a", "b": "b"}]
     kb.close()
+
+
+class _Recording:
+    """A store that records which of its writing methods are called (for ``extend`` and
+    ``bulk_extend``, with the graph of their quads)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store, self.calls = store, []  # type: list[object]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def __contains__(self, quad: ox.Quad) -> bool:
+        return quad in self.store
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return iter(self.store)
+
+    def bulk_load(self, *args: object, **kwargs: object) -> None:
+        self.calls.append("bulk_load")
+        self.store.bulk_load(*args, **kwargs)
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        quads = list(quads)
+        self.calls.append(("extend", quads[0].graph_name.value))
+        self.store.extend(quads)
+
+    def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
+        quads = list(quads)
+        self.calls.append(("bulk_extend", quads[0].graph_name.value))
+        self.store.bulk_extend(quads)
 
 
 def _reading(real: Callable[..., None], seen: list[bytes]) -> Callable[..., None]:
