@@ -446,16 +446,17 @@ def gather(overlay: Overlay, shape: Group, known: Mapping[str, Iterable[Term]]) 
         walk.group(shape, complete)
         if walk.progress == before:
             break
-    missing = [p for p in _patterns(shape) if id(p) not in walk.side]
+    missing = [p for p in patterns(shape) if id(p) not in walk.side]
     if missing:
         raise Unsupported(f"no variable with known values leads to {missing[0]}")
     return walk.found
 
 
-def _patterns(group: Group) -> Iterator[Pattern]:
+def patterns(group: Group) -> Iterator[Pattern]:
+    """Every triple pattern of ``group`` and of the groups inside it."""
     yield from group.patterns
     for part in group.parts:
-        yield from _patterns(part)
+        yield from patterns(part)
 
 
 class _Gathering:

@@ -677,7 +677,7 @@ def _rule_reads(rule: DomainRule) -> _Read | None:
         return None
     predicates: set[str] = set()
     classes: set[str] | None = {rule.focus_class}
-    for pattern in domain_rule_scope._patterns(shape):
+    for pattern in domain_rule_scope.patterns(shape):
         iris = _path_predicates(pattern.path)
         if iris is None:
             return None
