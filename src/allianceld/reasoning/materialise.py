@@ -431,7 +431,13 @@ def _compiled_triples(ontology: tuple[ox.Triple, ...]) -> rl_rules.Ruleset:
 def ruleset(kb: KnowledgeBase) -> rl_rules.Ruleset:
     """The OWL 2 RL rules of the ontology in ``kb`` (compiled once per ontology content; found by
     the ontology's triples, the same tuple while it is unchanged)."""
-    return _compiled_triples(kb.ontology())
+    return ruleset_of(kb.ontology())
+
+
+def ruleset_of(ontology: Iterable[ox.Triple]) -> rl_rules.Ruleset:
+    """The OWL 2 RL rules of an ontology's triples (such as a write's new ontology graph), compiled
+    once per content."""
+    return _compiled_triples(ontology if isinstance(ontology, tuple) else tuple(ontology))
 
 
 def _vocabulary_outside_ontology(source: QuadSource, graphs: Iterable[str]) -> str | None:
@@ -626,28 +632,27 @@ class _Read:
         """Those of ``triples`` the patterns can match."""
         predicates = {ox.NamedNode(p) for p in self.predicates}
         if self.classes is None:
-            predicates.add(_TYPE)
+            predicates.add(rl_rules.TYPE)
             return [t for t in triples if t.predicate in predicates]
         classes = {ox.NamedNode(c) for c in self.classes}
-        return [t for t in triples if t.predicate in predicates or (t.predicate == _TYPE and t.object in classes)]
+        return [
+            t for t in triples if t.predicate in predicates or (t.predicate == rl_rules.TYPE and t.object in classes)
+        ]
 
     def construct(self, graphs: Iterable[str]) -> str:
         """A CONSTRUCT query of the triples of the named ``graphs`` the patterns can match."""
         named = " ".join(str(ox.NamedNode(g)) for g in graphs)
         predicates = " ".join(str(ox.NamedNode(p)) for p in sorted(self.predicates))
         if self.classes is None:
-            predicates += f" {_TYPE}"
+            predicates += f" {rl_rules.TYPE}"
             typed = ""
         else:
             classes = " ".join(str(ox.NamedNode(c)) for c in sorted(self.classes))
-            typed = f" UNION {{ VALUES ?o {{ {classes} }} ?s a ?o BIND ({_TYPE} AS ?p) }}"
+            typed = f" UNION {{ VALUES ?o {{ {classes} }} ?s a ?o BIND ({rl_rules.TYPE} AS ?p) }}"
         return (
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {named} }} "
             f"GRAPH ?g {{ {{ VALUES ?p {{ {predicates} }} ?s ?p ?o }}{typed} }} }}"
         )
-
-
-_TYPE = ox.NamedNode(str(RDF.type))
 
 
 def _rules_read(domain_rules: Sequence[DomainRule]) -> _Read | None:
@@ -681,14 +686,14 @@ def _rule_reads(rule: DomainRule) -> _Read | None:
         iris = _path_predicates(pattern.path)
         if iris is None:
             return None
-        predicates |= iris - {_TYPE.value}
-        if _TYPE.value not in iris or classes is None:
+        predicates |= iris - {rl_rules.TYPE.value}
+        if rl_rules.TYPE.value not in iris or classes is None:
             continue
         path = pattern.path
         last = path.args[-1] if isinstance(path, SequencePath) else path
         before = set().union(*map(_path_predicates, path.args[:-1])) if isinstance(path, SequencePath) else set()
-        plain = isinstance(last, ox.NamedNode | rdflib.URIRef) and _path_predicates(last) == {_TYPE.value}
-        typed = plain and _TYPE.value not in before
+        plain = isinstance(last, ox.NamedNode | rdflib.URIRef) and _path_predicates(last) == {rl_rules.TYPE.value}
+        typed = plain and rl_rules.TYPE.value not in before
         if typed and isinstance(pattern.o, ox.NamedNode):
             classes.add(pattern.o.value)
         else:

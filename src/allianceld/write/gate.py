@@ -306,10 +306,7 @@ def _new_clashes(
     """The disjointness (cax-dw, cax-adc) the ``asserted`` and ``inferred`` triples of a write
     reasoned over in full violate and the store (its knowledge graphs ``stored`` and inferred graph)
     did not before it, as the incremental engine finds those its new triples make."""
-    if ONTOLOGY_GRAPH in graphs:
-        rules = rl_rules.compile_ontology(formats.to_rdflib(graphs[ONTOLOGY_GRAPH]))
-    else:
-        rules = materialise.ruleset(kb)
+    rules = materialise.ruleset_of(graphs[ONTOLOGY_GRAPH]) if ONTOLOGY_GRAPH in graphs else materialise.ruleset(kb)
     after = rl_engine.clashes_among(rules, itertools.chain(asserted, inferred))
     if not after:
         return []
