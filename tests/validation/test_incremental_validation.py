@@ -161,7 +161,7 @@ def test_shapes_that_read_further_than_two_steps_fall_back_to_a_full_run() -> No
 def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
     write_policy: WritePolicy, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A write large for its store is validated by ``validate_bulk`` (no scope, no rdflib copy):
+    """A write large for its store is validated in bulk (``begin_bulk``: no scope, no rdflib copy):
     an invalid one is refused with nothing written, a valid one committed."""
     from conftest import load_shipped
 
@@ -170,9 +170,9 @@ def test_a_large_write_is_validated_with_the_whole_store_and_judged_the_same(
     assert gate.is_large_write(kb, max(2000, stored // 10)) and not gate.is_large_write(kb, 1999)
     assert not gate.is_large_write(kb, stored // 10 - 1)
     calls: list[int] = []
-    real = Validator.validate_bulk
+    real = Validator.begin_bulk
     monkeypatch.setattr(
-        Validator, "validate_bulk", lambda self, ts, *a, **k: calls.append(len(ts)) or real(self, ts, *a, **k)
+        Validator, "begin_bulk", lambda self, ts, *a, **k: calls.append(len(ts)) or real(self, ts, *a, **k)
     )
     monkeypatch.setattr(gate, "is_large_write", lambda kb, size: size >= 10)
     bad = formats.parse_file(TEST_DATA / "invalid" / sorted(p.name for p in (TEST_DATA / "invalid").glob("*.ttl"))[0])

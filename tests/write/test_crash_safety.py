@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -37,7 +38,7 @@ import pytest
 
 from allianceld.config import Settings
 from allianceld.reasoning import domain_rules, materialise
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, bulk_write
 from allianceld.tokens import TokenStore
 from allianceld.vocab import (
     CONTRIBUTION_GRAPH_BASE,
@@ -130,7 +131,7 @@ PAUSED_VALIDATION_CLI = textwrap.dedent(
     def paused(self, *args, **kwargs):
         print("validating", flush=True)
         threading.Event().wait()
-    Validator.validate = Validator.validate_bulk = Validator.validate_triples = paused
+    Validator.validate = Validator.begin_bulk = Validator.validate_triples = paused
     from allianceld.cli import main
     main(sys.argv[1:], prog_name="allianceld")
     """
@@ -324,13 +325,77 @@ def test_bulk_load_killed_before_its_commit(tmp_path: Path, shipped_store: Knowl
         kb.close()
 
 
+# the CLI, with a large load's validation paused in the child process it runs in: the child
+# prints "validating PID" and waits for ever; the command prints "waiting" when it has reasoned
+# over the load (its graphs loading early) and waits for the child's report
+PAUSED_CHILD_CLI = textwrap.dedent(
+    """
+    import os, sys, threading
+    from allianceld import forked
+    from allianceld.validation.compiled import SparqlValidator
+    def paused(self, *parts):
+        print("validating", os.getpid(), flush=True)
+        threading.Event().wait()
+    SparqlValidator.detached = paused
+    result = forked.Forked.result
+    def waiting(self):
+        print("waiting", flush=True)
+        return result(self)
+    forked.Forked.result = waiting
+    from allianceld.cli import main
+    main(sys.argv[1:], prog_name="allianceld")
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the child's death signal is Linux's")
+def test_bulk_load_killed_while_its_validation_runs_beside(tmp_path: Path, shipped_store: KnowledgeBase) -> None:
+    """A large load is validated in a child process while its graphs load early: the command
+    killed there (its graphs partly in the store, their journal beside it) takes the child with
+    it, and the store opens again as it was before."""
+    store, big = tmp_path / "store", tmp_path / "big.nt"
+    shipped_store.snapshot(store)
+    before = KnowledgeBase(store)
+    dump = before.dump()
+    before.close()
+    big.write_bytes(ox.serialize(generate(25_000, seed=11), format=ox.RdfFormat.N_TRIPLES) or b"")
+
+    load = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_CHILD_CLI, "--store", str(store), "load", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ALLIANCELD_DL_CHECKS": "off"},
+    )
+    assert load.stdout is not None
+    said = sorted(load.stdout.readline().split() for _ in range(2))
+    assert said[0] == [b"validating", said[0][1]] and said[1] == [b"waiting"]
+    child = int(said[0][1])
+    assert child != load.pid
+    assert bulk_write.journal_path(store).exists()  # its graphs began loading
+    watch = os.pidfd_open(child)
+    try:
+        load.kill()  # the command only
+        load.wait(timeout=30)
+        assert select.select([watch], [], [], 60)[0], "the validating child outlived the command"
+    finally:
+        os.close(watch)
+
+    kb = KnowledgeBase(store)  # opens again, the journal rolled back
+    try:
+        assert data_graph_iri(big.stem) not in kb.graphs()
+        assert kb.dump() == dump
+        assert not bulk_write.journal_path(store).exists()
+    finally:
+        kb.close()
+
+
 # a bare KnowledgeBase.write whose one transaction (a single pyoxigraph update) ends with the
 # paused operation: it prints "inside the transaction" once the write's own operations have run
 WRITER = textwrap.dedent(
     f"""
     import sys, threading
     import pyoxigraph as ox
-    from allianceld.store import KnowledgeBase
+    from allianceld.store import KnowledgeBase, bulk_write
 
     kb = KnowledgeBase(sys.argv[1])
     p = ox.NamedNode("http://example.org/p")

@@ -222,10 +222,10 @@ def test_a_large_write_is_made_with_the_objects_before_it_left_out_of_cycle_coll
     loaded_kb: KnowledgeBase, write_policy: WritePolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen: list[int] = []
-    validate = write_policy.validator.validate_bulk
+    validate = write_policy.validator.begin_bulk
     monkeypatch.setattr(
         write_policy.validator,
-        "validate_bulk",
+        "begin_bulk",
         lambda *a, **k: (frozen.append(gc.get_freeze_count()), validate(*a, **k))[1],
     )
     before = gc.get_freeze_count()

@@ -5,6 +5,10 @@ provenance records are written by /contributions only."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +18,13 @@ import rdflib
 from click.testing import CliRunner
 
 from allianceld.cli import main
-from allianceld.store import KnowledgeBase
+from allianceld.store import KnowledgeBase, bulk_write
 from allianceld.vocab import SH
-from conftest import Site
+from conftest import ROOT, Site
 from write.test_contributions import VALID, nato_partnership
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate
 
 GRAPH = "https://w3id.org/allianceld/graph/user/mine"  # a contributor's own graph
 INVALID = nato_partnership("1949-01-01")
@@ -73,6 +80,63 @@ def test_allianceld_load_refuses_invalid_data_and_changes_nothing(tmp_path: Path
     kb = KnowledgeBase(store)
     try:
         assert kb.dump() == before
+    finally:
+        kb.close()
+
+
+# the CLI, noting in the file $SPY which process validates a large write's store and when its
+# graphs begin loading early
+SPIED_CLI = textwrap.dedent(
+    """
+    import os, sys
+    from allianceld.store import bulk_write
+    from allianceld.validation.compiled import SparqlValidator
+    def note(line):
+        with open(os.environ["SPY"], "a") as spy:
+            spy.write(line + "\\n")
+    detached, begin = SparqlValidator.detached, bulk_write.begin
+    def spied_detached(self, *parts):
+        note(f"validated in {os.getpid()}")
+        return detached(self, *parts)
+    def spied_begin(*args):
+        note("loading early")
+        return begin(*args)
+    SparqlValidator.detached, bulk_write.begin = spied_detached, spied_begin
+    note(f"command in {os.getpid()}")
+    from allianceld.cli import main
+    main(sys.argv[1:], prog_name="allianceld")
+    """
+)
+
+
+def test_a_large_load_validated_beside_its_reasoning_refuses_invalid_data_and_changes_nothing(
+    tmp_path: Path, shipped_store: KnowledgeBase
+) -> None:
+    """A large load's validation runs in a child process while its graphs begin loading: a
+    Violation found there refuses the load with its report, and what had loaded goes."""
+    store, bad, spy = tmp_path / "store", tmp_path / "big.ttl", tmp_path / "spy"
+    shipped_store.snapshot(store)
+    kb = KnowledgeBase(store)
+    before = kb.dump()
+    kb.close()
+    generated = ox.serialize(generate(25_000, seed=3), format=ox.RdfFormat.N_TRIPLES) or b""
+    bad.write_bytes(INVALID + generated)
+    load = subprocess.run(
+        [sys.executable, "-c", SPIED_CLI, "--store", str(store), "load", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SPY": str(spy), "ALLIANCELD_DL_CHECKS": "off"},
+        timeout=600,
+    )
+    assert load.returncode == 1, load.stderr
+    assert SHAPE in load.stdout + load.stderr and "nothing was written" in load.stdout + load.stderr
+    noted = dict(line.rsplit(" ", 1) if " in " in line else (line, "") for line in spy.read_text().splitlines())
+    assert noted.keys() == {"command in", "validated in", "loading early"}
+    assert noted["validated in"] != noted["command in"]  # in a child process
+    kb = KnowledgeBase(store)
+    try:
+        assert kb.dump() == before
+        assert not bulk_write.journal_path(store).exists()
     finally:
         kb.close()
 

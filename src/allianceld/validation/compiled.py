@@ -1883,9 +1883,21 @@ class SparqlValidator:
     def validate(self, *parts: Iterable[ox.Triple] | rdflib.Graph, focus: AbstractSet[str] | None = None) -> Report:
         """The :class:`allianceld.validation.report.Report` of ``parts`` together (with the ontology);
         ``focus``: as :meth:`CompiledShapes.validate`."""
+        store, workers = self._store_for(parts)
+        return self.report(store, workers=workers, focus=focus)
+
+    def detached(self, *parts: Iterable[ox.Triple] | rdflib.Graph) -> DetachedReport:
+        """:meth:`validate`'s report as a value another process can take (pickled) and make a
+        Report of (:meth:`DetachedReport.attach`)."""
+        store, workers = self._store_for(parts)
+        findings = self.compiled.validate(store, workers=workers)
+        return DetachedReport(_results(findings, store), findings, list(_descriptions(_blank_nodes(findings), store)))
+
+    def _store_for(self, parts: tuple[Iterable[ox.Triple] | rdflib.Graph, ...]) -> tuple[ox.Store, int]:
+        """The store of ``parts`` (:meth:`store`), and how many threads validate it."""
         parts = tuple(p if isinstance(p, rdflib.Graph | list) else list(p) for p in parts)
         size = sum(len(p) for p in parts)  # type: ignore[arg-type]
-        return self.report(self.store(*parts), workers=WORKERS if size >= PARALLEL_FROM else 1, focus=focus)
+        return self.store(*parts), WORKERS if size >= PARALLEL_FROM else 1
 
     def report(self, store: ox.Store, *, workers: int = 1, focus: AbstractSet[str] | None = None) -> Report:
         """Validate everything in ``store`` (which must hold the ontology) into a Report."""
@@ -1905,6 +1917,33 @@ def triples_of(part: Iterable[ox.Triple] | rdflib.Graph) -> list[ox.Triple]:
 def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph) -> Report:
     """The findings as an :class:`allianceld.validation.report.Report`: its results now, and an
     ``sh:ValidationReport`` graph shaped as pySHACL's when it is first read (``to_turtle``)."""
+    return LazyReport(_results(findings, store), lambda: report_graph(findings, shapes, store))
+
+
+@dataclass
+class DetachedReport:
+    """A report made in another process (:mod:`allianceld.forked`), without the store it was made
+    from: its results, its findings, and the data's triples about their blank nodes (what its
+    graph copies from that store)."""
+
+    results: list[Result]
+    findings: list[Finding]
+    described: list[ox.Triple]
+
+    def attach(self, shapes: rdflib.Graph) -> Report:
+        """The Report, its graph built when first read, with ``shapes`` (the shapes graph it was
+        validated with, in this process)."""
+
+        def graph() -> rdflib.Graph:
+            store = ox.Store()
+            store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.described)
+            return report_graph(self.findings, shapes, store)
+
+        return LazyReport(self.results, graph)
+
+
+def _results(findings: list[Finding], store: ox.Store) -> list[Result]:
+    """A report's results, one for each finding, its focus node labelled from ``store``."""
     labels: dict[OxTerm, str | None] = {}
     results = []
     for f in findings:
@@ -1922,7 +1961,7 @@ def build_report(findings: list[Finding], store: ox.Store, shapes: rdflib.Graph)
                 message=str(f.messages[0]) if f.messages else "constraint not met",
             )
         )
-    return LazyReport(results, lambda: report_graph(findings, shapes, store))
+    return results
 
 
 def report_graph(findings: list[Finding], shapes: rdflib.Graph, store: ox.Store | None = None) -> rdflib.Graph:
@@ -1952,21 +1991,30 @@ def report_graph(findings: list[Finding], shapes: rdflib.Graph, store: ox.Store 
         for m in f.messages:
             graph.add((node, SH.resultMessage, m))
     if store is not None:
-        _describe(graph, [t for f in findings for t in (f.focus, f.value) if isinstance(t, ox.BlankNode)], store)
+        graph += (
+            (_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object))
+            for t in _descriptions(_blank_nodes(findings), store)
+        )
     return graph
 
 
-def _describe(graph: rdflib.Graph, nodes: list[ox.BlankNode], store: ox.Store) -> None:
-    """Copy the data's triples about the blank nodes ``nodes`` (and those they lead to) into ``graph``:
-    a blank node in a report is known by what is said about it."""
+def _blank_nodes(findings: list[Finding]) -> list[ox.BlankNode]:
+    """The findings' focus nodes and values that are blank nodes."""
+    return [t for f in findings for t in (f.focus, f.value) if isinstance(t, ox.BlankNode)]
+
+
+def _descriptions(nodes: list[ox.BlankNode], store: ox.Store) -> Iterator[ox.Triple]:
+    """The data's triples about the blank nodes ``nodes`` (and those they lead to): a blank node in
+    a report is known by what is said about it."""
     seen: set[ox.BlankNode] = set()
+    nodes = list(nodes)
     while nodes:
         node = nodes.pop()
         if node in seen:
             continue
         seen.add(node)
         for q in store.quads_for_pattern(node, None, None):
-            graph.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
+            yield q.triple
             if isinstance(q.object, ox.BlankNode):
                 nodes.append(q.object)
 

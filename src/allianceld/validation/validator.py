@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from allianceld import forked
 from allianceld.rdf import formats
 from allianceld.rdf.formats import rdflib_term
 from allianceld.store import KnowledgeBase
-from allianceld.validation.compiled import SparqlValidator, targeted, text
+from allianceld.validation.compiled import DetachedReport, SparqlValidator, targeted, text
 from allianceld.validation.fallback import Fallback, merge
 from allianceld.validation.fallback import text as _text
 from allianceld.validation.plan_cache import remembered_plan
@@ -115,33 +117,17 @@ class Validator:
         """Validate a large write of ``triples`` (``gate.is_large_write``) with every asserted graph of
         ``kb`` except those it replaces, without an rdflib copy: every Violation in the store and the write, and the
         Warnings about the nodes the write adds or removes triples about (as ``full=True``)."""
-        replaced = set(replacing)
-        if self.engine == "pyshacl":
-            return self.validate(formats.to_rdflib(triples), kb, replacing=replaced, full=True)
-        kept = [g for g in kb.data_graphs() if g not in replaced]
-        stored = [q.triple for q in kb.quads(kept)]
-        report = self.compiled.validate(stored, triples)
-        if self.fallback:
-            combined = kb.rdflib_graph(kept)
-            combined += formats.to_rdflib(triples)
-            report = merge([report, self.fallback.validate(combined + self.ontology)])
-        if not report.warnings:
-            return report
-        # a Warning is kept when the triples naming its focus node change: compared node by node
-        # with index look-ups, not by reading the replaced graphs
-        new = _naming(triples, {r.focus_node for r in report.warnings})
-        old_graphs = set(replaced & set(kb.graphs()))
+        return self.begin_bulk(triples, kb, replacing=replacing).report()
 
-        def changed(node: str) -> bool:
-            if not old_graphs or node.startswith(("_:", '"')):  # a blank node or literal: by the write
-                return node in new
-            term = ox.NamedNode(node)
-            old = {q.triple for way in (False, True) for q in kb.match([term], incoming=way, graphs=old_graphs)}
-            return old != new.get(node, set())
-
-        named = {r.focus_node for r in report.warnings if changed(r.focus_node)}
-        report.keep(lambda r: r.severity == "Violation" or r.focus_node in named, _result_key)
-        return report
+    def begin_bulk(
+        self, triples: list[ox.Triple], kb: KnowledgeBase, *, replacing: Iterable[str] = (), beside: bool = False
+    ) -> BulkValidation:
+        """:meth:`validate_bulk` begun, ended by :meth:`BulkValidation.report`. ``beside``: the
+        shapes' queries run in a forked child process (:mod:`allianceld.forked`) while the caller
+        goes on, where this process can fork safely (a command's, no other thread running; the
+        caller's store must be one no other process reads either, as the write may then begin
+        before its report); otherwise they run now."""
+        return BulkValidation(self, triples, kb, set(replacing), beside=beside)
 
     def validate(
         self, data: rdflib.Graph, kb: KnowledgeBase | None = None, *, replacing: Iterable[str] = (), full: bool = False
@@ -197,6 +183,84 @@ class Validator:
                 combined += data
             reports.append(self.fallback.validate(combined + self.ontology))
         return merge(reports)
+
+
+class BulkValidation:
+    """A large write's validation (:meth:`Validator.begin_bulk`): the shapes' queries over the
+    store and the write, run now or in a forked child, then the Warnings kept (:meth:`report`)."""
+
+    def __init__(
+        self, validator: Validator, triples: list[ox.Triple], kb: KnowledgeBase, replaced: set[str], *, beside: bool
+    ) -> None:
+        self._validator, self._triples, self._kb = validator, triples, kb
+        self._report: Report | None = None
+        self._child: forked.Forked[DetachedReport] | None = None
+        if validator.engine == "pyshacl":
+            self._report = validator.validate(formats.to_rdflib(triples), kb, replacing=replaced, full=True)
+            return
+        # read now: the write's own graphs may begin loading before the report is read
+        self._kept = [g for g in kb.data_graphs() if g not in replaced]
+        self._old_graphs = replaced & set(kb.graphs())
+        stored = [q.triple for q in kb.quads(self._kept)]
+        self._work = functools.partial(validator.compiled.detached, stored, triples)
+        self._child = forked.start(self._work) if beside else None
+        self._detached = None if self._child is not None else self._work()
+
+    @property
+    def beside(self) -> bool:
+        """Whether the queries run in a child process (their report is not known yet)."""
+        return self._child is not None
+
+    def report(self) -> Report:
+        """The report: every Violation in the store and the write, and the Warnings about the nodes
+        the write adds or removes triples about. Waits for the child; a child that failed is
+        replaced by the work done here."""
+        if self._report is None:
+            self._report = self._kept_warnings(self._compiled().attach(self._validator.compiled.shapes))
+        return self._report
+
+    def close(self) -> None:
+        """End the child, unheard, if the write stopped before reading the report."""
+        if self._child is not None:
+            self._child.cancel()
+            self._child = None
+
+    def _compiled(self) -> DetachedReport:
+        if self._child is not None:
+            child, self._child = self._child, None
+            try:
+                self._detached = child.result()
+            except forked.ChildFailed as exc:
+                log.warning("validation in a child process failed (%s): validating here", exc)
+        if self._detached is None:
+            self._detached = self._work()
+        return self._detached
+
+    def _kept_warnings(self, report: Report) -> Report:
+        """``report`` with the pySHACL shapes' results, and only the Warnings whose focus node's
+        triples the write changes."""
+        kb, triples = self._kb, self._triples
+        if self._validator.fallback:
+            combined = kb.rdflib_graph(self._kept)
+            combined += formats.to_rdflib(triples)
+            report = merge([report, self._validator.fallback.validate(combined + self._validator.ontology)])
+        if not report.warnings:
+            return report
+        # a Warning is kept when the triples naming its focus node change: compared node by node
+        # with index look-ups, not by reading the replaced graphs
+        new = _naming(triples, {r.focus_node for r in report.warnings})
+        old_graphs = self._old_graphs
+
+        def changed(node: str) -> bool:
+            if not old_graphs or node.startswith(("_:", '"')):  # a blank node or literal: by the write
+                return node in new
+            term = ox.NamedNode(node)
+            old = {q.triple for way in (False, True) for q in kb.match([term], incoming=way, graphs=old_graphs)}
+            return old != new.get(node, set())
+
+        named = {r.focus_node for r in report.warnings if changed(r.focus_node)}
+        report.keep(lambda r: r.severity == "Violation" or r.focus_node in named, _result_key)
+        return report
 
 
 def _naming(triples: list[ox.Triple], nodes: set[str]) -> dict[str, set[ox.Triple]]:

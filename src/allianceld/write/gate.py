@@ -21,6 +21,7 @@ from allianceld.reasoning import dl_check, materialise, rl_engine, rl_rules
 from allianceld.store import KnowledgeBase, bulk_write, federation
 from allianceld.store.backends import EmbeddedBackend, SparqlBackend
 from allianceld.validation.report import Report
+from allianceld.validation.validator import BulkValidation
 from allianceld.vocab import (
     DEFAULT_GRAPH,
     INFERRED_GRAPH,
@@ -174,31 +175,64 @@ def _commit(
         graphs.setdefault(s.graph, []).extend(s.triples)
     _check_policy(kb, graphs, provenance, writer)
     triples = [t for ts in graphs.values() for t in ts]
-    incoming = None
     large = bool(kb.graphs()) and is_large_write(kb, len(triples))
+    # a command's large write is validated in a child process while it is reasoned over (before
+    # the DL check's thread starts: the fork needs this thread to be the only one)
+    bulk = validator.begin_bulk(triples, kb, replacing=graphs, beside=kb.unshared) if large else None
+    try:
+        return _validated_commit(kb, write_policy, graphs, provenance, records, triples, bulk, force, reason)
+    finally:
+        if bulk is not None:
+            bulk.close()
+
+
+def _validated_commit(
+    kb: KnowledgeBase,
+    write_policy: WritePolicy,
+    graphs: dict[str, list[ox.Triple]],
+    provenance: dict[str, list[ox.Triple]],
+    records: list[ox.Triple],
+    triples: list[ox.Triple],
+    bulk: BulkValidation | None,
+    force: bool,
+    reason: bool,
+) -> CommitResult:
+    """:func:`_commit` once the write's policy is checked and its bulk validation (``bulk``, for a
+    large write) begun: validated, reasoned over, checked by HermiT, written."""
+    validator = write_policy.validator
+    large = bulk is not None
     dl_verdict = None
     if write_policy.dl_checks and not force:  # the module first, then HermiT (Java) checks it meanwhile
         check = dl_check.WriteCheck.of(kb, None, graphs, graphs, worker=write_policy.hermit)
         dl_verdict = _beside(check.verdict)
-    if large:
-        report = validator.validate_bulk(triples, kb, replacing=graphs)
-    elif kb.graphs():
-        incoming = formats.to_rdflib(triples)
-        report = validator.validate(incoming, kb, replacing=graphs)
-    else:  # a load into an empty store: validated as they are, without an rdflib copy
-        report = validator.validate_triples(triples, written=True)
-    if not report.accepted and not force:
-        raise ValidationFailed(report)
+    reports: list[Report] = []
+
+    def validated() -> None:
+        """The report known (``reports``), and the write refused on a Violation (unless ``force``)."""
+        if not reports:
+            if bulk is not None:
+                reports.append(bulk.report())
+            elif kb.graphs():
+                reports.append(validator.validate(formats.to_rdflib(triples), kb, replacing=graphs))
+            else:  # a load into an empty store: validated as they are, without an rdflib copy
+                reports.append(validator.validate_triples(triples, written=True))
+        if not reports[0].accepted and not force:
+            raise ValidationFailed(reports[0])
+
+    if bulk is None or not bulk.beside:
+        validated()
     stored = kb.knowledge_graphs()  # before the write (its new graphs may load from now on)
     early = kb.stage({**graphs, **provenance}) if large else None  # its new graphs load while it is reasoned over
     try:
         try:
             writes, change, done, rules = _reasoned(
-                kb, write_policy, graphs, provenance, triples, large, reason, force, stored, early
+                kb, write_policy, graphs, provenance, triples, large, reason, force, stored, early, validated
             )
         except Inconsistent:
-            _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict first, as when it ran before the reasoning
+            validated()  # a Violation first, as when the validation ran before the reasoning
+            _refuse_if_inconsistent(dl_verdict)  # HermiT's verdict next, as when it ran before the reasoning
             raise
+        validated()
         _refuse_if_inconsistent(dl_verdict)
     except BaseException:
         if early is not None:  # refused, or stopped: what was loaded goes
@@ -215,7 +249,7 @@ def _commit(
         early=early,
     )
     kb.carried_lookups = _carried(kb, rules, [*provenance, WRITE_RECORDS_GRAPH])
-    return CommitResult(report, sorted(graphs), sum(len(t) for t in graphs.values()), done)
+    return CommitResult(reports[0], sorted(graphs), sum(len(t) for t in graphs.values()), done)
 
 
 def _carried(kb: KnowledgeBase, rules: materialise.RuleWrites, elsewhere: list[str]) -> tuple[int, object] | None:
@@ -256,11 +290,13 @@ def _reasoned(
     force: bool,
     stored: list[str],
     early: bulk_write.Early | None = None,
+    validated: Callable[[], None] = lambda: None,
 ) -> tuple[Writes, rl_engine.InferenceChange | None, materialise.Materialisation | None, materialise.RuleWrites]:
     """What the write's transaction writes: the graphs and provenance records, the OWL 2 RL change
     (None when recomputed in full, then in the graphs), how it was reasoned, the rules' writes.
     ``stored``: the knowledge graphs before the write; ``early``: its parts loading already, to
-    which the inferences recomputed in full are added (:meth:`KnowledgeBase.stage`). Raises
+    which the inferences recomputed in full are added (:meth:`KnowledgeBase.stage`); ``validated``:
+    called before the domain rules run (it raises to refuse the write). Raises
     :class:`Inconsistent` (unless ``force``) when the rules find an individual in two disjoint
     classes that was not before the write."""
     writes: dict[str, list[ox.Triple]] = {**graphs, **provenance}
@@ -286,6 +322,7 @@ def _reasoned(
             done = materialise.Materialisation(
                 name, len(writes[INFERRED_GRAPH]), time.perf_counter() - start, why=str(why)
             )
+        validated()  # a write refused by its validation (run beside) is not worth its rules
         knowledge = sorted(
             (set(kb.knowledge_graphs()) | {g for g, ts in graphs.items() if ts})
             - {g for g, ts in graphs.items() if not ts}
