@@ -107,3 +107,28 @@ def test_the_child_ends_with_its_parent() -> None:
         assert select.select([watch], [], [], 60)[0], "the child outlived its parent"
     finally:
         os.close(watch)
+
+
+def test_work_beside_is_done_in_a_child_or_here() -> None:
+    """``Beside``: in a child when asked and possible, now otherwise; a failed child's work is done
+    here, where its error is met."""
+    parent = os.getpid()
+    beside = forked.Beside(os.getpid)
+    assert beside.forked
+    assert beside.result() != parent and not beside.forked
+    here = forked.Beside(os.getpid, fork=False)
+    assert not here.forked and here.result() == parent
+
+    def fails_in_the_child() -> int:
+        if os.getpid() != parent:
+            raise ValueError("in the child")
+        return os.getpid()
+
+    assert forked.Beside(fails_in_the_child).result() == parent
+
+    def fails() -> None:
+        raise ValueError("everywhere")
+
+    failing = forked.Beside(fails)
+    with pytest.raises(ValueError, match="everywhere"):
+        failing.result()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import logging
 import os
 import pickle
 import signal
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from typing import Generic, NoReturn, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when its parent dies
 
@@ -63,6 +65,41 @@ class Forked(Generic[T]):
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
+
+
+class Beside(Generic[T]):
+    """``work()`` done beside the caller, in a forked child (:func:`start`) where ``fork`` asks
+    for it and it can be done, otherwise now: :meth:`result` gives its value. A child that failed
+    (an error, a signal) is replaced by the work done here, where its error is met."""
+
+    def __init__(self, work: Callable[[], T], *, fork: bool = True) -> None:
+        self._work = work
+        self._child = start(work) if fork else None
+        self._done: tuple[T] | None = None if self._child is not None else (work(),)
+
+    @property
+    def forked(self) -> bool:
+        """Whether the work runs in a child not heard yet."""
+        return self._child is not None
+
+    def result(self) -> T:
+        """The work's value: the child's, once it sent it, or made here."""
+        if self._done is None:
+            child, self._child = self._child, None
+            try:
+                if child is None:
+                    raise ChildFailed("the child was cancelled")
+                self._done = (child.result(),)
+            except ChildFailed as exc:
+                log.info("%s: the work is done here", exc)
+                self._done = (self._work(),)
+        return self._done[0]
+
+    def cancel(self) -> None:
+        """End the child, unheard (the caller no longer needs its value)."""
+        if self._child is not None:
+            self._child.cancel()
+            self._child = None
 
 
 def start(work: Callable[[], T]) -> Forked[T] | None:
@@ -105,4 +142,4 @@ def _child(work: Callable[[], object], reading: int, writing: int, parent: int) 
         os._exit(code)
 
 
-__all__ = ["ChildFailed", "Forked", "start"]
+__all__ = ["Beside", "ChildFailed", "Forked", "start"]

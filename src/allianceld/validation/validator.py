@@ -194,7 +194,7 @@ class BulkValidation:
     ) -> None:
         self._validator, self._triples, self._kb = validator, triples, kb
         self._report: Report | None = None
-        self._child: forked.Forked[DetachedReport] | None = None
+        self._queries: forked.Beside[DetachedReport] | None = None
         if validator.engine == "pyshacl":
             self._report = validator.validate(formats.to_rdflib(triples), kb, replacing=replaced, full=True)
             return
@@ -202,39 +202,26 @@ class BulkValidation:
         self._kept = [g for g in kb.data_graphs() if g not in replaced]
         self._old_graphs = replaced & set(kb.graphs())
         stored = [q.triple for q in kb.quads(self._kept)]
-        self._work = functools.partial(validator.compiled.detached, stored, triples)
-        self._child = forked.start(self._work) if beside else None
-        self._detached = None if self._child is not None else self._work()
+        self._queries = forked.Beside(functools.partial(validator.compiled.detached, stored, triples), fork=beside)
 
     @property
     def beside(self) -> bool:
         """Whether the queries run in a child process (their report is not known yet)."""
-        return self._child is not None
+        return self._queries is not None and self._queries.forked
 
     def report(self) -> Report:
         """The report: every Violation in the store and the write, and the Warnings about the nodes
         the write adds or removes triples about. Waits for the child; a child that failed is
         replaced by the work done here."""
         if self._report is None:
-            self._report = self._kept_warnings(self._compiled().attach(self._validator.compiled.shapes))
+            assert self._queries is not None
+            self._report = self._kept_warnings(self._queries.result().attach(self._validator.compiled.shapes))
         return self._report
 
     def close(self) -> None:
         """End the child, unheard, if the write stopped before reading the report."""
-        if self._child is not None:
-            self._child.cancel()
-            self._child = None
-
-    def _compiled(self) -> DetachedReport:
-        if self._child is not None:
-            child, self._child = self._child, None
-            try:
-                self._detached = child.result()
-            except forked.ChildFailed as exc:
-                log.warning("validation in a child process failed (%s): validating here", exc)
-        if self._detached is None:
-            self._detached = self._work()
-        return self._detached
+        if self._queries is not None:
+            self._queries.cancel()
 
     def _kept_warnings(self, report: Report) -> Report:
         """``report`` with the pySHACL shapes' results, and only the Warnings whose focus node's
