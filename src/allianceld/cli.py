@@ -264,6 +264,7 @@ def load(
         operator = graph_policy.Writer("admin", agent=getpass.getuser())
         used, record = _write_key(kb, key, "allianceld load", operator.agent)
         code = file_writes.load(kb, policy, sources, force=force, writer=operator, say=_say, write_record=record)
+        del sources  # freed before the store's closing collects cycles (which would walk them all)
     except file_writes.CommandFailed as exc:
         raise Failure(exc.message) from None
     except WriteOutcomeUnknown as exc:

@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from allianceld import collector
 from allianceld.errors import RdfSyntaxError, UnsupportedMediaType
 from allianceld.rdf import depth, literals, xml_guard
 
@@ -102,7 +103,8 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str, base_iri: str | 
         _check_json_ld_top(raw, source=source)
     try:
         # blank node labels are local to a document: rename them so two writes never share one
-        triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
+        with collector.paused(len(raw) >= _LARGE_DOCUMENT):
+            triples = [q.triple for q in ox.parse(raw, format=fmt, base_iri=base_iri, rename_blank_nodes=True)]
     except SyntaxError as exc:
         raise syntax_error(exc, source=source, raw=raw) from None
     except ValueError as exc:
@@ -124,6 +126,7 @@ def syntax_error(exc: SyntaxError, *, source: str, raw: bytes) -> RdfSyntaxError
     return RdfSyntaxError(msg, source=source, line=line, column=column)
 
 
+_LARGE_DOCUMENT = 1_000_000  # bytes: parsed with the cycle collector paused (allianceld.collector)
 _JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")  # a byte order mark and JSON's white space
 
 

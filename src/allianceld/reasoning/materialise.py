@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import itertools
 import operator
 import re
@@ -20,6 +18,7 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 
+from allianceld import collector
 from allianceld.rdf import formats
 from allianceld.reasoning import domain_rule_scope, hermit, rl_engine, rl_passthrough, rl_rules
 from allianceld.reasoning import domain_rules as rules
@@ -103,27 +102,13 @@ def rl_closure(graph: rdflib.Graph) -> tuple[set[Triple], str]:
     """
     import reasonable
 
-    with _collector_paused():
+    with collector.paused():
         rules = _Rules(graph)
         grouped = rl_passthrough.by_predicate(t for t in graph if t not in rules.hidden)
         closed, parts = _reasonable_closure(reasonable, rules, grouped, formats.RdflibTerms())
         closed.update(parts.passed)
         closed.update((s, p, rl_passthrough.as_reasoned(o)) for s, p, o in parts.passed if _plain(o))
         return closed | rules.hidden, "reasonable"
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for a while: the closure allocates millions of tuples (no
-    cycles) beside the input graph, and each full collection walked the whole graph again (200k
-    triples: 25 s with it, 15 s without, on a loaded machine)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _reasonable_closure(
@@ -325,7 +310,7 @@ def inferred_triples(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], st
     has a passed triple's predicate (no rule names it, or the check on the closure would have sent
     it to the reasoner), so the derived triples are told from the asserted ones among the
     reasoner's input in rdflib's terms, and from all of them in pyoxigraph's."""
-    with _collector_paused():  # millions of new objects: each full collection would walk them all
+    with collector.paused():  # millions of new objects: each full collection would walk them all
         return _informative(asserted)
 
 

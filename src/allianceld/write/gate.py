@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +13,7 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
+from allianceld import collector
 from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine, rl_rules
@@ -111,27 +110,12 @@ def commit(
     written without its record, a derived graph, …), ``graph_policy.SchemaOutsideOntology`` (422).
     """
     # no other write between this validation and this commit (nor, on a remote store, by another service)
-    with _collector_spared(sum(len(s.triples) for s in sources) >= LARGE_WRITE_TRIPLES):
+    with collector.paused(sum(len(s.triples) for s in sources) >= LARGE_WRITE_TRIPLES):
         return kb.exclusive(
             lambda: _commit(
                 kb, write_policy, sources, force=force, reason=reason, provenance=provenance or {}, writer=writer
             )
         )
-
-
-@contextlib.contextmanager
-def _collector_spared(large: bool) -> Iterator[None]:
-    """For a ``large`` write, the objects there before it (the parsed files, the process's own)
-    left out of Python's cycle collections while it is made (``gc.freeze``; given back after):
-    each full collection walked them all (a 200k-triple load: 0.3-0.6 s of CPU less)."""
-    if not large:
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _check_policy(
