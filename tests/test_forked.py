@@ -132,3 +132,12 @@ def test_work_beside_is_done_in_a_child_or_here() -> None:
     failing = forked.Beside(fails)
     with pytest.raises(ValueError, match="everywhere"):
         failing.result()
+
+
+def test_the_child_runs_at_a_lower_priority() -> None:
+    """The parent's own work, which the caller waits on first, keeps its core."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    child = forked.start(lambda: os.getpriority(os.PRIO_PROCESS, 0))
+    assert child is not None
+    assert child.result() == min(19, mine + forked.NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine

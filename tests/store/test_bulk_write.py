@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -368,3 +369,27 @@ EARLY_INTERRUPTED = INTERRUPTED.split("kb = KnowledgeBase")[0] + textwrap.dedent
 
 def test_a_write_killed_while_its_graphs_load_early_leaves_nothing_once_the_store_is_opened(tmp_path: Path) -> None:
     _killed_half_way(tmp_path, EARLY_INTERRUPTED)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is Linux's")
+def test_early_parts_load_at_a_lower_priority_than_the_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread loading a write's early parts (and the bulk loader's threads it starts) is
+    lowered, so that the reasoning the write waits on keeps its core; the caller's is not."""
+    seen: list[tuple[str, int]] = []
+    real = bulk_write._load
+
+    def load(*args: object) -> None:
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, 0)))
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk_write, "_load", load)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    path = tmp_path / "store"
+    kb = KnowledgeBase(path)
+    loading = bulk_write.begin(kb.backend.store, path, {GRAPH: triples(25_000)})
+    assert loading is not None
+    kb.write({GRAPH: triples(25_000), GRAPH + "/2": triples(25_000, "y")}, early=loading)
+    assert seen == [("allianceld-bulk-write", min(19, mine + 10)), ("MainThread", mine)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine
+    assert kb.count(GRAPH) == kb.count(GRAPH + "/2") == 25_000
+    kb.close()

@@ -22,6 +22,7 @@ nothing else reads: readers would see a write that may yet be refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ _NEW_GRAPH = ox.NamedNode("urn:x-allianceld:bulk-write:new-graph")
 #: pyoxigraph's parsers refuse a line of more than 16 MiB (a change record's list of a large load's
 #: triples is one literal of 30 MB): such a graph is loaded from its triples, and never journaled
 _LINE_LIMIT = 8 * 1024 * 1024
+_NICENESS = 10  # how much lower an early part's loading thread's priority is
 
 
 def journal_path(store: Path) -> Path:
@@ -115,6 +117,7 @@ class Early:
     def _run(
         self, before: threading.Thread | None, new: Mapping[str, list[ox.Triple]], texts: dict[str, bytes]
     ) -> None:
+        _lower_priority()
         if before is not None:
             before.join()
         if self._failed is not None:
@@ -138,6 +141,15 @@ class Early:
         if self._thread is not None:
             self._thread.join()
         recover(self._store, self._path)
+
+
+def _lower_priority() -> None:
+    """This thread (and those it starts: the bulk loader's) at a lower priority than the others
+    (Linux's niceness is a thread's): the write's reasoning, which the write waits on, keeps its
+    core, and the early parts load in the time the cores have left (a 200k-triple load: 0.4 s
+    less of 8.5 s on 2 cores, with its validation's child also lowered)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: left as it is
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + _NICENESS)
 
 
 def begin(store: ox.Store, path: Path, graphs: Mapping[str, list[ox.Triple]]) -> Early | None:
