@@ -110,14 +110,16 @@ def test_the_child_ends_with_its_parent() -> None:
 
 
 def test_work_beside_is_done_in_a_child_or_here() -> None:
-    """``Beside``: in a child when asked and possible, now otherwise; a failed child's work is done
-    here, where its error is met."""
+    """``Beside``: in a child when asked and possible, otherwise here once its value is asked for;
+    a failed child's work is done here, where its error is met."""
     parent = os.getpid()
     beside = forked.Beside(os.getpid)
     assert beside.forked
     assert beside.result() != parent and not beside.forked
-    here = forked.Beside(os.getpid, fork=False)
-    assert not here.forked and here.result() == parent
+    calls: list[int] = []
+    here = forked.Beside(lambda: calls.append(os.getpid()) or len(calls), fork=False)
+    assert not here.forked and calls == []  # done when asked for (after what the caller starts meanwhile)
+    assert here.result() == here.result() == 1 and calls == [parent]
 
     def fails_in_the_child() -> int:
         if os.getpid() != parent:

@@ -74,13 +74,14 @@ class Forked(Generic[T]):
 
 class Beside(Generic[T]):
     """``work()`` done beside the caller, in a forked child (:func:`start`) where ``fork`` asks
-    for it and it can be done, otherwise now: :meth:`result` gives its value. A child that failed
-    (an error, a signal) is replaced by the work done here, where its error is met."""
+    for it and it can be done, otherwise here when its value is first asked for: :meth:`result`
+    gives its value. A child that failed (an error, a signal) is replaced by the work done here,
+    where its error is met."""
 
     def __init__(self, work: Callable[[], T], *, fork: bool = True) -> None:
         self._work = work
         self._child = start(work) if fork else None
-        self._done: tuple[T] | None = None if self._child is not None else (work(),)
+        self._done: tuple[T] | None = None
 
     @property
     def forked(self) -> bool:
@@ -91,13 +92,14 @@ class Beside(Generic[T]):
         """The work's value: the child's, once it sent it, or made here."""
         if self._done is None:
             child, self._child = self._child, None
-            try:
-                if child is None:
-                    raise ChildFailed("the child was cancelled")
-                self._done = (child.result(),)
-            except ChildFailed as exc:
-                log.info("%s: the work is done here", exc)
+            if child is None:
                 self._done = (self._work(),)
+            else:
+                try:
+                    self._done = (child.result(),)
+                except ChildFailed as exc:
+                    log.info("%s: the work is done here", exc)
+                    self._done = (self._work(),)
         return self._done[0]
 
     def cancel(self) -> None:

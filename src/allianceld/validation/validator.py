@@ -126,7 +126,7 @@ class Validator:
         shapes' queries run in a forked child process (:mod:`allianceld.forked`) while the caller
         goes on, where this process can fork safely (a command's, no other thread running; the
         caller's store must be one no other process reads either, as the write may then begin
-        before its report); otherwise they run now."""
+        before its report); otherwise they run when the report is asked for."""
         return BulkValidation(self, triples, kb, set(replacing), beside=beside)
 
     def validate(
@@ -187,7 +187,8 @@ class Validator:
 
 class BulkValidation:
     """A large write's validation (:meth:`Validator.begin_bulk`): the shapes' queries over the
-    store and the write, run now or in a forked child, then the Warnings kept (:meth:`report`)."""
+    store and the write, run in a forked child or when the report is asked for, then the Warnings
+    kept (:meth:`report`)."""
 
     def __init__(
         self, validator: Validator, triples: list[ox.Triple], kb: KnowledgeBase, replaced: set[str], *, beside: bool
