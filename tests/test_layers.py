@@ -29,6 +29,8 @@ LAYERS = {
     "vocab": 6,
     "logs": 6,
     "tokens": 6,
+    "forked": 6,
+    "collector": 6,
 }
 # Imports between different parts of one layer that are allowed, each with the reason.
 SIBLINGS = {
