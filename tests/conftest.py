@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import shutil
 import socket
@@ -11,7 +12,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).parent / "data"
 
 requires_java = pytest.mark.skipif(shutil.which("java") is None, reason="no java on PATH: HermiT cannot run")
+
+
+def in_a_new_process(test: Callable[..., None], *args: Any) -> None:
+    """Run ``test(*args)`` (a module-level function) in a new interpreter, where no other thread
+    runs: a fork (``allianceld.forked``) needs that, and an earlier test in this process may have
+    left a thread (a server's, HermiT's warm-up) running. Its exception is raised here."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(test, *args).result()
 
 
 @pytest.fixture(autouse=True)

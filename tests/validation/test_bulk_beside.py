@@ -1,10 +1,13 @@
 """A large write's validation run in a forked child process (``Validator.begin_bulk(beside=True)``)
 gives the report it gives when run here: the same results, the same report graph (with the data's
-blank nodes described), the same Warnings kept; a child that fails is replaced by the work done here."""
+blank nodes described), the same Warnings kept; a child that fails is replaced by the work done here.
+Each check runs in a new interpreter (``in_a_new_process``): a fork needs the process to have no
+other thread."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from allianceld.config import Settings
 from allianceld.errors import RdfSyntaxError
 from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase
@@ -21,7 +25,7 @@ from allianceld.validation.compiled import SparqlValidator
 from allianceld.validation.report import Report
 from allianceld.validation.validator import Validator
 from allianceld.vocab import data_graph_iri
-from conftest import TEST_DATA
+from conftest import ROOT, TEST_DATA, in_a_new_process
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="no fork, or one core")
 
@@ -42,9 +46,8 @@ def _invalid_write() -> list[ox.Triple]:
     return triples + [q.triple for q in ox.parse(BLANK.encode(), format=ox.RdfFormat.TURTLE)]
 
 
-def _spied(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Where each validation's process id is written (the child's, when it runs beside)."""
-    pids = tmp_path / "pids"
+def _spied(pids: Path) -> None:
+    """Each validation's process id written to ``pids`` (the child's, when it runs beside)."""
     real = SparqlValidator.detached
 
     def detached(self: SparqlValidator, *parts: object) -> object:
@@ -52,8 +55,7 @@ def _spied(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             out.write(f"{os.getpid()}\n")
         return real(self, *parts)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SparqlValidator, "detached", detached)
-    return pids
+    SparqlValidator.detached = detached  # type: ignore[method-assign]
 
 
 def _same(a: Report, b: Report) -> None:
@@ -61,12 +63,11 @@ def _same(a: Report, b: Report) -> None:
     assert isomorphic(rdflib.Graph().parse(data=a.to_turtle()), rdflib.Graph().parse(data=b.to_turtle()))
 
 
-def test_a_report_made_beside_equals_one_made_here(
-    validator: Validator, shipped_store: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pids = _spied(monkeypatch, tmp_path)
-    shipped_store.snapshot(tmp_path / "store")
-    kb = KnowledgeBase(tmp_path / "store")
+def _made_beside_and_here(store: Path, pids: Path) -> None:
+    """In a new process: the same write's report made here and beside."""
+    _spied(pids)
+    validator = Validator.from_settings(Settings(store_path=None, home=ROOT))
+    kb = KnowledgeBase(store)
     try:
         triples = _invalid_write()
         here = validator.begin_bulk(triples, kb, replacing=[data_graph_iri("bulk")]).report()
@@ -84,13 +85,13 @@ def test_a_report_made_beside_equals_one_made_here(
     assert here_pid == os.getpid() != child_pid
 
 
-def test_a_child_that_fails_is_replaced_by_the_work_done_here(
-    validator: Validator,
-    shipped_store: KnowledgeBase,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_a_report_made_beside_equals_one_made_here(shipped_store: KnowledgeBase, tmp_path: Path) -> None:
+    shipped_store.snapshot(tmp_path / "store")
+    in_a_new_process(_made_beside_and_here, tmp_path / "store", tmp_path / "pids")
+
+
+def _replaced_when_the_child_fails(store: Path) -> None:
+    """In a new process: a child that dies is replaced by the work done here, which says so."""
     parent = os.getpid()
     real = SparqlValidator.detached
 
@@ -99,17 +100,25 @@ def test_a_child_that_fails_is_replaced_by_the_work_done_here(
             os._exit(3)
         return real(self, *parts)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SparqlValidator, "detached", dies_in_the_child)
-    shipped_store.snapshot(tmp_path / "store")
-    kb = KnowledgeBase(tmp_path / "store")
+    SparqlValidator.detached = dies_in_the_child  # type: ignore[method-assign]
+    said = io.StringIO()
+    handler = logging.StreamHandler(said)
+    logging.getLogger("allianceld.forked").addHandler(handler)
+    logging.getLogger("allianceld.forked").setLevel(logging.INFO)
+    validator = Validator.from_settings(Settings(store_path=None, home=ROOT))
+    kb = KnowledgeBase(store)
     try:
         triples = _invalid_write()
-        with caplog.at_level(logging.INFO, logger="allianceld.forked"):
-            bulk = validator.begin_bulk(triples, kb, beside=True)
-            assert bulk.beside
-            beside = bulk.report()
+        bulk = validator.begin_bulk(triples, kb, beside=True)
+        assert bulk.beside
+        beside = bulk.report()
         here = validator.begin_bulk(triples, kb).report()
     finally:
         kb.close()
-    assert "the work is done here" in caplog.text
+    assert "the work is done here" in said.getvalue()
     _same(here, beside)
+
+
+def test_a_child_that_fails_is_replaced_by_the_work_done_here(shipped_store: KnowledgeBase, tmp_path: Path) -> None:
+    shipped_store.snapshot(tmp_path / "store")
+    in_a_new_process(_replaced_when_the_child_fails, tmp_path / "store")
