@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from allianceld.cli import main
 from allianceld.store import KnowledgeBase, bulk_write
-from allianceld.vocab import SH
+from allianceld.vocab import SH, data_graph_iri
+from allianceld.write.graph_policy import CHANGE_RECORD_BASE
 from conftest import ROOT, Site
 from write.test_contributions import VALID, nato_partnership
 
@@ -84,24 +85,28 @@ def test_allianceld_load_refuses_invalid_data_and_changes_nothing(tmp_path: Path
         kb.close()
 
 
-# the CLI, noting in the file $SPY which process validates a large write's store and when its
-# graphs begin loading early
+# the CLI, noting in the file $SPY which process validates a large write's store, which one checks
+# its policy and makes its change records, and when its graphs begin loading early
 SPIED_CLI = textwrap.dedent(
     """
     import os, sys
     from allianceld.store import bulk_write
     from allianceld.validation.compiled import SparqlValidator
+    from allianceld.write import gate
     def note(line):
         with open(os.environ["SPY"], "a") as spy:
             spy.write(line + "\\n")
-    detached, begin = SparqlValidator.detached, bulk_write.begin
+    detached, begin, changes = SparqlValidator.detached, bulk_write.begin, gate._changes
     def spied_detached(self, *parts):
         note(f"validated in {os.getpid()}")
         return detached(self, *parts)
     def spied_begin(*args):
         note("loading early")
         return begin(*args)
-    SparqlValidator.detached, bulk_write.begin = spied_detached, spied_begin
+    def spied_changes(*args):
+        note(f"policy in {os.getpid()}")
+        return changes(*args)
+    SparqlValidator.detached, bulk_write.begin, gate._changes = spied_detached, spied_begin, spied_changes
     note(f"command in {os.getpid()}")
     from allianceld.cli import main
     main(sys.argv[1:], prog_name="allianceld")
@@ -109,30 +114,88 @@ SPIED_CLI = textwrap.dedent(
 )
 
 
-def test_a_large_load_validated_beside_its_reasoning_refuses_invalid_data_and_changes_nothing(
-    tmp_path: Path, shipped_store: KnowledgeBase
-) -> None:
-    """A large load's validation runs in a child process while its graphs begin loading: a
-    Violation found there refuses the load with its report, and what had loaded goes."""
-    store, bad, spy = tmp_path / "store", tmp_path / "big.ttl", tmp_path / "spy"
-    shipped_store.snapshot(store)
-    kb = KnowledgeBase(store)
-    before = kb.dump()
-    kb.close()
-    generated = ox.serialize(generate(25_000, seed=3), format=ox.RdfFormat.N_TRIPLES) or b""
-    bad.write_bytes(INVALID + generated)
+def _spied_load(store: Path, data: Path, spy: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, list[str]]]:
+    """``allianceld load data`` into ``store`` (the DL check off), and what the spy noted: each
+    line's words before its last, with the process ids (or nothing) noted after them."""
     load = subprocess.run(
-        [sys.executable, "-c", SPIED_CLI, "--store", str(store), "load", str(bad)],
+        [sys.executable, "-c", SPIED_CLI, "--store", str(store), "load", str(data)],
         capture_output=True,
         text=True,
         env={**os.environ, "SPY": str(spy), "ALLIANCELD_DL_CHECKS": "off"},
         timeout=600,
     )
+    noted: dict[str, list[str]] = {}
+    for line in spy.read_text().splitlines():
+        what, _, pid = line.rpartition(" ") if " in " in line else (line, "", "")
+        noted.setdefault(what, []).append(pid)
+    return load, noted
+
+
+def _generated(size: int) -> bytes:
+    return ox.serialize(generate(size, seed=3), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def test_a_large_load_validated_beside_its_reasoning_refuses_invalid_data_and_changes_nothing(
+    tmp_path: Path, shipped_store: KnowledgeBase
+) -> None:
+    """A large load's validation runs in a child process while its graphs begin loading: a
+    Violation found there refuses the load with its report, and what had loaded goes."""
+    store, bad = tmp_path / "store", tmp_path / "big.ttl"
+    shipped_store.snapshot(store)
+    kb = KnowledgeBase(store)
+    before = kb.dump()
+    kb.close()
+    bad.write_bytes(INVALID + _generated(25_000))
+    load, noted = _spied_load(store, bad, tmp_path / "spy")
     assert load.returncode == 1, load.stderr
     assert SHAPE in load.stdout + load.stderr and "nothing was written" in load.stdout + load.stderr
-    noted = dict(line.rsplit(" ", 1) if " in " in line else (line, "") for line in spy.read_text().splitlines())
-    assert noted.keys() == {"command in", "validated in", "loading early"}
-    assert noted["validated in"] != noted["command in"]  # in a child process
+    assert noted.keys() == {"command in", "validated in", "policy in", "loading early"}
+    assert noted["validated in"] != noted["command in"] != noted["policy in"]  # in child processes
+    kb = KnowledgeBase(store)
+    try:
+        assert kb.dump() == before
+        assert not bulk_write.journal_path(store).exists()
+    finally:
+        kb.close()
+
+
+def test_a_large_loads_change_record_is_made_beside_its_reasoning(tmp_path: Path, shipped_store: KnowledgeBase) -> None:
+    """The graph policy's checks and the change record of a large load run in a child process;
+    the record is written with the load, listing every triple it adds."""
+    store, data = tmp_path / "store", tmp_path / "big.nt"
+    shipped_store.snapshot(store)
+    data.write_bytes(_generated(25_000))
+    load, noted = _spied_load(store, data, tmp_path / "spy")
+    assert load.returncode == 0, load.stderr
+    assert noted["policy in"] != noted["command in"]
+    kb = KnowledgeBase(store)
+    try:
+        [record] = [g for g in kb.graphs() if g.startswith(CHANGE_RECORD_BASE)]
+        text = next(q.object.value for q in kb.quads([record]) if q.predicate.value.endswith("addedTriples"))
+        assert len(text.splitlines()) == kb.count(data_graph_iri("big")) > 25_000
+    finally:
+        kb.close()
+
+
+def test_a_large_load_with_schema_triples_is_refused_beside_its_reasoning(
+    tmp_path: Path, shipped_store: KnowledgeBase
+) -> None:
+    """Schema triples in a large load's data graph, found by the policy's check in a child
+    process: refused as a small load is (the triple named, exit 2), and nothing written."""
+    store, data = tmp_path / "store", tmp_path / "big.nt"
+    shipped_store.snapshot(store)
+    kb = KnowledgeBase(store)
+    before = kb.dump()
+    kb.close()
+    axiom = (
+        b"<https://w3id.org/allianceld/ontology#Alliance> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+        b"<http://example.org/Thing> .\n"
+    )
+    data.write_bytes(axiom + _generated(25_000))
+    load, noted = _spied_load(store, data, tmp_path / "spy")
+    assert load.returncode == 2, load.stderr
+    assert "subClassOf" in load.stderr and "nothing was written" in load.stderr
+    assert noted["command in"][0] in noted["policy in"] and len(noted["policy in"]) == 2  # the child's, then here
     kb = KnowledgeBase(store)
     try:
         assert kb.dump() == before

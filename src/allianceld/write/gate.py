@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from allianceld import collector
+from allianceld import collector, forked
 from allianceld.errors import Inconsistent, QuerySyntaxError, ValidationFailed
 from allianceld.rdf import depth, formats, literals
 from allianceld.reasoning import dl_check, materialise, rl_engine, rl_rules
@@ -119,24 +120,45 @@ def commit(
 
 
 def _check_policy(
-    kb: KnowledgeBase, graphs: Mapping[str, list[ox.Triple]], provenance: dict[str, list[ox.Triple]], writer: Writer
-) -> None:
-    """Refuse what ``writer`` may not write (403) and schema triples outside the ontology graph (422);
-    add to ``provenance`` the record of each change of a curated graph by a token holder."""
+    kb: KnowledgeBase,
+    graphs: Mapping[str, list[ox.Triple]],
+    provenance: Mapping[str, list[ox.Triple]],
+    writer: Writer,
+    *,
+    beside: bool = False,
+) -> forked.Beside[dict[str, list[ox.Triple]]]:
+    """Refuse what ``writer`` may not write (403) now; refuse schema triples outside the ontology
+    graph (422) and make the record of each change of a curated graph by a token holder (the new
+    provenance graphs, the result's value) when the result is asked for, or with ``beside`` in a
+    forked child meanwhile (:class:`forked.Beside`; its result raises the refusal)."""
     graph_policy.check_writes(graphs, writer, provenance)
     ontology = graphs[ONTOLOGY_GRAPH] if ONTOLOGY_GRAPH in graphs else kb.ontology()
     namespaces = graph_policy.vocabulary_namespaces(ontology)
     present = set(kb.graphs())
+    before = {graph: set(kb.triples(graph)) if graph in present else set() for graph in graphs}
     at = datetime.now(UTC)
+    return forked.Beside(functools.partial(_changes, graphs, before, namespaces, writer, at), fork=beside)
+
+
+def _changes(
+    graphs: Mapping[str, list[ox.Triple]],
+    before: Mapping[str, set[ox.Triple]],
+    namespaces: frozenset[str],
+    writer: Writer,
+    at: datetime,
+) -> dict[str, list[ox.Triple]]:
+    """Refuse the schema triples ``graphs`` add outside the ontology graph; the provenance records
+    of their changes (from ``before``, their stored content) when ``writer`` is a token holder."""
+    records = {}
     for graph, triples in graphs.items():
-        before = set(kb.triples(graph)) if graph in present else set()
-        added = [t for t in dict.fromkeys(triples) if t not in before]  # what was there already stays allowed
+        added = [t for t in dict.fromkeys(triples) if t not in before[graph]]  # what was there stays allowed
         graph_policy.check_no_schema(graph, added, namespaces)
         if writer.agent is not None and kind_of(graph) is Kind.CURATED:
-            removed = list(before - set(triples))
+            removed = list(before[graph] - set(triples))
             if added or removed:
                 iri, record = graph_policy.change_record(graph, writer, at=at, added=added, removed=removed)
-                provenance[iri] = record
+                records[iri] = record
+    return records
 
 
 def _commit(
@@ -157,15 +179,20 @@ def _commit(
     graphs: dict[str, list[ox.Triple]] = {}
     for s in sources:
         graphs.setdefault(s.graph, []).extend(s.triples)
-    _check_policy(kb, graphs, provenance, writer)
     triples = [t for ts in graphs.values() for t in ts]
     large = bool(kb.graphs()) and is_large_write(kb, len(triples))
-    # a command's large write is validated in a child process while it is reasoned over (before
-    # the DL check's thread starts: the fork needs this thread to be the only one)
-    bulk = validator.begin_bulk(triples, kb, replacing=graphs, beside=kb.unshared) if large else None
+    # a command's large write is checked and validated in child processes while it is reasoned
+    # over (before the DL check's thread starts: a fork needs this thread to be the only one)
+    beside = large and kb.unshared
+    policy = _check_policy(kb, graphs, provenance, writer, beside=beside)
+    bulk = None
     try:
-        return _validated_commit(kb, write_policy, graphs, provenance, records, triples, bulk, force, reason)
+        if not policy.forked:
+            provenance.update(policy.result())
+        bulk = validator.begin_bulk(triples, kb, replacing=graphs, beside=beside) if large else None
+        return _validated_commit(kb, write_policy, graphs, provenance, records, triples, policy, bulk, force, reason)
     finally:
+        policy.cancel()
         if bulk is not None:
             bulk.close()
 
@@ -177,12 +204,14 @@ def _validated_commit(
     provenance: dict[str, list[ox.Triple]],
     records: list[ox.Triple],
     triples: list[ox.Triple],
+    policy: forked.Beside[dict[str, list[ox.Triple]]],
     bulk: BulkValidation | None,
     force: bool,
     reason: bool,
 ) -> CommitResult:
-    """:func:`_commit` once the write's policy is checked and its bulk validation (``bulk``, for a
-    large write) begun: validated, reasoned over, checked by HermiT, written."""
+    """:func:`_commit` once the write's policy check (``policy``: when it runs beside, its value is
+    the change records still to add to ``provenance``) and its bulk validation (``bulk``, for a
+    large write) are begun: validated, reasoned over, checked by HermiT, written."""
     validator = write_policy.validator
     large = bulk is not None
     dl_verdict = None
@@ -192,7 +221,13 @@ def _validated_commit(
     reports: list[Report] = []
 
     def validated() -> None:
-        """The report known (``reports``), and the write refused on a Violation (unless ``force``)."""
+        """The policy's checks passed and its change records made, the report known (``reports``),
+        and the write refused on a Violation (unless ``force``)."""
+        if policy.forked:  # (heard once: then it no longer is)
+            made = policy.result()  # raises the policy's refusal
+            provenance.update(made)
+            if early is not None and made:  # they load while the rules are recomputed
+                kb.stage(made, early=early)
         if not reports:
             if bulk is not None:
                 reports.append(bulk.report())
@@ -203,7 +238,8 @@ def _validated_commit(
         if not reports[0].accepted and not force:
             raise ValidationFailed(reports[0])
 
-    if bulk is None or not bulk.beside:
+    early: bulk_write.Early | None = None
+    if not policy.forked and (bulk is None or not bulk.beside):
         validated()
     stored = kb.knowledge_graphs()  # before the write (its new graphs may load from now on)
     early = kb.stage({**graphs, **provenance}) if large else None  # its new graphs load while it is reasoned over
@@ -225,7 +261,7 @@ def _validated_commit(
     removed, added = (change.removed, change.added) if change is not None else ((), ())
     # data, provenance records, the inferences (or their change) and the rules' updates in one transaction
     kb.write(
-        {**writes, **rules.graphs},
+        {**writes, **provenance, **rules.graphs},
         remove={INFERRED_GRAPH: removed},
         add={INFERRED_GRAPH: added, WRITE_RECORDS_GRAPH: records},
         then=rules.ops,
