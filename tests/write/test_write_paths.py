@@ -131,6 +131,16 @@ def _spied_load(store: Path, data: Path, spy: Path) -> tuple[subprocess.Complete
     return load, noted
 
 
+def _left_as_before(store: Path, before: bytes) -> None:
+    """The store at ``store`` dumps as ``before``, and no journal of a bulk write is left beside it."""
+    kb = KnowledgeBase(store)
+    try:
+        assert kb.dump() == before
+        assert not bulk_write.journal_path(store).exists()
+    finally:
+        kb.close()
+
+
 def _generated(size: int) -> bytes:
     return ox.serialize(generate(size, seed=3), format=ox.RdfFormat.N_TRIPLES) or b""
 
@@ -151,12 +161,7 @@ def test_a_large_load_validated_beside_its_reasoning_refuses_invalid_data_and_ch
     assert SHAPE in load.stdout + load.stderr and "nothing was written" in load.stdout + load.stderr
     assert noted.keys() == {"command in", "validated in", "policy in", "loading early"}
     assert noted["validated in"] != noted["command in"] != noted["policy in"]  # in child processes
-    kb = KnowledgeBase(store)
-    try:
-        assert kb.dump() == before
-        assert not bulk_write.journal_path(store).exists()
-    finally:
-        kb.close()
+    _left_as_before(store, before)
 
 
 def test_a_large_loads_change_record_is_made_beside_its_reasoning(tmp_path: Path, shipped_store: KnowledgeBase) -> None:
@@ -196,12 +201,7 @@ def test_a_large_load_with_schema_triples_is_refused_beside_its_reasoning(
     assert load.returncode == 2, load.stderr
     assert "subClassOf" in load.stderr and "nothing was written" in load.stderr
     assert noted["command in"][0] in noted["policy in"] and len(noted["policy in"]) == 2  # the child's, then here
-    kb = KnowledgeBase(store)
-    try:
-        assert kb.dump() == before
-        assert not bulk_write.journal_path(store).exists()
-    finally:
-        kb.close()
+    _left_as_before(store, before)
 
 
 def test_contribution_graphs_and_records_are_written_by_contributions_only(site: Site, tmp_path: Path) -> None:
