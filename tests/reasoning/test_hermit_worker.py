@@ -137,6 +137,7 @@ def test_frame_words_and_newlines_in_the_payload_do_not_confuse_the_protocol(wor
     bad = ontology_of(f"ex:i rdfs:comment {MARKERS} . ex:A owl:disjointWith ex:B . ex:i a ex:A, ex:B .")
     good = ontology_of(f"ex:i rdfs:comment {MARKERS} . ex:A owl:disjointWith ex:B . ex:i a ex:A .")
     noise = b"# consistency 0\n# CONSISTENT 0\n# INCONSISTENT 0\n# READY 13\n"
+    assert worker.consistent(good).ok is True  # the process runs (this test may be the module's first)
     started = worker.starts
     for _ in range(2):
         assert worker.consistent(noise + bad).ok is False

@@ -135,6 +135,129 @@ CHAINS = [
     (ex("k"), ex("count"), Literal(3)),
 ]
 
+INVERSE_PAIR = [
+    (ex("p"), OWL.inverseOf, ex("q")),
+    (ex("p"), RDFS.domain, ex("A")),
+    (ex("p"), RDFS.range, ex("B")),
+    (ex("q"), RDFS.domain, ex("C")),
+    (ex("C"), RDFS.subClassOf, ex("C0")),
+    (ex("x"), ex("p"), ex("y")),
+    (ex("x"), ex("p"), BNode("b")),
+    (ex("u"), ex("q"), ex("v")),
+    (ex("y"), ex("q"), ex("x")),  # both directions stated
+]
+_CHAIN_LIST, _CHAIN_REST = BNode("l1"), BNode("l2")
+CHAIN_INTO_A_PAIR = [
+    (ex("m"), OWL.inverseOf, ex("mi")),
+    (ex("m"), RDFS.domain, ex("Agent")),
+    (ex("mi"), RDFS.domain, ex("Org")),
+    (ex("m"), OWL.propertyChainAxiom, _CHAIN_LIST),
+    (_CHAIN_LIST, RDF.first, ex("has")),
+    (_CHAIN_LIST, RDF.rest, _CHAIN_REST),
+    (_CHAIN_REST, RDF.first, ex("org")),
+    (_CHAIN_REST, RDF.rest, RDF.nil),
+    (ex("has"), OWL.inverseOf, ex("member")),
+    (ex("ms1"), ex("member"), ex("s1")),
+    (ex("ms1"), ex("org"), ex("o1")),
+    (ex("s2"), ex("has"), ex("ms2")),
+    (ex("ms2"), ex("org"), ex("o2")),
+    (ex("s3"), ex("m"), ex("o3")),  # stated and not concluded
+]
+LATE_CONCLUSION = [
+    *CHAIN_INTO_A_PAIR,
+    # two sub-property steps from a chain step: the chain's conclusion over (s4, o4) is found only
+    # after the reasoner ran, so ex:m's triples are reasoned over after all
+    (ex("org2"), RDFS.subPropertyOf, ex("org1")),
+    (ex("org1"), RDFS.subPropertyOf, ex("org")),
+    (ex("ms4"), ex("member"), ex("s4")),
+    (ex("ms4"), ex("org2"), ex("o4")),
+]
+NOT_PAIRS = [
+    (ex("p"), OWL.inverseOf, ex("q")),
+    (ex("p"), OWL.inverseOf, ex("r")),  # two inverses
+    (ex("s"), OWL.inverseOf, ex("s")),  # its own inverse
+    (ex("t"), OWL.inverseOf, ex("w")),
+    (ex("t"), RDFS.range, ex("T")),
+    (ex("x"), ex("p"), ex("y")),
+    (ex("x"), ex("s"), ex("y")),
+    (ex("x"), ex("t"), Literal("a literal")),  # would be a literal subject read backwards
+    (ex("x"), ex("w"), ex("z")),
+]
+PAIR_WITH_SAME_AS = [
+    (ex("p"), OWL.inverseOf, ex("q")),
+    (ex("q"), RDFS.range, ex("R")),
+    (ex("x"), ex("p"), ex("y")),
+    (ex("y"), ex("f"), ex("z1")),
+    (ex("y"), ex("f"), ex("z2")),
+    (ex("f"), RDF.type, OWL.FunctionalProperty),
+    (ex("z1"), ex("q"), ex("k")),
+]
+PAIR_DERIVED_SUB_PROPERTY = [
+    (ex("p"), OWL.inverseOf, ex("q")),
+    (ex("sub"), RDFS.subPropertyOf, RDFS.subPropertyOf),
+    (ex("q"), ex("sub"), ex("r")),  # so q rdfs:subPropertyOf r, derived
+    (ex("r"), RDFS.domain, ex("D")),
+    (ex("x"), ex("p"), ex("y")),
+]
+
+
+def test_an_inverse_pair_passes_around_the_reasoner_with_the_same_closure() -> None:
+    """Each of the pair holds its own triples and the other's read backwards; their domains and
+    ranges type both."""
+    graph = graph_of(*INVERSE_PAIR)
+    parts = rl_passthrough.split(graph)
+    assert {ex("p"), ex("q")} <= set(parts.groups)
+    assert (ex("v"), ex("p"), ex("u")) in parts.made
+    assert (ex("x"), ex("q"), ex("y")) not in parts.made  # stated
+    closed = assert_same_closure(graph)
+    assert {(ex("y"), RDF.type, ex("C0")), (ex("v"), RDF.type, ex("A")), (ex("u"), RDF.type, ex("B"))} <= closed
+
+
+def test_a_chain_concluding_an_inverse_pair_passes_with_its_conclusions() -> None:
+    graph = graph_of(*CHAIN_INTO_A_PAIR)
+    rules = materialise._Rules(graph)
+    parts = rl_passthrough.split_groups(
+        rl_passthrough.by_predicate(graph), concluded=rules.presaturate(graph.subject_objects)
+    )
+    assert {ex("m"), ex("mi"), ex("has"), ex("member")} <= set(parts.groups)
+    assert {(ex("s1"), ex("m"), ex("o1")), (ex("o2"), ex("mi"), ex("s2"))} <= set(parts.made)
+    assert parts.concluded == []
+    closed = assert_same_closure(graph)
+    assert {(ex("o1"), RDF.type, ex("Org")), (ex("o3"), ex("mi"), ex("s3"))} <= closed
+
+
+def test_a_chain_conclusion_found_late_sends_its_property_to_the_reasoner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the late check, (s4 m o4) and its inverse would be lost; with it, m and its partner
+    are reasoned over in a second split."""
+    splits: list[rl_passthrough.Split] = []
+    split_groups = rl_passthrough.split_groups
+
+    def counted(*args: object, **kwargs: object) -> rl_passthrough.Split:
+        splits.append(split_groups(*args, **kwargs))  # type: ignore[arg-type]
+        return splits[-1]
+
+    monkeypatch.setattr(rl_passthrough, "split_groups", counted)
+    closed = assert_same_closure(graph_of(*LATE_CONCLUSION))
+    assert {(ex("s4"), ex("m"), ex("o4")), (ex("o4"), ex("mi"), ex("s4")), (ex("s4"), RDF.type, ex("Agent"))} <= closed
+    assert len(splits) == 2 and ex("m") in splits[0].groups
+    assert ex("m") not in splits[1].groups and ex("mi") not in splits[1].groups
+
+
+def test_properties_that_are_no_pair_are_reasoned_over() -> None:
+    graph = graph_of(*NOT_PAIRS)
+    parts = rl_passthrough.split(graph)
+    assert set(parts.groups).isdisjoint({ex(name) for name in ("p", "q", "r", "s", "t", "w")})
+    assert_same_closure(graph)
+
+
+@pytest.mark.parametrize("triples", [PAIR_WITH_SAME_AS, PAIR_DERIVED_SUB_PROPERTY], ids=["sameAs", "derived axiom"])
+def test_an_inverse_pair_the_closure_makes_complex_is_reasoned_over_together(triples: list[tuple]) -> None:
+    """The check on the closure forces both of the pair, whichever of them failed it."""
+    graph = graph_of(*triples)
+    forced = rl_passthrough.violations(materialise.rl_closure(graph)[0], rl_passthrough.split(graph))
+    assert {ex("p"), ex("q")} <= forced
+    assert_same_closure(graph)
+
 
 def test_a_functional_property_makes_passed_triples_same_as() -> None:
     """prp-fp makes x and y the same; eq-rep-s then copies the label passed around the reasoner."""
@@ -230,6 +353,12 @@ SPECIAL_GRAPHS = {
     "derived axiom": [*DERIVED_AXIOM, (ex("x"), ex("q"), Literal("01", datatype=XSD.integer))],
     "literal range": LITERAL_RANGE,
     "owl:Thing's superclass": THING_ABOVE,
+    "inverse pair": INVERSE_PAIR,
+    "chain into an inverse pair": CHAIN_INTO_A_PAIR,
+    "late chain conclusion": LATE_CONCLUSION,
+    "no pairs": NOT_PAIRS,
+    "pair with sameAs": PAIR_WITH_SAME_AS,
+    "pair with a derived axiom": PAIR_DERIVED_SUB_PROPERTY,
     "chains and odd shapes": [
         *CHAINS,
         (ex("y"), ex("r"), Literal("lit")),

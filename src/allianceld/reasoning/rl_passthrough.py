@@ -2,7 +2,8 @@
 
 :func:`split` gives ``reasonable`` a *summary* of the triples that take part in no rule but prp-dom
 and prp-rng (the types their properties' domains and ranges give, and ``owl:Thing``) and adds those
-triples to the closure unchanged; :func:`violations` checks on the closure that nothing was lost
+triples to the closure unchanged, with those of inverse pairs read backwards and allianceld's chain
+conclusions; :func:`violations` checks on the closure that nothing was lost
 and names the triples that must be reasoned over after all. Why the closure is the same is argued
 in docs/architecture.md ("Design notes").
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import itemgetter, or_
+from operator import attrgetter, itemgetter, or_
 from typing import Any
 
 import pyoxigraph as ox
@@ -26,6 +27,7 @@ Triple = tuple[Any, Any, Any]
 DECLARATIONS = frozenset({OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property, OWL.Thing})
 
 _TYPE, _DOMAIN, _RANGE, _FIRST = RDF.type, RDFS.domain, RDFS.range, RDF.first
+_INVERSE, _CHAIN = OWL.inverseOf, OWL.propertyChainAxiom
 _THING, _SAME_AS = OWL.Thing, frozenset({OWL.sameAs})
 _RDFS_RULE_PREDICATES = frozenset({RDFS.subClassOf, RDFS.subPropertyOf, _DOMAIN, _RANGE})
 _RDF_NS, _OWL_NS = str(RDF), str(OWL)
@@ -42,14 +44,27 @@ def is_rule_predicate(p: Any) -> bool:
 @dataclass
 class Profile:
     """The simple properties of a set of triples (see the module docstring), with their domains
-    and ranges; ``complex`` are the properties named in any other way."""
+    and ranges, and the inverse pairs; ``complex`` are the properties named in any other way."""
 
     complex: set[Any] = field(default_factory=set)
     domains: dict[Any, set[Any]] = field(default_factory=dict)
     ranges: dict[Any, set[Any]] = field(default_factory=dict)
+    inverses: dict[Any, set[Any]] = field(default_factory=dict)
 
     def simple(self, p: Any) -> bool:
-        return p not in self.complex and not is_rule_predicate(p)
+        return p not in self.complex and p not in self.inverses and not is_rule_predicate(p)
+
+    def partner(self, p: Any) -> Any:
+        """The property ``q`` when ``p`` and ``q`` are an *inverse pair*: each is named, besides
+        in the ways a simple property is, only in ``p owl:inverseOf q`` or ``q owl:inverseOf p``
+        (and ``p`` is not ``q``); otherwise None."""
+        found = self.inverses.get(p)
+        if found is None or len(found) != 1 or p in self.complex or is_rule_predicate(p):
+            return None
+        (q,) = found
+        if self.inverses.get(q) != {p} or q in self.complex or is_rule_predicate(q):
+            return None
+        return q
 
 
 def profile(triples: Iterable[Triple]) -> Profile:
@@ -74,6 +89,12 @@ def profile(triples: Iterable[Triple]) -> Profile:
         elif kind is _RANGE:
             ranges.setdefault(s, set()).add(o)
             complex_.add(o)
+        elif kind is _CHAIN:
+            # reasonable has no rule reading a chain; allianceld applies it to every triple
+            complex_.add(o)
+        elif kind is _INVERSE and s != o:
+            out.inverses.setdefault(s, set()).add(o)
+            out.inverses.setdefault(o, set()).add(s)
         elif kind is _FIRST:
             # a list member: reasonable reads only intersectionOf and unionOf lists, as classes
             # (through rdf:type triples, never passed); property chains are allianceld's, which
@@ -86,11 +107,11 @@ def profile(triples: Iterable[Triple]) -> Profile:
 
 
 def _kind(q: Any) -> Any:
-    """How :func:`profile` reads a triple with predicate ``q``: as one of the four properties it
+    """How :func:`profile` reads a triple with predicate ``q``: as one of the six properties it
     names (that property), as another rule predicate (``True``), or not (None)."""
     if not is_rule_predicate(q):
         return None
-    return next((named for named in (_TYPE, _DOMAIN, _RANGE, _FIRST) if q == named), True)
+    return next((named for named in (_TYPE, _DOMAIN, _RANGE, _FIRST, _INVERSE, _CHAIN) if q == named), True)
 
 
 def as_reasoned(o: Any) -> Any:
@@ -121,7 +142,10 @@ class Split:
     predicate), ``summary`` (what the passed triples give the rules) for the reasoner too;
     ``literal_classes`` are the classes ``reasonable`` would have typed passed literals with.
     ``core`` and ``summary`` are made of rdflib terms; the passed triples are as given, and
-    ``terms`` converts theirs to rdflib's."""
+    ``terms`` converts theirs to rdflib's. ``made`` are the passed triples that were not given:
+    allianceld's rules' conclusions (:func:`with_conclusions`) and those an inverse pair's rule
+    made (:func:`with_inverses`), as the given ones' kind; ``concluded`` the other conclusions of
+    allianceld's rules, for the reasoner."""
 
     core: list[Triple]
     passed: list[Any]
@@ -130,6 +154,8 @@ class Split:
     literal_classes: set[Any]
     groups: dict[Any, list[Any]] = field(default_factory=dict)
     terms: formats.RdflibTerms = field(default_factory=formats.RdflibTerms)
+    made: list[Any] = field(default_factory=list)
+    concluded: list[Triple] = field(default_factory=list)
 
 
 def _is_literal(term: Any) -> bool:
@@ -139,6 +165,87 @@ def _is_literal(term: Any) -> bool:
     return kind is Literal or (
         kind is not URIRef and kind is not BNode and kind is not ox.NamedNode and isinstance(term, Literal)
     )
+
+
+_RESOURCE_KINDS = frozenset({URIRef, BNode, ox.NamedNode, ox.BlankNode})
+
+
+def _resources_only(group: list[Any]) -> bool:
+    """Whether every subject and object in ``group`` is an IRI or a blank node (by their kinds)."""
+    return _RESOURCE_KINDS.issuperset(map(type, map(_SUBJECT, group))) and _RESOURCE_KINDS.issuperset(
+        map(type, map(_OBJECT, group))
+    )
+
+
+def inverse_pairs(grouped: Mapping[Any, list[Any]], prof: Profile, forced: Collection[Any] = ()) -> dict[Any, Any]:
+    """The inverse pairs (:meth:`Profile.partner`) that pass around the reasoner, each property to
+    its partner: neither ``forced``, nothing but IRIs and blank nodes in their triples."""
+    pairs = {}
+    for p in prof.inverses:
+        q = prof.partner(p)
+        if q is None or p in forced or q in forced:
+            continue
+        if _resources_only(grouped.get(p, [])) and _resources_only(grouped.get(q, [])):
+            pairs[p] = q
+    return pairs
+
+
+def with_inverses(
+    grouped: Mapping[Any, list[Any]], pairs: Mapping[Any, Any], convert: formats.RdflibTerms
+) -> tuple[dict[Any, list[Any]], list[Any]]:
+    """``grouped`` with the groups of each of ``pairs`` closed under prp-inv1 and prp-inv2: each
+    holds its own triples and its partner's read backwards (rdflib's, when the two groups' kinds
+    differ). Also: the triples so made."""
+    out = dict(grouped)
+    made: list[Any] = []
+    for p, q in pairs.items():
+        own = grouped.get(p, [])
+        backwards = _backwards(grouped.get(q, []), p)
+        if own and backwards and type(own[0]) is not type(backwards[0]):
+            own, backwards = convert.triples(own), convert.triples(backwards)
+        if own and backwards:
+            given = set(own)
+            backwards = [t for t in backwards if t not in given]
+        if backwards:
+            out[p] = [*own, *backwards]
+            made.extend(backwards)
+    return out, made
+
+
+def with_conclusions(
+    grouped: Mapping[Any, list[Any]],
+    concluded: Mapping[Any, list[Triple]],
+    passes: Collection[Any],
+    convert: formats.RdflibTerms,
+) -> tuple[dict[Any, list[Any]], list[Triple], list[Triple]]:
+    """``grouped`` with the ``concluded`` triples (rdflib's, by predicate: allianceld's own rules'
+    conclusions over the input) of the properties that pass around the reasoner added to their
+    groups, each such group then rdflib's. Also: the triples so added (those not given), and the
+    conclusions of the other properties (for the reasoner, beside the input)."""
+    out = dict(grouped)
+    added: list[Triple] = []
+    elsewhere: list[Triple] = []
+    for p, triples in concluded.items():
+        if p not in passes:
+            elsewhere.extend(triples)
+            continue
+        own = convert.triples(grouped.get(p, []))
+        given = set(own)
+        new = [t for t in triples if t not in given]
+        out[p] = [*own, *new]
+        added.extend(new)
+    return out, added, elsewhere
+
+
+def _backwards(group: list[Any], p: Any) -> list[Any]:
+    """``group``'s triples read backwards with predicate ``p`` (an rdflib IRI), each as its kind."""
+    if not group:
+        return []
+    if type(group[0]) is ox.Triple:
+        return list(
+            map(ox.Triple, map(attrgetter("object"), group), repeat(ox.NamedNode(p)), map(attrgetter("subject"), group))
+        )
+    return [(o, p, s) for s, _, o in group]
 
 
 def _any_literal(terms: Iterable[Any]) -> bool:
@@ -206,16 +313,28 @@ def split(triples: Iterable[Triple], forced: Collection[Any] = ()) -> Split:
 
 
 def split_groups(
-    grouped: Mapping[Any, list[Any]], forced: Collection[Any] = (), *, terms: formats.RdflibTerms | None = None
+    grouped: Mapping[Any, list[Any]],
+    forced: Collection[Any] = (),
+    *,
+    terms: formats.RdflibTerms | None = None,
+    concluded: Iterable[Triple] = (),
 ) -> Split:
     """:func:`split` of triples grouped by predicate (an rdflib term). The triples may be
     pyoxigraph's, a group's all of one kind: ``terms`` converts them, and only the triples that go
     to the reasoner, and the terms of the summary, are converted. The groups of rule predicates
-    (:func:`is_rule_predicate`) must be rdflib's already."""
+    (:func:`is_rule_predicate`) must be rdflib's already. ``concluded`` are allianceld's own
+    rules' conclusions over the input: passed with their property's triples when it passes, for
+    the reasoner (``Split.concluded``) otherwise; they are not given (``Split.made``)."""
     convert = terms if terms is not None else formats.RdflibTerms()
     rule_triples = [t for p, group in grouped.items() if is_rule_predicate(p) for t in group]
     prof = profile(rule_triples)
     domains, ranges = prof.domains, prof.ranges
+    by_conclusion = by_predicate(concluded)
+    pairs = inverse_pairs({**grouped, **by_conclusion}, prof, forced)
+    passes = {p for p in {*grouped, *by_conclusion, *pairs} if (prof.simple(p) or p in pairs) and p not in forced}
+    grouped, made, elsewhere = with_conclusions(grouped, by_conclusion, passes, convert)
+    grouped, backwards = with_inverses(grouped, pairs, convert)
+    made += backwards
     literal_ranges = {
         r for p, rs in ranges.items() if prof.simple(p) and _any_literal(map(_OBJECT, grouped.get(p, ()))) for r in rs
     }
@@ -228,7 +347,7 @@ def split_groups(
     all_subjects: set[Any] = set()
     literal_classes: set[Any] = set()
     for p, group in grouped.items():
-        if not prof.simple(p) or p in forced:
+        if p not in passes:
             core.extend(convert.triples(group))
             continue
         doms, rngs = domains.get(p, ()), ranges.get(p, ())
@@ -258,7 +377,7 @@ def split_groups(
     things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
     summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
     summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
-    return Split(core, passed, summary_triples, prof, literal_classes, groups, convert)
+    return Split(core, passed, summary_triples, prof, literal_classes, groups, convert, made, elsewhere)
 
 
 def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
@@ -275,7 +394,8 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     bad = {
         p
         for p in props
-        if not after.simple(p)
+        if after.partner(p) != before.partner(p)
+        or (before.partner(p) is None and not after.simple(p))
         or after.domains.get(p, set()) != before.domains.get(p, set())
         or after.ranges.get(p, set()) != before.ranges.get(p, set())
     }
@@ -289,4 +409,4 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
         bad |= {
             p for p, group in parts.groups.items() if before.ranges.get(p) and any(_is_literal(t[2]) for t in group)
         }
-    return bad
+    return bad | {q for p in bad if (q := before.partner(p)) is not None}  # a pair passes together
