@@ -259,6 +259,82 @@ def test_an_inverse_pair_the_closure_makes_complex_is_reasoned_over_together(tri
     assert_same_closure(graph)
 
 
+_SOME = BNode("some")
+TYPES = [
+    (ex("C"), RDFS.subClassOf, ex("D")),
+    (ex("D"), RDFS.subClassOf, ex("E")),
+    (ex("E"), RDFS.subClassOf, OWL.Thing),
+    (ex("C"), RDF.type, OWL.Class),
+    (ex("x"), RDF.type, ex("C")),
+    (ex("x"), RDF.type, ex("Lone")),
+    (BNode("b"), RDF.type, ex("D")),
+    (ex("p"), RDFS.domain, ex("C")),
+    (ex("y"), ex("p"), ex("z")),
+    # classes some rule reads: a restriction's, disjoint ones, an equivalent one, a class as an individual
+    (_SOME, OWL.onProperty, ex("q")),
+    (_SOME, OWL.someValuesFrom, ex("Filler")),
+    (ex("HasFiller"), OWL.equivalentClass, _SOME),
+    (ex("u"), ex("q"), ex("v")),
+    (ex("v"), RDF.type, ex("FillerSub")),
+    (ex("FillerSub"), RDFS.subClassOf, ex("Filler")),
+    (ex("A"), OWL.disjointWith, ex("B")),
+    (ex("w"), RDF.type, ex("A")),
+    (ex("Punned"), RDF.type, ex("Meta")),
+    (ex("Punned"), RDFS.subClassOf, ex("E")),
+    (ex("k2"), RDF.type, ex("Punned")),
+    # the vocabulary's own classes
+    (ex("s"), RDF.type, OWL.SymmetricProperty),
+    (ex("t"), RDF.type, OWL.TransitiveProperty),
+    (ex("m"), ex("s"), ex("n")),
+    (ex("m"), ex("t"), ex("n")),
+    (ex("n"), ex("t"), ex("k")),
+]
+TYPES_DERIVED_SUPERCLASS = [
+    (ex("isA"), RDFS.subPropertyOf, RDFS.subClassOf),
+    (ex("C"), ex("isA"), ex("D")),  # so C rdfs:subClassOf D, derived
+    (ex("x"), RDF.type, ex("C")),
+]
+TYPES_SAME_AS = [
+    (ex("f"), RDF.type, OWL.FunctionalProperty),
+    (ex("a"), ex("f"), ex("x")),
+    (ex("a"), ex("f"), ex("y")),
+    (ex("x"), RDF.type, ex("C")),
+    (ex("C"), RDFS.subClassOf, ex("D")),
+]
+THING_DERIVED_ABOVE = [
+    (ex("isA"), RDFS.subPropertyOf, RDFS.subClassOf),
+    (OWL.Thing, ex("isA"), ex("Top")),  # so owl:Thing rdfs:subClassOf ex:Top, derived
+    (ex("x"), RDF.type, ex("C")),
+    (ex("y"), ex("note"), Literal("only passed triples")),
+]
+
+
+def test_types_of_classes_no_rule_reads_pass_with_their_superclasses() -> None:
+    graph = graph_of(*TYPES)
+    parts = rl_passthrough.split(graph)
+    assert set(parts.classes) == {ex("C"), ex("D"), ex("Lone"), ex("Meta")}
+    assert parts.classes[ex("C")] == {ex("D"), ex("E"), OWL.Thing}
+    assert (ex("x"), RDF.type, ex("E")) in parts.made
+    closed = assert_same_closure(graph)
+    assert {(ex("x"), RDF.type, ex("E")), (ex("y"), RDF.type, ex("D")), (ex("u"), RDF.type, ex("HasFiller"))} <= closed
+    assert (ex("k2"), RDF.type, ex("E")) in closed
+    assert {(ex("n"), ex("s"), ex("m")), (ex("m"), ex("t"), ex("k"))} <= closed
+
+
+@pytest.mark.parametrize(
+    "triples", [TYPES_DERIVED_SUPERCLASS, TYPES_SAME_AS, THING_DERIVED_ABOVE], ids=["superclass", "sameAs", "Thing"]
+)
+def test_types_the_closure_gives_more_are_reasoned_over(triples: list[tuple]) -> None:
+    """A superclass derived, a typed individual the same as another, owl:Thing given a
+    superclass: the check on the closure sends those types to the reasoner."""
+    expected = {
+        id(TYPES_DERIVED_SUPERCLASS): (ex("x"), RDF.type, ex("D")),
+        id(TYPES_SAME_AS): (ex("y"), RDF.type, ex("D")),
+        id(THING_DERIVED_ABOVE): (ex("y"), RDF.type, ex("Top")),
+    }
+    assert expected[id(triples)] in assert_same_closure(graph_of(*triples))
+
+
 def test_a_functional_property_makes_passed_triples_same_as() -> None:
     """prp-fp makes x and y the same; eq-rep-s then copies the label passed around the reasoner."""
     closed = assert_same_closure(graph_of(*FUNCTIONAL))
@@ -359,6 +435,10 @@ SPECIAL_GRAPHS = {
     "no pairs": NOT_PAIRS,
     "pair with sameAs": PAIR_WITH_SAME_AS,
     "pair with a derived axiom": PAIR_DERIVED_SUB_PROPERTY,
+    "types": TYPES,
+    "types with a derived superclass": TYPES_DERIVED_SUPERCLASS,
+    "types of an individual the same as another": TYPES_SAME_AS,
+    "owl:Thing with a derived superclass": THING_DERIVED_ABOVE,
     "chains and odd shapes": [
         *CHAINS,
         (ex("y"), ex("r"), Literal("lit")),

@@ -2,9 +2,10 @@
 
 :func:`split` gives ``reasonable`` a *summary* of the triples that take part in no rule but prp-dom
 and prp-rng (the types their properties' domains and ranges give, and ``owl:Thing``) and adds those
-triples to the closure unchanged, with those of inverse pairs read backwards and allianceld's chain
-conclusions; :func:`violations` checks on the closure that nothing was lost
-and names the triples that must be reasoned over after all. Why the closure is the same is argued
+triples to the closure unchanged, with those of inverse pairs read backwards, allianceld's chain
+conclusions, and the types of classes no rule reads but cax-sco with their superclasses';
+:func:`violations` checks on the closure that nothing was lost and names the triples that must be
+reasoned over after all. Why the closure is the same is argued
 in docs/architecture.md ("Design notes").
 """
 
@@ -121,6 +122,64 @@ def as_reasoned(o: Any) -> Any:
     return o
 
 
+_CLASS_DECLARATIONS = DECLARATIONS | {OWL.Class, RDFS.Class}
+_VOCABULARIES = (_RDF_NS, str(RDFS), _OWL_NS, str(XSD))
+
+
+def class_shapes(triples: Iterable[Triple]) -> tuple[set[Any], dict[Any, set[Any]]]:
+    """How the rule triples ``triples`` name classes: the terms named otherwise than as a class
+    whose members no rule reads but cax-sco (as the object of ``rdf:type``, either side of
+    ``rdfs:subClassOf``, the object of ``rdfs:domain`` or ``rdfs:range``, the subject of a class
+    declaration), and each class's stated superclasses."""
+    elsewhere: set[Any] = set()
+    above: dict[Any, set[Any]] = {}
+    for s, q, o in triples:
+        if q == _TYPE:
+            if o not in _CLASS_DECLARATIONS:
+                elsewhere.add(s)
+        elif q == RDFS.subClassOf:
+            above.setdefault(s, set()).add(o)
+        elif q != _DOMAIN and q != _RANGE:
+            elsewhere.add(s)
+            elsewhere.add(o)
+    return elsewhere, above
+
+
+def _superclasses(c: Any, above: Mapping[Any, set[Any]]) -> set[Any]:
+    """``c``'s superclasses by ``above`` (transitively), without ``c`` itself."""
+    found: set[Any] = set()
+    todo = list(above.get(c, ()))
+    while todo:
+        d = todo.pop()
+        if d not in found:
+            found.add(d)
+            todo.extend(above.get(d, ()))
+    found.discard(c)
+    return found
+
+
+def passing_classes(
+    triples: Iterable[Triple], candidates: Iterable[Any], thing_leads_nowhere: bool
+) -> dict[Any, frozenset[Any]]:
+    """Those of ``candidates`` whose members' types can pass around the reasoner, given the rule
+    triples ``triples``: the class and each of its superclasses is an IRI outside the RDF, RDFS,
+    OWL and XSD vocabularies (but ``owl:Thing`` as a superclass, when it leads nowhere) and is
+    named only as :func:`class_shapes` allows; each with its superclasses."""
+    elsewhere, above = class_shapes(triples)
+
+    def plain(d: Any) -> bool:
+        return type(d) is URIRef and not str.startswith(d, _VOCABULARIES) and d not in elsewhere  # not rdflib's
+
+    out: dict[Any, frozenset[Any]] = {}
+    for c in candidates:
+        if not plain(c):
+            continue
+        ups = _superclasses(c, above)
+        if all(plain(d) or (d == _THING and thing_leads_nowhere) for d in ups):
+            out[c] = frozenset(ups)
+    return out
+
+
 def leads_somewhere(classes: Collection[Any], triples: Iterable[Triple]) -> set[Any]:
     """Those of ``classes`` that some rule could read a membership of: in ``triples`` they are
     the subject of a rule predicate other than rdf:type, or the object of one other than
@@ -145,7 +204,10 @@ class Split:
     ``terms`` converts theirs to rdflib's. ``made`` are the passed triples that were not given:
     allianceld's rules' conclusions (:func:`with_conclusions`) and those an inverse pair's rule
     made (:func:`with_inverses`), as the given ones' kind; ``concluded`` the other conclusions of
-    allianceld's rules, for the reasoner."""
+    allianceld's rules, for the reasoner. ``typed`` are the ``rdf:type`` triples passed, of the
+    ``classes`` that pass (:func:`passing_classes`, each with its superclasses), and ``made``
+    holds their superclasses' types too; with ``things_here`` (owl:Thing leads nowhere), also the
+    owl:Thing types of the passed triples' subjects, which are otherwise in the summary."""
 
     core: list[Triple]
     passed: list[Any]
@@ -156,6 +218,9 @@ class Split:
     terms: formats.RdflibTerms = field(default_factory=formats.RdflibTerms)
     made: list[Any] = field(default_factory=list)
     concluded: list[Triple] = field(default_factory=list)
+    classes: dict[Any, frozenset[Any]] = field(default_factory=dict)
+    typed: list[Triple] = field(default_factory=list)
+    things_here: bool = False
 
 
 def _is_literal(term: Any) -> bool:
@@ -339,12 +404,25 @@ def split_groups(
         r for p, rs in ranges.items() if prof.simple(p) and _any_literal(map(_OBJECT, grouped.get(p, ()))) for r in rs
     }
     blocked = leads_somewhere({*literal_ranges, _THING}, rule_triples)
-    typed = {(s, o) for s, _, o in grouped.get(_TYPE, ())}  # already in the reasoner's input
+    types = grouped.get(_TYPE, [])
+    typed = {(s, o) for s, _, o in types}  # in the reasoner's input, or passed with their superclasses
+    things_here = _THING not in blocked and _THING not in forced  # owl:Thing types made here
+    classes = {}
+    if types and _TYPE not in forced:
+        candidates = {o for _, o in typed}.difference(forced)
+        classes = passing_classes(rule_triples, candidates, things_here)
+    passed_types: list[Triple] = []
+    made_types: list[Triple] = []
+    if classes:
+        passed_types = [t for t in types if t[2] in classes]
+        grouped = {**grouped, _TYPE: [t for t in types if t[2] not in classes]}
+        made_types = [(s, _TYPE, d) for s, _, c in passed_types for d in classes[c]]
+        made += made_types
     core: list[Triple] = []
-    passed: list[Any] = []
+    passed: list[Any] = [*passed_types, *made_types]
     groups: dict[Any, list[Any]] = {}
     summary: set[tuple[Any, Any]] = set()
-    all_subjects: set[Any] = set()
+    all_subjects: set[Any] = {s for s, _, _ in passed_types}
     literal_classes: set[Any] = set()
     for p, group in grouped.items():
         if p not in passes:
@@ -374,17 +452,27 @@ def split_groups(
             literal_classes.update(rngs)
     if literal_classes:
         literal_classes.add(_THING)
-    things = {s for s, _ in typed}  # reasonable types every subject of its input owl:Thing
+    things = {s for s, _, _ in grouped.get(_TYPE, ())}  # reasonable types every subject of its input owl:Thing
     summary_triples = [(s, _TYPE, c) for s, c in summary if (s, c) not in typed]
-    summary_triples += [(s, _TYPE, _THING) for s in all_subjects - things]
-    return Split(core, passed, summary_triples, prof, literal_classes, groups, convert, made, elsewhere)
+    thing_types = [(s, _TYPE, _THING) for s in all_subjects - things]
+    if things_here:  # no rule reads them
+        made += thing_types
+        passed += thing_types
+    else:
+        summary_triples += thing_types
+    split = Split(core, passed, summary_triples, prof, literal_classes, groups, convert, made, elsewhere)
+    split.classes, split.typed, split.things_here = classes, passed_types, things_here
+    return split
 
 
 def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
     """The passed properties whose triples must be reasoned over after all, given the
     ``closure`` of the core and summary: empty when the split was sound."""
     props = set(parts.groups)
-    watch = props | parts.literal_classes
+    classes = parts.classes
+    watch = props | parts.literal_classes | set(classes) | set().union(*classes.values())
+    if parts.things_here:
+        watch.add(_THING)
     closure = closure if isinstance(closure, list) else list(closure)
     watched = map(or_, map(watch.__contains__, map(_SUBJECT, closure)), map(watch.__contains__, map(_OBJECT, closure)))
     hits = list(compress(closure, watched))  # chosen in C: the closure is mostly of other triples
@@ -399,12 +487,22 @@ def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
         or after.domains.get(p, set()) != before.domains.get(p, set())
         or after.ranges.get(p, set()) != before.ranges.get(p, set())
     }
+    if parts.things_here and leads_somewhere({_THING}, hits):
+        bad.add(_THING)  # its types go to the reasoner after all
+    if classes:  # each passed class still passes, with the same superclasses
+        elsewhere, above = class_shapes(hits)
+        bad |= {
+            c
+            for c, ups in classes.items()
+            if c in elsewhere or not elsewhere.isdisjoint(ups - {_THING}) or _superclasses(c, above) != ups
+        }
     terms = {s for s, _, o in same if s != o}
     if terms:
         term = parts.terms
         bad |= {
             p for p, group in parts.groups.items() if any(term(t[0]) in terms or term(t[2]) in terms for t in group)
         }
+        bad |= {c for s, _, c in parts.typed if s in terms}
     if leads_somewhere(parts.literal_classes, hits):
         bad |= {
             p for p, group in parts.groups.items() if before.ranges.get(p) and any(_is_literal(t[2]) for t in group)
