@@ -15,6 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from allianceld.config import Settings
+from allianceld.rdf import formats
 from allianceld.store import KnowledgeBase, bulk_write
 from allianceld.vocab import INFERRED_GRAPH
 from allianceld.write import gate
@@ -222,6 +223,26 @@ def test_blank_nodes_in_new_graphs_are_bulk_loaded_with_their_labels(
     )
     assert rows == [{"a": "a", "b": "b"}]
     kb.close()
+
+
+def test_an_iri_that_reads_like_a_blank_node_is_bulk_loaded_from_its_text(tmp_path: Path) -> None:
+    """The text of the triples is looked at first: ``_:`` inside an IRI is no blank node, and a
+    text without ``_:`` is not looked at triple by triple."""
+    odd = ox.NamedNode("http://example.org/_:not-blank")
+    kb = KnowledgeBase(tmp_path / "store")
+    kb.backend.store = _Recording(kb.backend.store)
+    kb.replace_graphs({GRAPH: [ox.Triple(odd, odd, odd), *triples(25_000)]})
+    assert kb.backend.store.calls == ["bulk_load"]
+    assert ox.Triple(odd, odd, odd) in kb.triples(GRAPH)
+    kb.close()
+
+    def unread() -> Iterator[ox.Triple]:
+        raise AssertionError("the triples were read")
+        yield  # pragma: no cover
+
+    assert formats.any_blank_node(unread(), b"<http://example.org/a> <http://example.org/b> _x:c .\n") is False
+    blank = ox.Triple(ox.BlankNode("b"), odd, odd)
+    assert formats.any_blank_node([blank], ox.serialize([blank], format=ox.RdfFormat.N_TRIPLES)) is True
 
 
 class _Recording:

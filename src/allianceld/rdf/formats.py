@@ -264,6 +264,13 @@ def has_blank_node(t: ox.Triple) -> bool:
     return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
 
 
+def any_blank_node(triples: Iterable[ox.Triple], ntriples: bytes) -> bool:
+    """Whether one of ``triples``, which pyoxigraph wrote as the N-Triples ``ntriples``, has a
+    blank node: looked at one by one only when the text has ``_:`` (how a blank node is written,
+    and rare elsewhere)."""
+    return b"_:" in ntriples and any(map(has_blank_node, triples))
+
+
 def load_into(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
     """Add ``triples`` to the default graph of ``store``, faster than a Python Quad per triple:
     written as N-Triples and read by pyoxigraph's parser, leniently (pyoxigraph terms are valid
@@ -274,7 +281,7 @@ def load_into(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
     data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     if not data:
         return
-    if any(map(has_blank_node, triples)):
+    if any_blank_node(triples, data):
         store.extend(ox.parse(data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
     else:
         store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)

@@ -174,7 +174,7 @@ def _prepared(
     for iri, triples in graphs.items():
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         long = _has_long_line(text)
-        odd = long or any(map(formats.has_blank_node, triples))
+        odd = long or formats.any_blank_node(triples, text)
         if store.contains_named_graph(ox.NamedNode(iri)):
             if odd:
                 return None
