@@ -30,7 +30,7 @@ from allianceld.vocab import ID_BASE, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
 _OWL = str(OWL)
-_THING = frozenset({OWL.Thing})
+_THINGS = frozenset({OWL.Thing})  # owl:Thing, as a set to look up in
 #: the IRIs the split and the rules compare terms with: one object each in a conversion
 _VOCABULARY = (
     RDF.type,
@@ -138,7 +138,7 @@ def _reasonable_closure(
         bad = rl_passthrough.violations(closed, parts) | late
         if not bad:
             return closed, parts
-        forced |= bad | {q for p in bad if (q := parts.profile.partner(p)) is not None}
+        forced |= bad  # (a pair with one of its two forced no longer passes: rl_passthrough.inverse_pairs)
 
 
 def _unpassed(derived: set[Triple], parts: rl_passthrough.Split, late: set[Any]) -> set[Triple]:
@@ -374,7 +374,7 @@ def _informative(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], str]:
         new.update(made)
         predicates.update(t.predicate for t in made)
         made = list(compress(parts.made, map(operator.is_not, kinds, repeat(ox.Triple))))
-        informative = map(operator.not_, map(_THING.__contains__, map(itemgetter(2), made)))  # not kept
+        informative = map(operator.not_, map(_THINGS.__contains__, map(itemgetter(2), made)))  # not kept
         others, their_predicates = _derived(set(compress(made, informative)), [])
         new |= others
         predicates |= their_predicates

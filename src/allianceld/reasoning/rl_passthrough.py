@@ -268,12 +268,9 @@ def with_inverses(
         backwards = _backwards(grouped.get(q, []), p)
         if own and backwards and type(own[0]) is not type(backwards[0]):
             own, backwards = convert.triples(own), convert.triples(backwards)
-        if own and backwards:
-            given = set(own)
-            backwards = [t for t in backwards if t not in given]
         if backwards:
-            out[p] = [*own, *backwards]
-            made.extend(backwards)
+            out[p], added = _joined(own, backwards)
+            made.extend(added)
     return out, made
 
 
@@ -294,12 +291,16 @@ def with_conclusions(
         if p not in passes:
             elsewhere.extend(triples)
             continue
-        own = convert.triples(grouped.get(p, []))
-        given = set(own)
-        new = [t for t in triples if t not in given]
-        out[p] = [*own, *new]
+        out[p], new = _joined(convert.triples(grouped.get(p, [])), triples)
         added.extend(new)
     return out, added, elsewhere
+
+
+def _joined(own: list[Any], more: list[Any]) -> tuple[list[Any], list[Any]]:
+    """A group's triples ``own`` with those of ``more`` that are not among them, and those."""
+    given = set(own)
+    new = [t for t in more if t not in given]
+    return [*own, *new], new
 
 
 def _backwards(group: list[Any], p: Any) -> list[Any]:
@@ -460,9 +461,20 @@ def split_groups(
         passed += thing_types
     else:
         summary_triples += thing_types
-    split = Split(core, passed, summary_triples, prof, literal_classes, groups, convert, made, elsewhere)
-    split.classes, split.typed, split.things_here = classes, passed_types, things_here
-    return split
+    return Split(
+        core,
+        passed,
+        summary_triples,
+        prof,
+        literal_classes,
+        groups,
+        convert,
+        made=made,
+        concluded=elsewhere,
+        classes=classes,
+        typed=passed_types,
+        things_here=things_here,
+    )
 
 
 def violations(closure: Iterable[Triple], parts: Split) -> set[Any]:
